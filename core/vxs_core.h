@@ -1,0 +1,695 @@
+/*
+ * vxs_core.h: the public API of v2xsync's core module.
+ *
+ * core/ is the layer every other module meets at. It owns:
+ *   - status codes and their messages (one X-macro list, section 1);
+ *   - allocator hooks, so tests can inject allocation failures (section 2);
+ *   - logging with levels and a progress callback (section 3);
+ *   - limits that cap sizes read from untrusted files before allocating (section 4);
+ *   - the bounds-checked byte reader and the unaligned-PER bit reader (section 5);
+ *   - time: one int64 nanosecond type, clock-domain tags and every conversion between the time
+ *     fields found in recordings and that type, with the single leap-second table (section 6);
+ *   - records, locators, payload buffers, and the two seams: the source (pull) interface every
+ *     reader implements and the sink interface every writer implements (section 7).
+ *
+ * core/ depends on libc only. Nothing here allocates unless its comment says so; every object that
+ * is created is destroyed by whoever created it, and every destroy function accepts NULL.
+ */
+#ifndef VXS_CORE_H
+#define VXS_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* vxs_version returns the library version as "MAJOR.MINOR.PATCH". Never NULL. */
+const char *vxs_version(void);
+
+/* ==== 1. Status codes ================================================================== */
+
+/* VXS_STATUS_LIST lists every status: name, number, message. Numbers are explicit and never
+ * reused once released. VXS_EOF is not an error: it ends a stream. */
+#define VXS_STATUS_LIST(X)                                                                         \
+    X(VXS_OK, 0, "success")                                                                        \
+    X(VXS_EOF, 1, "end of stream")                                                                 \
+    X(VXS_E_NOMEM, 10, "out of memory")                                                            \
+    X(VXS_E_IO, 11, "I/O error")                                                                   \
+    X(VXS_E_TRUNCATED, 12, "input truncated")                                                      \
+    X(VXS_E_MALFORMED, 13, "malformed input")                                                      \
+    X(VXS_E_LIMIT, 14, "configured limit exceeded")                                                \
+    X(VXS_E_UNSUPPORTED, 15, "unsupported format")                                                 \
+    X(VXS_E_ARG, 16, "invalid argument")                                                           \
+    X(VXS_E_NOTFOUND, 17, "not found")                                                             \
+    X(VXS_E_STATE, 18, "operation not valid in this state")                                        \
+    X(VXS_E_CANCELED, 19, "canceled")
+
+typedef enum {
+#define VXS_X_(name, value, msg) name = value,
+    VXS_STATUS_LIST(VXS_X_)
+#undef VXS_X_
+} vxs_status_t;
+
+/* vxs_strerror returns the message of `st` ("input truncated"), or "unknown status" for a value
+ * not in the list. Never NULL; the string is static. */
+const char *vxs_strerror(vxs_status_t st);
+
+/* vxs_status_name returns the symbol of `st` ("VXS_E_TRUNCATED"), or "VXS_E_UNKNOWN". Never NULL;
+ * the string is static. */
+const char *vxs_status_name(vxs_status_t st);
+
+/* ==== 2. Allocation ==================================================================== */
+
+/* vxs_alloc_t is a set of allocation hooks. All three functions must be set. `opaque` is passed
+ * back to each. realloc_fn(NULL, n) must behave as malloc_fn(n). */
+typedef struct {
+    void *(*malloc_fn)(void *opaque, size_t size);
+    void *(*realloc_fn)(void *opaque, void *ptr, size_t size);
+    void (*free_fn)(void *opaque, void *ptr);
+    void *opaque;
+} vxs_alloc_t;
+
+/* vxs_set_allocator installs process-wide allocation hooks used by every allocation the library
+ * makes (third-party libraries keep their own). NULL restores malloc/realloc/free. Not
+ * thread-safe: call it before any other vxs_ function runs, or between jobs. Memory must be freed
+ * by the hooks that allocated it. */
+void vxs_set_allocator(const vxs_alloc_t *alloc);
+
+/* vxs_malloc allocates `size` bytes through the hooks; NULL on failure or when size is 0. */
+void *vxs_malloc(size_t size);
+
+/* vxs_calloc allocates n*size zeroed bytes; NULL on failure, on overflow of n*size, or when the
+ * product is 0. */
+void *vxs_calloc(size_t n, size_t size);
+
+/* vxs_realloc resizes `ptr` (which may be NULL) to `size` bytes. On failure it returns NULL and
+ * `ptr` stays valid and owned by the caller. size 0 frees `ptr` and returns NULL. */
+void *vxs_realloc(void *ptr, size_t size);
+
+/* vxs_free frees memory from vxs_malloc/vxs_calloc/vxs_realloc/vxs_strdup. Accepts NULL. */
+void vxs_free(void *ptr);
+
+/* vxs_strdup copies the NUL-terminated `s` with vxs_malloc; NULL if `s` is NULL or on failure.
+ * The caller vxs_free()s the copy. */
+char *vxs_strdup(const char *s);
+
+/* ==== 3. Logging and progress ========================================================== */
+
+typedef enum {
+    VXS_LOG_ERROR = 0,
+    VXS_LOG_WARN = 1,
+    VXS_LOG_INFO = 2,
+    VXS_LOG_DEBUG = 3
+} vxs_log_level_t;
+
+/* vxs_log_fn receives one formatted message without a trailing newline. `msg` is valid only for
+ * the duration of the call. */
+typedef void (*vxs_log_fn)(void *user, vxs_log_level_t level, const char *msg);
+
+/* vxs_log_set_handler routes library messages to `fn` (NULL: the default handler, which writes
+ * "v2xsync: warning: msg" lines to stderr). Not thread-safe; set it once at start-up. */
+void vxs_log_set_handler(vxs_log_fn fn, void *user);
+
+/* vxs_log_set_level drops messages less severe than `level` (default VXS_LOG_WARN). */
+void vxs_log_set_level(vxs_log_level_t level);
+
+/* vxs_log_get_level returns the current threshold. */
+vxs_log_level_t vxs_log_get_level(void);
+
+/* vxs_log formats a message printf-style and passes it to the handler if `level` passes the
+ * threshold. Messages longer than 1023 bytes are cut. */
+void vxs_log(vxs_log_level_t level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* vxs_vlog is vxs_log with a va_list. */
+void vxs_vlog(vxs_log_level_t level, const char *fmt, va_list ap);
+
+/* vxs_level_name returns "error", "warning", "info" or "debug". Never NULL. */
+const char *vxs_level_name(vxs_log_level_t level);
+
+/* vxs_progress_fn reports that `done` of `total` units (bytes, packets: the caller says which)
+ * are finished; total 0 means unknown. Returning non-zero asks the job to stop; the job then
+ * returns VXS_E_CANCELED. Called at most a few times per second by long jobs. */
+typedef int (*vxs_progress_fn)(void *user, uint64_t done, uint64_t total);
+
+/* vxs_progress_t pairs a progress callback with its user pointer. fn may be NULL (no reports). */
+typedef struct {
+    vxs_progress_fn fn;
+    void *user;
+} vxs_progress_t;
+
+/* vxs_progress_report calls p->fn if `p` and p->fn are set; returns VXS_E_CANCELED if the
+ * callback asked to stop, else VXS_OK. */
+vxs_status_t vxs_progress_report(const vxs_progress_t *p, uint64_t done, uint64_t total);
+
+/* vxs_diag_t describes one bad unit of input: where it is and what is wrong. Readers report
+ * every bad unit they skip through a vxs_diag_sink_t, so nothing is dropped silently. `file` and
+ * `msg` are borrowed for the duration of the callback. `unit` counts from 1 like tshark's frame
+ * numbers ("packet 12"); 0 when the damage is not inside a unit (a bad file header). */
+typedef struct {
+    const char *file;
+    uint64_t unit;
+    uint64_t offset; /* byte offset in the file where the bad unit (or the damage) starts */
+    vxs_status_t status;
+    const char *msg; /* the full message, "f.pcap: packet 12 (byte offset 1844): ..." */
+} vxs_diag_t;
+
+/* vxs_diag_fn receives one diagnostic. */
+typedef void (*vxs_diag_fn)(void *user, const vxs_diag_t *d);
+
+/* vxs_diag_sink_t pairs a diagnostic callback with its user pointer; fn may be NULL, in which case
+ * readers log the message at VXS_LOG_WARN instead. */
+typedef struct {
+    vxs_diag_fn fn;
+    void *user;
+} vxs_diag_sink_t;
+
+/* vxs_diag_emit delivers `d` to `sink` (or logs d->msg as a warning when sink or sink->fn is
+ * NULL). */
+void vxs_diag_emit(const vxs_diag_sink_t *sink, const vxs_diag_t *d);
+
+/* ==== 4. Limits ======================================================================== */
+
+/* vxs_limits_t caps every size or count read from untrusted input before it is allocated or
+ * looped on (libpcap's max snaplen check, zstd's windowLogMax). */
+typedef struct {
+    size_t max_record;          /* largest capture record / packet, bytes (default 262144) */
+    size_t max_frame;           /* largest decoded frame payload, bytes (default 256 MiB) */
+    size_t max_sources;         /* most sources in one job (default 1024) */
+    size_t reasm_max_bytes;     /* largest reassembled IP datagram (default 65535) */
+    size_t reasm_max_pending;   /* most datagrams being reassembled at once (default 256) */
+    int64_t reasm_timeout_ns;   /* drop an incomplete datagram this long after its first
+                                   fragment, on the capture clock (default 5 s) */
+} vxs_limits_t;
+
+/* vxs_limits_default fills `out` with the defaults documented above. */
+void vxs_limits_default(vxs_limits_t *out);
+
+/* ==== 5. Byte reader and bit reader ==================================================== */
+
+/* vxs_rd_t reads untrusted bytes. Every read checks the remaining length first and, on
+ * success, advances; on failure it returns false and leaves the reader unchanged. The reader
+ * borrows the bytes; it never owns them. Endianness is in each function's name. */
+typedef struct {
+    const uint8_t *p;
+    size_t len;
+} vxs_rd_t;
+
+/* vxs_rd_init returns a reader over `len` bytes at `p` (p may be NULL when len is 0). */
+static inline vxs_rd_t vxs_rd_init(const void *p, size_t len) {
+    vxs_rd_t r;
+    r.p = (const uint8_t *)p;
+    r.len = p ? len : 0;
+    return r;
+}
+
+/* vxs_rd_left returns the number of unread bytes. */
+static inline size_t vxs_rd_left(const vxs_rd_t *r) { return r->len; }
+
+/* vxs_rd_skip advances `n` bytes; false if fewer remain. */
+static inline bool vxs_rd_skip(vxs_rd_t *r, size_t n) {
+    if (r->len < n) return false;
+    r->p += n;
+    r->len -= n;
+    return true;
+}
+
+/* vxs_rd_u8 reads one byte into *out. */
+static inline bool vxs_rd_u8(vxs_rd_t *r, uint8_t *out) {
+    if (r->len < 1) return false;
+    *out = r->p[0];
+    r->p += 1;
+    r->len -= 1;
+    return true;
+}
+
+/* vxs_rd_peek_u8 reads the byte at offset `at` without advancing. */
+static inline bool vxs_rd_peek_u8(const vxs_rd_t *r, size_t at, uint8_t *out) {
+    if (r->len <= at) return false;
+    *out = r->p[at];
+    return true;
+}
+
+/* vxs_rd_u16be / _u16le read a 16-bit unsigned integer, big / little endian. */
+static inline bool vxs_rd_u16be(vxs_rd_t *r, uint16_t *out) {
+    if (r->len < 2) return false;
+    *out = (uint16_t)((unsigned)r->p[0] << 8 | r->p[1]);
+    r->p += 2;
+    r->len -= 2;
+    return true;
+}
+static inline bool vxs_rd_u16le(vxs_rd_t *r, uint16_t *out) {
+    if (r->len < 2) return false;
+    *out = (uint16_t)((unsigned)r->p[1] << 8 | r->p[0]);
+    r->p += 2;
+    r->len -= 2;
+    return true;
+}
+
+/* vxs_rd_u24be reads a 24-bit unsigned big-endian integer (GN/1609 fields). */
+static inline bool vxs_rd_u24be(vxs_rd_t *r, uint32_t *out) {
+    if (r->len < 3) return false;
+    *out = (uint32_t)r->p[0] << 16 | (uint32_t)r->p[1] << 8 | r->p[2];
+    r->p += 3;
+    r->len -= 3;
+    return true;
+}
+
+/* vxs_rd_u32be / _u32le read a 32-bit unsigned integer. */
+static inline bool vxs_rd_u32be(vxs_rd_t *r, uint32_t *out) {
+    if (r->len < 4) return false;
+    *out = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 | (uint32_t)r->p[2] << 8 | r->p[3];
+    r->p += 4;
+    r->len -= 4;
+    return true;
+}
+static inline bool vxs_rd_u32le(vxs_rd_t *r, uint32_t *out) {
+    if (r->len < 4) return false;
+    *out = (uint32_t)r->p[3] << 24 | (uint32_t)r->p[2] << 16 | (uint32_t)r->p[1] << 8 | r->p[0];
+    r->p += 4;
+    r->len -= 4;
+    return true;
+}
+
+/* vxs_rd_u64be / _u64le read a 64-bit unsigned integer. */
+static inline bool vxs_rd_u64be(vxs_rd_t *r, uint64_t *out) {
+    uint32_t hi, lo;
+    if (r->len < 8) return false;
+    vxs_rd_u32be(r, &hi);
+    vxs_rd_u32be(r, &lo);
+    *out = (uint64_t)hi << 32 | lo;
+    return true;
+}
+static inline bool vxs_rd_u64le(vxs_rd_t *r, uint64_t *out) {
+    uint32_t hi, lo;
+    if (r->len < 8) return false;
+    vxs_rd_u32le(r, &lo);
+    vxs_rd_u32le(r, &hi);
+    *out = (uint64_t)hi << 32 | lo;
+    return true;
+}
+
+/* vxs_rd_bytes copies `n` bytes into `out` (which must hold n bytes). */
+bool vxs_rd_bytes(vxs_rd_t *r, void *out, size_t n);
+
+/* vxs_rd_ptr sets *out to the next `n` bytes (borrowed from the reader's buffer) and advances. */
+bool vxs_rd_ptr(vxs_rd_t *r, size_t n, const uint8_t **out);
+
+/* vxs_rd_sub carves the next `n` bytes into *out, a reader of its own, and advances `r` past
+ * them: a nested parser given *out cannot read past its record. */
+bool vxs_rd_sub(vxs_rd_t *r, size_t n, vxs_rd_t *out);
+
+/* vxs_br_t reads bits MSB-first, as ITU-T X.691 unaligned PER (UPER) lays them out. Like
+ * vxs_rd_t, every read checks first and leaves the reader unchanged on failure. */
+typedef struct {
+    const uint8_t *p;
+    size_t nbits; /* total bits available */
+    size_t pos;   /* next bit to read, 0 = MSB of p[0] */
+} vxs_br_t;
+
+/* vxs_br_init returns a bit reader over `len` bytes at `p`. */
+vxs_br_t vxs_br_init(const void *p, size_t len);
+
+/* vxs_br_left returns the number of unread bits. */
+static inline size_t vxs_br_left(const vxs_br_t *b) { return b->nbits - b->pos; }
+
+/* vxs_br_bits reads `n` bits (0 <= n <= 64) as an unsigned integer, first bit most significant.
+ * n = 0 reads nothing and sets *out to 0. */
+bool vxs_br_bits(vxs_br_t *b, unsigned n, uint64_t *out);
+
+/* vxs_br_bool reads one bit (a PER BOOLEAN, presence bit or extension bit). */
+bool vxs_br_bool(vxs_br_t *b, bool *out);
+
+/* vxs_br_skip advances `n` bits. */
+bool vxs_br_skip(vxs_br_t *b, size_t n);
+
+/* vxs_br_cons reads a PER constrained whole number in [lo, hi] (X.691 §11.5.7, unaligned): the
+ * offset value - lo in ceil(log2(hi - lo + 1)) bits; zero bits when lo == hi. Fails (and leaves
+ * the reader unchanged) if lo > hi, if the range needs more than 63 bits, or if the decoded
+ * value exceeds hi. */
+bool vxs_br_cons(vxs_br_t *b, int64_t lo, int64_t hi, int64_t *out);
+
+/* vxs_br_length reads an unconstrained PER length determinant (X.691 §11.9, unaligned):
+ * 0xxxxxxx (0..127) or 10xxxxxx xxxxxxxx (0..16383). The fragmented form (11xxxxxx) is
+ * rejected: no V2X message here is 16 K or longer. */
+bool vxs_br_length(vxs_br_t *b, size_t *out);
+
+/* vxs_br_nsnn reads a normally small non-negative whole number (X.691 §11.6), used for
+ * extension-addition bitmap lengths and extensible CHOICE indices: 0 + 6 bits (0..63), or 1 +
+ * a length determinant + that many octets. */
+bool vxs_br_nsnn(vxs_br_t *b, uint64_t *out);
+
+/* vxs_br_octets copies `n` whole octets starting at the current (possibly unaligned) bit
+ * position into `out` (an OCTET STRING or open-type body). */
+bool vxs_br_octets(vxs_br_t *b, void *out, size_t n);
+
+/* ==== 6. Time ========================================================================== */
+
+/* vxs_time_t is the one time type of the project: nanoseconds since 1970-01-01T00:00:00 UTC,
+ * POSIX style (leap seconds not counted; each UTC day has 86400 s). Range about ±292 years. */
+typedef int64_t vxs_time_t;
+
+/* VXS_TIME_NONE marks a time that is absent. */
+#define VXS_TIME_NONE INT64_MIN
+
+#define VXS_NS_PER_US INT64_C(1000)
+#define VXS_NS_PER_MS INT64_C(1000000)
+#define VXS_NS_PER_S INT64_C(1000000000)
+
+/* Epochs, as vxs_time_t. ITS and 1609.2 count from 2004-01-01T00:00:00 UTC; GPS from
+ * 1980-01-06T00:00:00 UTC. */
+#define VXS_EPOCH_2004 INT64_C(1072915200000000000)
+#define VXS_EPOCH_GPS INT64_C(315964800000000000)
+
+/* vxs_tai_utc_offset returns TAI - UTC in whole seconds in force at UTC time `t` (10 from
+ * 1972-01-01, 37 since 2017-01-01). Times before 1972 return 10. The one leap-second table of
+ * the project is behind this function; vxs_leap_table_expires says until when it is known
+ * complete. */
+int vxs_tai_utc_offset(vxs_time_t t);
+
+/* vxs_leap_table_expires returns the UTC time until which the leap-second table is known to be
+ * complete (from the IERS Bulletin C it was last checked against). */
+vxs_time_t vxs_leap_table_expires(void);
+
+/* TimestampIts (ETSI TS 102 894-2): milliseconds elapsed on the TAI scale since
+ * 2004-01-01T00:00:00.000 UTC, so it counts the leap seconds inserted since 2004 (5 s as of
+ * 2017). 1609.2 Time64 has the same scale in microseconds.
+ *
+ * Inside an inserted leap second (UTC 23:59:60.xxx), POSIX time has no value; the conversion to
+ * vxs_time_t maps every instant of it onto 00:00:00.000 of the next day (monotonic, never
+ * repeats), so vxs_time_from_its(vxs_time_to_its(t)) == t for every t, and the other way round
+ * for every TimestampIts outside a leap second. */
+
+/* vxs_time_from_its converts a TimestampIts (ms) to vxs_time_t. */
+vxs_time_t vxs_time_from_its(uint64_t its_ms);
+
+/* vxs_time_to_its converts `t` to TimestampIts, truncating toward the earlier millisecond.
+ * Times before 2004 return 0. */
+uint64_t vxs_time_to_its(vxs_time_t t);
+
+/* vxs_time_from_time64 converts an IEEE 1609.2 Time64 (µs since 2004-01-01 UTC, TAI scale). */
+vxs_time_t vxs_time_from_time64(uint64_t time64_us);
+
+/* vxs_time_to_time64 converts `t` to Time64, truncating to the microsecond. */
+uint64_t vxs_time_to_time64(vxs_time_t t);
+
+/* vxs_time_from_gn_tst unwraps a GeoNetworking timestamp (TST: TimestampIts mod 2^32, wraps every
+ * ~49.7 days) into the absolute time nearest to `near` (typically the capture time). Returns
+ * VXS_E_ARG if near is VXS_TIME_NONE. */
+vxs_status_t vxs_time_from_gn_tst(uint32_t tst, vxs_time_t near, vxs_time_t *out);
+
+/* vxs_time_from_gdt unwraps a CAM generationDeltaTime (TimestampIts mod 65536, wraps every
+ * 65.536 s) into the absolute time nearest to `near`. Returns VXS_E_ARG if near is
+ * VXS_TIME_NONE. The result is only meaningful if |true time - near| < 32.768 s. */
+vxs_status_t vxs_time_from_gdt(uint16_t gdt, vxs_time_t near, vxs_time_t *out);
+
+/* vxs_time_from_secmark unwraps a J2735 DSecond `secmark` (ms within the UTC minute, 0..59999;
+ * 60000..60999 during a leap second, mapped like ITS leap seconds onto the next minute's start)
+ * into the absolute time nearest to `near`. Returns VXS_E_MALFORMED for 61000..65534 and
+ * VXS_E_NOTFOUND for 65535 ("unavailable"), VXS_E_ARG if near is VXS_TIME_NONE. Meaningful if
+ * |true time - near| < 30 s. */
+vxs_status_t vxs_time_from_secmark(uint16_t secmark, vxs_time_t near, vxs_time_t *out);
+
+/* vxs_time_from_gps converts GPS time (week number counted from 1980-01-06 with no 1024-week
+ * rollover applied, plus ns into the week) to UTC, subtracting the GPS-UTC leap offset
+ * (TAI - UTC - 19 s) in force at that time. Returns VXS_E_ARG if ns_of_week is outside
+ * [0, 604800 s). */
+vxs_status_t vxs_time_from_gps(uint32_t week, int64_t ns_of_week, vxs_time_t *out);
+
+/* vxs_time_to_gps converts `t` to GPS week and ns into the week. */
+void vxs_time_to_gps(vxs_time_t t, uint32_t *out_week, int64_t *out_ns_of_week);
+
+/* vxs_time_from_toh resolves a Velodyne timestamp (µs past the top of the device's hour,
+ * 0..3599999999) against a reference `near` (capture time, or a GPRMC time) the way the ROS and
+ * velodyne_decoder drivers do: take near's UTC hour, add the µs, and move by ±1 h when that is
+ * more than 30 min from `near`. Returns VXS_E_MALFORMED if usec_toh >= 3600000000, VXS_E_ARG
+ * if near is VXS_TIME_NONE. */
+vxs_status_t vxs_time_from_toh(uint32_t usec_toh, vxs_time_t near, vxs_time_t *out);
+
+/* VXS_TIME_STRLEN is the buffer size vxs_time_format needs: "2016-01-21T08:18:02.123456789Z". */
+#define VXS_TIME_STRLEN 40
+
+/* vxs_time_format writes `t` as ISO 8601 UTC with nanoseconds ("YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ")
+ * into `buf` (at least VXS_TIME_STRLEN bytes) and returns buf. VXS_TIME_NONE writes "none". */
+char *vxs_time_format(vxs_time_t t, char *buf, size_t buf_len);
+
+/* vxs_time_parse parses "YYYY-MM-DDTHH:MM:SS[.fraction][Z]" (also with a space instead of T;
+ * fraction up to 9 digits) as UTC. Returns VXS_E_MALFORMED on anything else. */
+vxs_status_t vxs_time_parse(const char *s, vxs_time_t *out);
+
+/* vxs_time_from_civil converts a UTC civil date and time to vxs_time_t (proleptic Gregorian,
+ * any year 1678..2261). Fields are not range-checked beyond what the arithmetic needs; 60 s is
+ * accepted and yields the next minute's start. */
+vxs_time_t vxs_time_from_civil(int year, int month, int day, int hour, int min, int sec,
+                               int64_t nsec);
+
+/* vxs_clock_kind_t says which clock a timestamp was read from. */
+typedef enum {
+    VXS_CLOCK_REFERENCE = 0, /* the scenario's reference timeline (true time as estimated) */
+    VXS_CLOCK_LOGGER = 1,    /* an agent's logger clock: pcap/host capture time */
+    VXS_CLOCK_DEVICE = 2,    /* a sensor's own clock: Velodyne ToH µs, Ouster ns, camera pts */
+    VXS_CLOCK_SENDER = 3     /* a V2X sender's clock: the generation time it wrote */
+} vxs_clock_kind_t;
+
+/* vxs_clock_domain_t names one clock. `agent` is the recording agent's index (logger, device);
+ * `sensor` the sensor's index within the agent (device); `station` the V2X sender's identity
+ * (station id, BSM temporary id or GN address) and `layer` which of its time fields (the same
+ * sender may stamp GN TST, CAM generationDeltaTime and 1609.2 generationTime from different
+ * clocks). Unused fields are 0. */
+typedef struct {
+    vxs_clock_kind_t kind;
+    uint32_t agent;
+    uint32_t sensor;
+    uint64_t station;
+    uint32_t layer;
+} vxs_clock_domain_t;
+
+/* vxs_clock_domain_equal returns true if `a` and `b` name the same clock. */
+bool vxs_clock_domain_equal(const vxs_clock_domain_t *a, const vxs_clock_domain_t *b);
+
+/* vxs_clock_domain_format writes a stable, parseable name of `d` ("reference", "logger:2",
+ * "device:2/0", "sender:0x1234abcd/1") into `buf` and returns buf. */
+char *vxs_clock_domain_format(const vxs_clock_domain_t *d, char *buf, size_t buf_len);
+
+/* ==== 7. Records, locators, payloads, sources and sinks ================================= */
+
+/* vxs_record_kind_t is what one record is. */
+typedef enum {
+    VXS_REC_PACKET = 0,       /* one packet of a capture, not otherwise interpreted */
+    VXS_REC_LIDAR_PACKET = 1, /* one LiDAR data packet */
+    VXS_REC_LIDAR_SWEEP = 2,  /* one LiDAR rotation / frame */
+    VXS_REC_CAMERA_FRAME = 3, /* one video or image-sequence frame */
+    VXS_REC_V2X = 4,          /* one V2X message */
+    VXS_REC_IMU = 5,          /* one IMU or position sample */
+    VXS_REC_KIND_COUNT_ = 6
+} vxs_record_kind_t;
+
+/* vxs_record_kind_name returns "packet", "lidar_packet", "lidar_sweep", "camera_frame", "v2x" or
+ * "imu" ("unknown" otherwise). Never NULL. */
+const char *vxs_record_kind_name(vxs_record_kind_t kind);
+
+/* vxs_locator_t says where a record's payload is, so it can be fetched again in the second,
+ * streaming pass without keeping it in memory. `index` counts units from 0 in file order (pcap
+ * records, video frames); `offset` is the byte offset in the file where the first unit starts
+ * (for pcap: the record header; 0 where the format has no byte position); `count` is how many
+ * consecutive units the record spans (a sweep spans many packets). */
+typedef struct {
+    uint32_t source; /* the source's index in its job */
+    uint32_t count;
+    uint64_t index;
+    uint64_t offset;
+} vxs_locator_t;
+
+/* Summaries: the small decoded part of a record that the index pass keeps. */
+
+/* vxs_packet_summary_t summarizes a capture packet. Addresses are in network byte order; IPv4
+ * addresses are stored as IPv4-mapped IPv6 (::ffff:a.b.c.d). */
+typedef struct {
+    uint32_t caplen;
+    uint32_t wirelen;
+    uint16_t ethertype; /* innermost EtherType, 0 if none */
+    uint8_t ip_version; /* 0, 4 or 6 */
+    uint8_t ip_proto;   /* when ip_version != 0 */
+    uint16_t src_port;  /* UDP, when ip_proto == 17 */
+    uint16_t dst_port;
+    uint8_t src_addr[16];
+    uint8_t dst_addr[16];
+} vxs_packet_summary_t;
+
+/* vxs_sweep_summary_t summarizes a LiDAR sweep (or packet). */
+typedef struct {
+    double az_start_deg;
+    double az_end_deg;
+    double az_coverage_deg;
+    uint32_t packets;
+    uint32_t packets_missing;
+    uint32_t points;
+    bool complete;
+} vxs_sweep_summary_t;
+
+/* vxs_frame_summary_t summarizes a camera frame. */
+typedef struct {
+    int64_t pts; /* in the stream's time base */
+    uint32_t size;
+    uint32_t width;
+    uint32_t height;
+    bool key;
+} vxs_frame_summary_t;
+
+/* vxs_v2x_summary_t summarizes a V2X message. Position fields are valid when has_position. */
+typedef struct {
+    uint16_t protocol; /* a vxs_v2x_protocol value defined by the V2X reader */
+    uint16_t msg_type; /* J2735 DSRCmsgID or ETSI messageID */
+    uint64_t sender_id;
+    uint32_t size;
+    bool has_position;
+    bool sent; /* true if the recording agent sent it, false if it received it */
+    double lat_deg;
+    double lon_deg;
+    double speed_mps;   /* NaN when unavailable */
+    double heading_deg; /* NaN when unavailable */
+} vxs_v2x_summary_t;
+
+/* vxs_record_t is one time-stamped unit a source produced. Iterators lend records: a record is
+ * valid until the next call on the source that produced it. */
+typedef struct {
+    vxs_record_kind_t kind;
+    uint32_t agent;
+    uint32_t sensor;
+    vxs_time_t capture_time;        /* logger clock of `agent`; VXS_TIME_NONE if unknown */
+    vxs_time_t device_time;         /* device/sender clock; VXS_TIME_NONE if the format has none */
+    vxs_clock_domain_t device_clock; /* the domain of device_time */
+    uint64_t seq;                   /* sequence counter (msgCnt, frame id...) when has_seq */
+    bool has_seq;
+    vxs_locator_t loc;
+    union {
+        vxs_packet_summary_t packet;
+        vxs_sweep_summary_t sweep;
+        vxs_frame_summary_t frame;
+        vxs_v2x_summary_t v2x;
+    } u;
+} vxs_record_t;
+
+/* vxs_record_init zeroes `r` and sets both times to VXS_TIME_NONE. */
+void vxs_record_init(vxs_record_t *r, vxs_record_kind_t kind);
+
+/* vxs_buf_t is a growable byte buffer owned by the caller; payload fetches write into it so one
+ * buffer is reused across a whole stream (FFmpeg's reused AVPacket). Zero-initialize it before
+ * first use; release with vxs_buf_free. */
+typedef struct {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} vxs_buf_t;
+
+/* vxs_buf_reserve makes room for at least `cap` bytes (keeping the content). VXS_E_NOMEM on
+ * failure, with the buffer unchanged. */
+vxs_status_t vxs_buf_reserve(vxs_buf_t *b, size_t cap);
+
+/* vxs_buf_set replaces the content with `n` bytes from `p`. */
+vxs_status_t vxs_buf_set(vxs_buf_t *b, const void *p, size_t n);
+
+/* vxs_buf_append appends `n` bytes from `p`. */
+vxs_status_t vxs_buf_append(vxs_buf_t *b, const void *p, size_t n);
+
+/* vxs_buf_free releases the memory and zeroes `b`. Accepts NULL. */
+void vxs_buf_free(vxs_buf_t *b);
+
+/* vxs_source_ops_t is the vtable a reader implements (libpcap's `next_packet_op`). `impl` is the
+ * reader's own state.
+ *   next:    produce the next record into *out, lent until the next call. Returns VXS_OK,
+ *            VXS_EOF at the end, or an error with a message available from errmsg. After an
+ *            error, next may be called again: it resumes after the bad unit, or returns VXS_EOF
+ *            when the damage ends the stream (a truncated file). Every error counts one bad unit.
+ *   fetch:   copy the payload that `loc` names into `out` (replacing its content). May be NULL
+ *            for sources whose records carry everything (then vxs_source_fetch returns
+ *            VXS_E_UNSUPPORTED).
+ *   errmsg:  the last error, naming the file and position ("f.pcap: packet 12 (byte offset
+ *            1844): ..."), or "" when none. Never NULL.
+ *   destroy: free `impl`. */
+typedef struct {
+    const char *name;
+    vxs_status_t (*next)(void *impl, const vxs_record_t **out);
+    vxs_status_t (*fetch)(void *impl, const vxs_locator_t *loc, vxs_buf_t *out);
+    const char *(*errmsg)(const void *impl);
+    void (*destroy)(void *impl);
+} vxs_source_ops_t;
+
+/* vxs_source_t is an opaque handle pairing a vtable with its state. */
+typedef struct vxs_source vxs_source_t;
+
+/* vxs_source_create wraps `impl` behind `ops` (which must outlive the source; normally static).
+ * On success *out owns impl: vxs_source_destroy calls ops->destroy(impl). On failure (VXS_E_ARG,
+ * VXS_E_NOMEM) impl is NOT destroyed and stays the caller's. */
+vxs_status_t vxs_source_create(vxs_source_t **out, const vxs_source_ops_t *ops, void *impl);
+
+/* vxs_source_next forwards to ops->next and counts errors (vxs_source_error_count). */
+vxs_status_t vxs_source_next(vxs_source_t *s, const vxs_record_t **out);
+
+/* vxs_source_fetch forwards to ops->fetch. */
+vxs_status_t vxs_source_fetch(vxs_source_t *s, const vxs_locator_t *loc, vxs_buf_t *out);
+
+/* vxs_source_errmsg returns the last error message; never NULL. */
+const char *vxs_source_errmsg(const vxs_source_t *s);
+
+/* vxs_source_name returns ops->name. */
+const char *vxs_source_name(const vxs_source_t *s);
+
+/* vxs_source_error_count returns how many errors (bad units) next has returned so far. */
+uint64_t vxs_source_error_count(const vxs_source_t *s);
+
+/* vxs_source_impl returns the wrapped state (for the module that created it). */
+void *vxs_source_impl(const vxs_source_t *s);
+
+/* vxs_source_destroy destroys the source and its impl. Accepts NULL. */
+void vxs_source_destroy(vxs_source_t *s);
+
+/* vxs_sink_ops_t is the vtable a writer implements.
+ *   write:   consume one record and, when it has one, its payload (`payload` may be NULL with
+ *            len 0). Borrowed for the call only.
+ *   finish:  complete the output (flush, fsync, rename into place). After finish only destroy
+ *            may be called.
+ *   errmsg:  the last error, naming the output file; never NULL.
+ *   destroy: free the state; a sink destroyed before finish abandons its output, leaving nothing
+ *            under the final name. */
+typedef struct {
+    const char *name;
+    vxs_status_t (*write)(void *impl, const vxs_record_t *rec, const void *payload, size_t len);
+    vxs_status_t (*finish)(void *impl);
+    const char *(*errmsg)(const void *impl);
+    void (*destroy)(void *impl);
+} vxs_sink_ops_t;
+
+/* vxs_sink_t is an opaque handle pairing a sink vtable with its state. */
+typedef struct vxs_sink vxs_sink_t;
+
+/* vxs_sink_create wraps `impl` behind `ops`; ownership rules as for vxs_source_create. */
+vxs_status_t vxs_sink_create(vxs_sink_t **out, const vxs_sink_ops_t *ops, void *impl);
+
+/* vxs_sink_write forwards to ops->write. VXS_E_STATE after vxs_sink_finish. */
+vxs_status_t vxs_sink_write(vxs_sink_t *s, const vxs_record_t *rec, const void *payload,
+                            size_t len);
+
+/* vxs_sink_finish forwards to ops->finish once; a second call returns VXS_E_STATE. */
+vxs_status_t vxs_sink_finish(vxs_sink_t *s);
+
+/* vxs_sink_errmsg returns the last error message; never NULL. */
+const char *vxs_sink_errmsg(const vxs_sink_t *s);
+
+/* vxs_sink_impl returns the wrapped state. */
+void *vxs_sink_impl(const vxs_sink_t *s);
+
+/* vxs_sink_destroy destroys the sink and its impl. Accepts NULL. */
+void vxs_sink_destroy(vxs_sink_t *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VXS_CORE_H */

@@ -1,0 +1,403 @@
+/*
+ * vxs_sensors.h: the public API of v2xsync's sensors module (the readers).
+ *
+ * This header covers the packet-capture layer every capture-based reader stands on:
+ *
+ *   capture file ──libpcap──► record (time, bytes, index, byte offset)
+ *        └─ link layer (Ethernet + 802.1Q/QinQ, Linux SLL/SLL2, raw IP, BSD null/loop,
+ *           802.11 and 802.11 + radiotap with LLC/SNAP) ──► EtherType
+ *             ├─ 0x8947 GeoNetworking, 0x88DC WSMP, other non-IP ──► payload
+ *             └─ IPv4 / IPv6 ──► UDP ──► payload
+ *                  └─ IPv4 fragments ──► bounded reassembler ──► UDP ──► payload
+ *
+ * and the content detection and video probing behind `v2xsync inspect`. No libpcap or FFmpeg
+ * type crosses this header. Link-type numbers are the LINKTYPE_ values of the pcap file formats
+ * (https://www.tcpdump.org/linktypes.html), not the platform's DLT_ values.
+ */
+#ifndef VXS_SENSORS_H
+#define VXS_SENSORS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vxs_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ==== 1. Link, network and transport decoding (pure functions on bytes) ================ */
+
+/* Link types handled by vxs_pkt_decode (LINKTYPE_ numbers). */
+enum {
+    VXS_LINKTYPE_NULL = 0,              /* BSD loopback: 4-byte family, host byte order */
+    VXS_LINKTYPE_ETHERNET = 1,          /* Ethernet II, with 802.1Q / 802.1ad (QinQ) tags */
+    VXS_LINKTYPE_RAW = 101,             /* raw IPv4 or IPv6, version from the first nibble */
+    VXS_LINKTYPE_IEEE802_11 = 105,      /* 802.11 MAC header, no radio header */
+    VXS_LINKTYPE_LOOP = 108,            /* OpenBSD loopback: 4-byte family, network order */
+    VXS_LINKTYPE_LINUX_SLL = 113,       /* Linux cooked capture v1 (16-byte header) */
+    VXS_LINKTYPE_IEEE802_11_RADIOTAP = 127, /* radiotap header + 802.11 */
+    VXS_LINKTYPE_IPV4 = 228,            /* raw IPv4 */
+    VXS_LINKTYPE_IPV6 = 229,            /* raw IPv6 */
+    VXS_LINKTYPE_LINUX_SLL2 = 276       /* Linux cooked capture v2 (20-byte header) */
+};
+
+/* EtherTypes the V2X readers look for. */
+#define VXS_ETHERTYPE_IPV4 0x0800
+#define VXS_ETHERTYPE_IPV6 0x86DD
+#define VXS_ETHERTYPE_GEONET 0x8947 /* ETSI EN 302 636-4-1 GeoNetworking */
+#define VXS_ETHERTYPE_WSMP 0x88DC   /* IEEE 1609.3 WAVE Short Message Protocol */
+
+/* vxs_linktype_name returns a short name ("ethernet", "linux-sll2", "ieee802.11-radiotap"...)
+ * or "linktype-N" written into a static buffer for unknown values (not thread-safe then). */
+const char *vxs_linktype_name(uint32_t linktype);
+
+/* vxs_payload_kind_t says how far vxs_pkt_decode got and what `payload` holds. */
+typedef enum {
+    VXS_PL_NONE = 0,      /* nothing past the link layer (802.11 control/management frame,
+                             non-data frame, or a decode error) */
+    VXS_PL_ETHERTYPE = 1, /* payload of a non-IP EtherType (GeoNetworking, WSMP, ...) */
+    VXS_PL_IP = 2,        /* payload of an IP protocol other than UDP (TCP, ICMP, ...) */
+    VXS_PL_UDP = 3,       /* UDP payload */
+    VXS_PL_FRAGMENT = 4   /* an IPv4 fragment's data: give it to vxs_reasm_add */
+} vxs_payload_kind_t;
+
+/* vxs_radio_info_t holds the radiotap fields kept as per-packet link metadata (ITS-G5 / DSRC
+ * over 802.11p). Each value is valid only when its has_ flag is set. */
+typedef struct {
+    bool has_signal;
+    bool has_noise;
+    bool has_channel;
+    bool has_rate;
+    int8_t signal_dbm;   /* antenna signal (RSSI), dBm */
+    int8_t noise_dbm;    /* antenna noise, dBm */
+    uint16_t freq_mhz;   /* channel centre frequency (5900 = ch 180) */
+    uint16_t chan_flags; /* radiotap channel flags */
+    uint8_t rate_500kbps; /* legacy rate in 500 kb/s units (12 = 6 Mb/s) */
+} vxs_radio_info_t;
+
+/* vxs_pkt_info_t is what vxs_pkt_decode found in one frame. Pointers borrow the frame's bytes.
+ * Addresses are network byte order; IPv4 addresses are stored IPv4-mapped (::ffff:a.b.c.d). */
+typedef struct {
+    uint32_t linktype;
+    vxs_payload_kind_t kind;
+    bool snap_truncated; /* the capture cut the frame (caplen < wire length): payload is short */
+    bool has_mac;
+    uint8_t src_mac[6]; /* Ethernet source / 802.11 transmitter (SA) / SLL address */
+    uint8_t dst_mac[6];
+    uint8_t vlan_count;   /* 802.1Q/802.1ad tags seen */
+    uint16_t vlan_ids[2]; /* outermost first; the first two only */
+    uint16_t ethertype;   /* innermost EtherType (or SLL protocol), 0 if none */
+    vxs_radio_info_t radio;
+    uint8_t ip_version; /* 0, 4 or 6 */
+    uint8_t ip_proto;   /* IPv4 protocol / IPv6 final next header */
+    uint8_t src_addr[16];
+    uint8_t dst_addr[16];
+    uint16_t ip_id;          /* IPv4 identification (fragments) */
+    uint16_t frag_offset;    /* IPv4 fragment offset in bytes, when kind == VXS_PL_FRAGMENT */
+    bool frag_more;          /* IPv4 MF flag */
+    uint16_t src_port;       /* UDP */
+    uint16_t dst_port;
+    const uint8_t *payload;  /* see kind; NULL when kind == VXS_PL_NONE */
+    size_t payload_len;
+    size_t payload_offset;   /* offset of payload within the frame (for error locations) */
+} vxs_pkt_info_t;
+
+/* vxs_pkt_decode decodes `caplen` captured bytes of a frame of `linktype` whose length on the
+ * wire was `wirelen` (pass caplen if unknown). It fills *out and returns:
+ *   VXS_OK            decoded as far as the frame goes (see out->kind);
+ *   VXS_E_TRUNCATED   a header or length field runs past the frame although the capture did
+ *                     not cut it (caplen == wirelen);
+ *   VXS_E_MALFORMED   a field is impossible (IP version, header length, UDP length < 8...);
+ *   VXS_E_UNSUPPORTED the link type is not one of the above.
+ * When the capture cut the frame (caplen < wirelen), lengths that point past the end are not
+ * errors: the payload is cut at the frame's end and out->snap_truncated is set.
+ * On error, out->kind is VXS_PL_NONE, the fields decoded before the error stay set, and `err`
+ * (if not NULL) receives a message naming the layer and the byte offset within the frame,
+ * e.g. "IPv4 header at frame offset 14: total length 1500 > 46 bytes left". Never allocates. */
+vxs_status_t vxs_pkt_decode(uint32_t linktype, const uint8_t *frame, size_t caplen,
+                            size_t wirelen, vxs_pkt_info_t *out, char *err, size_t err_len);
+
+/* vxs_pkt_decode_ip decodes a bare IPv4 or IPv6 packet (the reassembler uses it on a complete
+ * datagram). Same contract as vxs_pkt_decode; out->linktype is VXS_LINKTYPE_RAW. */
+vxs_status_t vxs_pkt_decode_ip(const uint8_t *ip, size_t caplen, size_t wirelen,
+                               vxs_pkt_info_t *out, char *err, size_t err_len);
+
+/* ==== 2. IPv4 fragment reassembly (bounded) ============================================ */
+
+/* vxs_reasm_t reassembles IPv4 datagrams (RFC 791 / RFC 815) keyed by (src, dst, protocol, id).
+ * Memory is bounded by limits->reasm_max_pending datagrams of at most limits->reasm_max_bytes
+ * each; a datagram still incomplete reasm_timeout_ns after its first fragment is dropped and
+ * reported. Overlapping fragments are accepted when the overlapping bytes agree; fragments whose
+ * overlap disagrees drop the datagram (a known evasion pattern, RFC 5722 spirit). */
+typedef struct vxs_reasm vxs_reasm_t;
+
+/* vxs_reasm_create creates a reassembler with the caps in `lim` (NULL: defaults). The caller
+ * vxs_reasm_destroy()s it. */
+vxs_status_t vxs_reasm_create(vxs_reasm_t **out, const vxs_limits_t *lim);
+
+/* vxs_reasm_destroy frees `r` and every pending datagram. Accepts NULL. */
+void vxs_reasm_destroy(vxs_reasm_t *r);
+
+/* vxs_reasm_add adds the fragment `frag` (kind VXS_PL_FRAGMENT, from vxs_pkt_decode) captured at
+ * `ts` in file record `index` at byte `offset`. When this fragment completes its datagram, it
+ * sets *out_done, decodes the datagram with vxs_pkt_decode_ip into *out (payload pointing into
+ * the reassembler's memory, valid until the next call on `r`) and sets *out_first_index /
+ * *out_first_offset to the datagram's lowest-index fragment record. Returns:
+ *   VXS_OK          fragment stored (or datagram completed);
+ *   VXS_E_LIMIT     the datagram would exceed reasm_max_bytes, or reasm_max_pending datagrams
+ *                   are already pending: the datagram is dropped, later fragments of it are
+ *                   dropped without a second error;
+ *   VXS_E_MALFORMED inconsistent fragments (conflicting overlap, two different last fragments,
+ *                   data past the last fragment's end): the datagram is dropped;
+ *   VXS_E_NOMEM.
+ * On error `err` names the datagram (id, addresses) and the first fragment's record. */
+vxs_status_t vxs_reasm_add(vxs_reasm_t *r, vxs_time_t ts, uint64_t index, uint64_t offset,
+                           const vxs_pkt_info_t *frag, vxs_pkt_info_t *out, bool *out_done,
+                           uint64_t *out_first_index, uint64_t *out_first_offset, char *err,
+                           size_t err_len);
+
+/* vxs_reasm_lost_t describes a datagram dropped before it was complete. */
+typedef struct {
+    uint64_t first_index;  /* record of its earliest fragment */
+    uint64_t first_offset;
+    vxs_time_t first_ts;
+    uint16_t ip_id;
+    uint8_t src_addr[16];
+    uint8_t dst_addr[16];
+    uint32_t fragments;    /* fragments received */
+    uint32_t bytes;        /* data bytes received */
+} vxs_reasm_lost_t;
+
+/* vxs_reasm_pop_expired removes one datagram whose first fragment is older than the timeout at
+ * capture time `now` and describes it in *out; returns false when none is expired. Pass
+ * VXS_TIME_NONE as `now` at end of input to pop every pending datagram. */
+bool vxs_reasm_pop_expired(vxs_reasm_t *r, vxs_time_t now, vxs_reasm_lost_t *out);
+
+/* vxs_reasm_stats_t counts what the reassembler saw. */
+typedef struct {
+    uint64_t fragments;   /* fragments added */
+    uint64_t datagrams;   /* datagrams completed */
+    uint64_t expired;     /* datagrams popped as expired / incomplete */
+    uint64_t dropped;     /* datagrams dropped for VXS_E_LIMIT or VXS_E_MALFORMED */
+    uint64_t pending;     /* datagrams pending now */
+    uint64_t pending_bytes; /* bytes held now */
+} vxs_reasm_stats_t;
+
+/* vxs_reasm_get_stats fills *out. */
+void vxs_reasm_get_stats(const vxs_reasm_t *r, vxs_reasm_stats_t *out);
+
+/* ==== 3. Capture files (libpcap) ======================================================= */
+
+/* vxs_pcap_t reads a pcap or pcapng capture at nanosecond precision, from a file or from memory,
+ * decodes every record's layers and reassembles IPv4 fragments. */
+typedef struct vxs_pcap vxs_pcap_t;
+
+/* vxs_pcap_info_t describes an open capture. */
+typedef struct {
+    bool pcapng;
+    bool nanosecond_file; /* the file itself stores ns (pcap magic a1b23c4d or pcapng tsresol) */
+    int version_major;
+    int version_minor;
+    uint32_t linktype; /* LINKTYPE_ of the first interface */
+    uint32_t snaplen;
+    uint64_t file_size; /* bytes; 0 if unknown */
+} vxs_pcap_info_t;
+
+/* vxs_packet_t is one capture record and what was decoded from it. It is lent by vxs_pcap_next
+ * and valid until the next call on the same vxs_pcap_t. */
+typedef struct {
+    uint64_t index;    /* record number from 0 in file order (tshark frame.number - 1) */
+    uint64_t offset;   /* byte offset of the record (pcap: its 16-byte header; pcapng: the
+                          block, or a non-packet block just before it) */
+    vxs_time_t ts;     /* capture time */
+    uint32_t caplen;
+    uint32_t wirelen;
+    const uint8_t *data;  /* caplen bytes */
+    vxs_status_t decode_status; /* vxs_pkt_decode's status; the message went to the diag sink */
+    vxs_pkt_info_t info;  /* this record's own decode */
+    /* dgram is non-NULL when this record completed a fragmented IPv4 datagram: the whole
+     * datagram's decode (payload in reassembler memory, valid until the next call). */
+    const vxs_pkt_info_t *dgram;
+    uint64_t dgram_first_index;  /* the datagram's first fragment record, when dgram != NULL */
+    uint64_t dgram_first_offset;
+} vxs_packet_t;
+
+/* vxs_packet_payload returns the decoded payload a consumer should look at: the reassembled
+ * datagram when there is one, else the record's own decode when it reached UDP or a non-IP
+ * EtherType; NULL otherwise (fragments, undecodable records). */
+const vxs_pkt_info_t *vxs_packet_payload(const vxs_packet_t *pkt);
+
+/* vxs_pcap_open_file opens the capture at `path`. Bad units are reported to `diag` (may be NULL:
+ * warnings are logged). `lim` may be NULL (defaults). On failure returns VXS_E_IO (cannot open),
+ * VXS_E_MALFORMED / VXS_E_UNSUPPORTED (not a capture libpcap reads) with a message naming the
+ * file in `err`. The caller vxs_pcap_close()s *out. */
+vxs_status_t vxs_pcap_open_file(vxs_pcap_t **out, const char *path, const vxs_limits_t *lim,
+                                const vxs_diag_sink_t *diag, char *err, size_t err_len);
+
+/* vxs_pcap_open_mem reads a capture held in memory (`data`, `len` bytes, borrowed: it must
+ * outlive the reader). `name` is used in messages. Otherwise as vxs_pcap_open_file. */
+vxs_status_t vxs_pcap_open_mem(vxs_pcap_t **out, const void *data, size_t len, const char *name,
+                               const vxs_limits_t *lim, const vxs_diag_sink_t *diag, char *err,
+                               size_t err_len);
+
+/* vxs_pcap_close closes the capture and frees everything. Accepts NULL. */
+void vxs_pcap_close(vxs_pcap_t *p);
+
+/* vxs_pcap_get_info fills *out. */
+void vxs_pcap_get_info(const vxs_pcap_t *p, vxs_pcap_info_t *out);
+
+/* vxs_pcap_next reads the next record into *out (lent until the next call). Returns:
+ *   VXS_OK           a record (even one whose layers did not decode: see decode_status);
+ *   VXS_EOF          end of capture (incomplete datagrams are reported to diag first);
+ *   VXS_E_TRUNCATED / VXS_E_MALFORMED / VXS_E_IO
+ *                    the capture itself is damaged (a record header cut short, a caplen over
+ *                    the limit): reported to diag with the record number and byte offset, and
+ *                    the following call returns VXS_EOF because libpcap cannot resynchronize.
+ * Every record before the damage has been returned. */
+vxs_status_t vxs_pcap_next(vxs_pcap_t *p, const vxs_packet_t **out);
+
+/* vxs_pcap_errmsg returns the last error message ("" if none). Never NULL. */
+const char *vxs_pcap_errmsg(const vxs_pcap_t *p);
+
+/* vxs_pcap_position returns the byte offset reading has reached (for progress). */
+uint64_t vxs_pcap_position(const vxs_pcap_t *p);
+
+/* vxs_pcap_fetch re-reads the record at byte offset `offset` whose number is `index` (from a
+ * locator) into `out` (the captured bytes), and sets *out_ts to its capture time if out_ts is
+ * not NULL. The sequential position of vxs_pcap_next is unaffected. VXS_E_NOTFOUND if no
+ * record starts there. */
+vxs_status_t vxs_pcap_fetch(vxs_pcap_t *p, uint64_t index, uint64_t offset, vxs_buf_t *out,
+                            vxs_time_t *out_ts);
+
+/* vxs_pcap_counts_t counts what a reader has seen so far. */
+typedef struct {
+    uint64_t records;        /* capture records returned */
+    uint64_t bytes;          /* captured bytes of those records */
+    uint64_t decode_errors;  /* records whose layers failed to decode */
+    uint64_t snap_truncated; /* records cut by the snapshot length */
+    uint64_t capture_errors; /* damage to the capture itself (0 or 1) */
+    vxs_reasm_stats_t reasm;
+} vxs_pcap_counts_t;
+
+/* vxs_pcap_get_counts fills *out. */
+void vxs_pcap_get_counts(const vxs_pcap_t *p, vxs_pcap_counts_t *out);
+
+/* vxs_pcap_source_create wraps an open capture as a vxs_source_t that yields one VXS_REC_PACKET
+ * record per capture record (agent/sensor as given, capture_time = ts, loc.index/offset = the
+ * record, summary from the decode) and fetches a record's bytes by locator. The source takes
+ * ownership of `p` on success. */
+vxs_status_t vxs_pcap_source_create(vxs_source_t **out, vxs_pcap_t *p, uint32_t source_index,
+                                    uint32_t agent, uint32_t sensor);
+
+/* ==== 4. Content detection ============================================================== */
+
+/* vxs_pkt_class_t is what a packet holds, judged by content (sizes, magic values, headers),
+ * never by port numbers alone. */
+typedef enum {
+    VXS_CLS_UNDECODED = 0,        /* the link layers did not decode */
+    VXS_CLS_FRAGMENT = 1,         /* an IPv4 fragment whose datagram is not complete yet */
+    VXS_CLS_VELODYNE_DATA = 2,    /* 1206-byte Velodyne data packet */
+    VXS_CLS_VELODYNE_POSITION = 3, /* 512-byte Velodyne position / telemetry packet */
+    VXS_CLS_OUSTER_LIDAR = 4,     /* Ouster lidar packet (legacy or profile) */
+    VXS_CLS_OUSTER_IMU = 5,       /* Ouster legacy IMU packet (48 bytes) */
+    VXS_CLS_ETSI_GN = 6,          /* ETSI GeoNetworking (EtherType 0x8947) */
+    VXS_CLS_WSMP = 7,             /* IEEE 1609.3 WSMP (EtherType 0x88DC) */
+    VXS_CLS_UDP_OTHER = 8,        /* any other UDP flow */
+    VXS_CLS_IP_OTHER = 9,         /* IP, not UDP */
+    VXS_CLS_NONIP_OTHER = 10,     /* other EtherType */
+    VXS_CLS_LINK_ONLY = 11,       /* nothing past the link layer (802.11 management...) */
+    VXS_CLS_COUNT_ = 12
+} vxs_pkt_class_t;
+
+/* vxs_pkt_class_name returns "velodyne-data", "etsi-geonetworking", ... Never NULL. */
+const char *vxs_pkt_class_name(vxs_pkt_class_t c);
+
+/* vxs_flow_key_t tells flows apart: by addresses and ports for IP, by source MAC and EtherType
+ * for non-IP V2X. Compare with memcmp after vxs_classify filled it (it zeroes padding). */
+typedef struct {
+    uint8_t src_addr[16]; /* IP, or the MAC in the first 6 bytes for non-IP */
+    uint8_t dst_addr[16];
+    uint16_t src_port;
+    uint16_t dst_port;
+    uint16_t ethertype;
+    uint8_t ip_version;
+    uint8_t ip_proto;
+} vxs_flow_key_t;
+
+/* vxs_pkt_class_info_t is the result of vxs_classify. */
+typedef struct {
+    vxs_pkt_class_t cls;
+    vxs_flow_key_t flow;
+    uint8_t velodyne_product;     /* byte 1205: 0x22 VLP-16 ... (data packets) */
+    uint8_t velodyne_return_mode; /* byte 1204: 0x37 strongest, 0x38 last, 0x39 dual */
+    uint8_t velodyne_pps;         /* position packets: 0 absent .. 3 error */
+    char nmea[8];                 /* position packets: "$GPRMC", "$GPGGA" or "" */
+    uint16_t ouster_pixels;       /* pixels per column (16/32/64/128) */
+    uint16_t ouster_columns;      /* columns per packet */
+    uint8_t ouster_legacy;        /* 1 legacy format, 0 profile with 32-byte packet header */
+    uint16_t ouster_profile_px;   /* bytes per pixel (12, 16, 4, 8) for profile packets */
+    uint8_t gn_next_header;       /* GN basic header NH (1 common, 2 secured) */
+    uint8_t gn_header_type;       /* GN common header HT|HST byte when visible */
+    uint16_t btp_dst_port;        /* BTP destination port when visible (2001 CAM...) */
+    uint8_t wsmp_version;
+    uint32_t wsmp_psid;           /* p-decoded PSID, when visible */
+} vxs_pkt_class_info_t;
+
+/* vxs_classify classifies `pkt` (using vxs_packet_payload) into *out. Never fails. */
+void vxs_classify(const vxs_packet_t *pkt, vxs_pkt_class_info_t *out);
+
+/* vxs_velodyne_product_name returns "VLP-16", "HDL-32E", "VLP-32C", "Puck Hi-Res", "VLS-128",
+ * ... for a product byte, or "unknown". Never NULL. */
+const char *vxs_velodyne_product_name(uint8_t product);
+
+/* vxs_velodyne_return_name returns "strongest", "last", "dual" or "unknown". Never NULL. */
+const char *vxs_velodyne_return_name(uint8_t mode);
+
+/* vxs_file_kind_t is what a file holds, judged by its first bytes (and libavformat's probe). */
+typedef enum {
+    VXS_FILE_UNKNOWN = 0,
+    VXS_FILE_PCAP = 1,
+    VXS_FILE_PCAPNG = 2,
+    VXS_FILE_VIDEO = 3
+} vxs_file_kind_t;
+
+/* vxs_detect_file reads the start of `path` and says what it holds. VXS_E_IO (with `err`) if the
+ * file cannot be read. */
+vxs_status_t vxs_detect_file(const char *path, vxs_file_kind_t *out, char *err, size_t err_len);
+
+/* ==== 5. Video probe (libavformat, headers and packets only, never decodes) ============ */
+
+/* vxs_video_info_t is what vxs_video_probe reports about the first video stream. */
+typedef struct {
+    char format[32];      /* container short name ("mov,mp4,m4a,3gp,3g2,mj2" cut to fit) */
+    char codec[32];       /* codec name ("h264") */
+    uint32_t width;
+    uint32_t height;
+    uint64_t packets;     /* video packets demuxed (= frames for these codecs) */
+    uint64_t key_frames;
+    int64_t tb_num;       /* stream time base */
+    int64_t tb_den;
+    int64_t first_pts;    /* in time base units; INT64_MIN if none */
+    int64_t last_pts;
+    vxs_time_t creation_time; /* container creation_time tag; VXS_TIME_NONE if absent */
+    uint64_t bad_packets; /* packets libavformat flagged corrupt, or read errors */
+} vxs_video_info_t;
+
+/* vxs_video_pts_fn receives each video packet's pts (presentation order is NOT guaranteed:
+ * this is demux order) and key flag. */
+typedef void (*vxs_video_pts_fn)(void *user, uint64_t index, int64_t pts_ns, bool key);
+
+/* vxs_video_probe opens `path` with libavformat, reads its header and demuxes every packet of
+ * the first video stream (no decoding), calling `fn` (may be NULL) for each. Errors:
+ * VXS_E_UNSUPPORTED (not a container libavformat knows or no video stream), VXS_E_IO,
+ * VXS_E_TRUNCATED / VXS_E_MALFORMED (reading stopped early: packets before are counted), each
+ * with a message naming the file and byte offset in `err`. */
+vxs_status_t vxs_video_probe(const char *path, vxs_video_info_t *out, vxs_video_pts_fn fn,
+                             void *user, char *err, size_t err_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VXS_SENSORS_H */

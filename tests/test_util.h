@@ -1,0 +1,58 @@
+// test_util.h: helpers shared by every test binary.
+#ifndef VXS_TEST_UTIL_H
+#define VXS_TEST_UTIL_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace vxs_test {
+
+// SharedPath returns the absolute path of `rel` under ../shared (the real recordings), or "" if
+// the file is absent (a fresh clone without ../shared). Use VXS_SHARED_OR_SKIP in tests.
+std::string SharedPath(const std::string &rel);
+
+// HaveTool says whether `name` (tshark, capinfos, ffprobe...) is on PATH.
+bool HaveTool(const std::string &name);
+
+// Run runs `cmd` through /bin/sh, returns its exit status and puts its stdout in *out.
+int Run(const std::string &cmd, std::string *out);
+
+// ReadFile returns the bytes of `path` (empty and ADD_FAILURE on error).
+std::vector<uint8_t> ReadFile(const std::string &path);
+
+// WriteFile writes `data` to `path`; false on error.
+bool WriteFile(const std::string &path, const std::vector<uint8_t> &data);
+
+// TempDir returns a fresh directory under $TMPDIR (or /tmp) removed at process exit.
+std::string TempDir();
+
+// FailAllocAfter makes the n-th vxs_ allocation from now on (1 = the next one) and every one
+// after it fail, until the returned guard is destroyed. Counts allocations in AllocCount().
+class FailAllocAfter {
+  public:
+    explicit FailAllocAfter(long n);
+    ~FailAllocAfter();
+    FailAllocAfter(const FailAllocAfter &) = delete;
+    FailAllocAfter &operator=(const FailAllocAfter &) = delete;
+    static long AllocCount();
+    static bool Failed(); // did any allocation fail while installed?
+};
+
+} // namespace vxs_test
+
+// VXS_SHARED_OR_SKIP(var, rel): declare std::string var = SharedPath(rel) or skip the test with
+// a message that names the missing file.
+#define VXS_SHARED_OR_SKIP(var, rel)                                                             \
+    std::string var = vxs_test::SharedPath(rel);                                                 \
+    if (var.empty()) GTEST_SKIP() << "skipped: ../shared/" << (rel)                              \
+                                  << " not found (needs the shared datasets; CI has them)"
+
+// VXS_TOOL_OR_SKIP(name): skip when an external reference tool is not installed.
+#define VXS_TOOL_OR_SKIP(name)                                                                   \
+    if (!vxs_test::HaveTool(name)) GTEST_SKIP() << "skipped: reference tool '" << (name)         \
+                                                << "' not installed (CI installs it)"
+
+#endif
