@@ -386,7 +386,7 @@ typedef struct {
 } vxs_video_info_t;
 
 /* vxs_video_pts_fn receives each video packet's pts (presentation order is NOT guaranteed:
- * this is demux order) and key flag. */
+ * this is demux order) and key flag; pts_ns is VXS_TIME_NONE for a packet without pts. */
 typedef void (*vxs_video_pts_fn)(void *user, uint64_t index, int64_t pts_ns, bool key);
 
 /* vxs_video_probe opens `path` with libavformat, reads its header and demuxes every packet of
