@@ -129,7 +129,11 @@ void vxs_log(vxs_log_level_t level, const char *fmt, ...)
     ;
 
 /* vxs_vlog is vxs_log with a va_list. */
-void vxs_vlog(vxs_log_level_t level, const char *fmt, va_list ap);
+void vxs_vlog(vxs_log_level_t level, const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 0)))
+#endif
+    ;
 
 /* vxs_level_name returns "error", "warning", "info" or "debug". Never NULL. */
 const char *vxs_level_name(vxs_log_level_t level);
@@ -384,8 +388,9 @@ vxs_time_t vxs_leap_table_expires(void);
  *
  * Inside an inserted leap second (UTC 23:59:60.xxx), POSIX time has no value; the conversion to
  * vxs_time_t maps every instant of it onto 00:00:00.000 of the next day (monotonic, never
- * repeats), so vxs_time_from_its(vxs_time_to_its(t)) == t for every t, and the other way round
- * for every TimestampIts outside a leap second. */
+ * repeats), so vxs_time_from_its(vxs_time_to_its(t)) == t for every whole-millisecond t from
+ * 2004 on, and the other way round for every TimestampIts outside a leap second. Values whose
+ * time would lie past the vxs_time_t range (year 2262) convert to INT64_MAX. */
 
 /* vxs_time_from_its converts a TimestampIts (ms) to vxs_time_t. */
 vxs_time_t vxs_time_from_its(uint64_t its_ms);
@@ -394,7 +399,8 @@ vxs_time_t vxs_time_from_its(uint64_t its_ms);
  * Times before 2004 return 0. */
 uint64_t vxs_time_to_its(vxs_time_t t);
 
-/* vxs_time_from_time64 converts an IEEE 1609.2 Time64 (µs since 2004-01-01 UTC, TAI scale). */
+/* vxs_time_from_time64 converts an IEEE 1609.2 Time64 (µs since 2004-01-01 UTC, TAI scale),
+ * with the same leap-second rule (round trip for whole-microsecond t). */
 vxs_time_t vxs_time_from_time64(uint64_t time64_us);
 
 /* vxs_time_to_time64 converts `t` to Time64, truncating to the microsecond. */
@@ -413,24 +419,28 @@ vxs_status_t vxs_time_from_gdt(uint16_t gdt, vxs_time_t near, vxs_time_t *out);
 /* vxs_time_from_secmark unwraps a J2735 DSecond `secmark` (ms within the UTC minute, 0..59999;
  * 60000..60999 during a leap second, mapped like ITS leap seconds onto the next minute's start)
  * into the absolute time nearest to `near`. Returns VXS_E_MALFORMED for 61000..65534 and
- * VXS_E_NOTFOUND for 65535 ("unavailable"), VXS_E_ARG if near is VXS_TIME_NONE. Meaningful if
- * |true time - near| < 30 s. */
+ * VXS_E_NOTFOUND for 65535 ("unavailable"), VXS_E_ARG if near is VXS_TIME_NONE (or so close to
+ * the ends of the vxs_time_t range that no candidate fits). Meaningful if |true time - near|
+ * < 30 s. Ties go to the earlier candidate. */
 vxs_status_t vxs_time_from_secmark(uint16_t secmark, vxs_time_t near, vxs_time_t *out);
 
 /* vxs_time_from_gps converts GPS time (week number counted from 1980-01-06 with no 1024-week
  * rollover applied, plus ns into the week) to UTC, subtracting the GPS-UTC leap offset
- * (TAI - UTC - 19 s) in force at that time. Returns VXS_E_ARG if ns_of_week is outside
- * [0, 604800 s). */
+ * (TAI - UTC - 19 s) in force at that time; GPS labels of an inserted leap second map onto the
+ * next UTC day's start, as for TimestampIts. Returns VXS_E_ARG if ns_of_week is outside
+ * [0, 604800 s), if the result would be past the vxs_time_t range, or if out is NULL. */
 vxs_status_t vxs_time_from_gps(uint32_t week, int64_t ns_of_week, vxs_time_t *out);
 
-/* vxs_time_to_gps converts `t` to GPS week and ns into the week. */
+/* vxs_time_to_gps converts `t` to GPS week and ns into the week. Times before the GPS epoch give
+ * week 0, ns 0. Either output may be NULL. */
 void vxs_time_to_gps(vxs_time_t t, uint32_t *out_week, int64_t *out_ns_of_week);
 
 /* vxs_time_from_toh resolves a Velodyne timestamp (µs past the top of the device's hour,
  * 0..3599999999) against a reference `near` (capture time, or a GPRMC time) the way the ROS and
  * velodyne_decoder drivers do: take near's UTC hour, add the µs, and move by ±1 h when that is
- * more than 30 min from `near`. Returns VXS_E_MALFORMED if usec_toh >= 3600000000, VXS_E_ARG
- * if near is VXS_TIME_NONE. */
+ * more than 30 min from `near` (exactly 30 min: no move). Returns VXS_E_MALFORMED if
+ * usec_toh >= 3600000000, VXS_E_ARG if near is VXS_TIME_NONE or the result would leave the
+ * vxs_time_t range. */
 vxs_status_t vxs_time_from_toh(uint32_t usec_toh, vxs_time_t near, vxs_time_t *out);
 
 /* VXS_TIME_STRLEN is the buffer size vxs_time_format needs: "2016-01-21T08:18:02.123456789Z". */
@@ -441,12 +451,16 @@ vxs_status_t vxs_time_from_toh(uint32_t usec_toh, vxs_time_t near, vxs_time_t *o
 char *vxs_time_format(vxs_time_t t, char *buf, size_t buf_len);
 
 /* vxs_time_parse parses "YYYY-MM-DDTHH:MM:SS[.fraction][Z]" (also with a space instead of T;
- * fraction up to 9 digits) as UTC. Returns VXS_E_MALFORMED on anything else. */
+ * fraction 1 to 9 digits) as UTC. Seconds = 60 is accepted only as 23:59:60 on a day that ends
+ * with a leap second, and yields the next day's start. Returns VXS_E_MALFORMED on anything
+ * else, including out-of-range fields and instants outside the vxs_time_t range, VXS_E_ARG if
+ * s or out is NULL. *out is set only on success. */
 vxs_status_t vxs_time_parse(const char *s, vxs_time_t *out);
 
 /* vxs_time_from_civil converts a UTC civil date and time to vxs_time_t (proleptic Gregorian,
  * any year 1678..2261). Fields are not range-checked beyond what the arithmetic needs; 60 s is
- * accepted and yields the next minute's start. */
+ * accepted and yields the next minute's start, month 13 is January of the next year, and nsec
+ * may be negative or >= 1 s (it carries). Returns VXS_TIME_NONE if the result does not fit. */
 vxs_time_t vxs_time_from_civil(int year, int month, int day, int hour, int min, int sec,
                                int64_t nsec);
 

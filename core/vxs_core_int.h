@@ -1,0 +1,72 @@
+/*
+ * vxs_core_int.h: library-internal helpers shared by every module (never installed).
+ *
+ * Symbols here are either macros or carry the vxsi_ prefix (STYLE.md §3: curl's Curl_ tier).
+ */
+#ifndef VXS_CORE_INT_H
+#define VXS_CORE_INT_H
+
+#include <stddef.h>
+
+#include "vxs_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* VXS_RETURN_IF returns `st` from the enclosing function when `cond` is true. In debug builds
+ * (NDEBUG not defined) it first logs "file:line: cond -> VXS_E_x" at VXS_LOG_DEBUG, so the
+ * origin of an error can be traced without a debugger (zstd's RETURN_ERROR_IF). `st` is
+ * evaluated once, and only when `cond` holds. */
+#ifdef NDEBUG
+#define VXS_RETURN_IF(cond, st)                                                                    \
+    do {                                                                                           \
+        if (cond) return (st);                                                                     \
+    } while (0)
+#else
+#define VXS_RETURN_IF(cond, st)                                                                    \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            const vxs_status_t vxs_ret_st_ = (st);                                                 \
+            vxs_log(VXS_LOG_DEBUG, "%s:%d: %s -> %s", __FILE__, __LINE__, #cond,                   \
+                    vxs_status_name(vxs_ret_st_));                                                 \
+            return vxs_ret_st_;                                                                    \
+        }                                                                                          \
+    } while (0)
+#endif
+
+/* VXS_FORWARD evaluates `expr` (a vxs_status_t) once and returns it from the enclosing function
+ * unless it is VXS_OK. VXS_EOF is forwarded too: it is not an error, but the caller's loop has
+ * to see it. Debug builds log "file:line: expr -> VXS_x" at VXS_LOG_DEBUG (zstd FORWARD_IF_ERROR). */
+#ifdef NDEBUG
+#define VXS_FORWARD(expr)                                                                          \
+    do {                                                                                           \
+        const vxs_status_t vxs_fwd_st_ = (expr);                                                   \
+        if (vxs_fwd_st_ != VXS_OK) return vxs_fwd_st_;                                             \
+    } while (0)
+#else
+#define VXS_FORWARD(expr)                                                                          \
+    do {                                                                                           \
+        const vxs_status_t vxs_fwd_st_ = (expr);                                                   \
+        if (vxs_fwd_st_ != VXS_OK) {                                                               \
+            vxs_log(VXS_LOG_DEBUG, "%s:%d: %s -> %s", __FILE__, __LINE__, #expr,                   \
+                    vxs_status_name(vxs_fwd_st_));                                                 \
+            return vxs_fwd_st_;                                                                    \
+        }                                                                                          \
+    } while (0)
+#endif
+
+/* vxsi_fmt formats printf-style into `buf` of `buf_len` bytes, always NUL-terminating when
+ * buf_len > 0, cutting output that does not fit. It returns the number of characters stored
+ * (excluding the NUL), never more than buf_len - 1; 0 when buf is NULL or buf_len is 0 or on an
+ * encoding error. Use it to append: n += vxsi_fmt(buf + n, len - n, ...). */
+size_t vxsi_fmt(char *buf, size_t buf_len, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VXS_CORE_INT_H */
