@@ -193,9 +193,43 @@ static void flow_endpoints(const flow_t *f, char *buf, size_t len) {
             snprintf(buf, len, "%s -> %s proto %u", s, d, k->ip_proto);
     } else if (k->ethertype) {
         mac_str(k->src_addr, s, sizeof s);
-        snprintf(buf, len, "%s ethertype 0x%04x", s, k->ethertype);
+        if (k->service && f->cls == VXS_CLS_ETSI_GN)
+            snprintf(buf, len, "%s geonet BTP %u", s, k->service);
+        else if (k->service && f->cls == VXS_CLS_WSMP)
+            snprintf(buf, len, "%s wsmp PSID 0x%x", s, k->service);
+        else
+            snprintf(buf, len, "%s ethertype 0x%04x", s, k->ethertype);
     } else {
         snprintf(buf, len, "-");
+    }
+}
+
+/* btp_port_name names the well-known BTP ports (ETSI TS 103 248; vanetza btp/ports.hpp). */
+static const char *btp_port_name(unsigned port) {
+    switch (port) {
+    case 2001: return "CAM";
+    case 2002: return "DENM";
+    case 2003: return "MAPEM";
+    case 2004: return "SPATEM";
+    case 2005: return "SAEM";
+    case 2006: return "IVIM";
+    case 2007: return "SREM";
+    case 2008: return "SSEM";
+    case 2009: return "CPM";
+    case 2010: return "EVCSN";
+    case 2018: return "VAM";
+    default: return "other";
+    }
+}
+
+/* psid_name names the PSIDs of specs/v2x-wire-formats.md (tshark's WSMP value table). */
+static const char *psid_name(unsigned psid) {
+    switch (psid) {
+    case 0x20: return "BSM / V2V safety";
+    case 0x82: return "SPaT / MAP";
+    case 0x83: return "TIM";
+    case 0x87: return "WSA";
+    default: return "other";
     }
 }
 
@@ -223,15 +257,15 @@ static void flow_detail(const flow_t *f, char *buf, size_t len) {
         break;
     case VXS_CLS_ETSI_GN:
         if (c->btp_dst_port)
-            snprintf(buf, len, "GN NH %u, header type 0x%02x, BTP port %u%s", c->gn_next_header,
-                     c->gn_header_type, c->btp_dst_port, f->mixed_detail ? " (and others)" : "");
+            snprintf(buf, len, "GN NH %u, header type 0x%02x, BTP port %u (%s)", c->gn_next_header,
+                     c->gn_header_type, c->btp_dst_port, btp_port_name(c->btp_dst_port));
         else
             snprintf(buf, len, "GN NH %u%s", c->gn_next_header,
                      c->gn_next_header == 2 ? " (secured)" : "");
         break;
     case VXS_CLS_WSMP:
-        snprintf(buf, len, "WSMP v%u, PSID 0x%x%s", c->wsmp_version, c->wsmp_psid,
-                 f->mixed_detail ? " (and others)" : "");
+        snprintf(buf, len, "WSMP v%u, PSID 0x%x (%s)", c->wsmp_version, c->wsmp_psid,
+                 psid_name(c->wsmp_psid));
         break;
     default: break;
     }
@@ -242,8 +276,6 @@ static bool detail_differs(const vxs_pkt_class_info_t *a, const vxs_pkt_class_in
     case VXS_CLS_VELODYNE_DATA:
         return a->velodyne_product != b->velodyne_product ||
                a->velodyne_return_mode != b->velodyne_return_mode;
-    case VXS_CLS_ETSI_GN: return a->btp_dst_port != b->btp_dst_port;
-    case VXS_CLS_WSMP: return a->wsmp_psid != b->wsmp_psid;
     default: return false;
     }
 }
@@ -588,8 +620,13 @@ static void print_file_text(json_t *fj) {
             char med[32], jit[32];
             fmt_interval((int64_t)json_integer_value(json_object_get(ft, "median_interval_ns")),
                          med, sizeof med);
-            fmt_interval((int64_t)json_real_value(json_object_get(ft, "jitter_ns")), jit,
-                         sizeof jit);
+            double jns = json_real_value(json_object_get(ft, "jitter_ns"));
+            if (json_integer_value(json_object_get(ft, "count")) < 3)
+                snprintf(jit, sizeof jit, "-");
+            else if (jns < 1e6)
+                snprintf(jit, sizeof jit, "%.1f us", jns / 1e3);
+            else
+                fmt_interval((int64_t)jns, jit, sizeof jit);
             printf("    %-18s %-44s %8" JSON_INTEGER_FORMAT " %9.1f %11s %11s %5" JSON_INTEGER_FORMAT
                    " %4" JSON_INTEGER_FORMAT " %4" JSON_INTEGER_FORMAT "  %s\n",
                    json_string_value(json_object_get(f, "kind")),

@@ -112,7 +112,8 @@ typedef struct {
  *   VXS_E_MALFORMED   a field is impossible (IP version, header length, UDP length < 8...);
  *   VXS_E_UNSUPPORTED the link type is not one of the above.
  * When the capture cut the frame (caplen < wirelen), lengths that point past the end are not
- * errors: the payload is cut at the frame's end and out->snap_truncated is set.
+ * errors: the payload is cut at the frame's end and out->snap_truncated is set (a header the
+ * capture cut short ends the decode there: VXS_OK with kind VXS_PL_NONE).
  * On error, out->kind is VXS_PL_NONE, the fields decoded before the error stay set, and `err`
  * (if not NULL) receives a message naming the layer and the byte offset within the frame,
  * e.g. "IPv4 header at frame offset 14: total length 1500 > 46 bytes left". Never allocates. */
@@ -143,8 +144,9 @@ void vxs_reasm_destroy(vxs_reasm_t *r);
 /* vxs_reasm_add adds the fragment `frag` (kind VXS_PL_FRAGMENT, from vxs_pkt_decode) captured at
  * `ts` in file record `index` at byte `offset`. When this fragment completes its datagram, it
  * sets *out_done, decodes the datagram with vxs_pkt_decode_ip into *out (payload pointing into
- * the reassembler's memory, valid until the next call on `r`) and sets *out_first_index /
- * *out_first_offset to the datagram's lowest-index fragment record. Returns:
+ * the reassembler's memory, valid until the next call on `r`; the link-layer fields, linktype
+ * included, are copied from `frag`) and sets *out_first_index / *out_first_offset to the
+ * datagram's lowest-index fragment record. Returns:
  *   VXS_OK          fragment stored (or datagram completed);
  *   VXS_E_LIMIT     the datagram would exceed reasm_max_bytes, or reasm_max_pending datagrams
  *                   are already pending: the datagram is dropped, later fragments of it are
@@ -314,11 +316,14 @@ typedef enum {
 /* vxs_pkt_class_name returns "velodyne-data", "etsi-geonetworking", ... Never NULL. */
 const char *vxs_pkt_class_name(vxs_pkt_class_t c);
 
-/* vxs_flow_key_t tells flows apart: by addresses and ports for IP, by source MAC and EtherType
- * for non-IP V2X. Compare with memcmp after vxs_classify filled it (it zeroes padding). */
+/* vxs_flow_key_t tells flows apart: by addresses and ports for IP; by source MAC, EtherType and
+ * service for non-IP V2X, so that one station's CAMs and CPMs (BTP ports 2001 and 2009) or BSMs
+ * and SPaTs (PSIDs 0x20 and 0x82) are separate flows with their own timing. Compare with memcmp
+ * after vxs_classify filled it (it zeroes padding). */
 typedef struct {
     uint8_t src_addr[16]; /* IP, or the MAC in the first 6 bytes for non-IP */
     uint8_t dst_addr[16];
+    uint32_t service;     /* non-IP: GeoNetworking BTP destination port or WSMP PSID; 0 if none */
     uint16_t src_port;
     uint16_t dst_port;
     uint16_t ethertype;

@@ -1,0 +1,626 @@
+/*
+ * pcap_reader.c: capture files (classic pcap and pcapng) read through libpcap at nanosecond
+ * precision, from a file or from memory, with per-record decoding and IPv4 reassembly.
+ *
+ * Record positions. libpcap reads a savefile with plain fread() calls on its FILE and never reads
+ * ahead, so ftell() just before pcap_next_ex() is where the next record starts:
+ *   - classic pcap (https://www.tcpdump.org/manpages/pcap-savefile.5.html): the 16-byte record
+ *     header;
+ *   - pcapng (RFC draft-ietf-opsawg-pcapng): the end of the previous packet block, which is the
+ *     packet block itself or a non-packet block (statistics, name resolution...) just before it.
+ * vxs_pcap_fetch seeks there, calls pcap_next_ex once and seeks back. This works the same on an
+ * fmemopen() stream. libpcap keeps per-file state only from the file/section header and the
+ * interface blocks, all read by pcap_fopen_offline before the first record; see vxs_pcap_fetch
+ * for the one pcapng case where a fetch could re-read an interface block.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <pcap/pcap.h>
+
+#include "vxs_core.h"
+#include "vxs_sensors.h"
+
+#define VXS_PCAP_MSG 512  /* longest formatted detail (decoder text...) */
+#define VXS_PCAP_ERR (VXS_PCAP_MSG + 128) /* ... plus file name and position */
+#define VXS_PCAP_HEAD 4096 /* bytes of the file start kept to read the pcapng interface block */
+
+struct vxs_pcap {
+    pcap_t *pc;            /* owns the FILE (pcap_close fcloses it) */
+    FILE *fp;
+    char *name;            /* file name used in every message */
+    vxs_limits_t lim;
+    vxs_diag_sink_t diag;
+    const vxs_diag_sink_t *diag_ptr; /* &diag, or NULL: vxs_diag_emit then logs */
+    vxs_reasm_t *reasm;
+    vxs_pcap_info_t info;
+    uint64_t first_offset; /* where the first record starts (after the file headers) */
+    uint64_t next_index;   /* number of the next record, from 0 */
+    uint64_t pos;          /* byte offset reached */
+    bool done;             /* EOF seen or the capture is damaged: only VXS_EOF from now on */
+    bool flushed;          /* incomplete datagrams reported at the end */
+    bool unsupported_reported;
+    vxs_packet_t pkt;
+    vxs_pkt_info_t dgram;
+    vxs_pcap_counts_t counts;
+    char errmsg[VXS_PCAP_ERR];
+};
+
+#if defined(__GNUC__)
+#define VXS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define VXS_PRINTF(a, b)
+#endif
+
+static void set_err(char *err, size_t err_len, const char *fmt, ...) VXS_PRINTF(3, 4);
+static void set_err(char *err, size_t err_len, const char *fmt, ...) {
+    va_list ap;
+    if (!err || err_len == 0) return;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+}
+
+/* report delivers one bad unit to the diag sink as "<file>: packet N (byte offset X): msg";
+ * unit 0 means "not inside a record" and drops the position. The text is also kept as errmsg
+ * when `keep` is set (the error is about to be returned). */
+static void report(vxs_pcap_t *p, bool keep, uint64_t unit, uint64_t offset, vxs_status_t st,
+                   const char *fmt, ...) VXS_PRINTF(6, 7);
+static void report(vxs_pcap_t *p, bool keep, uint64_t unit, uint64_t offset, vxs_status_t st,
+                   const char *fmt, ...) {
+    char text[VXS_PCAP_MSG], msg[VXS_PCAP_ERR];
+    va_list ap;
+    vxs_diag_t d;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (unit > 0)
+        snprintf(msg, sizeof msg, "%s: packet %llu (byte offset %llu): %s", p->name,
+                 (unsigned long long)unit, (unsigned long long)offset, text);
+    else
+        snprintf(msg, sizeof msg, "%s: %s", p->name, text);
+    d.file = p->name;
+    d.unit = unit;
+    d.offset = offset;
+    d.status = st;
+    d.msg = msg;
+    vxs_diag_emit(p->diag_ptr, &d);
+    if (keep) memcpy(p->errmsg, msg, sizeof msg);
+}
+
+/* dlt_to_linktype maps libpcap's platform DLT_ values back to the LINKTYPE_ numbers of the file
+ * formats (https://www.tcpdump.org/linktypes.html). Only DLT_RAW (12 on most systems, 14 on
+ * OpenBSD) differs from its LINKTYPE_ among the types we decode; the others are listed so the
+ * table says what is supported. An if-chain, not a switch: some platforms give two of these
+ * macros the same value. */
+static uint32_t dlt_to_linktype(int dlt) {
+#ifdef DLT_RAW
+    if (dlt == DLT_RAW) return VXS_LINKTYPE_RAW;
+#endif
+    if (dlt == DLT_NULL) return VXS_LINKTYPE_NULL;
+    if (dlt == DLT_EN10MB) return VXS_LINKTYPE_ETHERNET;
+#ifdef DLT_IEEE802_11
+    if (dlt == DLT_IEEE802_11) return VXS_LINKTYPE_IEEE802_11;
+#endif
+#ifdef DLT_LOOP
+    if (dlt == DLT_LOOP) return VXS_LINKTYPE_LOOP;
+#endif
+#ifdef DLT_LINUX_SLL
+    if (dlt == DLT_LINUX_SLL) return VXS_LINKTYPE_LINUX_SLL;
+#endif
+#ifdef DLT_IEEE802_11_RADIO
+    if (dlt == DLT_IEEE802_11_RADIO) return VXS_LINKTYPE_IEEE802_11_RADIOTAP;
+#endif
+#ifdef DLT_IPV4
+    if (dlt == DLT_IPV4) return VXS_LINKTYPE_IPV4;
+#endif
+#ifdef DLT_IPV6
+    if (dlt == DLT_IPV6) return VXS_LINKTYPE_IPV6;
+#endif
+#ifdef DLT_LINUX_SLL2
+    if (dlt == DLT_LINUX_SLL2) return VXS_LINKTYPE_LINUX_SLL2;
+#endif
+    /* Unknown: pass it through; vxs_pkt_decode answers VXS_E_UNSUPPORTED. */
+    return dlt < 0 ? UINT32_MAX : (uint32_t)dlt;
+}
+
+/* read_head_info fills the parts of `info` libpcap does not expose (pcapng or not, whether the
+ * file stores nanoseconds) from the first bytes of the file.
+ *   classic pcap: magic a1b2c3d4 (µs) or a1b23c4d (ns), in either byte order;
+ *   pcapng: Section Header Block (type 0x0A0D0D0A, byte-order magic 0x1A2B3C4D), then the first
+ *   Interface Description Block (type 1) whose option if_tsresol (code 9) gives the resolution:
+ *   10^-v, or 2^-(v & 0x7F) when bit 7 is set; absent means µs. */
+static void read_head_info(const uint8_t *head, size_t len, vxs_pcap_info_t *info) {
+    vxs_rd_t r = vxs_rd_init(head, len);
+    uint32_t magic = 0, blen = 0, bom = 0;
+    if (!vxs_rd_u32le(&r, &magic)) return;
+    if (magic == 0xa1b23c4dU || magic == 0x4d3cb2a1U) info->nanosecond_file = true;
+    if (magic != 0x0a0d0d0aU) return;
+    info->pcapng = true;
+    if (!vxs_rd_u32le(&r, &blen) || !vxs_rd_u32le(&r, &bom)) return;
+    bool be = bom == 0x4d3c2b1aU;
+    r = vxs_rd_init(head, len);
+    /* Walk blocks until the first IDB; all lengths are checked against what is left. */
+    for (int guard = 0; guard < 16; guard++) {
+        uint32_t type = 0, total = 0;
+        vxs_rd_t blk, body;
+        if (!(be ? vxs_rd_u32be(&r, &type) : vxs_rd_u32le(&r, &type))) return;
+        if (!(be ? vxs_rd_u32be(&r, &total) : vxs_rd_u32le(&r, &total))) return;
+        if (total < 12 || !vxs_rd_sub(&r, total - 8, &blk)) return;
+        if (type != 1) continue;
+        /* IDB body: LinkType u16, reserved u16, SnapLen u32, then options up to the trailer. */
+        if (vxs_rd_left(&blk) < 4 || !vxs_rd_sub(&blk, vxs_rd_left(&blk) - 4, &body) ||
+            !vxs_rd_skip(&body, 8))
+            return;
+        while (vxs_rd_left(&body) >= 4) {
+            uint16_t code = 0, olen = 0;
+            uint8_t v = 0;
+            if (!(be ? vxs_rd_u16be(&body, &code) : vxs_rd_u16le(&body, &code))) return;
+            if (!(be ? vxs_rd_u16be(&body, &olen) : vxs_rd_u16le(&body, &olen))) return;
+            if (code == 0) return; /* opt_endofopt */
+            if (code == 9 && olen >= 1 && vxs_rd_peek_u8(&body, 0, &v))
+                info->nanosecond_file = (v & 0x80) ? (v & 0x7F) >= 30 : v >= 9;
+            if (!vxs_rd_skip(&body, ((size_t)olen + 3) & ~(size_t)3)) return;
+        }
+        return;
+    }
+}
+
+/* open_common finishes opening once `fp` is positioned at the file start. On failure it closes
+ * fp itself (pcap_fopen_offline leaves it open when it fails). */
+static vxs_status_t open_common(vxs_pcap_t **out, FILE *fp, const uint8_t *head, size_t head_len,
+                                const char *name, uint64_t file_size, const vxs_limits_t *lim,
+                                const vxs_diag_sink_t *diag, char *err, size_t err_len) {
+    char errbuf[PCAP_ERRBUF_SIZE];
+    vxs_pcap_t *p = NULL;
+    vxs_status_t st = VXS_OK;
+    long pos;
+
+    errbuf[0] = '\0';
+    p = vxs_calloc(1, sizeof *p);
+    if (!p) {
+        st = VXS_E_NOMEM;
+        set_err(err, err_len, "%s: out of memory", name);
+        goto cleanup;
+    }
+    p->name = vxs_strdup(name);
+    if (!p->name) {
+        st = VXS_E_NOMEM;
+        set_err(err, err_len, "%s: out of memory", name);
+        goto cleanup;
+    }
+    if (lim)
+        p->lim = *lim;
+    else
+        vxs_limits_default(&p->lim);
+    if (diag) {
+        p->diag = *diag;
+        p->diag_ptr = &p->diag;
+    }
+    p->pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!p->pc) {
+        /* libpcap says "unknown file format" for anything that is not pcap/pcapng, and
+         * "truncated dump file..." for a header cut short. */
+        st = strstr(errbuf, "unknown file format") ? VXS_E_UNSUPPORTED : VXS_E_MALFORMED;
+        set_err(err, err_len, "%s: not a capture file libpcap can read: %s", name, errbuf);
+        goto cleanup;
+    }
+    p->fp = fp;
+    fp = NULL; /* owned by p->pc from now on */
+    st = vxs_reasm_create(&p->reasm, &p->lim);
+    if (st != VXS_OK) {
+        set_err(err, err_len, "%s: cannot create the IPv4 reassembler: %s", name,
+                vxs_strerror(st));
+        goto cleanup;
+    }
+    p->info.version_major = pcap_major_version(p->pc);
+    p->info.version_minor = pcap_minor_version(p->pc);
+    p->info.linktype = dlt_to_linktype(pcap_datalink(p->pc));
+    p->info.snaplen = pcap_snapshot(p->pc) < 0 ? 0 : (uint32_t)pcap_snapshot(p->pc);
+    p->info.file_size = file_size;
+    read_head_info(head, head_len, &p->info);
+    pos = ftell(p->fp);
+    p->first_offset = pos < 0 ? 0 : (uint64_t)pos;
+    p->pos = p->first_offset;
+    *out = p;
+    p = NULL;
+
+cleanup:
+    if (fp) fclose(fp);
+    vxs_pcap_close(p);
+    return st;
+}
+
+vxs_status_t vxs_pcap_open_file(vxs_pcap_t **out, const char *path, const vxs_limits_t *lim,
+                                const vxs_diag_sink_t *diag, char *err, size_t err_len) {
+    uint8_t head[VXS_PCAP_HEAD];
+    struct stat sb;
+    size_t n;
+    FILE *fp = NULL;
+    vxs_status_t st = VXS_OK;
+
+    if (!out || !path) {
+        set_err(err, err_len, "vxs_pcap_open_file: missing argument");
+        return VXS_E_ARG;
+    }
+    *out = NULL;
+    /* fopen ourselves rather than pcap_open_offline: errno tells a missing file (VXS_E_IO) from
+     * a file that is not a capture (VXS_E_UNSUPPORTED), and fstat gives the size. */
+    fp = fopen(path, "rb");
+    if (!fp) {
+        set_err(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+        st = VXS_E_IO;
+        goto cleanup;
+    }
+    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        set_err(err, err_len, "%s: not a regular file", path);
+        st = VXS_E_IO;
+        goto cleanup;
+    }
+    if (sb.st_size == 0) {
+        set_err(err, err_len, "%s: empty file, not a capture", path);
+        st = VXS_E_MALFORMED;
+        goto cleanup;
+    }
+    n = fread(head, 1, sizeof head, fp);
+    if (ferror(fp) || fseek(fp, 0, SEEK_SET) != 0) {
+        set_err(err, err_len, "%s: read error: %s", path, strerror(errno));
+        st = VXS_E_IO;
+        goto cleanup;
+    }
+    st = open_common(out, fp, head, n, path, (uint64_t)sb.st_size, lim, diag, err, err_len);
+    fp = NULL; /* open_common owns it now, on success and on failure */
+
+cleanup:
+    if (fp) fclose(fp);
+    return st;
+}
+
+vxs_status_t vxs_pcap_open_mem(vxs_pcap_t **out, const void *data, size_t len, const char *name,
+                               const vxs_limits_t *lim, const vxs_diag_sink_t *diag, char *err,
+                               size_t err_len) {
+    FILE *fp;
+    if (!name) name = "(memory)";
+    if (!out || (!data && len > 0)) {
+        set_err(err, err_len, "%s: missing argument", name);
+        return VXS_E_ARG;
+    }
+    *out = NULL;
+    /* POSIX allows fmemopen to reject size 0; an empty buffer is no capture anyway. */
+    if (len == 0) {
+        set_err(err, err_len, "%s: empty, not a capture", name);
+        return VXS_E_MALFORMED;
+    }
+    /* The stream is read-only ("rb"), so casting away const never lets anything write. */
+    fp = fmemopen((void *)(uintptr_t)data, len, "rb");
+    if (!fp) {
+        set_err(err, err_len, "%s: fmemopen failed: %s", name, strerror(errno));
+        return VXS_E_IO;
+    }
+    return open_common(out, fp, data, len < VXS_PCAP_HEAD ? len : VXS_PCAP_HEAD, name,
+                       (uint64_t)len, lim, diag, err, err_len);
+}
+
+void vxs_pcap_close(vxs_pcap_t *p) {
+    if (!p) return;
+    if (p->pc) pcap_close(p->pc);
+    vxs_reasm_destroy(p->reasm);
+    vxs_free(p->name);
+    vxs_free(p);
+}
+
+void vxs_pcap_get_info(const vxs_pcap_t *p, vxs_pcap_info_t *out) {
+    if (!out) return;
+    if (!p) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    *out = p->info;
+}
+
+/* ts_to_ns converts libpcap's time (tv_usec holds ns at nanosecond precision) without overflow:
+ * pcapng stores 64-bit times, so tv_sec can be far outside vxs_time_t's ±292 years. */
+static bool ts_to_ns(const struct timeval *tv, vxs_time_t *out) {
+    int64_t sec = (int64_t)tv->tv_sec, ns = (int64_t)tv->tv_usec;
+    if (ns < 0 || ns >= VXS_NS_PER_S) return false;
+    if (sec > (INT64_MAX - ns) / VXS_NS_PER_S || sec < INT64_MIN / VXS_NS_PER_S + 1) return false;
+    *out = sec * VXS_NS_PER_S + ns;
+    return true;
+}
+
+static void format_addr(const uint8_t a[16], char *buf, size_t len) {
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (memcmp(a, mapped, sizeof mapped) == 0)
+        snprintf(buf, len, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+    else
+        snprintf(buf, len, "%02x%02x:%02x%02x:...:%02x%02x", a[0], a[1], a[2], a[3], a[14], a[15]);
+}
+
+/* report_expired drains the reassembler of datagrams older than `now` (every pending one when now
+ * is VXS_TIME_NONE, at the end of the capture). Each names its first fragment's record. */
+static void report_expired(vxs_pcap_t *p, vxs_time_t now) {
+    vxs_reasm_lost_t lost;
+    while (vxs_reasm_pop_expired(p->reasm, now, &lost)) {
+        char src[48], dst[48];
+        format_addr(lost.src_addr, src, sizeof src);
+        format_addr(lost.dst_addr, dst, sizeof dst);
+        report(p, false, lost.first_index + 1, lost.first_offset, VXS_E_TRUNCATED,
+               "incomplete IPv4 datagram (id 0x%04x, %s -> %s): %u fragment(s), %u byte(s) "
+               "received, dropped %s",
+               lost.ip_id, src, dst, lost.fragments, lost.bytes,
+               now == VXS_TIME_NONE ? "at the end of the capture" : "after the reassembly timeout");
+    }
+}
+
+/* decode_record runs the layer decoder and the reassembler on the record in p->pkt. */
+static void decode_record(vxs_pcap_t *p, size_t wirelen) {
+    vxs_packet_t *k = &p->pkt;
+    char msg[256];
+    vxs_status_t st;
+
+    msg[0] = '\0';
+    st = vxs_pkt_decode(p->info.linktype, k->data, k->caplen, wirelen, &k->info, msg, sizeof msg);
+    k->decode_status = st;
+    if (k->info.snap_truncated) p->counts.snap_truncated++;
+    if (st != VXS_OK) {
+        p->counts.decode_errors++;
+        /* An unsupported link type fails every record the same way: say it once per file
+         * (every such record is still counted in decode_errors). */
+        if (st == VXS_E_UNSUPPORTED) {
+            if (!p->unsupported_reported)
+                report(p, false, 0, 0, st, "link type %u is not supported (%s); no record of "
+                       "this capture is decoded", p->info.linktype, msg);
+            p->unsupported_reported = true;
+        } else {
+            report(p, false, k->index + 1, k->offset, st, "%s", msg[0] ? msg : vxs_strerror(st));
+        }
+        return;
+    }
+    if (k->info.kind == VXS_PL_FRAGMENT) {
+        bool done = false;
+        uint64_t fi = 0, fo = 0;
+        msg[0] = '\0';
+        st = vxs_reasm_add(p->reasm, k->ts, k->index, k->offset, &k->info, &p->dgram, &done, &fi,
+                           &fo, msg, sizeof msg);
+        if (st != VXS_OK) {
+            report(p, false, k->index + 1, k->offset, st, "IPv4 reassembly: %s",
+                   msg[0] ? msg : vxs_strerror(st));
+        } else if (done) {
+            k->dgram = &p->dgram;
+            k->dgram_first_index = fi;
+            k->dgram_first_offset = fo;
+        }
+    }
+}
+
+vxs_status_t vxs_pcap_next(vxs_pcap_t *p, const vxs_packet_t **out) {
+    struct pcap_pkthdr *hdr;
+    const u_char *data;
+    if (!p || !out) return VXS_E_ARG;
+    *out = NULL;
+    for (;;) {
+        long at;
+        uint64_t offset;
+        int rc;
+
+        if (p->done) {
+            if (!p->flushed) report_expired(p, VXS_TIME_NONE);
+            p->flushed = true;
+            return VXS_EOF;
+        }
+        at = ftell(p->fp);
+        offset = at < 0 ? p->pos : (uint64_t)at;
+        rc = pcap_next_ex(p->pc, &hdr, &data);
+        if (rc == PCAP_ERROR_BREAK) { /* end of file */
+            p->done = true;
+            p->pos = offset;
+            continue;
+        }
+        if (rc != 1) {
+            /* The capture itself is damaged. libpcap cannot resynchronize on a stream of
+             * records without markers, so this is the end of the capture. */
+            const char *why = pcap_geterr(p->pc);
+            vxs_status_t st = strstr(why, "truncated") ? VXS_E_TRUNCATED : VXS_E_MALFORMED;
+            p->counts.capture_errors++;
+            p->done = true;
+            p->pos = offset;
+            report(p, true, p->next_index + 1, offset, st, "%s", why);
+            return st;
+        }
+        at = ftell(p->fp);
+        p->pos = at < 0 ? offset : (uint64_t)at;
+        memset(&p->pkt, 0, sizeof p->pkt);
+        p->pkt.index = p->next_index++;
+        p->pkt.offset = offset;
+        p->pkt.caplen = hdr->caplen;
+        p->pkt.wirelen = hdr->len;
+        p->pkt.data = data;
+        if (!ts_to_ns(&hdr->ts, &p->pkt.ts)) {
+            p->pkt.ts = VXS_TIME_NONE;
+            report(p, false, p->pkt.index + 1, offset, VXS_E_MALFORMED,
+                   "timestamp %lld s is outside the representable range",
+                   (long long)hdr->ts.tv_sec);
+        }
+        if (hdr->caplen > p->lim.max_record) {
+            /* A bad unit, not capture damage: skip it (counted with decode errors) and go on. */
+            p->counts.decode_errors++;
+            report(p, false, p->pkt.index + 1, offset, VXS_E_LIMIT,
+                   "captured length %u > limit max_record %zu: record skipped", hdr->caplen,
+                   p->lim.max_record);
+            continue;
+        }
+        /* Expire old datagrams before adding this record's fragment: the reassembler's output
+         * stays valid only until its next call, and the record we return may point into it. */
+        if (p->pkt.ts != VXS_TIME_NONE) report_expired(p, p->pkt.ts);
+        decode_record(p, hdr->len > hdr->caplen ? hdr->len : hdr->caplen);
+        p->counts.records++;
+        p->counts.bytes += hdr->caplen;
+        *out = &p->pkt;
+        return VXS_OK;
+    }
+}
+
+const char *vxs_pcap_errmsg(const vxs_pcap_t *p) { return p ? p->errmsg : ""; }
+
+uint64_t vxs_pcap_position(const vxs_pcap_t *p) { return p ? p->pos : 0; }
+
+vxs_status_t vxs_pcap_fetch(vxs_pcap_t *p, uint64_t index, uint64_t offset, vxs_buf_t *out,
+                            vxs_time_t *out_ts) {
+    struct pcap_pkthdr *hdr;
+    const u_char *data;
+    vxs_status_t st = VXS_OK;
+    long saved;
+    int rc;
+
+    if (!p || !out) return VXS_E_ARG;
+    /* Offsets before the first record would make libpcap re-read the file header or, for
+     * pcapng, an interface block (adding a duplicate interface): refuse them. A pcapng block
+     * further on that defines a new interface or section has the same problem; libpcap 1.10
+     * rejects interfaces whose link type differs, so a duplicate is harmless in practice. */
+    if (offset < p->first_offset || (p->info.file_size && offset >= p->info.file_size) ||
+        offset > (uint64_t)LONG_MAX) {
+        snprintf(p->errmsg, sizeof p->errmsg,
+                 "%s: packet %llu (byte offset %llu): no record starts there", p->name,
+                 (unsigned long long)index + 1, (unsigned long long)offset);
+        return VXS_E_NOTFOUND;
+    }
+    saved = ftell(p->fp);
+    if (saved < 0 || fseek(p->fp, (long)offset, SEEK_SET) != 0) {
+        snprintf(p->errmsg, sizeof p->errmsg, "%s: packet %llu (byte offset %llu): seek failed",
+                 p->name, (unsigned long long)index + 1, (unsigned long long)offset);
+        return VXS_E_IO;
+    }
+    rc = pcap_next_ex(p->pc, &hdr, &data);
+    if (rc != 1) {
+        snprintf(p->errmsg, sizeof p->errmsg,
+                 "%s: packet %llu (byte offset %llu): no record starts there%s%s", p->name,
+                 (unsigned long long)index + 1, (unsigned long long)offset,
+                 rc == PCAP_ERROR ? ": " : "", rc == PCAP_ERROR ? pcap_geterr(p->pc) : "");
+        st = VXS_E_NOTFOUND;
+    } else if (hdr->caplen > p->lim.max_record) {
+        snprintf(p->errmsg, sizeof p->errmsg,
+                 "%s: packet %llu (byte offset %llu): captured length %u > limit max_record %zu",
+                 p->name, (unsigned long long)index + 1, (unsigned long long)offset,
+                 hdr->caplen, p->lim.max_record);
+        st = VXS_E_LIMIT;
+    } else {
+        st = vxs_buf_set(out, data, hdr->caplen);
+        if (st == VXS_OK && out_ts && !ts_to_ns(&hdr->ts, out_ts)) *out_ts = VXS_TIME_NONE;
+    }
+    /* Put the sequential reader back exactly where it was (this also clears the EOF flag). */
+    if (fseek(p->fp, saved, SEEK_SET) != 0) {
+        snprintf(p->errmsg, sizeof p->errmsg, "%s: cannot seek back to byte offset %ld",
+                 p->name, saved);
+        p->done = true;
+        return VXS_E_IO;
+    }
+    return st;
+}
+
+void vxs_pcap_get_counts(const vxs_pcap_t *p, vxs_pcap_counts_t *out) {
+    if (!out) return;
+    memset(out, 0, sizeof *out);
+    if (!p) return;
+    *out = p->counts;
+    vxs_reasm_get_stats(p->reasm, &out->reasm);
+}
+
+const vxs_pkt_info_t *vxs_packet_payload(const vxs_packet_t *pkt) {
+    if (!pkt) return NULL;
+    if (pkt->dgram) return pkt->dgram;
+    if (pkt->decode_status == VXS_OK &&
+        (pkt->info.kind == VXS_PL_UDP || pkt->info.kind == VXS_PL_ETHERTYPE))
+        return &pkt->info;
+    return NULL;
+}
+
+/* ---- vxs_source_t adapter ------------------------------------------------------------------ */
+
+typedef struct {
+    vxs_pcap_t *p;
+    uint32_t source_index;
+    uint32_t agent;
+    uint32_t sensor;
+    vxs_record_t rec;
+} pcap_source_t;
+
+static vxs_status_t src_next(void *impl, const vxs_record_t **out) {
+    pcap_source_t *s = impl;
+    const vxs_packet_t *k = NULL;
+    const vxs_pkt_info_t *pl;
+    vxs_packet_summary_t *sum;
+    vxs_status_t st = vxs_pcap_next(s->p, &k);
+    *out = NULL;
+    if (st != VXS_OK) return st;
+    vxs_record_init(&s->rec, VXS_REC_PACKET);
+    s->rec.agent = s->agent;
+    s->rec.sensor = s->sensor;
+    s->rec.capture_time = k->ts;
+    s->rec.loc.source = s->source_index;
+    s->rec.loc.count = 1;
+    s->rec.loc.index = k->index;
+    s->rec.loc.offset = k->offset;
+    /* Summarize the reassembled datagram when this record completed one (its ports are only in
+     * the first fragment), else the record's own decode. */
+    pl = k->dgram ? k->dgram : &k->info;
+    sum = &s->rec.u.packet;
+    sum->caplen = k->caplen;
+    sum->wirelen = k->wirelen;
+    sum->ethertype = k->info.ethertype;
+    sum->ip_version = pl->ip_version;
+    sum->ip_proto = pl->ip_proto;
+    sum->src_port = pl->src_port;
+    sum->dst_port = pl->dst_port;
+    memcpy(sum->src_addr, pl->src_addr, sizeof sum->src_addr);
+    memcpy(sum->dst_addr, pl->dst_addr, sizeof sum->dst_addr);
+    *out = &s->rec;
+    return VXS_OK;
+}
+
+static vxs_status_t src_fetch(void *impl, const vxs_locator_t *loc, vxs_buf_t *out) {
+    pcap_source_t *s = impl;
+    /* A packet record spans exactly one capture record. */
+    if (!loc || loc->count > 1) return VXS_E_ARG;
+    return vxs_pcap_fetch(s->p, loc->index, loc->offset, out, NULL);
+}
+
+static const char *src_errmsg(const void *impl) {
+    const pcap_source_t *s = impl;
+    return vxs_pcap_errmsg(s->p);
+}
+
+static void src_destroy(void *impl) {
+    pcap_source_t *s = impl;
+    if (!s) return;
+    vxs_pcap_close(s->p);
+    vxs_free(s);
+}
+
+static const vxs_source_ops_t pcap_source_ops = {"pcap", src_next, src_fetch, src_errmsg,
+                                                 src_destroy};
+
+vxs_status_t vxs_pcap_source_create(vxs_source_t **out, vxs_pcap_t *p, uint32_t source_index,
+                                    uint32_t agent, uint32_t sensor) {
+    pcap_source_t *s;
+    vxs_status_t st;
+    if (!out || !p) return VXS_E_ARG;
+    *out = NULL;
+    s = vxs_calloc(1, sizeof *s);
+    if (!s) return VXS_E_NOMEM;
+    s->p = p;
+    s->source_index = source_index;
+    s->agent = agent;
+    s->sensor = sensor;
+    vxs_record_init(&s->rec, VXS_REC_PACKET);
+    st = vxs_source_create(out, &pcap_source_ops, s);
+    if (st != VXS_OK) {
+        /* On failure the capture stays the caller's: free only the wrapper. */
+        vxs_free(s);
+        *out = NULL;
+    }
+    return st;
+}
