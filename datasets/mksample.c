@@ -13,7 +13,8 @@
  *
  * Payload contents beyond the headers are filler: this is a file for the demo and for
  * detection, not a decoding reference (real recordings are the references). Output is
- * deterministic: the same bytes on every run.
+ * deterministic: the same bytes on every run. The capture has nanosecond timestamps (pcap magic
+ * a1b23c4d); the fragments of one datagram are 100 ns apart.
  *
  * Usage: vxs_mksample OUT.pcap [SECONDS]   (default 2 s)
  */
@@ -53,7 +54,7 @@ static void put64le(uint8_t *p, uint64_t v) {
 static void emit(out_t *o, int64_t t_ns, const uint8_t *frame, size_t len) {
     struct pcap_pkthdr h;
     h.ts.tv_sec = (time_t)(t_ns / 1000000000);
-    h.ts.tv_usec = (suseconds_t)(t_ns % 1000000000 / 1000);
+    h.ts.tv_usec = (suseconds_t)(t_ns % 1000000000); /* ns: the capture is nanosecond pcap */
     h.caplen = h.len = (bpf_u_int32)len;
     pcap_dump((u_char *)o->d, &h, frame);
     o->packets++;
@@ -195,7 +196,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vxs_mksample: SECONDS must be 1..3600\n");
         return 2;
     }
-    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+    pcap_t *dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_NANO);
     out_t o = {pcap_dump_open(dead, argv[1]), 0};
     if (!o.d) {
         fprintf(stderr, "vxs_mksample: %s: %s\n", argv[1], pcap_geterr(dead));
@@ -266,7 +267,7 @@ int main(int argc, char **argv) {
                 size_t fo = eth(frame, 0x41, 0x0800);
                 fo += ipv4(frame + fo, chunk, id, (unsigned)off, off + chunk < total, 41);
                 memcpy(frame + fo, dgram + off, chunk);
-                emit(&o, t, frame, fo + chunk);
+                emit(&o, t + (int64_t)(off / 1480) * 100, frame, fo + chunk); /* 100 ns apart */
                 off += chunk;
             }
             next_ouster += 3125 * VXS_NS_PER_US;

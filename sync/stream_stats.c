@@ -4,7 +4,7 @@
  * Why a histogram and not a sorted array of intervals: `inspect` and the QA report must run over
  * drives of hundreds of hours without memory growing with their length. A logarithmic histogram
  * with 256 bins per octave reads the median interval to within 0.2 %, which is far finer than
- * the 1.5 x median rule that defines a gap, and costs 1 KiB per octave actually used.
+ * the 1.5 x median rule that defines a gap, and costs 5 KiB per octave actually used.
  */
 #include "vxs_sync.h"
 
@@ -16,6 +16,15 @@
 #define BINS_PER_OCT 256
 #define MANT_BITS 8
 
+/* octave_t holds one octave of the interval histogram. Each bin keeps the sum and the sum of
+ * squares of its intervals too, so the median of a regular stream (all intervals in one bin) is
+ * exact, and the jitter over the non-gap intervals is exact as well. */
+typedef struct {
+    uint32_t n[BINS_PER_OCT];
+    double sum[BINS_PER_OCT];
+    double sq[BINS_PER_OCT];
+} octave_t;
+
 struct vxs_stream_stats {
     uint64_t count, untimed;
     vxs_time_t first, last, min, max;
@@ -26,7 +35,7 @@ struct vxs_stream_stats {
     uint64_t intervals, hist_total;
     double mean, m2; /* Welford running mean and sum of squared deviations */
     int64_t min_iv, max_iv;
-    uint32_t *oct[OCTAVES];
+    octave_t *oct[OCTAVES];
     vxs_gap_t top[VXS_STREAM_TOP_GAPS];
     size_t ntop;
 };
@@ -104,9 +113,11 @@ vxs_status_t vxs_stream_stats_add(vxs_stream_stats_t *s, vxs_time_t t, uint64_t 
                 int e;
                 unsigned m;
                 bin_of(d, &e, &m);
-                if (!s->oct[e]) s->oct[e] = vxs_calloc(BINS_PER_OCT, sizeof(uint32_t));
-                if (s->oct[e] && s->oct[e][m] < UINT32_MAX) {
-                    s->oct[e][m]++;
+                if (!s->oct[e]) s->oct[e] = vxs_calloc(1, sizeof(octave_t));
+                if (s->oct[e] && s->oct[e]->n[m] < UINT32_MAX) {
+                    s->oct[e]->n[m]++;
+                    s->oct[e]->sum[m] += (double)d;
+                    s->oct[e]->sq[m] += (double)d * (double)d;
                     s->hist_total++;
                 } else if (!s->oct[e]) {
                     st = VXS_E_NOMEM;
@@ -132,7 +143,7 @@ static uint64_t zero_intervals(const vxs_stream_stats_t *s) {
     uint64_t binned = 0;
     for (int e = 0; e < OCTAVES; e++) {
         if (!s->oct[e]) continue;
-        for (unsigned m = 0; m < BINS_PER_OCT; m++) binned += s->oct[e][m];
+        for (unsigned m = 0; m < BINS_PER_OCT; m++) binned += s->oct[e]->n[m];
     }
     return s->hist_total - binned;
 }
@@ -155,7 +166,6 @@ void vxs_stream_stats_summarize(const vxs_stream_stats_t *s, vxs_stream_summary_
         out->rate_hz = (double)(s->count - 1) / ((double)(s->max - s->min) / 1e9);
     if (s->intervals == 0) return;
     out->mean_interval_ns = s->mean;
-    out->jitter_ns = s->intervals > 1 ? sqrt(s->m2 / (double)(s->intervals - 1)) : 0.0;
     out->min_interval_ns = s->min_iv;
     out->max_interval_ns = s->max_iv;
 
@@ -166,9 +176,9 @@ void vxs_stream_stats_summarize(const vxs_stream_stats_t *s, vxs_stream_summary_
         for (int e = 0; e < OCTAVES && median == 0.0; e++) {
             if (!s->oct[e]) continue;
             for (unsigned m = 0; m < BINS_PER_OCT; m++) {
-                seen += s->oct[e][m];
+                seen += s->oct[e]->n[m];
                 if (seen >= half) {
-                    median = bin_mid(e, m);
+                    median = s->oct[e]->sum[m] / s->oct[e]->n[m]; /* the bin's own mean */
                     break;
                 }
             }
@@ -176,14 +186,31 @@ void vxs_stream_stats_summarize(const vxs_stream_stats_t *s, vxs_stream_summary_
     }
     out->median_interval_ns = (int64_t)llround(median);
     out->gap_threshold_ns = (int64_t)llround(1.5 * median);
-    if (median <= 0.0) return;
+    if (median <= 0.0) {
+        out->jitter_ns = s->intervals > 1 ? sqrt(s->m2 / (double)(s->intervals - 1)) : 0.0;
+        return;
+    }
     /* Gaps: bins whose middle lies above the threshold. Only the bin that holds the threshold
-     * is uncertain (its intervals are within 0.4 % of it). */
-    double thr = 1.5 * median;
+     * is uncertain (its intervals are within 0.4 % of it). Jitter: the standard deviation of
+     * every other interval, zero intervals included, so one dropout does not swamp it. */
+    double thr = 1.5 * median, n = (double)zero_intervals(s), sum = 0.0, sq = 0.0;
     for (int e = 0; e < OCTAVES; e++) {
-        if (!s->oct[e]) continue;
-        for (unsigned m = 0; m < BINS_PER_OCT; m++)
-            if (s->oct[e][m] && bin_mid(e, m) > thr) out->gaps += s->oct[e][m];
+        const octave_t *o = s->oct[e];
+        if (!o) continue;
+        for (unsigned m = 0; m < BINS_PER_OCT; m++) {
+            if (!o->n[m]) continue;
+            if (bin_mid(e, m) > thr) {
+                out->gaps += o->n[m];
+            } else {
+                n += o->n[m];
+                sum += o->sum[m];
+                sq += o->sq[m];
+            }
+        }
+    }
+    if (n > 1) {
+        double var = (sq - sum * sum / n) / (n - 1);
+        out->jitter_ns = var > 0 ? sqrt(var) : 0.0;
     }
 }
 

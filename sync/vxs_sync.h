@@ -28,13 +28,14 @@ extern "C" {
  *   - count, first/last time in arrival order, min/max time;
  *   - out-of-order arrivals (a time earlier than the latest seen so far) and duplicates (a time
  *     equal to the previous one), with the unit number of the first of each;
- *   - the intervals between consecutive in-order arrivals: mean and standard deviation (the
- *     jitter), a logarithmic histogram with 256 bins per octave (bin width 0.27 %) from which
- *     the median interval is read, and the largest intervals kept exactly with their position;
+ *   - the intervals between consecutive in-order arrivals: their mean, a logarithmic histogram
+ *     with 256 bins per octave (bin width 0.27 %, each bin with the sum and sum of squares of
+ *     its intervals) from which the median interval and the jitter are read, and the largest
+ *     intervals kept exactly with their position;
  *   - gaps: intervals longer than 1.5 x the median interval.
  *
- * The histogram is allocated one octave at a time as intervals land in it, so a regular stream
- * costs a few kilobytes. Out-of-order arrivals do not contribute an interval (their distance to
+ * The histogram is allocated one octave (5 KiB) at a time as intervals land in it, so a regular
+ * stream costs a few kilobytes. Out-of-order arrivals do not contribute an interval (their distance to
  * the latest time is counted in max_backstep_ns instead). */
 typedef struct vxs_stream_stats vxs_stream_stats_t;
 
@@ -75,9 +76,10 @@ typedef struct {
     vxs_time_t max;             /* latest time */
     uint64_t intervals;         /* in-order intervals measured (count - 1 - out_of_order) */
     double rate_hz;             /* (count - 1) / (max - min), 0 if undefined */
-    int64_t median_interval_ns; /* from the histogram, within 0.2 % */
-    double mean_interval_ns;
-    double jitter_ns;           /* standard deviation of the intervals */
+    int64_t median_interval_ns; /* the mean of the histogram bin holding the median: exact when
+                                   the intervals around the median are equal, else within 0.2 % */
+    double mean_interval_ns;    /* mean of all intervals, gaps included */
+    double jitter_ns;           /* standard deviation of the intervals that are not gaps */
     int64_t min_interval_ns;    /* smallest non-zero interval, 0 if none */
     int64_t max_interval_ns;    /* largest interval */
     uint64_t gaps;              /* intervals > 1.5 x median (exact except within the one
