@@ -32,7 +32,7 @@ struct vxs_stream_stats {
     vxs_time_t latest; /* latest time so far (for order) */
     uint64_t out_of_order, first_ooo_unit, duplicates, first_dup_unit;
     int64_t max_backstep;
-    uint64_t intervals, hist_total;
+    uint64_t intervals, hist_total, zeros; /* zeros: intervals of exactly 0, kept out of bins */
     double mean, m2; /* Welford running mean and sum of squared deviations */
     int64_t min_iv, max_iv;
     octave_t *oct[OCTAVES];
@@ -123,7 +123,8 @@ vxs_status_t vxs_stream_stats_add(vxs_stream_stats_t *s, vxs_time_t t, uint64_t 
                     st = VXS_E_NOMEM;
                 }
             } else {
-                s->hist_total++; /* zero intervals (duplicates) count toward the median */
+                s->zeros++; /* zero intervals (duplicates) count toward the median */
+                s->hist_total++;
             }
             s->latest = t;
         }
@@ -138,15 +139,6 @@ vxs_status_t vxs_stream_stats_add(vxs_stream_stats_t *s, vxs_time_t t, uint64_t 
 
 uint64_t vxs_stream_stats_count(const vxs_stream_stats_t *s) { return s->count + s->untimed; }
 
-/* zero_intervals returns how many in-order intervals were exactly 0 (kept outside the bins). */
-static uint64_t zero_intervals(const vxs_stream_stats_t *s) {
-    uint64_t binned = 0;
-    for (int e = 0; e < OCTAVES; e++) {
-        if (!s->oct[e]) continue;
-        for (unsigned m = 0; m < BINS_PER_OCT; m++) binned += s->oct[e]->n[m];
-    }
-    return s->hist_total - binned;
-}
 
 void vxs_stream_stats_summarize(const vxs_stream_stats_t *s, vxs_stream_summary_t *out) {
     memset(out, 0, sizeof *out);
@@ -170,7 +162,7 @@ void vxs_stream_stats_summarize(const vxs_stream_stats_t *s, vxs_stream_summary_
     out->max_interval_ns = s->max_iv;
 
     /* Median: the bin holding the middle interval; zero intervals sort first. */
-    uint64_t half = (s->hist_total + 1) / 2, seen = zero_intervals(s);
+    uint64_t half = (s->hist_total + 1) / 2, seen = s->zeros;
     double median = 0.0;
     if (seen < half) {
         for (int e = 0; e < OCTAVES && median == 0.0; e++) {
@@ -193,7 +185,7 @@ void vxs_stream_stats_summarize(const vxs_stream_stats_t *s, vxs_stream_summary_
     /* Gaps: bins whose middle lies above the threshold. Only the bin that holds the threshold
      * is uncertain (its intervals are within 0.4 % of it). Jitter: the standard deviation of
      * every other interval, zero intervals included, so one dropout does not swamp it. */
-    double thr = 1.5 * median, n = (double)zero_intervals(s), sum = 0.0, sq = 0.0;
+    double thr = 1.5 * median, n = (double)s->zeros, sum = 0.0, sq = 0.0;
     for (int e = 0; e < OCTAVES; e++) {
         const octave_t *o = s->oct[e];
         if (!o) continue;

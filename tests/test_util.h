@@ -26,6 +26,16 @@ std::vector<uint8_t> ReadFile(const std::string &path);
 // WriteFile writes `data` to `path`; false on error.
 bool WriteFile(const std::string &path, const std::vector<uint8_t> &data);
 
+// kSharedCaptures lists every capture in ../shared/datasets (paths relative to ../shared).
+extern const char *const kSharedCaptures[9];
+
+// TsharkTimes returns every record's frame.time_epoch from tshark, parsed to ns exactly.
+std::vector<int64_t> TsharkTimes(const std::string &path);
+
+// CapinfosCount returns capinfos' packet count of `path` (0 if it cannot tell); for a capture
+// cut short, the packets before the cut.
+uint64_t CapinfosCount(const std::string &path);
+
 // TempDir returns a fresh directory under $TMPDIR (or /tmp) removed at process exit.
 std::string TempDir();
 

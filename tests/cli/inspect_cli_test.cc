@@ -32,14 +32,6 @@ json_t *RunJson(const std::string &args, int *rc) {
     return doc;
 }
 
-// EpochToNs turns tshark's "1453364282.123456789" into integer ns without floating point.
-int64_t EpochToNs(const std::string &s) {
-    size_t dot = s.find('.');
-    int64_t sec = std::stoll(s.substr(0, dot));
-    std::string frac = dot == std::string::npos ? "" : s.substr(dot + 1);
-    frac.resize(9, '0');
-    return sec * 1000000000 + std::stoll(frac);
-}
 
 std::vector<std::string> Lines(const std::string &s) {
     std::vector<std::string> v;
@@ -50,17 +42,6 @@ std::vector<std::string> Lines(const std::string &s) {
     return v;
 }
 
-const char *kCaptures[] = {
-    "datasets/lidar/velodyne/mrpt_vlp16_gps.pcap",
-    "datasets/lidar/velodyne/mrpt_hdl32e.pcap",
-    "datasets/lidar/velodyne/nebula_vlp16_dual.pcap",
-    "datasets/lidar/velodyne/nebula_vlp32c.pcap",
-    "datasets/lidar/ouster/OS-1-64_1024x10_fw20.pcap",
-    "datasets/lidar/ouster/OS-2-128-U1_v2.3.0_1024x10.pcap",
-    "datasets/lidar/ouster/same_ports_legacy.pcap",
-    "datasets/v2x/etsi/msvan3t_cam_cpm.pcap",
-    "datasets/v2x/us/wydot_bsm_wsmp_rewrapped.pcap",
-};
 
 class InspectDataset : public ::testing::TestWithParam<const char *> {};
 
@@ -75,18 +56,12 @@ TEST_P(InspectDataset, CountsAndSpanEqualCapinfosAndTshark) {
     json_t *f = json_array_get(json_object_get(doc, "files"), 0);
     json_int_t packets = json_integer_value(json_object_get(f, "packets"));
 
-    std::string out;
-    ASSERT_EQ(vxs_test::Run("capinfos -M -c -T -r '" + path + "'", &out), 0);
-    // capinfos -T -r -c: "path<TAB>count"
-    std::string count = out.substr(out.rfind('\t') + 1);
-    EXPECT_EQ(packets, std::stoll(count)) << "capinfos says " << out;
-
-    ASSERT_EQ(vxs_test::Run("tshark -n -r '" + path + "' -T fields -e frame.time_epoch 2>/dev/null", &out), 0);
-    std::vector<std::string> times = Lines(out);
+    EXPECT_EQ((uint64_t)packets, vxs_test::CapinfosCount(path));
+    std::vector<int64_t> times = vxs_test::TsharkTimes(path);
     ASSERT_EQ((json_int_t)times.size(), packets);
     json_t *t = json_object_get(f, "timing");
-    EXPECT_EQ(json_integer_value(json_object_get(t, "first_ns")), EpochToNs(times.front()));
-    EXPECT_EQ(json_integer_value(json_object_get(t, "last_ns")), EpochToNs(times.back()));
+    EXPECT_EQ(json_integer_value(json_object_get(t, "first_ns")), times.front());
+    EXPECT_EQ(json_integer_value(json_object_get(t, "last_ns")), times.back());
 
     // Every packet lands in exactly one flow, or is a fragment counted with its datagram.
     json_int_t in_flows = 0;
@@ -100,7 +75,7 @@ TEST_P(InspectDataset, CountsAndSpanEqualCapinfosAndTshark) {
     json_decref(doc);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllCaptures, InspectDataset, ::testing::ValuesIn(kCaptures));
+INSTANTIATE_TEST_SUITE_P(AllCaptures, InspectDataset, ::testing::ValuesIn(vxs_test::kSharedCaptures));
 
 // flow_of returns the first flow of `kind` in file 0 of `doc`.
 json_t *FlowOf(json_t *doc, const char *kind, int nth = 0) {
@@ -257,9 +232,7 @@ TEST(InspectCli, TruncatedCaptureReportsPositionAndKeepsEarlierPackets) {
     EXPECT_NE(msg.find("offset"), std::string::npos) << msg;
     json_decref(doc);
     VXS_TOOL_OR_SKIP("capinfos");
-    std::string out;
-    vxs_test::Run("capinfos -M -c -T -r '" + cut + "' 2>/dev/null", &out);
-    EXPECT_EQ(packets, std::stoll(out.substr(out.rfind('\t') + 1)));
+    EXPECT_EQ((uint64_t)packets, vxs_test::CapinfosCount(cut));
 }
 
 TEST(InspectCli, UnreadableAndUnknownFilesExitTwoButOthersAreStillInspected) {

@@ -99,57 +99,7 @@ Result ReadMem(const std::vector<uint8_t> &data, const std::string &name,
     return r;
 }
 
-// TsharkNs parses tshark's frame.time_epoch ("1319768048.284089000") into ns, exactly.
-int64_t TsharkNs(const std::string &s) {
-    size_t dot = s.find('.');
-    std::string sec = s.substr(0, dot), frac = dot == std::string::npos ? "" : s.substr(dot + 1);
-    frac.resize(9, '0');
-    int64_t v = 0, f = 0;
-    for (char c : sec) v = v * 10 + (c - '0');
-    for (size_t i = 0; i < 9; i++) f = f * 10 + (frac[i] - '0');
-    return v * 1000000000 + f;
-}
 
-std::vector<int64_t> TsharkTimes(const std::string &path) {
-    std::string out;
-    std::vector<int64_t> t;
-    EXPECT_EQ(vxs_test::Run("tshark -r '" + path + "' -T fields -e frame.time_epoch 2>/dev/null",
-                            &out),
-              0);
-    size_t pos = 0;
-    while (pos < out.size()) {
-        size_t nl = out.find('\n', pos);
-        if (nl == std::string::npos) nl = out.size();
-        if (nl > pos) t.push_back(TsharkNs(out.substr(pos, nl - pos)));
-        pos = nl + 1;
-    }
-    return t;
-}
-
-uint64_t CapinfosCount(const std::string &path) {
-    std::string out;
-    EXPECT_EQ(vxs_test::Run("capinfos -c -M '" + path + "' 2>/dev/null", &out), 0);
-    size_t at = out.find("Number of packets:");
-    if (at == std::string::npos) return 0;
-    uint64_t n = 0;
-    for (size_t i = at + 18; i < out.size(); i++) {
-        if (out[i] >= '0' && out[i] <= '9') n = n * 10 + static_cast<uint64_t>(out[i] - '0');
-        else if (n > 0) break;
-    }
-    return n;
-}
-
-const char *const kCaptures[] = {
-    "datasets/lidar/velodyne/mrpt_vlp16_gps.pcap",
-    "datasets/lidar/velodyne/mrpt_hdl32e.pcap",
-    "datasets/lidar/velodyne/nebula_vlp16_dual.pcap",
-    "datasets/lidar/velodyne/nebula_vlp32c.pcap",
-    "datasets/lidar/ouster/OS-1-64_1024x10_fw20.pcap",
-    "datasets/lidar/ouster/OS-2-128-U1_v2.3.0_1024x10.pcap",
-    "datasets/lidar/ouster/same_ports_legacy.pcap",
-    "datasets/v2x/etsi/msvan3t_cam_cpm.pcap",
-    "datasets/v2x/us/wydot_bsm_wsmp_rewrapped.pcap",
-};
 
 class PcapDatasetTest : public ::testing::TestWithParam<const char *> {};
 
@@ -162,9 +112,9 @@ TEST_P(PcapDatasetTest, MatchesTsharkAndCapinfos) {
     ASSERT_EQ(r.open_status, VXS_OK) << r.open_err;
     EXPECT_EQ(r.end_status, VXS_EOF) << r.errmsg;
     EXPECT_TRUE(r.eof_after);
-    std::vector<int64_t> want = TsharkTimes(path);
+    std::vector<int64_t> want = vxs_test::TsharkTimes(path);
     ASSERT_EQ(r.recs.size(), want.size());
-    EXPECT_EQ(r.recs.size(), CapinfosCount(path));
+    EXPECT_EQ(r.recs.size(), vxs_test::CapinfosCount(path));
     ASSERT_FALSE(want.empty());
     EXPECT_EQ(r.recs.front().ts, want.front());
     EXPECT_EQ(r.recs.back().ts, want.back());
@@ -185,7 +135,7 @@ TEST_P(PcapDatasetTest, MatchesTsharkAndCapinfos) {
         ASSERT_EQ(r.recs[i].offset, r.recs[i - 1].offset + 16 + r.recs[i - 1].caplen);
 }
 
-INSTANTIATE_TEST_SUITE_P(PcapDatasets, PcapDatasetTest, ::testing::ValuesIn(kCaptures));
+INSTANTIATE_TEST_SUITE_P(PcapDatasets, PcapDatasetTest, ::testing::ValuesIn(vxs_test::kSharedCaptures));
 
 std::map<vxs_pkt_class_t, size_t> ClassCounts(const Result &r) {
     std::map<vxs_pkt_class_t, size_t> m;
