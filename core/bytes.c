@@ -16,31 +16,6 @@
 
 #include "vxs_core.h"
 
-bool vxs_rd_bytes(vxs_rd_t *r, void *out, size_t n) {
-    if (r->len < n) return false;
-    if (n > 0) memcpy(out, r->p, n); /* memcpy(NULL, NULL, 0) is UB; n == 0 skips it */
-    r->p += n;
-    r->len -= n;
-    return true;
-}
-
-bool vxs_rd_ptr(vxs_rd_t *r, size_t n, const uint8_t **out) {
-    if (r->len < n) return false;
-    *out = r->p;
-    r->p += n;
-    r->len -= n;
-    return true;
-}
-
-bool vxs_rd_sub(vxs_rd_t *r, size_t n, vxs_rd_t *out) {
-    if (r->len < n) return false;
-    out->p = r->p;
-    out->len = n;
-    r->p += n;
-    r->len -= n;
-    return true;
-}
-
 vxs_br_t vxs_br_init(const void *p, size_t len) {
     vxs_br_t b;
     b.p = (const uint8_t *)p;

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -301,14 +302,33 @@ static inline bool vxs_rd_u64le(vxs_rd_t *r, uint64_t *out) {
 }
 
 /* vxs_rd_bytes copies `n` bytes into `out` (which must hold n bytes). */
-bool vxs_rd_bytes(vxs_rd_t *r, void *out, size_t n);
+static inline bool vxs_rd_bytes(vxs_rd_t *r, void *out, size_t n) {
+    if (r->len < n) return false;
+    if (n > 0) memcpy(out, r->p, n); /* memcpy(NULL, NULL, 0) is UB; n == 0 skips it */
+    r->p += n;
+    r->len -= n;
+    return true;
+}
 
 /* vxs_rd_ptr sets *out to the next `n` bytes (borrowed from the reader's buffer) and advances. */
-bool vxs_rd_ptr(vxs_rd_t *r, size_t n, const uint8_t **out);
+static inline bool vxs_rd_ptr(vxs_rd_t *r, size_t n, const uint8_t **out) {
+    if (r->len < n) return false;
+    *out = r->p;
+    r->p += n;
+    r->len -= n;
+    return true;
+}
 
 /* vxs_rd_sub carves the next `n` bytes into *out, a reader of its own, and advances `r` past
  * them: a nested parser given *out cannot read past its record. */
-bool vxs_rd_sub(vxs_rd_t *r, size_t n, vxs_rd_t *out);
+static inline bool vxs_rd_sub(vxs_rd_t *r, size_t n, vxs_rd_t *out) {
+    if (r->len < n) return false;
+    out->p = r->p;
+    out->len = n;
+    r->p += n;
+    r->len -= n;
+    return true;
+}
 
 /* vxs_br_t reads bits MSB-first, as ITU-T X.691 unaligned PER (UPER) lays them out. Like
  * vxs_rd_t, every read checks first and leaves the reader unchanged on failure. */

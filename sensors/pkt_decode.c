@@ -111,7 +111,7 @@ static void map_v4(uint8_t out[16], const uint8_t a[4]) {
 static vxs_status_t udp(dec_t *d, vxs_rd_t *r) {
     size_t off = at(d, r);
     uint16_t len = 0;
-    vxs_rd_t pl;
+    vxs_rd_t pl = {NULL, 0};
     if (vxs_rd_left(r) < 8) return short_hdr(d, r, "UDP", 8);
     (void)vxs_rd_u16be(r, &d->out->src_port);
     (void)vxs_rd_u16be(r, &d->out->dst_port);
@@ -205,7 +205,7 @@ static vxs_status_t ipv6(dec_t *d, vxs_rd_t *r) {
     size_t off = at(d, r);
     uint8_t b0 = 0, nh = 0;
     uint16_t plen = 0;
-    vxs_rd_t pl;
+    vxs_rd_t pl = {NULL, 0};
     if (vxs_rd_left(r) < 1) return short_hdr(d, r, "IPv6", 40);
     (void)vxs_rd_peek_u8(r, 0, &b0);
     if (b0 >> 4 != 6)

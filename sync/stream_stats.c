@@ -33,11 +33,11 @@ struct vxs_stream_stats {
     uint64_t out_of_order, first_ooo_unit, duplicates, first_dup_unit;
     int64_t max_backstep;
     uint64_t intervals, hist_total, zeros; /* zeros: intervals of exactly 0, kept out of bins */
-    double mean, m2; /* Welford running mean and sum of squared deviations */
+    double sum_iv; /* sum of all in-order intervals, for the mean */
     int64_t min_iv, max_iv;
     octave_t *oct[OCTAVES];
     vxs_gap_t top[VXS_STREAM_TOP_GAPS];
-    size_t ntop;
+    size_t ntop, top_min;
 };
 
 vxs_status_t vxs_stream_stats_create(vxs_stream_stats_t **out) {
@@ -72,19 +72,22 @@ static double bin_mid(int e, unsigned m) {
     return ldexp((double)(BINS_PER_OCT + m) + 0.5, e - MANT_BITS);
 }
 
+/* keep_top keeps the VXS_STREAM_TOP_GAPS largest intervals. top_min is the smallest kept, so
+ * the common case (an interval no larger than that) costs one comparison. */
 static void keep_top(vxs_stream_stats_t *s, vxs_time_t start, int64_t len, uint64_t unit) {
     size_t slot;
     if (s->ntop < VXS_STREAM_TOP_GAPS) {
         slot = s->ntop++;
     } else {
-        slot = 0;
-        for (size_t i = 1; i < s->ntop; i++)
-            if (s->top[i].length_ns < s->top[slot].length_ns) slot = i;
-        if (s->top[slot].length_ns >= len) return;
+        if (len <= s->top[s->top_min].length_ns) return;
+        slot = s->top_min;
     }
     s->top[slot].start = start;
     s->top[slot].length_ns = len;
     s->top[slot].unit = unit;
+    s->top_min = 0;
+    for (size_t i = 1; i < s->ntop; i++)
+        if (s->top[i].length_ns < s->top[s->top_min].length_ns) s->top_min = i;
 }
 
 vxs_status_t vxs_stream_stats_add(vxs_stream_stats_t *s, vxs_time_t t, uint64_t unit) {
@@ -102,10 +105,8 @@ vxs_status_t vxs_stream_stats_add(vxs_stream_stats_t *s, vxs_time_t t, uint64_t 
             if (s->latest - t > s->max_backstep) s->max_backstep = s->latest - t;
         } else {
             int64_t d = t - s->latest;
-            double delta = (double)d - s->mean;
             s->intervals++;
-            s->mean += delta / (double)s->intervals;
-            s->m2 += delta * ((double)d - s->mean);
+            s->sum_iv += (double)d;
             if (d > s->max_iv) s->max_iv = d;
             if (d > 0 && (s->min_iv == 0 || d < s->min_iv)) s->min_iv = d;
             keep_top(s, s->latest, d, unit);
@@ -157,7 +158,7 @@ void vxs_stream_stats_summarize(const vxs_stream_stats_t *s, vxs_stream_summary_
     if (s->count >= 2 && s->max > s->min)
         out->rate_hz = (double)(s->count - 1) / ((double)(s->max - s->min) / 1e9);
     if (s->intervals == 0) return;
-    out->mean_interval_ns = s->mean;
+    out->mean_interval_ns = s->sum_iv / (double)s->intervals;
     out->min_interval_ns = s->min_iv;
     out->max_interval_ns = s->max_iv;
 
@@ -178,14 +179,11 @@ void vxs_stream_stats_summarize(const vxs_stream_stats_t *s, vxs_stream_summary_
     }
     out->median_interval_ns = (int64_t)llround(median);
     out->gap_threshold_ns = (int64_t)llround(1.5 * median);
-    if (median <= 0.0) {
-        out->jitter_ns = s->intervals > 1 ? sqrt(s->m2 / (double)(s->intervals - 1)) : 0.0;
-        return;
-    }
     /* Gaps: bins whose middle lies above the threshold. Only the bin that holds the threshold
      * is uncertain (its intervals are within 0.4 % of it). Jitter: the standard deviation of
-     * every other interval, zero intervals included, so one dropout does not swamp it. */
-    double thr = 1.5 * median, n = (double)s->zeros, sum = 0.0, sq = 0.0;
+     * every other interval, zero intervals included, so one dropout does not swamp it. With a
+     * median of 0 (mostly duplicate times) there are no gaps. */
+    double thr = median > 0.0 ? 1.5 * median : HUGE_VAL, n = (double)s->zeros, sum = 0.0, sq = 0.0;
     for (int e = 0; e < OCTAVES; e++) {
         const octave_t *o = s->oct[e];
         if (!o) continue;
