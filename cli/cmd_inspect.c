@@ -5,6 +5,7 @@
  * memory, and this file only aggregates and prints.
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,7 +65,6 @@ typedef struct {
     json_t *msgs; /* array of {packet, offset, status, message} */
     uint64_t count;
     uint64_t by_status[32];
-    bool text; /* print messages to stderr as they come (text mode) */
 } diag_acc_t;
 
 typedef struct {
@@ -141,7 +141,8 @@ static flow_t *flow_get(flow_table_t *t, const vxs_pkt_class_info_t *ci) {
             }
             h = (h + 1) & (HASH_SIZE - 1);
         }
-        if (t->nflows < MAX_FLOWS) {
+        /* The pooled "other-flows" entry gets the one slot past MAX_FLOWS. */
+        if (t->nflows < MAX_FLOWS || (attempt == 1 && t->nflows == MAX_FLOWS)) {
             if (t->nflows == t->cap) {
                 size_t nc = t->cap ? t->cap * 2 : 16;
                 flow_t *nf = vxs_realloc(t->flows, nc * sizeof *nf);
@@ -159,8 +160,8 @@ static flow_t *flow_get(flow_table_t *t, const vxs_pkt_class_info_t *ci) {
             t->hash[h] = (int32_t)t->nflows++;
             return f;
         }
-        /* Table full: pool everything else in one zero-key flow of class UNDECODED... but keep
-         * its class visible as "other-flows" in the output. */
+        /* Table full: pool every further flow in one entry, class VXS_CLS_COUNT_, printed as
+         * "other-flows". */
         t->overflowed = true;
         memset(&key, 0xff, sizeof key);
         cls = VXS_CLS_COUNT_;
@@ -401,12 +402,13 @@ static json_t *errors_json(const diag_acc_t *d) {
 static int inspect_pcap(const char *path, const inspect_opts_t *opt, json_t *fj) {
     vxs_pcap_t *p = NULL;
     char err[512];
-    diag_acc_t diag = {opt->max_errors, json_array(), 0, {0}, !opt->json};
+    diag_acc_t diag = {opt->max_errors, json_array(), 0, {0}};
     vxs_diag_sink_t sink = {on_diag, &diag};
     flow_table_t ft;
     vxs_stream_stats_t *all = NULL;
     uint64_t classes[VXS_CLS_COUNT_] = {0};
     int rc = VXS_EXIT_OK;
+    bool oom = false;
     vxs_status_t st;
 
     memset(&ft, 0, sizeof ft);
@@ -431,7 +433,7 @@ static int inspect_pcap(const char *path, const inspect_opts_t *opt, json_t *fj)
     uint64_t n = 0;
     while ((st = vxs_pcap_next(p, &pkt)) == VXS_OK) {
         vxs_pkt_class_info_t ci;
-        vxs_stream_stats_add(all, pkt->ts, pkt->index + 1);
+        if (vxs_stream_stats_add(all, pkt->ts, pkt->index + 1) == VXS_E_NOMEM) oom = true;
         vxs_classify(pkt, &ci);
         classes[ci.cls]++;
         if ((++n & 4095) == 0) vxs_cli_progress_fn(&prog, vxs_pcap_position(p), info.file_size);
@@ -446,9 +448,12 @@ static int inspect_pcap(const char *path, const inspect_opts_t *opt, json_t *fj)
             f->mixed_detail = true;
         const vxs_pkt_info_t *pl = vxs_packet_payload(pkt);
         f->bytes += pl ? pl->payload_len : 0;
-        vxs_stream_stats_add(f->stats, pkt->ts, pkt->index + 1);
+        if (vxs_stream_stats_add(f->stats, pkt->ts, pkt->index + 1) == VXS_E_NOMEM) oom = true;
     }
     vxs_cli_progress_end(&prog);
+    if (oom) /* the packets were counted; only some intervals are missing from the medians */
+        json_object_set_new(fj, "warning", json_string("out of memory: some intervals were left "
+                                                       "out of the timing statistics"));
     vxs_pcap_counts_t counts;
     vxs_pcap_get_counts(p, &counts);
 
@@ -542,15 +547,28 @@ static int inspect_video(const char *path, json_t *fj) {
         json_object_set_new(fj, "creation_time", time_json(vi.creation_time));
         /* pts times are relative to the stream start, not absolute (camera reader: issue 5) */
         json_object_set_new(fj, "timing", timing_json(acc.s));
-        json_t *e = json_object();
-        json_object_set_new(e, "count", json_integer((json_int_t)(vi.bad_packets + (st != VXS_OK))));
-        json_t *msgs = json_array();
+        /* One problem, one count: the read error that stopped the probe, and the packets the
+         * demuxer flagged corrupt (counted, located by the first of them). */
+        json_t *e = json_object(), *msgs = json_array();
+        json_int_t n = (json_int_t)vi.corrupt_packets + (st != VXS_OK);
+        json_object_set_new(e, "count", json_integer(n));
         if (st != VXS_OK)
             json_array_append_new(msgs, json_pack("{s:s,s:s}", "status", vxs_status_name(st),
                                                   "message", err));
+        if (vi.corrupt_packets) {
+            char m[640];
+            snprintf(m, sizeof m,
+                     "%s: %" PRIu64 " video packets flagged corrupt by the demuxer; the first is "
+                     "packet %" PRIu64 " at byte offset %" PRId64,
+                     path, vi.corrupt_packets, vi.first_corrupt_index + 1, vi.first_corrupt_offset);
+            json_array_append_new(msgs, json_pack("{s:I,s:I,s:s,s:s}", "packet",
+                                                  (json_int_t)vi.first_corrupt_index + 1, "offset",
+                                                  (json_int_t)vi.first_corrupt_offset, "status",
+                                                  vxs_status_name(VXS_E_MALFORMED), "message", m));
+        }
         json_object_set_new(e, "messages", msgs);
         json_object_set_new(fj, "errors", e);
-        if (st != VXS_OK || vi.bad_packets) rc = VXS_EXIT_FINDINGS;
+        if (n) rc = VXS_EXIT_FINDINGS;
     }
     vxs_stream_stats_destroy(acc.s);
     return rc;
@@ -682,10 +700,13 @@ static void print_file_text(json_t *fj) {
         json_t *m;
         json_array_foreach(json_object_get(errs, "messages"), i, m)
             printf("    %s\n", json_string_value(json_object_get(m, "message")));
-        if ((json_int_t)json_array_size(json_object_get(errs, "messages")) < ne)
+        if (strcmp(kind, "capture") == 0 &&
+            (json_int_t)json_array_size(json_object_get(errs, "messages")) < ne)
             printf("    ... %" JSON_INTEGER_FORMAT " more (--max-errors N lists more)\n",
                    ne - (json_int_t)json_array_size(json_object_get(errs, "messages")));
     }
+    json_t *warn = json_object_get(fj, "warning");
+    if (warn) printf("  %-10s %s\n", "warning", json_string_value(warn));
     json_t *stopped = json_object_get(fj, "stopped");
     if (stopped) printf("  %-10s %s\n", "stopped", json_string_value(stopped));
     printf("\n");

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct vxs_afile {
@@ -89,14 +91,41 @@ static void afile_free(vxs_afile_t *f) {
     vxs_free(f);
 }
 
-vxs_status_t vxs_afile_commit(vxs_afile_t *f) {
+/* fsync_dir makes a rename in the folder of `path` durable (POSIX leaves it to the folder). */
+static void fsync_dir(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char dir[4096] = ".";
+    if (slash == path) {
+        dir[0] = '/'; /* "/x": the root */
+    } else if (slash) {
+        size_t n = (size_t)(slash - path);
+        if (n >= sizeof dir) return;
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+vxs_status_t vxs_afile_commit(vxs_afile_t *f, char *err, size_t err_len) {
     vxs_status_t st = VXS_OK;
     if (!f->tmp) { /* stdout */
-        if (fflush(f->fp) != 0 || f->failed) st = VXS_E_IO;
+        if (fflush(f->fp) != 0 || f->failed) {
+            set_err(f, "write failed");
+            st = VXS_E_IO;
+        }
+        if (st != VXS_OK && err) snprintf(err, err_len, "%s", f->err);
         afile_free(f);
         return st;
     }
     if (f->failed) st = VXS_E_IO;
+    /* mkstemp creates the file 0600; give it what a plain fopen would (0666 less the umask). */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (st == VXS_OK) fchmod(fileno(f->fp), 0666 & ~mask);
     if (st == VXS_OK && (fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0)) {
         set_err(f, "flush failed");
         st = VXS_E_IO;
@@ -109,8 +138,10 @@ vxs_status_t vxs_afile_commit(vxs_afile_t *f) {
         set_err(f, "rename failed");
         st = VXS_E_IO;
     }
+    if (st == VXS_OK) fsync_dir(f->path);
     if (st != VXS_OK) {
-        vxs_log(VXS_LOG_ERROR, "%s", f->err[0] ? f->err : "output not written");
+        if (!f->err[0]) snprintf(f->err, sizeof f->err, "%s: output not written", f->path);
+        if (err) snprintf(err, err_len, "%s", f->err);
         unlink(f->tmp);
     }
     afile_free(f);

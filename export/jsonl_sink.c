@@ -136,9 +136,7 @@ static vxs_status_t jsonl_finish(void *impl) {
     jsonl_sink_t *s = impl;
     vxs_afile_t *f = s->f;
     s->f = NULL;
-    vxs_status_t st = vxs_afile_commit(f);
-    if (st != VXS_OK) snprintf(s->err, sizeof s->err, "records output could not be committed");
-    return st;
+    return vxs_afile_commit(f, s->err, sizeof s->err);
 }
 
 static const char *jsonl_errmsg(const void *impl) { return ((const jsonl_sink_t *)impl)->err; }

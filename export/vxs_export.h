@@ -42,10 +42,12 @@ vxs_status_t vxs_afile_printf(vxs_afile_t *f, const char *fmt, ...)
 #endif
     ;
 
-/* vxs_afile_commit flushes, fsyncs and renames the temporary file to its final name, then frees
- * `f`. If any write failed or the rename fails, it removes the temporary file instead and
- * returns VXS_E_IO. `f` is freed in every case. */
-vxs_status_t vxs_afile_commit(vxs_afile_t *f);
+/* vxs_afile_commit flushes, fsyncs and renames the temporary file to its final name, fsyncs the
+ * folder so the rename itself survives a crash, then frees `f`. The file gets the permissions
+ * the process umask gives a new file. If any write failed or the rename fails, it removes the
+ * temporary file instead, writes a message naming the file into `err` (may be NULL) and returns
+ * VXS_E_IO. `f` is freed in every case. */
+vxs_status_t vxs_afile_commit(vxs_afile_t *f, char *err, size_t err_len);
 
 /* vxs_afile_abort removes the temporary file and frees `f`. Accepts NULL. */
 void vxs_afile_abort(vxs_afile_t *f);

@@ -450,7 +450,7 @@ vxs_status_t vxs_detect_file(const char *path, vxs_file_kind_t *out, char *err, 
     }
     n = fread(head, 1, sizeof head, fp);
     if (ferror(fp)) {
-        if (err && err_len) snprintf(err, err_len, "%s: read error", path);
+        if (err && err_len) snprintf(err, err_len, "%s: read error: %s", path, strerror(errno));
         fclose(fp);
         return VXS_E_IO;
     }

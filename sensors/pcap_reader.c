@@ -13,6 +13,7 @@
  * interface blocks, all read by pcap_fopen_offline before the first record; see vxs_pcap_fetch
  * for the one pcapng case where a fetch could re-read an interface block.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -336,9 +337,15 @@ void vxs_pcap_get_info(const vxs_pcap_t *p, vxs_pcap_info_t *out) {
 
 /* ts_to_ns converts libpcap's time (tv_usec holds ns at nanosecond precision) without overflow:
  * pcapng stores 64-bit times, so tv_sec can be far outside vxs_time_t's ±292 years. */
-static bool ts_to_ns(const struct timeval *tv, vxs_time_t *out) {
+/* ts_to_ns converts libpcap's time (tv_usec holds ns at nanosecond precision). A sub-second
+ * field of a second or more is malformed; like tshark, it is carried into the seconds, and
+ * *out_carried says so. False if the result does not fit. */
+static bool ts_to_ns(const struct timeval *tv, vxs_time_t *out, bool *out_carried) {
     int64_t sec = (int64_t)tv->tv_sec, ns = (int64_t)tv->tv_usec;
-    if (ns < 0 || ns >= VXS_NS_PER_S) return false;
+    *out_carried = ns >= VXS_NS_PER_S;
+    if (ns < 0) return false;
+    sec += ns / VXS_NS_PER_S;
+    ns %= VXS_NS_PER_S;
     if (sec > (INT64_MAX - ns) / VXS_NS_PER_S || sec < INT64_MIN / VXS_NS_PER_S + 1) return false;
     *out = sec * VXS_NS_PER_S + ns;
     return true;
@@ -347,9 +354,9 @@ static bool ts_to_ns(const struct timeval *tv, vxs_time_t *out) {
 static void format_addr(const uint8_t a[16], char *buf, size_t len) {
     static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (memcmp(a, mapped, sizeof mapped) == 0)
-        snprintf(buf, len, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+        inet_ntop(AF_INET, a + 12, buf, (socklen_t)len);
     else
-        snprintf(buf, len, "%02x%02x:%02x%02x:...:%02x%02x", a[0], a[1], a[2], a[3], a[14], a[15]);
+        inet_ntop(AF_INET6, a, buf, (socklen_t)len);
 }
 
 /* report_expired drains the reassembler of datagrams older than `now` (every pending one when now
@@ -444,7 +451,9 @@ vxs_status_t vxs_pcap_next(vxs_pcap_t *p, const vxs_packet_t **out) {
             report(p, true, p->next_index + 1, offset, st, "%s", why);
             return st;
         }
-        if (p->classic16) {
+        /* A record longer than the file's snaplen is cut to snaplen by libpcap, which skips the
+         * rest: only a caplen below snaplen is the record's true stored length. */
+        if (p->classic16 && hdr->caplen < p->info.snaplen) {
             p->pos = offset + 16 + hdr->caplen;
         } else {
             at = ftell(p->fp);
@@ -461,14 +470,23 @@ vxs_status_t vxs_pcap_next(vxs_pcap_t *p, const vxs_packet_t **out) {
         p->pkt.caplen = hdr->caplen;
         p->pkt.wirelen = hdr->len;
         p->pkt.data = data;
-        if (!ts_to_ns(&hdr->ts, &p->pkt.ts)) {
+        bool carried = false;
+        if (!ts_to_ns(&hdr->ts, &p->pkt.ts, &carried)) {
             p->pkt.ts = VXS_TIME_NONE;
             report(p, false, p->pkt.index + 1, offset, VXS_E_MALFORMED,
-                   "timestamp %lld s is outside the representable range",
-                   (long long)hdr->ts.tv_sec);
+                   "timestamp %lld s + %lld sub-second units is outside the representable range",
+                   (long long)hdr->ts.tv_sec, (long long)hdr->ts.tv_usec);
+        } else if (carried) {
+            report(p, false, p->pkt.index + 1, offset, VXS_E_MALFORMED,
+                   "sub-second timestamp field %lld is a second or more (carried into the "
+                   "seconds, as tshark does)",
+                   (long long)(p->info.nanosecond_file ? hdr->ts.tv_usec : hdr->ts.tv_usec / 1000));
         }
         if (hdr->caplen > p->lim.max_record) {
-            /* A bad unit, not capture damage: skip it (counted with decode errors) and go on. */
+            /* A bad unit, not capture damage: counted as a record (so counts match capinfos)
+             * and as a decode error, reported, and skipped. */
+            p->counts.records++;
+            p->counts.bytes += hdr->caplen;
             p->counts.decode_errors++;
             report(p, false, p->pkt.index + 1, offset, VXS_E_LIMIT,
                    "captured length %u > limit max_record %zu: record skipped", hdr->caplen,
@@ -531,7 +549,9 @@ vxs_status_t vxs_pcap_fetch(vxs_pcap_t *p, uint64_t index, uint64_t offset, vxs_
         st = VXS_E_LIMIT;
     } else {
         st = vxs_buf_set(out, data, hdr->caplen);
-        if (st == VXS_OK && out_ts && !ts_to_ns(&hdr->ts, out_ts)) *out_ts = VXS_TIME_NONE;
+        bool carried; /* reported by the sequential pass already */
+        if (st == VXS_OK && out_ts && !ts_to_ns(&hdr->ts, out_ts, &carried))
+            *out_ts = VXS_TIME_NONE;
     }
     /* Put the sequential reader back exactly where it was (this also clears the EOF flag). */
     if (fseek(p->fp, saved, SEEK_SET) != 0) {

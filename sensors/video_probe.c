@@ -45,6 +45,7 @@ vxs_status_t vxs_video_probe(const char *path, vxs_video_info_t *out, vxs_video_
     if (!out || !path) return VXS_E_ARG;
     memset(out, 0, sizeof *out);
     out->first_pts = INT64_MIN;
+    out->first_corrupt_offset = -1;
     out->last_pts = INT64_MIN;
     out->creation_time = VXS_TIME_NONE;
     if (err && err_len) err[0] = '\0';
@@ -107,7 +108,6 @@ vxs_status_t vxs_video_probe(const char *path, vxs_video_info_t *out, vxs_video_
              * demuxer was; the end of the last good packet is the last position known good. */
             int64_t at = fc->pb ? avio_tell(fc->pb) : -1;
             if (at < 0) at = last_end;
-            out->bad_packets++;
             status = rc == AVERROR_INVALIDDATA ? VXS_E_MALFORMED : VXS_E_TRUNCATED;
             if (err && err_len) {
                 char av[AV_ERROR_MAX_STRING_SIZE];
@@ -121,7 +121,11 @@ vxs_status_t vxs_video_probe(const char *path, vxs_video_info_t *out, vxs_video_
         if (pkt->stream_index == vi) {
             bool key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
             int64_t pts_ns = VXS_TIME_NONE;
-            if (pkt->flags & AV_PKT_FLAG_CORRUPT) out->bad_packets++;
+            bool corrupt = (pkt->flags & AV_PKT_FLAG_CORRUPT) != 0;
+            if (corrupt && out->corrupt_packets++ == 0) {
+                out->first_corrupt_index = out->packets;
+                out->first_corrupt_offset = pkt->pos;
+            }
             if (key) out->key_frames++;
             if (pkt->pts != AV_NOPTS_VALUE) {
                 /* first_pts / last_pts are the earliest and latest presentation times: demux
@@ -132,7 +136,7 @@ vxs_status_t vxs_video_probe(const char *path, vxs_video_info_t *out, vxs_video_
                     out->last_pts = pkt->pts;
                 pts_ns = av_rescale_q(pkt->pts, st->time_base, ns);
             }
-            if (pkt->pos >= 0) last_end = pkt->pos + pkt->size;
+            if (pkt->pos >= 0 && !corrupt) last_end = pkt->pos + pkt->size;
             if (fn) fn(user, out->packets, pts_ns, key);
             out->packets++;
         }
@@ -143,7 +147,6 @@ vxs_status_t vxs_video_probe(const char *path, vxs_video_info_t *out, vxs_video_
     if (status == VXS_OK && st->nb_frames > 0 && out->packets < (uint64_t)st->nb_frames) {
         int64_t at = fc->pb ? avio_size(fc->pb) : -1;
         status = VXS_E_TRUNCATED;
-        out->bad_packets++;
         if (err && err_len)
             snprintf(err, err_len,
                      "%s: truncated at byte offset %lld: %llu of %lld video packets read "

@@ -254,10 +254,13 @@ void vxs_pcap_get_info(const vxs_pcap_t *p, vxs_pcap_info_t *out);
  *   VXS_OK           a record (even one whose layers did not decode: see decode_status);
  *   VXS_EOF          end of capture (incomplete datagrams are reported to diag first);
  *   VXS_E_TRUNCATED / VXS_E_MALFORMED / VXS_E_IO
- *                    the capture itself is damaged (a record header cut short, a caplen over
- *                    the limit): reported to diag with the record number and byte offset, and
+ *                    the capture itself is damaged (a record cut short, a caplen libpcap
+ *                    refuses): reported to diag with the record number and byte offset, and
  *                    the following call returns VXS_EOF because libpcap cannot resynchronize.
- * Every record before the damage has been returned. */
+ * Every record before the damage has been returned. A record whose caplen exceeds the limit
+ * max_record is a bad unit, not damage: it is reported, counted (records, decode_errors) and
+ * skipped, and reading goes on. A sub-second timestamp field of a second or more is reported
+ * and carried into the seconds, as tshark does. */
 vxs_status_t vxs_pcap_next(vxs_pcap_t *p, const vxs_packet_t **out);
 
 /* vxs_pcap_errmsg returns the last error message ("" if none). Never NULL. */
@@ -268,8 +271,9 @@ uint64_t vxs_pcap_position(const vxs_pcap_t *p);
 
 /* vxs_pcap_fetch re-reads the record at byte offset `offset` whose number is `index` (from a
  * locator) into `out` (the captured bytes), and sets *out_ts to its capture time if out_ts is
- * not NULL. The sequential position of vxs_pcap_next is unaffected. VXS_E_NOTFOUND if no
- * record starts there. */
+ * not NULL. The sequential position of vxs_pcap_next is unaffected, but the packet it last lent
+ * is not: libpcap reuses one buffer, so copy what you need from it before fetching.
+ * VXS_E_NOTFOUND if no record starts there. */
 vxs_status_t vxs_pcap_fetch(vxs_pcap_t *p, uint64_t index, uint64_t offset, vxs_buf_t *out,
                             vxs_time_t *out_ts);
 
@@ -387,7 +391,11 @@ typedef struct {
     int64_t first_pts;    /* in time base units; INT64_MIN if none */
     int64_t last_pts;
     vxs_time_t creation_time; /* container creation_time tag; VXS_TIME_NONE if absent */
-    uint64_t bad_packets; /* packets libavformat flagged corrupt, or read errors */
+    uint64_t corrupt_packets;     /* video packets the demuxer flagged corrupt (still counted in
+                                     `packets`); a read error that stops reading is not one of
+                                     them: it is the probe's error status */
+    uint64_t first_corrupt_index; /* the first of them, counted from 0 in demux order */
+    int64_t first_corrupt_offset; /* its byte offset, -1 if the demuxer does not know it */
 } vxs_video_info_t;
 
 /* vxs_video_pts_fn receives each video packet's pts (presentation order is NOT guaranteed:

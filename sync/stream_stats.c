@@ -4,7 +4,7 @@
  * Why a histogram and not a sorted array of intervals: `inspect` and the QA report must run over
  * drives of hundreds of hours without memory growing with their length. A logarithmic histogram
  * with 256 bins per octave reads the median interval to within 0.2 %, which is far finer than
- * the 1.5 x median rule that defines a gap, and costs 5 KiB per octave actually used.
+ * the 1.5 x median rule that defines a gap, and costs 9 KiB per octave actually used.
  */
 #include "vxs_sync.h"
 
@@ -16,13 +16,15 @@
 #define BINS_PER_OCT 256
 #define MANT_BITS 8
 
-/* octave_t holds one octave of the interval histogram. Each bin keeps the sum and the sum of
- * squares of its intervals too, so the median of a regular stream (all intervals in one bin) is
- * exact, and the jitter over the non-gap intervals is exact as well. */
+/* octave_t holds one octave of the interval histogram (9 KiB). Each bin keeps the sum and the sum
+ * of squares of its intervals too, so the median of a regular stream (all intervals in one bin)
+ * is exact, and the jitter over the non-gap intervals is exact as well. */
 typedef struct {
     uint32_t n[BINS_PER_OCT];
     double sum[BINS_PER_OCT];
     double sq[BINS_PER_OCT];
+    int64_t lo[BINS_PER_OCT]; /* smallest and largest interval in the bin: the gap count is */
+    int64_t hi[BINS_PER_OCT]; /* exact unless one bin holds intervals on both sides of it */
 } octave_t;
 
 struct vxs_stream_stats {
@@ -116,6 +118,9 @@ vxs_status_t vxs_stream_stats_add(vxs_stream_stats_t *s, vxs_time_t t, uint64_t 
                 bin_of(d, &e, &m);
                 if (!s->oct[e]) s->oct[e] = vxs_calloc(1, sizeof(octave_t));
                 if (s->oct[e] && s->oct[e]->n[m] < UINT32_MAX) {
+                    octave_t *o = s->oct[e];
+                    if (o->n[m] == 0 || d < o->lo[m]) o->lo[m] = d;
+                    if (o->n[m] == 0 || d > o->hi[m]) o->hi[m] = d;
                     s->oct[e]->n[m]++;
                     s->oct[e]->sum[m] += (double)d;
                     s->oct[e]->sq[m] += (double)d * (double)d;
@@ -179,8 +184,9 @@ void vxs_stream_stats_summarize(const vxs_stream_stats_t *s, vxs_stream_summary_
     }
     out->median_interval_ns = (int64_t)llround(median);
     out->gap_threshold_ns = (int64_t)llround(1.5 * median);
-    /* Gaps: bins whose middle lies above the threshold. Only the bin that holds the threshold
-     * is uncertain (its intervals are within 0.4 % of it). Jitter: the standard deviation of
+    /* Gaps: intervals above the threshold. A bin whose smallest interval is above it counts
+     * whole, one whose largest is not counts not at all; only a bin straddling the threshold
+     * (intervals within 0.4 % on both sides of it) is split by its middle. Jitter: the standard deviation of
      * every other interval, zero intervals included, so one dropout does not swamp it. With a
      * median of 0 (mostly duplicate times) there are no gaps. */
     double thr = median > 0.0 ? 1.5 * median : HUGE_VAL, n = (double)s->zeros, sum = 0.0, sq = 0.0;
@@ -189,7 +195,8 @@ void vxs_stream_stats_summarize(const vxs_stream_stats_t *s, vxs_stream_summary_
         if (!o) continue;
         for (unsigned m = 0; m < BINS_PER_OCT; m++) {
             if (!o->n[m]) continue;
-            if (bin_mid(e, m) > thr) {
+            bool gap = o->lo[m] > thr || (o->hi[m] > thr && bin_mid(e, m) > thr);
+            if (gap) {
                 out->gaps += o->n[m];
             } else {
                 n += o->n[m];

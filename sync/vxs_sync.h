@@ -34,8 +34,9 @@ extern "C" {
  *     intervals kept exactly with their position;
  *   - gaps: intervals longer than 1.5 x the median interval.
  *
- * The histogram is allocated one octave (5 KiB) at a time as intervals land in it, so a regular
- * stream costs a few kilobytes. Out-of-order arrivals do not contribute an interval (their distance to
+ * The histogram is allocated one octave (9 KiB) at a time as intervals land in it, so a regular
+ * stream costs a few tens of kilobytes. Out-of-order arrivals do not contribute an interval
+ * (their distance to
  * the latest time is counted in max_backstep_ns instead). */
 typedef struct vxs_stream_stats vxs_stream_stats_t;
 
@@ -82,8 +83,9 @@ typedef struct {
     double jitter_ns;           /* standard deviation of the intervals that are not gaps */
     int64_t min_interval_ns;    /* smallest non-zero interval, 0 if none */
     int64_t max_interval_ns;    /* largest interval */
-    uint64_t gaps;              /* intervals > 1.5 x median (exact except within the one
-                                   histogram bin that holds the threshold) */
+    uint64_t gaps;              /* intervals > 1.5 x median: exact unless intervals lie within
+                                   0.4 % on both sides of the threshold (then split by the
+                                   middle of their histogram bin) */
     int64_t gap_threshold_ns;   /* 1.5 x median */
     uint64_t out_of_order;      /* arrivals earlier than the latest time before them */
     uint64_t first_out_of_order_unit;

@@ -184,6 +184,35 @@ TEST(InspectCli, PhoneVideoIsDetectedByContent) {
     json_decref(doc);
 }
 
+TEST(InspectCli, CutVideoCountsEachProblemOnceAndLocatesIt) {
+    VXS_SHARED_OR_SKIP(path, "datasets/camera/phone_vfr_1080p.mp4");
+    std::vector<uint8_t> bytes = vxs_test::ReadFile(path);
+    bytes.resize(1500000);
+    std::string dir = vxs_test::TempDir(), cut = dir + "/cut.mp4";
+    ASSERT_TRUE(vxs_test::WriteFile(cut, bytes));
+    int rc;
+    json_t *doc = RunJson("'" + cut + "'", &rc);
+    ASSERT_NE(doc, nullptr);
+    EXPECT_EQ(rc, 1);
+    json_t *f = json_array_get(json_object_get(doc, "files"), 0);
+    json_int_t frames = json_integer_value(json_object_get(f, "frames"));
+    EXPECT_GT(frames, 0);
+    EXPECT_LT(frames, 41);
+    json_t *errs = json_object_get(f, "errors");
+    json_t *msgs = json_object_get(errs, "messages");
+    // Every counted problem has its own message, each naming the file and a byte offset.
+    EXPECT_EQ(json_integer_value(json_object_get(errs, "count")), (json_int_t)json_array_size(msgs));
+    ASSERT_GE(json_array_size(msgs), 1u);
+    size_t i;
+    json_t *m;
+    json_array_foreach(msgs, i, m) {
+        std::string text = json_string_value(json_object_get(m, "message"));
+        EXPECT_NE(text.find(cut), std::string::npos) << text;
+        EXPECT_NE(text.find("byte offset"), std::string::npos) << text;
+    }
+    json_decref(doc);
+}
+
 TEST(InspectCli, CraftedSampleHasEveryKindAndTheGap) {
     std::string dir = vxs_test::TempDir(), pcap = dir + "/sample.pcap", out;
     ASSERT_EQ(vxs_test::Run("'" + MkSample() + "' '" + pcap + "' 2>/dev/null", &out), 0);
@@ -273,6 +302,48 @@ TEST(InspectCli, RecordsOutputHasOneLinePerPacket) {
         n++;
     }
     EXPECT_EQ(n, packets);
+    json_decref(doc);
+}
+
+// UdpFlowsPcap writes a classic pcap of `n` Ethernet/IPv4/UDP packets, each from its own
+// source port (so each is its own flow), 1 ms apart.
+void UdpFlowsPcap(const std::string &path, int n) {
+    std::vector<uint8_t> b;
+    auto le32 = [&b](uint32_t v) {
+        for (int i = 0; i < 4; i++) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    };
+    le32(0xa1b2c3d4);
+    b.insert(b.end(), {2, 0, 4, 0});
+    le32(0), le32(0), le32(65535), le32(1);
+    for (int i = 0; i < n; i++) {
+        const uint8_t frame[] = {
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x00, // [0:14) Ethernet
+            0x45, 0, 0, 29, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, // [14:34) IPv4
+            static_cast<uint8_t>((1024 + i) >> 8), static_cast<uint8_t>(1024 + i), 0x13, 0x88,
+            0, 9, 0, 0, // [34:42) UDP, src port 1024+i, dst 5000, length 9
+            0x42};      // [42:43) payload
+        le32(1700000000 + static_cast<uint32_t>(i) / 1000);
+        le32(static_cast<uint32_t>(i) % 1000 * 1000);
+        le32(sizeof frame), le32(sizeof frame);
+        b.insert(b.end(), frame, frame + sizeof frame);
+    }
+    ASSERT_TRUE(vxs_test::WriteFile(path, b));
+}
+
+TEST(InspectCli, MoreFlowsThanTheTableArePooledNotLost) {
+    std::string dir = vxs_test::TempDir(), pcap = dir + "/flows.pcap";
+    UdpFlowsPcap(pcap, 5000);
+    int rc;
+    json_t *doc = RunJson("'" + pcap + "'", &rc);
+    ASSERT_NE(doc, nullptr);
+    EXPECT_EQ(rc, 0);
+    json_t *f = json_array_get(json_object_get(doc, "files"), 0);
+    EXPECT_EQ(json_integer_value(json_object_get(f, "packets")), 5000);
+    json_t *flows = json_object_get(f, "flows");
+    ASSERT_EQ(json_array_size(flows), 4097u); // 4096 flows + the pooled rest
+    json_t *other = json_array_get(flows, 4096);
+    EXPECT_STREQ(json_string_value(json_object_get(other, "kind")), "other-flows");
+    EXPECT_EQ(json_integer_value(json_object_get(other, "packets")), 5000 - 4096);
     json_decref(doc);
 }
 

@@ -40,8 +40,13 @@ TEST(AtomicFile, NothingUnderFinalNameUntilCommit) {
     ASSERT_EQ(vxs_afile_printf(f, "{\"n\": %d}\n", 42), VXS_OK);
     EXPECT_FALSE(Exists(path)); // a crash here leaves only the temporary file
     EXPECT_EQ(CountFiles(dir), 1);
-    ASSERT_EQ(vxs_afile_commit(f), VXS_OK);
+    ASSERT_EQ(vxs_afile_commit(f, nullptr, 0), VXS_OK);
     EXPECT_EQ(Slurp(path), "{\"n\": 42}\n");
+    struct stat sb;
+    ASSERT_EQ(stat(path.c_str(), &sb), 0);
+    mode_t mask = umask(0);
+    umask(mask);
+    EXPECT_EQ(sb.st_mode & 0777, 0666 & ~mask); // as fopen would create it, not mkstemp's 0600
     EXPECT_EQ(CountFiles(dir), 1); // the temporary file was renamed, not copied
 }
 
@@ -62,7 +67,7 @@ TEST(AtomicFile, CommitReplacesOldFileWhole) {
     ASSERT_EQ(vxs_afile_open(&f, path.c_str(), nullptr, 0), VXS_OK);
     ASSERT_EQ(vxs_afile_write(f, "new", 3), VXS_OK);
     EXPECT_EQ(Slurp(path), "old");
-    ASSERT_EQ(vxs_afile_commit(f), VXS_OK);
+    ASSERT_EQ(vxs_afile_commit(f, nullptr, 0), VXS_OK);
     EXPECT_EQ(Slurp(path), "new");
 }
 
@@ -87,11 +92,13 @@ TEST(AtomicFile, WriteErrorPreventsPublishing) {
     ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
     std::string big(1 << 20, 'x');
     vxs_status_t st = vxs_afile_write(f, big.data(), big.size());
-    vxs_status_t cst = vxs_afile_commit(f);
+    char err[512] = "";
+    vxs_status_t cst = vxs_afile_commit(f, err, sizeof err);
     setrlimit(RLIMIT_FSIZE, &old);
     signal(SIGXFSZ, prev);
     EXPECT_EQ(st, VXS_E_IO);
     EXPECT_EQ(cst, VXS_E_IO);
+    EXPECT_NE(std::string(err).find(path), std::string::npos) << err;
     EXPECT_FALSE(Exists(path));
     EXPECT_EQ(CountFiles(dir), 0); // the temporary file is removed too
 }

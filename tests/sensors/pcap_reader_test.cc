@@ -573,8 +573,86 @@ TEST(PcapCorruption, MaxRecordLimitSkipsBadUnits) {
     EXPECT_EQ(r.diags[0].status, VXS_E_LIMIT);
     EXPECT_NE(r.diags[0].msg.find("packet 1 (byte offset 24): "), std::string::npos)
         << r.diags[0].msg;
-    // Record numbers keep counting the skipped records (tshark frame numbers).
+    // Record numbers keep counting the skipped records (tshark frame numbers), and so do the
+    // counts, so a file's packet count still equals capinfos'.
     EXPECT_GT(r.recs.back().index, 56u);
+    EXPECT_EQ(r.counts.records, 350u);
+    EXPECT_EQ(r.counts.decode_errors, 293u);
+}
+
+// ClassicPcap builds a classic µs pcap (snaplen `snap`) of non-IP Ethernet frames whose
+// stored lengths are `lens`; frame i is filled with byte i+1. Record i has time 1000+i s plus
+// `usec[i]` (default 0) in its sub-second field.
+std::vector<uint8_t> ClassicPcap(uint32_t snap, const std::vector<uint32_t> &lens,
+                                 const std::vector<uint32_t> &usec = {}) {
+    std::vector<uint8_t> b;
+    auto u32 = [&b](uint32_t v) {
+        for (int i = 0; i < 4; i++) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    };
+    u32(0xa1b2c3d4);
+    b.push_back(2), b.push_back(0), b.push_back(4), b.push_back(0); // version 2.4
+    u32(0), u32(0), u32(snap), u32(1);                              // linktype ethernet
+    for (size_t i = 0; i < lens.size(); i++) {
+        u32(1000 + static_cast<uint32_t>(i));
+        u32(i < usec.size() ? usec[i] : 0);
+        u32(lens[i]), u32(lens[i]);
+        size_t at = b.size();
+        b.insert(b.end(), lens[i], static_cast<uint8_t>(i + 1));
+        if (lens[i] >= 14) b[at + 12] = 0x88, b[at + 13] = 0xB5; // IEEE local experimental
+    }
+    return b;
+}
+
+TEST(PcapOffsets, RecordLongerThanSnaplenKeepsLaterOffsetsAndFetchExact) {
+    // libpcap cuts record 2 (242 bytes) to the file's snaplen of 100 and skips the rest: the
+    // byte offsets of the records after it must still be the real ones.
+    std::vector<uint32_t> lens = {52, 242, 52, 52};
+    std::vector<uint8_t> file = ClassicPcap(100, lens);
+    vxs_pcap_t *p = nullptr;
+    char err[256];
+    ASSERT_EQ(vxs_pcap_open_mem(&p, file.data(), file.size(), "snap.pcap", nullptr, nullptr, err,
+                                sizeof err),
+              VXS_OK)
+        << err;
+    const uint64_t expect[] = {24, 24 + 16 + 52, 24 + 16 + 52 + 16 + 242,
+                               24 + 16 + 52 + 16 + 242 + 16 + 52};
+    const vxs_packet_t *k;
+    std::vector<uint64_t> offsets;
+    while (vxs_pcap_next(p, &k) == VXS_OK) offsets.push_back(k->offset);
+    ASSERT_EQ(offsets.size(), 4u);
+    for (size_t i = 0; i < 4; i++) EXPECT_EQ(offsets[i], expect[i]) << "record " << i;
+    vxs_buf_t buf = {};
+    for (size_t i = 0; i < 4; i++) {
+        ASSERT_EQ(vxs_pcap_fetch(p, i, expect[i], &buf, nullptr), VXS_OK) << "record " << i;
+        ASSERT_EQ(buf.len, std::min<size_t>(lens[i], 100));
+        EXPECT_EQ(buf.data[0], i + 1);
+    }
+    vxs_buf_free(&buf);
+    vxs_pcap_close(p);
+}
+
+TEST(PcapTimestamps, SubSecondFieldOfASecondOrMoreIsCarriedAndReported) {
+    // Record 2's µs field says 2000000: malformed; tshark reads it as 1001 + 2 s.
+    std::vector<uint8_t> file = ClassicPcap(65535, {60, 60, 60}, {5, 2000000, 7});
+    Result r;
+    vxs_pcap_t *p = nullptr;
+    char err[256];
+    vxs_diag_sink_t sink = {CollectDiag, &r.diags};
+    ASSERT_EQ(vxs_pcap_open_mem(&p, file.data(), file.size(), "usec.pcap", nullptr, &sink, err,
+                                sizeof err),
+              VXS_OK);
+    Drain(p, &r);
+    vxs_pcap_close(p);
+    ASSERT_EQ(r.recs.size(), 3u);
+    EXPECT_EQ(r.recs[0].ts, INT64_C(1000000005000));
+    EXPECT_EQ(r.recs[1].ts, INT64_C(1003000000000));
+    EXPECT_EQ(r.recs[2].ts, INT64_C(1002000007000));
+    ASSERT_EQ(r.diags.size(), 1u);
+    EXPECT_EQ(r.diags[0].status, VXS_E_MALFORMED);
+    EXPECT_NE(r.diags[0].msg.find("usec.pcap: packet 2 (byte offset 100): sub-second timestamp "
+                                  "field 2000000"),
+              std::string::npos)
+        << r.diags[0].msg;
 }
 
 TEST(PcapCorruption, BadIpHeaderInOneRecord) {

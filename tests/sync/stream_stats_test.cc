@@ -65,6 +65,41 @@ TEST(StreamStats, RegularStreamWithOneGap) {
     EXPECT_EQ(gaps[0].start, kT0 + 49 * 100 * VXS_NS_PER_MS);
 }
 
+TEST(StreamStats, ExactlyOneAndAHalfTimesTheMedianIsNotAGap) {
+    // 100 intervals of 100 ms, then one of exactly 150 ms and one of 152 ms: only the last is
+    // longer than 1.5 x the median, and the count agrees with the listed gaps.
+    Stats st;
+    vxs_time_t t = kT0;
+    uint64_t u = 1;
+    ASSERT_EQ(vxs_stream_stats_add(st.s, t, u++), VXS_OK);
+    for (int i = 0; i < 100; i++) ASSERT_EQ(vxs_stream_stats_add(st.s, t += 100 * VXS_NS_PER_MS, u++), VXS_OK);
+    ASSERT_EQ(vxs_stream_stats_add(st.s, t += 150 * VXS_NS_PER_MS, u++), VXS_OK);
+    ASSERT_EQ(vxs_stream_stats_add(st.s, t += 152 * VXS_NS_PER_MS, u++), VXS_OK);
+    vxs_stream_summary_t s = st.Sum();
+    EXPECT_EQ(s.median_interval_ns, 100 * VXS_NS_PER_MS);
+    EXPECT_EQ(s.gap_threshold_ns, 150 * VXS_NS_PER_MS);
+    EXPECT_EQ(s.gaps, 1u);
+    vxs_gap_t gaps[4];
+    ASSERT_EQ(vxs_stream_stats_largest_gaps(st.s, gaps, 4), 1u);
+    EXPECT_EQ(gaps[0].length_ns, 152 * VXS_NS_PER_MS);
+}
+
+TEST(StreamStats, JitterLeavesGapsOut) {
+    // 60 % of intervals are 10 ms and 40 % are 30 ms: the median is 10 ms, so every 30 ms
+    // interval is a gap and the remaining intervals are all equal: jitter 0.
+    Stats st;
+    vxs_time_t t = kT0;
+    ASSERT_EQ(vxs_stream_stats_add(st.s, t, 1), VXS_OK);
+    for (int i = 0; i < 1000; i++)
+        ASSERT_EQ(vxs_stream_stats_add(st.s, t += (i % 5 < 3 ? 10 : 30) * VXS_NS_PER_MS, (uint64_t)i + 2),
+                  VXS_OK);
+    vxs_stream_summary_t s = st.Sum();
+    EXPECT_EQ(s.median_interval_ns, 10 * VXS_NS_PER_MS);
+    EXPECT_EQ(s.gaps, 400u);
+    EXPECT_EQ(s.jitter_ns, 0.0);
+    EXPECT_NEAR(s.mean_interval_ns, 18e6, 1.0); // the mean keeps every interval
+}
+
 TEST(StreamStats, JitterIsStandardDeviationOfIntervals) {
     // Intervals alternate 90 / 110 ms: mean 100 ms, sample std dev = 10 ms * sqrt(n/(n-1)).
     Stats st;
