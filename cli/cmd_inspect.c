@@ -300,7 +300,7 @@ static bool detail_differs(const vxs_pkt_class_info_t *a, const vxs_pkt_class_in
 
 static json_t *time_json(vxs_time_t t) {
     char b[VXS_TIME_STRLEN];
-    return t == VXS_TIME_NONE ? json_null() : json_string(vxs_time_format(t, b, sizeof b));
+    return t == VXS_TIME_NONE ? json_null() : json_string(vxs_time_format(b, sizeof b, t));
 }
 
 /* timing_json turns a stream summary into the "timing" object of the JSON document. */
@@ -434,7 +434,7 @@ static int inspect_pcap(const char *path, const inspect_opts_t *opt, json_t *fj)
     while ((st = vxs_pcap_next(p, &pkt)) == VXS_OK) {
         vxs_pkt_class_info_t ci;
         if (vxs_stream_stats_add(all, pkt->ts, pkt->index + 1) == VXS_E_NOMEM) oom = true;
-        vxs_classify(pkt, &ci);
+        vxs_classify(&ci, pkt);
         classes[ci.cls]++;
         if ((++n & 4095) == 0) vxs_cli_progress_fn(&prog, vxs_pcap_position(p), info.file_size);
         if (ci.cls == VXS_CLS_FRAGMENT) continue; /* counted with its datagram */
@@ -529,7 +529,7 @@ static int inspect_video(const char *path, json_t *fj) {
     video_acc_t acc;
     memset(&acc, 0, sizeof acc);
     if (vxs_stream_stats_create(&acc.s) != VXS_OK) return VXS_EXIT_USAGE;
-    vxs_status_t st = vxs_video_probe(path, &vi, on_video_pts, &acc, err, sizeof err);
+    vxs_status_t st = vxs_video_probe(&vi, path, on_video_pts, &acc, err, sizeof err);
     while (acc.n) video_flush_one(&acc);
     int rc = VXS_EXIT_OK;
     if (st == VXS_E_UNSUPPORTED || st == VXS_E_IO) {
@@ -724,7 +724,7 @@ static int write_records(char **files, int n, const char *out) {
     }
     for (int i = 0; i < n; i++) {
         vxs_file_kind_t kind;
-        if (vxs_detect_file(files[i], &kind, err, sizeof err) != VXS_OK ||
+        if (vxs_detect_file(&kind, files[i], err, sizeof err) != VXS_OK ||
             (kind != VXS_FILE_PCAP && kind != VXS_FILE_PCAPNG))
             continue;
         vxs_pcap_t *p = NULL;
@@ -776,7 +776,7 @@ int vxs_cmd_inspect(int argc, char **argv) {
         char err[512];
         int frc;
         json_object_set_new(fj, "path", json_string(argv[i]));
-        if (vxs_detect_file(argv[i], &kind, err, sizeof err) != VXS_OK) {
+        if (vxs_detect_file(&kind, argv[i], err, sizeof err) != VXS_OK) {
             json_object_set_new(fj, "kind", json_string("unreadable"));
             json_object_set_new(fj, "error", json_string(err));
             frc = VXS_EXIT_USAGE;

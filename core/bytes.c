@@ -43,7 +43,7 @@ static uint64_t peek_bits(const vxs_br_t *b, size_t pos, unsigned n) {
     return v;
 }
 
-bool vxs_br_bits(vxs_br_t *b, unsigned n, uint64_t *out) {
+bool vxs_br_bits(vxs_br_t *b, uint64_t *out, unsigned n) {
     if (n > 64 || vxs_br_left(b) < n) return false;
     *out = peek_bits(b, b->pos, n);
     b->pos += n;
@@ -73,7 +73,7 @@ static unsigned bit_length(uint64_t v) {
     return n;
 }
 
-bool vxs_br_cons(vxs_br_t *b, int64_t lo, int64_t hi, int64_t *out) {
+bool vxs_br_cons(vxs_br_t *b, int64_t *out, int64_t lo, int64_t hi) {
     uint64_t range, v;
     unsigned nbits;
     if (lo > hi) return false;

@@ -137,10 +137,10 @@ vxs_status_t vxs_source_next(vxs_source_t *s, const vxs_record_t **out) {
     return st;
 }
 
-vxs_status_t vxs_source_fetch(vxs_source_t *s, const vxs_locator_t *loc, vxs_buf_t *out) {
+vxs_status_t vxs_source_fetch(vxs_source_t *s, vxs_buf_t *out, const vxs_locator_t *loc) {
     VXS_RETURN_IF(s == NULL || loc == NULL || out == NULL, VXS_E_ARG);
     VXS_RETURN_IF(s->ops->fetch == NULL, VXS_E_UNSUPPORTED);
-    return s->ops->fetch(s->impl, loc, out);
+    return s->ops->fetch(s->impl, out, loc);
 }
 
 const char *vxs_source_errmsg(const vxs_source_t *s) {
@@ -236,7 +236,7 @@ bool vxs_clock_domain_equal(const vxs_clock_domain_t *a, const vxs_clock_domain_
            a->station == b->station && a->layer == b->layer;
 }
 
-char *vxs_clock_domain_format(const vxs_clock_domain_t *d, char *buf, size_t buf_len) {
+char *vxs_clock_domain_format(char *buf, size_t buf_len, const vxs_clock_domain_t *d) {
     if (buf == NULL || buf_len == 0) return buf;
     if (d == NULL) {
         (void)vxsi_fmt(buf, buf_len, "none");

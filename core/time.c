@@ -189,17 +189,17 @@ static vxs_status_t unwrap_its(uint64_t value, unsigned bits, vxs_time_t near, v
     return VXS_OK;
 }
 
-vxs_status_t vxs_time_from_gn_tst(uint32_t tst, vxs_time_t near, vxs_time_t *out) {
+vxs_status_t vxs_time_from_gn_tst(vxs_time_t *out, uint32_t tst, vxs_time_t near) {
     return unwrap_its(tst, 32, near, out);
 }
 
-vxs_status_t vxs_time_from_gdt(uint16_t gdt, vxs_time_t near, vxs_time_t *out) {
+vxs_status_t vxs_time_from_gdt(vxs_time_t *out, uint16_t gdt, vxs_time_t near) {
     return unwrap_its(gdt, 16, near, out);
 }
 
 /* ---- J2735 DSecond ------------------------------------------------------------------------ */
 
-vxs_status_t vxs_time_from_secmark(uint16_t secmark, vxs_time_t near, vxs_time_t *out) {
+vxs_status_t vxs_time_from_secmark(vxs_time_t *out, uint16_t secmark, vxs_time_t near) {
     int64_t minute, offset, c;
     vxs_time_t best = VXS_TIME_NONE;
     uint64_t best_d = UINT64_MAX;
@@ -228,7 +228,7 @@ vxs_status_t vxs_time_from_secmark(uint16_t secmark, vxs_time_t near, vxs_time_t
 
 /* ---- GPS time ----------------------------------------------------------------------------- */
 
-vxs_status_t vxs_time_from_gps(uint32_t week, int64_t ns_of_week, vxs_time_t *out) {
+vxs_status_t vxs_time_from_gps(vxs_time_t *out, uint32_t week, int64_t ns_of_week) {
     int64_t room;
     VXS_RETURN_IF(out == NULL || ns_of_week < 0 || ns_of_week >= NS_PER_WEEK, VXS_E_ARG);
     /* GPS weeks past 2262 do not fit vxs_time_t. */
@@ -243,7 +243,7 @@ vxs_status_t vxs_time_from_gps(uint32_t week, int64_t ns_of_week, vxs_time_t *ou
     return VXS_OK;
 }
 
-void vxs_time_to_gps(vxs_time_t t, uint32_t *out_week, int64_t *out_ns_of_week) {
+void vxs_time_to_gps(uint32_t *out_week, int64_t *out_ns_of_week, vxs_time_t t) {
     int64_t g = 0;
     /* GPS time does not exist before its epoch; report week 0, ns 0 (vxs_core.h). */
     if (t >= VXS_EPOCH_GPS) {
@@ -257,7 +257,7 @@ void vxs_time_to_gps(vxs_time_t t, uint32_t *out_week, int64_t *out_ns_of_week) 
 
 /* ---- Velodyne time past the hour ---------------------------------------------------------- */
 
-vxs_status_t vxs_time_from_toh(uint32_t usec_toh, vxs_time_t near, vxs_time_t *out) {
+vxs_status_t vxs_time_from_toh(vxs_time_t *out, uint32_t usec_toh, vxs_time_t near) {
     int64_t hour, t;
     VXS_RETURN_IF(out == NULL || near == VXS_TIME_NONE, VXS_E_ARG);
     VXS_RETURN_IF(usec_toh >= UINT32_C(3600000000), VXS_E_MALFORMED);
@@ -335,7 +335,7 @@ vxs_time_t vxs_time_from_civil(int year, int month, int day, int hour, int min, 
     return t;
 }
 
-char *vxs_time_format(vxs_time_t t, char *buf, size_t buf_len) {
+char *vxs_time_format(char *buf, size_t buf_len, vxs_time_t t) {
     int64_t secs, ns, days, sod, y, m, d;
     if (buf == NULL || buf_len == 0) return buf;
     if (t == VXS_TIME_NONE) {
@@ -381,7 +381,7 @@ static int days_in_month(int y, int m) {
     return m == 2 && is_leap_year(y) ? 29 : k_days[m - 1];
 }
 
-vxs_status_t vxs_time_parse(const char *s, vxs_time_t *out) {
+vxs_status_t vxs_time_parse(vxs_time_t *out, const char *s) {
     const char *p = s;
     int year, mon, day, hour, min, sec;
     int64_t frac = 0, scale = VXS_NS_PER_S;

@@ -311,7 +311,7 @@ static inline bool vxs_rd_bytes(vxs_rd_t *r, void *out, size_t n) {
 }
 
 /* vxs_rd_ptr sets *out to the next `n` bytes (borrowed from the reader's buffer) and advances. */
-static inline bool vxs_rd_ptr(vxs_rd_t *r, size_t n, const uint8_t **out) {
+static inline bool vxs_rd_ptr(vxs_rd_t *r, const uint8_t **out, size_t n) {
     if (r->len < n) return false;
     *out = r->p;
     r->p += n;
@@ -321,7 +321,7 @@ static inline bool vxs_rd_ptr(vxs_rd_t *r, size_t n, const uint8_t **out) {
 
 /* vxs_rd_sub carves the next `n` bytes into *out, a reader of its own, and advances `r` past
  * them: a nested parser given *out cannot read past its record. */
-static inline bool vxs_rd_sub(vxs_rd_t *r, size_t n, vxs_rd_t *out) {
+static inline bool vxs_rd_sub(vxs_rd_t *r, vxs_rd_t *out, size_t n) {
     if (r->len < n) return false;
     out->p = r->p;
     out->len = n;
@@ -346,7 +346,7 @@ static inline size_t vxs_br_left(const vxs_br_t *b) { return b->nbits - b->pos; 
 
 /* vxs_br_bits reads `n` bits (0 <= n <= 64) as an unsigned integer, first bit most significant.
  * n = 0 reads nothing and sets *out to 0. */
-bool vxs_br_bits(vxs_br_t *b, unsigned n, uint64_t *out);
+bool vxs_br_bits(vxs_br_t *b, uint64_t *out, unsigned n);
 
 /* vxs_br_bool reads one bit (a PER BOOLEAN, presence bit or extension bit). */
 bool vxs_br_bool(vxs_br_t *b, bool *out);
@@ -358,7 +358,7 @@ bool vxs_br_skip(vxs_br_t *b, size_t n);
  * offset value - lo in ceil(log2(hi - lo + 1)) bits; zero bits when lo == hi. Fails (and leaves
  * the reader unchanged) if lo > hi, if the range needs more than 63 bits, or if the decoded
  * value exceeds hi. */
-bool vxs_br_cons(vxs_br_t *b, int64_t lo, int64_t hi, int64_t *out);
+bool vxs_br_cons(vxs_br_t *b, int64_t *out, int64_t lo, int64_t hi);
 
 /* vxs_br_length reads an unconstrained PER length determinant (X.691 §11.9, unaligned):
  * 0xxxxxxx (0..127) or 10xxxxxx xxxxxxxx (0..16383). The fragmented form (11xxxxxx) is
@@ -429,12 +429,12 @@ uint64_t vxs_time_to_time64(vxs_time_t t);
 /* vxs_time_from_gn_tst unwraps a GeoNetworking timestamp (TST: TimestampIts mod 2^32, wraps every
  * ~49.7 days) into the absolute time nearest to `near` (typically the capture time). Returns
  * VXS_E_ARG if near is VXS_TIME_NONE. */
-vxs_status_t vxs_time_from_gn_tst(uint32_t tst, vxs_time_t near, vxs_time_t *out);
+vxs_status_t vxs_time_from_gn_tst(vxs_time_t *out, uint32_t tst, vxs_time_t near);
 
 /* vxs_time_from_gdt unwraps a CAM generationDeltaTime (TimestampIts mod 65536, wraps every
  * 65.536 s) into the absolute time nearest to `near`. Returns VXS_E_ARG if near is
  * VXS_TIME_NONE. The result is only meaningful if |true time - near| < 32.768 s. */
-vxs_status_t vxs_time_from_gdt(uint16_t gdt, vxs_time_t near, vxs_time_t *out);
+vxs_status_t vxs_time_from_gdt(vxs_time_t *out, uint16_t gdt, vxs_time_t near);
 
 /* vxs_time_from_secmark unwraps a J2735 DSecond `secmark` (ms within the UTC minute, 0..59999;
  * 60000..60999 during a leap second, mapped like ITS leap seconds onto the next minute's start)
@@ -442,18 +442,18 @@ vxs_status_t vxs_time_from_gdt(uint16_t gdt, vxs_time_t near, vxs_time_t *out);
  * VXS_E_NOTFOUND for 65535 ("unavailable"), VXS_E_ARG if near is VXS_TIME_NONE (or so close to
  * the ends of the vxs_time_t range that no candidate fits). Meaningful if |true time - near|
  * < 30 s. Ties go to the earlier candidate. */
-vxs_status_t vxs_time_from_secmark(uint16_t secmark, vxs_time_t near, vxs_time_t *out);
+vxs_status_t vxs_time_from_secmark(vxs_time_t *out, uint16_t secmark, vxs_time_t near);
 
 /* vxs_time_from_gps converts GPS time (week number counted from 1980-01-06 with no 1024-week
  * rollover applied, plus ns into the week) to UTC, subtracting the GPS-UTC leap offset
  * (TAI - UTC - 19 s) in force at that time; GPS labels of an inserted leap second map onto the
  * next UTC day's start, as for TimestampIts. Returns VXS_E_ARG if ns_of_week is outside
  * [0, 604800 s), if the result would be past the vxs_time_t range, or if out is NULL. */
-vxs_status_t vxs_time_from_gps(uint32_t week, int64_t ns_of_week, vxs_time_t *out);
+vxs_status_t vxs_time_from_gps(vxs_time_t *out, uint32_t week, int64_t ns_of_week);
 
 /* vxs_time_to_gps converts `t` to GPS week and ns into the week. Times before the GPS epoch give
  * week 0, ns 0. Either output may be NULL. */
-void vxs_time_to_gps(vxs_time_t t, uint32_t *out_week, int64_t *out_ns_of_week);
+void vxs_time_to_gps(uint32_t *out_week, int64_t *out_ns_of_week, vxs_time_t t);
 
 /* vxs_time_from_toh resolves a Velodyne timestamp (µs past the top of the device's hour,
  * 0..3599999999) against a reference `near` (capture time, or a GPRMC time) the way the ROS and
@@ -461,21 +461,21 @@ void vxs_time_to_gps(vxs_time_t t, uint32_t *out_week, int64_t *out_ns_of_week);
  * more than 30 min from `near` (exactly 30 min: no move). Returns VXS_E_MALFORMED if
  * usec_toh >= 3600000000, VXS_E_ARG if near is VXS_TIME_NONE or the result would leave the
  * vxs_time_t range. */
-vxs_status_t vxs_time_from_toh(uint32_t usec_toh, vxs_time_t near, vxs_time_t *out);
+vxs_status_t vxs_time_from_toh(vxs_time_t *out, uint32_t usec_toh, vxs_time_t near);
 
 /* VXS_TIME_STRLEN is the buffer size vxs_time_format needs: "2016-01-21T08:18:02.123456789Z". */
 #define VXS_TIME_STRLEN 40
 
 /* vxs_time_format writes `t` as ISO 8601 UTC with nanoseconds ("YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ")
  * into `buf` (at least VXS_TIME_STRLEN bytes) and returns buf. VXS_TIME_NONE writes "none". */
-char *vxs_time_format(vxs_time_t t, char *buf, size_t buf_len);
+char *vxs_time_format(char *buf, size_t buf_len, vxs_time_t t);
 
 /* vxs_time_parse parses "YYYY-MM-DDTHH:MM:SS[.fraction][Z]" (also with a space instead of T;
  * fraction 1 to 9 digits) as UTC. Seconds = 60 is accepted only as 23:59:60 on a day that ends
  * with a leap second, and yields the next day's start. Returns VXS_E_MALFORMED on anything
  * else, including out-of-range fields and instants outside the vxs_time_t range, VXS_E_ARG if
  * s or out is NULL. *out is set only on success. */
-vxs_status_t vxs_time_parse(const char *s, vxs_time_t *out);
+vxs_status_t vxs_time_parse(vxs_time_t *out, const char *s);
 
 /* vxs_time_from_civil converts a UTC civil date and time to vxs_time_t (proleptic Gregorian,
  * any year 1678..2261). Fields are not range-checked beyond what the arithmetic needs; 60 s is
@@ -510,7 +510,7 @@ bool vxs_clock_domain_equal(const vxs_clock_domain_t *a, const vxs_clock_domain_
 
 /* vxs_clock_domain_format writes a stable, parseable name of `d` ("reference", "logger:2",
  * "device:2/0", "sender:0x1234abcd/1") into `buf` and returns buf. */
-char *vxs_clock_domain_format(const vxs_clock_domain_t *d, char *buf, size_t buf_len);
+char *vxs_clock_domain_format(char *buf, size_t buf_len, const vxs_clock_domain_t *d);
 
 /* ==== 7. Records, locators, payloads, sources and sinks ================================= */
 
@@ -651,7 +651,7 @@ void vxs_buf_free(vxs_buf_t *b);
 typedef struct {
     const char *name;
     vxs_status_t (*next)(void *impl, const vxs_record_t **out);
-    vxs_status_t (*fetch)(void *impl, const vxs_locator_t *loc, vxs_buf_t *out);
+    vxs_status_t (*fetch)(void *impl, vxs_buf_t *out, const vxs_locator_t *loc);
     const char *(*errmsg)(const void *impl);
     void (*destroy)(void *impl);
 } vxs_source_ops_t;
@@ -668,7 +668,7 @@ vxs_status_t vxs_source_create(vxs_source_t **out, const vxs_source_ops_t *ops, 
 vxs_status_t vxs_source_next(vxs_source_t *s, const vxs_record_t **out);
 
 /* vxs_source_fetch forwards to ops->fetch. */
-vxs_status_t vxs_source_fetch(vxs_source_t *s, const vxs_locator_t *loc, vxs_buf_t *out);
+vxs_status_t vxs_source_fetch(vxs_source_t *s, vxs_buf_t *out, const vxs_locator_t *loc);
 
 /* vxs_source_errmsg returns the last error message; never NULL. */
 const char *vxs_source_errmsg(const vxs_source_t *s);

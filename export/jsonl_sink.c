@@ -110,7 +110,7 @@ static vxs_status_t jsonl_write(void *impl, const vxs_record_t *r, const void *p
     if (r->device_time != VXS_TIME_NONE) {
         set_int(o, "device_ns", r->device_time);
         json_object_set_new(o, "device_clock",
-                            json_string(vxs_clock_domain_format(&r->device_clock, clk, sizeof clk)));
+                            json_string(vxs_clock_domain_format(clk, sizeof clk, &r->device_clock)));
     }
     if (r->has_seq) set_int(o, "seq", (json_int_t)r->seq);
     set_int(loc, "source", r->loc.source);

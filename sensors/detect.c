@@ -71,7 +71,7 @@ static bool is_velodyne_data(const uint8_t *pl, size_t len, vxs_pkt_class_info_t
     for (int b = 0; b < 12; b++) {
         uint16_t flag = 0, az = 0;
         vxs_rd_t blk;
-        if (!vxs_rd_sub(&r, 100, &blk) || !vxs_rd_u16le(&blk, &flag) || !vxs_rd_u16le(&blk, &az))
+        if (!vxs_rd_sub(&r, &blk, 100) || !vxs_rd_u16le(&blk, &flag) || !vxs_rd_u16le(&blk, &az))
             return false;
         if (flag != 0xEEFF && flag != 0xDDFF && flag != 0xCCFF && flag != 0xBBFF) return false;
         if (az >= 36000) return false;
@@ -123,9 +123,9 @@ static bool is_ouster_legacy(const uint8_t *pl, size_t len, vxs_pkt_class_info_t
                 vxs_rd_t col, tail;
                 uint16_t mid = 0;
                 uint32_t status = 0;
-                ok = vxs_rd_sub(&r, col_len, &col) && vxs_rd_skip(&col, 8) &&
+                ok = vxs_rd_sub(&r, &col, col_len) && vxs_rd_skip(&col, 8) &&
                      vxs_rd_u16le(&col, &mid) && vxs_rd_skip(&col, 6 + 12 * h) &&
-                     vxs_rd_sub(&col, 4, &tail) && vxs_rd_u32le(&tail, &status);
+                     vxs_rd_sub(&col, &tail, 4) && vxs_rd_u32le(&tail, &status);
                 ok = ok && mid < 4096 && (status == 0 || status == 0xFFFFFFFFu);
             }
             if (!ok) continue;
@@ -146,7 +146,7 @@ static bool profile_columns_ok(const uint8_t *pl, size_t len, size_t cols, size_
     for (size_t c = 0; c < cols; c++) {
         vxs_rd_t col;
         uint16_t mid = 0;
-        if (!vxs_rd_sub(&r, col_len, &col) || !vxs_rd_skip(&col, 8) || !vxs_rd_u16le(&col, &mid))
+        if (!vxs_rd_sub(&r, &col, col_len) || !vxs_rd_skip(&col, 8) || !vxs_rd_u16le(&col, &mid))
             return false;
         if (mid >= 4096) return false;
     }
@@ -266,7 +266,7 @@ static bool classify_gn(const uint8_t *pl, size_t len, vxs_pkt_class_info_t *out
     if (!vxs_rd_u8(&r, &b0)) return false;
     if ((b0 >> 4) > 1 || ((b0 & 0x0F) != 1 && (b0 & 0x0F) != 2)) return false;
     out->gn_next_header = b0 & 0x0F;
-    if (out->gn_next_header != 1 || !vxs_rd_skip(&r, 3) || !vxs_rd_sub(&r, 8, &ch)) return true;
+    if (out->gn_next_header != 1 || !vxs_rd_skip(&r, 3) || !vxs_rd_sub(&r, &ch, 8)) return true;
     if (!vxs_rd_u8(&ch, &ch_nh) || !vxs_rd_u8(&ch, &ht)) return true;
     out->gn_header_type = ht;
     ch_nh >>= 4;
@@ -356,7 +356,7 @@ static void flow_from(const vxs_pkt_info_t *in, vxs_flow_key_t *key) {
     }
 }
 
-void vxs_classify(const vxs_packet_t *pkt, vxs_pkt_class_info_t *out) {
+void vxs_classify(vxs_pkt_class_info_t *out, const vxs_packet_t *pkt) {
     const vxs_pkt_info_t *pl;
     if (!out) return;
     memset(out, 0, sizeof *out);
@@ -437,7 +437,7 @@ static bool is_video_file(const char *path) {
     return video;
 }
 
-vxs_status_t vxs_detect_file(const char *path, vxs_file_kind_t *out, char *err, size_t err_len) {
+vxs_status_t vxs_detect_file(vxs_file_kind_t *out, const char *path, char *err, size_t err_len) {
     uint8_t head[16];
     size_t n;
     FILE *fp;

@@ -152,10 +152,10 @@ static void read_head_info(const uint8_t *head, size_t len, vxs_pcap_info_t *inf
         vxs_rd_t blk, body;
         if (!(be ? vxs_rd_u32be(&r, &type) : vxs_rd_u32le(&r, &type))) return;
         if (!(be ? vxs_rd_u32be(&r, &total) : vxs_rd_u32le(&r, &total))) return;
-        if (total < 12 || !vxs_rd_sub(&r, total - 8, &blk)) return;
+        if (total < 12 || !vxs_rd_sub(&r, &blk, total - 8)) return;
         if (type != 1) continue;
         /* IDB body: LinkType u16, reserved u16, SnapLen u32, then options up to the trailer. */
-        if (vxs_rd_left(&blk) < 4 || !vxs_rd_sub(&blk, vxs_rd_left(&blk) - 4, &body) ||
+        if (vxs_rd_left(&blk) < 4 || !vxs_rd_sub(&blk, &body, vxs_rd_left(&blk) - 4) ||
             !vxs_rd_skip(&body, 8))
             return;
         while (vxs_rd_left(&body) >= 4) {
@@ -363,7 +363,7 @@ static void format_addr(const uint8_t a[16], char *buf, size_t len) {
  * is VXS_TIME_NONE, at the end of the capture). Each names its first fragment's record. */
 static void report_expired(vxs_pcap_t *p, vxs_time_t now) {
     vxs_reasm_lost_t lost;
-    while (vxs_reasm_pop_expired(p->reasm, now, &lost)) {
+    while (vxs_reasm_pop_expired(p->reasm, &lost, now)) {
         char src[48], dst[48];
         format_addr(lost.src_addr, src, sizeof src);
         format_addr(lost.dst_addr, dst, sizeof dst);
@@ -382,7 +382,7 @@ static void decode_record(vxs_pcap_t *p, size_t wirelen) {
     vxs_status_t st;
 
     msg[0] = '\0';
-    st = vxs_pkt_decode(p->info.linktype, k->data, k->caplen, wirelen, &k->info, msg, sizeof msg);
+    st = vxs_pkt_decode(&k->info, p->info.linktype, k->data, k->caplen, wirelen, msg, sizeof msg);
     k->decode_status = st;
     if (k->info.snap_truncated) p->counts.snap_truncated++;
     if (st != VXS_OK) {
@@ -403,8 +403,8 @@ static void decode_record(vxs_pcap_t *p, size_t wirelen) {
         bool done = false;
         uint64_t fi = 0, fo = 0;
         msg[0] = '\0';
-        st = vxs_reasm_add(p->reasm, k->ts, k->index, k->offset, &k->info, &p->dgram, &done, &fi,
-                           &fo, msg, sizeof msg);
+        st = vxs_reasm_add(p->reasm, &p->dgram, &done, &fi, &fo, k->ts, k->index, k->offset,
+                           &k->info, msg, sizeof msg);
         if (st != VXS_OK) {
             report(p, false, k->index + 1, k->offset, st, "IPv4 reassembly: %s",
                    msg[0] ? msg : vxs_strerror(st));
@@ -508,8 +508,8 @@ const char *vxs_pcap_errmsg(const vxs_pcap_t *p) { return p ? p->errmsg : ""; }
 
 uint64_t vxs_pcap_position(const vxs_pcap_t *p) { return p ? p->pos : 0; }
 
-vxs_status_t vxs_pcap_fetch(vxs_pcap_t *p, uint64_t index, uint64_t offset, vxs_buf_t *out,
-                            vxs_time_t *out_ts) {
+vxs_status_t vxs_pcap_fetch(vxs_pcap_t *p, vxs_buf_t *out, vxs_time_t *out_ts, uint64_t index,
+                            uint64_t offset) {
     struct pcap_pkthdr *hdr;
     const u_char *data;
     vxs_status_t st = VXS_OK;
@@ -623,11 +623,11 @@ static vxs_status_t src_next(void *impl, const vxs_record_t **out) {
     return VXS_OK;
 }
 
-static vxs_status_t src_fetch(void *impl, const vxs_locator_t *loc, vxs_buf_t *out) {
+static vxs_status_t src_fetch(void *impl, vxs_buf_t *out, const vxs_locator_t *loc) {
     pcap_source_t *s = impl;
     /* A packet record spans exactly one capture record. */
     if (!loc || loc->count > 1) return VXS_E_ARG;
-    return vxs_pcap_fetch(s->p, loc->index, loc->offset, out, NULL);
+    return vxs_pcap_fetch(s->p, out, NULL, loc->index, loc->offset);
 }
 
 static const char *src_errmsg(const void *impl) {

@@ -80,7 +80,7 @@ static vxs_status_t body(dec_t *d, vxs_rd_t *r, size_t len, size_t bias, const c
                         len + bias, vxs_rd_left(r) + bias);
         len = vxs_rd_left(r);
     }
-    if (!vxs_rd_sub(r, len, out)) return fail(d, VXS_E_TRUNCATED, layer, hdr_off, "%s", field);
+    if (!vxs_rd_sub(r, out, len)) return fail(d, VXS_E_TRUNCATED, layer, hdr_off, "%s", field);
     return VXS_OK;
 }
 
@@ -561,7 +561,7 @@ static vxs_status_t radiotap(dec_t *d, vxs_rd_t *r, size_t wire_extra) {
         return fail(d, VXS_E_TRUNCATED, L, off, "length %u > %zu bytes left", hlen,
                     vxs_rd_left(r));
     }
-    (void)vxs_rd_sub(r, hlen, &hdr);
+    (void)vxs_rd_sub(r, &hdr, hlen);
     h = hdr;
     (void)vxs_rd_skip(&h, 4);
     do {
@@ -673,8 +673,8 @@ const char *vxs_linktype_name(uint32_t linktype) {
     }
 }
 
-vxs_status_t vxs_pkt_decode(uint32_t linktype, const uint8_t *frame, size_t caplen,
-                            size_t wirelen, vxs_pkt_info_t *out, char *err, size_t err_len) {
+vxs_status_t vxs_pkt_decode(vxs_pkt_info_t *out, uint32_t linktype, const uint8_t *frame,
+                            size_t caplen, size_t wirelen, char *err, size_t err_len) {
     dec_t d;
     vxs_status_t st;
     if (frame == NULL) caplen = 0;
@@ -713,7 +713,7 @@ vxs_status_t vxs_pkt_decode(uint32_t linktype, const uint8_t *frame, size_t capl
     return finish(&d, st);
 }
 
-vxs_status_t vxs_pkt_decode_ip(const uint8_t *ip, size_t caplen, size_t wirelen,
-                               vxs_pkt_info_t *out, char *err, size_t err_len) {
-    return vxs_pkt_decode(VXS_LINKTYPE_RAW, ip, caplen, wirelen, out, err, err_len);
+vxs_status_t vxs_pkt_decode_ip(vxs_pkt_info_t *out, const uint8_t *ip, size_t caplen,
+                               size_t wirelen, char *err, size_t err_len) {
+    return vxs_pkt_decode(out, VXS_LINKTYPE_RAW, ip, caplen, wirelen, err, err_len);
 }

@@ -249,7 +249,7 @@ static vxs_status_t complete(vxs_reasm_t *r, dgram_t *g, const vxs_pkt_info_t *f
     h[9] = g->key.proto;
     memcpy(h + 12, g->key.src + 12, 4);
     memcpy(h + 16, g->key.dst + 12, 4);
-    vxs_status_t st = vxs_pkt_decode_ip(h, len, len, out, err, err_len);
+    vxs_status_t st = vxs_pkt_decode_ip(out, h, len, len, err, err_len);
     /* Keep the link layer of the completing fragment, so the result reads like a plain frame. */
     out->linktype = frag->linktype;
     out->has_mac = frag->has_mac;
@@ -268,10 +268,10 @@ static vxs_status_t complete(vxs_reasm_t *r, dgram_t *g, const vxs_pkt_info_t *f
     return st;
 }
 
-vxs_status_t vxs_reasm_add(vxs_reasm_t *r, vxs_time_t ts, uint64_t index, uint64_t offset,
-                           const vxs_pkt_info_t *frag, vxs_pkt_info_t *out, bool *out_done,
-                           uint64_t *out_first_index, uint64_t *out_first_offset, char *err,
-                           size_t err_len) {
+vxs_status_t vxs_reasm_add(vxs_reasm_t *r, vxs_pkt_info_t *out, bool *out_done,
+                           uint64_t *out_first_index, uint64_t *out_first_offset, vxs_time_t ts,
+                           uint64_t index, uint64_t offset, const vxs_pkt_info_t *frag,
+                           char *err, size_t err_len) {
     dkey_t k;
     dgram_t *g = NULL;
     vxs_status_t st;
@@ -399,7 +399,7 @@ vxs_status_t vxs_reasm_add(vxs_reasm_t *r, vxs_time_t ts, uint64_t index, uint64
     return VXS_OK;
 }
 
-bool vxs_reasm_pop_expired(vxs_reasm_t *r, vxs_time_t now, vxs_reasm_lost_t *out) {
+bool vxs_reasm_pop_expired(vxs_reasm_t *r, vxs_reasm_lost_t *out, vxs_time_t now) {
     dgram_t *best = NULL;
     if (!r || r->st.pending == 0) return false; /* the per-record call is then nearly free */
     /* Report the expired datagram that started earliest in the file, so reports come in order. */

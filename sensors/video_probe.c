@@ -28,11 +28,11 @@ static vxs_time_t creation_time(const AVFormatContext *fc, const AVStream *st) {
     const AVDictionaryEntry *e = av_dict_get(fc->metadata, "creation_time", NULL, 0);
     vxs_time_t t;
     if (!e) e = av_dict_get(st->metadata, "creation_time", NULL, 0);
-    if (!e || !e->value || vxs_time_parse(e->value, &t) != VXS_OK) return VXS_TIME_NONE;
+    if (!e || !e->value || vxs_time_parse(&t, e->value) != VXS_OK) return VXS_TIME_NONE;
     return t;
 }
 
-vxs_status_t vxs_video_probe(const char *path, vxs_video_info_t *out, vxs_video_pts_fn fn,
+vxs_status_t vxs_video_probe(vxs_video_info_t *out, const char *path, vxs_video_pts_fn fn,
                              void *user, char *err, size_t err_len) {
     AVFormatContext *fc = NULL;
     AVPacket *pkt = NULL;

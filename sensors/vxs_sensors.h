@@ -117,13 +117,13 @@ typedef struct {
  * On error, out->kind is VXS_PL_NONE, the fields decoded before the error stay set, and `err`
  * (if not NULL) receives a message naming the layer and the byte offset within the frame,
  * e.g. "IPv4 header at frame offset 14: total length 1500 > 46 bytes left". Never allocates. */
-vxs_status_t vxs_pkt_decode(uint32_t linktype, const uint8_t *frame, size_t caplen,
-                            size_t wirelen, vxs_pkt_info_t *out, char *err, size_t err_len);
+vxs_status_t vxs_pkt_decode(vxs_pkt_info_t *out, uint32_t linktype, const uint8_t *frame,
+                            size_t caplen, size_t wirelen, char *err, size_t err_len);
 
 /* vxs_pkt_decode_ip decodes a bare IPv4 or IPv6 packet (the reassembler uses it on a complete
  * datagram). Same contract as vxs_pkt_decode; out->linktype is VXS_LINKTYPE_RAW. */
-vxs_status_t vxs_pkt_decode_ip(const uint8_t *ip, size_t caplen, size_t wirelen,
-                               vxs_pkt_info_t *out, char *err, size_t err_len);
+vxs_status_t vxs_pkt_decode_ip(vxs_pkt_info_t *out, const uint8_t *ip, size_t caplen,
+                               size_t wirelen, char *err, size_t err_len);
 
 /* ==== 2. IPv4 fragment reassembly (bounded) ============================================ */
 
@@ -155,10 +155,10 @@ void vxs_reasm_destroy(vxs_reasm_t *r);
  *                   data past the last fragment's end): the datagram is dropped;
  *   VXS_E_NOMEM.
  * On error `err` names the datagram (id, addresses) and the first fragment's record. */
-vxs_status_t vxs_reasm_add(vxs_reasm_t *r, vxs_time_t ts, uint64_t index, uint64_t offset,
-                           const vxs_pkt_info_t *frag, vxs_pkt_info_t *out, bool *out_done,
-                           uint64_t *out_first_index, uint64_t *out_first_offset, char *err,
-                           size_t err_len);
+vxs_status_t vxs_reasm_add(vxs_reasm_t *r, vxs_pkt_info_t *out, bool *out_done,
+                           uint64_t *out_first_index, uint64_t *out_first_offset, vxs_time_t ts,
+                           uint64_t index, uint64_t offset, const vxs_pkt_info_t *frag,
+                           char *err, size_t err_len);
 
 /* vxs_reasm_lost_t describes a datagram dropped before it was complete. */
 typedef struct {
@@ -175,7 +175,7 @@ typedef struct {
 /* vxs_reasm_pop_expired removes one datagram whose first fragment is older than the timeout at
  * capture time `now` and describes it in *out; returns false when none is expired. Pass
  * VXS_TIME_NONE as `now` at end of input to pop every pending datagram. */
-bool vxs_reasm_pop_expired(vxs_reasm_t *r, vxs_time_t now, vxs_reasm_lost_t *out);
+bool vxs_reasm_pop_expired(vxs_reasm_t *r, vxs_reasm_lost_t *out, vxs_time_t now);
 
 /* vxs_reasm_stats_t counts what the reassembler saw. */
 typedef struct {
@@ -274,8 +274,8 @@ uint64_t vxs_pcap_position(const vxs_pcap_t *p);
  * not NULL. The sequential position of vxs_pcap_next is unaffected, but the packet it last lent
  * is not: libpcap reuses one buffer, so copy what you need from it before fetching.
  * VXS_E_NOTFOUND if no record starts there. */
-vxs_status_t vxs_pcap_fetch(vxs_pcap_t *p, uint64_t index, uint64_t offset, vxs_buf_t *out,
-                            vxs_time_t *out_ts);
+vxs_status_t vxs_pcap_fetch(vxs_pcap_t *p, vxs_buf_t *out, vxs_time_t *out_ts, uint64_t index,
+                            uint64_t offset);
 
 /* vxs_pcap_counts_t counts what a reader has seen so far. */
 typedef struct {
@@ -355,7 +355,7 @@ typedef struct {
 } vxs_pkt_class_info_t;
 
 /* vxs_classify classifies `pkt` (using vxs_packet_payload) into *out. Never fails. */
-void vxs_classify(const vxs_packet_t *pkt, vxs_pkt_class_info_t *out);
+void vxs_classify(vxs_pkt_class_info_t *out, const vxs_packet_t *pkt);
 
 /* vxs_velodyne_product_name returns "VLP-16", "HDL-32E", "VLP-32C", "Puck Hi-Res", "VLS-128",
  * ... for a product byte, or "unknown". Never NULL. */
@@ -374,7 +374,7 @@ typedef enum {
 
 /* vxs_detect_file reads the start of `path` and says what it holds. VXS_E_IO (with `err`) if the
  * file cannot be read. */
-vxs_status_t vxs_detect_file(const char *path, vxs_file_kind_t *out, char *err, size_t err_len);
+vxs_status_t vxs_detect_file(vxs_file_kind_t *out, const char *path, char *err, size_t err_len);
 
 /* ==== 5. Video probe (libavformat, headers and packets only, never decodes) ============ */
 
@@ -407,7 +407,7 @@ typedef void (*vxs_video_pts_fn)(void *user, uint64_t index, int64_t pts_ns, boo
  * VXS_E_UNSUPPORTED (not a container libavformat knows or no video stream), VXS_E_IO,
  * VXS_E_TRUNCATED / VXS_E_MALFORMED (reading stopped early: packets before are counted), each
  * with a message naming the file and byte offset in `err`. */
-vxs_status_t vxs_video_probe(const char *path, vxs_video_info_t *out, vxs_video_pts_fn fn,
+vxs_status_t vxs_video_probe(vxs_video_info_t *out, const char *path, vxs_video_pts_fn fn,
                              void *user, char *err, size_t err_len);
 
 #ifdef __cplusplus

@@ -195,7 +195,7 @@ void vxs_stream_stats_summarize(const vxs_stream_stats_t *s, vxs_stream_summary_
         if (!o) continue;
         for (unsigned m = 0; m < BINS_PER_OCT; m++) {
             if (!o->n[m]) continue;
-            bool gap = o->lo[m] > thr || (o->hi[m] > thr && bin_mid(e, m) > thr);
+            bool gap = (double)o->lo[m] > thr || ((double)o->hi[m] > thr && bin_mid(e, m) > thr);
             if (gap) {
                 out->gaps += o->n[m];
             } else {
@@ -216,12 +216,12 @@ static int cmp_gap_time(const void *a, const void *b) {
     return (x->start > y->start) - (x->start < y->start);
 }
 
-size_t vxs_stream_stats_largest_gaps(const vxs_stream_stats_t *s, vxs_gap_t *out, size_t max) {
+size_t vxs_stream_stats_largest_gaps(const vxs_stream_stats_t *s, vxs_gap_t *out, size_t out_len) {
     vxs_stream_summary_t sum;
     vxs_stream_stats_summarize(s, &sum);
     size_t n = 0;
     if (sum.median_interval_ns <= 0) return 0;
-    for (size_t i = 0; i < s->ntop && n < max; i++)
+    for (size_t i = 0; i < s->ntop && n < out_len; i++)
         if (s->top[i].length_ns > sum.gap_threshold_ns) out[n++] = s->top[i];
     qsort(out, n, sizeof *out, cmp_gap_time);
     return n;

@@ -97,10 +97,10 @@ typedef struct {
 /* vxs_stream_stats_summarize fills *out from everything added so far. */
 void vxs_stream_stats_summarize(const vxs_stream_stats_t *s, vxs_stream_summary_t *out);
 
-/* vxs_stream_stats_largest_gaps copies into `out` (room for `max` entries) the largest intervals
- * that are gaps (longer than 1.5 x the median), at most VXS_STREAM_TOP_GAPS, in time order, and
- * returns how many it copied. */
-size_t vxs_stream_stats_largest_gaps(const vxs_stream_stats_t *s, vxs_gap_t *out, size_t max);
+/* vxs_stream_stats_largest_gaps copies into `out` (room for `out_len` entries) the largest
+ * intervals that are gaps (longer than 1.5 x the median), at most VXS_STREAM_TOP_GAPS, in time
+ * order, and returns how many it copied. */
+size_t vxs_stream_stats_largest_gaps(const vxs_stream_stats_t *s, vxs_gap_t *out, size_t out_len);
 
 #ifdef __cplusplus
 }

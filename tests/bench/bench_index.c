@@ -121,7 +121,7 @@ static int index_pass(const char *path, uint64_t *pkts, uint64_t *bytes) {
     uint64_t np = 0, nb = 0;
     while (vxs_pcap_next(p, &pkt) == VXS_OK) {
         vxs_pkt_class_info_t ci;
-        vxs_classify(pkt, &ci);
+        vxs_classify(&ci, pkt);
         vxs_stream_stats_add(stats[ci.cls], pkt->ts, pkt->index + 1);
         np++;
         nb += pkt->caplen;

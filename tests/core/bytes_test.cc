@@ -31,8 +31,8 @@ std::vector<Reader> AllReaders() {
         {"u64le", 8, [](vxs_rd_t *r) { uint64_t v; return vxs_rd_u64le(r, &v); }},
         {"skip5", 5, [](vxs_rd_t *r) { return vxs_rd_skip(r, 5); }},
         {"bytes7", 7, [](vxs_rd_t *r) { uint8_t b[7]; return vxs_rd_bytes(r, b, 7); }},
-        {"ptr6", 6, [](vxs_rd_t *r) { const uint8_t *p; return vxs_rd_ptr(r, 6, &p); }},
-        {"sub9", 9, [](vxs_rd_t *r) { vxs_rd_t s; return vxs_rd_sub(r, 9, &s); }},
+        {"ptr6", 6, [](vxs_rd_t *r) { const uint8_t *p; return vxs_rd_ptr(r, &p, 6); }},
+        {"sub9", 9, [](vxs_rd_t *r) { vxs_rd_t s; return vxs_rd_sub(r, &s, 9); }},
         {"bytes0", 0, [](vxs_rd_t *r) { return vxs_rd_bytes(r, nullptr, 0); }},
     };
 }
@@ -96,7 +96,7 @@ TEST(ByteReader, Values) {
     ASSERT_TRUE(vxs_rd_bytes(&r, out, 3));
     EXPECT_EQ(std::memcmp(out, d, 3), 0);
     const uint8_t *p = nullptr;
-    ASSERT_TRUE(vxs_rd_ptr(&r, 2, &p));
+    ASSERT_TRUE(vxs_rd_ptr(&r, &p, 2));
     EXPECT_EQ(p, d + 3);
 }
 
@@ -116,7 +116,7 @@ TEST(ByteReader, SubReaderIsBounded) {
     vxs_rd_t r = vxs_rd_init(d, sizeof d), body;
     uint16_t n, next;
     ASSERT_TRUE(vxs_rd_u16be(&r, &n));
-    ASSERT_TRUE(vxs_rd_sub(&r, n, &body));
+    ASSERT_TRUE(vxs_rd_sub(&r, &body, n));
     EXPECT_EQ(vxs_rd_left(&body), 3u);
     uint32_t u32;
     EXPECT_FALSE(vxs_rd_u32be(&body, &u32)); // 4 > 3 although the outer buffer has more
@@ -129,11 +129,11 @@ TEST(ByteReader, SubReaderIsBounded) {
     EXPECT_EQ(next, 0xBEEFu);
     // A length field larger than what is left: the sub-read fails and nothing moves.
     vxs_rd_t r2 = vxs_rd_init(d, sizeof d), body2 = {nullptr, 0};
-    EXPECT_FALSE(vxs_rd_sub(&r2, 8, &body2));
+    EXPECT_FALSE(vxs_rd_sub(&r2, &body2, 8));
     EXPECT_EQ(r2.len, sizeof d);
     EXPECT_EQ(body2.p, nullptr);
     // Zero-length sub-reader.
-    ASSERT_TRUE(vxs_rd_sub(&r2, 0, &body2));
+    ASSERT_TRUE(vxs_rd_sub(&r2, &body2, 0));
     EXPECT_EQ(vxs_rd_left(&body2), 0u);
     EXPECT_EQ(r2.len, sizeof d);
 }
@@ -171,17 +171,17 @@ TEST(BitReader, BitsAcrossByteBoundaries) {
     vxs_br_t b = vxs_br_init(d, sizeof d);
     EXPECT_EQ(b.nbits, 16u);
     uint64_t v;
-    ASSERT_TRUE(vxs_br_bits(&b, 3, &v));
+    ASSERT_TRUE(vxs_br_bits(&b, &v, 3));
     EXPECT_EQ(v, 5u); // 101
-    ASSERT_TRUE(vxs_br_bits(&b, 7, &v));
+    ASSERT_TRUE(vxs_br_bits(&b, &v, 7));
     EXPECT_EQ(v, 20u); // 00101 00 = 0010100
     EXPECT_EQ(vxs_br_left(&b), 6u);
     const vxs_br_t before = b;
-    EXPECT_FALSE(vxs_br_bits(&b, 7, &v));
+    EXPECT_FALSE(vxs_br_bits(&b, &v, 7));
     ExpectUnchanged(b, before);
-    ASSERT_TRUE(vxs_br_bits(&b, 6, &v));
+    ASSERT_TRUE(vxs_br_bits(&b, &v, 6));
     EXPECT_EQ(v, 60u); // 111100
-    ASSERT_TRUE(vxs_br_bits(&b, 0, &v));
+    ASSERT_TRUE(vxs_br_bits(&b, &v, 0));
     EXPECT_EQ(v, 0u);
     bool bit;
     EXPECT_FALSE(vxs_br_bool(&b, &bit));
@@ -193,17 +193,17 @@ TEST(BitReader, SixtyFourBitReads) {
     vxs_br_t b = vxs_br_init(d, sizeof d);
     uint64_t v;
     ASSERT_TRUE(vxs_br_skip(&b, 4));
-    ASSERT_TRUE(vxs_br_bits(&b, 64, &v));
+    ASSERT_TRUE(vxs_br_bits(&b, &v, 64));
     EXPECT_EQ(v, UINT64_C(0x0123456789ABCDEF));
     EXPECT_EQ(vxs_br_left(&b), 4u);
     // Aligned 64-bit read of all ones.
     const uint8_t ones[8] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
     vxs_br_t b2 = vxs_br_init(ones, 8);
-    ASSERT_TRUE(vxs_br_bits(&b2, 64, &v));
+    ASSERT_TRUE(vxs_br_bits(&b2, &v, 64));
     EXPECT_EQ(v, UINT64_MAX);
     // More than 64 bits at once is refused, even with the bits available.
     vxs_br_t b3 = vxs_br_init(d, sizeof d);
-    EXPECT_FALSE(vxs_br_bits(&b3, 65, &v));
+    EXPECT_FALSE(vxs_br_bits(&b3, &v, 65));
     EXPECT_EQ(b3.pos, 0u);
 }
 
@@ -232,11 +232,11 @@ TEST(BitReader, EveryWidthAtEveryLength) {
             b.nbits = start + n; // exactly enough
             b.pos = start;
             uint64_t v;
-            EXPECT_TRUE(vxs_br_bits(&b, n, &v)) << n << "@" << start;
+            EXPECT_TRUE(vxs_br_bits(&b, &v, n)) << n << "@" << start;
             b.nbits = start + n - 1;
             b.pos = start;
             const vxs_br_t before = b;
-            EXPECT_FALSE(vxs_br_bits(&b, n, &v)) << n << "@" << start;
+            EXPECT_FALSE(vxs_br_bits(&b, &v, n)) << n << "@" << start;
             ExpectUnchanged(b, before);
         }
     }
@@ -253,7 +253,7 @@ TEST(BitReader, ConsLatitude31Bits) {
         vxs_br_t b = vxs_br_init(w.bytes().data(), w.bytes().size());
         ASSERT_TRUE(vxs_br_skip(&b, 1));
         int64_t v = 12345;
-        ASSERT_TRUE(vxs_br_cons(&b, lo, hi, &v)) << lat;
+        ASSERT_TRUE(vxs_br_cons(&b, &v, lo, hi)) << lat;
         EXPECT_EQ(v, lat);
         EXPECT_EQ(b.pos, 32u);
     }
@@ -262,7 +262,7 @@ TEST(BitReader, ConsLatitude31Bits) {
     const uint8_t zero[] = {0x6B, 0x49, 0xD2, 0x00};
     vxs_br_t b = vxs_br_init(zero, sizeof zero);
     int64_t v;
-    ASSERT_TRUE(vxs_br_cons(&b, lo, hi, &v));
+    ASSERT_TRUE(vxs_br_cons(&b, &v, lo, hi));
     EXPECT_EQ(v, 0);
     EXPECT_EQ(vxs_br_left(&b), 1u);
 }
@@ -274,13 +274,13 @@ TEST(BitReader, ConsValueAboveHiFails) {
     vxs_br_t b = vxs_br_init(w.bytes().data(), w.bytes().size());
     const vxs_br_t before = b;
     int64_t v = 7;
-    EXPECT_FALSE(vxs_br_cons(&b, -900000000, 900000001, &v));
+    EXPECT_FALSE(vxs_br_cons(&b, &v, -900000000, 900000001));
     ExpectUnchanged(b, before);
     EXPECT_EQ(v, 7);
     // Heading 0..28800: 15 bits; 32767 is out of range.
     const uint8_t d[] = {0xFF, 0xFE};
     vxs_br_t b2 = vxs_br_init(d, 2);
-    EXPECT_FALSE(vxs_br_cons(&b2, 0, 28800, &v));
+    EXPECT_FALSE(vxs_br_cons(&b2, &v, 0, 28800));
     EXPECT_EQ(b2.pos, 0u);
 }
 
@@ -288,12 +288,12 @@ TEST(BitReader, ConsLoEqualsHiReadsNothing) {
     const uint8_t d[] = {0xFF};
     vxs_br_t b = vxs_br_init(d, 1);
     int64_t v = 0;
-    ASSERT_TRUE(vxs_br_cons(&b, 42, 42, &v));
+    ASSERT_TRUE(vxs_br_cons(&b, &v, 42, 42));
     EXPECT_EQ(v, 42);
     EXPECT_EQ(b.pos, 0u);
     // Even with no bits left.
     vxs_br_t e = vxs_br_init(nullptr, 0);
-    ASSERT_TRUE(vxs_br_cons(&e, -5, -5, &v));
+    ASSERT_TRUE(vxs_br_cons(&e, &v, -5, -5));
     EXPECT_EQ(v, -5);
 }
 
@@ -301,27 +301,27 @@ TEST(BitReader, ConsEdges) {
     const uint8_t d[] = {0x80, 0, 0, 0, 0, 0, 0, 0, 0};
     int64_t v;
     vxs_br_t b = vxs_br_init(d, sizeof d);
-    EXPECT_FALSE(vxs_br_cons(&b, 5, 4, &v));                    // lo > hi
-    EXPECT_FALSE(vxs_br_cons(&b, INT64_MIN, INT64_MAX, &v));    // needs 64 bits
-    EXPECT_FALSE(vxs_br_cons(&b, -1, INT64_MAX, &v));           // range 2^63: 64 bits
+    EXPECT_FALSE(vxs_br_cons(&b, &v, 5, 4));                    // lo > hi
+    EXPECT_FALSE(vxs_br_cons(&b, &v, INT64_MIN, INT64_MAX));    // needs 64 bits
+    EXPECT_FALSE(vxs_br_cons(&b, &v, -1, INT64_MAX));           // range 2^63: 64 bits
     EXPECT_EQ(b.pos, 0u);
-    ASSERT_TRUE(vxs_br_cons(&b, 0, INT64_MAX, &v)); // 63 bits: 1000...0 -> 2^62
+    ASSERT_TRUE(vxs_br_cons(&b, &v, 0, INT64_MAX)); // 63 bits: 1000...0 -> 2^62
     EXPECT_EQ(v, INT64_C(1) << 62);
     EXPECT_EQ(b.pos, 63u);
     vxs_br_t b2 = vxs_br_init(d, sizeof d);
-    ASSERT_TRUE(vxs_br_cons(&b2, INT64_MIN, -1, &v)); // 63 bits, negative range
+    ASSERT_TRUE(vxs_br_cons(&b2, &v, INT64_MIN, -1)); // 63 bits, negative range
     EXPECT_EQ(v, INT64_MIN + (INT64_C(1) << 62));
     // Power-of-two range (0..3): 2 bits; 1 bit range (0..1).
     const uint8_t e[] = {0xC0}; // 11 0...
     vxs_br_t b3 = vxs_br_init(e, 1);
-    ASSERT_TRUE(vxs_br_cons(&b3, 0, 3, &v));
+    ASSERT_TRUE(vxs_br_cons(&b3, &v, 0, 3));
     EXPECT_EQ(v, 3);
-    ASSERT_TRUE(vxs_br_cons(&b3, 10, 11, &v));
+    ASSERT_TRUE(vxs_br_cons(&b3, &v, 10, 11));
     EXPECT_EQ(v, 10);
     // Truncated: 31 bits wanted, 30 available.
     vxs_br_t b4 = vxs_br_init(d, 4);
     b4.nbits = 30;
-    EXPECT_FALSE(vxs_br_cons(&b4, -900000000, 900000001, &v));
+    EXPECT_FALSE(vxs_br_cons(&b4, &v, -900000000, 900000001));
     EXPECT_EQ(b4.pos, 0u);
 }
 

@@ -116,7 +116,7 @@ vxs_status_t FakeNext(void *impl, const vxs_record_t **out) {
     return VXS_OK;
 }
 
-vxs_status_t FakeFetch(void *impl, const vxs_locator_t *loc, vxs_buf_t *out) {
+vxs_status_t FakeFetch(void *impl, vxs_buf_t *out, const vxs_locator_t *loc) {
     (void)impl;
     const std::string payload = "payload " + std::to_string(loc->index);
     return vxs_buf_set(out, payload.data(), payload.size());
@@ -166,9 +166,9 @@ TEST(Source, ForwardsAndCountsErrors) {
 
     vxs_locator_t loc = {0, 1, 7, 0};
     vxs_buf_t buf = {nullptr, 0, 0};
-    ASSERT_EQ(vxs_source_fetch(s, &loc, &buf), VXS_OK);
+    ASSERT_EQ(vxs_source_fetch(s, &buf, &loc), VXS_OK);
     EXPECT_EQ(std::string(reinterpret_cast<char *>(buf.data), buf.len), "payload 7");
-    EXPECT_EQ(vxs_source_fetch(s, nullptr, &buf), VXS_E_ARG);
+    EXPECT_EQ(vxs_source_fetch(s, &buf, nullptr), VXS_E_ARG);
     EXPECT_EQ(vxs_source_next(s, nullptr), VXS_E_ARG);
     vxs_buf_free(&buf);
     EXPECT_EQ(destroyed, 0);
@@ -184,7 +184,7 @@ TEST(Source, NoFetchAndNullErrmsg) {
     ASSERT_EQ(vxs_source_create(&s, &kNoFetchOps, f), VXS_OK);
     vxs_locator_t loc = {0, 1, 0, 0};
     vxs_buf_t buf = {nullptr, 0, 0};
-    EXPECT_EQ(vxs_source_fetch(s, &loc, &buf), VXS_E_UNSUPPORTED);
+    EXPECT_EQ(vxs_source_fetch(s, &buf, &loc), VXS_E_UNSUPPORTED);
     EXPECT_STREQ(vxs_source_errmsg(s), ""); // impl returned NULL: still never NULL
     vxs_source_destroy(s);
     EXPECT_EQ(destroyed, 1);
@@ -328,19 +328,19 @@ TEST(ClockDomain, EqualAndFormat) {
     EXPECT_FALSE(vxs_clock_domain_equal(&a, nullptr));
 
     char buf[64];
-    EXPECT_STREQ(vxs_clock_domain_format(&a, buf, sizeof buf), "sender:0x1234abcd/1");
+    EXPECT_STREQ(vxs_clock_domain_format(buf, sizeof buf, &a), "sender:0x1234abcd/1");
     vxs_clock_domain_t d = {VXS_CLOCK_REFERENCE, 0, 0, 0, 0};
-    EXPECT_STREQ(vxs_clock_domain_format(&d, buf, sizeof buf), "reference");
+    EXPECT_STREQ(vxs_clock_domain_format(buf, sizeof buf, &d), "reference");
     d = {VXS_CLOCK_LOGGER, 2, 0, 0, 0};
-    EXPECT_STREQ(vxs_clock_domain_format(&d, buf, sizeof buf), "logger:2");
+    EXPECT_STREQ(vxs_clock_domain_format(buf, sizeof buf, &d), "logger:2");
     d = {VXS_CLOCK_DEVICE, 2, 0, 0, 0};
-    EXPECT_STREQ(vxs_clock_domain_format(&d, buf, sizeof buf), "device:2/0");
+    EXPECT_STREQ(vxs_clock_domain_format(buf, sizeof buf, &d), "device:2/0");
     d = {VXS_CLOCK_SENDER, 0, 0, UINT64_MAX, 4294967295u};
-    EXPECT_STREQ(vxs_clock_domain_format(&d, buf, sizeof buf),
+    EXPECT_STREQ(vxs_clock_domain_format(buf, sizeof buf, &d),
                  "sender:0xffffffffffffffff/4294967295");
     char small[7];
-    EXPECT_STREQ(vxs_clock_domain_format(&a, small, sizeof small), "sender");
-    EXPECT_EQ(vxs_clock_domain_format(&a, nullptr, 10), nullptr);
+    EXPECT_STREQ(vxs_clock_domain_format(small, sizeof small, &a), "sender");
+    EXPECT_EQ(vxs_clock_domain_format(nullptr, 10, &a), nullptr);
 }
 
 } // namespace

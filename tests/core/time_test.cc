@@ -39,7 +39,7 @@ const int64_t kLeaps2004[] = {INT64_C(1136073600), INT64_C(1230768000), INT64_C(
 
 std::string Fmt(vxs_time_t t) {
     char buf[VXS_TIME_STRLEN];
-    return vxs_time_format(t, buf, sizeof buf);
+    return vxs_time_format(buf, sizeof buf, t);
 }
 
 // ---- leap-second table -----------------------------------------------------------------------
@@ -199,26 +199,26 @@ constexpr int64_t kWrapW = INT64_C(1579721335928) * kMs;
 TEST(GnTst, UnwrapAcrossWrap) {
     vxs_time_t t = 0;
     // near just after the wrap (W + 100 ms), tst just before it (2^32 - 50): W - 50 ms.
-    ASSERT_EQ(vxs_time_from_gn_tst(UINT32_C(4294967246), kWrapW + 100 * kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_gn_tst(&t, UINT32_C(4294967246), kWrapW + 100 * kMs), VXS_OK);
     EXPECT_EQ(t, INT64_C(1579721335878000000));
     // near just before the wrap (W - 50 ms), tst just after (100): W + 100 ms.
-    ASSERT_EQ(vxs_time_from_gn_tst(100, kWrapW - 50 * kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_gn_tst(&t, 100, kWrapW - 50 * kMs), VXS_OK);
     EXPECT_EQ(t, INT64_C(1579721336028000000));
     // No wrap: near W + 100, tst 200 -> W + 200.
-    ASSERT_EQ(vxs_time_from_gn_tst(200, kWrapW + 100 * kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_gn_tst(&t, 200, kWrapW + 100 * kMs), VXS_OK);
     EXPECT_EQ(t, INT64_C(1579721336128000000));
     // Days away (the sender's clock wrong by 3 days) still resolves into the near period.
-    ASSERT_EQ(vxs_time_from_gn_tst(200, kWrapW + 3 * 86400 * kS, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_gn_tst(&t, 200, kWrapW + 3 * 86400 * kS), VXS_OK);
     EXPECT_EQ(t, INT64_C(1579721336128000000));
-    EXPECT_EQ(vxs_time_from_gn_tst(200, VXS_TIME_NONE, &t), VXS_E_ARG);
-    EXPECT_EQ(vxs_time_from_gn_tst(200, kWrapW, nullptr), VXS_E_ARG);
+    EXPECT_EQ(vxs_time_from_gn_tst(&t, 200, VXS_TIME_NONE), VXS_E_ARG);
+    EXPECT_EQ(vxs_time_from_gn_tst(nullptr, 200, kWrapW), VXS_E_ARG);
 }
 
 TEST(GnTst, AgreesWithFullTimestamp) {
     for (int64_t t = kT2017 - 5 * kS; t < kT2017 + 5 * kS; t += 333 * kMs) {
         const uint32_t tst = static_cast<uint32_t>(vxs_time_to_its(t));
         vxs_time_t got = 0;
-        ASSERT_EQ(vxs_time_from_gn_tst(tst, t + 1234 * kMs, &got), VXS_OK);
+        ASSERT_EQ(vxs_time_from_gn_tst(&got, tst, t + 1234 * kMs), VXS_OK);
         EXPECT_EQ(got, t);
     }
 }
@@ -232,29 +232,29 @@ constexpr int64_t kGdtB = INT64_C(1577836848248) * kMs;
 TEST(Gdt, UnwrapAcrossWrap) {
     vxs_time_t t = 0;
     // near 10 ms after the boundary, gdt 65530 = B - 6: 16 ms before near.
-    ASSERT_EQ(vxs_time_from_gdt(65530, kGdtB + 10 * kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_gdt(&t, 65530, kGdtB + 10 * kMs), VXS_OK);
     EXPECT_EQ(t, INT64_C(1577836848242000000));
     EXPECT_EQ(t, kGdtB + 10 * kMs - 16 * kMs);
     // near 6 ms before the boundary, gdt 10: 16 ms after near.
-    ASSERT_EQ(vxs_time_from_gdt(10, kGdtB - 6 * kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_gdt(&t, 10, kGdtB - 6 * kMs), VXS_OK);
     EXPECT_EQ(t, INT64_C(1577836848258000000));
     // 31.99 s after near, in the next period.
-    ASSERT_EQ(vxs_time_from_gdt(32000, kGdtB + 10 * kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_gdt(&t, 32000, kGdtB + 10 * kMs), VXS_OK);
     EXPECT_EQ(t, kGdtB + 32000 * kMs);
     // near B + 32 s, gdt 65000: B + 65 s is 33 s after near, B - 536 ms is 32.536 s before
     // it: the earlier one is nearer.
-    ASSERT_EQ(vxs_time_from_gdt(65000, kGdtB + 32000 * kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_gdt(&t, 65000, kGdtB + 32000 * kMs), VXS_OK);
     EXPECT_EQ(t, kGdtB - 536 * kMs);
-    EXPECT_EQ(vxs_time_from_gdt(1, VXS_TIME_NONE, &t), VXS_E_ARG);
+    EXPECT_EQ(vxs_time_from_gdt(&t, 1, VXS_TIME_NONE), VXS_E_ARG);
 }
 
 TEST(Gdt, AgreesWithFullTimestampAcrossLeap) {
     for (int64_t t = kT2017 - 5 * kS; t < kT2017 + 5 * kS; t += 111 * kMs) {
         const uint16_t gdt = static_cast<uint16_t>(vxs_time_to_its(t) % 65536);
         vxs_time_t got = 0;
-        ASSERT_EQ(vxs_time_from_gdt(gdt, t - 20 * kS, &got), VXS_OK);
+        ASSERT_EQ(vxs_time_from_gdt(&got, gdt, t - 20 * kS), VXS_OK);
         EXPECT_EQ(got, t) << Fmt(t);
-        ASSERT_EQ(vxs_time_from_gdt(gdt, t + 20 * kS, &got), VXS_OK);
+        ASSERT_EQ(vxs_time_from_gdt(&got, gdt, t + 20 * kS), VXS_OK);
         EXPECT_EQ(got, t) << Fmt(t);
     }
 }
@@ -267,41 +267,41 @@ constexpr int64_t kNoon = INT64_C(1591012800) * kS;
 TEST(SecMark, MinuteRollover) {
     vxs_time_t t = 0;
     // near 12:00:00.100, secmark 59950 -> 11:59:59.950.
-    ASSERT_EQ(vxs_time_from_secmark(59950, kNoon + 100 * kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_secmark(&t, 59950, kNoon + 100 * kMs), VXS_OK);
     EXPECT_EQ(t, kNoon - 50 * kMs);
     EXPECT_EQ(Fmt(t), "2020-06-01T11:59:59.950000000Z");
     // near 11:59:59.900, secmark 50 -> 12:00:00.050.
-    ASSERT_EQ(vxs_time_from_secmark(50, kNoon - 100 * kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_secmark(&t, 50, kNoon - 100 * kMs), VXS_OK);
     EXPECT_EQ(t, kNoon + 50 * kMs);
     // Same minute.
-    ASSERT_EQ(vxs_time_from_secmark(30500, kNoon + 30 * kS, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_secmark(&t, 30500, kNoon + 30 * kS), VXS_OK);
     EXPECT_EQ(t, kNoon + 30500 * kMs);
     // WYDOT-like: secMark 100 ms behind the capture clock.
-    ASSERT_EQ(vxs_time_from_secmark(12345, kNoon + 12445 * kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_secmark(&t, 12345, kNoon + 12445 * kMs), VXS_OK);
     EXPECT_EQ(t, kNoon + 12345 * kMs);
     // Before 1970: near 1969-12-31T23:59:59.900 (-100 ms), secmark 50 -> +50 ms.
-    ASSERT_EQ(vxs_time_from_secmark(50, -100 * kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_secmark(&t, 50, -100 * kMs), VXS_OK);
     EXPECT_EQ(t, 50 * kMs);
-    ASSERT_EQ(vxs_time_from_secmark(59900, 50 * kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_secmark(&t, 59900, 50 * kMs), VXS_OK);
     EXPECT_EQ(t, -100 * kMs);
 }
 
 TEST(SecMark, LeapSecondAndReservedValues) {
     vxs_time_t t = 0;
     // 2016-12-31T23:59:60.500 (secMark 60500 in the 61-s minute): next minute's start.
-    ASSERT_EQ(vxs_time_from_secmark(60500, kT2017 - 500 * kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_secmark(&t, 60500, kT2017 - 500 * kMs), VXS_OK);
     EXPECT_EQ(t, kT2017);
-    ASSERT_EQ(vxs_time_from_secmark(60000, kT2017 + 200 * kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_secmark(&t, 60000, kT2017 + 200 * kMs), VXS_OK);
     EXPECT_EQ(t, kT2017);
-    ASSERT_EQ(vxs_time_from_secmark(60999, kT2017 - 2 * kS, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_secmark(&t, 60999, kT2017 - 2 * kS), VXS_OK);
     EXPECT_EQ(t, kT2017);
     t = 42;
-    EXPECT_EQ(vxs_time_from_secmark(61000, kNoon, &t), VXS_E_MALFORMED);
-    EXPECT_EQ(vxs_time_from_secmark(65534, kNoon, &t), VXS_E_MALFORMED);
-    EXPECT_EQ(vxs_time_from_secmark(65535, kNoon, &t), VXS_E_NOTFOUND);
+    EXPECT_EQ(vxs_time_from_secmark(&t, 61000, kNoon), VXS_E_MALFORMED);
+    EXPECT_EQ(vxs_time_from_secmark(&t, 65534, kNoon), VXS_E_MALFORMED);
+    EXPECT_EQ(vxs_time_from_secmark(&t, 65535, kNoon), VXS_E_NOTFOUND);
     EXPECT_EQ(t, 42);
-    EXPECT_EQ(vxs_time_from_secmark(0, VXS_TIME_NONE, &t), VXS_E_ARG);
-    EXPECT_EQ(vxs_time_from_secmark(0, kNoon, nullptr), VXS_E_ARG);
+    EXPECT_EQ(vxs_time_from_secmark(&t, 0, VXS_TIME_NONE), VXS_E_ARG);
+    EXPECT_EQ(vxs_time_from_secmark(nullptr, 0, kNoon), VXS_E_ARG);
 }
 
 TEST(SecMark, RangeEdgesDoNotOverflow) {
@@ -309,10 +309,10 @@ TEST(SecMark, RangeEdgesDoNotOverflow) {
     // INT64_MAX = 9223372036854775807 is 16.854775807 s into the minute starting at
     // 9223372020000000000 (153722867 * 60 s); the next minute is out of range, so the
     // candidate 1 ms before that minute wins.
-    ASSERT_EQ(vxs_time_from_secmark(59999, INT64_MAX, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_secmark(&t, 59999, INT64_MAX), VXS_OK);
     EXPECT_EQ(t, INT64_C(9223372019999000000));
     // INT64_MIN + 1's minute starts below INT64_MIN: an argument error, not overflow.
-    EXPECT_EQ(vxs_time_from_secmark(0, INT64_MIN + 1, &t), VXS_E_ARG);
+    EXPECT_EQ(vxs_time_from_secmark(&t, 0, INT64_MIN + 1), VXS_E_ARG);
 }
 
 // ---- GPS -------------------------------------------------------------------------------------
@@ -322,47 +322,47 @@ TEST(Gps, WorkedExample) {
     // GPS week 2087 starts 2020-01-05T00:00:00 GPS: 315964800 + 2087 * 604800 = 1578182400
     // (date -u -d @1578182400 -> Sun Jan 5 2020). GPS - UTC = 18 s:
     // 2020-01-04T23:59:42Z = 1578182382.
-    ASSERT_EQ(vxs_time_from_gps(2087, 0, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_gps(&t, 2087, 0), VXS_OK);
     EXPECT_EQ(t, INT64_C(1578182382) * kS);
     EXPECT_EQ(Fmt(t), "2020-01-04T23:59:42.000000000Z");
     // Week 2086 starts a week earlier: 2019-12-29 GPS = 2019-12-28T23:59:42Z.
-    ASSERT_EQ(vxs_time_from_gps(2086, 0, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_gps(&t, 2086, 0), VXS_OK);
     EXPECT_EQ(Fmt(t), "2019-12-28T23:59:42.000000000Z");
     // The epoch: GPS - UTC was 0 on 1980-01-06.
-    ASSERT_EQ(vxs_time_from_gps(0, 0, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_gps(&t, 0, 0), VXS_OK);
     EXPECT_EQ(t, VXS_EPOCH_GPS);
     uint32_t week = 0;
     int64_t ns = -1;
     // 2020-01-01T00:00:00Z: 1577836800 + 18 - 315964800 = 1261872018 s = week 2086 + 259218 s.
-    vxs_time_to_gps(INT64_C(1577836800) * kS, &week, &ns);
+    vxs_time_to_gps(&week, &ns, INT64_C(1577836800) * kS);
     EXPECT_EQ(week, 2086u);
     EXPECT_EQ(ns, INT64_C(259218) * kS);
-    vxs_time_to_gps(VXS_EPOCH_GPS - 1, &week, &ns);
+    vxs_time_to_gps(&week, &ns, VXS_EPOCH_GPS - 1);
     EXPECT_EQ(week, 0u);
     EXPECT_EQ(ns, 0);
-    vxs_time_to_gps(VXS_EPOCH_GPS, nullptr, nullptr); // outputs are optional
+    vxs_time_to_gps(nullptr, nullptr, VXS_EPOCH_GPS); // outputs are optional
 }
 
 // GPS week 1930 starts at GPS label 2017-01-01T00:00:00 (315964800 + 1930 * 604800 =
 // 1483228800). Before the leap GPS - UTC = 17 s, after it 18 s, so TOW 17 s is 23:59:60 UTC.
 TEST(Gps, LeapBoundary) {
     vxs_time_t t = 0;
-    ASSERT_EQ(vxs_time_from_gps(1930, 0, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_gps(&t, 1930, 0), VXS_OK);
     EXPECT_EQ(t, kT2017 - 17 * kS); // 2016-12-31T23:59:43Z
-    ASSERT_EQ(vxs_time_from_gps(1930, 17 * kS - kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_gps(&t, 1930, 17 * kS - kMs), VXS_OK);
     EXPECT_EQ(t, kT2017 - kMs); // 23:59:59.999
     for (int64_t ns : {17 * kS, 17 * kS + 1, 17 * kS + 500 * kMs, 18 * kS - 1, 18 * kS}) {
-        ASSERT_EQ(vxs_time_from_gps(1930, ns, &t), VXS_OK);
+        ASSERT_EQ(vxs_time_from_gps(&t, 1930, ns), VXS_OK);
         EXPECT_EQ(t, kT2017) << ns; // the inserted second and the instant after it
     }
-    ASSERT_EQ(vxs_time_from_gps(1930, 18 * kS + kMs, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_gps(&t, 1930, 18 * kS + kMs), VXS_OK);
     EXPECT_EQ(t, kT2017 + kMs);
     uint32_t week = 0;
     int64_t ns = 0;
-    vxs_time_to_gps(kT2017, &week, &ns);
+    vxs_time_to_gps(&week, &ns, kT2017);
     EXPECT_EQ(week, 1930u);
     EXPECT_EQ(ns, 18 * kS);
-    vxs_time_to_gps(kT2017 - kMs, &week, &ns);
+    vxs_time_to_gps(&week, &ns, kT2017 - kMs);
     EXPECT_EQ(week, 1930u);
     EXPECT_EQ(ns, 17 * kS - kMs);
 }
@@ -372,16 +372,16 @@ TEST(Gps, RoundTripAndArguments) {
         uint32_t week;
         int64_t ns;
         vxs_time_t back = 0;
-        vxs_time_to_gps(t, &week, &ns);
-        ASSERT_EQ(vxs_time_from_gps(week, ns, &back), VXS_OK);
+        vxs_time_to_gps(&week, &ns, t);
+        ASSERT_EQ(vxs_time_from_gps(&back, week, ns), VXS_OK);
         ASSERT_EQ(back, t) << Fmt(t);
     }
     vxs_time_t t = 0;
-    EXPECT_EQ(vxs_time_from_gps(2000, -1, &t), VXS_E_ARG);
-    EXPECT_EQ(vxs_time_from_gps(2000, 604800 * kS, &t), VXS_E_ARG);
-    EXPECT_EQ(vxs_time_from_gps(UINT32_MAX, 0, &t), VXS_E_ARG); // beyond year 2262
-    EXPECT_EQ(vxs_time_from_gps(2000, 0, nullptr), VXS_E_ARG);
-    ASSERT_EQ(vxs_time_from_gps(2000, 604800 * kS - 1, &t), VXS_OK);
+    EXPECT_EQ(vxs_time_from_gps(&t, 2000, -1), VXS_E_ARG);
+    EXPECT_EQ(vxs_time_from_gps(&t, 2000, 604800 * kS), VXS_E_ARG);
+    EXPECT_EQ(vxs_time_from_gps(&t, UINT32_MAX, 0), VXS_E_ARG); // beyond year 2262
+    EXPECT_EQ(vxs_time_from_gps(nullptr, 2000, 0), VXS_E_ARG);
+    ASSERT_EQ(vxs_time_from_gps(&t, 2000, 604800 * kS - 1), VXS_OK);
 }
 
 // ---- Velodyne time of hour -------------------------------------------------------------------
@@ -392,41 +392,41 @@ constexpr int64_t kEleven = INT64_C(1551783600) * kS;
 TEST(Toh, HourAmbiguity) {
     vxs_time_t t = 0;
     // near 10:59:50, device says 5 s past the hour: it is already 11:00:05.
-    ASSERT_EQ(vxs_time_from_toh(5000000, kEleven - 10 * kS, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_toh(&t, 5000000, kEleven - 10 * kS), VXS_OK);
     EXPECT_EQ(t, kEleven + 5 * kS);
     // near 11:00:05, device says 59 min 58 s: still 10:59:58.
-    ASSERT_EQ(vxs_time_from_toh(3598000000u, kEleven + 5 * kS, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_toh(&t, 3598000000u, kEleven + 5 * kS), VXS_OK);
     EXPECT_EQ(t, kEleven - 2 * kS);
     EXPECT_EQ(Fmt(t), "2019-03-05T10:59:58.000000000Z");
     // Mid-hour, device 0.37 s ahead of the capture clock (as in mrpt_vlp16_gps.pcap):
     // near 11:20:00.000, usec 20 min + 0.37 s.
-    ASSERT_EQ(vxs_time_from_toh(1200370000u, kEleven + 1200 * kS, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_toh(&t, 1200370000u, kEleven + 1200 * kS), VXS_OK);
     EXPECT_EQ(t, kEleven + 1200 * kS + 370 * kMs);
     // Exactly 30 min apart is not "more than 30 min": no move either way.
-    ASSERT_EQ(vxs_time_from_toh(1800000000u, kEleven, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_toh(&t, 1800000000u, kEleven), VXS_OK);
     EXPECT_EQ(t, kEleven + 1800 * kS);
-    ASSERT_EQ(vxs_time_from_toh(0, kEleven + 1800 * kS, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_toh(&t, 0, kEleven + 1800 * kS), VXS_OK);
     EXPECT_EQ(t, kEleven);
-    ASSERT_EQ(vxs_time_from_toh(1, kEleven + 1800 * kS, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_toh(&t, 1, kEleven + 1800 * kS), VXS_OK);
     EXPECT_EQ(t, kEleven + 1000);
-    ASSERT_EQ(vxs_time_from_toh(1800000001u, kEleven, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_toh(&t, 1800000001u, kEleven), VXS_OK);
     EXPECT_EQ(t, kEleven - 1800 * kS + 1000);
     // Before 1970 (floor, not truncation): near 1969-12-31T23:59:50, usec 5 s -> 00:00:05.
-    ASSERT_EQ(vxs_time_from_toh(5000000, -10 * kS, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_toh(&t, 5000000, -10 * kS), VXS_OK);
     EXPECT_EQ(t, 5 * kS);
 }
 
 TEST(Toh, Errors) {
     vxs_time_t t = 7;
-    EXPECT_EQ(vxs_time_from_toh(3600000000u, kEleven, &t), VXS_E_MALFORMED);
-    EXPECT_EQ(vxs_time_from_toh(UINT32_MAX, kEleven, &t), VXS_E_MALFORMED);
-    EXPECT_EQ(vxs_time_from_toh(0, VXS_TIME_NONE, &t), VXS_E_ARG);
-    EXPECT_EQ(vxs_time_from_toh(0, kEleven, nullptr), VXS_E_ARG);
+    EXPECT_EQ(vxs_time_from_toh(&t, 3600000000u, kEleven), VXS_E_MALFORMED);
+    EXPECT_EQ(vxs_time_from_toh(&t, UINT32_MAX, kEleven), VXS_E_MALFORMED);
+    EXPECT_EQ(vxs_time_from_toh(&t, 0, VXS_TIME_NONE), VXS_E_ARG);
+    EXPECT_EQ(vxs_time_from_toh(nullptr, 0, kEleven), VXS_E_ARG);
     EXPECT_EQ(t, 7);
-    ASSERT_EQ(vxs_time_from_toh(3599999999u, kEleven, &t), VXS_OK);
+    ASSERT_EQ(vxs_time_from_toh(&t, 3599999999u, kEleven), VXS_OK);
     EXPECT_EQ(t, kEleven - 1000);
     // At the very top of the range the next hour does not exist: an error, not overflow.
-    EXPECT_EQ(vxs_time_from_toh(3599999999u, INT64_MAX, &t), VXS_E_ARG);
+    EXPECT_EQ(vxs_time_from_toh(&t, 3599999999u, INT64_MAX), VXS_E_ARG);
 }
 
 // ---- format / parse / civil ------------------------------------------------------------------
@@ -445,8 +445,8 @@ TEST(Format, WorkedExamples) {
     EXPECT_EQ(Fmt(INT64_C(951827696) * kS), "2000-02-29T12:34:56.000000000Z");
     EXPECT_EQ(Fmt(VXS_TIME_NONE), "none");
     char small[11];
-    EXPECT_STREQ(vxs_time_format(0, small, sizeof small), "1970-01-01");
-    EXPECT_EQ(vxs_time_format(0, nullptr, 0), nullptr);
+    EXPECT_STREQ(vxs_time_format(small, sizeof small, 0), "1970-01-01");
+    EXPECT_EQ(vxs_time_format(nullptr, 0, 0), nullptr);
 }
 
 // Every day from 1901 to 2099 against the C library's gmtime_r, an independent implementation.
@@ -497,35 +497,35 @@ TEST(Civil, Examples) {
 
 TEST(Parse, Accepts) {
     vxs_time_t t = 0;
-    ASSERT_EQ(vxs_time_parse("2024-05-17T08:18:02.123456789Z", &t), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "2024-05-17T08:18:02.123456789Z"), VXS_OK);
     EXPECT_EQ(t, INT64_C(1715933882123456789));
-    ASSERT_EQ(vxs_time_parse("2024-05-17 08:18:02.123456789", &t), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "2024-05-17 08:18:02.123456789"), VXS_OK);
     EXPECT_EQ(t, INT64_C(1715933882123456789));
-    ASSERT_EQ(vxs_time_parse("2024-05-17T08:18:02Z", &t), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "2024-05-17T08:18:02Z"), VXS_OK);
     EXPECT_EQ(t, INT64_C(1715933882) * kS);
-    ASSERT_EQ(vxs_time_parse("2024-05-17T08:18:02", &t), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "2024-05-17T08:18:02"), VXS_OK);
     EXPECT_EQ(t, INT64_C(1715933882) * kS);
-    ASSERT_EQ(vxs_time_parse("2024-05-17T08:18:02.5", &t), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "2024-05-17T08:18:02.5"), VXS_OK);
     EXPECT_EQ(t, INT64_C(1715933882) * kS + 500 * kMs);
-    ASSERT_EQ(vxs_time_parse("2024-05-17T08:18:02.000001Z", &t), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "2024-05-17T08:18:02.000001Z"), VXS_OK);
     EXPECT_EQ(t, INT64_C(1715933882) * kS + 1000);
-    ASSERT_EQ(vxs_time_parse("1969-12-31T23:59:59.999999999Z", &t), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "1969-12-31T23:59:59.999999999Z"), VXS_OK);
     EXPECT_EQ(t, -1);
-    ASSERT_EQ(vxs_time_parse("2024-02-29T00:00:00Z", &t), VXS_OK);
-    ASSERT_EQ(vxs_time_parse("2000-02-29T00:00:00Z", &t), VXS_OK);
-    ASSERT_EQ(vxs_time_parse("1678-01-01T00:00:00Z", &t), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "2024-02-29T00:00:00Z"), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "2000-02-29T00:00:00Z"), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "1678-01-01T00:00:00Z"), VXS_OK);
     EXPECT_EQ(t, INT64_C(-9214560000) * kS);
-    ASSERT_EQ(vxs_time_parse("2261-12-31T23:59:59.999999999Z", &t), VXS_OK);
-    ASSERT_EQ(vxs_time_parse("1677-09-21T00:12:43.145224193Z", &t), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "2261-12-31T23:59:59.999999999Z"), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "1677-09-21T00:12:43.145224193Z"), VXS_OK);
     EXPECT_EQ(t, INT64_MIN + 1);
-    ASSERT_EQ(vxs_time_parse("2262-04-11T23:47:16.854775807Z", &t), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "2262-04-11T23:47:16.854775807Z"), VXS_OK);
     EXPECT_EQ(t, INT64_MAX);
     // A real leap second maps onto the next day's start.
-    ASSERT_EQ(vxs_time_parse("2016-12-31T23:59:60Z", &t), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "2016-12-31T23:59:60Z"), VXS_OK);
     EXPECT_EQ(t, kT2017);
-    ASSERT_EQ(vxs_time_parse("2016-12-31T23:59:60.75Z", &t), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "2016-12-31T23:59:60.75Z"), VXS_OK);
     EXPECT_EQ(t, kT2017);
-    ASSERT_EQ(vxs_time_parse("1972-06-30T23:59:60Z", &t), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&t, "1972-06-30T23:59:60Z"), VXS_OK);
     EXPECT_EQ(t, INT64_C(78796800) * kS);
 }
 
@@ -533,7 +533,7 @@ TEST(Parse, RoundTripsFormat) {
     for (vxs_time_t t : {int64_t{0}, int64_t{-1}, INT64_MIN + 1, INT64_MAX,
                          INT64_C(1715933882123456789), INT64_C(-2208988800) * kS}) {
         vxs_time_t back = 0;
-        ASSERT_EQ(vxs_time_parse(Fmt(t).c_str(), &back), VXS_OK) << Fmt(t);
+        ASSERT_EQ(vxs_time_parse(&back, Fmt(t).c_str()), VXS_OK) << Fmt(t);
         EXPECT_EQ(back, t);
     }
 }
@@ -579,12 +579,12 @@ TEST(Parse, Rejects) {
     };
     for (const char *s : bad) {
         vxs_time_t t = 12345;
-        EXPECT_EQ(vxs_time_parse(s, &t), VXS_E_MALFORMED) << s;
+        EXPECT_EQ(vxs_time_parse(&t, s), VXS_E_MALFORMED) << s;
         EXPECT_EQ(t, 12345) << s;
     }
     vxs_time_t t = 0;
-    EXPECT_EQ(vxs_time_parse(nullptr, &t), VXS_E_ARG);
-    EXPECT_EQ(vxs_time_parse("2024-05-17T08:18:02", nullptr), VXS_E_ARG);
+    EXPECT_EQ(vxs_time_parse(&t, nullptr), VXS_E_ARG);
+    EXPECT_EQ(vxs_time_parse(nullptr, "2024-05-17T08:18:02"), VXS_E_ARG);
 }
 
 } // namespace

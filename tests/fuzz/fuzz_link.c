@@ -36,7 +36,7 @@ static void touch(const vxs_pkt_info_t *info) {
 static void decode(uint32_t lt, const uint8_t *f, size_t caplen, size_t wirelen,
                    vxs_pkt_info_t *info) {
     char err[128];
-    vxs_status_t st = vxs_pkt_decode(lt, f, caplen, wirelen, info, err, sizeof err);
+    vxs_status_t st = vxs_pkt_decode(info, lt, f, caplen, wirelen, err, sizeof err);
     if (st != VXS_OK && strstr(err, "offset") == NULL && st != VXS_E_UNSUPPORTED)
         __builtin_trap(); /* every error names its offset */
     if (st != VXS_OK && (info->kind != VXS_PL_NONE || info->payload != NULL)) __builtin_trap();
@@ -74,13 +74,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (len > n - pos) len = n - pos;
         const uint8_t *rec = f + pos;
         pos += len;
-        vxs_pkt_decode(lt, rec, len, len, &info, NULL, 0);
+        vxs_pkt_decode(&info, lt, rec, len, len, NULL, 0);
         if (info.kind == VXS_PL_FRAGMENT) {
             vxs_pkt_info_t out;
             bool done = false;
             uint64_t fi = 0, fo = 0;
             char err[256];
-            vxs_status_t st = vxs_reasm_add(r, ts, index, pos, &info, &out, &done, &fi, &fo, err,
+            vxs_status_t st = vxs_reasm_add(r, &out, &done, &fi, &fo, ts, index, pos, &info, err,
                                             sizeof err);
             if (st == VXS_OK && done) {
                 if (fi > index) __builtin_trap();
@@ -91,12 +91,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ts += 300;
         index++;
         if (index % 4 == 0)
-            while (vxs_reasm_pop_expired(r, ts, &lost)) g_sink = (uint8_t)lost.fragments;
+            while (vxs_reasm_pop_expired(r, &lost, ts)) g_sink = (uint8_t)lost.fragments;
     }
     vxs_reasm_stats_t st;
     vxs_reasm_get_stats(r, &st);
     vxs_reasm_lost_t lost;
-    while (vxs_reasm_pop_expired(r, VXS_TIME_NONE, &lost)) g_sink = (uint8_t)lost.bytes;
+    while (vxs_reasm_pop_expired(r, &lost, VXS_TIME_NONE)) g_sink = (uint8_t)lost.bytes;
     vxs_reasm_get_stats(r, &st);
     if (st.pending != 0 || st.pending_bytes != 0) __builtin_trap();
     vxs_reasm_destroy(r);

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     while (n < FUZZ_MAX_RECORDS && vxs_pcap_next(p, &k) == VXS_OK) {
         vxs_pkt_class_info_t c;
         const vxs_pkt_info_t *pl = vxs_packet_payload(k);
-        vxs_classify(k, &c);
+        vxs_classify(&c, k);
         /* Every byte the decode points at must be readable. */
         if (pl && pl->payload_len > 0) diag_bytes += pl->payload[pl->payload_len - 1];
         if (k->caplen > 0) diag_bytes += k->data[k->caplen - 1];
@@ -56,15 +56,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         n++;
         if (n == 3) {
             /* Fetch mid-stream, then keep reading sequentially. */
-            (void)vxs_pcap_fetch(p, 0, first_off, &buf, NULL);
+            (void)vxs_pcap_fetch(p, &buf, NULL, 0, first_off);
         }
     }
     if (n > 0) {
         vxs_time_t ts;
-        (void)vxs_pcap_fetch(p, 0, first_off, &buf, &ts);
-        (void)vxs_pcap_fetch(p, mid_idx, mid_off, &buf, &ts);
-        (void)vxs_pcap_fetch(p, n - 1, last_off, &buf, &ts);
-        (void)vxs_pcap_fetch(p, n, last_off + 1, &buf, &ts);
+        (void)vxs_pcap_fetch(p, &buf, &ts, 0, first_off);
+        (void)vxs_pcap_fetch(p, &buf, &ts, mid_idx, mid_off);
+        (void)vxs_pcap_fetch(p, &buf, &ts, n - 1, last_off);
+        (void)vxs_pcap_fetch(p, &buf, &ts, n, last_off + 1);
     }
     (void)vxs_pcap_next(p, &k);
     vxs_buf_free(&buf);

@@ -42,7 +42,7 @@ struct Fake {
     }
     vxs_pkt_class_info_t Classify() const {
         vxs_pkt_class_info_t c;
-        vxs_classify(&pkt, &c);
+        vxs_classify(&c, &pkt);
         return c;
     }
 };
@@ -292,7 +292,7 @@ TEST(DetectClassify, OtherKindsAndFlows) {
     EXPECT_EQ(g.Classify().cls, VXS_CLS_VELODYNE_DATA);
 
     vxs_pkt_class_info_t z;
-    vxs_classify(nullptr, &z);
+    vxs_classify(&z, nullptr);
     EXPECT_EQ(z.cls, VXS_CLS_UNDECODED);
 }
 
@@ -329,20 +329,20 @@ TEST(DetectFile, Kinds) {
     std::string ng = write("x.pcapng", {0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0});
     std::string txt = write("t.txt", {'h', 'e', 'l', 'l', 'o', '\n'});
     std::string empty = write("e.bin", {});
-    ASSERT_EQ(vxs_detect_file(le.c_str(), &k, err, sizeof err), VXS_OK);
+    ASSERT_EQ(vxs_detect_file(&k, le.c_str(), err, sizeof err), VXS_OK);
     EXPECT_EQ(k, VXS_FILE_PCAP);
-    ASSERT_EQ(vxs_detect_file(be.c_str(), &k, err, sizeof err), VXS_OK);
+    ASSERT_EQ(vxs_detect_file(&k, be.c_str(), err, sizeof err), VXS_OK);
     EXPECT_EQ(k, VXS_FILE_PCAP);
-    ASSERT_EQ(vxs_detect_file(ns.c_str(), &k, err, sizeof err), VXS_OK);
+    ASSERT_EQ(vxs_detect_file(&k, ns.c_str(), err, sizeof err), VXS_OK);
     EXPECT_EQ(k, VXS_FILE_PCAP);
-    ASSERT_EQ(vxs_detect_file(ng.c_str(), &k, err, sizeof err), VXS_OK);
+    ASSERT_EQ(vxs_detect_file(&k, ng.c_str(), err, sizeof err), VXS_OK);
     EXPECT_EQ(k, VXS_FILE_PCAPNG);
-    ASSERT_EQ(vxs_detect_file(txt.c_str(), &k, err, sizeof err), VXS_OK);
+    ASSERT_EQ(vxs_detect_file(&k, txt.c_str(), err, sizeof err), VXS_OK);
     EXPECT_EQ(k, VXS_FILE_UNKNOWN);
-    ASSERT_EQ(vxs_detect_file(empty.c_str(), &k, err, sizeof err), VXS_OK);
+    ASSERT_EQ(vxs_detect_file(&k, empty.c_str(), err, sizeof err), VXS_OK);
     EXPECT_EQ(k, VXS_FILE_UNKNOWN);
     std::string missing = dir + "/nope.mp4";
-    EXPECT_EQ(vxs_detect_file(missing.c_str(), &k, err, sizeof err), VXS_E_IO);
+    EXPECT_EQ(vxs_detect_file(&k, missing.c_str(), err, sizeof err), VXS_E_IO);
     EXPECT_NE(std::string(err).find(missing), std::string::npos);
 }
 
@@ -352,11 +352,11 @@ TEST(DetectFile, RealFiles) {
     VXS_SHARED_OR_SKIP(json, "datasets/lidar/ouster/OS-1-64_1024x10_fw20.json");
     char err[512];
     vxs_file_kind_t k;
-    ASSERT_EQ(vxs_detect_file(mp4.c_str(), &k, err, sizeof err), VXS_OK);
+    ASSERT_EQ(vxs_detect_file(&k, mp4.c_str(), err, sizeof err), VXS_OK);
     EXPECT_EQ(k, VXS_FILE_VIDEO);
-    ASSERT_EQ(vxs_detect_file(pcap.c_str(), &k, err, sizeof err), VXS_OK);
+    ASSERT_EQ(vxs_detect_file(&k, pcap.c_str(), err, sizeof err), VXS_OK);
     EXPECT_EQ(k, VXS_FILE_PCAP);
-    ASSERT_EQ(vxs_detect_file(json.c_str(), &k, err, sizeof err), VXS_OK);
+    ASSERT_EQ(vxs_detect_file(&k, json.c_str(), err, sizeof err), VXS_OK);
     EXPECT_EQ(k, VXS_FILE_UNKNOWN);
 }
 

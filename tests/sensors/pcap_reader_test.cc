@@ -59,7 +59,7 @@ void Drain(vxs_pcap_t *p, Result *r) {
         rec.wirelen = k->wirelen;
         rec.bytes.assign(k->data, k->data + k->caplen);
         rec.decode_status = k->decode_status;
-        vxs_classify(k, &rec.cls);
+        vxs_classify(&rec.cls, k);
         rec.has_dgram = k->dgram != nullptr;
         rec.dgram_first_index = k->dgram_first_index;
         r->recs.push_back(std::move(rec));
@@ -337,7 +337,7 @@ TEST(PcapFormats, PcapngAndNanosecondCopies) {
     ExpectSameRecords(ref, c);
     vxs_file_kind_t kind;
     char err[256];
-    ASSERT_EQ(vxs_detect_file(ng.c_str(), &kind, err, sizeof err), VXS_OK);
+    ASSERT_EQ(vxs_detect_file(&kind, ng.c_str(), err, sizeof err), VXS_OK);
     EXPECT_EQ(kind, VXS_FILE_PCAPNG);
 }
 
@@ -360,7 +360,7 @@ void CheckFetch(const std::string &label, vxs_pcap_t *p, const Result &ref) {
             for (size_t j : {size_t{0}, n / 2, n, (n * 13 + 5) % ref.recs.size(),
                              ref.recs.size() - 1}) {
                 vxs_time_t ts = 0;
-                ASSERT_EQ(vxs_pcap_fetch(p, ref.recs[j].index, ref.recs[j].offset, &buf, &ts),
+                ASSERT_EQ(vxs_pcap_fetch(p, &buf, &ts, ref.recs[j].index, ref.recs[j].offset),
                           VXS_OK)
                     << label << " " << vxs_pcap_errmsg(p);
                 ASSERT_EQ(std::vector<uint8_t>(buf.data, buf.data + buf.len), ref.recs[j].bytes)
@@ -372,10 +372,10 @@ void CheckFetch(const std::string &label, vxs_pcap_t *p, const Result &ref) {
     }
     EXPECT_EQ(n, ref.recs.size()) << label;
     // After EOF fetching still works, and offsets where no record starts are refused.
-    ASSERT_EQ(vxs_pcap_fetch(p, 0, ref.recs[0].offset, &buf, nullptr), VXS_OK);
+    ASSERT_EQ(vxs_pcap_fetch(p, &buf, nullptr, 0, ref.recs[0].offset), VXS_OK);
     EXPECT_EQ(std::vector<uint8_t>(buf.data, buf.data + buf.len), ref.recs[0].bytes);
-    EXPECT_EQ(vxs_pcap_fetch(p, 0, 0, &buf, nullptr), VXS_E_NOTFOUND);
-    EXPECT_EQ(vxs_pcap_fetch(p, 999, UINT64_C(1) << 40, &buf, nullptr), VXS_E_NOTFOUND);
+    EXPECT_EQ(vxs_pcap_fetch(p, &buf, nullptr, 0, 0), VXS_E_NOTFOUND);
+    EXPECT_EQ(vxs_pcap_fetch(p, &buf, nullptr, 999, UINT64_C(1) << 40), VXS_E_NOTFOUND);
     EXPECT_NE(std::string(vxs_pcap_errmsg(p)).find("packet 1000"), std::string::npos);
     EXPECT_EQ(vxs_pcap_next(p, &k), VXS_EOF);
     vxs_buf_free(&buf);
@@ -430,7 +430,7 @@ TEST(PcapFetch, SourceAdapter) {
         EXPECT_EQ(rec->u.packet.caplen, ref.recs[n].caplen);
         EXPECT_EQ(rec->u.packet.ip_version, 4);
         if (rec->u.packet.dst_port == 7502) with_ports++;
-        ASSERT_EQ(vxs_source_fetch(src, &rec->loc, &buf), VXS_OK);
+        ASSERT_EQ(vxs_source_fetch(src, &buf, &rec->loc), VXS_OK);
         EXPECT_EQ(std::vector<uint8_t>(buf.data, buf.data + buf.len), ref.recs[n].bytes);
         n++;
     }
@@ -623,7 +623,7 @@ TEST(PcapOffsets, RecordLongerThanSnaplenKeepsLaterOffsetsAndFetchExact) {
     for (size_t i = 0; i < 4; i++) EXPECT_EQ(offsets[i], expect[i]) << "record " << i;
     vxs_buf_t buf = {};
     for (size_t i = 0; i < 4; i++) {
-        ASSERT_EQ(vxs_pcap_fetch(p, i, expect[i], &buf, nullptr), VXS_OK) << "record " << i;
+        ASSERT_EQ(vxs_pcap_fetch(p, &buf, nullptr, i, expect[i]), VXS_OK) << "record " << i;
         ASSERT_EQ(buf.len, std::min<size_t>(lens[i], 100));
         EXPECT_EQ(buf.data[0], i + 1);
     }

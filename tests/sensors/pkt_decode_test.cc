@@ -76,7 +76,7 @@ Decoded Decode(uint32_t lt, const Bytes &f, size_t caplen, size_t wirelen) {
     std::memset(err, 'x', sizeof err);
     // Copy exactly caplen bytes so ASan sees any read past the capture.
     std::vector<uint8_t> cap(f.begin(), f.begin() + static_cast<long>(caplen));
-    d.st = vxs_pkt_decode(lt, cap.empty() ? nullptr : cap.data(), caplen, wirelen, &d.info, err,
+    d.st = vxs_pkt_decode(&d.info, lt, cap.empty() ? nullptr : cap.data(), caplen, wirelen, err,
                           sizeof err);
     d.err = err;
     // Pointers into `cap` die with it: keep the offset, rebase payload on the caller's vector.
@@ -252,7 +252,7 @@ TEST(PktDecodeLink, RawV4AndV6AndIpLinktypes) {
     EXPECT_EQ(d.st, VXS_E_MALFORMED);
     EXPECT_NE(d.err.find("IPv4 header at frame offset 0: version 6"), std::string::npos) << d.err;
     vxs_pkt_info_t info;
-    ASSERT_EQ(vxs_pkt_decode_ip(kIpv4Udp.data(), kIpv4Udp.size(), kIpv4Udp.size(), &info,
+    ASSERT_EQ(vxs_pkt_decode_ip(&info, kIpv4Udp.data(), kIpv4Udp.size(), kIpv4Udp.size(),
                                 nullptr, 0),
               VXS_OK);
     EXPECT_EQ(info.linktype, static_cast<uint32_t>(VXS_LINKTYPE_RAW));
@@ -739,10 +739,10 @@ TEST(PktDecodeMalformed, Corrupt8023Length) {
 TEST(PktDecodeMalformed, NullFrameAndTinyBuffers) {
     vxs_pkt_info_t info;
     char err[8];
-    EXPECT_EQ(vxs_pkt_decode(VXS_LINKTYPE_ETHERNET, nullptr, 0, 0, &info, err, sizeof err),
+    EXPECT_EQ(vxs_pkt_decode(&info, VXS_LINKTYPE_ETHERNET, nullptr, 0, 0, err, sizeof err),
               VXS_E_TRUNCATED);
     EXPECT_LT(std::strlen(err), sizeof err); // cut, still terminated
-    EXPECT_EQ(vxs_pkt_decode(VXS_LINKTYPE_ETHERNET, nullptr, 0, 60, &info, nullptr, 0), VXS_OK);
+    EXPECT_EQ(vxs_pkt_decode(&info, VXS_LINKTYPE_ETHERNET, nullptr, 0, 60, nullptr, 0), VXS_OK);
     EXPECT_TRUE(info.snap_truncated);
 }
 

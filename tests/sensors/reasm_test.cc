@@ -56,8 +56,8 @@ Frag MakeFrag(const Bytes &data, size_t off, size_t len, bool more, uint16_t id 
     Frag f;
     f.frame = Fragment(data, off, len, more, id, src_last);
     char err[128];
-    EXPECT_EQ(vxs_pkt_decode(VXS_LINKTYPE_RAW, f.frame.data(), f.frame.size(), f.frame.size(),
-                             &f.info, err, sizeof err),
+    EXPECT_EQ(vxs_pkt_decode(&f.info, VXS_LINKTYPE_RAW, f.frame.data(), f.frame.size(),
+                             f.frame.size(), err, sizeof err),
               VXS_OK)
         << err;
     EXPECT_EQ(f.info.kind, VXS_PL_FRAGMENT);
@@ -88,8 +88,8 @@ class Reasm {
         done = false;
         err[0] = '\0';
         first_index = first_offset = ~0ull;
-        return vxs_reasm_add(r_, ts, index, index * 100, &f.info, &out, &done, &first_index,
-                             &first_offset, err, sizeof err);
+        return vxs_reasm_add(r_, &out, &done, &first_index, &first_offset, ts, index, index * 100,
+                             &f.info, err, sizeof err);
     }
     vxs_reasm_stats_t Stats() const {
         vxs_reasm_stats_t s;
@@ -206,7 +206,7 @@ TEST(ReasmOverlap, ConflictingOverlapOneError) {
     EXPECT_EQ(s.pending, 0u);
     EXPECT_EQ(s.pending_bytes, 0u);
     vxs_reasm_lost_t lost;
-    EXPECT_FALSE(vxs_reasm_pop_expired(r.get(), VXS_TIME_NONE, &lost));
+    EXPECT_FALSE(vxs_reasm_pop_expired(r.get(), &lost, VXS_TIME_NONE));
     // After the timeout the same id is a new datagram again.
     std::vector<Frag> fr = Split(data, 1480);
     for (size_t i = 0; i < fr.size(); i++)
@@ -255,8 +255,8 @@ TEST(ReasmExpiry, MissingLastFragmentReportedAfterTimeout) {
     EXPECT_EQ(r.Stats().pending, 1u);
     EXPECT_GT(r.Stats().pending_bytes, 0u);
     vxs_reasm_lost_t lost;
-    EXPECT_FALSE(vxs_reasm_pop_expired(r.get(), kT0 + 1010 * kMs, &lost)); // not older yet
-    ASSERT_TRUE(vxs_reasm_pop_expired(r.get(), kT0 + 1011 * kMs, &lost));
+    EXPECT_FALSE(vxs_reasm_pop_expired(r.get(), &lost, kT0 + 1010 * kMs)); // not older yet
+    ASSERT_TRUE(vxs_reasm_pop_expired(r.get(), &lost, kT0 + 1011 * kMs));
     EXPECT_EQ(lost.first_index, 7u);
     EXPECT_EQ(lost.first_offset, 700u);
     EXPECT_EQ(lost.first_ts, kT0 + 10 * kMs);
@@ -264,7 +264,7 @@ TEST(ReasmExpiry, MissingLastFragmentReportedAfterTimeout) {
     EXPECT_EQ(lost.fragments, 2u);
     EXPECT_EQ(lost.bytes, 2960u);
     EXPECT_EQ(lost.src_addr[15], 2);
-    EXPECT_FALSE(vxs_reasm_pop_expired(r.get(), kT0 + 5000 * kMs, &lost));
+    EXPECT_FALSE(vxs_reasm_pop_expired(r.get(), &lost, kT0 + 5000 * kMs));
     vxs_reasm_stats_t s = r.Stats();
     EXPECT_EQ(s.expired, 1u);
     EXPECT_EQ(s.pending, 0u);
@@ -277,11 +277,11 @@ TEST(ReasmExpiry, EndOfInputPopsAllInFileOrder) {
     ASSERT_EQ(r.Add(MakeFrag(b, 0, 1480, true, 2), 30), VXS_OK);
     ASSERT_EQ(r.Add(MakeFrag(a, 0, 1480, true, 1), 12), VXS_OK);
     vxs_reasm_lost_t lost;
-    ASSERT_TRUE(vxs_reasm_pop_expired(r.get(), VXS_TIME_NONE, &lost));
+    ASSERT_TRUE(vxs_reasm_pop_expired(r.get(), &lost, VXS_TIME_NONE));
     EXPECT_EQ(lost.first_index, 12u);
-    ASSERT_TRUE(vxs_reasm_pop_expired(r.get(), VXS_TIME_NONE, &lost));
+    ASSERT_TRUE(vxs_reasm_pop_expired(r.get(), &lost, VXS_TIME_NONE));
     EXPECT_EQ(lost.first_index, 30u);
-    EXPECT_FALSE(vxs_reasm_pop_expired(r.get(), VXS_TIME_NONE, &lost));
+    EXPECT_FALSE(vxs_reasm_pop_expired(r.get(), &lost, VXS_TIME_NONE));
 }
 
 TEST(ReasmExpiry, SnapTruncatedLastFragmentNeverCompletes) {
@@ -292,14 +292,14 @@ TEST(ReasmExpiry, SnapTruncatedLastFragmentNeverCompletes) {
     ASSERT_EQ(r.Add(fr[1], 2), VXS_OK);
     Frag cut;
     cut.frame = fr[2].frame;
-    ASSERT_EQ(vxs_pkt_decode(VXS_LINKTYPE_RAW, cut.frame.data(), 30, cut.frame.size(), &cut.info,
+    ASSERT_EQ(vxs_pkt_decode(&cut.info, VXS_LINKTYPE_RAW, cut.frame.data(), 30, cut.frame.size(),
                              nullptr, 0),
               VXS_OK);
     ASSERT_TRUE(cut.info.snap_truncated);
     ASSERT_EQ(r.Add(cut, 3), VXS_OK);
     EXPECT_FALSE(r.done);
     vxs_reasm_lost_t lost;
-    ASSERT_TRUE(vxs_reasm_pop_expired(r.get(), VXS_TIME_NONE, &lost));
+    ASSERT_TRUE(vxs_reasm_pop_expired(r.get(), &lost, VXS_TIME_NONE));
     EXPECT_EQ(lost.fragments, 3u);
 }
 
@@ -401,7 +401,7 @@ TEST(ReasmErrors, BadArgumentsAndBadDatagram) {
     std::memset(&info, 0, sizeof info);
     vxs_pkt_info_t out;
     bool done;
-    EXPECT_EQ(vxs_reasm_add(r.get(), kT0, 0, 0, &info, &out, &done, nullptr, nullptr, nullptr, 0),
+    EXPECT_EQ(vxs_reasm_add(r.get(), &out, &done, nullptr, nullptr, kT0, 0, 0, &info, nullptr, 0),
               VXS_E_ARG);
     // Fragments of a datagram whose UDP length lies: the completed datagram fails to decode.
     Bytes data = Datagram(2992, 18);
@@ -434,13 +434,13 @@ TEST(ReasmAlloc, FailureGivesNomemAndNoLeak) {
         bool done = false;
         vxs_pkt_info_t out;
         for (size_t i = 0; i < fr.size(); i++) {
-            st = vxs_reasm_add(r, kT0, i, i, &fr[i].info, &out, &done, nullptr, nullptr, nullptr,
+            st = vxs_reasm_add(r, &out, &done, nullptr, nullptr, kT0, i, i, &fr[i].info, nullptr,
                                0);
             if (st == VXS_E_NOMEM) {
                 saw_nomem = true;
                 // Retrying after a failure (allocation still failing) keeps failing cleanly.
-                EXPECT_EQ(vxs_reasm_add(r, kT0, i, i, &fr[i].info, &out, &done, nullptr,
-                                        nullptr, nullptr, 0),
+                EXPECT_EQ(vxs_reasm_add(r, &out, &done, nullptr, nullptr, kT0, i, i,
+                                        &fr[i].info, nullptr, 0),
                           VXS_E_NOMEM);
                 break;
             }

@@ -27,7 +27,7 @@ TEST(VideoProbe, PhoneClipFacts) {
     vxs_video_info_t info;
     Pts pts;
     char err[512] = "";
-    ASSERT_EQ(vxs_video_probe(path.c_str(), &info, OnPts, &pts, err, sizeof err), VXS_OK) << err;
+    ASSERT_EQ(vxs_video_probe(&info, path.c_str(), OnPts, &pts, err, sizeof err), VXS_OK) << err;
     EXPECT_EQ(info.packets, 41u);
     EXPECT_STREQ(info.codec, "h264");
     EXPECT_EQ(std::string(info.format).rfind("mov,mp4", 0), 0u) << info.format;
@@ -36,7 +36,7 @@ TEST(VideoProbe, PhoneClipFacts) {
     EXPECT_EQ(info.tb_num, 1);
     EXPECT_EQ(info.tb_den, 90000);
     vxs_time_t want;
-    ASSERT_EQ(vxs_time_parse("2019-12-20T20:08:34Z", &want), VXS_OK);
+    ASSERT_EQ(vxs_time_parse(&want, "2019-12-20T20:08:34Z"), VXS_OK);
     EXPECT_EQ(info.creation_time, want);
     EXPECT_EQ(info.corrupt_packets, 0u);
     EXPECT_EQ(info.first_corrupt_offset, -1);
@@ -78,7 +78,7 @@ TEST(VideoProbe, PtsMatchFfprobe) {
     vxs_video_info_t info;
     Pts pts;
     char err[512] = "";
-    ASSERT_EQ(vxs_video_probe(path.c_str(), &info, OnPts, &pts, err, sizeof err), VXS_OK) << err;
+    ASSERT_EQ(vxs_video_probe(&info, path.c_str(), OnPts, &pts, err, sizeof err), VXS_OK) << err;
     std::sort(want.begin(), want.end());
     std::sort(pts.ns.begin(), pts.ns.end());
     EXPECT_EQ(pts.ns, want);
@@ -93,7 +93,7 @@ TEST(VideoProbe, TruncatedCopy) {
     vxs_video_info_t info;
     Pts pts;
     char err[512] = "";
-    vxs_status_t st = vxs_video_probe(cut.c_str(), &info, OnPts, &pts, err, sizeof err);
+    vxs_status_t st = vxs_video_probe(&info, cut.c_str(), OnPts, &pts, err, sizeof err);
     EXPECT_TRUE(st == VXS_E_TRUNCATED || st == VXS_E_MALFORMED) << vxs_status_name(st);
     EXPECT_NE(std::string(err).find(cut), std::string::npos) << err;
     EXPECT_NE(std::string(err).find("byte offset"), std::string::npos) << err;
@@ -112,12 +112,12 @@ TEST(VideoProbe, Errors) {
     vxs_video_info_t info;
     char err[512] = "";
     std::string missing = dir + "/none.mp4";
-    EXPECT_EQ(vxs_video_probe(missing.c_str(), &info, nullptr, nullptr, err, sizeof err), VXS_E_IO);
+    EXPECT_EQ(vxs_video_probe(&info, missing.c_str(), nullptr, nullptr, err, sizeof err), VXS_E_IO);
     EXPECT_NE(std::string(err).find(missing), std::string::npos) << err;
     std::string txt = dir + "/t.mp4";
     std::string s = "not a video at all\n";
     ASSERT_TRUE(vxs_test::WriteFile(txt, std::vector<uint8_t>(s.begin(), s.end())));
-    EXPECT_EQ(vxs_video_probe(txt.c_str(), &info, nullptr, nullptr, err, sizeof err),
+    EXPECT_EQ(vxs_video_probe(&info, txt.c_str(), nullptr, nullptr, err, sizeof err),
               VXS_E_UNSUPPORTED);
     EXPECT_NE(std::string(err).find(txt), std::string::npos) << err;
     // The moov box alone (mdat cut off entirely): header fine, no packet readable.
@@ -126,7 +126,7 @@ TEST(VideoProbe, Errors) {
     std::vector<uint8_t> full = vxs_test::ReadFile(p);
     std::string head = dir + "/head.mp4";
     ASSERT_TRUE(vxs_test::WriteFile(head, std::vector<uint8_t>(full.begin(), full.begin() + 1794)));
-    vxs_status_t st = vxs_video_probe(head.c_str(), &info, nullptr, nullptr, err, sizeof err);
+    vxs_status_t st = vxs_video_probe(&info, head.c_str(), nullptr, nullptr, err, sizeof err);
     EXPECT_TRUE(st == VXS_E_TRUNCATED || st == VXS_E_MALFORMED) << vxs_status_name(st);
     EXPECT_EQ(info.packets, 0u);
     EXPECT_NE(std::string(err).find(head), std::string::npos) << err;
