@@ -4,7 +4,6 @@
  * only); sensors/ classifies each packet, sync/ keeps each flow's timing statistics in constant
  * memory, and this file only aggregates and prints.
  */
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -176,18 +175,6 @@ static void flows_free(flow_table_t *t) {
 
 /* ---- formatting ---------------------------------------------------------------------------- */
 
-static bool is_mapped_v4(const uint8_t a[16]) {
-    static const uint8_t m[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    return memcmp(a, m, 12) == 0;
-}
-
-static void addr_str(const uint8_t a[16], char *buf, size_t len) {
-    if (is_mapped_v4(a))
-        inet_ntop(AF_INET, a + 12, buf, (socklen_t)len);
-    else
-        inet_ntop(AF_INET6, a, buf, (socklen_t)len);
-}
-
 static void mac_str(const uint8_t *m, char *buf, size_t len) {
     snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
@@ -198,13 +185,13 @@ static const char *class_name(vxs_pkt_class_t c) {
 
 /* flow_endpoints describes a flow: "a:p -> b:q" for UDP, "a -> b proto N", "mac ethertype". */
 static void flow_endpoints(const flow_t *f, char *buf, size_t len) {
-    char s[64], d[64];
+    char s[VXS_ADDR_STRLEN], d[VXS_ADDR_STRLEN];
     const vxs_flow_key_t *k = &f->key;
     if (f->cls == VXS_CLS_COUNT_) {
         snprintf(buf, len, "(flows beyond the first %d)", MAX_FLOWS);
     } else if (k->ip_version) {
-        addr_str(k->src_addr, s, sizeof s);
-        addr_str(k->dst_addr, d, sizeof d);
+        vxs_addr_format(s, sizeof s, k->src_addr);
+        vxs_addr_format(d, sizeof d, k->dst_addr);
         if (k->ip_proto == 17)
             snprintf(buf, len, "%s:%u -> %s:%u", s, k->src_port, d, k->dst_port);
         else
@@ -343,7 +330,7 @@ static json_t *timing_json(const vxs_stream_stats_t *s) {
 }
 
 static json_t *flow_json(const flow_t *f) {
-    char ep[160], det[160], a[64];
+    char ep[160], det[160], a[VXS_ADDR_STRLEN];
     const vxs_flow_key_t *k = &f->key;
     json_t *o = json_object();
     flow_endpoints(f, ep, sizeof ep);
@@ -353,9 +340,9 @@ static json_t *flow_json(const flow_t *f) {
     if (f->cls != VXS_CLS_COUNT_ && k->ip_version) {
         json_object_set_new(o, "ip_version", json_integer(k->ip_version));
         json_object_set_new(o, "ip_proto", json_integer(k->ip_proto));
-        addr_str(k->src_addr, a, sizeof a);
+        vxs_addr_format(a, sizeof a, k->src_addr);
         json_object_set_new(o, "src", json_string(a));
-        addr_str(k->dst_addr, a, sizeof a);
+        vxs_addr_format(a, sizeof a, k->dst_addr);
         json_object_set_new(o, "dst", json_string(a));
         if (k->ip_proto == 17) {
             json_object_set_new(o, "src_port", json_integer(k->src_port));
@@ -444,7 +431,7 @@ static int inspect_pcap(const char *path, const inspect_opts_t *opt, json_t *fj)
             rc = VXS_EXIT_USAGE;
             break;
         }
-        if (f->stats && vxs_stream_stats_count(f->stats) && detail_differs(&f->first, &ci))
+        if (vxs_stream_stats_count(f->stats) && detail_differs(&f->first, &ci))
             f->mixed_detail = true;
         const vxs_pkt_info_t *pl = vxs_packet_payload(pkt);
         f->bytes += pl ? pl->payload_len : 0;
@@ -712,6 +699,11 @@ static void print_file_text(json_t *fj) {
     printf("\n");
 }
 
+static void ignore_diag(void *user, const vxs_diag_t *d) {
+    (void)user;
+    (void)d;
+}
+
 /* write_records streams every capture record of every capture through the pcap source into
  * the JSON-lines sink: the first use of the source -> sink seam. */
 static int write_records(char **files, int n, const char *out) {
@@ -729,13 +721,10 @@ static int write_records(char **files, int n, const char *out) {
             continue;
         vxs_pcap_t *p = NULL;
         vxs_source_t *src = NULL;
-        vxs_diag_sink_t quiet = {NULL, NULL};
-        vxs_log_level_t lvl = vxs_log_get_level();
-        vxs_log_set_level(VXS_LOG_ERROR); /* the first pass already reported damage */
+        vxs_diag_sink_t quiet = {ignore_diag, NULL}; /* the first pass reported the damage */
         if (vxs_pcap_open_file(&p, files[i], NULL, &quiet, err, sizeof err) != VXS_OK ||
             vxs_pcap_source_create(&src, p, (uint32_t)i, 0, 0) != VXS_OK) {
             vxs_pcap_close(p);
-            vxs_log_set_level(lvl);
             continue;
         }
         const vxs_record_t *r;
@@ -748,7 +737,6 @@ static int write_records(char **files, int n, const char *out) {
                 break;
             }
         }
-        vxs_log_set_level(lvl);
         vxs_source_destroy(src);
     }
     if (rc == VXS_EXIT_OK && vxs_sink_finish(sink) != VXS_OK) {

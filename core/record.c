@@ -6,6 +6,7 @@
  * libpcap's pcap_t around next_packet_op.
  */
 #include <inttypes.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "vxs_core.h"
@@ -259,6 +260,17 @@ char *vxs_clock_domain_format(char *buf, size_t buf_len, const vxs_clock_domain_
     default:
         (void)vxsi_fmt(buf, buf_len, "unknown:%d", (int)d->kind);
         break;
+    }
+    return buf;
+}
+
+char *vxs_addr_format(char *buf, size_t buf_len, const uint8_t addr[16]) {
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (buf_len == 0) return buf;
+    if (memcmp(addr, mapped, sizeof mapped) == 0) {
+        if (!inet_ntop(AF_INET, addr + 12, buf, (socklen_t)buf_len)) buf[0] = '\0';
+    } else if (!inet_ntop(AF_INET6, addr, buf, (socklen_t)buf_len)) {
+        buf[0] = '\0';
     }
     return buf;
 }

@@ -591,6 +591,15 @@ typedef struct {
     double heading_deg; /* NaN when unavailable */
 } vxs_v2x_summary_t;
 
+/* VXS_ADDR_STRLEN is the buffer size vxs_addr_format needs (the longest IPv6 text, with NUL). */
+#define VXS_ADDR_STRLEN 46
+
+/* vxs_addr_format writes the 16-byte network-order address `addr` as text into `buf` (at least
+ * VXS_ADDR_STRLEN bytes) and returns buf: "192.168.1.201" for an IPv4 address stored
+ * IPv4-mapped (::ffff:a.b.c.d, as packet summaries and decoded packets hold it), else the IPv6
+ * form ("fe80::1"). */
+char *vxs_addr_format(char *buf, size_t buf_len, const uint8_t addr[16]);
+
 /* vxs_record_t is one time-stamped unit a source produced. Iterators lend records: a record is
  * valid until the next call on the source that produced it. */
 typedef struct {

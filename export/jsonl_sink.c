@@ -4,7 +4,6 @@
  */
 #include "vxs_export.h"
 
-#include <arpa/inet.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,15 +12,6 @@ typedef struct {
     vxs_afile_t *f;
     char err[512];
 } jsonl_sink_t;
-
-/* addr_string writes an address stored IPv6 / IPv4-mapped as text. */
-static void addr_string(const uint8_t a[16], char *buf, size_t len) {
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (memcmp(a, mapped, 12) == 0)
-        inet_ntop(AF_INET, a + 12, buf, (socklen_t)len);
-    else
-        inet_ntop(AF_INET6, a, buf, (socklen_t)len);
-}
 
 static int set_int(json_t *o, const char *k, json_int_t v) {
     return json_object_set_new(o, k, json_integer(v));
@@ -40,9 +30,9 @@ static json_t *summary_json(const vxs_record_t *r) {
         set_int(o, "ip_version", p->ip_version);
         if (p->ip_version) {
             set_int(o, "ip_proto", p->ip_proto);
-            addr_string(p->src_addr, a, sizeof a);
+            vxs_addr_format(a, sizeof a, p->src_addr);
             json_object_set_new(o, "src", json_string(a));
-            addr_string(p->dst_addr, a, sizeof a);
+            vxs_addr_format(a, sizeof a, p->dst_addr);
             json_object_set_new(o, "dst", json_string(a));
             if (p->ip_proto == 17) {
                 set_int(o, "src_port", p->src_port);

@@ -341,8 +341,8 @@ static void classify_wsmp(const uint8_t *pl, size_t len, vxs_pkt_class_info_t *o
 
 /* ---- classification ------------------------------------------------------------------------- */
 
+/* flow_from fills the flow key; `key` is already zeroed (vxs_classify clears its output). */
 static void flow_from(const vxs_pkt_info_t *in, vxs_flow_key_t *key) {
-    memset(key, 0, sizeof *key);
     if (in->ip_version != 0) {
         memcpy(key->src_addr, in->src_addr, 16);
         memcpy(key->dst_addr, in->dst_addr, 16);

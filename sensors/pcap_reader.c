@@ -13,7 +13,6 @@
  * interface blocks, all read by pcap_fopen_offline before the first record; see vxs_pcap_fetch
  * for the one pcapng case where a fetch could re-read an interface block.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -351,22 +350,14 @@ static bool ts_to_ns(const struct timeval *tv, vxs_time_t *out, bool *out_carrie
     return true;
 }
 
-static void format_addr(const uint8_t a[16], char *buf, size_t len) {
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (memcmp(a, mapped, sizeof mapped) == 0)
-        inet_ntop(AF_INET, a + 12, buf, (socklen_t)len);
-    else
-        inet_ntop(AF_INET6, a, buf, (socklen_t)len);
-}
-
 /* report_expired drains the reassembler of datagrams older than `now` (every pending one when now
  * is VXS_TIME_NONE, at the end of the capture). Each names its first fragment's record. */
 static void report_expired(vxs_pcap_t *p, vxs_time_t now) {
     vxs_reasm_lost_t lost;
     while (vxs_reasm_pop_expired(p->reasm, &lost, now)) {
-        char src[48], dst[48];
-        format_addr(lost.src_addr, src, sizeof src);
-        format_addr(lost.dst_addr, dst, sizeof dst);
+        char src[VXS_ADDR_STRLEN], dst[VXS_ADDR_STRLEN];
+        vxs_addr_format(src, sizeof src, lost.src_addr);
+        vxs_addr_format(dst, sizeof dst, lost.dst_addr);
         report(p, false, lost.first_index + 1, lost.first_offset, VXS_E_TRUNCATED,
                "incomplete IPv4 datagram (id 0x%04x, %s -> %s): %u fragment(s), %u byte(s) "
                "received, dropped %s",

@@ -84,20 +84,16 @@ static bool older_than(vxs_time_t then, vxs_time_t now, int64_t timeout) {
     return (uint64_t)now - (uint64_t)then > (uint64_t)(timeout < 0 ? 0 : timeout);
 }
 
-static void fmt_v4(char *buf, size_t len, const uint8_t a[16]) {
-    snprintf(buf, len, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
-}
-
 #if defined(__GNUC__)
 __attribute__((format(printf, 6, 7)))
 #endif
 static void dgram_err(char *err, size_t err_len, const dkey_t *k, uint64_t index, uint64_t offset,
                       const char *fmt, ...) {
-    char s[20], d[20];
+    char s[VXS_ADDR_STRLEN], d[VXS_ADDR_STRLEN];
     va_list ap;
     if (!err || err_len == 0) return;
-    fmt_v4(s, sizeof s, k->src);
-    fmt_v4(d, sizeof d, k->dst);
+    vxs_addr_format(s, sizeof s, k->src);
+    vxs_addr_format(d, sizeof d, k->dst);
     int n = snprintf(err, err_len,
                      "IPv4 datagram id 0x%04x %s -> %s proto %u (first fragment: packet %llu, "
                      "byte offset %llu): ",

@@ -343,4 +343,18 @@ TEST(ClockDomain, EqualAndFormat) {
     EXPECT_EQ(vxs_clock_domain_format(nullptr, 10, &a), nullptr);
 }
 
+TEST(AddrFormat, IPv4MappedAndIPv6) {
+    char buf[VXS_ADDR_STRLEN];
+    const uint8_t v4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 1, 201};
+    EXPECT_STREQ(vxs_addr_format(buf, sizeof buf, v4), "192.168.1.201");
+    const uint8_t v6[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    EXPECT_STREQ(vxs_addr_format(buf, sizeof buf, v6), "fe80::1");
+    const uint8_t longest[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe};
+    EXPECT_STREQ(vxs_addr_format(buf, sizeof buf, longest),
+                 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe");
+    char tiny[4] = "xyz";
+    EXPECT_STREQ(vxs_addr_format(tiny, sizeof tiny, v4), ""); // does not fit: empty, not cut
+}
+
 } // namespace
