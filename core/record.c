@@ -106,6 +106,31 @@ void vxs_buf_free(vxs_buf_t *b) {
     b->cap = 0;
 }
 
+/* ---- point arrays ------------------------------------------------------------------------- */
+
+vxs_status_t vxs_points_reserve(vxs_points_t *p, size_t cap) {
+    size_t new_cap;
+    vxs_point_t *q;
+    VXS_RETURN_IF(p == NULL, VXS_E_ARG);
+    if (cap <= p->cap) return VXS_OK;
+    VXS_RETURN_IF(cap > SIZE_MAX / sizeof(vxs_point_t), VXS_E_NOMEM);
+    new_cap = p->cap < 1024 ? 1024 : p->cap;
+    while (new_cap < cap) new_cap = new_cap > SIZE_MAX / sizeof(vxs_point_t) / 2 ? cap : new_cap * 2;
+    q = vxs_realloc(p->pts, new_cap * sizeof(vxs_point_t));
+    VXS_RETURN_IF(q == NULL, VXS_E_NOMEM);
+    p->pts = q;
+    p->cap = new_cap;
+    return VXS_OK;
+}
+
+void vxs_points_free(vxs_points_t *p) {
+    if (p == NULL) return;
+    vxs_free(p->pts);
+    p->pts = NULL;
+    p->len = 0;
+    p->cap = 0;
+}
+
 /* ---- sources ------------------------------------------------------------------------------ */
 
 struct vxs_source {

@@ -557,16 +557,36 @@ typedef struct {
     uint8_t dst_addr[16];
 } vxs_packet_summary_t;
 
-/* vxs_sweep_summary_t summarizes a LiDAR sweep (or packet). */
+/* vxs_sweep_summary_t summarizes a LiDAR sweep. The record's device_time / capture_time are the
+ * sweep's start (its first point's firing time on the device clock; the capture time of the
+ * first packet it uses); the ends are here. Azimuths are degrees in the sensor frame convention
+ * of the packets (Velodyne: clockwise from the front seen from above; Ouster: encoder angle). */
 typedef struct {
+    vxs_time_t device_end;  /* last point's time on the device clock */
+    vxs_time_t capture_end; /* capture time of the last packet the sweep uses */
     double az_start_deg;
     double az_end_deg;
-    double az_coverage_deg;
-    uint32_t packets;
-    uint32_t packets_missing;
-    uint32_t points;
-    bool complete;
+    double az_coverage_deg; /* azimuth actually swept by received packets, 0..360 */
+    uint32_t packets;          /* data packets used (a packet straddling a cut counts in both) */
+    uint32_t packets_missing;  /* packets judged lost from device-time gaps and azimuth jumps */
+    uint32_t points;           /* points with a return (what fetch produces) */
+    uint32_t columns;          /* Ouster: valid columns; Velodyne: firings */
+    uint32_t frame_id;         /* Ouster frame id; Velodyne: sweep number from 0 */
+    uint8_t return_mode;       /* VXS_RET_* bits present in the sweep */
+    uint8_t pps;               /* Velodyne PPS status of the last position packet, 0xFF if none */
+    bool complete;             /* a whole rotation, cut at both ends, nothing missing */
 } vxs_sweep_summary_t;
+
+/* vxs_imu_summary_t summarizes an IMU sample (Ouster IMU packet) or a Velodyne position packet.
+ * Values are NaN when the packet does not carry them. */
+typedef struct {
+    double accel_mps2[3]; /* linear acceleration, m/s^2 (Ouster reports g; converted) */
+    double gyro_dps[3];   /* angular velocity, deg/s */
+    double lat_deg;       /* position packets: from NMEA, NaN if none */
+    double lon_deg;
+    uint8_t pps;          /* position packets: 0 absent, 1 synchronizing, 2 locked, 3 error */
+    bool has_nmea_time;   /* device_time was resolved from $GPRMC's date and hour */
+} vxs_imu_summary_t;
 
 /* vxs_frame_summary_t summarizes a camera frame. */
 typedef struct {
@@ -615,6 +635,7 @@ typedef struct {
     union {
         vxs_packet_summary_t packet;
         vxs_sweep_summary_t sweep;
+        vxs_imu_summary_t imu;
         vxs_frame_summary_t frame;
         vxs_v2x_summary_t v2x;
     } u;
@@ -644,6 +665,41 @@ vxs_status_t vxs_buf_append(vxs_buf_t *b, const void *p, size_t n);
 
 /* vxs_buf_free releases the memory and zeroes `b`. Accepts NULL. */
 void vxs_buf_free(vxs_buf_t *b);
+
+/* ---- LiDAR points ---- */
+
+/* Return flags of a point (vxs_point_t.ret). Velodyne dual return pairs a strongest and a last
+ * return per firing; when both are the same echo the point is emitted once with both bits. */
+#define VXS_RET_STRONGEST 0x1
+#define VXS_RET_LAST 0x2
+#define VXS_RET_SECOND 0x4 /* Ouster dual profiles: the second-strongest return */
+
+/* vxs_point_t is one LiDAR point, as sweep fetches produce them (32 bytes, no padding holes
+ * but the trailing reserved byte). */
+typedef struct {
+    float x, y, z;      /* metres, sensor frame: x forward, y left, z up */
+    float intensity;    /* Velodyne: (calibrated) reflectivity 0..255; Ouster: reflectivity */
+    int64_t t_ns;       /* absolute firing time on the device clock as resolved, ns since 1970 */
+    uint16_t laser;     /* Velodyne laser number (calibration index); Ouster beam row */
+    uint16_t azimuth;   /* firing azimuth, 0.01 degree units, 0..35999 */
+    uint8_t ret;        /* VXS_RET_* */
+    uint8_t reserved[3];
+} vxs_point_t;
+
+/* vxs_points_t is a growable, caller-owned point array reused across fetches. Zero-initialize
+ * before first use; release with vxs_points_free. */
+typedef struct {
+    vxs_point_t *pts;
+    size_t len;
+    size_t cap;
+} vxs_points_t;
+
+/* vxs_points_reserve makes room for at least `cap` points, keeping the content. VXS_E_NOMEM on
+ * failure, with the array unchanged. */
+vxs_status_t vxs_points_reserve(vxs_points_t *p, size_t cap);
+
+/* vxs_points_free releases the memory and zeroes `p`. Accepts NULL. */
+void vxs_points_free(vxs_points_t *p);
 
 /* vxs_source_ops_t is the vtable a reader implements (libpcap's `next_packet_op`). `impl` is the
  * reader's own state.

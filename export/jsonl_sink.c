@@ -50,7 +50,17 @@ static json_t *summary_json(const vxs_record_t *r) {
         set_int(o, "packets", s->packets);
         set_int(o, "packets_missing", s->packets_missing);
         set_int(o, "points", s->points);
+        set_int(o, "frame_id", s->frame_id);
         json_object_set_new(o, "complete", json_boolean(s->complete));
+        break;
+    }
+    case VXS_REC_IMU: {
+        const vxs_imu_summary_t *m = &r->u.imu;
+        if (m->lat_deg == m->lat_deg) {
+            json_object_set_new(o, "lat_deg", json_real(m->lat_deg));
+            json_object_set_new(o, "lon_deg", json_real(m->lon_deg));
+        }
+        if (m->pps != 0xFF) set_int(o, "pps", m->pps);
         break;
     }
     case VXS_REC_CAMERA_FRAME: {
