@@ -570,11 +570,14 @@ typedef struct {
     uint32_t packets;          /* data packets used (a packet straddling a cut counts in both) */
     uint32_t packets_missing;  /* packets judged lost from device-time gaps and azimuth jumps */
     uint32_t points;           /* points with a return (what fetch produces) */
-    uint32_t columns;          /* Ouster: valid columns; Velodyne: firings */
+    uint32_t columns;          /* Ouster: valid columns; Velodyne: 0 */
     uint32_t frame_id;         /* Ouster frame id; Velodyne: sweep number from 0 */
     uint8_t return_mode;       /* VXS_RET_* bits present in the sweep */
     uint8_t pps;               /* Velodyne PPS status of the last position packet, 0xFF if none */
     bool complete;             /* a whole rotation, cut at both ends, nothing missing */
+    int32_t phase_cdeg;        /* Velodyne: where the first packet's first block lies relative
+                                  to the cut, 0.01 degree (negative: before it); lets a fetch
+                                  re-apply the cut without the index pass's state */
 } vxs_sweep_summary_t;
 
 /* vxs_imu_summary_t summarizes an IMU sample (Ouster IMU packet) or a Velodyne position packet.

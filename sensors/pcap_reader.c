@@ -23,6 +23,7 @@
 #include <pcap/pcap.h>
 
 #include "vxs_core.h"
+#include "vxs_core_int.h"
 #include "vxs_sensors.h"
 
 #define VXS_PCAP_MSG 512  /* longest formatted detail (decoder text...) */
@@ -552,6 +553,34 @@ vxs_status_t vxs_pcap_fetch(vxs_pcap_t *p, vxs_buf_t *out, vxs_time_t *out_ts, u
         return VXS_E_IO;
     }
     return st;
+}
+
+vxs_status_t vxs_pcap_seek(vxs_pcap_t *p, uint64_t index, uint64_t offset) {
+    vxs_reasm_t *fresh = NULL;
+    if (!p) return VXS_E_ARG;
+    if (offset < p->first_offset || (p->info.file_size && offset >= p->info.file_size) ||
+        offset > (uint64_t)LONG_MAX) {
+        snprintf(p->errmsg, sizeof p->errmsg,
+                 "%s: packet %llu (byte offset %llu): no record starts there", p->name,
+                 (unsigned long long)index + 1, (unsigned long long)offset);
+        return VXS_E_NOTFOUND;
+    }
+    /* Fragments pending from before the jump would pair with unrelated ones after it. */
+    VXS_FORWARD(vxs_reasm_create(&fresh, &p->lim));
+    if (fseek(p->fp, (long)offset, SEEK_SET) != 0) {
+        vxs_reasm_destroy(fresh);
+        snprintf(p->errmsg, sizeof p->errmsg, "%s: packet %llu (byte offset %llu): seek failed",
+                 p->name, (unsigned long long)index + 1, (unsigned long long)offset);
+        p->done = true;
+        return VXS_E_IO;
+    }
+    vxs_reasm_destroy(p->reasm);
+    p->reasm = fresh;
+    p->next_index = index;
+    p->pos = offset;
+    p->done = false;
+    p->flushed = false;
+    return VXS_OK;
 }
 
 void vxs_pcap_get_counts(const vxs_pcap_t *p, vxs_pcap_counts_t *out) {

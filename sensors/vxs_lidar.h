@@ -70,7 +70,8 @@ typedef struct {
     double dist_correction_y;
     double vert_offset;       /* vertical offset of the laser's origin, m */
     double horiz_offset;      /* horizontal offset, m */
-    double focal_distance;    /* HDL-64E intensity correction, m (0 when unused) */
+    double focal_distance;    /* HDL-64E intensity correction, in db.xml's unit as ROS keeps
+                                 it (its formula divides by 13100); 0 when unused */
     double focal_slope;
     int min_intensity;        /* HDL-64E intensity clamp (0 / 255 when unused) */
     int max_intensity;
@@ -146,6 +147,12 @@ vxs_velo_model_t vxs_velo_get_model(const vxs_velo_t *v);
  * the decoder was not made for; VXS_E_NOMEM. `out` is unchanged on error. */
 vxs_status_t vxs_velo_decode(vxs_velo_t *v, vxs_points_t *out, const uint8_t *pkt, size_t len,
                              vxs_time_t t_packet, int next_az);
+
+/* vxs_velo_scan is vxs_velo_decode without the XYZ: the same points (same filters, same dual
+ * return rule), each with its time, azimuth, laser and return, and x = y = z = 0. The index pass
+ * uses it to cut sweeps and count points without computing coordinates. */
+vxs_status_t vxs_velo_scan(vxs_velo_t *v, vxs_points_t *out, const uint8_t *pkt, size_t len,
+                           vxs_time_t t_packet);
 
 /* vxs_velo_firing_offset_ns returns the firing-time offset of (block, channel) in a packet of
  * `model` in `return_mode`, relative to the packet timestamp, in ns (negative for VLS-128, whose
@@ -228,7 +235,9 @@ typedef struct {
 
 /* vxs_ouster_parse_header checks the size against the metadata and reads the header and column
  * headers. VXS_E_MALFORMED (wrong size, measurement_id >= W, frame ids that disagree within
- * the packet). A packet with no valid column is not an error: columns_valid = 0. */
+ * the packet, a profile packet whose packet_type is not 1, a column timestamp >= 2^63). Only
+ * valid columns are checked: invalid ones are skipped whatever they hold. A packet with no
+ * valid column is not an error: columns_valid = 0. */
 vxs_status_t vxs_ouster_parse_header(vxs_ouster_header_t *out, const vxs_ouster_meta_t *m,
                                      const uint8_t *pkt, size_t len);
 
@@ -238,6 +247,12 @@ vxs_status_t vxs_ouster_parse_header(vxs_ouster_header_t *out, const vxs_ouster_
  * emitted; dual profiles emit the second return flagged VXS_RET_SECOND. */
 vxs_status_t vxs_ouster_decode(const vxs_ouster_meta_t *m, vxs_points_t *out, const uint8_t *pkt,
                                size_t len);
+
+/* vxs_ouster_count_points returns how many points vxs_ouster_decode would emit for this packet
+ * (0 for a packet it would reject), without computing XYZ, and ORs their VXS_RET_* flags into
+ * *ret_bits when ret_bits is not NULL. */
+uint32_t vxs_ouster_count_points(const vxs_ouster_meta_t *m, const uint8_t *pkt, size_t len,
+                                 uint8_t *ret_bits);
 
 /* vxs_ouster_imu_t is a decoded 48-byte legacy IMU packet. */
 typedef struct {
@@ -280,6 +295,11 @@ typedef struct vxs_lidar vxs_lidar_t;
  * forward packet by packet. */
 vxs_status_t vxs_lidar_open(vxs_lidar_t **out, const char *path, const vxs_lidar_options_t *opt,
                             char *err, size_t err_len);
+
+/* vxs_lidar_open_mem reads a capture held in memory (`data`, `len` bytes, borrowed: it must
+ * outlive the reader); `name` is used in messages. Otherwise as vxs_lidar_open. */
+vxs_status_t vxs_lidar_open_mem(vxs_lidar_t **out, const void *data, size_t len, const char *name,
+                                const vxs_lidar_options_t *opt, char *err, size_t err_len);
 
 /* vxs_lidar_next yields the next record, in order of completion: VXS_REC_LIDAR_SWEEP for each
  * sweep, VXS_REC_IMU for each Ouster IMU packet and Velodyne position packet. Lent until the

@@ -277,6 +277,13 @@ uint64_t vxs_pcap_position(const vxs_pcap_t *p);
 vxs_status_t vxs_pcap_fetch(vxs_pcap_t *p, vxs_buf_t *out, vxs_time_t *out_ts, uint64_t index,
                             uint64_t offset);
 
+/* vxs_pcap_seek moves the sequential reader to the record at byte offset `offset` whose number
+ * is `index` (from a locator): the next vxs_pcap_next returns that record, numbered `index`, and
+ * reading goes on from there. Fragments pending reassembly are dropped (a locator of a
+ * reassembled datagram names its first fragment). Counts are not reset. VXS_E_NOTFOUND for an
+ * offset outside the records, VXS_E_IO if the seek fails (the reader is then at its end). */
+vxs_status_t vxs_pcap_seek(vxs_pcap_t *p, uint64_t index, uint64_t offset);
+
 /* vxs_pcap_counts_t counts what a reader has seen so far. */
 typedef struct {
     uint64_t records;        /* capture records returned */

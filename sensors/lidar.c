@@ -1,0 +1,1000 @@
+/*
+ * lidar.c: the sweep reader. A capture in; sweep records (times, locators, counts) and IMU /
+ * position records out in one streaming pass; a sweep's points computed on demand by re-reading
+ * the packets its locator spans.
+ *
+ * Streams. Every LiDAR sensor in the capture is one stream: Velodyne streams are keyed by source
+ * address (data and position packets of one unit share it); Ouster streams by source address
+ * and payload size, so that two sensors sending to the same ports (ouster-sdk's
+ * same_ports_legacy.pcap) stay apart, each matched to the metadata whose packet size fits.
+ *
+ * Velodyne sweeps. Each packet's first-block azimuth is unwrapped into a running azimuth U
+ * (0.01 degree, counting whole turns; a device-time gap longer than half a turn adds the turns
+ * the rotation rate says were missed). A point at firing azimuth a in a packet whose first block
+ * is at a0 sits at u = U + (a - a0) mod 36000, and belongs to sweep floor((u - cut) / 36000): a
+ * sweep starts with the first firing at or past the cut azimuth. A packet straddling the cut
+ * belongs to both sweeps; each takes its own points. The record keeps the first packet's phase
+ * (U - cut - 36000 k) so a fetch re-applies the same cut from the packets alone.
+ *
+ * Velodyne time. µs past the hour is resolved with the ±30 min rule against, in order: the
+ * previous packet of the stream (carried forward), else the first $GPRMC found in the first
+ * seconds of the capture (shifted by the capture time elapsed since), else the capture time.
+ * A fetch resolves each packet against the sweep's start time, which gives the same hours.
+ *
+ * Ouster sweeps are cut by frame_id; the device time is the column timestamp as sent.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vxs_core.h"
+#include "vxs_core_int.h"
+#include "vxs_lidar.h"
+#include "vxs_sensors.h"
+
+#define MAX_STREAMS 16
+#define TURN 36000              /* 0.01 degree units per turn */
+#define PRESCAN_RECORDS 20000   /* how far the $GPRMC pre-scan looks ... */
+#define PRESCAN_NS 3000000000LL /* ... and for how long, on the capture clock */
+#define ERR_LEN 768
+
+typedef struct {
+    bool open;
+    uint64_t first_index, first_offset; /* locator of the first record used */
+    uint64_t last_index;                /* last record used */
+    vxs_time_t dev_start, dev_end;      /* point times (or packet times without points) */
+    vxs_time_t cap_start, cap_end;
+    uint32_t packets, missing, points, columns;
+    int64_t sweep_no;                   /* Velodyne: floor((u - cut) / TURN); Ouster frame_id */
+    int32_t phase;                      /* Velodyne: first packet's U - cut - TURN * sweep_no */
+    int32_t az_first, az_last;          /* first / last point azimuth, 0.01 degree, -1 none */
+    int64_t covered;                    /* azimuth swept, 0.01 degree */
+    uint8_t ret_bits;
+    bool cut_start;                     /* began at a cut (not at the capture start / a gap) */
+} sweep_acc_t;
+
+typedef struct {
+    bool used;
+    bool ouster;
+    bool has_data;       /* Velodyne: data packets seen (else only position packets) */
+    uint32_t sensor;
+    uint8_t src[16];
+    uint16_t dst_port;
+    size_t payload_len;  /* Ouster: lidar payload size */
+    /* Velodyne */
+    vxs_velo_t *velo;
+    uint8_t return_mode;
+    uint8_t product;
+    uint8_t pps;          /* last position packet's PPS status, 0xFF none */
+    bool have_prev;
+    vxs_time_t prev_dev;  /* previous data packet's device time */
+    uint16_t prev_a0;
+    int64_t U;            /* running unwrapped azimuth of the previous packet's first block */
+    double period_ns;     /* packet period estimate (EMA over regular intervals) */
+    double adv_cdeg;      /* azimuth advance per packet estimate */
+    int64_t first_sweep;  /* sweep number of the first sweep (numbering from 0) */
+    int64_t last_k;       /* sweep of the previous packet's last point */
+    uint16_t prev_alast;  /* the previous packet's last block azimuth */
+    bool prev_jump;       /* the previous packet's azimuth jumped inside it (limited field of
+                             view: the sensor paused firing), so the device-time gap after it
+                             is a pause, not lost packets */
+    bool first_sweep_set;
+    /* Ouster */
+    const vxs_ouster_meta_t *meta;
+    vxs_ouster_info_t oinfo;
+    bool no_meta_reported;
+    uint64_t unmatched;
+    sweep_acc_t cur;
+} stream_t;
+
+struct vxs_lidar {
+    char *path;
+    const void *mem;        /* vxs_lidar_open_mem: the capture in memory (borrowed) */
+    size_t mem_len;
+    vxs_pcap_t *pcap;       /* index pass */
+    vxs_pcap_t *fpcap;      /* fetch pass, opened on first fetch */
+    vxs_lidar_options_t opt;
+    vxs_velo_calib_t calib; /* copy of opt.velo_calib when given */
+    bool has_calib;
+    const vxs_ouster_meta_t **metas;
+    vxs_limits_t lim;
+    vxs_diag_sink_t diag;
+    const vxs_diag_sink_t *diag_ptr;
+    stream_t streams[MAX_STREAMS];
+    size_t nstreams;
+    bool streams_full_reported;
+    /* $GPRMC anchor from the pre-scan */
+    bool have_anchor;
+    vxs_time_t anchor_dev, anchor_cap;
+    vxs_record_t rec;       /* the record lent by vxs_lidar_next */
+    vxs_record_t q[4];      /* finished records waiting (one packet can finish two sweeps) */
+    size_t qhead, qlen;
+    vxs_points_t scratch;
+    vxs_lidar_counts_t counts;
+    bool eof;
+    size_t flush_next;     /* EOF: next stream whose open sweep to yield */
+    char errmsg[ERR_LEN];
+};
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static int32_t mod_turn(int64_t v) {
+    int64_t m = v % TURN;
+    return (int32_t)(m < 0 ? m + TURN : m);
+}
+
+static int64_t floor_div(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+#if defined(__GNUC__)
+#define VXS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define VXS_PRINTF(a, b)
+#endif
+
+static void report(vxs_lidar_t *l, uint64_t index, uint64_t offset, vxs_status_t st,
+                   const char *fmt, ...) VXS_PRINTF(5, 6);
+
+static void report(vxs_lidar_t *l, uint64_t index, uint64_t offset, vxs_status_t st,
+                   const char *fmt, ...) {
+    char detail[512];
+    va_list ap;
+    vxs_diag_t d;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    snprintf(l->errmsg, sizeof l->errmsg, "%s: packet %llu (byte offset %llu): %s", l->path,
+             (unsigned long long)index + 1, (unsigned long long)offset, detail);
+    d.file = l->path;
+    d.unit = index + 1;
+    d.offset = offset;
+    d.status = st;
+    d.msg = l->errmsg;
+    vxs_diag_emit(l->diag_ptr, &d);
+}
+
+static void acc_reset(sweep_acc_t *a) {
+    memset(a, 0, sizeof *a);
+    a->dev_start = a->dev_end = a->cap_start = a->cap_end = VXS_TIME_NONE;
+    a->az_first = a->az_last = -1;
+}
+
+/* acc_packet accounts one packet (its records [first..last]) into an open or new sweep. */
+static void acc_packet(sweep_acc_t *a, uint64_t first_index, uint64_t first_offset,
+                       uint64_t last_index, vxs_time_t cap) {
+    if (!a->open) {
+        a->open = true;
+        a->first_index = first_index;
+        a->first_offset = first_offset;
+        a->cap_start = cap;
+    }
+    a->last_index = last_index;
+    a->cap_end = cap;
+    a->packets++;
+}
+
+static void acc_time(sweep_acc_t *a, vxs_time_t t) {
+    if (a->dev_start == VXS_TIME_NONE || t < a->dev_start) a->dev_start = t;
+    if (a->dev_end == VXS_TIME_NONE || t > a->dev_end) a->dev_end = t;
+}
+
+/* enqueue returns the next free slot of the output queue (never full: every packet adds at
+ * most two records and next() drains the queue before reading on). */
+static vxs_record_t *enqueue(vxs_lidar_t *l) {
+    vxs_record_t *r = &l->q[(l->qhead + l->qlen) % 4];
+    l->qlen++;
+    return r;
+}
+
+/* emit turns a finished accumulator into a queued record. */
+static void emit(vxs_lidar_t *l, stream_t *s, const sweep_acc_t *a, bool complete) {
+    vxs_record_t *r = enqueue(l);
+    vxs_sweep_summary_t *w = &r->u.sweep;
+    vxs_record_init(r, VXS_REC_LIDAR_SWEEP);
+    r->agent = l->opt.agent;
+    r->sensor = s->sensor;
+    r->capture_time = a->cap_start;
+    r->device_time = a->dev_start;
+    r->device_clock.kind = VXS_CLOCK_DEVICE;
+    r->device_clock.agent = l->opt.agent;
+    r->device_clock.sensor = s->sensor;
+    r->loc.source = l->opt.source_index;
+    r->loc.index = a->first_index;
+    r->loc.offset = a->first_offset;
+    r->loc.count = (uint32_t)(a->last_index - a->first_index + 1);
+    w->device_end = a->dev_end;
+    w->capture_end = a->cap_end;
+    w->az_start_deg = a->az_first < 0 ? NAN : a->az_first / 100.0;
+    w->az_end_deg = a->az_last < 0 ? NAN : a->az_last / 100.0;
+    w->az_coverage_deg = (double)(a->covered > TURN ? TURN : a->covered) / 100.0;
+    w->packets = a->packets;
+    w->packets_missing = a->missing;
+    w->points = a->points;
+    w->columns = a->columns;
+    w->return_mode = a->ret_bits;
+    w->pps = s->ouster ? 0xFF : s->pps;
+    w->phase_cdeg = a->phase;
+    if (s->ouster) {
+        w->frame_id = (uint32_t)a->sweep_no;
+        r->seq = (uint64_t)a->sweep_no;
+    } else {
+        w->frame_id = (uint32_t)(a->sweep_no - s->first_sweep);
+        r->seq = w->frame_id;
+    }
+    r->has_seq = true;
+    w->complete = complete;
+    l->counts.sweeps++;
+}
+
+/* ---- streams ------------------------------------------------------------------------------ */
+
+static stream_t *find_stream(vxs_lidar_t *l, bool ouster, const uint8_t src[16], size_t plen) {
+    for (size_t i = 0; i < l->nstreams; i++) {
+        stream_t *s = &l->streams[i];
+        if (s->ouster == ouster && memcmp(s->src, src, 16) == 0 &&
+            (!ouster || s->payload_len == plen))
+            return s;
+    }
+    return NULL;
+}
+
+static stream_t *new_stream(vxs_lidar_t *l, bool ouster, const uint8_t src[16], uint16_t dport,
+                            size_t plen, uint64_t index, uint64_t offset) {
+    stream_t *s;
+    if (l->nstreams == MAX_STREAMS) {
+        if (!l->streams_full_reported) {
+            report(l, index, offset, VXS_E_LIMIT,
+                   "more than %d LiDAR streams in one capture; further ones are ignored",
+                   MAX_STREAMS);
+            l->streams_full_reported = true;
+        }
+        return NULL;
+    }
+    s = &l->streams[l->nstreams];
+    memset(s, 0, sizeof *s);
+    s->used = true;
+    s->ouster = ouster;
+    memcpy(s->src, src, 16);
+    s->dst_port = dport;
+    s->payload_len = plen;
+    s->pps = 0xFF;
+    s->sensor = l->opt.sensor + (uint32_t)l->nstreams;
+    acc_reset(&s->cur);
+    l->nstreams++;
+    return s;
+}
+
+/* ---- Velodyne ----------------------------------------------------------------------------- */
+
+static vxs_status_t velo_ensure_decoder(vxs_lidar_t *l, stream_t *s, uint64_t index,
+                                        uint64_t offset) {
+    vxs_velo_config_t cfg;
+    char err[256] = "";
+    vxs_status_t st;
+    if (s->velo) return VXS_OK;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.model = l->opt.velo_model;
+    cfg.calib = l->has_calib ? &l->calib : NULL;
+    cfg.min_range_m = l->opt.min_range_m;
+    cfg.max_range_m = l->opt.max_range_m;
+    st = vxs_velo_create(&s->velo, &cfg, err, sizeof err);
+    if (st != VXS_OK) report(l, index, offset, st, "Velodyne decoder: %s", err);
+    return st;
+}
+
+/* velo_near is the reference the ±30 min rule resolves a packet against. */
+static vxs_time_t velo_near(const vxs_lidar_t *l, const stream_t *s, vxs_time_t cap) {
+    if (s->have_prev) return s->prev_dev;
+    if (l->have_anchor) return l->anchor_dev + (cap - l->anchor_cap);
+    return cap;
+}
+
+static void velo_position(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_info_t *pl,
+                          uint64_t idx, uint64_t off) {
+    vxs_velo_position_t pos;
+    vxs_status_t st = vxs_velo_parse_position(&pos, pl->payload, pl->payload_len);
+    stream_t *s;
+    vxs_record_t *r;
+    vxs_time_t t = VXS_TIME_NONE;
+    if (st != VXS_OK) {
+        report(l, idx, off, st, "Velodyne position packet of %zu bytes", pl->payload_len);
+        l->counts.bad_packets++;
+        return;
+    }
+    s = find_stream(l, false, pl->src_addr, 0);
+    if (!s) s = new_stream(l, false, pl->src_addr, pl->dst_port, 0, idx, off);
+    if (s) s->pps = pos.pps;
+    l->counts.position_packets++;
+    if (pos.has_rmc_time) {
+        if (vxs_time_from_toh(&t, pos.usec_toh, pos.rmc_time) != VXS_OK) t = VXS_TIME_NONE;
+    }
+    if (t == VXS_TIME_NONE && s && vxs_time_from_toh(&t, pos.usec_toh,
+                                                     velo_near(l, s, pkt->ts)) != VXS_OK)
+        t = VXS_TIME_NONE;
+    r = enqueue(l);
+    vxs_record_init(r, VXS_REC_IMU);
+    r->agent = l->opt.agent;
+    r->sensor = s ? s->sensor : l->opt.sensor;
+    r->capture_time = pkt->ts;
+    r->device_time = t;
+    r->device_clock.kind = VXS_CLOCK_DEVICE;
+    r->device_clock.agent = l->opt.agent;
+    r->device_clock.sensor = r->sensor;
+    r->loc.source = l->opt.source_index;
+    r->loc.index = idx;
+    r->loc.offset = off;
+    r->loc.count = (uint32_t)(pkt->index - idx + 1);
+    for (int i = 0; i < 3; i++) r->u.imu.accel_mps2[i] = r->u.imu.gyro_dps[i] = NAN;
+    r->u.imu.lat_deg = pos.lat_deg;
+    r->u.imu.lon_deg = pos.lon_deg;
+    r->u.imu.pps = pos.pps;
+    r->u.imu.has_nmea_time = pos.has_rmc_time;
+}
+
+/* velo_point_sweep is the sweep number of a point at azimuth `az` in a packet whose first block
+ * (azimuth a0) sits at running azimuth U. */
+static int64_t velo_point_sweep(int64_t U, uint16_t a0, uint16_t az, int64_t cut) {
+    int64_t u = U + mod_turn((int64_t)az - a0);
+    return floor_div(u - cut, TURN);
+}
+
+static bool velo_complete(const stream_t *s, const sweep_acc_t *a) {
+    double need = TURN - 2.0 * (s->adv_cdeg > 0 ? s->adv_cdeg : 100.0);
+    return a->cut_start && a->missing == 0 && (double)a->covered >= need;
+}
+
+/* velo_account adds this packet's share of sweep k to the open accumulator. `whole`: every
+ * point of the packet is in sweep k (the common case: no per-point test needed). */
+static void velo_account(vxs_lidar_t *l, stream_t *s, sweep_acc_t *a, int64_t k, int64_t U,
+                         const vxs_velo_header_t *h, vxs_time_t t_pkt, int64_t cut, bool whole) {
+    int64_t start = U - cut - (int64_t)TURN * k;
+    int64_t span = s->adv_cdeg > 0 ? (int64_t)llround(s->adv_cdeg)
+                                    : mod_turn((int64_t)h->az_last - h->az_first);
+    int64_t lo = start < 0 ? 0 : start, hi = start + span > TURN ? TURN : start + span;
+    const vxs_point_t *p = l->scratch.pts, *end = p + l->scratch.len;
+    vxs_time_t tmin = a->dev_start, tmax = a->dev_end;
+    uint8_t bits = a->ret_bits;
+    int32_t first = -1, last = -1;
+    uint32_t n = 0;
+    for (; p < end; p++) {
+        if (!whole && velo_point_sweep(U, h->az_first, p->azimuth, cut) != k) continue;
+        n++;
+        if (tmin == VXS_TIME_NONE || p->t_ns < tmin) tmin = p->t_ns;
+        if (tmax == VXS_TIME_NONE || p->t_ns > tmax) tmax = p->t_ns;
+        bits |= p->ret;
+        if (first < 0) first = p->azimuth;
+        last = p->azimuth;
+    }
+    a->points += n;
+    a->dev_start = tmin;
+    a->dev_end = tmax;
+    a->ret_bits = bits;
+    if (a->az_first < 0) a->az_first = first;
+    if (last >= 0) a->az_last = last;
+    /* Azimuth this packet sweeps inside sweep k: one regular advance from its first block. */
+    if (hi > lo) a->covered += hi - lo;
+    if (a->dev_start == VXS_TIME_NONE) acc_time(a, t_pkt);
+}
+
+/* velo_data handles one Velodyne data packet; finished sweeps go to the output queue. */
+static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_info_t *pl,
+                      uint64_t idx, uint64_t off) {
+    vxs_velo_header_t h;
+    stream_t *s;
+    vxs_status_t st;
+    vxs_time_t t_pkt;
+    int64_t cut = (int64_t)llround(l->opt.cut_azimuth_deg * 100.0);
+    int64_t U, s_lo, s_hi;
+    uint32_t gap_missing = 0;
+
+    st = vxs_velo_parse_header(&h, pl->payload, pl->payload_len);
+    if (st != VXS_OK) {
+        report(l, idx, off, st, "malformed Velodyne data packet (%zu bytes)", pl->payload_len);
+        l->counts.bad_packets++;
+        return;
+    }
+    s = find_stream(l, false, pl->src_addr, 0);
+    if (!s) s = new_stream(l, false, pl->src_addr, pl->dst_port, 0, idx, off);
+    if (!s) {
+        l->counts.other_packets++;
+        return;
+    }
+    if (!s->has_data) {
+        s->has_data = true;
+        s->dst_port = pl->dst_port;
+        s->return_mode = h.return_mode;
+        s->product = h.product;
+        l->counts.streams++;
+    }
+    if (velo_ensure_decoder(l, s, idx, off) != VXS_OK) {
+        l->counts.bad_packets++;
+        return;
+    }
+    st = vxs_time_from_toh(&t_pkt, h.usec_toh, velo_near(l, s, pkt->ts));
+    if (st != VXS_OK) {
+        report(l, idx, off, st, "Velodyne timestamp %u µs past the hour is out of range",
+               h.usec_toh);
+        l->counts.bad_packets++;
+        return;
+    }
+    /* Each point's azimuth, time and return, for the cut and the counts. */
+    l->scratch.len = 0;
+    st = vxs_velo_scan(s->velo, &l->scratch, pl->payload, pl->payload_len, t_pkt);
+    if (st != VXS_OK) {
+        report(l, idx, off, st, "Velodyne data packet does not decode as %s: %s",
+               vxs_velo_model_name(vxs_velo_get_model(s->velo)), vxs_status_name(st));
+        l->counts.bad_packets++;
+        return;
+    }
+    l->counts.lidar_packets++;
+
+    /* Unwrap: azimuth advance since the previous packet, plus whole turns a long device-time
+     * gap implies. Gaps also count missing packets (time and azimuth, whichever says more). */
+    if (!s->have_prev) {
+        U = h.az_first;
+    } else {
+        int64_t dt = t_pkt - s->prev_dev;
+        int64_t adv = mod_turn((int64_t)h.az_first - s->prev_a0);
+        if (s->period_ns > 0 && s->adv_cdeg > 0) {
+            double turn_ns = s->period_ns * TURN / s->adv_cdeg;
+            if ((double)dt > turn_ns / 2) {
+                double turns = ((double)dt / turn_ns) - (double)adv / TURN;
+                if (turns > 0.5) adv += (int64_t)llround(turns) * TURN;
+            }
+            if (s->prev_jump &&
+                (double)mod_turn((int64_t)h.az_first - s->prev_alast) <= 1.5 * s->adv_cdeg) {
+                /* The pause began inside the previous packet and the azimuth carries on from
+                 * where it resumed: nothing was lost. */
+            } else if ((double)dt > 1.5 * s->period_ns || (double)adv > 1.5 * s->adv_cdeg) {
+                double by_t = (double)dt / s->period_ns, by_a = (double)adv / s->adv_cdeg;
+                double m = by_t > by_a ? by_t : by_a;
+                gap_missing = m > 1.5 ? (uint32_t)llround(m) - 1 : 0;
+            }
+        }
+        /* The regular period and advance: a slow average over intervals that are not gaps. */
+        if (dt > 0 && adv > 0 && gap_missing == 0 && !s->prev_jump) {
+            if (s->period_ns <= 0) {
+                s->period_ns = (double)dt;
+                s->adv_cdeg = (double)adv;
+            } else {
+                s->period_ns += ((double)dt - s->period_ns) / 16.0;
+                s->adv_cdeg += ((double)adv - s->adv_cdeg) / 16.0;
+            }
+        }
+        U = s->U + adv;
+    }
+
+    /* Sweeps this packet touches: its first block's and its points'. A packet spans less than
+     * a turn, so at most two. */
+    {
+        int32_t maxrel = mod_turn((int64_t)h.az_last - h.az_first);
+        for (size_t i = 0; i < l->scratch.len; i++) {
+            int32_t rel = (int32_t)l->scratch.pts[i].azimuth - h.az_first;
+            if (rel < 0) rel += TURN;
+            if (rel > maxrel) maxrel = rel;
+        }
+        s_lo = floor_div(U - cut, TURN);
+        s_hi = floor_div(U + maxrel - cut, TURN);
+    }
+    if (s_hi > s_lo + 1) s_hi = s_lo + 1;
+    if (!s->first_sweep_set) {
+        s->first_sweep = s_lo;
+        s->first_sweep_set = true;
+    }
+    for (int64_t k = s_lo; k <= s_hi; k++) {
+        sweep_acc_t *a = &s->cur;
+        if (a->open && a->sweep_no != k) {
+            /* Closed by a cut only when this packet carries on from it without a gap. */
+            bool closed = k == a->sweep_no + 1 && gap_missing == 0;
+            emit(l, s, a, closed && velo_complete(s, a));
+            acc_reset(a);
+        }
+        if (!a->open) {
+            acc_packet(a, idx, off, pkt->index, pkt->ts);
+            a->sweep_no = k;
+            a->phase = (int32_t)(U - cut - (int64_t)TURN * k);
+            a->cut_start = k > s_lo || (s->have_prev && s->last_k == k - 1 && gap_missing == 0);
+            a->missing = k == s_lo ? gap_missing : 0;
+        } else {
+            a->last_index = pkt->index;
+            a->cap_end = pkt->ts;
+            a->packets++;
+            if (k == s_lo) a->missing += gap_missing;
+        }
+        velo_account(l, s, a, k, U, &h, t_pkt, cut, s_lo == s_hi);
+    }
+    s->last_k = s_hi;
+    s->prev_alast = h.az_last;
+    s->prev_jump = s->adv_cdeg > 0 &&
+                   (double)mod_turn((int64_t)h.az_last - h.az_first) > 2.0 * s->adv_cdeg;
+    s->have_prev = true;
+    s->prev_dev = t_pkt;
+    s->prev_a0 = h.az_first;
+    s->U = U;
+}
+
+/* ---- Ouster ------------------------------------------------------------------------------- */
+
+static const vxs_ouster_meta_t *ouster_match(const vxs_lidar_t *l, size_t plen, uint16_t dport,
+                                             vxs_ouster_info_t *info) {
+    for (size_t i = 0; i < l->opt.ouster_meta_count; i++) {
+        vxs_ouster_meta_get_info(l->metas[i], info);
+        if (info->lidar_packet_size == plen &&
+            (info->udp_port_lidar == 0 || info->udp_port_lidar == dport))
+            return l->metas[i];
+    }
+    return NULL;
+}
+
+static bool ouster_complete(const stream_t *s, const sweep_acc_t *a) {
+    uint32_t want = s->oinfo.column_last - s->oinfo.column_first + 1;
+    return a->columns >= want && a->missing == 0;
+}
+
+static void ouster_finish_missing(const stream_t *s, sweep_acc_t *a) {
+    uint32_t cpp = s->oinfo.columns_per_packet ? s->oinfo.columns_per_packet : 16;
+    uint32_t want = (s->oinfo.column_last - s->oinfo.column_first + cpp) / cpp;
+    a->missing = a->packets < want ? want - a->packets : 0;
+}
+
+static void ouster_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_info_t *pl,
+                        uint64_t idx, uint64_t off) {
+    stream_t *s = find_stream(l, true, pl->src_addr, pl->payload_len);
+    vxs_ouster_header_t h;
+    vxs_status_t st;
+    if (!s) {
+        s = new_stream(l, true, pl->src_addr, pl->dst_port, pl->payload_len, idx, off);
+        if (!s) {
+            l->counts.other_packets++;
+            return;
+        }
+        s->meta = ouster_match(l, pl->payload_len, pl->dst_port, &s->oinfo);
+        l->counts.streams++;
+    }
+    if (!s->meta) {
+        s->unmatched++;
+        l->counts.bad_packets++;
+        if (!s->no_meta_reported) {
+            char a[VXS_ADDR_STRLEN];
+            report(l, idx, off, VXS_E_NOTFOUND,
+                   "Ouster lidar packets of %zu bytes from %s match no metadata given "
+                   "(--meta FILE.json); they are counted, not decoded",
+                   pl->payload_len, vxs_addr_format(a, sizeof a, pl->src_addr));
+            s->no_meta_reported = true;
+        }
+        return;
+    }
+    st = vxs_ouster_parse_header(&h, s->meta, pl->payload, pl->payload_len);
+    if (st != VXS_OK) {
+        report(l, idx, off, st, "malformed Ouster lidar packet (%zu bytes)", pl->payload_len);
+        l->counts.bad_packets++;
+        return;
+    }
+    l->counts.lidar_packets++;
+    if (s->cur.open && (uint32_t)s->cur.sweep_no != h.frame_id) {
+        ouster_finish_missing(s, &s->cur);
+        emit(l, s, &s->cur, ouster_complete(s, &s->cur));
+        acc_reset(&s->cur);
+    }
+    {
+        sweep_acc_t *a = &s->cur;
+        if (!a->open) {
+            acc_packet(a, idx, off, pkt->index, pkt->ts);
+            a->sweep_no = h.frame_id;
+            a->cut_start = true;
+        } else {
+            a->last_index = pkt->index;
+            a->cap_end = pkt->ts;
+            a->packets++;
+        }
+        if (h.columns_valid > 0) {
+            acc_time(a, (vxs_time_t)h.ts_first);
+            acc_time(a, (vxs_time_t)h.ts_last);
+            if (a->az_first < 0) a->az_first = (int32_t)((uint64_t)h.mid_first * TURN /
+                                                         s->oinfo.columns_per_frame);
+            a->az_last = (int32_t)((uint64_t)h.mid_last * TURN / s->oinfo.columns_per_frame);
+            /* Points counted by the decoder's own rule (range != 0), without XYZ. */
+            a->points += vxs_ouster_count_points(s->meta, pl->payload, pl->payload_len,
+                                                 &a->ret_bits);
+            a->columns += h.columns_valid;
+            a->covered = (int64_t)a->columns * TURN / s->oinfo.columns_per_frame;
+        }
+    }
+}
+
+static void ouster_imu(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_info_t *pl,
+                       uint64_t idx, uint64_t off) {
+    vxs_ouster_imu_t imu;
+    vxs_record_t *r;
+    stream_t *s = NULL;
+    if (vxs_ouster_parse_imu(&imu, pl->payload, pl->payload_len) != VXS_OK) {
+        report(l, idx, off, VXS_E_MALFORMED, "malformed Ouster IMU packet (%zu bytes)",
+               pl->payload_len);
+        l->counts.bad_packets++;
+        return;
+    }
+    for (size_t i = 0; i < l->nstreams; i++)
+        if (l->streams[i].ouster && memcmp(l->streams[i].src, pl->src_addr, 16) == 0)
+            s = &l->streams[i];
+    l->counts.position_packets++;
+    r = enqueue(l);
+    vxs_record_init(r, VXS_REC_IMU);
+    r->agent = l->opt.agent;
+    r->sensor = s ? s->sensor : l->opt.sensor;
+    r->capture_time = pkt->ts;
+    r->device_time = (vxs_time_t)imu.sys_ts;
+    r->device_clock.kind = VXS_CLOCK_DEVICE;
+    r->device_clock.agent = l->opt.agent;
+    r->device_clock.sensor = r->sensor;
+    r->loc.source = l->opt.source_index;
+    r->loc.index = idx;
+    r->loc.offset = off;
+    r->loc.count = (uint32_t)(pkt->index - idx + 1);
+    for (int i = 0; i < 3; i++) {
+        r->u.imu.accel_mps2[i] = (double)imu.accel_g[i] * 9.80665;
+        r->u.imu.gyro_dps[i] = (double)imu.gyro_dps[i];
+    }
+    r->u.imu.lat_deg = r->u.imu.lon_deg = NAN;
+    r->u.imu.pps = 0xFF;
+}
+
+/* ---- open / next -------------------------------------------------------------------------- */
+
+void vxs_lidar_options_init(vxs_lidar_options_t *o) {
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+    o->velo_model = VXS_VELO_AUTO;
+}
+
+static void silent_diag(void *user, const vxs_diag_t *d) {
+    (void)user;
+    (void)d;
+}
+
+/* open_pcap opens another reader on the same capture (file or memory). */
+static vxs_status_t open_pcap(const vxs_lidar_t *l, vxs_pcap_t **out, const vxs_diag_sink_t *diag,
+                              char *err, size_t err_len) {
+    if (l->mem)
+        return vxs_pcap_open_mem(out, l->mem, l->mem_len, l->path, &l->lim, diag, err, err_len);
+    return vxs_pcap_open_file(out, l->path, &l->lim, diag, err, err_len);
+}
+
+/* prescan looks for the first $GPRMC in the first seconds of the capture: it fixes the hour of
+ * every Velodyne timestamp from the start, even before the first position packet. */
+static void prescan(vxs_lidar_t *l) {
+    vxs_pcap_t *p = NULL;
+    const vxs_packet_t *pkt;
+    vxs_diag_sink_t quiet = {silent_diag, NULL};
+    vxs_time_t t0 = VXS_TIME_NONE;
+    if (open_pcap(l, &p, &quiet, NULL, 0) != VXS_OK) return;
+    for (int n = 0; n < PRESCAN_RECORDS && vxs_pcap_next(p, &pkt) == VXS_OK; n++) {
+        vxs_pkt_class_info_t c;
+        const vxs_pkt_info_t *pl;
+        vxs_velo_position_t pos;
+        if (t0 == VXS_TIME_NONE) t0 = pkt->ts;
+        if (pkt->ts - t0 > PRESCAN_NS) break;
+        vxs_classify(&c, pkt);
+        if (c.cls != VXS_CLS_VELODYNE_POSITION) continue;
+        pl = vxs_packet_payload(pkt);
+        if (!pl || vxs_velo_parse_position(&pos, pl->payload, pl->payload_len) != VXS_OK ||
+            !pos.has_rmc_time)
+            continue;
+        if (vxs_time_from_toh(&l->anchor_dev, pos.usec_toh, pos.rmc_time) == VXS_OK) {
+            l->anchor_cap = pkt->ts;
+            l->have_anchor = true;
+            break;
+        }
+    }
+    vxs_pcap_close(p);
+}
+
+static vxs_status_t open_common(vxs_lidar_t **out, const char *path, const void *mem,
+                                size_t mem_len, const vxs_lidar_options_t *opt, char *err,
+                                size_t err_len) {
+    vxs_lidar_t *l;
+    vxs_status_t st;
+    if (!out || !path) return VXS_E_ARG;
+    *out = NULL;
+    l = vxs_calloc(1, sizeof *l);
+    if (!l) return VXS_E_NOMEM;
+    l->mem = mem;
+    l->mem_len = mem_len;
+    if (opt)
+        l->opt = *opt;
+    else
+        vxs_lidar_options_init(&l->opt);
+    if (l->opt.limits)
+        l->lim = *l->opt.limits;
+    else
+        vxs_limits_default(&l->lim);
+    l->opt.limits = NULL;
+    if (l->opt.diag) {
+        l->diag = *l->opt.diag;
+        l->diag_ptr = &l->diag;
+    }
+    l->opt.diag = NULL;
+    if (l->opt.velo_calib) {
+        l->calib = *l->opt.velo_calib;
+        l->has_calib = true;
+    }
+    l->opt.velo_calib = NULL;
+    l->path = vxs_strdup(path);
+    if (!l->path) {
+        vxs_free(l);
+        return VXS_E_NOMEM;
+    }
+    if (l->opt.ouster_meta_count) {
+        l->metas = vxs_calloc(l->opt.ouster_meta_count, sizeof *l->metas);
+        if (!l->metas) {
+            vxs_lidar_close(l);
+            return VXS_E_NOMEM;
+        }
+        for (size_t i = 0; i < l->opt.ouster_meta_count; i++) l->metas[i] = l->opt.ouster_meta[i];
+    }
+    l->opt.ouster_meta = NULL;
+    st = open_pcap(l, &l->pcap, l->diag_ptr, err, err_len);
+    if (st != VXS_OK) {
+        vxs_lidar_close(l);
+        return st;
+    }
+    prescan(l);
+    *out = l;
+    return VXS_OK;
+}
+
+vxs_status_t vxs_lidar_open(vxs_lidar_t **out, const char *path, const vxs_lidar_options_t *opt,
+                            char *err, size_t err_len) {
+    return open_common(out, path, NULL, 0, opt, err, err_len);
+}
+
+vxs_status_t vxs_lidar_open_mem(vxs_lidar_t **out, const void *data, size_t len, const char *name,
+                                const vxs_lidar_options_t *opt, char *err, size_t err_len) {
+    if (!data && len) return VXS_E_ARG;
+    return open_common(out, name ? name : "(memory)", data, len, opt, err, err_len);
+}
+
+/* flush queues the open sweeps at the end of the capture, one per call. */
+static bool flush(vxs_lidar_t *l) {
+    while (l->flush_next < l->nstreams) {
+        stream_t *s = &l->streams[l->flush_next++];
+        if (!s->cur.open) continue;
+        if (s->ouster) ouster_finish_missing(s, &s->cur);
+        /* A sweep the capture ends in: complete only if Ouster says every column arrived; a
+         * Velodyne sweep never reached its closing cut. */
+        emit(l, s, &s->cur, s->ouster && ouster_complete(s, &s->cur));
+        acc_reset(&s->cur);
+        return true;
+    }
+    return false;
+}
+
+/* other_udp looks again at UDP packets content detection did not recognise: one that arrives
+ * from a LiDAR stream's address to its port is a damaged LiDAR packet and is reported as such,
+ * not ignored as unrelated traffic. */
+static void other_udp(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_info_t *pl,
+                      uint64_t idx, uint64_t off) {
+    for (size_t i = 0; pl && i < l->nstreams; i++) {
+        const stream_t *s = &l->streams[i];
+        if (memcmp(s->src, pl->src_addr, 16) != 0 || s->dst_port != pl->dst_port) continue;
+        if (!s->ouster && s->has_data && pl->payload_len == VXS_VELO_PACKET_SIZE) {
+            velo_data(l, pkt, pl, idx, off); /* reports what is wrong with it */
+            return;
+        }
+        report(l, idx, off, VXS_E_MALFORMED,
+               "%zu-byte UDP packet in the %s stream to port %u (expected %zu bytes)",
+               pl->payload_len, s->ouster ? "Ouster lidar" : "Velodyne data", pl->dst_port,
+               s->ouster ? s->payload_len : (size_t)VXS_VELO_PACKET_SIZE);
+        l->counts.bad_packets++;
+        return;
+    }
+    l->counts.other_packets++;
+}
+
+/* pop lends the oldest queued record. */
+static const vxs_record_t *pop(vxs_lidar_t *l) {
+    l->rec = l->q[l->qhead];
+    l->qhead = (l->qhead + 1) % 4;
+    l->qlen--;
+    return &l->rec;
+}
+
+vxs_status_t vxs_lidar_next(vxs_lidar_t *l, const vxs_record_t **out) {
+    const vxs_packet_t *pkt;
+    vxs_status_t st;
+    if (!l || !out) return VXS_E_ARG;
+    *out = NULL;
+    while (l->qlen == 0 && !l->eof) {
+        vxs_pkt_class_info_t c;
+        const vxs_pkt_info_t *pl;
+        uint64_t idx, off;
+        st = vxs_pcap_next(l->pcap, &pkt);
+        if (st == VXS_EOF) {
+            l->eof = true;
+            for (size_t i = 0; i < l->nstreams; i++) {
+                stream_t *s = &l->streams[i];
+                if (s->unmatched) {
+                    snprintf(l->errmsg, sizeof l->errmsg,
+                             "%s: %llu Ouster lidar packets of %zu bytes were not decoded "
+                             "(no matching metadata)",
+                             l->path, (unsigned long long)s->unmatched, s->payload_len);
+                    vxs_log(VXS_LOG_WARN, "%s", l->errmsg);
+                }
+            }
+            break;
+        }
+        if (st != VXS_OK) {
+            /* The capture itself is damaged: reported by the pcap reader; what was read stays
+             * and the next call returns VXS_EOF. */
+            snprintf(l->errmsg, sizeof l->errmsg, "%s", vxs_pcap_errmsg(l->pcap));
+            l->counts.bad_packets++;
+            continue;
+        }
+        l->counts.packets++;
+        vxs_classify(&c, pkt);
+        pl = vxs_packet_payload(pkt);
+        idx = pkt->dgram ? pkt->dgram_first_index : pkt->index;
+        off = pkt->dgram ? pkt->dgram_first_offset : pkt->offset;
+        switch (c.cls) {
+        case VXS_CLS_VELODYNE_DATA: velo_data(l, pkt, pl, idx, off); break;
+        case VXS_CLS_VELODYNE_POSITION: velo_position(l, pkt, pl, idx, off); break;
+        case VXS_CLS_OUSTER_LIDAR: ouster_data(l, pkt, pl, idx, off); break;
+        case VXS_CLS_OUSTER_IMU: ouster_imu(l, pkt, pl, idx, off); break;
+        case VXS_CLS_UDP_OTHER: other_udp(l, pkt, pl, idx, off); break;
+        default: l->counts.other_packets++; break;
+        }
+    }
+    if (l->qlen == 0 && l->eof) flush(l);
+    if (l->qlen == 0) return VXS_EOF;
+    *out = pop(l);
+    return VXS_OK;
+}
+
+/* ---- fetch -------------------------------------------------------------------------------- */
+
+static stream_t *stream_of(vxs_lidar_t *l, uint32_t sensor) {
+    for (size_t i = 0; i < l->nstreams; i++)
+        if (l->streams[i].sensor == sensor) return &l->streams[i];
+    return NULL;
+}
+
+vxs_status_t vxs_lidar_fetch_points(vxs_lidar_t *l, vxs_points_t *out, const vxs_record_t *sweep) {
+    stream_t *s;
+    const vxs_packet_t *pkt;
+    vxs_status_t st;
+    int64_t V = 0;
+    bool first = true;
+    uint16_t prev_a0 = 0;
+    vxs_time_t near;
+    uint64_t end;
+    if (!l || !out || !sweep || sweep->kind != VXS_REC_LIDAR_SWEEP) return VXS_E_ARG;
+    s = stream_of(l, sweep->sensor);
+    if (!s) {
+        snprintf(l->errmsg, sizeof l->errmsg, "%s: no LiDAR stream for sensor %u", l->path,
+                 sweep->sensor);
+        return VXS_E_NOTFOUND;
+    }
+    if (!l->fpcap) {
+        vxs_diag_sink_t quiet = {silent_diag, NULL}; /* the index pass reported everything */
+        char err[256];
+        st = open_pcap(l, &l->fpcap, &quiet, err, sizeof err);
+        if (st != VXS_OK) {
+            snprintf(l->errmsg, sizeof l->errmsg, "%s", err);
+            return st;
+        }
+    }
+    st = vxs_pcap_seek(l->fpcap, sweep->loc.index, sweep->loc.offset);
+    if (st != VXS_OK) {
+        snprintf(l->errmsg, sizeof l->errmsg, "%s", vxs_pcap_errmsg(l->fpcap));
+        return st;
+    }
+    out->len = 0;
+    near = sweep->device_time;
+    end = sweep->loc.index + sweep->loc.count;
+    while ((st = vxs_pcap_next(l->fpcap, &pkt)) == VXS_OK && pkt->index < end) {
+        vxs_pkt_class_info_t c;
+        const vxs_pkt_info_t *pl = vxs_packet_payload(pkt);
+        if (!pl || memcmp(pl->src_addr, s->src, 16) != 0) continue;
+        vxs_classify(&c, pkt);
+        if (s->ouster) {
+            vxs_ouster_header_t h;
+            if (c.cls != VXS_CLS_OUSTER_LIDAR || pl->payload_len != s->payload_len) continue;
+            if (vxs_ouster_parse_header(&h, s->meta, pl->payload, pl->payload_len) != VXS_OK ||
+                h.frame_id != sweep->u.sweep.frame_id)
+                continue;
+            VXS_FORWARD(vxs_ouster_decode(s->meta, out, pl->payload, pl->payload_len));
+        } else {
+            vxs_velo_header_t h;
+            vxs_time_t t_pkt;
+            size_t from = out->len, keep;
+            if (c.cls != VXS_CLS_VELODYNE_DATA) continue;
+            if (vxs_velo_parse_header(&h, pl->payload, pl->payload_len) != VXS_OK) continue;
+            if (vxs_time_from_toh(&t_pkt, h.usec_toh, near) != VXS_OK) continue;
+            if (first) {
+                V = sweep->u.sweep.phase_cdeg;
+                first = false;
+            } else {
+                V += mod_turn((int64_t)h.az_first - prev_a0);
+            }
+            prev_a0 = h.az_first;
+            near = t_pkt;
+            if (vxs_velo_decode(s->velo, out, pl->payload, pl->payload_len, t_pkt, -1) != VXS_OK)
+                continue;
+            /* Keep the points of this sweep: 0 <= V + (a - a0) mod TURN < TURN. A packet well
+             * inside the sweep keeps them all without the per-point test. */
+            {
+                int32_t maxrel = mod_turn((int64_t)h.az_last - h.az_first);
+                for (size_t i = from; i < out->len; i++) {
+                    int32_t rel = (int32_t)out->pts[i].azimuth - h.az_first;
+                    if (rel < 0) rel += TURN;
+                    if (rel > maxrel) maxrel = rel;
+                }
+                if (V >= 0 && V + maxrel < TURN) continue;
+            }
+            keep = from;
+            for (size_t i = from; i < out->len; i++) {
+                int64_t v = V + mod_turn((int64_t)out->pts[i].azimuth - h.az_first);
+                if (v >= 0 && v < TURN) out->pts[keep++] = out->pts[i];
+            }
+            out->len = keep;
+        }
+    }
+    if (st != VXS_OK && st != VXS_EOF) {
+        snprintf(l->errmsg, sizeof l->errmsg, "%s", vxs_pcap_errmsg(l->fpcap));
+        return st;
+    }
+    return VXS_OK;
+}
+
+/* ---- queries ------------------------------------------------------------------------------ */
+
+void vxs_lidar_get_counts(const vxs_lidar_t *l, vxs_lidar_counts_t *out) {
+    if (!out) return;
+    memset(out, 0, sizeof *out);
+    if (l) *out = l->counts;
+}
+
+vxs_status_t vxs_lidar_get_stream(const vxs_lidar_t *l, vxs_lidar_stream_t *out, size_t i) {
+    size_t n = 0;
+    if (!l || !out) return VXS_E_ARG;
+    for (size_t j = 0; j < l->nstreams; j++) {
+        const stream_t *s = &l->streams[j];
+        if (!s->ouster && !s->has_data) continue;
+        if (n++ != i) continue;
+        memset(out, 0, sizeof *out);
+        out->sensor = s->sensor;
+        out->ouster = s->ouster;
+        out->velo_model = s->velo ? vxs_velo_get_model(s->velo) : VXS_VELO_AUTO;
+        out->return_mode = s->return_mode;
+        out->meta = s->meta;
+        memcpy(out->src_addr, s->src, 16);
+        out->dst_port = s->dst_port;
+        return VXS_OK;
+    }
+    return VXS_E_NOTFOUND;
+}
+
+const char *vxs_lidar_errmsg(const vxs_lidar_t *l) { return l ? l->errmsg : ""; }
+
+uint64_t vxs_lidar_position(const vxs_lidar_t *l, uint64_t *file_size) {
+    vxs_pcap_info_t info;
+    if (!l) return 0;
+    if (file_size) {
+        vxs_pcap_get_info(l->pcap, &info);
+        *file_size = info.file_size;
+    }
+    return vxs_pcap_position(l->pcap);
+}
+
+void vxs_lidar_close(vxs_lidar_t *l) {
+    if (!l) return;
+    for (size_t i = 0; i < l->nstreams; i++) vxs_velo_destroy(l->streams[i].velo);
+    vxs_pcap_close(l->pcap);
+    vxs_pcap_close(l->fpcap);
+    vxs_points_free(&l->scratch);
+    vxs_free(l->metas);
+    vxs_free(l->path);
+    vxs_free(l);
+}

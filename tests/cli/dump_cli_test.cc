@@ -1,0 +1,128 @@
+// `v2xsync dump` for LiDAR captures, end to end: --sweeps --json, --points CSV, exit codes.
+#include <jansson.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace {
+
+std::string Cli() {
+    const char *p = std::getenv("VXS_CLI");
+    return p ? p : VXS_BINARY_DIR "/v2xsync";
+}
+
+std::vector<std::string> Lines(const std::string &s) {
+    std::vector<std::string> v;
+    std::istringstream in(s);
+    std::string l;
+    while (std::getline(in, l)) v.push_back(l);
+    return v;
+}
+
+struct JsonDel {
+    void operator()(json_t *j) const { json_decref(j); }
+};
+
+TEST(DumpCli, SweepsJsonVlp16Gps) {
+    VXS_SHARED_OR_SKIP(path, "datasets/lidar/velodyne/mrpt_vlp16_gps.pcap");
+    std::string out;
+    int rc = vxs_test::Run("'" + Cli() + "' dump --sweeps --json -q '" + path + "'", &out);
+    EXPECT_EQ(rc, 0);
+    auto lines = Lines(out);
+    ASSERT_GE(lines.size(), 4u);
+    int complete = 0;
+    for (size_t i = 0; i < lines.size(); i++) {
+        json_error_t e;
+        std::unique_ptr<json_t, JsonDel> o(json_loads(lines[i].c_str(), 0, &e));
+        ASSERT_TRUE(o) << e.text << ": " << lines[i];
+        EXPECT_EQ(json_integer_value(json_object_get(o.get(), "sweep")), (json_int_t)i);
+        EXPECT_STREQ(json_string_value(json_object_get(o.get(), "lidar")), "VLP-16");
+        EXPECT_STREQ(json_string_value(json_object_get(o.get(), "pps")), "locked");
+        // The device-vs-capture offset SOURCES.md gives: ≈ 0.37 s.
+        double off = (double)json_integer_value(json_object_get(o.get(), "capture_minus_device_ns"));
+        EXPECT_NEAR(off / 1e9, 0.37, 0.05);
+        const char *ds = json_string_value(json_object_get(o.get(), "device_start"));
+        ASSERT_NE(ds, nullptr);
+        EXPECT_EQ(std::string(ds).substr(0, 16), "2016-01-21T08:18");
+        for (const char *k : {"device_start_ns", "device_end_ns", "capture_start_ns",
+                              "capture_end_ns", "packets", "packets_missing", "points",
+                              "az_start_deg", "az_end_deg", "az_coverage_deg", "complete",
+                              "locator", "returns"})
+            EXPECT_NE(json_object_get(o.get(), k), nullptr) << k;
+        json_t *loc = json_object_get(o.get(), "locator");
+        EXPECT_TRUE(json_is_integer(json_object_get(loc, "index")));
+        EXPECT_TRUE(json_is_integer(json_object_get(loc, "offset")));
+        EXPECT_TRUE(json_is_integer(json_object_get(loc, "count")));
+        complete += json_is_true(json_object_get(o.get(), "complete"));
+    }
+    EXPECT_GE(complete, 3);
+}
+
+TEST(DumpCli, PointsCsvOfOneSweepMatchesItsCount) {
+    VXS_SHARED_OR_SKIP(path, "datasets/lidar/velodyne/nebula_vlp16_dual.pcap");
+    std::string sw, pts;
+    ASSERT_EQ(vxs_test::Run("'" + Cli() + "' dump --sweeps --json -q '" + path + "'", &sw), 0);
+    auto sweeps = Lines(sw);
+    ASSERT_GE(sweeps.size(), 2u);
+    json_error_t e;
+    std::unique_ptr<json_t, JsonDel> s1(json_loads(sweeps[1].c_str(), 0, &e));
+    ASSERT_TRUE(s1);
+    json_int_t n = json_integer_value(json_object_get(s1.get(), "points"));
+    json_int_t t0 = json_integer_value(json_object_get(s1.get(), "device_start_ns"));
+    json_int_t t1 = json_integer_value(json_object_get(s1.get(), "device_end_ns"));
+    ASSERT_EQ(vxs_test::Run("'" + Cli() + "' dump --points --sweep 1 -q '" + path + "'", &pts), 0);
+    auto lines = Lines(pts);
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines[0], "x,y,z,intensity,laser,return,t_ns");
+    EXPECT_EQ((json_int_t)lines.size() - 1, n);
+    bool strongest = false, last = false;
+    for (size_t i = 1; i < lines.size(); i++) {
+        double x, y, z, inten;
+        unsigned laser, ret;
+        long long t;
+        ASSERT_EQ(std::sscanf(lines[i].c_str(), "%lf,%lf,%lf,%lf,%u,%u,%lld", &x, &y, &z, &inten,
+                              &laser, &ret, &t), 7) << lines[i];
+        EXPECT_LT(laser, 16u);
+        EXPECT_GE(t, t0);
+        EXPECT_LE(t, t1);
+        EXPECT_LT(x * x + y * y + z * z, 200.0 * 200.0);
+        strongest |= (ret & 1) != 0;
+        last |= (ret & 2) != 0;
+    }
+    EXPECT_TRUE(strongest && last);
+}
+
+TEST(DumpCli, NonLidarCaptureGivesHeaderOnly) {
+    VXS_SHARED_OR_SKIP(path, "datasets/v2x/etsi/msvan3t_cam_cpm.pcap");
+    std::string out;
+    int rc = vxs_test::Run("'" + Cli() + "' dump --points -q '" + path + "' 2>/dev/null", &out);
+    EXPECT_EQ(rc, 0);
+    EXPECT_EQ(out, "x,y,z,intensity,laser,return,t_ns\n");
+}
+
+TEST(DumpCli, UsageErrors) {
+    std::string out;
+    EXPECT_EQ(vxs_test::Run("'" + Cli() + "' dump 2>/dev/null", &out), 2);
+    EXPECT_EQ(vxs_test::Run("'" + Cli() + "' dump --sweeps /nonexistent.pcap 2>/dev/null", &out),
+              2);
+    EXPECT_EQ(vxs_test::Run("'" + Cli() + "' dump --points --model VLP-99 x.pcap 2>/dev/null",
+                            &out), 2);
+    EXPECT_EQ(vxs_test::Run("'" + Cli() + "' dump --sweep 3 x.pcap 2>/dev/null", &out), 2);
+    EXPECT_EQ(vxs_test::Run("'" + Cli() + "' dump --help", &out), 0);
+    EXPECT_NE(out.find("x,y,z,intensity,laser,return,t_ns"), std::string::npos);
+}
+
+TEST(DumpCli, MissingSweepIsAnError) {
+    VXS_SHARED_OR_SKIP(path, "datasets/lidar/velodyne/nebula_vlp32c.pcap");
+    std::string out;
+    EXPECT_EQ(vxs_test::Run("'" + Cli() + "' dump --points --sweep 999 -q '" + path +
+                            "' 2>/dev/null", &out), 2);
+}
+
+} // namespace
