@@ -216,6 +216,16 @@ static json_t *time_json(vxs_time_t t) {
 
 static json_t *num_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
+static json_t *ns_json(vxs_time_t t) { return t == VXS_TIME_NONE ? json_null() : json_integer(t); }
+
+/* diff_json is a - b, or null when either is unknown or the difference does not fit. */
+static json_t *diff_json(vxs_time_t a, vxs_time_t b) {
+    int64_t d;
+    if (a == VXS_TIME_NONE || b == VXS_TIME_NONE || __builtin_sub_overflow(a, b, &d))
+        return json_null();
+    return json_integer(d);
+}
+
 static void print_sweep_json(const vxs_lidar_t *l, const vxs_record_t *r) {
     const vxs_sweep_summary_t *w = &r->u.sweep;
     vxs_lidar_stream_t st;
@@ -230,16 +240,14 @@ static void print_sweep_json(const vxs_lidar_t *l, const vxs_record_t *r) {
     json_object_set_new(o, "lidar", json_string(st.ouster ? "ouster"
                                                           : vxs_velo_model_name(st.velo_model)));
     if (st.ouster) json_object_set_new(o, "frame_id", json_integer(w->frame_id));
-    json_object_set_new(o, "device_start_ns", json_integer(r->device_time));
-    json_object_set_new(o, "device_end_ns", json_integer(w->device_end));
+    json_object_set_new(o, "device_start_ns", ns_json(r->device_time));
+    json_object_set_new(o, "device_end_ns", ns_json(w->device_end));
     json_object_set_new(o, "device_start", time_json(r->device_time));
-    json_object_set_new(o, "capture_start_ns", json_integer(r->capture_time));
-    json_object_set_new(o, "capture_end_ns", json_integer(w->capture_end));
+    json_object_set_new(o, "capture_start_ns", ns_json(r->capture_time));
+    json_object_set_new(o, "capture_end_ns", ns_json(w->capture_end));
     json_object_set_new(o, "capture_start", time_json(r->capture_time));
-    if (r->device_time != VXS_TIME_NONE && r->capture_time != VXS_TIME_NONE)
-        json_object_set_new(o, "capture_minus_device_ns",
-                            json_integer(r->capture_time - r->device_time));
-    json_object_set_new(o, "duration_ns", json_integer(w->device_end - r->device_time));
+    json_object_set_new(o, "capture_minus_device_ns", diff_json(r->capture_time, r->device_time));
+    json_object_set_new(o, "duration_ns", diff_json(w->device_end, r->device_time));
     json_object_set_new(o, "packets", json_integer(w->packets));
     json_object_set_new(o, "packets_missing", json_integer(w->packets_missing));
     json_object_set_new(o, "points", json_integer(w->points));
@@ -267,11 +275,11 @@ static void print_sweep_text(const vxs_record_t *r) {
     const vxs_sweep_summary_t *w = &r->u.sweep;
     char ts[VXS_TIME_STRLEN];
     double off_ms = (r->device_time != VXS_TIME_NONE && r->capture_time != VXS_TIME_NONE)
-                        ? (double)(r->capture_time - r->device_time) / 1e6
+                        ? ((double)r->capture_time - (double)r->device_time) / 1e6
                         : NAN;
     printf("%6" PRIu64 " %3u %s %9.3f %10.3f %5u %4u %7u %7.2f %7.2f %6.1f %s\n", r->seq,
            r->sensor, vxs_time_format(ts, sizeof ts, r->device_time),
-           (double)(w->device_end - r->device_time) / 1e6, off_ms, w->packets,
+           ((double)w->device_end - (double)r->device_time) / 1e6, off_ms, w->packets,
            w->packets_missing, w->points, w->az_start_deg, w->az_end_deg, w->az_coverage_deg,
            w->complete ? "complete" : "partial");
 }

@@ -124,6 +124,20 @@ static int32_t mod_turn(int64_t v) {
     return (int32_t)(m < 0 ? m + TURN : m);
 }
 
+/* sat_add / sat_sub: time arithmetic on values from untrusted captures, saturating instead of
+ * overflowing (an extreme timestamp then simply fails the ±30 min resolution). */
+static int64_t sat_add(int64_t a, int64_t b) {
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN + 1;
+    return r;
+}
+
+static int64_t sat_sub(int64_t a, int64_t b) {
+    int64_t r;
+    if (__builtin_sub_overflow(a, b, &r)) return b < 0 ? INT64_MAX : INT64_MIN + 1;
+    return r;
+}
+
 static int64_t floor_div(int64_t a, int64_t b) {
     int64_t q = a / b;
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
@@ -288,7 +302,8 @@ static vxs_status_t velo_ensure_decoder(vxs_lidar_t *l, stream_t *s, uint64_t in
 /* velo_near is the reference the ±30 min rule resolves a packet against. */
 static vxs_time_t velo_near(const vxs_lidar_t *l, const stream_t *s, vxs_time_t cap) {
     if (s->have_prev) return s->prev_dev;
-    if (l->have_anchor) return l->anchor_dev + (cap - l->anchor_cap);
+    if (l->have_anchor && cap != VXS_TIME_NONE)
+        return sat_add(l->anchor_dev, sat_sub(cap, l->anchor_cap));
     return cap;
 }
 
@@ -674,8 +689,9 @@ static void prescan(vxs_lidar_t *l) {
         vxs_pkt_class_info_t c;
         const vxs_pkt_info_t *pl;
         vxs_velo_position_t pos;
+        if (pkt->ts == VXS_TIME_NONE) continue;
         if (t0 == VXS_TIME_NONE) t0 = pkt->ts;
-        if (pkt->ts - t0 > PRESCAN_NS) break;
+        if (sat_sub(pkt->ts, t0) > PRESCAN_NS) break;
         vxs_classify(&c, pkt);
         if (c.cls != VXS_CLS_VELODYNE_POSITION) continue;
         pl = vxs_packet_payload(pkt);
@@ -721,6 +737,10 @@ static vxs_status_t open_common(vxs_lidar_t **out, const char *path, const void 
         l->has_calib = true;
     }
     l->opt.velo_calib = NULL;
+    /* Any cut angle names a direction: bring it into [0, 360). */
+    if (!isfinite(l->opt.cut_azimuth_deg)) l->opt.cut_azimuth_deg = 0;
+    l->opt.cut_azimuth_deg = fmod(l->opt.cut_azimuth_deg, 360.0);
+    if (l->opt.cut_azimuth_deg < 0) l->opt.cut_azimuth_deg += 360.0;
     l->path = vxs_strdup(path);
     if (!l->path) {
         vxs_free(l);
