@@ -35,7 +35,8 @@ static const vxs_cli_opt_t dump_opts[] = {
     {"sweeps", 0, NULL, "list the LiDAR sweeps (text; with --json one JSON object per line)",
      OPT_SWEEPS},
     {"points", 0, NULL, "print points as CSV: x,y,z,intensity,laser,return,t_ns", OPT_POINTS},
-    {"sweep", 0, "N", "with --points: only sweep N (numbered from 0 as --sweeps lists them)",
+    {"sweep", 0, "N", "with --points: only sweep N (numbered from 0 per sensor, as --sweeps "
+                      "lists them)",
      OPT_SWEEP},
     {"json", 0, NULL, "machine-readable output (JSON lines)", OPT_JSON},
     {"model", 0, "M", "Velodyne model: VLP-16, Puck-Hi-Res, VLP-32C, HDL-32E, HDL-64E-S2, "
@@ -49,7 +50,9 @@ static const vxs_cli_opt_t dump_opts[] = {
     {"cut", 0, "DEG", "Velodyne sweep cut azimuth in degrees (default 0)", OPT_CUT},
     {"min-range", 0, "M", "drop points nearer than M metres", OPT_MIN_RANGE},
     {"max-range", 0, "M", "drop points farther than M metres", OPT_MAX_RANGE},
-    {"sensor", 0, "N", "only the LiDAR stream with this sensor number (see --sweeps)", OPT_SENSOR},
+    {"sensor", 0, "N", "only the LiDAR stream with this sensor number (see --sweeps; --points "
+                       "defaults to the first stream with a sweep)",
+     OPT_SENSOR},
     {"quiet", 'q', NULL, "no progress bar on stderr", OPT_QUIET},
     {NULL, 0, NULL, NULL, 0}};
 
@@ -84,6 +87,7 @@ typedef struct {
     const char *meta_paths[MAX_META];
     size_t nmeta;
     bool model_set;
+    bool sensor_given;
 } dump_opts_t;
 
 static int parse_double(const char *what, const char *arg, double *out) {
@@ -110,7 +114,9 @@ static int on_opt(void *user, int id, const char *arg) {
     case OPT_JSON: o->json = true; break;
     case OPT_QUIET: o->quiet = true; break;
     case OPT_SWEEP: return parse_long("--sweep", arg, &o->sweep);
-    case OPT_SENSOR: return parse_long("--sensor", arg, &o->sensor);
+    case OPT_SENSOR:
+        o->sensor_given = true;
+        return parse_long("--sensor", arg, &o->sensor);
     case OPT_MODEL:
         if (vxs_velo_model_parse(&o->lopt.velo_model, arg) != VXS_OK)
             return vxs_cli_usage_error("dump", "unknown Velodyne model '%s' (see --help)", arg);
@@ -127,8 +133,16 @@ static int on_opt(void *user, int id, const char *arg) {
         if (o->lopt.cut_azimuth_deg < 0 || o->lopt.cut_azimuth_deg >= 360)
             return vxs_cli_usage_error("dump", "--cut wants degrees in [0, 360), not '%s'", arg);
         break;
-    case OPT_MIN_RANGE: return parse_double("--min-range", arg, &o->lopt.min_range_m);
-    case OPT_MAX_RANGE: return parse_double("--max-range", arg, &o->lopt.max_range_m);
+    case OPT_MIN_RANGE:
+        if (parse_double("--min-range", arg, &o->lopt.min_range_m)) return 1;
+        if (o->lopt.min_range_m < 0)
+            return vxs_cli_usage_error("dump", "--min-range wants metres >= 0, not '%s'", arg);
+        break;
+    case OPT_MAX_RANGE:
+        if (parse_double("--max-range", arg, &o->lopt.max_range_m)) return 1;
+        if (o->lopt.max_range_m <= 0)
+            return vxs_cli_usage_error("dump", "--max-range wants metres > 0, not '%s'", arg);
+        break;
     default: break;
     }
     return 0;
@@ -315,7 +329,7 @@ static int dump_lidar(const char *path, dump_opts_t *o) {
     vxs_status_t st;
     int rc = VXS_EXIT_OK;
     uint64_t fetch_errors = 0;
-    bool sweep_found = false;
+    bool sweep_found = false, other_streams_noted = false;
 
     if (o->calib_path) {
         if (vxs_velo_calib_load(&calib, o->calib_path, err, sizeof err) != VXS_OK) {
@@ -324,17 +338,24 @@ static int dump_lidar(const char *path, dump_opts_t *o) {
         }
         o->lopt.velo_calib = &calib;
     }
-    if (o->nmeta == 0) find_meta(o, path, meta_store);
+    bool discovered = o->nmeta == 0;
+    size_t nloaded = 0;
+    if (discovered) find_meta(o, path, meta_store);
     for (size_t i = 0; i < o->nmeta; i++) {
-        if (vxs_ouster_meta_load(&metas[i], o->meta_paths[i], err, sizeof err) != VXS_OK) {
-            fprintf(stderr, "v2xsync dump: %s\n", err);
+        if (vxs_ouster_meta_load(&metas[nloaded], o->meta_paths[i], err, sizeof err) != VXS_OK) {
+            /* A JSON file that merely sits beside the capture may be anything: say so and go
+             * on; one named with --meta must be right. */
+            fprintf(stderr, "v2xsync dump: %s%s\n", err,
+                    discovered ? " (found beside the capture; not used)" : "");
+            if (discovered) continue;
             rc = VXS_EXIT_USAGE;
             goto out;
         }
-        cmetas[i] = metas[i];
+        cmetas[nloaded] = metas[nloaded];
+        nloaded++;
     }
     o->lopt.ouster_meta = cmetas;
-    o->lopt.ouster_meta_count = o->nmeta;
+    o->lopt.ouster_meta_count = nloaded;
     o->lopt.diag = &sink;
     st = vxs_lidar_open(&l, path, &o->lopt, err, sizeof err);
     if (st != VXS_OK) {
@@ -353,7 +374,15 @@ static int dump_lidar(const char *path, dump_opts_t *o) {
         done = vxs_lidar_position(l, &total);
         vxs_cli_progress_fn(&bar, done, total);
         if (r->kind != VXS_REC_LIDAR_SWEEP) continue;
-        if (o->sensor >= 0 && r->sensor != (uint32_t)o->sensor) continue;
+        if (o->sensor == -2) o->sensor = r->sensor;
+        if (o->sensor >= 0 && r->sensor != (uint32_t)o->sensor) {
+            if (o->points && !o->sensor_given && !other_streams_noted) {
+                fprintf(stderr, "v2xsync dump: %s holds more than one LiDAR stream; printing "
+                                "sensor %ld (choose with --sensor N)\n", path, o->sensor);
+                other_streams_noted = true;
+            }
+            continue;
+        }
         if (o->sweeps) {
             if (o->json) print_sweep_json(l, r);
             else print_sweep_text(r);
@@ -375,14 +404,15 @@ static int dump_lidar(const char *path, dump_opts_t *o) {
     if (counts.streams == 0)
         fprintf(stderr, "v2xsync dump: %s: no LiDAR packets found (%" PRIu64 " packets read)\n",
                 path, counts.packets);
+    if (counts.config_errors > 0) rc = VXS_EXIT_USAGE; /* message printed as it happened */
     if (o->points && o->sweep >= 0 && !sweep_found) {
         fprintf(stderr, "v2xsync dump: %s: there is no sweep %ld (see --sweeps)\n", path,
                 o->sweep);
         rc = VXS_EXIT_USAGE;
     }
-    if (rc == VXS_EXIT_OK && (dc.count > 0 || fetch_errors > 0)) {
-        fprintf(stderr, "v2xsync dump: %s: %" PRIu64 " bad packet(s) reported and skipped\n",
-                path, dc.count + fetch_errors);
+    if (rc == VXS_EXIT_OK && (counts.bad_packets > 0 || fetch_errors > 0)) {
+        fprintf(stderr, "v2xsync dump: %s: %" PRIu64 " bad packet(s) skipped (see above)\n",
+                path, counts.bad_packets + fetch_errors);
         rc = VXS_EXIT_FINDINGS;
     }
 out:
@@ -403,6 +433,7 @@ int vxs_cmd_dump(int argc, char **argv) {
     o.sensor = -1;
     vxs_lidar_options_init(&o.lopt);
     if (vxs_cli_parse(&vxs_cmd_dump_def, argc, argv, on_opt, &o, &npos, &ex) != 0) return ex;
+    if (o.points && !o.sensor_given) o.sensor = -2; /* one stream per CSV: the first one */
     if (npos != 1) return vxs_cli_usage_error("dump", npos ? "one FILE at a time" : "no FILE given");
     if (!o.points && !o.sweeps)
         return vxs_cli_usage_error("dump", "say what to dump: --sweeps or --points");
@@ -410,6 +441,10 @@ int vxs_cmd_dump(int argc, char **argv) {
         return vxs_cli_usage_error("dump", "--sweeps and --points are separate outputs");
     if (o.sweep >= 0 && !o.points)
         return vxs_cli_usage_error("dump", "--sweep N goes with --points");
+    if (o.points && o.json)
+        return vxs_cli_usage_error("dump", "--points prints CSV; --json goes with --sweeps");
+    if (o.lopt.max_range_m > 0 && o.lopt.min_range_m >= o.lopt.max_range_m)
+        return vxs_cli_usage_error("dump", "--min-range must be below --max-range");
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     if (vxs_detect_file(&kind, argv[0], err, sizeof err) != VXS_OK) {
         fprintf(stderr, "v2xsync dump: %s\n", err);

@@ -38,6 +38,10 @@
 #define PRESCAN_RECORDS 20000   /* how far the $GPRMC pre-scan looks ... */
 #define PRESCAN_NS 3000000000LL /* ... and for how long, on the capture clock */
 #define ERR_LEN 768
+#define MAX_GAP_TURNS 1048576.0   /* turns one gap may add (hostile timestamps) */
+#define MAX_SWEEP_PACKETS 131072  /* a sweep is closed (partial) after this many packets: a
+                                     sensor that does not turn, or a frame id that never
+                                     changes, must not make one sweep of a whole drive */
 
 typedef struct {
     bool open;
@@ -75,6 +79,10 @@ typedef struct {
     double adv_cdeg;      /* azimuth advance per packet estimate */
     int64_t first_sweep;  /* sweep number of the first sweep (numbering from 0) */
     int64_t last_k;       /* sweep of the previous packet's last point */
+    uint64_t sweeps_emitted;
+    bool config_error;    /* the decoder cannot be set up for this stream (reported once) */
+    uint32_t last_closed_frame; /* Ouster: frame id of the sweep closed last */
+    bool have_closed_frame;
     uint16_t prev_alast;  /* the previous packet's last block azimuth */
     bool prev_jump;       /* the previous packet's azimuth jumped inside it (limited field of
                              view: the sensor paused firing), so the device-time gap after it
@@ -137,6 +145,8 @@ static int64_t sat_sub(int64_t a, int64_t b) {
     if (__builtin_sub_overflow(a, b, &r)) return b < 0 ? INT64_MAX : INT64_MIN + 1;
     return r;
 }
+
+static uint32_t add_sat32(uint32_t a, uint32_t b) { return a > UINT32_MAX - b ? UINT32_MAX : a + b; }
 
 static int64_t floor_div(int64_t a, int64_t b) {
     int64_t q = a / b;
@@ -231,13 +241,10 @@ static void emit(vxs_lidar_t *l, stream_t *s, const sweep_acc_t *a, bool complet
     w->return_mode = a->ret_bits;
     w->pps = s->ouster ? 0xFF : s->pps;
     w->phase_cdeg = a->phase;
-    if (s->ouster) {
-        w->frame_id = (uint32_t)a->sweep_no;
-        r->seq = (uint64_t)a->sweep_no;
-    } else {
-        w->frame_id = (uint32_t)(a->sweep_no - s->first_sweep);
-        r->seq = w->frame_id;
-    }
+    /* Sweeps are numbered per stream in the order they complete; Ouster keeps its frame id
+     * beside the number (a fetch selects the frame's packets by it). */
+    r->seq = s->sweeps_emitted++;
+    w->frame_id = s->ouster ? (uint32_t)a->sweep_no : (uint32_t)r->seq;
     r->has_seq = true;
     w->complete = complete;
     l->counts.sweeps++;
@@ -323,7 +330,7 @@ static void velo_position(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt
     if (!s) s = new_stream(l, false, pl->src_addr, pl->dst_port, 0, idx, off);
     if (s) s->pps = pos.pps;
     l->counts.position_packets++;
-    if (pos.has_rmc_time) {
+    if (pos.has_rmc_time && pos.rmc_valid) {
         if (vxs_time_from_toh(&t, pos.usec_toh, pos.rmc_time) != VXS_OK) t = VXS_TIME_NONE;
     }
     if (t == VXS_TIME_NONE && s && vxs_time_from_toh(&t, pos.usec_toh,
@@ -346,7 +353,7 @@ static void velo_position(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt
     r->u.imu.lat_deg = pos.lat_deg;
     r->u.imu.lon_deg = pos.lon_deg;
     r->u.imu.pps = pos.pps;
-    r->u.imu.has_nmea_time = pos.has_rmc_time;
+    r->u.imu.has_nmea_time = pos.has_rmc_time && pos.rmc_valid;
 }
 
 /* velo_point_sweep is the sweep number of a point at azimuth `az` in a packet whose first block
@@ -404,6 +411,7 @@ static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
     int64_t cut = (int64_t)llround(l->opt.cut_azimuth_deg * 100.0);
     int64_t U, s_lo, s_hi;
     uint32_t gap_missing = 0;
+    bool turned = false; /* whole turns were added for a gap */
 
     st = vxs_velo_parse_header(&h, pl->payload, pl->payload_len);
     if (st != VXS_OK) {
@@ -424,7 +432,13 @@ static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
         s->product = h.product;
         l->counts.streams++;
     }
+    if (s->config_error) {
+        l->counts.bad_packets++; /* covered by the one report below */
+        return;
+    }
     if (velo_ensure_decoder(l, s, idx, off) != VXS_OK) {
+        s->config_error = true;
+        l->counts.config_errors++;
         l->counts.bad_packets++;
         return;
     }
@@ -438,6 +452,16 @@ static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
     /* Each point's azimuth, time and return, for the cut and the counts. */
     l->scratch.len = 0;
     st = vxs_velo_scan(s->velo, &l->scratch, pl->payload, pl->payload_len, t_pkt);
+    if (st != VXS_OK && vxs_velo_errmsg(s->velo)[0] != '\0') {
+        /* The tables could not be built for the model this packet names: a configuration
+         * error, reported once; every packet of the stream is skipped and counted. */
+        report(l, idx, off, st, "%s; every packet of this Velodyne stream is skipped",
+               vxs_velo_errmsg(s->velo));
+        s->config_error = true;
+        l->counts.config_errors++;
+        l->counts.bad_packets++;
+        return;
+    }
     if (st != VXS_OK) {
         report(l, idx, off, st, "Velodyne data packet does not decode as %s: %s",
                vxs_velo_model_name(vxs_velo_get_model(s->velo)), vxs_status_name(st));
@@ -448,6 +472,16 @@ static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
 
     /* Unwrap: azimuth advance since the previous packet, plus whole turns a long device-time
      * gap implies. Gaps also count missing packets (time and azimuth, whichever says more). */
+    if (s->have_prev && t_pkt < s->prev_dev) {
+        /* The device clock went back: a packet captured out of order (or a duplicate). It is
+         * reported and skipped, here and by fetches alike, so sweeps stay consistent. */
+        report(l, idx, off, VXS_E_MALFORMED,
+               "Velodyne data packet out of order: its timestamp is %lld µs before the previous "
+               "packet's; skipped",
+               (long long)((s->prev_dev - t_pkt) / 1000));
+        l->counts.bad_packets++;
+        return;
+    }
     if (!s->have_prev) {
         U = h.az_first;
     } else {
@@ -457,7 +491,10 @@ static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
             double turn_ns = s->period_ns * TURN / s->adv_cdeg;
             if ((double)dt > turn_ns / 2) {
                 double turns = ((double)dt / turn_ns) - (double)adv / TURN;
-                if (turns > 0.5) adv += (int64_t)llround(turns) * TURN;
+                if (turns > 0.5) {
+                    adv += (int64_t)llround(turns < MAX_GAP_TURNS ? turns : MAX_GAP_TURNS) * TURN;
+                    turned = true;
+                }
             }
             if (s->prev_jump &&
                 (double)mod_turn((int64_t)h.az_first - s->prev_alast) <= 1.5 * s->adv_cdeg) {
@@ -480,6 +517,10 @@ static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
             }
         }
         U = s->U + adv;
+        /* After missed turns this packet must begin a new sweep: a fetch, which sees only the
+         * packets, cannot know about the turns, so no sweep may span such a gap. */
+        if (turned && s->cur.open)
+            while (floor_div(U - cut, TURN) <= s->cur.sweep_no) U += TURN;
     }
 
     /* Sweeps this packet touches: its first block's and its points'. A packet spans less than
@@ -501,6 +542,10 @@ static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
     }
     for (int64_t k = s_lo; k <= s_hi; k++) {
         sweep_acc_t *a = &s->cur;
+        if (a->open && a->sweep_no == k && a->packets >= MAX_SWEEP_PACKETS) {
+            emit(l, s, a, false);
+            acc_reset(a);
+        }
         if (a->open && a->sweep_no != k) {
             /* Closed by a cut only when this packet carries on from it without a gap. */
             bool closed = k == a->sweep_no + 1 && gap_missing == 0;
@@ -517,7 +562,7 @@ static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
             a->last_index = pkt->index;
             a->cap_end = pkt->ts;
             a->packets++;
-            if (k == s_lo) a->missing += gap_missing;
+            if (k == s_lo) a->missing = add_sat32(a->missing, gap_missing);
         }
         velo_account(l, s, a, k, U, &h, t_pkt, cut, s_lo == s_hi);
     }
@@ -533,25 +578,63 @@ static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
 
 /* ---- Ouster ------------------------------------------------------------------------------- */
 
-static const vxs_ouster_meta_t *ouster_match(const vxs_lidar_t *l, size_t plen, uint16_t dport,
-                                             vxs_ouster_info_t *info) {
+/* meta_used says whether another stream already decodes with `m`. */
+static bool meta_used(const vxs_lidar_t *l, const vxs_ouster_meta_t *m) {
+    for (size_t i = 0; i < l->nstreams; i++)
+        if (l->streams[i].ouster && l->streams[i].meta == m) return true;
+    return false;
+}
+
+/* ouster_match picks the metadata of a new stream: its packet size and port must fit; among
+ * those, profile packets carrying a serial number and initialization id pick the metadata
+ * that names them, and otherwise metadata no other stream uses yet is preferred. Two sensors
+ * of one model in legacy format cannot be told apart by their packets: *ambiguous is set so
+ * the caller says so. */
+static const vxs_ouster_meta_t *ouster_match(const vxs_lidar_t *l, const vxs_pkt_info_t *pl,
+                                             vxs_ouster_info_t *info, bool *ambiguous) {
+    const vxs_ouster_meta_t *fit = NULL, *unused = NULL;
+    size_t nfit = 0, nunused = 0;
+    *ambiguous = false;
     for (size_t i = 0; i < l->opt.ouster_meta_count; i++) {
-        vxs_ouster_meta_get_info(l->metas[i], info);
-        if (info->lidar_packet_size == plen &&
-            (info->udp_port_lidar == 0 || info->udp_port_lidar == dport))
+        vxs_ouster_info_t in;
+        vxs_ouster_header_t h;
+        vxs_ouster_meta_get_info(l->metas[i], &in);
+        if (in.lidar_packet_size != pl->payload_len ||
+            (in.udp_port_lidar != 0 && in.udp_port_lidar != pl->dst_port))
+            continue;
+        if (in.profile != VXS_OUSTER_LEGACY && in.prod_sn != 0 &&
+            vxs_ouster_parse_header(&h, l->metas[i], pl->payload, pl->payload_len) == VXS_OK &&
+            h.prod_sn == in.prod_sn && (in.init_id == 0 || h.init_id == in.init_id)) {
+            *info = in;
             return l->metas[i];
+        }
+        nfit++;
+        if (!fit) fit = l->metas[i];
+        if (!meta_used(l, l->metas[i])) {
+            nunused++;
+            if (!unused) unused = l->metas[i];
+        }
     }
-    return NULL;
+    const vxs_ouster_meta_t *m = unused ? unused : fit;
+    *ambiguous = unused ? nunused > 1 : nfit > 0;
+    if (m) vxs_ouster_meta_get_info(m, info);
+    return m;
+}
+
+/* window_width is the number of columns the metadata's column window holds (it may wrap
+ * through column 0). */
+static uint32_t window_width(const vxs_ouster_info_t *in) {
+    if (in->column_first <= in->column_last) return in->column_last - in->column_first + 1;
+    return in->columns_per_frame - in->column_first + in->column_last + 1;
 }
 
 static bool ouster_complete(const stream_t *s, const sweep_acc_t *a) {
-    uint32_t want = s->oinfo.column_last - s->oinfo.column_first + 1;
-    return a->columns >= want && a->missing == 0;
+    return a->columns >= window_width(&s->oinfo) && a->missing == 0;
 }
 
 static void ouster_finish_missing(const stream_t *s, sweep_acc_t *a) {
     uint32_t cpp = s->oinfo.columns_per_packet ? s->oinfo.columns_per_packet : 16;
-    uint32_t want = (s->oinfo.column_last - s->oinfo.column_first + cpp) / cpp;
+    uint32_t want = (window_width(&s->oinfo) + cpp - 1) / cpp;
     a->missing = a->packets < want ? want - a->packets : 0;
 }
 
@@ -566,8 +649,17 @@ static void ouster_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_i
             l->counts.other_packets++;
             return;
         }
-        s->meta = ouster_match(l, pl->payload_len, pl->dst_port, &s->oinfo);
+        bool ambiguous;
+        s->meta = ouster_match(l, pl, &s->oinfo, &ambiguous);
         l->counts.streams++;
+        if (s->meta && ambiguous) {
+            char a[VXS_ADDR_STRLEN];
+            vxs_log(VXS_LOG_WARN,
+                    "%s: Ouster packets from %s: several metadata files fit %zu-byte packets; "
+                    "using %s %llu (give the sensors' metadata in the order they first appear)",
+                    l->path, vxs_addr_format(a, sizeof a, pl->src_addr), pl->payload_len,
+                    s->oinfo.prod_line, (unsigned long long)s->oinfo.prod_sn);
+        }
     }
     if (!s->meta) {
         s->unmatched++;
@@ -588,10 +680,23 @@ static void ouster_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_i
         l->counts.bad_packets++;
         return;
     }
+    if (s->cur.open && (uint32_t)s->cur.sweep_no != h.frame_id && s->have_closed_frame &&
+        h.frame_id == s->last_closed_frame) {
+        /* A late packet of the frame already closed: reopening it would split the current
+         * frame in two. Reported and skipped (a fetch filters by frame id alike). */
+        report(l, idx, off, VXS_E_MALFORMED,
+               "Ouster lidar packet of frame %u arrived after frame %u had begun; skipped",
+               h.frame_id, (unsigned)s->cur.sweep_no);
+        l->counts.bad_packets++;
+        return;
+    }
     l->counts.lidar_packets++;
-    if (s->cur.open && (uint32_t)s->cur.sweep_no != h.frame_id) {
+    if (s->cur.open && ((uint32_t)s->cur.sweep_no != h.frame_id ||
+                        s->cur.packets >= MAX_SWEEP_PACKETS)) {
         ouster_finish_missing(s, &s->cur);
         emit(l, s, &s->cur, ouster_complete(s, &s->cur));
+        s->last_closed_frame = (uint32_t)s->cur.sweep_no;
+        s->have_closed_frame = true;
         acc_reset(&s->cur);
     }
     {
@@ -612,8 +717,8 @@ static void ouster_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_i
                                                          s->oinfo.columns_per_frame);
             a->az_last = (int32_t)((uint64_t)h.mid_last * TURN / s->oinfo.columns_per_frame);
             /* Points counted by the decoder's own rule (range != 0), without XYZ. */
-            a->points += vxs_ouster_count_points(s->meta, pl->payload, pl->payload_len,
-                                                 &a->ret_bits);
+            a->points += vxs_ouster_count_points(s->meta, &a->ret_bits, pl->payload,
+                                                 pl->payload_len);
             a->columns += h.columns_valid;
             a->covered = (int64_t)a->columns * TURN / s->oinfo.columns_per_frame;
         }
@@ -695,8 +800,9 @@ static void prescan(vxs_lidar_t *l) {
         vxs_classify(&c, pkt);
         if (c.cls != VXS_CLS_VELODYNE_POSITION) continue;
         pl = vxs_packet_payload(pkt);
+        /* Status 'V' (no fix): the receiver's date and time may be a default; not an anchor. */
         if (!pl || vxs_velo_parse_position(&pos, pl->payload, pl->payload_len) != VXS_OK ||
-            !pos.has_rmc_time)
+            !pos.has_rmc_time || !pos.rmc_valid)
             continue;
         if (vxs_time_from_toh(&l->anchor_dev, pos.usec_toh, pos.rmc_time) == VXS_OK) {
             l->anchor_cap = pkt->ts;
@@ -803,6 +909,20 @@ static void other_udp(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
             velo_data(l, pkt, pl, idx, off); /* reports what is wrong with it */
             return;
         }
+    }
+    for (size_t i = 0; pl && i < l->nstreams; i++) {
+        const stream_t *s = &l->streams[i];
+        uint16_t aux = s->ouster ? (s->oinfo.udp_port_imu ? s->oinfo.udp_port_imu : 7503) : 8308;
+        if (memcmp(s->src, pl->src_addr, 16) != 0) continue;
+        if (pl->dst_port == aux) {
+            report(l, idx, off, VXS_E_MALFORMED, "%zu-byte UDP packet to the %s port %u "
+                   "(expected %d bytes)", pl->payload_len,
+                   s->ouster ? "Ouster IMU" : "Velodyne position", aux,
+                   s->ouster ? 48 : VXS_VELO_POSITION_SIZE);
+            l->counts.bad_packets++;
+            return;
+        }
+        if (s->dst_port != pl->dst_port) continue;
         report(l, idx, off, VXS_E_MALFORMED,
                "%zu-byte UDP packet in the %s stream to port %u (expected %zu bytes)",
                pl->payload_len, s->ouster ? "Ouster lidar" : "Velodyne data", pl->dst_port,
@@ -932,6 +1052,12 @@ vxs_status_t vxs_lidar_fetch_points(vxs_lidar_t *l, vxs_points_t *out, const vxs
             if (c.cls != VXS_CLS_VELODYNE_DATA) continue;
             if (vxs_velo_parse_header(&h, pl->payload, pl->payload_len) != VXS_OK) continue;
             if (vxs_time_from_toh(&t_pkt, h.usec_toh, near) != VXS_OK) continue;
+            /* Skipped exactly as the index pass skips: out of order, or not decodable. */
+            if (!first && t_pkt < near) continue;
+            if (vxs_velo_decode(s->velo, out, pl->payload, pl->payload_len, t_pkt, -1) != VXS_OK) {
+                out->len = from;
+                continue;
+            }
             if (first) {
                 V = sweep->u.sweep.phase_cdeg;
                 first = false;
@@ -940,8 +1066,6 @@ vxs_status_t vxs_lidar_fetch_points(vxs_lidar_t *l, vxs_points_t *out, const vxs
             }
             prev_a0 = h.az_first;
             near = t_pkt;
-            if (vxs_velo_decode(s->velo, out, pl->payload, pl->payload_len, t_pkt, -1) != VXS_OK)
-                continue;
             /* Keep the points of this sweep: 0 <= V + (a - a0) mod TURN < TURN. A packet well
              * inside the sweep keeps them all without the per-point test. */
             {

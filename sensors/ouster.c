@@ -712,8 +712,8 @@ static inline uint32_t pixel_ranges(vxs_ouster_profile_t p, const uint8_t *px, u
     return 0;
 }
 
-uint32_t vxs_ouster_count_points(const vxs_ouster_meta_t *m, const uint8_t *pkt, size_t len,
-                                 uint8_t *ret_bits) {
+uint32_t vxs_ouster_count_points(const vxs_ouster_meta_t *m, uint8_t *ret_bits,
+                                 const uint8_t *pkt, size_t len) {
     vxs_ouster_header_t h;
     if (!m || vxs_ouster_parse_header(&h, m, pkt, len) != VXS_OK) return 0;
     uint32_t n1 = 0, n2 = 0;

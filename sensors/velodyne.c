@@ -28,6 +28,11 @@
 #include "vxs_core_int.h"
 #include "vxs_lidar.h"
 
+/* A VLS-128 dual-return packet holds one firing sequence, so the packet alone gives no
+ * azimuth step to interpolate with. Without the next packet's azimuth the step of one 53.3 µs
+ * sequence at the nominal 600 rpm is used (0.19 degree), the same in every pass: decoding stays
+ * a function of the packet, so an index pass and a later fetch agree. */
+#define VLS128_NOMINAL_STEP (36000.0f * 10.0f * 53.3e-6f)
 #define AZ_UNITS 36000
 #define BLOCKS 12
 #define CHANNELS 32
@@ -268,7 +273,7 @@ struct vxs_velo {
     float min_range, max_range;
     float dist_res;
     int lasers;
-    float last_step;
+    char errmsg[192]; /* why the tables could not be built (first packet, model AUTO) */
     decode_fn fn;      /* points with XYZ */
     decode_fn scan_fn; /* the same points without XYZ (index pass) */
     uint8_t lmap[CHANNELS];           /* channel -> laser within a bank */
@@ -305,7 +310,7 @@ static vxs_status_t setup(vxs_velo_t *v, vxs_velo_model_t model, char *err, size
             return st;
         }
     }
-    if (v->calib.num_lasers < need || v->calib.num_lasers > VXS_VELO_MAX_LASERS) {
+    if (v->calib.num_lasers != need) {
         vxsi_fmt(err, err_len, "velodyne: calibration has %d lasers, %s needs %d",
                  v->calib.num_lasers, vxs_velo_model_name(model), need);
         return VXS_E_ARG;
@@ -313,7 +318,9 @@ static vxs_status_t setup(vxs_velo_t *v, vxs_velo_model_t model, char *err, size
     v->model = model;
     v->lasers = need;
     double res = v->calib.distance_resolution;
-    if (!(res > 0 && res < 1))
+    /* ROS's VLS128.yaml says 0.007 m, but the sensor's unit is 4 mm (ROS's and foxglove's code
+     * hard-code 0.004 and ignore the file): for the VLS-128 the model's unit wins. */
+    if (!(res > 0 && res < 1) || model == VXS_VELO_VLS128)
         res = (model == VXS_VELO_VLP32C || model == VXS_VELO_VLS128) ? 0.004 : 0.002;
     v->dist_res = (float)res;
     for (int c = 0; c < CHANNELS; c++)
@@ -403,6 +410,8 @@ vxs_status_t vxs_velo_create(vxs_velo_t **out, const vxs_velo_config_t *cfg, cha
 
 void vxs_velo_destroy(vxs_velo_t *v) { vxs_free(v); }
 
+const char *vxs_velo_errmsg(const vxs_velo_t *v) { return v ? v->errmsg : ""; }
+
 vxs_velo_model_t vxs_velo_get_model(const vxs_velo_t *v) { return v ? v->model : VXS_VELO_AUTO; }
 
 /* make_layout says how the packet's blocks group for the decoder's model. */
@@ -448,7 +457,7 @@ static vxs_status_t decode_common(vxs_velo_t *v, vxs_points_t *out, const uint8_
         vxs_velo_model_t m = v->model;
         if (m == VXS_VELO_AUTO) m = vxs_velo_model_from_product(product);
         VXS_RETURN_IF(m == VXS_VELO_AUTO, VXS_E_UNSUPPORTED);
-        VXS_FORWARD(setup(v, m, NULL, 0));
+        VXS_FORWARD(setup(v, m, v->errmsg, sizeof v->errmsg));
     }
     if (!is_hdl64(v->model)) {
         vxs_velo_model_t pm = vxs_velo_model_from_product(product);
@@ -473,7 +482,7 @@ static vxs_status_t decode_common(vxs_velo_t *v, vxs_points_t *out, const uint8_
     if (next_az >= 0 && next_az < AZ_UNITS)
         gstep[ng - 1] = fmodf((float)next_az - gaz[ng - 1] + AZ_UNITS, AZ_UNITS);
     else
-        gstep[ng - 1] = ng > 1 ? gstep[ng - 2] : v->last_step;
+        gstep[ng - 1] = ng > 1 ? gstep[ng - 2] : VLS128_NOMINAL_STEP;
     /* A step far larger than the packet's typical one is not rotation but a jump: a sensor
      * with a limited field of view stops firing and resumes ~180 degrees later, inside one
      * packet. Interpolating across it would scatter the firings before the jump over the gap
@@ -502,7 +511,6 @@ static vxs_status_t decode_common(vxs_velo_t *v, vxs_points_t *out, const uint8_
     size_t n = 0;
     (xyz ? v->fn : v->scan_fn)(v, &lay, pkt, az, step, t_packet, out->pts + out->len, &n);
     out->len += n;
-    v->last_step = gstep[ng - 1];
     return VXS_OK;
 }
 

@@ -133,6 +133,11 @@ vxs_status_t vxs_velo_create(vxs_velo_t **out, const vxs_velo_config_t *cfg, cha
 /* vxs_velo_destroy frees the decoder. Accepts NULL. */
 void vxs_velo_destroy(vxs_velo_t *v);
 
+/* vxs_velo_errmsg says why the decoder's tables could not be built (a calibration whose laser
+ * count does not fit the model found in the first packet, an HDL-64E without calibration);
+ * "" otherwise. Never NULL. */
+const char *vxs_velo_errmsg(const vxs_velo_t *v);
+
 /* vxs_velo_get_model returns the model in use (AUTO until the first packet when auto). */
 vxs_velo_model_t vxs_velo_get_model(const vxs_velo_t *v);
 
@@ -140,7 +145,8 @@ vxs_velo_model_t vxs_velo_get_model(const vxs_velo_t *v);
  * time of the packet's timestamp on the device clock (hour resolved + usec_toh), and each point
  * gets t_packet + its firing-time offset. `next_az` is the first block's azimuth of the next
  * packet (0.01 degree), used to interpolate the azimuth of the last firings; -1 when unknown
- * (then the packet's own last azimuth step is used). Points without a return (distance 0) and
+ * (then the packet's own last azimuth step is used; a VLS-128 dual-return packet, one firing
+ * sequence, then uses the step of one sequence at the nominal 600 rpm). Points without a return (distance 0) and
  * points outside the range limits are not emitted. Dual return: both returns kept, flagged
  * VXS_RET_LAST / VXS_RET_STRONGEST, one point with both bits when they are the same echo.
  * VXS_E_MALFORMED as vxs_velo_parse_header; VXS_E_UNSUPPORTED if the product byte names a model
@@ -218,7 +224,10 @@ vxs_status_t vxs_ouster_meta_load(vxs_ouster_meta_t **out, const char *path, cha
                                   size_t err_len);
 vxs_status_t vxs_ouster_meta_parse(vxs_ouster_meta_t **out, const char *json, size_t len,
                                    const char *name, char *err, size_t err_len);
+/* vxs_ouster_meta_destroy frees the metadata. Accepts NULL. */
 void vxs_ouster_meta_destroy(vxs_ouster_meta_t *m);
+
+/* vxs_ouster_meta_get_info fills *out from the metadata (zeroes it when m is NULL). */
 void vxs_ouster_meta_get_info(const vxs_ouster_meta_t *m, vxs_ouster_info_t *out);
 
 /* vxs_ouster_header_t is what the index pass reads from a lidar packet. */
@@ -251,8 +260,8 @@ vxs_status_t vxs_ouster_decode(const vxs_ouster_meta_t *m, vxs_points_t *out, co
 /* vxs_ouster_count_points returns how many points vxs_ouster_decode would emit for this packet
  * (0 for a packet it would reject), without computing XYZ, and ORs their VXS_RET_* flags into
  * *ret_bits when ret_bits is not NULL. */
-uint32_t vxs_ouster_count_points(const vxs_ouster_meta_t *m, const uint8_t *pkt, size_t len,
-                                 uint8_t *ret_bits);
+uint32_t vxs_ouster_count_points(const vxs_ouster_meta_t *m, uint8_t *ret_bits,
+                                 const uint8_t *pkt, size_t len);
 
 /* vxs_ouster_imu_t is a decoded 48-byte legacy IMU packet. */
 typedef struct {
@@ -320,6 +329,9 @@ typedef struct {
     uint64_t position_packets; /* Velodyne position + Ouster IMU */
     uint64_t other_packets;    /* not LiDAR: ignored */
     uint64_t bad_packets;      /* LiDAR packets rejected (reported to diag) */
+    uint64_t config_errors;    /* streams whose decoder cannot be set up (calibration that does
+                                  not fit the model, HDL-64E without one): reported once each,
+                                  all their packets counted in bad_packets */
     uint64_t sweeps;
     uint64_t streams;          /* distinct LiDAR sensors seen */
 } vxs_lidar_counts_t;

@@ -130,7 +130,7 @@ static void fuzz_packet(const vxs_ouster_meta_t *m, const uint8_t *d, size_t n) 
     pts.len = 1;
     vxs_status_t sd = vxs_ouster_decode(m, &pts, d, n);
     uint8_t bits = 0;
-    uint32_t count = vxs_ouster_count_points(m, d, n, &bits);
+    uint32_t count = vxs_ouster_count_points(m, &bits, d, n);
     if (sh != sd || count != pts.len - 1) __builtin_trap();
     if (sd != VXS_OK) {
         if (pts.len != 1 || pts.pts[0].laser != 0xABAB) __builtin_trap();

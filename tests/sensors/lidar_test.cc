@@ -434,3 +434,109 @@ TEST(LidarReader, AllocationFailuresAreReportedNotCrashes) {
 }
 
 } // namespace
+
+namespace {
+
+// Records of a classic pcap, to build damaged copies of a real capture.
+struct Pcap {
+    std::vector<uint8_t> header;
+    std::vector<std::vector<uint8_t>> recs; // each: 16-byte record header + bytes
+    static Pcap Load(const std::string &path) {
+        Pcap p;
+        std::vector<uint8_t> b = vxs_test::ReadFile(path);
+        p.header.assign(b.begin(), b.begin() + 24);
+        for (size_t off = 24; off + 16 <= b.size();) {
+            uint32_t incl;
+            std::memcpy(&incl, &b[off + 8], 4);
+            p.recs.emplace_back(b.begin() + (long)off, b.begin() + (long)(off + 16 + incl));
+            off += 16 + incl;
+        }
+        return p;
+    }
+    std::string Save(const std::string &name) const {
+        std::vector<uint8_t> b = header;
+        for (const auto &r : recs) b.insert(b.end(), r.begin(), r.end());
+        std::string path = vxs_test::TempDir() + "/" + name;
+        EXPECT_TRUE(vxs_test::WriteFile(path, b));
+        return path;
+    }
+};
+
+// Every sweep's fetch gives exactly the points the index pass counted; returns the sweeps.
+std::vector<vxs_record_t> ExpectFetchMatchesIndex(const std::string &path, Diags *d) {
+    vxs_lidar_t *l = nullptr;
+    Read r = ReadAll(path, nullptr, d, &l);
+    vxs_points_t pts = {nullptr, 0, 0};
+    for (const auto &s : r.sweeps) {
+        EXPECT_EQ(vxs_lidar_fetch_points(l, &pts, &s), VXS_OK);
+        EXPECT_EQ(pts.len, s.u.sweep.points) << path << " sweep " << s.seq;
+    }
+    vxs_points_free(&pts);
+    vxs_lidar_close(l);
+    return r.sweeps;
+}
+
+// Found by review: a packet that decodes in no model (product byte of another model) with its
+// azimuths moved must not shift the fetch's running azimuth.
+TEST(LidarReader, UndecodablePacketMidSweepKeepsFetchInStep) {
+    VXS_SHARED_OR_SKIP(path, "datasets/lidar/velodyne/nebula_vlp16_dual.pcap");
+    Pcap p = Pcap::Load(path);
+    ASSERT_GT(p.recs.size(), 300u);
+    std::vector<uint8_t> &r = p.recs[220];
+    const size_t pl = 16 + 42;
+    r[pl + 1205] = 0x28; // VLP-32C's product byte in a VLP-16 stream
+    for (int b = 0; b < 12; b++) {
+        uint16_t az = (uint16_t)(r[pl + 100 * b + 2] | r[pl + 100 * b + 3] << 8);
+        az = (uint16_t)((az + 36000 - 3000) % 36000);
+        r[pl + 100 * b + 2] = (uint8_t)az;
+        r[pl + 100 * b + 3] = (uint8_t)(az >> 8);
+    }
+    Diags d;
+    ExpectFetchMatchesIndex(p.Save("undecodable.pcap"), &d);
+    ASSERT_EQ(d.msgs.size(), 1u);
+    EXPECT_NE(d.msgs[0].find("packet 221 "), std::string::npos) << d.msgs[0];
+}
+
+// Found by review: a gap of about one turn after a packet straddling the cut.
+TEST(LidarReader, GapOfAboutOneTurnKeepsFetchInStep) {
+    VXS_SHARED_OR_SKIP(path, "datasets/lidar/velodyne/nebula_vlp16_dual.pcap");
+    Pcap p = Pcap::Load(path);
+    p.recs.erase(p.recs.begin() + 151, p.recs.begin() + 301);
+    auto sweeps = ExpectFetchMatchesIndex(p.Save("gap.pcap"), nullptr);
+    uint32_t missing = 0;
+    for (const auto &s : sweeps) missing += s.u.sweep.packets_missing;
+    EXPECT_NEAR(missing, 150.0, 2.0);
+}
+
+// Found by review: one packet captured out of order must not make a fake sweep.
+TEST(LidarReader, OutOfOrderPacketIsReportedNotASweep) {
+    VXS_SHARED_OR_SKIP(path, "datasets/lidar/velodyne/nebula_vlp16_dual.pcap");
+    size_t n_orig = ExpectFetchMatchesIndex(path, nullptr).size();
+    Pcap p = Pcap::Load(path);
+    std::swap(p.recs[220], p.recs[221]);
+    Diags d;
+    auto sweeps = ExpectFetchMatchesIndex(p.Save("swap.pcap"), &d);
+    EXPECT_EQ(sweeps.size(), n_orig);
+    ASSERT_EQ(d.msgs.size(), 1u);
+    EXPECT_NE(d.msgs[0].find("out of order"), std::string::npos) << d.msgs[0];
+}
+
+// A calibration for another laser count is a configuration error, reported once.
+TEST(LidarReader, CalibrationOfTheWrongModelIsReportedOnce) {
+    VXS_SHARED_OR_SKIP(path, "datasets/lidar/velodyne/mrpt_vlp16_gps.pcap");
+    VXS_SHARED_OR_SKIP(cal, "datasets/lidar/calib/velodyne/HDL32.yaml");
+    vxs_velo_calib_t calib;
+    ASSERT_EQ(vxs_velo_calib_load(&calib, cal.c_str(), nullptr, 0), VXS_OK);
+    vxs_lidar_options_t o;
+    vxs_lidar_options_init(&o);
+    o.velo_calib = &calib;
+    Diags d;
+    Read r = ReadAll(path, &o, &d);
+    EXPECT_EQ(r.sweeps.size(), 0u);
+    ASSERT_EQ(d.msgs.size(), 1u);
+    EXPECT_NE(d.msgs[0].find("32 lasers"), std::string::npos) << d.msgs[0];
+    EXPECT_EQ(r.counts.config_errors, 1u);
+    EXPECT_EQ(r.counts.bad_packets, 293u);
+}
+
+} // namespace

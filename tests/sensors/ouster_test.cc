@@ -111,7 +111,7 @@ void CheckFrame(const Meta &meta, const std::vector<std::vector<uint8_t>> &pkts,
         size_t before = pts->len;
         ASSERT_EQ(vxs_ouster_decode(meta.m, pts, p.data(), p.size()), VXS_OK);
         uint8_t bits = 0;
-        EXPECT_EQ(vxs_ouster_count_points(meta.m, p.data(), p.size(), &bits), pts->len - before);
+        EXPECT_EQ(vxs_ouster_count_points(meta.m, &bits, p.data(), p.size()), pts->len - before);
         EXPECT_EQ(bits, pts->len > before ? VXS_RET_STRONGEST : 0);
         EXPECT_LE(pts->len - before, 16u * meta.info.pixels_per_column);
         for (size_t i = before; i < pts->len; i++) {
@@ -188,7 +188,7 @@ void Damage(const vxs_ouster_meta_t *m, const std::vector<uint8_t> &pkt, unsigne
         pts.len = 0;
         vxs_status_t st = vxs_ouster_decode(m, &pts, b.data(), b.size());
         ASSERT_TRUE(st == VXS_OK || st == VXS_E_MALFORMED) << vxs_status_name(st);
-        ASSERT_EQ(vxs_ouster_count_points(m, b.data(), b.size(), nullptr), pts.len);
+        ASSERT_EQ(vxs_ouster_count_points(m, nullptr, b.data(), b.size()), pts.len);
         if (st != VXS_OK) {
             ASSERT_EQ(pts.len, 0u);
         }
@@ -528,7 +528,7 @@ TEST(OusterDecode, SyntheticProfiles) {
         ASSERT_EQ(vxs_ouster_decode(m, &pts, pkt.data(), pkt.size()), VXS_OK);
         EXPECT_EQ(pts.len, (dual ? 2u : 1u) * 15u);
         uint8_t bits = 0;
-        EXPECT_EQ(vxs_ouster_count_points(m, pkt.data(), pkt.size(), &bits), pts.len);
+        EXPECT_EQ(vxs_ouster_count_points(m, &bits, pkt.data(), pkt.size()), pts.len);
         EXPECT_EQ(bits, dual ? VXS_RET_STRONGEST | VXS_RET_SECOND : VXS_RET_STRONGEST);
         EXPECT_EQ(FindPoint(pts, 101, 512, 3), nullptr); // range 0 is not emitted
         for (uint32_t c = 0; c < 4; c++) {
@@ -574,9 +574,9 @@ TEST(OusterDecode, SyntheticProfiles) {
         EXPECT_EQ(vxs_ouster_decode(m, &pts, bad.data(), bad.size()), VXS_E_MALFORMED);
         EXPECT_EQ(pts.len, keep);
         bits = 0;
-        EXPECT_EQ(vxs_ouster_count_points(m, bad.data(), bad.size(), &bits), 0u);
+        EXPECT_EQ(vxs_ouster_count_points(m, &bits, bad.data(), bad.size()), 0u);
         EXPECT_EQ(bits, 0);
-        EXPECT_EQ(vxs_ouster_count_points(m, pkt.data(), pkt.size() - 1, nullptr), 0u);
+        EXPECT_EQ(vxs_ouster_count_points(m, nullptr, pkt.data(), pkt.size() - 1), 0u);
         Damage(m, pkt, 7);
         vxs_points_free(&pts);
         vxs_ouster_meta_destroy(m);
