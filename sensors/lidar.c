@@ -290,6 +290,14 @@ static stream_t *new_stream(vxs_lidar_t *l, bool ouster, const uint8_t src[16], 
 
 /* ---- Velodyne ----------------------------------------------------------------------------- */
 
+/* velo_stream finds or starts the Velodyne stream of a packet's source address (data and
+ * position packets of one unit share it); NULL when the stream table is full. */
+static stream_t *velo_stream(vxs_lidar_t *l, const vxs_pkt_info_t *pl, uint64_t idx,
+                             uint64_t off) {
+    stream_t *s = find_stream(l, false, pl->src_addr, 0);
+    return s ? s : new_stream(l, false, pl->src_addr, pl->dst_port, 0, idx, off);
+}
+
 static vxs_status_t velo_ensure_decoder(vxs_lidar_t *l, stream_t *s, uint64_t index,
                                         uint64_t offset) {
     vxs_velo_config_t cfg;
@@ -326,8 +334,7 @@ static void velo_position(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt
         l->counts.bad_packets++;
         return;
     }
-    s = find_stream(l, false, pl->src_addr, 0);
-    if (!s) s = new_stream(l, false, pl->src_addr, pl->dst_port, 0, idx, off);
+    s = velo_stream(l, pl, idx, off);
     if (s) s->pps = pos.pps;
     l->counts.position_packets++;
     if (pos.has_rmc_time && pos.rmc_valid) {
@@ -419,8 +426,7 @@ static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
         l->counts.bad_packets++;
         return;
     }
-    s = find_stream(l, false, pl->src_addr, 0);
-    if (!s) s = new_stream(l, false, pl->src_addr, pl->dst_port, 0, idx, off);
+    s = velo_stream(l, pl, idx, off);
     if (!s) {
         l->counts.other_packets++;
         return;

@@ -500,6 +500,22 @@ const char *vxs_pcap_errmsg(const vxs_pcap_t *p) { return p ? p->errmsg : ""; }
 
 uint64_t vxs_pcap_position(const vxs_pcap_t *p) { return p ? p->pos : 0; }
 
+/* check_record_offset refuses offsets that cannot start a record. Offsets before the first
+ * record would make libpcap re-read the file header or, for pcapng, an interface block (adding
+ * a duplicate interface). A pcapng block further on that defines a new interface or section has
+ * the same problem; libpcap 1.10 rejects interfaces whose link type differs, so a duplicate is
+ * harmless in practice. */
+static vxs_status_t check_record_offset(vxs_pcap_t *p, uint64_t index, uint64_t offset) {
+    if (offset < p->first_offset || (p->info.file_size && offset >= p->info.file_size) ||
+        offset > (uint64_t)LONG_MAX) {
+        snprintf(p->errmsg, sizeof p->errmsg,
+                 "%s: packet %llu (byte offset %llu): no record starts there", p->name,
+                 (unsigned long long)index + 1, (unsigned long long)offset);
+        return VXS_E_NOTFOUND;
+    }
+    return VXS_OK;
+}
+
 vxs_status_t vxs_pcap_fetch(vxs_pcap_t *p, vxs_buf_t *out, vxs_time_t *out_ts, uint64_t index,
                             uint64_t offset) {
     struct pcap_pkthdr *hdr;
@@ -509,17 +525,7 @@ vxs_status_t vxs_pcap_fetch(vxs_pcap_t *p, vxs_buf_t *out, vxs_time_t *out_ts, u
     int rc;
 
     if (!p || !out) return VXS_E_ARG;
-    /* Offsets before the first record would make libpcap re-read the file header or, for
-     * pcapng, an interface block (adding a duplicate interface): refuse them. A pcapng block
-     * further on that defines a new interface or section has the same problem; libpcap 1.10
-     * rejects interfaces whose link type differs, so a duplicate is harmless in practice. */
-    if (offset < p->first_offset || (p->info.file_size && offset >= p->info.file_size) ||
-        offset > (uint64_t)LONG_MAX) {
-        snprintf(p->errmsg, sizeof p->errmsg,
-                 "%s: packet %llu (byte offset %llu): no record starts there", p->name,
-                 (unsigned long long)index + 1, (unsigned long long)offset);
-        return VXS_E_NOTFOUND;
-    }
+    VXS_FORWARD(check_record_offset(p, index, offset));
     saved = ftell(p->fp);
     if (saved < 0 || fseek(p->fp, (long)offset, SEEK_SET) != 0) {
         snprintf(p->errmsg, sizeof p->errmsg, "%s: packet %llu (byte offset %llu): seek failed",
@@ -558,13 +564,7 @@ vxs_status_t vxs_pcap_fetch(vxs_pcap_t *p, vxs_buf_t *out, vxs_time_t *out_ts, u
 vxs_status_t vxs_pcap_seek(vxs_pcap_t *p, uint64_t index, uint64_t offset) {
     vxs_reasm_t *fresh = NULL;
     if (!p) return VXS_E_ARG;
-    if (offset < p->first_offset || (p->info.file_size && offset >= p->info.file_size) ||
-        offset > (uint64_t)LONG_MAX) {
-        snprintf(p->errmsg, sizeof p->errmsg,
-                 "%s: packet %llu (byte offset %llu): no record starts there", p->name,
-                 (unsigned long long)index + 1, (unsigned long long)offset);
-        return VXS_E_NOTFOUND;
-    }
+    VXS_FORWARD(check_record_offset(p, index, offset));
     /* Fragments pending from before the jump would pair with unrelated ones after it. */
     VXS_FORWARD(vxs_reasm_create(&fresh, &p->lim));
     if (fseek(p->fp, (long)offset, SEEK_SET) != 0) {

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_capture.h"
 #include "vxs_sensors.h"
 #include "vxs_sync.h"
 
@@ -30,63 +31,6 @@ static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* build_capture repeats the records of `src` into `dst` until it holds `target` bytes. */
-static int build_capture(const char *src, const char *dst, uint64_t target, uint64_t *out_size) {
-    char eb[PCAP_ERRBUF_SIZE];
-    pcap_t *in = pcap_open_offline_with_tstamp_precision(src, PCAP_TSTAMP_PRECISION_NANO, eb);
-    if (!in) {
-        fprintf(stderr, "bench: %s: %s\n", src, eb);
-        return -1;
-    }
-    /* Load the source records once. */
-    struct rec {
-        struct pcap_pkthdr h;
-        u_char *data;
-    } *recs = NULL;
-    size_t n = 0, cap = 0;
-    struct pcap_pkthdr *h;
-    const u_char *d;
-    while (pcap_next_ex(in, &h, &d) == 1) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            recs = realloc(recs, cap * sizeof *recs);
-            if (!recs) return -1;
-        }
-        recs[n].h = *h;
-        recs[n].data = malloc(h->caplen);
-        memcpy(recs[n].data, d, h->caplen);
-        n++;
-    }
-    pcap_t *dead = pcap_open_dead_with_tstamp_precision(pcap_datalink(in), 262144,
-                                                         PCAP_TSTAMP_PRECISION_NANO);
-    pcap_dumper_t *out = pcap_dump_open(dead, dst);
-    if (!out || n == 0) {
-        fprintf(stderr, "bench: cannot write %s or empty source\n", dst);
-        return -1;
-    }
-    int64_t first = (int64_t)recs[0].h.ts.tv_sec * 1000000000 + recs[0].h.ts.tv_usec;
-    int64_t last = (int64_t)recs[n - 1].h.ts.tv_sec * 1000000000 + recs[n - 1].h.ts.tv_usec;
-    int64_t period = last - first + 1000000; /* each repetition starts 1 ms after the last */
-    uint64_t written = 24;
-    for (int64_t rep = 0; written < target; rep++) {
-        for (size_t i = 0; i < n; i++) {
-            struct pcap_pkthdr hh = recs[i].h;
-            int64_t t = (int64_t)hh.ts.tv_sec * 1000000000 + hh.ts.tv_usec + rep * period;
-            hh.ts.tv_sec = (time_t)(t / 1000000000);
-            hh.ts.tv_usec = (suseconds_t)(t % 1000000000);
-            pcap_dump((u_char *)out, &hh, recs[i].data);
-            written += 16 + hh.caplen;
-        }
-    }
-    pcap_dump_close(out);
-    pcap_close(dead);
-    pcap_close(in);
-    for (size_t i = 0; i < n; i++) free(recs[i].data);
-    free(recs);
-    *out_size = written;
-    return 0;
 }
 
 static int bare_loop(const char *path, uint64_t *pkts, uint64_t *bytes) {
@@ -161,7 +105,7 @@ int main(int argc, char **argv) {
     snprintf(path, sizeof path, "/tmp/vxs_bench_%ld.pcap", (long)getpid());
     uint64_t size = 0;
     double t = now_s();
-    if (build_capture(src, path, (uint64_t)size_mb * 1000000, &size) != 0) return 1;
+    if (bench_build_capture(src, path, (uint64_t)size_mb * 1000000, &size, NULL) != 0) return 1;
     printf("capture: %s, %.1f MB built from %s in %.1f s\n", path, (double)size / 1e6, src,
            now_s() - t);
 

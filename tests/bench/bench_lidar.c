@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_capture.h"
 #include "vxs_lidar.h"
 #include "vxs_sensors.h"
 
@@ -41,77 +42,18 @@ static int is_velo_data(const struct pcap_pkthdr *h, const u_char *d) {
            d[23] == 17;
 }
 
-/* build_capture repeats the records of `src` into `dst` until it holds `target` bytes. */
-static int build_capture(const char *src, const char *dst, uint64_t target, uint64_t *out_size) {
-    char eb[PCAP_ERRBUF_SIZE];
-    pcap_t *in = pcap_open_offline_with_tstamp_precision(src, PCAP_TSTAMP_PRECISION_NANO, eb);
-    struct rec {
-        struct pcap_pkthdr h;
-        u_char *data;
-    } *recs = NULL;
-    size_t n = 0, cap = 0;
-    struct pcap_pkthdr *h;
-    const u_char *d;
-    if (!in) {
-        fprintf(stderr, "bench: %s: %s\n", src, eb);
-        return -1;
-    }
-    while (pcap_next_ex(in, &h, &d) == 1) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            recs = realloc(recs, cap * sizeof *recs);
-            if (!recs) return -1;
-        }
-        recs[n].h = *h;
-        recs[n].data = malloc(h->caplen);
-        if (!recs[n].data) return -1;
-        memcpy(recs[n].data, d, h->caplen);
-        n++;
-    }
-    pcap_t *dead = pcap_open_dead_with_tstamp_precision(pcap_datalink(in), 262144,
-                                                         PCAP_TSTAMP_PRECISION_NANO);
-    pcap_dumper_t *out = pcap_dump_open(dead, dst);
-    if (!out || n == 0) {
-        fprintf(stderr, "bench: cannot write %s or empty source\n", dst);
-        return -1;
-    }
-    int64_t first = (int64_t)recs[0].h.ts.tv_sec * 1000000000 + recs[0].h.ts.tv_usec;
-    int64_t last = (int64_t)recs[n - 1].h.ts.tv_sec * 1000000000 + recs[n - 1].h.ts.tv_usec;
-    int64_t period = last - first + 1000000; /* each repetition starts 1 ms after the last */
-    uint64_t written = 24;
-    for (int64_t rep = 0; written < target; rep++) {
-        for (size_t i = 0; i < n; i++) {
-            struct pcap_pkthdr hh = recs[i].h;
-            int64_t t = (int64_t)hh.ts.tv_sec * 1000000000 + hh.ts.tv_usec + rep * period;
-            hh.ts.tv_sec = (time_t)(t / 1000000000);
-            hh.ts.tv_usec = (suseconds_t)(t % 1000000000);
-            if (is_velo_data(&recs[i].h, recs[i].data)) {
-                /* Shift the device clock by the same amount, modulo the hour. */
-                u_char *p = recs[i].data + ETH_IP_UDP + 1200;
-                uint32_t us = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                              (uint32_t)p[3] << 24;
-                uint64_t v = ((uint64_t)us + (uint64_t)(rep * period / 1000)) % 3600000000u;
-                u_char save[4];
-                memcpy(save, p, 4);
-                p[0] = (u_char)v;
-                p[1] = (u_char)(v >> 8);
-                p[2] = (u_char)(v >> 16);
-                p[3] = (u_char)(v >> 24);
-                pcap_dump((u_char *)out, &hh, recs[i].data);
-                memcpy(p, save, 4);
-            } else {
-                pcap_dump((u_char *)out, &hh, recs[i].data);
-            }
-            written += 16 + hh.caplen;
-        }
-    }
-    pcap_dump_close(out);
-    pcap_close(dead);
-    pcap_close(in);
-    for (size_t i = 0; i < n; i++) free(recs[i].data);
-    free(recs);
-    *out_size = written;
-    return 0;
+/* shift_device_clock moves a Velodyne data packet's µs-past-the-hour by the repetition's
+ * shift, modulo the hour, so the device clock keeps running like the capture clock. */
+static void shift_device_clock(u_char *d, const struct pcap_pkthdr *h, int64_t shift_ns) {
+    if (!is_velo_data(h, d)) return;
+    u_char *p = d + ETH_IP_UDP + 1200;
+    uint32_t us = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                  (uint32_t)p[3] << 24;
+    uint64_t v = ((uint64_t)us + (uint64_t)(shift_ns / 1000)) % 3600000000u;
+    p[0] = (u_char)v;
+    p[1] = (u_char)(v >> 8);
+    p[2] = (u_char)(v >> 16);
+    p[3] = (u_char)(v >> 24);
 }
 
 /* pipeline runs the sweep reader over the file; returns seconds. */
@@ -237,7 +179,8 @@ int main(int argc, char **argv) {
     if (fd < 0) return 2;
     close(fd);
     uint64_t size = 0;
-    if (build_capture(src, path, (uint64_t)(size_mb * 1048576.0), &size) != 0) return 2;
+    if (bench_build_capture(src, path, (uint64_t)(size_mb * 1048576.0), &size, shift_device_clock) != 0)
+        return 2;
     printf("capture: %s repeated to %.0f MB\n", src, (double)size / 1048576.0);
 
     uint64_t pk, pt, sw;
