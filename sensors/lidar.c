@@ -288,6 +288,26 @@ static stream_t *new_stream(vxs_lidar_t *l, bool ouster, const uint8_t src[16], 
     return s;
 }
 
+/* imu_record queues an IMU / position record of stream `s` (NULL: the first sensor number)
+ * for the packet whose records start at idx/off; the caller fills the summary. */
+static vxs_record_t *imu_record(vxs_lidar_t *l, const stream_t *s, const vxs_packet_t *pkt,
+                                vxs_time_t device_time, uint64_t idx, uint64_t off) {
+    vxs_record_t *r = enqueue(l);
+    vxs_record_init(r, VXS_REC_IMU);
+    r->agent = l->opt.agent;
+    r->sensor = s ? s->sensor : l->opt.sensor;
+    r->capture_time = pkt->ts;
+    r->device_time = device_time;
+    r->device_clock.kind = VXS_CLOCK_DEVICE;
+    r->device_clock.agent = l->opt.agent;
+    r->device_clock.sensor = r->sensor;
+    r->loc.source = l->opt.source_index;
+    r->loc.index = idx;
+    r->loc.offset = off;
+    r->loc.count = (uint32_t)(pkt->index - idx + 1);
+    return r;
+}
+
 /* ---- Velodyne ----------------------------------------------------------------------------- */
 
 /* velo_stream finds or starts the Velodyne stream of a packet's source address (data and
@@ -343,19 +363,7 @@ static void velo_position(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt
     if (t == VXS_TIME_NONE && s && vxs_time_from_toh(&t, pos.usec_toh,
                                                      velo_near(l, s, pkt->ts)) != VXS_OK)
         t = VXS_TIME_NONE;
-    r = enqueue(l);
-    vxs_record_init(r, VXS_REC_IMU);
-    r->agent = l->opt.agent;
-    r->sensor = s ? s->sensor : l->opt.sensor;
-    r->capture_time = pkt->ts;
-    r->device_time = t;
-    r->device_clock.kind = VXS_CLOCK_DEVICE;
-    r->device_clock.agent = l->opt.agent;
-    r->device_clock.sensor = r->sensor;
-    r->loc.source = l->opt.source_index;
-    r->loc.index = idx;
-    r->loc.offset = off;
-    r->loc.count = (uint32_t)(pkt->index - idx + 1);
+    r = imu_record(l, s, pkt, t, idx, off);
     for (int i = 0; i < 3; i++) r->u.imu.accel_mps2[i] = r->u.imu.gyro_dps[i] = NAN;
     r->u.imu.lat_deg = pos.lat_deg;
     r->u.imu.lon_deg = pos.lon_deg;
@@ -746,19 +754,7 @@ static void ouster_imu(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_in
         if (l->streams[i].ouster && memcmp(l->streams[i].src, pl->src_addr, 16) == 0)
             s = &l->streams[i];
     l->counts.position_packets++;
-    r = enqueue(l);
-    vxs_record_init(r, VXS_REC_IMU);
-    r->agent = l->opt.agent;
-    r->sensor = s ? s->sensor : l->opt.sensor;
-    r->capture_time = pkt->ts;
-    r->device_time = (vxs_time_t)imu.sys_ts;
-    r->device_clock.kind = VXS_CLOCK_DEVICE;
-    r->device_clock.agent = l->opt.agent;
-    r->device_clock.sensor = r->sensor;
-    r->loc.source = l->opt.source_index;
-    r->loc.index = idx;
-    r->loc.offset = off;
-    r->loc.count = (uint32_t)(pkt->index - idx + 1);
+    r = imu_record(l, s, pkt, (vxs_time_t)imu.sys_ts, idx, off);
     for (int i = 0; i < 3; i++) {
         r->u.imu.accel_mps2[i] = (double)imu.accel_g[i] * 9.80665;
         r->u.imu.gyro_dps[i] = (double)imu.gyro_dps[i];
