@@ -16,6 +16,8 @@
  * deterministic: the same bytes on every run. The capture has nanosecond timestamps (pcap magic
  * a1b23c4d); the fragments of one datagram are 100 ns apart.
  *
+ * It also writes the Ouster sensor's metadata beside the capture (OUT.json).
+ *
  * Usage: vxs_mksample OUT.pcap [SECONDS]   (default 2 s)
  */
 #include <pcap/pcap.h>
@@ -184,6 +186,31 @@ static size_t wsmp_bsm(uint8_t *f, uint8_t msgcnt) {
     return o + 7 + mf_len;
 }
 
+/* write_ouster_meta writes the Ouster sensor's metadata beside the capture (its name with
+ * .json for the extension), in the reduced form ouster-sdk accepts: 512x10 mode, 16 beams
+ * 2 degrees apart. `v2xsync dump` finds it there. */
+static int write_ouster_meta(const char *pcap) {
+    char path[4096];
+    const char *dot = strrchr(pcap, '.'), *slash = strrchr(pcap, '/');
+    size_t n = (dot && (!slash || dot > slash)) ? (size_t)(dot - pcap) : strlen(pcap);
+    if (n + 6 > sizeof path) return 1;
+    memcpy(path, pcap, n);
+    memcpy(path + n, ".json", 6);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "vxs_mksample: cannot write %s\n", path);
+        return 1;
+    }
+    fputs("{\"lidar_mode\": \"512x10\",\n \"beam_altitude_angles\": [", f);
+    for (int r = 0; r < 16; r++) fprintf(f, "%s%d", r ? ", " : "", 15 - 2 * r);
+    fputs("],\n \"beam_azimuth_angles\": [", f);
+    for (int r = 0; r < 16; r++) fprintf(f, "%s0", r ? ", " : "");
+    fputs("]}\n", f);
+    if (fclose(f) != 0) return 1;
+    fprintf(stderr, "vxs_mksample: wrote the Ouster metadata to %s\n", path);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2 || argc > 3) {
         fprintf(stderr, "usage: vxs_mksample OUT.pcap [SECONDS]\n");
@@ -250,6 +277,11 @@ int main(int argc, char **argv) {
                 put16le(col + 8, ouster_col % 512);
                 put16le(col + 10, ouster_col / 512);
                 put32le(col + 12, (ouster_col % 512) * 176);
+                for (unsigned r = 0; r < 16; r++) {
+                    /* A wall 4-12 m away, nearer on the lower beams: points to look at. */
+                    put32le(col + 16 + r * 12, 4000 + 500 * r + (ouster_col % 512) * 4);
+                    col[16 + r * 12 + 4] = (uint8_t)(20 + 10 * r);
+                }
                 put32le(col + 16 + 16 * 12, 0xFFFFFFFFu);
                 ouster_col++;
             }
@@ -276,5 +308,5 @@ int main(int argc, char **argv) {
     pcap_dump_close(o.d);
     pcap_close(dead);
     fprintf(stderr, "vxs_mksample: wrote %lu packets to %s\n", o.packets, argv[1]);
-    return 0;
+    return write_ouster_meta(argv[1]);
 }

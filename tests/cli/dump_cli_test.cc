@@ -106,6 +106,33 @@ TEST(DumpCli, NonLidarCaptureGivesHeaderOnly) {
     EXPECT_EQ(out, "x,y,z,intensity,laser,return,t_ns\n");
 }
 
+// The demo's sample: vxs_mksample writes the Ouster metadata beside the capture, and dump finds
+// it there: both sensors' sweeps, the Velodyne's 50 ms hole counted missing, exit 0.
+TEST(DumpCli, SampleCaptureWithMetadataBesideIt) {
+    const char *mk = std::getenv("VXS_MKSAMPLE");
+    std::string dir = vxs_test::TempDir(), pcap = dir + "/sample.pcap", out;
+    ASSERT_EQ(vxs_test::Run(std::string("'") + (mk ? mk : VXS_BINARY_DIR "/vxs_mksample") +
+                                "' '" + pcap + "' 2>/dev/null", &out), 0);
+    ASSERT_EQ(vxs_test::Run("'" + Cli() + "' dump --sweeps --json -q '" + pcap + "'", &out), 0);
+    int velo = 0, ouster = 0, missing = 0;
+    for (const auto &l : Lines(out)) {
+        std::unique_ptr<json_t, JsonDel> o(json_loads(l.c_str(), 0, nullptr));
+        ASSERT_TRUE(o) << l;
+        std::string lidar = json_string_value(json_object_get(o.get(), "lidar"));
+        missing += (int)json_integer_value(json_object_get(o.get(), "packets_missing"));
+        if (lidar == "ouster") {
+            ouster++;
+            EXPECT_GT(json_integer_value(json_object_get(o.get(), "points")), 0);
+        } else {
+            EXPECT_EQ(lidar, "VLP-16");
+            velo++;
+        }
+    }
+    EXPECT_GE(velo, 20);
+    EXPECT_GE(ouster, 19);
+    EXPECT_GE(missing, 37); // the 50 ms hole at 754 packets/s
+}
+
 TEST(DumpCli, UsageErrors) {
     std::string out;
     EXPECT_EQ(vxs_test::Run("'" + Cli() + "' dump 2>/dev/null", &out), 2);
