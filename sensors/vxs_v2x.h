@@ -1,0 +1,217 @@
+/*
+ * vxs_v2x.h: v2xsync's V2X decoders and readers (part of the sensors module).
+ *
+ *   EU:  EtherType 0x8947 ─► GeoNetworking (basic, [secured: IEEE 1609.2 / TS 103 097],
+ *        common, extended header with position vectors) ─► BTP-A/B ─► ITS PDU (UPER):
+ *        CAM, DENM, CPM, VAM, SPATEM, MAPEM; other messages: header only
+ *   US:  EtherType 0x88DC ─► WSMP (IEEE 1609.3) ─► IEEE 1609.2 (unsecured / signed) ─►
+ *        J2735 MessageFrame (UPER): BSM, PSM, SPaT, MAP, TIM; other messages: id only
+ *   Logs: Wyoming CV-pilot OBU binary logs; text logs of one hex MessageFrame per line.
+ *
+ * Every decoder fills one caller-owned vxs_v2x_msg_t: plain data, no allocation. Fields a
+ * message does not carry stay at their "absent" value: NaN for doubles, -1 for counters and
+ * raw time fields, false for has_* flags. Raw time fields are kept as sent (they are in the
+ * sender's clock); converting them to absolute time needs a reference (the capture time) and
+ * is done by the reader (vxs_v2x_resolve_times). Layouts and time bases:
+ * ../shared/specs/v2x-wire-formats.md.
+ */
+#ifndef VXS_V2X_H
+#define VXS_V2X_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vxs_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ==== 1. The decoded message ============================================================ */
+
+/* Protocol families (vxs_v2x_summary_t.protocol). */
+enum { VXS_V2X_PROTO_NONE = 0, VXS_V2X_PROTO_ETSI = 1, VXS_V2X_PROTO_J2735 = 2 };
+
+/* ETSI ItsPduHeader messageID values (CDD). */
+enum {
+    VXS_ETSI_DENM = 1, VXS_ETSI_CAM = 2, VXS_ETSI_POIM = 3, VXS_ETSI_SPATEM = 4,
+    VXS_ETSI_MAPEM = 5, VXS_ETSI_IVIM = 6, VXS_ETSI_SREM = 9, VXS_ETSI_SSEM = 10,
+    VXS_ETSI_CPM = 14, VXS_ETSI_VAM = 16
+};
+
+/* J2735 DSRCmsgID values. */
+enum {
+    VXS_J2735_MAP = 18, VXS_J2735_SPAT = 19, VXS_J2735_BSM = 20, VXS_J2735_SRM = 29,
+    VXS_J2735_SSM = 30, VXS_J2735_TIM = 31, VXS_J2735_PSM = 32
+};
+
+/* vxs_v2x_type_name returns "CAM", "DENM", "CPM", "VAM", "SPATEM", "MAPEM", "IVIM", "BSM",
+ * "PSM", "SPAT", "MAP", "TIM", "SRM", "SSM"... or "ETSI-<id>" / "J2735-<id>" written into a
+ * thread-local buffer for others. Never NULL. */
+const char *vxs_v2x_type_name(int protocol, int msg_id);
+
+#define VXS_V2X_MAX_OBJECTS 64      /* CPM perceived objects kept per message */
+#define VXS_V2X_MAX_INTERSECTIONS 8 /* SPaT/MAP intersections kept per message */
+
+/* vxs_v2x_object_t is one CPM perceived object. Position and velocity are in the CPM's own
+ * frame: metres / m/s relative to the reference position, x east... as the CPM defines it
+ * (xCoordinate / yCoordinate, xVelocity / yVelocity). */
+typedef struct {
+    uint32_t object_id;          /* 0..65535 */
+    int32_t measurement_delta_ms; /* measurementDeltaTime: ms relative to the CPM's reference
+                                    time (positive: before it, per TS 103 324) */
+    double x_m, y_m, z_m;        /* NaN when absent (z is optional) */
+    double vx_mps, vy_mps;       /* NaN when absent */
+    int classification;          /* first class: TrafficParticipantType (0..255), -1 if none */
+    int class_confidence;        /* its confidence, -1 if none */
+} vxs_v2x_object_t;
+
+/* vxs_v2x_msg_t is everything the decoders read from one message. */
+typedef struct {
+    /* -- what it is ------------------------------------------------------------------- */
+    int protocol;           /* VXS_V2X_PROTO_* */
+    int msg_id;             /* ETSI messageID or J2735 DSRCmsgID; -1 unknown */
+    int protocol_version;   /* ITS PDU protocolVersion; -1 for J2735 */
+    bool decoded;           /* the message body was decoded (false: header fields only) */
+    size_t payload_len;     /* bytes of the ITS PDU / MessageFrame */
+
+    /* -- sender identity and counters -------------------------------------------------- */
+    int64_t station_id;     /* ETSI stationID; J2735 temporary id (4 bytes, big-endian) */
+    int station_type;       /* ETSI stationType / J2735 PSM basicType; -1 */
+    int msg_cnt;            /* J2735 msgCnt 0..127; -1 */
+    int64_t denm_seq;       /* DENM actionID.sequenceNumber; -1 */
+    int64_t denm_origin;    /* DENM actionID.originatingStationID; -1 */
+
+    /* -- raw sender time fields (sender's clock, as sent) ------------------------------ */
+    int32_t gen_delta_time; /* CAM / VAM generationDeltaTime 0..65535 (TimestampIts mod 2^16);
+                               -1 */
+    int32_t sec_mark;       /* J2735 secMark / DSecond (ms in the minute, 60000.. leap); -1 */
+    int32_t moy;            /* J2735 / SPATEM MinuteOfTheYear; -1 */
+    int64_t its_time_ms;    /* a full TimestampIts (ms since 2004, 42 bits): DENM
+                               referenceTime, CPM referenceTime; -1 */
+    int64_t denm_detection_ms; /* DENM detectionTime (TimestampIts); -1 */
+    int32_t denm_validity_s;   /* DENM validityDuration, s (default 600 when absent); -1 */
+
+    /* -- position and motion (NaN when absent or "unavailable") ----------------------- */
+    double lat_deg, lon_deg, elev_m;
+    double speed_mps, heading_deg;
+    double accel_long_mps2, accel_lat_mps2, accel_vert_mps2, yaw_rate_dps;
+    double length_m, width_m;
+
+    /* -- message specifics ------------------------------------------------------------- */
+    bool cam_rsu;              /* CAM with an RSU high-frequency container */
+    bool cam_low_freq;         /* CAM low-frequency container present */
+    int cause_code, sub_cause_code; /* DENM situation; -1 */
+    uint16_t bsm_part2_ids;    /* BSM Part II: bit i set when PartII-Id i is present */
+    bool bsm_has_part2;
+    int n_intersections;       /* SPaT / MAP (and SPATEM / MAPEM) */
+    int64_t intersection_ids[VXS_V2X_MAX_INTERSECTIONS]; /* region << 16 | id (region 0 when
+                                                            absent) */
+    int tim_packet_id_len;     /* TIM: frames count; -1 */
+    int n_objects;             /* CPM perceived objects (all of them) */
+    int n_objects_kept;        /* <= VXS_V2X_MAX_OBJECTS */
+    vxs_v2x_object_t objects[VXS_V2X_MAX_OBJECTS];
+
+    /* -- GeoNetworking ------------------------------------------------------------------ */
+    bool has_gn;
+    int gn_header_type;        /* common header HT<<4|HST (0x50 SHB ...) */
+    int gn_btp_port;           /* BTP destination port; -1 */
+    int gn_sn;                 /* GN sequence number (TSB, GBC, GUC); -1 */
+    uint8_t gn_addr[8];        /* source position vector GN_ADDR */
+    int64_t gn_tst;            /* source PV timestamp, ms since 2004 TAI mod 2^32; -1 */
+    double gn_lat_deg, gn_lon_deg, gn_speed_mps, gn_heading_deg; /* source PV; NaN */
+    bool gn_secured;           /* basic header NH = secured packet */
+
+    /* -- WSMP / IEEE 1609.2 -------------------------------------------------------------- */
+    bool has_wsmp;
+    uint32_t psid;             /* WSMP PSID (p-decoded) */
+    int wsmp_channel, wsmp_data_rate, wsmp_tx_power; /* extension fields; -1 when absent */
+    int ieee_content;          /* 1609.2 content: 0 unsecured, 1 signed, 2 encrypted; -1 none */
+    uint32_t ieee_psid;        /* signed data HeaderInfo psid (when ieee_content == 1) */
+    int64_t ieee_gen_time_us;  /* HeaderInfo generationTime, µs since 2004 TAI; -1 */
+} vxs_v2x_msg_t;
+
+/* vxs_v2x_msg_init sets every field to its absent value. Every decoder below calls it first. */
+void vxs_v2x_msg_init(vxs_v2x_msg_t *m);
+
+/* ==== 2. Decoders (pure functions on bytes; errors say what and at which byte/bit) ====== */
+
+/* vxs_v2x_decode_gn decodes a GeoNetworking packet (the payload after EtherType 0x8947):
+ * headers, BTP, and the ITS PDU behind it. A secured packet is unwrapped (1609.2 signed data:
+ * the payload found, generationTime kept, the signature not verified). VXS_E_TRUNCATED /
+ * VXS_E_MALFORMED with a message naming the layer and byte or bit offset; on error `out`
+ * holds what was decoded before the error (protocol stays set). An ITS PDU type that is not
+ * decoded is not an error: decoded = false, header fields set. */
+vxs_status_t vxs_v2x_decode_gn(vxs_v2x_msg_t *out, const uint8_t *p, size_t len, char *err,
+                               size_t err_len);
+
+/* vxs_v2x_decode_its_pdu decodes an ITS PDU (ItsPduHeader + message) as UPER. */
+vxs_status_t vxs_v2x_decode_its_pdu(vxs_v2x_msg_t *out, const uint8_t *p, size_t len, char *err,
+                                    size_t err_len);
+
+/* vxs_v2x_decode_wsmp decodes a WSMP packet (the payload after EtherType 0x88DC): WSMP header
+ * with PSID and extension fields, the IEEE 1609.2 data and the J2735 MessageFrame in it. */
+vxs_status_t vxs_v2x_decode_wsmp(vxs_v2x_msg_t *out, const uint8_t *p, size_t len, char *err,
+                                 size_t err_len);
+
+/* vxs_v2x_decode_1609dot2 decodes an Ieee1609Dot2Data (C-OER): for unsecured and signed data
+ * it sets ieee_* fields and returns the inner payload in *payload / *payload_len (pointing
+ * into p). Encrypted data: VXS_E_UNSUPPORTED (ieee_content = 2). Does not init `out`. */
+vxs_status_t vxs_v2x_decode_1609dot2(vxs_v2x_msg_t *out, const uint8_t **payload,
+                                     size_t *payload_len, const uint8_t *p, size_t len,
+                                     char *err, size_t err_len);
+
+/* vxs_v2x_decode_j2735 decodes a J2735 MessageFrame (UPER). Unknown message ids: decoded =
+ * false, msg_id set, not an error. */
+vxs_status_t vxs_v2x_decode_j2735(vxs_v2x_msg_t *out, const uint8_t *p, size_t len, char *err,
+                                  size_t err_len);
+
+/* ==== 3. Times ============================================================================ */
+
+/* vxs_v2x_times_t are a message's sender time fields converted to absolute time
+ * (vxs_time_t, ns since 1970 UTC), each unwrapped against a reference (the capture time):
+ * generationDeltaTime and GN TST nearest the reference modulo their wrap, secMark within the
+ * reference's minute (±30 s), 1609.2 generationTime and full TimestampIts directly.
+ * VXS_TIME_NONE where the message has no such field. `gen` is the best generation time:
+ * 1609.2 generationTime, else generationDeltaTime, else secMark (+ moy), else TimestampIts,
+ * else GN TST. */
+typedef struct {
+    vxs_time_t gen;
+    vxs_time_t gen_delta;
+    vxs_time_t gn_tst;
+    vxs_time_t sec_mark;
+    vxs_time_t ieee_gen;
+    vxs_time_t its_time;        /* DENM / CPM referenceTime */
+    vxs_time_t denm_detection;
+} vxs_v2x_times_t;
+
+/* vxs_v2x_resolve_times fills *out from `m` against `reference`. */
+void vxs_v2x_resolve_times(vxs_v2x_times_t *out, const vxs_v2x_msg_t *m, vxs_time_t reference);
+
+/* ==== 4. Logs ============================================================================= */
+
+/* vxs_wydot_record_t is one record of a Wyoming CV-pilot OBU binary log (layout in
+ * ../shared/datasets/SOURCES.md): little-endian packed u8 direction (0 sent, 1 received),
+ * i32 lat, lon, elev, u16 speed, heading, u32 utcSec, u16 msec, i8 sign, u16 length,
+ * payload[length] (1609.2 data holding a MessageFrame). */
+typedef struct {
+    uint8_t direction;
+    int32_t lat, lon, elev;     /* as logged (1e-7 deg, 0.1 m... see SOURCES.md) */
+    uint16_t speed, heading;
+    vxs_time_t log_time;        /* utcSec + msec */
+    int8_t sign;
+    const uint8_t *payload;     /* into the caller's buffer */
+    size_t payload_len;
+    uint64_t offset;            /* byte offset of the record */
+} vxs_wydot_record_t;
+
+/* vxs_wydot_next reads the record at *pos in `data` (`len` bytes) and advances *pos.
+ * VXS_EOF at the end, VXS_E_TRUNCATED for a record cut short (then *pos is not advanced). */
+vxs_status_t vxs_wydot_next(vxs_wydot_record_t *out, size_t *pos, const uint8_t *data,
+                            size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VXS_V2X_H */
