@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "vxs_lidar.h"
 #include "vxs_sensors.h"
+#include "vxs_v2x.h"
 
 enum {
     OPT_POINTS = 1,
@@ -28,7 +29,11 @@ enum {
     OPT_MIN_RANGE,
     OPT_MAX_RANGE,
     OPT_SENSOR,
-    OPT_QUIET
+    OPT_QUIET,
+    OPT_MESSAGES,
+    OPT_FORMAT,
+    OPT_OWN_MAC,
+    OPT_OWN_STATION
 };
 
 static const vxs_cli_opt_t dump_opts[] = {
@@ -53,12 +58,28 @@ static const vxs_cli_opt_t dump_opts[] = {
     {"sensor", 0, "N", "only the LiDAR stream with this sensor number (see --sweeps; --points "
                        "defaults to the first stream with a sweep)",
      OPT_SENSOR},
+    {"messages", 0, NULL, "list the V2X messages (the default; with --json one JSON object per "
+                          "line)",
+     OPT_MESSAGES},
+    {"format", 0, "F", "V2X log format: pcap, wydot, hex (default: by content)", OPT_FORMAT},
+    {"own-mac", 0, "MAC", "the recording agent's MAC (aa:bb:cc:dd:ee:ff): its frames are 'sent'",
+     OPT_OWN_MAC},
+    {"own-station", 0, "ID", "the recording agent's station / temporary id: its messages are "
+                             "'sent'",
+     OPT_OWN_STATION},
     {"quiet", 'q', NULL, "no progress bar on stderr", OPT_QUIET},
     {NULL, 0, NULL, NULL, 0}};
 
 const vxs_cli_cmd_t vxs_cmd_dump_def = {
     "dump", "[options] FILE",
-    "Print what the readers decode from one file: LiDAR sweeps and points.",
+    "Print what the readers decode from one file: V2X messages, LiDAR sweeps and points.",
+    "V2X logs (captures of GeoNetworking / WSMP frames, Wyoming OBU binary logs, text logs of\n"
+    "one hex J2735 MessageFrame per line, optionally after a timestamp): one line per message\n"
+    "(the default, --messages), with --json one object per line: t_capture_ns, proto (etsi,\n"
+    "j2735), type (CAM, DENM, CPM, VAM, SPATEM, MAPEM, BSM, PSM, SPAT, MAP, TIM...),\n"
+    "station_id, gen_delta_time, sec_mark, msg_cnt, lat_deg, lon_deg, speed_mps, heading_deg,\n"
+    "t_gen_ns (the sender's generation time as absolute ns) and more (README.md); null where\n"
+    "the message has no such field.\n\n"
     "LiDAR captures (Velodyne VLP-16, Puck Hi-Res, VLP-32C, HDL-32E, HDL-64E, VLS-128; Ouster\n"
     "legacy and RNG19/RNG15/dual profiles):\n"
     "  --sweeps [--json]   one line per sweep: device and capture start/end times, their\n"
@@ -88,6 +109,10 @@ typedef struct {
     size_t nmeta;
     bool model_set;
     bool sensor_given;
+    bool messages;
+    vxs_v2x_reader_options_t vopt;
+    uint8_t own_macs[8][6];
+    size_t n_own_macs;
 } dump_opts_t;
 
 static int parse_double(const char *what, const char *arg, double *out) {
@@ -110,6 +135,30 @@ static int on_opt(void *user, int id, const char *arg) {
     dump_opts_t *o = user;
     switch (id) {
     case OPT_POINTS: o->points = true; break;
+    case OPT_MESSAGES: o->messages = true; break;
+    case OPT_FORMAT:
+        if (strcmp(arg, "pcap") == 0) o->vopt.format = VXS_V2X_FMT_PCAP;
+        else if (strcmp(arg, "wydot") == 0) o->vopt.format = VXS_V2X_FMT_WYDOT;
+        else if (strcmp(arg, "hex") == 0) o->vopt.format = VXS_V2X_FMT_HEX;
+        else return vxs_cli_usage_error("dump", "--format wants pcap, wydot or hex, not '%s'", arg);
+        break;
+    case OPT_OWN_MAC: {
+        unsigned b[6];
+        char tail;
+        if (o->n_own_macs == 8) return vxs_cli_usage_error("dump", "at most 8 --own-mac");
+        if (sscanf(arg, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+                   &tail) != 6)
+            return vxs_cli_usage_error("dump", "--own-mac wants aa:bb:cc:dd:ee:ff, not '%s'", arg);
+        for (int i = 0; i < 6; i++) o->own_macs[o->n_own_macs][i] = (uint8_t)b[i];
+        o->n_own_macs++;
+        break;
+    }
+    case OPT_OWN_STATION: {
+        long station;
+        if (parse_long("--own-station", arg, &station)) return 1;
+        o->vopt.own_station_id = station;
+        break;
+    }
     case OPT_SWEEPS: o->sweeps = true; break;
     case OPT_JSON: o->json = true; break;
     case OPT_QUIET: o->quiet = true; break;
@@ -422,6 +471,153 @@ out:
     return rc;
 }
 
+/* ---- V2X messages ----------------------------------------------------------------------- */
+
+static json_t *int_or_null(int64_t v) { return v < 0 ? json_null() : json_integer(v); }
+
+static json_t *v2x_json(const vxs_v2x_reader_t *r, const vxs_record_t *rec) {
+    const vxs_v2x_msg_t *m = vxs_v2x_reader_msg(r);
+    vxs_v2x_times_t t;
+    vxs_v2x_link_t k;
+    json_t *o = json_object();
+    vxs_v2x_reader_times(r, &t);
+    vxs_v2x_reader_link(r, &k);
+    json_object_set_new(o, "index", json_integer((json_int_t)rec->loc.index));
+    json_object_set_new(o, "offset", json_integer((json_int_t)rec->loc.offset));
+    json_object_set_new(o, "t_capture_ns", ns_json(rec->capture_time));
+    json_object_set_new(o, "proto", json_string(m->protocol == VXS_V2X_PROTO_ETSI ? "etsi"
+                                                                                  : "j2735"));
+    json_object_set_new(o, "type", json_string(vxs_v2x_type_name(m->protocol, m->msg_id)));
+    json_object_set_new(o, "decoded", json_boolean(m->decoded));
+    json_object_set_new(o, "direction", k.direction < 0    ? json_null()
+                                        : k.direction == 0 ? json_string("sent")
+                                                           : json_string("received"));
+    json_object_set_new(o, "station_id", int_or_null(m->station_id));
+    json_object_set_new(o, "station_type", int_or_null(m->station_type));
+    json_object_set_new(o, "gen_delta_time", int_or_null(m->gen_delta_time));
+    json_object_set_new(o, "sec_mark", int_or_null(m->sec_mark));
+    json_object_set_new(o, "moy", int_or_null(m->moy));
+    json_object_set_new(o, "msg_cnt", int_or_null(m->msg_cnt));
+    json_object_set_new(o, "lat_deg", num_or_null(m->lat_deg));
+    json_object_set_new(o, "lon_deg", num_or_null(m->lon_deg));
+    json_object_set_new(o, "elev_m", num_or_null(m->elev_m));
+    json_object_set_new(o, "speed_mps", num_or_null(m->speed_mps));
+    json_object_set_new(o, "heading_deg", num_or_null(m->heading_deg));
+    json_object_set_new(o, "accel_long_mps2", num_or_null(m->accel_long_mps2));
+    json_object_set_new(o, "yaw_rate_dps", num_or_null(m->yaw_rate_dps));
+    json_object_set_new(o, "length_m", num_or_null(m->length_m));
+    json_object_set_new(o, "width_m", num_or_null(m->width_m));
+    json_object_set_new(o, "t_gen_ns", ns_json(t.gen));
+    json_object_set_new(o, "t_gen_delta_ns", ns_json(t.gen_delta));
+    json_object_set_new(o, "t_sec_mark_ns", ns_json(t.sec_mark));
+    json_object_set_new(o, "t_ieee_gen_ns", ns_json(t.ieee_gen));
+    json_object_set_new(o, "t_reference_ns", ns_json(t.its_time));
+    json_object_set_new(o, "gn_tst", int_or_null(m->gn_tst));
+    json_object_set_new(o, "t_gn_tst_ns", ns_json(t.gn_tst));
+    json_object_set_new(o, "gn_sn", int_or_null(m->gn_sn));
+    json_object_set_new(o, "btp_port", int_or_null(m->gn_btp_port));
+    json_object_set_new(o, "psid", m->has_wsmp ? json_integer(m->psid) : json_null());
+    json_object_set_new(o, "rssi_dbm", k.has_rssi ? json_integer(k.rssi_dbm) : json_null());
+    json_object_set_new(o, "freq_mhz", k.has_channel ? json_integer(k.freq_mhz) : json_null());
+    if (m->protocol == VXS_V2X_PROTO_ETSI && m->msg_id == VXS_ETSI_DENM) {
+        json_object_set_new(o, "denm_origin", int_or_null(m->denm_origin));
+        json_object_set_new(o, "denm_seq", int_or_null(m->denm_seq));
+        json_object_set_new(o, "t_detection_ns", ns_json(t.denm_detection));
+        json_object_set_new(o, "cause_code", int_or_null(m->cause_code));
+        json_object_set_new(o, "sub_cause_code", int_or_null(m->sub_cause_code));
+        json_object_set_new(o, "validity_s", int_or_null(m->denm_validity_s));
+    }
+    if (m->n_intersections > 0) {
+        json_t *a = json_array();
+        for (int i = 0; i < m->n_intersections && i < VXS_V2X_MAX_INTERSECTIONS; i++)
+            json_array_append_new(a, json_integer(m->intersection_ids[i]));
+        json_object_set_new(o, "intersection_ids", a);
+    }
+    if (m->protocol == VXS_V2X_PROTO_ETSI && m->msg_id == VXS_ETSI_CPM) {
+        json_t *a = json_array();
+        json_object_set_new(o, "objects_total", json_integer(m->n_objects));
+        for (int i = 0; i < m->n_objects_kept; i++) {
+            const vxs_v2x_object_t *ob = &m->objects[i];
+            json_array_append_new(
+                a, json_pack("{s:I,s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)ob->object_id,
+                             "measurement_delta_ms", ob->measurement_delta_ms, "x_m",
+                             num_or_null(ob->x_m), "y_m", num_or_null(ob->y_m), "vx_mps",
+                             num_or_null(ob->vx_mps), "vy_mps", num_or_null(ob->vy_mps),
+                             "class", int_or_null(ob->classification), "class_confidence",
+                             int_or_null(ob->class_confidence)));
+        }
+        json_object_set_new(o, "objects", a);
+    }
+    return o;
+}
+
+static void print_v2x_text(const vxs_v2x_reader_t *r, const vxs_record_t *rec) {
+    const vxs_v2x_msg_t *m = vxs_v2x_reader_msg(r);
+    vxs_v2x_times_t t;
+    char tc[VXS_TIME_STRLEN];
+    vxs_v2x_reader_times(r, &t);
+    printf("%8" PRIu64 " %s %-6s %-7s %12lld %12.7f %13.7f %7.2f %7.2f %9.3f\n",
+           rec->loc.index + 1, vxs_time_format(tc, sizeof tc, rec->capture_time),
+           m->protocol == VXS_V2X_PROTO_ETSI ? "etsi" : "j2735",
+           vxs_v2x_type_name(m->protocol, m->msg_id), (long long)m->station_id, m->lat_deg,
+           m->lon_deg, m->speed_mps, m->heading_deg,
+           (t.gen != VXS_TIME_NONE && rec->capture_time != VXS_TIME_NONE)
+               ? ((double)rec->capture_time - (double)t.gen) / 1e6
+               : NAN);
+}
+
+static int dump_v2x(const char *path, dump_opts_t *o) {
+    vxs_v2x_reader_t *r = NULL;
+    diag_count_t dc = {0, 0};
+    vxs_diag_sink_t sink = {on_diag, &dc};
+    vxs_cli_progress_t bar;
+    const vxs_record_t *rec;
+    vxs_v2x_counts_t counts;
+    char err[1024];
+    vxs_status_t st;
+    int rc = VXS_EXIT_OK;
+    o->vopt.diag = &sink;
+    o->vopt.own_macs = (const uint8_t(*)[6])o->own_macs;
+    o->vopt.n_own_macs = o->n_own_macs;
+    if (vxs_v2x_reader_open(&r, path, &o->vopt, err, sizeof err) != VXS_OK) {
+        fprintf(stderr, "v2xsync dump: %s\n", err);
+        return VXS_EXIT_USAGE;
+    }
+    if (!o->json)
+        printf("%8s %-30s %-6s %-7s %12s %12s %13s %7s %7s %9s\n", "unit", "t_capture", "proto",
+               "type", "station", "lat", "lon", "m/s", "deg", "age_ms");
+    vxs_cli_progress_begin(&bar, "dump", o->quiet);
+    while ((st = vxs_v2x_reader_next(r, &rec)) == VXS_OK) {
+        uint64_t done, total;
+        done = vxs_v2x_reader_position(r, &total);
+        vxs_cli_progress_fn(&bar, done, total);
+        if (o->json) {
+            json_t *j = v2x_json(r, rec);
+            char *line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+            if (line) {
+                fputs(line, stdout);
+                fputc('\n', stdout);
+                free(line);
+            }
+            json_decref(j);
+        } else {
+            print_v2x_text(r, rec);
+        }
+    }
+    vxs_cli_progress_end(&bar);
+    vxs_v2x_reader_counts(r, &counts);
+    if (counts.messages == 0)
+        fprintf(stderr, "v2xsync dump: %s: no V2X messages found (%" PRIu64 " units read)\n",
+                path, counts.units);
+    if (counts.bad > 0) {
+        fprintf(stderr, "v2xsync dump: %s: %" PRIu64 " message(s) did not decode (see above)\n",
+                path, counts.bad);
+        rc = VXS_EXIT_FINDINGS;
+    }
+    vxs_v2x_reader_close(r);
+    return rc;
+}
+
 int vxs_cmd_dump(int argc, char **argv) {
     dump_opts_t o;
     int npos = 0, ex = 0;
@@ -429,16 +625,16 @@ int vxs_cmd_dump(int argc, char **argv) {
     char err[512];
     static char outbuf[1 << 16];
     memset(&o, 0, sizeof o);
+    o.vopt.own_station_id = -1;
     o.sweep = -1;
     o.sensor = -1;
     vxs_lidar_options_init(&o.lopt);
     if (vxs_cli_parse(&vxs_cmd_dump_def, argc, argv, on_opt, &o, &npos, &ex) != 0) return ex;
     if (o.points && !o.sensor_given) o.sensor = -2; /* one stream per CSV: the first one */
     if (npos != 1) return vxs_cli_usage_error("dump", npos ? "one FILE at a time" : "no FILE given");
-    if (!o.points && !o.sweeps)
-        return vxs_cli_usage_error("dump", "say what to dump: --sweeps or --points");
-    if (o.points && o.sweeps)
-        return vxs_cli_usage_error("dump", "--sweeps and --points are separate outputs");
+    if ((int)o.points + (int)o.sweeps + (int)o.messages > 1)
+        return vxs_cli_usage_error("dump", "--messages, --sweeps and --points are separate outputs");
+    if (!o.points && !o.sweeps) o.messages = true;
     if (o.sweep >= 0 && !o.points)
         return vxs_cli_usage_error("dump", "--sweep N goes with --points");
     if (o.points && o.json)
@@ -450,12 +646,20 @@ int vxs_cmd_dump(int argc, char **argv) {
         fprintf(stderr, "v2xsync dump: %s\n", err);
         return VXS_EXIT_USAGE;
     }
-    if (kind != VXS_FILE_PCAP && kind != VXS_FILE_PCAPNG) {
-        fprintf(stderr, "v2xsync dump: %s: not a pcap/pcapng capture (LiDAR dump reads captures)\n",
+    if (kind == VXS_FILE_VIDEO) {
+        fprintf(stderr, "v2xsync dump: %s: a video; dumping video frames is not implemented yet\n",
                 argv[0]);
         return VXS_EXIT_USAGE;
     }
-    ex = dump_lidar(argv[0], &o);
+    if (o.messages) {
+        ex = dump_v2x(argv[0], &o);
+    } else if (kind != VXS_FILE_PCAP && kind != VXS_FILE_PCAPNG) {
+        fprintf(stderr, "v2xsync dump: %s: not a pcap/pcapng capture (LiDAR dump reads captures)\n",
+                argv[0]);
+        return VXS_EXIT_USAGE;
+    } else {
+        ex = dump_lidar(argv[0], &o);
+    }
     if (fflush(stdout) != 0) {
         fprintf(stderr, "v2xsync dump: cannot write the output\n");
         return VXS_EXIT_USAGE;

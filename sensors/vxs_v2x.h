@@ -211,6 +211,88 @@ typedef struct {
 vxs_status_t vxs_wydot_next(vxs_wydot_record_t *out, size_t *pos, const uint8_t *data,
                             size_t len);
 
+/* vxs_hexlog_parse_line reads one line of a hex log: optional leading whitespace, an optional
+ * timestamp (ISO 8601, e.g. 2018-05-01T16:04:10.894Z, or seconds since 1970 with a fraction)
+ * followed by a space, comma, semicolon or tab, then the message as hex digits (spaces allowed
+ * between bytes), to the end of the line. Empty lines and lines starting with '#' give
+ * VXS_EOF (nothing to read). The bytes go to out (at most out_cap; VXS_E_LIMIT beyond),
+ * *out_time to the timestamp or VXS_TIME_NONE. VXS_E_MALFORMED (odd digit count, a character
+ * that is not hex) with the column in err. */
+vxs_status_t vxs_hexlog_parse_line(uint8_t *out, size_t *out_len, vxs_time_t *out_time,
+                                   const char *line, size_t line_len, size_t out_cap, char *err,
+                                   size_t err_len);
+
+/* ==== 5. The V2X reader: a capture or log in, one record per message out ================= */
+
+/* vxs_v2x_format_t is what a V2X source file is. */
+typedef enum {
+    VXS_V2X_FMT_AUTO = 0,  /* by content: pcap/pcapng magic; text of hex lines; else WYDOT */
+    VXS_V2X_FMT_PCAP = 1,  /* pcap or pcapng: GeoNetworking and WSMP frames */
+    VXS_V2X_FMT_WYDOT = 2, /* Wyoming OBU binary log */
+    VXS_V2X_FMT_HEX = 3    /* one J2735 MessageFrame (or 1609.2 data holding one) per line */
+} vxs_v2x_format_t;
+
+/* vxs_v2x_reader_options_t configures vxs_v2x_reader_open; zero it, then set what you need. */
+typedef struct {
+    uint32_t agent, sensor, source_index; /* copied into records and locators */
+    vxs_v2x_format_t format;
+    /* The recording agent's own identities, so a capture can say what it sent: a frame from
+     * one of these MACs, or a message with this station / temporary id, is "sent". */
+    const uint8_t (*own_macs)[6];
+    size_t n_own_macs;
+    int64_t own_station_id; /* -1 (or 0 when the options are zeroed and unset): none */
+    const vxs_limits_t *limits;
+    const vxs_diag_sink_t *diag;
+} vxs_v2x_reader_options_t;
+
+/* vxs_v2x_link_t is what the log says about how a message travelled. */
+typedef struct {
+    int direction;        /* 0 sent, 1 received, -1 the log does not say */
+    bool has_mac;
+    uint8_t src_mac[6], dst_mac[6];
+    bool has_rssi;
+    int rssi_dbm;
+    bool has_channel;
+    int freq_mhz;
+} vxs_v2x_link_t;
+
+typedef struct vxs_v2x_reader vxs_v2x_reader_t;
+
+/* vxs_v2x_reader_open opens a capture or log. Errors name the file. */
+vxs_status_t vxs_v2x_reader_open(vxs_v2x_reader_t **out, const char *path,
+                                 const vxs_v2x_reader_options_t *opt, char *err, size_t err_len);
+
+/* vxs_v2x_reader_next yields the next message as a VXS_REC_V2X record: capture_time (pcap
+ * time or log time), device_time = the sender's generation time resolved against it (clock
+ * domain VXS_CLOCK_SENDER, station = the sender id), seq = msgCnt / DENM sequence number when
+ * there is one, the summary, and the locator (pcap record, or log record / line and byte
+ * offset). Frames that are not V2X are skipped silently (counted); V2X frames that do not
+ * decode are reported to the diag sink with file, packet (or line) number and byte offset,
+ * counted, and skipped. VXS_EOF at the end. */
+vxs_status_t vxs_v2x_reader_next(vxs_v2x_reader_t *r, const vxs_record_t **out);
+
+/* vxs_v2x_reader_msg / _times / _link describe the record last returned. */
+const vxs_v2x_msg_t *vxs_v2x_reader_msg(const vxs_v2x_reader_t *r);
+void vxs_v2x_reader_times(const vxs_v2x_reader_t *r, vxs_v2x_times_t *out);
+void vxs_v2x_reader_link(const vxs_v2x_reader_t *r, vxs_v2x_link_t *out);
+
+/* vxs_v2x_counts_t counts what the reader has seen. */
+typedef struct {
+    uint64_t units;       /* capture records, log records or lines read */
+    uint64_t messages;    /* V2X messages returned */
+    uint64_t decoded;     /* of those, with the body decoded (not header only) */
+    uint64_t other;       /* units that are not V2X */
+    uint64_t bad;         /* V2X units that did not decode (reported) */
+} vxs_v2x_counts_t;
+
+void vxs_v2x_reader_counts(const vxs_v2x_reader_t *r, vxs_v2x_counts_t *out);
+const char *vxs_v2x_reader_errmsg(const vxs_v2x_reader_t *r);
+uint64_t vxs_v2x_reader_position(const vxs_v2x_reader_t *r, uint64_t *file_size);
+vxs_v2x_format_t vxs_v2x_reader_format(const vxs_v2x_reader_t *r);
+
+/* vxs_v2x_reader_close frees everything. Accepts NULL. */
+void vxs_v2x_reader_close(vxs_v2x_reader_t *r);
+
 #ifdef __cplusplus
 }
 #endif

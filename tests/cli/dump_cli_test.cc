@@ -98,6 +98,53 @@ TEST(DumpCli, PointsCsvOfOneSweepMatchesItsCount) {
     EXPECT_TRUE(strongest && last);
 }
 
+TEST(DumpCli, V2xMessagesJsonEtsiCapture) {
+    VXS_SHARED_OR_SKIP(path, "datasets/v2x/etsi/msvan3t_cam_cpm.pcap");
+    std::string out;
+    ASSERT_EQ(vxs_test::Run("'" + Cli() + "' dump --json -q '" + path + "'", &out), 0);
+    auto lines = Lines(out);
+    ASSERT_EQ(lines.size(), 929u);
+    int cams = 0;
+    for (const auto &l : lines) {
+        std::unique_ptr<json_t, JsonDel> o(json_loads(l.c_str(), 0, nullptr));
+        ASSERT_TRUE(o) << l;
+        for (const char *k : {"t_capture_ns", "proto", "type", "station_id", "gen_delta_time",
+                              "sec_mark", "msg_cnt", "lat_deg", "lon_deg", "speed_mps",
+                              "heading_deg", "t_gen_ns"})
+            ASSERT_NE(json_object_get(o.get(), k), nullptr) << k << " in " << l;
+        EXPECT_STREQ(json_string_value(json_object_get(o.get(), "proto")), "etsi");
+        EXPECT_EQ(json_integer_value(json_object_get(o.get(), "station_id")), 100);
+        EXPECT_TRUE(json_is_null(json_object_get(o.get(), "sec_mark")));
+        EXPECT_TRUE(json_is_integer(json_object_get(o.get(), "t_gen_ns")));
+        if (std::string(json_string_value(json_object_get(o.get(), "type"))) == "CAM") {
+            cams++;
+            EXPECT_TRUE(json_is_integer(json_object_get(o.get(), "gen_delta_time")));
+        }
+    }
+    EXPECT_EQ(cams, 367);
+}
+
+TEST(DumpCli, V2xMessagesJsonWydotLog) {
+    VXS_SHARED_OR_SKIP(path, "datasets/v2x/us/jpo-ode/data/bsmLogDuringEvent.bin");
+    std::string out;
+    ASSERT_EQ(vxs_test::Run("'" + Cli() + "' dump --json -q '" + path + "'", &out), 0);
+    auto lines = Lines(out);
+    ASSERT_EQ(lines.size(), 222u);
+    int rx = 0;
+    for (const auto &l : lines) {
+        std::unique_ptr<json_t, JsonDel> o(json_loads(l.c_str(), 0, nullptr));
+        ASSERT_TRUE(o) << l;
+        EXPECT_STREQ(json_string_value(json_object_get(o.get(), "proto")), "j2735");
+        EXPECT_STREQ(json_string_value(json_object_get(o.get(), "type")), "BSM");
+        EXPECT_TRUE(json_is_integer(json_object_get(o.get(), "msg_cnt")));
+        EXPECT_TRUE(json_is_integer(json_object_get(o.get(), "sec_mark")));
+        EXPECT_TRUE(json_is_null(json_object_get(o.get(), "gen_delta_time")));
+        EXPECT_TRUE(json_is_integer(json_object_get(o.get(), "t_gen_ns")));
+        rx += std::string(json_string_value(json_object_get(o.get(), "direction"))) == "received";
+    }
+    EXPECT_EQ(rx, 93);
+}
+
 TEST(DumpCli, NonLidarCaptureGivesHeaderOnly) {
     VXS_SHARED_OR_SKIP(path, "datasets/v2x/etsi/msvan3t_cam_cpm.pcap");
     std::string out;

@@ -1,0 +1,570 @@
+/*
+ * v2x_reader.c: V2X messages from the logs agents keep: captures (GeoNetworking and WSMP
+ * frames, any link type the packet layer decodes), Wyoming CV-pilot OBU binary logs, and text
+ * logs of one hex MessageFrame per line. One record per message, with the sender's time fields
+ * resolved against the log's own time, the link metadata the log has, and the direction.
+ *
+ * All three are read as streams: a capture through the pcap reader, a binary log one record
+ * at a time, a text log one line at a time. Memory does not grow with the log.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "vxs_core.h"
+#include "vxs_core_int.h"
+#include "vxs_sensors.h"
+#include "vxs_v2x.h"
+
+#define WYDOT_HEADER 26
+#define MAX_LINE 65536   /* longest hex-log line accepted (a 32 KiB message) */
+#define ERR_LEN 768
+
+#if defined(__GNUC__)
+#define VXS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define VXS_PRINTF(a, b)
+#endif
+
+struct vxs_v2x_reader {
+    char *path;
+    vxs_v2x_format_t format;
+    vxs_v2x_reader_options_t opt;
+    uint8_t (*own_macs)[6];
+    vxs_limits_t lim;
+    vxs_diag_sink_t diag;
+    const vxs_diag_sink_t *diag_ptr;
+    vxs_pcap_t *pcap;        /* VXS_V2X_FMT_PCAP */
+    FILE *fp;                /* WYDOT and HEX */
+    uint64_t file_size;
+    uint64_t pos;            /* byte offset reached (WYDOT, HEX) */
+    uint64_t unit;           /* next record / line number from 0 */
+    uint8_t *buf;            /* one WYDOT record or one decoded hex line */
+    size_t buf_cap;
+    char *line;              /* one hex-log line */
+    bool eof;
+    vxs_record_t rec;
+    vxs_v2x_msg_t msg;
+    vxs_v2x_times_t times;
+    vxs_v2x_link_t link;
+    vxs_v2x_counts_t counts;
+    char errmsg[ERR_LEN];
+};
+
+/* ---- WYDOT binary log records ------------------------------------------------------------ */
+
+vxs_status_t vxs_wydot_next(vxs_wydot_record_t *out, size_t *pos, const uint8_t *data,
+                            size_t len) {
+    vxs_rd_t r;
+    uint32_t sec = 0;
+    uint16_t ms = 0, plen = 0;
+    uint8_t sign = 0;
+    if (!out || !pos || (!data && len)) return VXS_E_ARG;
+    if (*pos >= len) return VXS_EOF;
+    r = vxs_rd_init(data + *pos, len - *pos);
+    memset(out, 0, sizeof *out);
+    out->offset = *pos;
+    uint32_t lat = 0, lon = 0, elev = 0;
+    if (!vxs_rd_u8(&r, &out->direction) || !vxs_rd_u32le(&r, &lat) || !vxs_rd_u32le(&r, &lon) ||
+        !vxs_rd_u32le(&r, &elev) || !vxs_rd_u16le(&r, &out->speed) ||
+        !vxs_rd_u16le(&r, &out->heading) || !vxs_rd_u32le(&r, &sec) || !vxs_rd_u16le(&r, &ms) ||
+        !vxs_rd_u8(&r, &sign) || !vxs_rd_u16le(&r, &plen))
+        return VXS_E_TRUNCATED;
+    if (!vxs_rd_ptr(&r, &out->payload, plen)) return VXS_E_TRUNCATED;
+    out->lat = (int32_t)lat;
+    out->lon = (int32_t)lon;
+    out->elev = (int32_t)elev;
+    out->sign = (int8_t)sign;
+    out->log_time = (vxs_time_t)sec * 1000000000 + (vxs_time_t)ms * 1000000;
+    out->payload_len = plen;
+    *pos += WYDOT_HEADER + (size_t)plen;
+    return VXS_OK;
+}
+
+/* ---- hex lines ----------------------------------------------------------------------------- */
+
+static int hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* parse_stamp reads a timestamp token: ISO 8601 through the core parser, else seconds since
+ * 1970 with an optional fraction (up to 9 digits). */
+static bool parse_stamp(vxs_time_t *out, const char *tok, size_t n) {
+    char buf[64];
+    if (n == 0 || n >= sizeof buf) return false;
+    memcpy(buf, tok, n);
+    buf[n] = '\0';
+    if (memchr(buf, '-', n) && vxs_time_parse(out, buf) == VXS_OK) return true;
+    int64_t sec = 0, frac = 0;
+    size_t i = 0, fd = 0;
+    for (; i < n && isdigit((unsigned char)buf[i]); i++) {
+        if (sec > INT64_MAX / 10 / 1000000000 - 1) return false;
+        sec = sec * 10 + (buf[i] - '0');
+    }
+    if (i == 0) return false;
+    if (i < n && buf[i] == '.') {
+        for (i++; i < n && isdigit((unsigned char)buf[i]); i++)
+            if (fd < 9) {
+                frac = frac * 10 + (buf[i] - '0');
+                fd++;
+            }
+    }
+    if (i != n) return false;
+    for (; fd < 9; fd++) frac *= 10;
+    *out = sec * 1000000000 + frac;
+    return true;
+}
+
+vxs_status_t vxs_hexlog_parse_line(uint8_t *out, size_t *out_len, vxs_time_t *out_time,
+                                   const char *line, size_t line_len, size_t out_cap, char *err,
+                                   size_t err_len) {
+    size_t i = 0, n = 0;
+    if (!out || !out_len || !out_time || (!line && line_len)) return VXS_E_ARG;
+    *out_len = 0;
+    *out_time = VXS_TIME_NONE;
+    while (line_len && (line[line_len - 1] == '\n' || line[line_len - 1] == '\r')) line_len--;
+    while (i < line_len && (line[i] == ' ' || line[i] == '\t')) i++;
+    if (i == line_len || line[i] == '#') return VXS_EOF;
+    /* A timestamp is a first token followed by a separator and more text. */
+    size_t j = i;
+    while (j < line_len && line[j] != ' ' && line[j] != '\t' && line[j] != ',' && line[j] != ';')
+        j++;
+    if (j < line_len) {
+        vxs_time_t t;
+        if (parse_stamp(&t, line + i, j - i)) {
+            *out_time = t;
+            i = j + 1;
+        }
+    }
+    int hi = -1;
+    for (; i < line_len; i++) {
+        int c = (unsigned char)line[i], v;
+        if (c == ' ' || c == '\t' || c == ',' || c == ';') {
+            if (hi >= 0) break; /* a separator inside a byte */
+            continue;
+        }
+        v = hexval(c);
+        if (v < 0) {
+            vxsi_fmt(err, err_len, "column %zu: '%c' is not a hex digit", i + 1,
+                     isprint(c) ? c : '?');
+            return VXS_E_MALFORMED;
+        }
+        if (hi < 0) {
+            hi = v;
+            continue;
+        }
+        if (n == out_cap) {
+            vxsi_fmt(err, err_len, "message longer than %zu bytes", out_cap);
+            return VXS_E_LIMIT;
+        }
+        out[n++] = (uint8_t)(hi << 4 | v);
+        hi = -1;
+    }
+    if (hi >= 0) {
+        vxsi_fmt(err, err_len, "column %zu: odd number of hex digits", i + 1);
+        return VXS_E_MALFORMED;
+    }
+    if (n == 0) {
+        vxsi_fmt(err, err_len, "no hex message on the line");
+        return VXS_E_MALFORMED;
+    }
+    *out_len = n;
+    return VXS_OK;
+}
+
+/* ---- reader -------------------------------------------------------------------------------- */
+
+static void report(vxs_v2x_reader_t *r, const char *unit_name, uint64_t unit, uint64_t offset,
+                   vxs_status_t st, const char *fmt, ...) VXS_PRINTF(6, 7);
+
+static void report(vxs_v2x_reader_t *r, const char *unit_name, uint64_t unit, uint64_t offset,
+                   vxs_status_t st, const char *fmt, ...) {
+    char detail[512];
+    va_list ap;
+    vxs_diag_t d;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    snprintf(r->errmsg, sizeof r->errmsg, "%s: %s %llu (byte offset %llu): %s", r->path,
+             unit_name, (unsigned long long)unit + 1, (unsigned long long)offset, detail);
+    d.file = r->path;
+    d.unit = unit + 1;
+    d.offset = offset;
+    d.status = st;
+    d.msg = r->errmsg;
+    vxs_diag_emit(r->diag_ptr, &d);
+}
+
+/* sniff tells the format of a file that is not a capture by its first bytes. */
+static vxs_v2x_format_t sniff(const uint8_t *p, size_t n) {
+    size_t text = 0;
+    if (n >= 4) {
+        uint32_t m = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                     (uint32_t)p[3] << 24;
+        if (m == 0xa1b2c3d4u || m == 0xd4c3b2a1u || m == 0xa1b23c4du || m == 0x4d3cb2a1u ||
+            m == 0x0a0d0d0au)
+            return VXS_V2X_FMT_PCAP;
+    }
+    for (size_t i = 0; i < n; i++)
+        text += isprint(p[i]) || p[i] == '\n' || p[i] == '\r' || p[i] == '\t';
+    if (n > 0 && text == n) return VXS_V2X_FMT_HEX;
+    return VXS_V2X_FMT_WYDOT;
+}
+
+static vxs_status_t grow(vxs_v2x_reader_t *r, size_t n) {
+    uint8_t *b;
+    if (n <= r->buf_cap) return VXS_OK;
+    b = vxs_realloc(r->buf, n);
+    if (!b) return VXS_E_NOMEM;
+    r->buf = b;
+    r->buf_cap = n;
+    return VXS_OK;
+}
+
+vxs_status_t vxs_v2x_reader_open(vxs_v2x_reader_t **out, const char *path,
+                                 const vxs_v2x_reader_options_t *opt, char *err, size_t err_len) {
+    vxs_v2x_reader_t *r;
+    vxs_status_t st = VXS_OK;
+    uint8_t head[512];
+    size_t nh = 0;
+    struct stat sb;
+    if (!out || !path) return VXS_E_ARG;
+    *out = NULL;
+    r = vxs_calloc(1, sizeof *r);
+    if (!r) return VXS_E_NOMEM;
+    if (opt) r->opt = *opt;
+    r->path = vxs_strdup(path);
+    if (!r->path) {
+        vxs_free(r);
+        return VXS_E_NOMEM;
+    }
+    if (r->opt.limits)
+        r->lim = *r->opt.limits;
+    else
+        vxs_limits_default(&r->lim);
+    r->opt.limits = NULL;
+    if (r->opt.diag) {
+        r->diag = *r->opt.diag;
+        r->diag_ptr = &r->diag;
+    }
+    r->opt.diag = NULL;
+    if (r->opt.n_own_macs) {
+        r->own_macs = vxs_calloc(r->opt.n_own_macs, 6);
+        if (!r->own_macs) {
+            vxs_v2x_reader_close(r);
+            return VXS_E_NOMEM;
+        }
+        memcpy(r->own_macs, r->opt.own_macs, r->opt.n_own_macs * 6);
+    }
+    r->opt.own_macs = NULL;
+    r->fp = fopen(path, "rb");
+    if (!r->fp) {
+        vxsi_fmt(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+        vxs_v2x_reader_close(r);
+        return VXS_E_IO;
+    }
+    if (fstat(fileno(r->fp), &sb) == 0) r->file_size = (uint64_t)sb.st_size;
+    nh = fread(head, 1, sizeof head, r->fp);
+    r->format = r->opt.format != VXS_V2X_FMT_AUTO ? r->opt.format : sniff(head, nh);
+    if (r->format == VXS_V2X_FMT_PCAP) {
+        fclose(r->fp);
+        r->fp = NULL;
+        st = vxs_pcap_open_file(&r->pcap, path, &r->lim, r->diag_ptr, err, err_len);
+    } else {
+        rewind(r->fp);
+        if (r->format == VXS_V2X_FMT_HEX) {
+            r->line = vxs_malloc(MAX_LINE);
+            st = r->line ? grow(r, MAX_LINE / 2) : VXS_E_NOMEM;
+        } else {
+            st = grow(r, WYDOT_HEADER + 1024);
+        }
+    }
+    if (st != VXS_OK) {
+        vxs_v2x_reader_close(r);
+        return st;
+    }
+    *out = r;
+    return VXS_OK;
+}
+
+/* decode_j2735_unit decodes a log's payload: a MessageFrame, or 1609.2 data holding one. */
+static vxs_status_t decode_j2735_unit(vxs_v2x_msg_t *m, const uint8_t *p, size_t n, char *err,
+                                      size_t err_len) {
+    if (n >= 2 && p[0] == 0x03 && (p[1] == 0x80 || p[1] == 0x81 || p[1] == 0x82)) {
+        vxs_v2x_msg_t sec;
+        const uint8_t *inner = NULL;
+        size_t inner_len = 0;
+        vxs_v2x_msg_init(&sec);
+        VXS_FORWARD(vxs_v2x_decode_1609dot2(&sec, &inner, &inner_len, p, n, err, err_len));
+        vxs_status_t st = vxs_v2x_decode_j2735(m, inner, inner_len, err, err_len);
+        m->ieee_content = sec.ieee_content;
+        m->ieee_psid = sec.ieee_psid;
+        m->ieee_gen_time_us = sec.ieee_gen_time_us;
+        return st;
+    }
+    return vxs_v2x_decode_j2735(m, p, n, err, err_len);
+}
+
+static bool own_mac(const vxs_v2x_reader_t *r, const uint8_t mac[6]) {
+    for (size_t i = 0; i < r->opt.n_own_macs; i++)
+        if (memcmp(r->own_macs[i], mac, 6) == 0) return true;
+    return false;
+}
+
+/* finish fills the record from the decoded message. */
+static void finish(vxs_v2x_reader_t *r, vxs_time_t capture, uint64_t index, uint64_t offset,
+                   uint32_t count) {
+    const vxs_v2x_msg_t *m = &r->msg;
+    vxs_record_t *rec = &r->rec;
+    vxs_v2x_summary_t *s = &rec->u.v2x;
+    vxs_v2x_resolve_times(&r->times, m, capture);
+    if (r->link.direction < 0 && (r->opt.n_own_macs || r->opt.own_station_id > 0)) {
+        bool mine = (r->link.has_mac && own_mac(r, r->link.src_mac)) ||
+                    (r->opt.own_station_id > 0 && m->station_id == r->opt.own_station_id);
+        r->link.direction = mine ? 0 : 1;
+    }
+    vxs_record_init(rec, VXS_REC_V2X);
+    rec->agent = r->opt.agent;
+    rec->sensor = r->opt.sensor;
+    rec->capture_time = capture;
+    rec->device_time = r->times.gen;
+    rec->device_clock.kind = VXS_CLOCK_SENDER;
+    rec->device_clock.agent = r->opt.agent;
+    rec->device_clock.station = m->station_id >= 0 ? (uint64_t)m->station_id : 0;
+    /* Which of the sender's clocks `gen` came from (the same sender may stamp each layer from
+     * a different clock): 1 1609.2, 2 generationDeltaTime, 3 secMark, 4 TimestampIts, 5 TST. */
+    rec->device_clock.layer = r->times.gen == VXS_TIME_NONE        ? 0
+                              : r->times.gen == r->times.ieee_gen  ? 1
+                              : r->times.gen == r->times.gen_delta ? 2
+                              : r->times.gen == r->times.sec_mark  ? 3
+                              : r->times.gen == r->times.its_time  ? 4
+                                                                   : 5;
+    if (m->msg_cnt >= 0) {
+        rec->seq = (uint64_t)m->msg_cnt;
+        rec->has_seq = true;
+    } else if (m->denm_seq >= 0) {
+        rec->seq = (uint64_t)m->denm_seq;
+        rec->has_seq = true;
+    }
+    rec->loc.source = r->opt.source_index;
+    rec->loc.index = index;
+    rec->loc.offset = offset;
+    rec->loc.count = count;
+    s->protocol = (uint16_t)m->protocol;
+    s->msg_type = (uint16_t)(m->msg_id < 0 ? 0 : m->msg_id);
+    s->sender_id = m->station_id >= 0 ? (uint64_t)m->station_id : 0;
+    s->size = (uint32_t)m->payload_len;
+    s->has_position = !isnan(m->lat_deg) && !isnan(m->lon_deg);
+    s->sent = r->link.direction == 0;
+    s->lat_deg = m->lat_deg;
+    s->lon_deg = m->lon_deg;
+    s->speed_mps = m->speed_mps;
+    s->heading_deg = m->heading_deg;
+    r->counts.messages++;
+    if (m->decoded) r->counts.decoded++;
+}
+
+static vxs_status_t next_pcap(vxs_v2x_reader_t *r) {
+    const vxs_packet_t *pkt;
+    char err[512];
+    for (;;) {
+        vxs_status_t st = vxs_pcap_next(r->pcap, &pkt);
+        if (st == VXS_EOF) return VXS_EOF;
+        if (st != VXS_OK) {
+            snprintf(r->errmsg, sizeof r->errmsg, "%s", vxs_pcap_errmsg(r->pcap));
+            r->counts.bad++;
+            continue; /* the next call returns VXS_EOF: libpcap cannot resynchronize */
+        }
+        r->counts.units++;
+        const vxs_pkt_info_t *pl = vxs_packet_payload(pkt);
+        if (!pl || pl->kind != VXS_PL_ETHERTYPE ||
+            (pl->ethertype != VXS_ETHERTYPE_GEONET && pl->ethertype != VXS_ETHERTYPE_WSMP)) {
+            r->counts.other++;
+            continue;
+        }
+        uint64_t idx = pkt->dgram ? pkt->dgram_first_index : pkt->index;
+        uint64_t off = pkt->dgram ? pkt->dgram_first_offset : pkt->offset;
+        err[0] = '\0';
+        st = pl->ethertype == VXS_ETHERTYPE_GEONET
+                 ? vxs_v2x_decode_gn(&r->msg, pl->payload, pl->payload_len, err, sizeof err)
+                 : vxs_v2x_decode_wsmp(&r->msg, pl->payload, pl->payload_len, err, sizeof err);
+        if (st != VXS_OK) {
+            report(r, "packet", idx, off, st, "%s (%s bytes from payload offset %zu)", err,
+                   pl->ethertype == VXS_ETHERTYPE_GEONET ? "GeoNetworking" : "WSMP",
+                   pl->payload_offset);
+            r->counts.bad++;
+            continue;
+        }
+        memset(&r->link, 0, sizeof r->link);
+        r->link.direction = -1;
+        r->link.has_mac = pl->has_mac;
+        memcpy(r->link.src_mac, pl->src_mac, 6);
+        memcpy(r->link.dst_mac, pl->dst_mac, 6);
+        r->link.has_rssi = pl->radio.has_signal;
+        r->link.rssi_dbm = pl->radio.signal_dbm;
+        r->link.has_channel = pl->radio.has_channel;
+        r->link.freq_mhz = pl->radio.freq_mhz;
+        finish(r, pkt->ts, idx, off, (uint32_t)(pkt->index - idx + 1));
+        return VXS_OK;
+    }
+}
+
+static vxs_status_t next_wydot(vxs_v2x_reader_t *r) {
+    char err[512];
+    for (;;) {
+        uint8_t *h;
+        size_t got, pos = 0, plen;
+        vxs_wydot_record_t w;
+        if (grow(r, WYDOT_HEADER) != VXS_OK) return VXS_E_NOMEM;
+        h = r->buf;
+        got = fread(h, 1, WYDOT_HEADER, r->fp);
+        if (got == 0) return VXS_EOF;
+        if (got < WYDOT_HEADER) {
+            report(r, "record", r->unit, r->pos, VXS_E_TRUNCATED,
+                   "log cut short: %zu of the %d header bytes", got, WYDOT_HEADER);
+            r->counts.bad++;
+            return VXS_EOF;
+        }
+        plen = (size_t)h[24] | (size_t)h[25] << 8;
+        if (grow(r, WYDOT_HEADER + plen) != VXS_OK) return VXS_E_NOMEM;
+        h = r->buf;
+        got = fread(h + WYDOT_HEADER, 1, plen, r->fp);
+        if (got < plen) {
+            report(r, "record", r->unit, r->pos, VXS_E_TRUNCATED,
+                   "log cut short: %zu of the record's %zu payload bytes", got, plen);
+            r->counts.bad++;
+            return VXS_EOF;
+        }
+        if (vxs_wydot_next(&w, &pos, h, WYDOT_HEADER + plen) != VXS_OK) return VXS_E_TRUNCATED;
+        uint64_t unit = r->unit++, off = r->pos;
+        r->pos += WYDOT_HEADER + plen;
+        r->counts.units++;
+        if (w.direction > 1) {
+            report(r, "record", unit, off, VXS_E_MALFORMED,
+                   "direction byte %u (0 sent, 1 received); the log may not be a WYDOT log",
+                   w.direction);
+            r->counts.bad++;
+            continue;
+        }
+        err[0] = '\0';
+        vxs_status_t st = decode_j2735_unit(&r->msg, w.payload, w.payload_len, err, sizeof err);
+        if (st != VXS_OK) {
+            report(r, "record", unit, off, st, "%s", err);
+            r->counts.bad++;
+            continue;
+        }
+        memset(&r->link, 0, sizeof r->link);
+        r->link.direction = w.direction;
+        finish(r, w.log_time, unit, off, 1);
+        return VXS_OK;
+    }
+}
+
+static vxs_status_t next_hex(vxs_v2x_reader_t *r) {
+    char err[512];
+    for (;;) {
+        if (!fgets(r->line, MAX_LINE, r->fp)) return VXS_EOF;
+        size_t n = strlen(r->line), len = 0;
+        uint64_t unit = r->unit++, off = r->pos;
+        vxs_time_t t;
+        r->pos += n;
+        if (n == MAX_LINE - 1 && r->line[n - 1] != '\n') {
+            int c;
+            report(r, "line", unit, off, VXS_E_LIMIT, "line longer than %d bytes", MAX_LINE);
+            r->counts.bad++;
+            while ((c = fgetc(r->fp)) != EOF && c != '\n') r->pos++; /* skip the rest */
+            if (c == '\n') r->pos++;
+            continue;
+        }
+        err[0] = '\0';
+        vxs_status_t st =
+            vxs_hexlog_parse_line(r->buf, &len, &t, r->line, n, r->buf_cap, err, sizeof err);
+        if (st == VXS_EOF) continue; /* blank or comment */
+        r->counts.units++;
+        if (st == VXS_OK) st = decode_j2735_unit(&r->msg, r->buf, len, err, sizeof err);
+        if (st != VXS_OK) {
+            report(r, "line", unit, off, st, "%s", err);
+            r->counts.bad++;
+            continue;
+        }
+        memset(&r->link, 0, sizeof r->link);
+        r->link.direction = -1;
+        finish(r, t, unit, off, 1);
+        return VXS_OK;
+    }
+}
+
+vxs_status_t vxs_v2x_reader_next(vxs_v2x_reader_t *r, const vxs_record_t **out) {
+    vxs_status_t st;
+    if (!r || !out) return VXS_E_ARG;
+    *out = NULL;
+    if (r->eof) return VXS_EOF;
+    switch (r->format) {
+    case VXS_V2X_FMT_PCAP: st = next_pcap(r); break;
+    case VXS_V2X_FMT_WYDOT: st = next_wydot(r); break;
+    default: st = next_hex(r); break;
+    }
+    if (st == VXS_EOF) r->eof = true;
+    if (st == VXS_OK) *out = &r->rec;
+    return st;
+}
+
+const vxs_v2x_msg_t *vxs_v2x_reader_msg(const vxs_v2x_reader_t *r) { return r ? &r->msg : NULL; }
+
+void vxs_v2x_reader_times(const vxs_v2x_reader_t *r, vxs_v2x_times_t *out) {
+    if (!out) return;
+    if (r)
+        *out = r->times;
+    else
+        vxs_v2x_resolve_times(out, NULL, VXS_TIME_NONE);
+}
+
+void vxs_v2x_reader_link(const vxs_v2x_reader_t *r, vxs_v2x_link_t *out) {
+    if (!out) return;
+    memset(out, 0, sizeof *out);
+    out->direction = -1;
+    if (r) *out = r->link;
+}
+
+void vxs_v2x_reader_counts(const vxs_v2x_reader_t *r, vxs_v2x_counts_t *out) {
+    if (!out) return;
+    memset(out, 0, sizeof *out);
+    if (r) *out = r->counts;
+}
+
+const char *vxs_v2x_reader_errmsg(const vxs_v2x_reader_t *r) { return r ? r->errmsg : ""; }
+
+vxs_v2x_format_t vxs_v2x_reader_format(const vxs_v2x_reader_t *r) {
+    return r ? r->format : VXS_V2X_FMT_AUTO;
+}
+
+uint64_t vxs_v2x_reader_position(const vxs_v2x_reader_t *r, uint64_t *file_size) {
+    if (!r) return 0;
+    if (r->pcap) {
+        vxs_pcap_info_t info;
+        vxs_pcap_get_info(r->pcap, &info);
+        if (file_size) *file_size = info.file_size;
+        return vxs_pcap_position(r->pcap);
+    }
+    if (file_size) *file_size = r->file_size;
+    return r->pos;
+}
+
+void vxs_v2x_reader_close(vxs_v2x_reader_t *r) {
+    if (!r) return;
+    vxs_pcap_close(r->pcap);
+    if (r->fp) fclose(r->fp);
+    vxs_free(r->buf);
+    vxs_free(r->line);
+    vxs_free(r->own_macs);
+    vxs_free(r->path);
+    vxs_free(r);
+}
