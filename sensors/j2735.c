@@ -1,6 +1,6 @@
 /*
  * j2735.c: SAE J2735 messages (UPER): the MessageFrame and the BasicSafetyMessage's core data
- * and Part II presence. Field order and widths: ../shared/specs/v2x-wire-formats.md §1 (the
+ * and Part II presence, and the PersonalSafetyMessage up to its heading. Field order and widths: ../shared/specs/v2x-wire-formats.md §1 (the
  * 290-bit coreData table, verified on three independent vectors). Other message ids are
  * returned with their id (decoded = false).
  */
@@ -100,6 +100,58 @@ static vxs_status_t bsm(vxs_v2x_msg_t *m, vxs_br_t *b, char *err, size_t err_len
     return VXS_OK;
 }
 
+/* psm reads a PersonalSafetyMessage up to its heading: preamble (extension bit and 18
+ * presence bits of the optional fields that follow), basicType (extensible ENUMERATED),
+ * secMark, msgCnt, id, position (Position3D: extension bit, elevation and regional presence),
+ * accuracy, speed, heading. */
+static vxs_status_t psm(vxs_v2x_msg_t *m, vxs_br_t *b, char *err, size_t err_len) {
+    const char *what = "PSM";
+    int64_t pre, type, sec, cnt, id, lat, lon, elev = -4096, smaj, smin, ori, speed, heading;
+    bool text, pext, has_elev, has_reg;
+    FIELD(pre, 0, (1 << 19) - 1, "preamble");
+    if (!vxs_br_bool(b, &text)) goto cut;
+    if (text) {
+        uint64_t idx;
+        if (!vxs_br_nsnn(b, &idx)) goto cut;
+        type = 5 + (int64_t)idx; /* an extension value */
+    } else {
+        FIELD(type, 0, 4, "basicType");
+    }
+    FIELD(sec, 0, 65535, "secMark");
+    FIELD(cnt, 0, 127, "msgCnt");
+    FIELD(id, 0, 0xFFFFFFFFLL, "id");
+    if (!vxs_br_bool(b, &pext) || !vxs_br_bool(b, &has_elev) || !vxs_br_bool(b, &has_reg))
+        goto cut;
+    FIELD(lat, -900000000, 900000001, "position.lat");
+    FIELD(lon, -1799999999, 1800000001, "position.long");
+    if (has_elev) FIELD(elev, -4096, 61439, "position.elevation");
+    if (has_reg) {
+        vxsi_fmt(err, err_len, "PSM: bit %zu: regional position extension not supported",
+                 b->pos);
+        return VXS_E_UNSUPPORTED;
+    }
+    FIELD(smaj, 0, 255, "accuracy.semiMajor");
+    FIELD(smin, 0, 255, "accuracy.semiMinor");
+    FIELD(ori, 0, 65535, "accuracy.orientation");
+    FIELD(speed, 0, 8191, "speed");
+    FIELD(heading, 0, 28800, "heading");
+    (void)pre, (void)pext, (void)smaj, (void)smin, (void)ori;
+    m->station_type = (int)type;
+    m->sec_mark = sec == 65535 ? -1 : (int32_t)sec;
+    m->msg_cnt = (int)cnt;
+    m->station_id = id;
+    m->lat_deg = unavail(lat, 900000001, 1e-7);
+    m->lon_deg = unavail(lon, 1800000001, 1e-7);
+    m->elev_m = unavail(elev, -4096, 0.1);
+    m->speed_mps = unavail(speed, 8191, 0.02);
+    m->heading_deg = unavail(heading, 28800, 0.0125);
+    m->decoded = true;
+    return VXS_OK;
+cut:
+    vxsi_fmt(err, err_len, "PSM: bit %zu: cut short", b->pos);
+    return VXS_E_TRUNCATED;
+}
+
 vxs_status_t vxs_v2x_decode_j2735(vxs_v2x_msg_t *out, const uint8_t *p, size_t len, char *err,
                                   size_t err_len) {
     vxs_br_t br;
@@ -142,6 +194,7 @@ vxs_status_t vxs_v2x_decode_j2735(vxs_v2x_msg_t *out, const uint8_t *p, size_t l
     vxs_br_t vb = vxs_br_init(val, vlen);
     switch (id) {
     case VXS_J2735_BSM: return bsm(out, &vb, err, err_len);
+    case VXS_J2735_PSM: return psm(out, &vb, err, err_len);
     default: return VXS_OK; /* kept with its id, not decoded */
     }
 }

@@ -166,6 +166,34 @@ TEST(V2xDecode, BsmEqualsJpoOdeDecode) {
     EXPECT_EQ(m.bsm_has_part2, s.find("<partII>") != std::string::npos);
 }
 
+TEST(V2xDecode, PsmEqualsJpoOdeDecode) {
+    VXS_SHARED_OR_SKIP(path, "datasets/v2x/us/jpo-ode/asn1/decoder-output-psm.xml");
+    std::vector<uint8_t> x = vxs_test::ReadFile(path);
+    std::string s(x.begin(), x.end());
+    size_t a = s.find("<asn1>");
+    ASSERT_NE(a, std::string::npos);
+    std::string hex = s.substr(a + 6, s.find("</asn1>") - a - 6);
+    hex.erase(std::remove_if(hex.begin(), hex.end(), ::isspace), hex.end());
+    auto bytes = Hex(hex);
+    vxs_v2x_msg_t m;
+    char err[256] = "";
+    ASSERT_EQ(vxs_v2x_decode_j2735(&m, bytes.data(), bytes.size(), err, sizeof err), VXS_OK) << err;
+    size_t psm = s.find("<PersonalSafetyMessage>");
+    ASSERT_NE(psm, std::string::npos);
+    EXPECT_EQ(m.msg_id, 32);
+    EXPECT_TRUE(m.decoded);
+    EXPECT_EQ(m.station_type, 1); // aPEDESTRIAN
+    EXPECT_NE(s.find("<aPEDESTRIAN/>", psm), std::string::npos);
+    EXPECT_EQ(m.sec_mark, Tag(s, "secMark", psm));
+    EXPECT_EQ(m.msg_cnt, Tag(s, "msgCnt", psm));
+    size_t ida = s.find("<id>", psm) + 4;
+    EXPECT_EQ(m.station_id, (int64_t)std::stoul(s.substr(ida, 8), nullptr, 16));
+    EXPECT_EQ(std::lround(m.lat_deg * 1e7), Tag(s, "lat", psm));
+    EXPECT_EQ(std::lround(m.lon_deg * 1e7), Tag(s, "long", psm));
+    EXPECT_EQ(std::lround(m.speed_mps / 0.02), Tag(s, "speed", psm));
+    EXPECT_EQ(std::lround(m.heading_deg / 0.0125), Tag(s, "heading", psm));
+}
+
 TEST(V2xDecode, BsmV2xHubVectors) {
     VXS_SHARED_OR_SKIP(path, "datasets/v2x/us/v2x-hub/bsm_vectors.txt");
     std::vector<uint8_t> x = vxs_test::ReadFile(path);
