@@ -11,6 +11,7 @@
 #include "vxs_core.h"
 #include "vxs_core_int.h"
 #include "vxs_v2x.h"
+#include "v2x_int.h"
 
 /* ---- GeoNetworking ------------------------------------------------------------------------- */
 
@@ -91,23 +92,12 @@ static vxs_status_t common_and_rest(vxs_v2x_msg_t *m, vxs_rd_t *r, size_t len, c
     size_t at = GN_AT(r), left = vxs_rd_left(r);
     const uint8_t *pdu;
     if (!vxs_rd_ptr(r, &pdu, left)) goto cut;
-    vxs_v2x_msg_t lower = *m;
+    vxs_v2x_msg_t lower;
+    vxsi_v2x_keep_lower(&lower, m); /* only the lower-layer fields, not the whole message */
     vxs_status_t st = vxs_v2x_decode_its_pdu(m, pdu, left, err, err_len);
-    /* keep the GN layer's fields (the PDU decoder starts from a fresh message) */
+    /* the PDU decoder starts from a fresh message: put the GN layer's fields back */
+    vxsi_v2x_keep_lower(m, &lower);
     m->has_gn = true;
-    m->gn_secured = lower.gn_secured;
-    m->gn_header_type = lower.gn_header_type;
-    m->gn_btp_port = lower.gn_btp_port;
-    m->gn_sn = lower.gn_sn;
-    memcpy(m->gn_addr, lower.gn_addr, 8);
-    m->gn_tst = lower.gn_tst;
-    m->gn_lat_deg = lower.gn_lat_deg;
-    m->gn_lon_deg = lower.gn_lon_deg;
-    m->gn_speed_mps = lower.gn_speed_mps;
-    m->gn_heading_deg = lower.gn_heading_deg;
-    m->ieee_content = lower.ieee_content;
-    m->ieee_psid = lower.ieee_psid;
-    m->ieee_gen_time_us = lower.ieee_gen_time_us;
     if (st != VXS_OK) {
         /* say where the PDU began in the GN packet */
         size_t n = strlen(err);
@@ -159,13 +149,7 @@ vxs_status_t vxs_v2x_decode_gn(vxs_v2x_msg_t *out, const uint8_t *p, size_t len,
 
 /* ---- ITS PDU and CAM ----------------------------------------------------------------------- */
 
-#define UPER(var, lo, hi, name)                                                                  \
-    do {                                                                                         \
-        if (!vxs_br_cons(b, &(var), (lo), (hi))) {                                               \
-            vxsi_fmt(err, err_len, "%s: bit %zu: %s cut short", what, b->pos, (name));           \
-            return VXS_E_TRUNCATED;                                                              \
-        }                                                                                        \
-    } while (0)
+#define UPER VXSI_UPER
 
 #define BIT(var, name)                                                                           \
     do {                                                                                         \
@@ -175,9 +159,7 @@ vxs_status_t vxs_v2x_decode_gn(vxs_v2x_msg_t *out, const uint8_t *p, size_t len,
         }                                                                                        \
     } while (0)
 
-static double na(int64_t v, int64_t unavailable, double scale) {
-    return v == unavailable ? NAN : (double)v * scale;
-}
+#define na vxsi_unavail
 
 /* cam decodes a CAM after the ITS PDU header: EN 302 637-2 v1.4.1 (protocolVersion 2) and the
  * v1.3 form (protocolVersion 1), which share the root layout read here; Release 2 (TS 103 900)

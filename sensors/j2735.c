@@ -10,19 +10,10 @@
 #include "vxs_core.h"
 #include "vxs_core_int.h"
 #include "vxs_v2x.h"
+#include "v2x_int.h"
 
-/* field reads a constrained whole number; on failure records which field and where. */
-#define FIELD(var, lo, hi, name)                                                                 \
-    do {                                                                                         \
-        if (!vxs_br_cons(b, &(var), (lo), (hi))) {                                               \
-            vxsi_fmt(err, err_len, "%s: bit %zu: %s cut short", what, b->pos, (name));           \
-            return VXS_E_TRUNCATED;                                                              \
-        }                                                                                        \
-    } while (0)
-
-static double unavail(int64_t v, int64_t na, double scale) {
-    return v == na ? NAN : (double)v * scale;
-}
+#define FIELD VXSI_UPER
+#define unavail vxsi_unavail
 
 /* bsm_core reads BSMcoreData (290 bits, no preamble). */
 static vxs_status_t bsm_core(vxs_v2x_msg_t *m, vxs_br_t *b, const char *what, char *err,

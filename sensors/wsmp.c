@@ -11,6 +11,7 @@
 #include "vxs_core.h"
 #include "vxs_core_int.h"
 #include "vxs_v2x.h"
+#include "v2x_int.h"
 
 /* ---- WSMP ---------------------------------------------------------------------------------- */
 
@@ -103,16 +104,10 @@ vxs_status_t vxs_v2x_decode_wsmp(vxs_v2x_msg_t *out, const uint8_t *p, size_t le
     {
         /* The MessageFrame decoder starts from a fresh message; keep what the lower layers
          * said. */
-        vxs_v2x_msg_t low = *out;
+        vxs_v2x_msg_t low;
+        vxsi_v2x_keep_lower(&low, out);
         vxs_status_t st = vxs_v2x_decode_j2735(out, inner, inner_len, err, err_len);
-        out->has_wsmp = true;
-        out->psid = low.psid;
-        out->wsmp_channel = low.wsmp_channel;
-        out->wsmp_data_rate = low.wsmp_data_rate;
-        out->wsmp_tx_power = low.wsmp_tx_power;
-        out->ieee_content = low.ieee_content;
-        out->ieee_psid = low.ieee_psid;
-        out->ieee_gen_time_us = low.ieee_gen_time_us;
+        vxsi_v2x_keep_lower(out, &low);
         return st;
     }
 cut:
