@@ -344,21 +344,84 @@ vxs_br_t vxs_br_init(const void *p, size_t len);
 /* vxs_br_left returns the number of unread bits. */
 static inline size_t vxs_br_left(const vxs_br_t *b) { return b->nbits - b->pos; }
 
+/* vxs_br_peek_ reads `n` (1..64) bits at `pos` without bounds checks (callers check first; not
+ * for use outside the vxs_br_ functions). Where eight bytes from pos's byte are inside the
+ * buffer and n <= 57 (the bit offset inside the first byte is at most 7), one big-endian 64-bit
+ * load and a shift do it; near the end, up to 8 bits per step. The readers below are inline:
+ * UPER decoders call them for every field. */
+static inline uint64_t vxs_br_peek_(const vxs_br_t *b, size_t pos, unsigned n) {
+    uint64_t v = 0;
+    if (n <= 57 && (pos >> 3) + 8 <= (b->nbits >> 3)) {
+        const uint8_t *q = b->p + (pos >> 3);
+        v = (uint64_t)q[0] << 56 | (uint64_t)q[1] << 48 | (uint64_t)q[2] << 40 |
+            (uint64_t)q[3] << 32 | (uint64_t)q[4] << 24 | (uint64_t)q[5] << 16 |
+            (uint64_t)q[6] << 8 | (uint64_t)q[7];
+        return (v << (pos & 7u)) >> (64u - n);
+    }
+    while (n > 0) {
+        const unsigned avail = 8u - (unsigned)(pos & 7u);
+        const unsigned take = n < avail ? n : avail;
+        const unsigned chunk = ((unsigned)b->p[pos >> 3] >> (avail - take)) & ((1u << take) - 1u);
+        v = (v << take) | chunk;
+        pos += take;
+        n -= take;
+    }
+    return v;
+}
+
 /* vxs_br_bits reads `n` bits (0 <= n <= 64) as an unsigned integer, first bit most significant.
- * n = 0 reads nothing and sets *out to 0. */
-bool vxs_br_bits(vxs_br_t *b, uint64_t *out, unsigned n);
+ * n = 0 reads nothing and sets *out to 0. On failure *out is 0 (vxs_br_bool: false; vxs_br_cons:
+ * lo), so that no caller ever reads an unset value. */
+static inline bool vxs_br_bits(vxs_br_t *b, uint64_t *out, unsigned n) {
+    *out = 0;
+    if (n > 64 || vxs_br_left(b) < n) return false;
+    *out = n ? vxs_br_peek_(b, b->pos, n) : 0;
+    b->pos += n;
+    return true;
+}
 
 /* vxs_br_bool reads one bit (a PER BOOLEAN, presence bit or extension bit). */
-bool vxs_br_bool(vxs_br_t *b, bool *out);
+static inline bool vxs_br_bool(vxs_br_t *b, bool *out) {
+    *out = false;
+    if (vxs_br_left(b) < 1) return false;
+    *out = ((unsigned)b->p[b->pos >> 3] >> (7u - (unsigned)(b->pos & 7u))) & 1u;
+    b->pos += 1;
+    return true;
+}
 
 /* vxs_br_skip advances `n` bits. */
-bool vxs_br_skip(vxs_br_t *b, size_t n);
+static inline bool vxs_br_skip(vxs_br_t *b, size_t n) {
+    if (vxs_br_left(b) < n) return false;
+    b->pos += n;
+    return true;
+}
 
 /* vxs_br_cons reads a PER constrained whole number in [lo, hi] (X.691 §11.5.7, unaligned): the
  * offset value - lo in ceil(log2(hi - lo + 1)) bits; zero bits when lo == hi. Fails (and leaves
  * the reader unchanged) if lo > hi, if the range needs more than 63 bits, or if the decoded
  * value exceeds hi. */
-bool vxs_br_cons(vxs_br_t *b, int64_t *out, int64_t lo, int64_t hi);
+static inline bool vxs_br_cons(vxs_br_t *b, int64_t *out, int64_t lo, int64_t hi) {
+    uint64_t range, v = 0;
+    unsigned nbits = 0;
+    *out = lo;
+    if (lo > hi) return false;
+    /* "range" is hi - lo + 1 and the offset takes ceil(log2(range)) bits, which is the bit
+     * length of hi - lo. Unsigned subtraction is exact because hi >= lo. */
+    range = (uint64_t)hi - (uint64_t)lo;
+#if defined(__GNUC__)
+    nbits = range ? 64u - (unsigned)__builtin_clzll(range) : 0u;
+#else
+    for (uint64_t r = range; r; r >>= 1) nbits++;
+#endif
+    if (nbits > 63 || vxs_br_left(b) < nbits) return false;
+    if (nbits) v = vxs_br_peek_(b, b->pos, nbits);
+    /* A range that is not a power of two leaves unused codes above hi: those are malformed. */
+    if (v > range) return false;
+    b->pos += nbits;
+    /* v <= range < 2^63, and lo + v <= hi, so neither the cast nor the sum overflows. */
+    *out = lo + (int64_t)v;
+    return true;
+}
 
 /* vxs_br_length reads an unconstrained PER length determinant (X.691 §11.9, unaligned):
  * 0xxxxxxx (0..127) or 10xxxxxx xxxxxxxx (0..16383). The fragmented form (11xxxxxx) is
