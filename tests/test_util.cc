@@ -1,5 +1,6 @@
 #include "test_util.h"
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -43,6 +44,42 @@ std::vector<uint8_t> ReadFile(const std::string &path) {
         return {};
     }
     return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<uint8_t> HexBytes(const std::string &hex) {
+    std::vector<uint8_t> v;
+    int hi = -1;
+    for (char c : hex) {
+        if (std::isspace(static_cast<unsigned char>(c))) continue;
+        if (!std::isxdigit(static_cast<unsigned char>(c))) {
+            ADD_FAILURE() << "not a hex digit: '" << c << "'";
+            return {};
+        }
+        int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (std::tolower(c) - 'a' + 10);
+        if (hi < 0) {
+            hi = d;
+        } else {
+            v.push_back(static_cast<uint8_t>(hi << 4 | d));
+            hi = -1;
+        }
+    }
+    if (hi >= 0) ADD_FAILURE() << "odd number of hex digits";
+    return v;
+}
+
+std::string XmlText(const std::string &xml, const std::string &tag, size_t from) {
+    size_t a = xml.find("<" + tag + ">", from);
+    if (a == std::string::npos) {
+        ADD_FAILURE() << "no <" << tag << "> after offset " << from;
+        return "";
+    }
+    a += tag.size() + 2;
+    return xml.substr(a, xml.find('<', a) - a);
+}
+
+long XmlLong(const std::string &xml, const std::string &tag, size_t from) {
+    std::string t = XmlText(xml, tag, from);
+    return t.empty() ? 0 : std::stol(t);
 }
 
 bool WriteFile(const std::string &path, const std::vector<uint8_t> &data) {

@@ -23,6 +23,14 @@ int Run(const std::string &cmd, std::string *out);
 // ReadFile returns the bytes of `path` (empty and ADD_FAILURE on error).
 std::vector<uint8_t> ReadFile(const std::string &path);
 
+// HexBytes decodes hex digits into bytes, skipping whitespace (ADD_FAILURE on anything else).
+std::vector<uint8_t> HexBytes(const std::string &hex);
+
+// XmlLong returns the integer inside the first <tag>...</tag> at or after `from` in `xml`
+// (ADD_FAILURE and 0 when there is none). XmlText returns the raw text instead.
+long XmlLong(const std::string &xml, const std::string &tag, size_t from = 0);
+std::string XmlText(const std::string &xml, const std::string &tag, size_t from = 0);
+
 // WriteFile writes `data` to `path`; false on error.
 bool WriteFile(const std::string &path, const std::vector<uint8_t> &data);
 

@@ -18,12 +18,6 @@
 
 namespace {
 
-std::vector<uint8_t> Hex(const std::string &h) {
-    std::vector<uint8_t> v;
-    for (size_t i = 0; i + 1 < h.size(); i += 2) v.push_back((uint8_t)std::stoul(h.substr(i, 2), nullptr, 16));
-    return v;
-}
-
 struct CamRef {
     long frame, station, gdt, lat, lon, speed, heading, tst;
 };
@@ -126,22 +120,12 @@ struct BsmRef {
     unsigned long id;
 };
 
-long Tag(const std::string &s, const std::string &tag, size_t from = 0) {
-    size_t a = s.find("<" + tag + ">", from);
-    EXPECT_NE(a, std::string::npos) << tag;
-    a += tag.size() + 2;
-    return std::stol(s.substr(a, s.find('<', a) - a));
-}
-
 TEST(V2xDecode, BsmEqualsJpoOdeDecode) {
     VXS_SHARED_OR_SKIP(path, "datasets/v2x/us/jpo-ode/asn1/decoder-output-bsm.xml");
     std::vector<uint8_t> x = vxs_test::ReadFile(path);
     std::string s(x.begin(), x.end());
-    size_t a = s.find("<asn1>");
-    ASSERT_NE(a, std::string::npos);
-    std::string hex = s.substr(a + 6, s.find("</asn1>") - a - 6);
-    hex.erase(std::remove_if(hex.begin(), hex.end(), ::isspace), hex.end());
-    auto bytes = Hex(hex);
+    auto bytes = vxs_test::HexBytes(vxs_test::XmlText(s, "asn1"));
+    ASSERT_FALSE(bytes.empty());
     vxs_v2x_msg_t m;
     char err[256] = "";
     ASSERT_EQ(vxs_v2x_decode_j2735(&m, bytes.data(), bytes.size(), err, sizeof err), VXS_OK) << err;
@@ -149,20 +133,20 @@ TEST(V2xDecode, BsmEqualsJpoOdeDecode) {
     ASSERT_NE(core, std::string::npos);
     EXPECT_EQ(m.msg_id, 20);
     EXPECT_TRUE(m.decoded);
-    EXPECT_EQ(m.msg_cnt, Tag(s, "msgCnt", core));
+    EXPECT_EQ(m.msg_cnt, vxs_test::XmlLong(s, "msgCnt", core));
     size_t ida = s.find("<id>", core) + 4;
     EXPECT_EQ(m.station_id, (int64_t)std::stoul(s.substr(ida, 8), nullptr, 16));
-    EXPECT_EQ(m.sec_mark, Tag(s, "secMark", core));
-    EXPECT_EQ(std::lround(m.lat_deg * 1e7), Tag(s, "lat", core));
-    EXPECT_EQ(std::lround(m.lon_deg * 1e7), Tag(s, "long", core));
-    EXPECT_EQ(std::lround(m.elev_m * 10), Tag(s, "elev", core));
-    EXPECT_EQ(std::lround(m.speed_mps / 0.02), Tag(s, "speed", core));
-    EXPECT_EQ(std::lround(m.heading_deg / 0.0125), Tag(s, "heading", core));
+    EXPECT_EQ(m.sec_mark, vxs_test::XmlLong(s, "secMark", core));
+    EXPECT_EQ(std::lround(m.lat_deg * 1e7), vxs_test::XmlLong(s, "lat", core));
+    EXPECT_EQ(std::lround(m.lon_deg * 1e7), vxs_test::XmlLong(s, "long", core));
+    EXPECT_EQ(std::lround(m.elev_m * 10), vxs_test::XmlLong(s, "elev", core));
+    EXPECT_EQ(std::lround(m.speed_mps / 0.02), vxs_test::XmlLong(s, "speed", core));
+    EXPECT_EQ(std::lround(m.heading_deg / 0.0125), vxs_test::XmlLong(s, "heading", core));
     size_t acc = s.find("<accelSet>", core);
-    EXPECT_EQ(std::lround(m.accel_long_mps2 * 100), Tag(s, "long", acc));
-    EXPECT_EQ(std::lround(m.yaw_rate_dps * 100), Tag(s, "yaw", acc));
-    EXPECT_EQ(std::lround(m.width_m * 100), Tag(s, "width", core));
-    EXPECT_EQ(std::lround(m.length_m * 100), Tag(s, "length", core));
+    EXPECT_EQ(std::lround(m.accel_long_mps2 * 100), vxs_test::XmlLong(s, "long", acc));
+    EXPECT_EQ(std::lround(m.yaw_rate_dps * 100), vxs_test::XmlLong(s, "yaw", acc));
+    EXPECT_EQ(std::lround(m.width_m * 100), vxs_test::XmlLong(s, "width", core));
+    EXPECT_EQ(std::lround(m.length_m * 100), vxs_test::XmlLong(s, "length", core));
     EXPECT_EQ(m.bsm_has_part2, s.find("<partII>") != std::string::npos);
 }
 
@@ -170,11 +154,8 @@ TEST(V2xDecode, PsmEqualsJpoOdeDecode) {
     VXS_SHARED_OR_SKIP(path, "datasets/v2x/us/jpo-ode/asn1/decoder-output-psm.xml");
     std::vector<uint8_t> x = vxs_test::ReadFile(path);
     std::string s(x.begin(), x.end());
-    size_t a = s.find("<asn1>");
-    ASSERT_NE(a, std::string::npos);
-    std::string hex = s.substr(a + 6, s.find("</asn1>") - a - 6);
-    hex.erase(std::remove_if(hex.begin(), hex.end(), ::isspace), hex.end());
-    auto bytes = Hex(hex);
+    auto bytes = vxs_test::HexBytes(vxs_test::XmlText(s, "asn1"));
+    ASSERT_FALSE(bytes.empty());
     vxs_v2x_msg_t m;
     char err[256] = "";
     ASSERT_EQ(vxs_v2x_decode_j2735(&m, bytes.data(), bytes.size(), err, sizeof err), VXS_OK) << err;
@@ -184,14 +165,14 @@ TEST(V2xDecode, PsmEqualsJpoOdeDecode) {
     EXPECT_TRUE(m.decoded);
     EXPECT_EQ(m.station_type, 1); // aPEDESTRIAN
     EXPECT_NE(s.find("<aPEDESTRIAN/>", psm), std::string::npos);
-    EXPECT_EQ(m.sec_mark, Tag(s, "secMark", psm));
-    EXPECT_EQ(m.msg_cnt, Tag(s, "msgCnt", psm));
+    EXPECT_EQ(m.sec_mark, vxs_test::XmlLong(s, "secMark", psm));
+    EXPECT_EQ(m.msg_cnt, vxs_test::XmlLong(s, "msgCnt", psm));
     size_t ida = s.find("<id>", psm) + 4;
     EXPECT_EQ(m.station_id, (int64_t)std::stoul(s.substr(ida, 8), nullptr, 16));
-    EXPECT_EQ(std::lround(m.lat_deg * 1e7), Tag(s, "lat", psm));
-    EXPECT_EQ(std::lround(m.lon_deg * 1e7), Tag(s, "long", psm));
-    EXPECT_EQ(std::lround(m.speed_mps / 0.02), Tag(s, "speed", psm));
-    EXPECT_EQ(std::lround(m.heading_deg / 0.0125), Tag(s, "heading", psm));
+    EXPECT_EQ(std::lround(m.lat_deg * 1e7), vxs_test::XmlLong(s, "lat", psm));
+    EXPECT_EQ(std::lround(m.lon_deg * 1e7), vxs_test::XmlLong(s, "long", psm));
+    EXPECT_EQ(std::lround(m.speed_mps / 0.02), vxs_test::XmlLong(s, "speed", psm));
+    EXPECT_EQ(std::lround(m.heading_deg / 0.0125), vxs_test::XmlLong(s, "heading", psm));
 }
 
 TEST(V2xDecode, BsmV2xHubVectors) {
@@ -202,7 +183,7 @@ TEST(V2xDecode, BsmV2xHubVectors) {
     int n = 0;
     while (std::getline(in, line)) {
         if (line.empty() || line[0] == '#') continue;
-        auto b = Hex(line);
+        auto b = vxs_test::HexBytes(line);
         vxs_v2x_msg_t m;
         char err[256] = "";
         ASSERT_EQ(vxs_v2x_decode_j2735(&m, b.data(), b.size(), err, sizeof err), VXS_OK) << err;
