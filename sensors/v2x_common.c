@@ -35,7 +35,7 @@ void vxs_v2x_msg_init(vxs_v2x_msg_t *m) {
     m->accel_long_mps2 = m->accel_lat_mps2 = m->accel_vert_mps2 = m->yaw_rate_dps = NAN;
     m->length_m = m->width_m = NAN;
     m->cause_code = m->sub_cause_code = -1;
-    m->tim_packet_id_len = -1;
+    m->tim_frames = -1;
     m->gn_header_type = -1;
     m->gn_btp_port = -1;
     m->gn_sn = -1;
@@ -134,26 +134,4 @@ void vxs_v2x_resolve_times(vxs_v2x_times_t *out, const vxs_v2x_msg_t *m, vxs_tim
                : out->sec_mark != VXS_TIME_NONE  ? out->sec_mark
                : out->its_time != VXS_TIME_NONE  ? out->its_time
                                                  : out->gn_tst;
-}
-
-void vxsi_v2x_keep_lower(vxs_v2x_msg_t *m, const vxs_v2x_msg_t *lower) {
-    m->has_gn = lower->has_gn;
-    m->gn_secured = lower->gn_secured;
-    m->gn_header_type = lower->gn_header_type;
-    m->gn_btp_port = lower->gn_btp_port;
-    m->gn_sn = lower->gn_sn;
-    memcpy(m->gn_addr, lower->gn_addr, sizeof m->gn_addr);
-    m->gn_tst = lower->gn_tst;
-    m->gn_lat_deg = lower->gn_lat_deg;
-    m->gn_lon_deg = lower->gn_lon_deg;
-    m->gn_speed_mps = lower->gn_speed_mps;
-    m->gn_heading_deg = lower->gn_heading_deg;
-    m->has_wsmp = lower->has_wsmp;
-    m->psid = lower->psid;
-    m->wsmp_channel = lower->wsmp_channel;
-    m->wsmp_data_rate = lower->wsmp_data_rate;
-    m->wsmp_tx_power = lower->wsmp_tx_power;
-    m->ieee_content = lower->ieee_content;
-    m->ieee_psid = lower->ieee_psid;
-    m->ieee_gen_time_us = lower->ieee_gen_time_us;
 }

@@ -27,8 +27,4 @@ static inline double vxsi_unavail(int64_t v, int64_t unavailable, double scale) 
     return v == unavailable ? NAN : (double)v * scale;
 }
 
-/* vxsi_v2x_keep_lower copies the link-layer and security fields of `lower` (GeoNetworking,
- * WSMP, IEEE 1609.2) into `m`, which a message decoder has just filled from a fresh init. */
-void vxsi_v2x_keep_lower(vxs_v2x_msg_t *m, const vxs_v2x_msg_t *lower);
-
 #endif

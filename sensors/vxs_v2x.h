@@ -60,7 +60,7 @@ const char *vxs_v2x_type_name(int protocol, int msg_id);
 typedef struct {
     uint32_t object_id;          /* 0..65535 */
     int32_t measurement_delta_ms; /* measurementDeltaTime: ms relative to the CPM's reference
-                                    time (positive: before it, per TS 103 324) */
+                                    time (TS 103 324 v2.1.1 / CDD v2: negative = before it) */
     double x_m, y_m, z_m;        /* NaN when absent (z is optional) */
     double vx_mps, vy_mps;       /* NaN when absent */
     int classification;          /* first class: TrafficParticipantType (0..255), -1 if none */
@@ -85,7 +85,8 @@ typedef struct {
 
     /* -- raw sender time fields (sender's clock, as sent) ------------------------------ */
     int32_t gen_delta_time; /* CAM / VAM generationDeltaTime 0..65535 (TimestampIts mod 2^16);
-                               -1 */
+                               also a CPM referenceTime below 65536 (ms-van3t sends TimestampIts
+                               mod 2^16 there); -1 */
     int32_t sec_mark;       /* J2735 secMark / DSecond (ms in the minute, 60000.. leap); -1 */
     int32_t moy;            /* J2735 / SPATEM MinuteOfTheYear; -1 */
     int64_t its_time_ms;    /* a full TimestampIts (ms since 2004, 42 bits): DENM
@@ -108,7 +109,10 @@ typedef struct {
     int n_intersections;       /* SPaT / MAP (and SPATEM / MAPEM) */
     int64_t intersection_ids[VXS_V2X_MAX_INTERSECTIONS]; /* region << 16 | id (region 0 when
                                                             absent) */
-    int tim_packet_id_len;     /* TIM: frames count; -1 */
+    int tim_frames;            /* TIM: TravelerDataFrames (1..8); -1 */
+    bool has_tim_packet_id;
+    uint8_t tim_packet_id[9];  /* TIM packetID (UniqueMSGID) when has_tim_packet_id */
+    bool tim_has_url;          /* TIM urlB present */
     int n_objects;             /* CPM perceived objects (all of them) */
     int n_objects_kept;        /* <= VXS_V2X_MAX_OBJECTS */
     vxs_v2x_object_t objects[VXS_V2X_MAX_OBJECTS];
@@ -254,6 +258,8 @@ typedef struct {
     int rssi_dbm;
     bool has_channel;
     int freq_mhz;
+    uint32_t header_skipped; /* hex logs: bytes of a forwarding header before the message (a
+                                roadside unit's UDP forward, as jpo-ode receives it); 0 */
 } vxs_v2x_link_t;
 
 typedef struct vxs_v2x_reader vxs_v2x_reader_t;
