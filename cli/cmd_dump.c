@@ -519,6 +519,7 @@ static json_t *v2x_json(const vxs_v2x_reader_t *r, const vxs_record_t *rec) {
     json_object_set_new(o, "psid", m->has_wsmp ? json_integer(m->psid) : json_null());
     json_object_set_new(o, "rssi_dbm", k.has_rssi ? json_integer(k.rssi_dbm) : json_null());
     json_object_set_new(o, "freq_mhz", k.has_channel ? json_integer(k.freq_mhz) : json_null());
+    json_object_set_new(o, "header_skipped", json_integer(k.header_skipped));
     if (m->protocol == VXS_V2X_PROTO_ETSI && m->msg_id == VXS_ETSI_DENM) {
         json_object_set_new(o, "denm_origin", int_or_null(m->denm_origin));
         json_object_set_new(o, "denm_seq", int_or_null(m->denm_seq));
@@ -532,6 +533,14 @@ static json_t *v2x_json(const vxs_v2x_reader_t *r, const vxs_record_t *rec) {
         for (int i = 0; i < m->n_intersections && i < VXS_V2X_MAX_INTERSECTIONS; i++)
             json_array_append_new(a, json_integer(m->intersection_ids[i]));
         json_object_set_new(o, "intersection_ids", a);
+    }
+    if (m->protocol == VXS_V2X_PROTO_J2735 && m->msg_id == VXS_J2735_TIM && m->decoded) {
+        char hex[2 * sizeof m->tim_packet_id + 1];
+        for (size_t i = 0; i < sizeof m->tim_packet_id; i++)
+            snprintf(hex + 2 * i, 3, "%02X", m->tim_packet_id[i]);
+        json_object_set_new(o, "tim_packet_id", m->has_tim_packet_id ? json_string(hex)
+                                                                     : json_null());
+        json_object_set_new(o, "tim_frames", int_or_null(m->tim_frames));
     }
     if (m->protocol == VXS_V2X_PROTO_ETSI && m->msg_id == VXS_ETSI_CPM) {
         json_t *a = json_array();

@@ -415,7 +415,8 @@ static void quiet_ffmpeg(void) {
 }
 
 /* is_video_file asks libavformat whether `path` is a container with a video stream. Still-image
- * demuxers (image2, *_pipe) also expose a "video" stream; a single picture is not a video. */
+ * demuxers (image2, *_pipe) also expose a "video" stream; a single picture is not a video. Nor
+ * is text: the "tty" demuxer renders any .txt file (a hex log) as ANSI-art video. */
 static bool is_video_file(const char *path) {
     AVFormatContext *fc = NULL;
     bool video = false;
@@ -425,7 +426,8 @@ static bool is_video_file(const char *path) {
     if (avformat_open_input(&fc, path, NULL, NULL) < 0) return false;
     name = fc->iformat && fc->iformat->name ? fc->iformat->name : "";
     nlen = strlen(name);
-    if (strcmp(name, "image2") != 0 && !(nlen >= 5 && strcmp(name + nlen - 5, "_pipe") == 0)) {
+    if (strcmp(name, "image2") != 0 && strcmp(name, "tty") != 0 &&
+        !(nlen >= 5 && strcmp(name + nlen - 5, "_pipe") == 0)) {
         for (unsigned i = 0; i < fc->nb_streams; i++) {
             const AVStream *s = fc->streams[i];
             if (s->codecpar && s->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&

@@ -20,6 +20,7 @@
 #include "vxs_core_int.h"
 #include "vxs_sensors.h"
 #include "vxs_v2x.h"
+#include "j2735_int.h"
 
 #define WYDOT_HEADER 26
 #define MAX_LINE 65536   /* longest hex-log line accepted (a 32 KiB message) */
@@ -295,22 +296,63 @@ vxs_status_t vxs_v2x_reader_open(vxs_v2x_reader_t **out, const char *path,
     return VXS_OK;
 }
 
-/* decode_j2735_unit decodes a log's payload: a MessageFrame, or 1609.2 data holding one. */
-static vxs_status_t decode_j2735_unit(vxs_v2x_msg_t *m, const uint8_t *p, size_t n, char *err,
-                                      size_t err_len) {
-    if (n >= 2 && p[0] == 0x03 && (p[1] == 0x80 || p[1] == 0x81 || p[1] == 0x82)) {
-        vxs_v2x_msg_t sec;
+/* frame_fits says whether a J2735 MessageFrame header (extension bit clear, messageId, a
+ * one- or two-byte length) starts `p` and its value fits in the `n` bytes. With `known`, the
+ * messageId must also be one J2735 assigns (18..42; 240..255 test messages). */
+static bool frame_fits(const uint8_t *p, size_t n, bool known) {
+    size_t hdr, vlen;
+    if (n < 3 || (p[0] & 0x80)) return false;
+    unsigned id = (unsigned)p[0] << 8 | p[1];
+    if (known && !((id >= 18 && id <= 42) || (id >= 240 && id <= 255))) return false;
+    if (p[2] < 0x80) {
+        hdr = 3, vlen = p[2];
+    } else if ((p[2] & 0xC0) == 0x80 && n >= 4) {
+        hdr = 4, vlen = (size_t)(p[2] & 0x3F) << 8 | p[3];
+    } else {
+        return false;
+    }
+    return hdr + vlen <= n;
+}
+
+/* is_1609dot2 says whether `p` starts like IEEE 1609.2 data: protocolVersion 3 and the
+ * unsecured, signed or encrypted content tag. */
+static bool is_1609dot2(const uint8_t *p, size_t n) {
+    return n >= 2 && p[0] == 0x03 && (p[1] == 0x80 || p[1] == 0x81 || p[1] == 0x82);
+}
+
+/* decode_at decodes a log's payload: a MessageFrame, or 1609.2 data holding one. */
+static vxs_status_t decode_at(vxs_v2x_msg_t *m, const uint8_t *p, size_t n, char *err,
+                              size_t err_len) {
+    if (is_1609dot2(p, n)) {
         const uint8_t *inner = NULL;
         size_t inner_len = 0;
-        vxs_v2x_msg_init(&sec);
-        VXS_FORWARD(vxs_v2x_decode_1609dot2(&sec, &inner, &inner_len, p, n, err, err_len));
-        vxs_status_t st = vxs_v2x_decode_j2735(m, inner, inner_len, err, err_len);
-        m->ieee_content = sec.ieee_content;
-        m->ieee_psid = sec.ieee_psid;
-        m->ieee_gen_time_us = sec.ieee_gen_time_us;
-        return st;
+        vxs_v2x_msg_init(m);
+        VXS_FORWARD(vxs_v2x_decode_1609dot2(m, &inner, &inner_len, p, n, err, err_len));
+        return vxsi_j2735_frame(m, inner, inner_len, err, err_len);
     }
     return vxs_v2x_decode_j2735(m, p, n, err, err_len);
+}
+
+#define MAX_FWD_HEADER 64 /* longest forwarding header searched past */
+
+/* decode_j2735_unit decodes a log's payload: 1609.2 data or a MessageFrame at its start, or,
+ * when neither starts it (or the MessageFrame there has an id J2735 does not assign), one
+ * behind a forwarding header (a roadside unit's UDP forward puts
+ * a header of its own before the 1609.2 data; jpo-ode finds the message the same way). The
+ * header's length goes to *skipped. */
+static vxs_status_t decode_j2735_unit(vxs_v2x_msg_t *m, const uint8_t *p, size_t n,
+                                      uint32_t *skipped, char *err, size_t err_len) {
+    *skipped = 0;
+    if (is_1609dot2(p, n) || frame_fits(p, n, true)) return decode_at(m, p, n, err, err_len);
+    for (size_t i = 1; i < n && i <= MAX_FWD_HEADER; i++) {
+        if (!is_1609dot2(p + i, n - i) && !frame_fits(p + i, n - i, true)) continue;
+        if (decode_at(m, p + i, n - i, NULL, 0) == VXS_OK && m->decoded) {
+            *skipped = (uint32_t)i;
+            return VXS_OK;
+        }
+    }
+    /* nothing behind a header: what the start holds (an unassigned id is kept with its id) */
+    return decode_at(m, p, n, err, err_len);
 }
 
 static bool own_mac(const vxs_v2x_reader_t *r, const uint8_t mac[6]) {
@@ -455,7 +497,9 @@ static vxs_status_t next_wydot(vxs_v2x_reader_t *r) {
             continue;
         }
         err[0] = '\0';
-        vxs_status_t st = decode_j2735_unit(&r->msg, w.payload, w.payload_len, err, sizeof err);
+        uint32_t skipped;
+        vxs_status_t st =
+            decode_j2735_unit(&r->msg, w.payload, w.payload_len, &skipped, err, sizeof err);
         if (st != VXS_OK) {
             report(r, "record", unit, off, st, "%s", err);
             r->counts.bad++;
@@ -463,6 +507,7 @@ static vxs_status_t next_wydot(vxs_v2x_reader_t *r) {
         }
         memset(&r->link, 0, sizeof r->link);
         r->link.direction = w.direction;
+        r->link.header_skipped = skipped;
         finish(r, w.log_time, unit, off, 1);
         return VXS_OK;
     }
@@ -489,7 +534,8 @@ static vxs_status_t next_hex(vxs_v2x_reader_t *r) {
             vxs_hexlog_parse_line(r->buf, &len, &t, r->line, n, r->buf_cap, err, sizeof err);
         if (st == VXS_EOF) continue; /* blank or comment */
         r->counts.units++;
-        if (st == VXS_OK) st = decode_j2735_unit(&r->msg, r->buf, len, err, sizeof err);
+        uint32_t skipped = 0;
+        if (st == VXS_OK) st = decode_j2735_unit(&r->msg, r->buf, len, &skipped, err, sizeof err);
         if (st != VXS_OK) {
             report(r, "line", unit, off, st, "%s", err);
             r->counts.bad++;
@@ -497,6 +543,7 @@ static vxs_status_t next_hex(vxs_v2x_reader_t *r) {
         }
         memset(&r->link, 0, sizeof r->link);
         r->link.direction = -1;
+        r->link.header_skipped = skipped;
         finish(r, t, unit, off, 1);
         return VXS_OK;
     }

@@ -1,5 +1,6 @@
 // The V2X reader (sensors/v2x_reader.c) on the real logs: Wyoming OBU binary logs, the
 // rewrapped WSMP capture, the ETSI capture, hex-per-line logs; damaged logs.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -272,3 +273,69 @@ TEST(V2xReader, TimesResolveAgainstTheReference) {
 }
 
 } // namespace
+
+// jpo-ode's UDP receiver tests: payloads as roadside units forward them, one hex line each. The
+// BSM comes behind a 26-byte forwarding header and IEEE 1609.2 data, the PSM behind 3 bytes;
+// the reader must find the same MessageFrame jpo-ode extracts (its "asn1" in *_expected.json)
+// and decode it as if it had been given that frame alone.
+TEST(V2xReader, ForwardedUdpPayloadsGiveTheFrameJpoOdeFinds) {
+    const struct {
+        const char *payload, *expected;
+        int msg_id;
+        uint32_t skipped;
+    } cases[] = {
+        {"BsmReceiverTest_ValidBSM.txt", "BsmReceiverTest_ValidBSM_expected.json", 20, 26},
+        {"PsmReceiverTest_ValidPSM.txt", "PsmReceiverTest_ValidPSM_expected.json", 32, 3},
+        {"SpatReceiverTest_ValidSPAT.txt", "SpatReceiverTest_ValidSPAT_expected.json", 19, 0},
+        {"MapReceiverTest_ValidMAP.txt", "MapReceiverTest_ValidMAP_expected.json", 18, 0},
+        {"TimReceiverTest_ValidTIM.txt", "TimReceiverTest_ValidTIM_expected.json", 31, 0},
+        {"SsmReceiverTest_ValidSSM.txt", "SsmReceiverTest_ValidSSM_expected.json", 30, 0},
+        {"SrmReceiverTest_ValidData.txt", "SrmReceiverTest_ExpectedOutput.json", 29, 0},
+        {"SdsmReceiverTest_ValidSDSM.txt", "SdsmReceiverTest_ValidSDSM_expected.json", 41, 0},
+    };
+    for (const auto &c : cases) {
+        VXS_SHARED_OR_SKIP(path, std::string("datasets/v2x/us/jpo-ode/udp/") + c.payload);
+        VXS_SHARED_OR_SKIP(exp, std::string("datasets/v2x/us/jpo-ode/udp/") + c.expected);
+        std::vector<uint8_t> j = vxs_test::ReadFile(exp);
+        std::string js(j.begin(), j.end());
+        size_t a = js.find("\"asn1\"");
+        ASSERT_NE(a, std::string::npos) << c.expected;
+        a = js.find('"', js.find(':', a)) + 1;
+        std::vector<uint8_t> frame = vxs_test::HexBytes(js.substr(a, js.find('"', a) - a));
+        ASSERT_FALSE(frame.empty());
+
+        Diags d;
+        vxs_v2x_counts_t counts;
+        auto msgs = ReadAll(path, nullptr, &d, &counts);
+        ASSERT_EQ(msgs.size(), 1u) << c.payload;
+        EXPECT_TRUE(d.msgs.empty()) << c.payload << ": " << d.msgs[0];
+        const vxs_v2x_msg_t &got = msgs[0].msg;
+        EXPECT_EQ(got.msg_id, c.msg_id) << c.payload;
+        EXPECT_EQ(msgs[0].link.header_skipped, c.skipped) << c.payload;
+
+        // The frame jpo-ode extracted sits in the payload at or after the skipped header.
+        std::vector<uint8_t> line = vxs_test::ReadFile(path);
+        std::vector<uint8_t> payload = vxs_test::HexBytes(std::string(line.begin(), line.end()));
+        auto at = std::search(payload.begin(), payload.end(), frame.begin(), frame.end());
+        ASSERT_NE(at, payload.end()) << c.payload;
+        EXPECT_GE(at - payload.begin(), (long)c.skipped) << c.payload;
+
+        vxs_v2x_msg_t ref;
+        char err[256] = "";
+        ASSERT_EQ(vxs_v2x_decode_j2735(&ref, frame.data(), frame.size(), err, sizeof err), VXS_OK)
+            << c.expected << ": " << err;
+        EXPECT_EQ(got.decoded, ref.decoded) << c.payload;
+        EXPECT_EQ(got.msg_cnt, ref.msg_cnt) << c.payload;
+        EXPECT_EQ(got.sec_mark, ref.sec_mark) << c.payload;
+        EXPECT_EQ(got.moy, ref.moy) << c.payload;
+        EXPECT_EQ(got.station_id, ref.station_id) << c.payload;
+        EXPECT_EQ(got.n_intersections, ref.n_intersections) << c.payload;
+        EXPECT_EQ(std::isnan(got.lat_deg), std::isnan(ref.lat_deg)) << c.payload;
+        if (!std::isnan(ref.lat_deg)) {
+            EXPECT_EQ(got.lat_deg, ref.lat_deg) << c.payload;
+        }
+        const bool decodable = c.msg_id == 18 || c.msg_id == 19 || c.msg_id == 20 ||
+                               c.msg_id == 31 || c.msg_id == 32;
+        EXPECT_EQ(got.decoded, decodable) << c.payload;
+    }
+}
