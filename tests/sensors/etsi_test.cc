@@ -3,7 +3,6 @@
 // by bit from the ASN.1 (CAM v1.3, v1.4.1 RSU and vehicle with every optional field, Release 2
 // with an extension container, DENM, CPM, VAM, SPATEM, MAPEM; GN beacon, TSB, GBC, GUC,
 // secured), each also cut at every length and damaged by random bit flips.
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -749,7 +748,8 @@ TEST(Etsi, GnSecured) {
     Damage(g, vxs_v2x_decode_gn, "secured GN");
 }
 
-TEST(Etsi, DamagedMessagesGiveErrorsNotCrashes) {
+// The synthetic messages above, named as their fuzz seeds are (corpus/<target>/<name>).
+std::vector<std::pair<std::string, std::vector<uint8_t>>> SyntheticMessages() {
     CamOpts all;
     all.all_optional = all.low_freq = all.special = all.release2_ext = true;
     CamOpts v1 = all;
@@ -759,36 +759,21 @@ TEST(Etsi, DamagedMessagesGiveErrorsNotCrashes) {
     rsu.rsu = true;
     DenmOpts bare;
     bare.optional = bare.situation = false;
-    std::vector<std::pair<const char *, std::vector<uint8_t>>> msgs = {
-        {"CAM", Cam(all)}, {"CAM v1", Cam(v1)}, {"RSU CAM", Cam(rsu)}, {"DENM", Denm({})},
-        {"DENM bare", Denm(bare)}, {"CPM", Cpm(3)}, {"VAM", Vam()}, {"SPATEM", Spatem()},
-        {"MAPEM", Mapem()}};
-    for (auto &p : msgs) Damage(p.second, vxs_v2x_decode_its_pdu, p.first);
+    return {{"cam/v141-all-optional", Cam(all)}, {"cam/v13-low-freq", Cam(v1)},
+            {"cam/rsu", Cam(rsu)},               {"denm/full", Denm({})},
+            {"denm/bare", Denm(bare)},           {"cpm/three-objects", Cpm(3)},
+            {"cpm/seventy-objects", Cpm(70)},    {"its_pdu/vam", Vam()},
+            {"its_pdu/spatem", Spatem()},        {"its_pdu/mapem", Mapem()}};
+}
+
+TEST(Etsi, DamagedMessagesGiveErrorsNotCrashes) {
+    for (auto &p : SyntheticMessages()) Damage(p.second, vxs_v2x_decode_its_pdu, p.first.c_str());
 }
 
 TEST(Etsi, DamagedCaptureFrames) {
     VXS_SHARED_OR_SKIP(path, kCapture);
     std::vector<Frame> frames = GnFrames(path);
     for (size_t i = 0; i < frames.size() && i < 40; i += 3) Damage(frames[i].gn, vxs_v2x_decode_gn, "capture GN");
-}
-
-// Not a test: messages per second over the capture (run with --gtest_also_run_disabled_tests).
-TEST(Etsi, DISABLED_Speed) {
-    VXS_SHARED_OR_SKIP(path, kCapture);
-    std::vector<Frame> frames = GnFrames(path);
-    vxs_v2x_msg_t m;
-    char err[256];
-    size_t n = 0;
-    double sink = 0;
-    auto t0 = std::chrono::steady_clock::now();
-    for (int rep = 0; rep < 2000; rep++)
-        for (const Frame &f : frames) {
-            vxs_v2x_decode_gn(&m, f.gn.data(), f.gn.size(), err, sizeof err);
-            sink += m.lat_deg;
-            n++;
-        }
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("ETSI GN decode: %zu messages in %.3f s = %.2f M messages/s (sink %g)\n", n, s, n / s / 1e6, sink);
 }
 
 // Not a test: writes the synthetic messages above as fuzz seeds (run once by hand with
@@ -798,22 +783,7 @@ TEST(Etsi, DISABLED_WriteFuzzSeeds) {
     auto put = [&](const std::string &name, const std::vector<uint8_t> &b) {
         std::ofstream(dir + name, std::ios::binary).write((const char *)b.data(), (std::streamsize)b.size());
     };
-    CamOpts all;
-    all.all_optional = all.low_freq = all.special = all.release2_ext = true;
-    CamOpts v1 = all;
-    v1.ver = 1;
-    v1.release2_ext = false;
-    CamOpts rsu;
-    rsu.rsu = true;
-    DenmOpts bare;
-    bare.optional = bare.situation = false;
-    put("cam/v141-all-optional", Cam(all));
-    put("cam/v13-low-freq", Cam(v1));
-    put("cam/rsu", Cam(rsu));
-    put("denm/full", Denm({}));
-    put("denm/bare", Denm(bare));
-    put("cpm/three-objects", Cpm(3));
-    put("cpm/seventy-objects", Cpm(70));
+    for (auto &p : SyntheticMessages()) put(p.first, p.second);
     put("gn/guc-denm", Gn(0x20, 2002, Denm({})));
     put("gn/gbc-cpm", Gn(0x40, 2009, Cpm(2)));
     put("gn/beacon", Gn(0x10, 0, {}));
