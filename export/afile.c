@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@ struct vxs_afile {
     char err[512];
 };
 
+static atomic_uint tmp_counter; /* temporary-file names of this process */
+
 static void set_err(vxs_afile_t *f, const char *what) {
     snprintf(f->err, sizeof f->err, "%s: %s: %s", f->path, what, strerror(errno));
 }
@@ -36,10 +39,20 @@ vxs_status_t vxs_afile_open(vxs_afile_t **out, const char *path, char *err, size
         *out = f;
         return VXS_OK;
     }
-    size_t n = strlen(path) + sizeof ".tmp.XXXXXX";
+    size_t n = strlen(path) + sizeof ".tmp.0123456789abcdef";
     if (!(f->tmp = vxs_malloc(n))) goto fail;
-    snprintf(f->tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(f->tmp);
+    /* Not mkstemp: it creates the file 0600, and giving it the mode a plain fopen would (0666
+     * less the umask) means reading the umask, which only umask() can do, and setting it back
+     * races with other threads creating files. open() with O_EXCL applies the umask itself; the
+     * name is unique by pid and a process-wide counter, retried if taken all the same. */
+    int fd = -1;
+    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        unsigned long k = (unsigned long)atomic_fetch_add(&tmp_counter, 1u);
+        snprintf(f->tmp, n, "%s.tmp.%lx%lx", path, (unsigned long)getpid() & 0xFFFFFul,
+                 k & 0xFFFFFFFFul);
+        fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
     if (fd < 0 || !(f->fp = fdopen(fd, "wb"))) {
         if (err) snprintf(err, err_len, "%s: cannot create temporary file: %s", path, strerror(errno));
         if (fd >= 0) {
@@ -122,10 +135,6 @@ vxs_status_t vxs_afile_commit(vxs_afile_t *f, char *err, size_t err_len) {
         return st;
     }
     if (f->failed) st = VXS_E_IO;
-    /* mkstemp creates the file 0600; give it what a plain fopen would (0666 less the umask). */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (st == VXS_OK) fchmod(fileno(f->fp), 0666 & ~mask);
     if (st == VXS_OK && (fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0)) {
         set_err(f, "flush failed");
         st = VXS_E_IO;

@@ -24,8 +24,8 @@ extern "C" {
 /* vxs_afile_t is an output file written atomically. */
 typedef struct vxs_afile vxs_afile_t;
 
-/* vxs_afile_open creates a temporary file "<path>.tmp.XXXXXX" in the folder of `path` (which
- * must exist) and returns a handle on it in *out. Nothing exists under `path` until
+/* vxs_afile_open creates a temporary file "<path>.tmp.<unique suffix>" (mode 0666 less the
+ * umask) in the folder of `path` (which must exist) and returns a handle on it in *out. Nothing exists under `path` until
  * vxs_afile_commit succeeds. Errors: VXS_E_IO (message in `err`, naming the file), VXS_E_NOMEM.
  * The caller ends it with vxs_afile_commit or vxs_afile_abort. The special path "-" writes to
  * standard output directly (commit flushes, abort does nothing). */
@@ -64,6 +64,105 @@ const char *vxs_afile_errmsg(const vxs_afile_t *f);
  * finished; a sink destroyed before vxs_sink_finish leaves nothing behind. */
 vxs_status_t vxs_jsonl_sink_create(vxs_sink_t **out, const char *path, char *err,
                                    size_t err_len);
+
+/* ==== PNG images ============================================================================ */
+
+/* vxs_png_format_t is the layout of the pixels given to the PNG writer: 8 bits per sample,
+ * samples of a pixel adjacent, pixels of a row adjacent, rows `stride` bytes apart. The PNG gets
+ * the same colour type (RGB, greyscale, RGB + alpha), so a decoder returns the bytes unchanged. */
+typedef enum {
+    VXS_PNG_RGB24 = 0, /* R, G, B: 3 bytes a pixel (the default) */
+    VXS_PNG_GRAY8 = 1, /* one luma byte a pixel */
+    VXS_PNG_RGBA32 = 2 /* R, G, B, A: 4 bytes a pixel, alpha not premultiplied */
+} vxs_png_format_t;
+
+/* vxs_png_filter_t is the PNG row filter (PNG specification, clause 9 "Filtering"). The
+ * encoder applies the same filter to every row, or with VXS_PNG_FILTER_ADAPTIVE lets libpng pick
+ * one per row by its minimum-sum heuristic (slower: it tries all five). */
+typedef enum {
+    VXS_PNG_FILTER_DEFAULT = 0, /* the measured default, VXS_PNG_DEFAULT_FILTER */
+    VXS_PNG_FILTER_NONE = 1,
+    VXS_PNG_FILTER_SUB = 2,
+    VXS_PNG_FILTER_UP = 3,
+    VXS_PNG_FILTER_AVG = 4,
+    VXS_PNG_FILTER_PAETH = 5,
+    VXS_PNG_FILTER_ADAPTIVE = 6 /* all five, chosen per row */
+} vxs_png_filter_t;
+
+/* vxs_png_strategy_t is the zlib deflate strategy used on the filtered rows. */
+typedef enum {
+    VXS_PNG_STRATEGY_DEFAULT = 0,  /* the measured default, VXS_PNG_DEFAULT_STRATEGY */
+    VXS_PNG_STRATEGY_ZLIB = 1,     /* zlib's Z_DEFAULT_STRATEGY (LZ77 + Huffman) */
+    VXS_PNG_STRATEGY_RLE = 2,      /* Z_RLE: matches of distance 1 only; fast, fine after UP/SUB */
+    VXS_PNG_STRATEGY_FILTERED = 3, /* Z_FILTERED: favours Huffman over short matches */
+    VXS_PNG_STRATEGY_HUFFMAN = 4   /* Z_HUFFMAN_ONLY: no matches at all */
+} vxs_png_strategy_t;
+
+/* VXS_PNG_LEVEL_STORE asks for zlib level 0: deflate "stored" blocks, no compression. */
+#define VXS_PNG_LEVEL_STORE (-1)
+
+/* The defaults, chosen by measurement: tests/bench/bench_png.c, 2026-11-23, "2 vCPU" machine,
+ * libpng 1.6.39, zlib 1.2.13, 8 frames (every 5th) of datasets/camera/phone_vfr_1080p.mp4 as
+ * 1920x1080 RGB24 (6.22 MB raw), encoded to memory, best of 2 passes of the mean per frame:
+ *     level  filter    strategy   ms/frame  MB/frame
+ *     1      up        Z_RLE        32.1      0.96    <- default (Z_RLE ignores the level)
+ *     1      up        default      36.5      1.02
+ *     1      sub       Z_RLE        38.8      1.36
+ *     1      none      default      41.6      1.52
+ *     1      paeth     Z_RLE        44.1      0.99
+ *     1      adaptive  default      70.4      1.09    (libpng's own default filters)
+ *     3      up        default      60.5      0.91
+ *     6      up        default     167.0      0.80    (smallest file measured)
+ *     6      adaptive  default     231.3      0.84    (libpng's defaults with zlib's level)
+ *     store  none      -             4.6      6.23    (no compression: 7.8x the smallest)
+ * (the whole table: 4 levels x 6 filters x 3 strategies, is printed by bench_png). Speed first,
+ * size second: the training pipeline reads these files back, and a file up to twice as large is
+ * worth a write twice as fast. UP + Z_RLE is the fastest of all compressed settings and only 1.2x
+ * the smallest file, so it wins on both counts; stored PNGs are faster still but over 2x larger.
+ * Through vxs_png_write (temporary file, fsync, rename) it costs ~35 ms/frame. The ranking
+ * matches the earlier figures of specs/sync-and-clocks.md §6 (level 1 adaptive 159, UP 91,
+ * UP + Z_RLE 78, level 6 1145 ms), but the times here are 2-5x lower, level 6 most of all. */
+#define VXS_PNG_DEFAULT_LEVEL 1
+#define VXS_PNG_DEFAULT_FILTER VXS_PNG_FILTER_UP
+#define VXS_PNG_DEFAULT_STRATEGY VXS_PNG_STRATEGY_RLE
+
+/* vxs_png_options_t tunes the PNG writer. A zeroed struct (or a NULL pointer) means RGB24 with
+ * the measured defaults above. */
+typedef struct {
+    vxs_png_format_t format;     /* layout of the pixels given (and of the PNG written) */
+    int level;                   /* zlib 1..9, VXS_PNG_LEVEL_STORE, or 0 = VXS_PNG_DEFAULT_LEVEL */
+    vxs_png_filter_t filter;     /* row filter; 0 = VXS_PNG_DEFAULT_FILTER */
+    vxs_png_strategy_t strategy; /* deflate strategy; 0 = VXS_PNG_DEFAULT_STRATEGY */
+} vxs_png_options_t;
+
+/* VXS_PNG_MAX_DIM is the largest width or height accepted: libpng's default limit for readers
+ * (PNG_USER_WIDTH_MAX), so every file written can be read back by a stock libpng. */
+#define VXS_PNG_MAX_DIM 1000000u
+
+/* vxs_png_write writes the `width` x `height` image at `pixels` (layout given by opt->format, rows
+ * `stride` bytes apart, stride >= width * bytes per pixel) as an 8-bit PNG file at `path`,
+ * atomically through vxs_afile_open/vxs_afile_commit: nothing appears under `path` unless the
+ * whole file was written, flushed, fsync()ed and renamed; on any error the temporary file is
+ * removed. `opt` may be NULL (see vxs_png_options_t). `pixels` is only read and stays the
+ * caller's. Returns VXS_OK; VXS_E_ARG for a NULL pointer, a zero or too large dimension
+ * (VXS_PNG_MAX_DIM), a stride too small or an option out of range; VXS_E_IO when the file
+ * cannot be created, written or renamed (the folder of `path` must exist); VXS_E_NOMEM. On error
+ * a message naming `path` is written into `err` (may be NULL; truncated to `err_len`).
+ * Thread-safe: calls on different paths may run at the same time (each has its own libpng and
+ * zlib state; nothing is global), as long as nobody changes the allocator (vxs_set_allocator).
+ * libpng's and zlib's allocations go through vxs_malloc/vxs_free. */
+vxs_status_t vxs_png_write(const char *path, const uint8_t *pixels, uint32_t width,
+                           uint32_t height, size_t stride, const vxs_png_options_t *opt, char *err,
+                           size_t err_len);
+
+/* vxs_png_encode_mem encodes like vxs_png_write but into `out`, replacing its content (out->len
+ * is the size of the PNG). `out` must be zero-initialized or hold a previous vxs_buf_t, is reused
+ * (its capacity kept) and released by the caller with vxs_buf_free. On error out->len is 0 and
+ * `err` holds a message. Same errors as vxs_png_write, without VXS_E_IO. Thread-safe with distinct
+ * `out` buffers. */
+vxs_status_t vxs_png_encode_mem(vxs_buf_t *out, const uint8_t *pixels, uint32_t width,
+                                uint32_t height, size_t stride, const vxs_png_options_t *opt,
+                                char *err, size_t err_len);
 
 #ifdef __cplusplus
 }

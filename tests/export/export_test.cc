@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "test_util.h"
 #include "vxs_export.h"
@@ -101,6 +103,33 @@ TEST(AtomicFile, WriteErrorPreventsPublishing) {
     EXPECT_NE(std::string(err).find(path), std::string::npos) << err;
     EXPECT_FALSE(Exists(path));
     EXPECT_EQ(CountFiles(dir), 0); // the temporary file is removed too
+}
+
+// The file gets the mode a plain fopen would give (0666 less the umask), from threads too:
+// nothing reads or changes the process umask.
+TEST(AtomicFile, ModeIsTheUmasksFromManyThreads) {
+    std::string dir = vxs_test::TempDir();
+    mode_t old = umask(027);
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 8; t++)
+        ts.emplace_back([&dir, t] {
+            for (int i = 0; i < 20; i++) {
+                std::string path = dir + "/m" + std::to_string(t) + "_" + std::to_string(i);
+                vxs_afile_t *f = nullptr;
+                ASSERT_EQ(vxs_afile_open(&f, path.c_str(), nullptr, 0), VXS_OK);
+                ASSERT_EQ(vxs_afile_write(f, "x", 1), VXS_OK);
+                ASSERT_EQ(vxs_afile_commit(f, nullptr, 0), VXS_OK);
+            }
+        });
+    for (auto &t : ts) t.join();
+    umask(old);
+    for (int t = 0; t < 8; t++)
+        for (int i = 0; i < 20; i++) {
+            struct stat st;
+            std::string path = dir + "/m" + std::to_string(t) + "_" + std::to_string(i);
+            ASSERT_EQ(stat(path.c_str(), &st), 0) << path;
+            EXPECT_EQ(st.st_mode & 0777, 0640u) << path;
+        }
 }
 
 TEST(JsonlSink, WritesOneObjectPerRecord) {
