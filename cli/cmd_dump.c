@@ -1,7 +1,7 @@
 /*
  * cmd_dump.c: `v2xsync dump FILE`: what a reader makes of one file, record by record. For
- * LiDAR captures: the sweeps (`--sweeps`, text or JSON lines) or their points as CSV
- * (`--points`). The sweep reader (sensors/lidar.c) does the work; this file chooses options,
+ * V2X logs: the messages; for LiDAR captures: the sweeps (`--sweeps`, text or JSON lines) or
+ * their points as CSV (`--points`); for cameras: the frames (dump_video.c). The sweep reader (sensors/lidar.c) does the work; this file chooses options,
  * finds metadata beside the capture and prints.
  */
 #include <glob.h>
@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "dump_video.h"
 #include "vxs_lidar.h"
 #include "vxs_sensors.h"
 #include "vxs_v2x.h"
@@ -33,7 +35,14 @@ enum {
     OPT_MESSAGES,
     OPT_FORMAT,
     OPT_OWN_MAC,
-    OPT_OWN_STATION
+    OPT_OWN_STATION,
+    OPT_TIMESTAMPS,
+    OPT_TS_UNIT,
+    OPT_CREATION,
+    OPT_OFFSET,
+    OPT_FPS,
+    OPT_FRAME,
+    OPT_PNG
 };
 
 static const vxs_cli_opt_t dump_opts[] = {
@@ -67,12 +76,28 @@ static const vxs_cli_opt_t dump_opts[] = {
     {"own-station", 0, "ID", "the recording agent's station / temporary id: its messages are "
                              "'sent'",
      OPT_OWN_STATION},
+    {"timestamps", 0, "F", "camera: sidecar timestamps file, line i = frame i (KITTI "
+                           "'YYYY-MM-DD HH:MM:SS.nnnnnnnnn' or one number per line)",
+     OPT_TIMESTAMPS},
+    {"timestamps-unit", 0, "U", "camera: unit of a numeric sidecar: s, ms, us, ns (default: by "
+                                "magnitude)",
+     OPT_TS_UNIT},
+    {"creation", 0, "C", "camera: the container's creation_time marks the recording's 'end' "
+                         "(default, phones) or 'start', or 'ignore' it",
+     OPT_CREATION},
+    {"offset", 0, "T", "camera: absolute time of frame 0 (ISO 8601 or s since 1970) when the "
+                       "file has none",
+     OPT_OFFSET},
+    {"fps", 0, "R", "camera: frame rate of an image folder without times (with --offset)", OPT_FPS},
+    {"frame", 0, "N", "camera: decode frame N (presentation order, from 0); with --png", OPT_FRAME},
+    {"png", 0, "OUT", "camera: write the --frame as a PNG file", OPT_PNG},
     {"quiet", 'q', NULL, "no progress bar on stderr", OPT_QUIET},
     {NULL, 0, NULL, NULL, 0}};
 
 const vxs_cli_cmd_t vxs_cmd_dump_def = {
     "dump", "[options] FILE",
-    "Print what the readers decode from one file: V2X messages, LiDAR sweeps and points.",
+    "Print what the readers decode from one file: V2X messages, LiDAR sweeps and points, "
+    "camera frames.",
     "V2X logs (captures of GeoNetworking / WSMP frames, Wyoming OBU binary logs, text logs of\n"
     "one hex J2735 MessageFrame per line, optionally after a timestamp): one line per message\n"
     "(the default, --messages), with --json one object per line: t_capture_ns, proto (etsi,\n"
@@ -93,7 +118,13 @@ const vxs_cli_cmd_t vxs_cmd_dump_def = {
     "                      Ouster: the sensor's own timestamp).\n"
     "Packets that are not LiDAR are ignored. Bad packets are reported on stderr with packet\n"
     "number and byte offset, counted and skipped.\n\n"
-    "Exit status: 0 ok; 1 bad packets were found (everything else was printed);\n"
+    "Cameras (a video file libavformat reads, or a folder of numbered or time-named PNG/JPEG\n"
+    "images): one line per frame in presentation order, with --json one object per line:\n"
+    "index, pts (stream time base), pts_ns, duration_ns, t_ns (absolute time, null if none),\n"
+    "time_source (sidecar, container, creation_time_end, creation_time_start, scenario,\n"
+    "filename, none), key, size, width, height, offset. Nothing is decoded, except with\n"
+    "--frame N --png OUT.png, which decodes frame N and writes it.\n\n"
+    "Exit status: 0 ok; 1 bad packets or frames were found (everything else was printed);\n"
     "2 usage error or unreadable file.\n",
     dump_opts, vxs_cmd_dump};
 
@@ -109,10 +140,12 @@ typedef struct {
     size_t nmeta;
     bool model_set;
     bool sensor_given;
-    bool messages;
+    bool messages, messages_given;
     vxs_v2x_reader_options_t vopt;
     uint8_t own_macs[8][6];
     size_t n_own_macs;
+    vxs_dump_video_opts_t video;
+    bool video_opt; /* a camera-only option was given */
 } dump_opts_t;
 
 static int parse_double(const char *what, const char *arg, double *out) {
@@ -135,7 +168,7 @@ static int on_opt(void *user, int id, const char *arg) {
     dump_opts_t *o = user;
     switch (id) {
     case OPT_POINTS: o->points = true; break;
-    case OPT_MESSAGES: o->messages = true; break;
+    case OPT_MESSAGES: o->messages = o->messages_given = true; break;
     case OPT_FORMAT:
         if (strcmp(arg, "pcap") == 0) o->vopt.format = VXS_V2X_FMT_PCAP;
         else if (strcmp(arg, "wydot") == 0) o->vopt.format = VXS_V2X_FMT_WYDOT;
@@ -159,6 +192,49 @@ static int on_opt(void *user, int id, const char *arg) {
         o->vopt.own_station_id = station;
         break;
     }
+    case OPT_TIMESTAMPS:
+        o->video.timestamps = arg;
+        o->video_opt = true;
+        break;
+    case OPT_TS_UNIT:
+        o->video_opt = true;
+        if (strcmp(arg, "s") == 0) o->video.sidecar_unit = VXS_CAM_UNIT_S;
+        else if (strcmp(arg, "ms") == 0) o->video.sidecar_unit = VXS_CAM_UNIT_MS;
+        else if (strcmp(arg, "us") == 0) o->video.sidecar_unit = VXS_CAM_UNIT_US;
+        else if (strcmp(arg, "ns") == 0) o->video.sidecar_unit = VXS_CAM_UNIT_NS;
+        else return vxs_cli_usage_error("dump", "--timestamps-unit wants s, ms, us or ns, not '%s'", arg);
+        break;
+    case OPT_CREATION:
+        o->video_opt = true;
+        if (strcmp(arg, "end") == 0) o->video.creation = VXS_CAM_CREATION_END;
+        else if (strcmp(arg, "start") == 0) o->video.creation = VXS_CAM_CREATION_START;
+        else if (strcmp(arg, "ignore") == 0) o->video.creation = VXS_CAM_CREATION_IGNORE;
+        else return vxs_cli_usage_error("dump", "--creation wants end, start or ignore, not '%s'", arg);
+        break;
+    case OPT_OFFSET: {
+        char *end;
+        double sec = strtod(arg, &end);
+        o->video_opt = true;
+        o->video.has_offset = true;
+        if (end != arg && *end == '\0' && isfinite(sec) && sec >= 0 && sec < 9.2e9)
+            o->video.offset = (vxs_time_t)(sec * 1e9 + 0.5);
+        else if (vxs_time_parse(&o->video.offset, arg) != VXS_OK)
+            return vxs_cli_usage_error("dump", "--offset wants an ISO 8601 time or seconds since "
+                                               "1970, not '%s'", arg);
+        break;
+    }
+    case OPT_FPS:
+        o->video_opt = true;
+        if (parse_double("--fps", arg, &o->video.fps)) return 1;
+        if (o->video.fps <= 0) return vxs_cli_usage_error("dump", "--fps wants a rate > 0");
+        break;
+    case OPT_FRAME:
+        o->video_opt = true;
+        return parse_long("--frame", arg, &o->video.frame);
+    case OPT_PNG:
+        o->video_opt = true;
+        o->video.png = arg;
+        break;
     case OPT_SWEEPS: o->sweeps = true; break;
     case OPT_JSON: o->json = true; break;
     case OPT_QUIET: o->quiet = true; break;
@@ -637,6 +713,7 @@ int vxs_cmd_dump(int argc, char **argv) {
     o.vopt.own_station_id = -1;
     o.sweep = -1;
     o.sensor = -1;
+    o.video.frame = -1;
     vxs_lidar_options_init(&o.lopt);
     if (vxs_cli_parse(&vxs_cmd_dump_def, argc, argv, on_opt, &o, &npos, &ex) != 0) return ex;
     if (o.points && !o.sensor_given) o.sensor = -2; /* one stream per CSV: the first one */
@@ -650,16 +727,32 @@ int vxs_cmd_dump(int argc, char **argv) {
         return vxs_cli_usage_error("dump", "--points prints CSV; --json goes with --sweeps");
     if (o.lopt.max_range_m > 0 && o.lopt.min_range_m >= o.lopt.max_range_m)
         return vxs_cli_usage_error("dump", "--min-range must be below --max-range");
+    if ((o.video.frame >= 0) != (o.video.png != NULL))
+        return vxs_cli_usage_error("dump", "--frame N and --png OUT go together");
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    if (vxs_detect_file(&kind, argv[0], err, sizeof err) != VXS_OK) {
+    struct stat sb;
+    if (stat(argv[0], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        kind = VXS_FILE_VIDEO; /* a folder of images */
+    } else if (vxs_detect_file(&kind, argv[0], err, sizeof err) != VXS_OK) {
         fprintf(stderr, "v2xsync dump: %s\n", err);
         return VXS_EXIT_USAGE;
     }
     if (kind == VXS_FILE_VIDEO) {
-        fprintf(stderr, "v2xsync dump: %s: a video; dumping video frames is not implemented yet\n",
-                argv[0]);
-        return VXS_EXIT_USAGE;
+        if (o.points || o.sweeps || o.messages_given)
+            return vxs_cli_usage_error("dump", "%s is a camera: --messages, --sweeps and --points "
+                                               "do not apply", argv[0]);
+        o.video.json = o.json;
+        o.video.quiet = o.quiet;
+        ex = vxs_dump_video(argv[0], &o.video);
+        if (fflush(stdout) != 0) {
+            fprintf(stderr, "v2xsync dump: cannot write the output\n");
+            return VXS_EXIT_USAGE;
+        }
+        return ex;
     }
+    if (o.video_opt)
+        return vxs_cli_usage_error("dump", "%s is not a camera: the camera options (--timestamps, "
+                                           "--frame...) do not apply", argv[0]);
     if (o.messages) {
         ex = dump_v2x(argv[0], &o);
     } else if (kind != VXS_FILE_PCAP && kind != VXS_FILE_PCAPNG) {

@@ -200,3 +200,80 @@ TEST(DumpCli, MissingSweepIsAnError) {
 }
 
 } // namespace
+
+// `v2xsync dump` on the real phone clip: one JSON object per frame with the documented keys,
+// pts equal to ffprobe's (through the expected file the camera tests use), absolute times
+// anchored on creation_time at the end of the recording.
+TEST(DumpCli, VideoFramesJsonPhoneClip) {
+    VXS_SHARED_OR_SKIP(path, "datasets/camera/phone_vfr_1080p.mp4");
+    std::string out;
+    int rc = vxs_test::Run("'" + Cli() + "' dump --json -q '" + path + "'", &out);
+    EXPECT_EQ(rc, 0);
+    auto lines = Lines(out);
+    ASSERT_EQ(lines.size(), 41u);
+    long long prev_pts = -1, last_t = 0, last_dur = 0;
+    for (size_t i = 0; i < lines.size(); i++) {
+        json_error_t e;
+        std::unique_ptr<json_t, JsonDel> o(json_loads(lines[i].c_str(), 0, &e));
+        ASSERT_TRUE(o) << e.text << ": " << lines[i];
+        for (const char *k : {"index", "pts", "t_ns", "key", "size"})
+            EXPECT_NE(json_object_get(o.get(), k), nullptr) << k;
+        EXPECT_EQ(json_integer_value(json_object_get(o.get(), "index")), (json_int_t)i);
+        long long pts = json_integer_value(json_object_get(o.get(), "pts"));
+        EXPECT_GT(pts, prev_pts);
+        if (i == 1) {
+            EXPECT_EQ(pts - prev_pts, 16610); // 184.6 ms at 1/90000
+        }
+        prev_pts = pts;
+        EXPECT_STREQ(json_string_value(json_object_get(o.get(), "time_source")),
+                     "creation_time_end");
+        last_t = json_integer_value(json_object_get(o.get(), "t_ns"));
+        last_dur = json_integer_value(json_object_get(o.get(), "duration_ns"));
+        if (i == 0) {
+            EXPECT_TRUE(json_is_true(json_object_get(o.get(), "key")));
+        }
+    }
+    // creation_time 2019-12-20T20:08:34Z is the end of the last frame
+    EXPECT_EQ(last_t + last_dur, 1576872514000000000LL);
+}
+
+// --frame N --png OUT writes a PNG that ffmpeg decodes to the same pixels as its own decode of
+// frame N.
+TEST(DumpCli, VideoFrameToPngEqualsFfmpeg) {
+    VXS_SHARED_OR_SKIP(path, "datasets/camera/phone_vfr_1080p.mp4");
+    VXS_TOOL_OR_SKIP("ffmpeg");
+    std::string dir = vxs_test::TempDir(), out;
+    std::string png = dir + "/f7.png";
+    ASSERT_EQ(vxs_test::Run("'" + Cli() + "' dump -q --frame 7 --png '" + png + "' '" + path +
+                                "' 2>/dev/null",
+                            &out),
+              0);
+    std::string ours, ref;
+    ASSERT_EQ(vxs_test::Run("ffmpeg -v error -i '" + png + "' -f rawvideo -pix_fmt rgb24 - > '" +
+                                dir + "/ours.rgb'",
+                            &out),
+              0);
+    ASSERT_EQ(vxs_test::Run("ffmpeg -v error -i '" + path +
+                                "' -vf 'select=eq(n\\,7)' -vframes 1 -f rawvideo -pix_fmt rgb24 - "
+                                "> '" + dir + "/ref.rgb'",
+                            &out),
+              0);
+    auto a = vxs_test::ReadFile(dir + "/ours.rgb"), b = vxs_test::ReadFile(dir + "/ref.rgb");
+    ASSERT_EQ(a.size(), 1920u * 1080u * 3u);
+    EXPECT_TRUE(a == b) << "frame 7 pixels differ from ffmpeg's decode";
+}
+
+TEST(DumpCli, VideoUsageErrors) {
+    VXS_SHARED_OR_SKIP(path, "datasets/camera/phone_vfr_1080p.mp4");
+    VXS_SHARED_OR_SKIP(pcap, "datasets/v2x/etsi/msvan3t_cam_cpm.pcap");
+    std::string out;
+    EXPECT_EQ(vxs_test::Run("'" + Cli() + "' dump --frame 3 '" + path + "' 2>/dev/null", &out), 2);
+    EXPECT_EQ(vxs_test::Run("'" + Cli() + "' dump --sweeps '" + path + "' 2>/dev/null", &out), 2);
+    EXPECT_EQ(vxs_test::Run("'" + Cli() + "' dump --timestamps x.txt '" + pcap + "' 2>/dev/null",
+                            &out),
+              2);
+    EXPECT_EQ(vxs_test::Run("'" + Cli() + "' dump --frame 99 --png /tmp/x.png '" + path +
+                                "' 2>/dev/null",
+                            &out),
+              2); // no frame 99
+}
