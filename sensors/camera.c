@@ -32,6 +32,7 @@
 #include <libswscale/swscale.h>
 
 #include "vxs_camera.h"
+#include "av_int.h"
 #include "vxs_core.h"
 #include "vxs_core_int.h"
 
@@ -705,13 +706,6 @@ static vxs_status_t prescan(vxs_camera_t *c, uint64_t *frames, int64_t *end, cha
     return VXS_OK;
 }
 
-static vxs_time_t creation_time(const AVFormatContext *fc, const AVStream *st) {
-    const AVDictionaryEntry *e = av_dict_get(fc->metadata, "creation_time", NULL, 0);
-    vxs_time_t t;
-    if (!e) e = av_dict_get(st->metadata, "creation_time", NULL, 0);
-    if (!e || !e->value || vxs_time_parse(&t, e->value) != VXS_OK) return VXS_TIME_NONE;
-    return t;
-}
 
 static vxs_status_t camera_alloc(vxs_camera_t **out, const char *path,
                                  const vxs_camera_options_t *opt, char *err, size_t err_len) {
@@ -756,7 +750,7 @@ static vxs_status_t open_video(vxs_camera_t *c, const char *sidecar, char *err, 
     c->info.height = st->codecpar->height > 0 ? (uint32_t)st->codecpar->height : 0;
     c->info.tb_num = st->time_base.num;
     c->info.tb_den = st->time_base.den;
-    c->info.creation_time = creation_time(fc, st);
+    c->info.creation_time = vxsi_av_creation_time(fc, st);
 
     if (sidecar) {
         VXS_FORWARD(sidecar_open(c, sidecar, &lines, err, err_len));
@@ -841,6 +835,25 @@ vxs_status_t vxs_camera_open_mem(vxs_camera_t **out, const void *data, size_t le
 /* ---- the index pass ---- */
 
 static int64_t to_ns(int64_t ticks, AVRational tb) { return av_rescale_q(ticks, tb, k_ns); }
+
+/* frame_record fills what every frame record has (kind, agent, sensor, device clock, seq,
+ * locator) for frame `index`; the caller adds device_time and the frame summary. */
+static void frame_record(const vxs_camera_t *c, vxs_record_t *r, uint64_t index,
+                         uint64_t offset, vxs_time_t capture_time) {
+    vxs_record_init(r, VXS_REC_CAMERA_FRAME);
+    r->agent = c->opt.agent;
+    r->sensor = c->opt.sensor;
+    r->capture_time = capture_time;
+    r->device_clock.kind = VXS_CLOCK_DEVICE;
+    r->device_clock.agent = c->opt.agent;
+    r->device_clock.sensor = c->opt.sensor;
+    r->seq = index;
+    r->has_seq = true;
+    r->loc.source = c->opt.source_index;
+    r->loc.count = 1;
+    r->loc.index = index;
+    r->loc.offset = offset;
+}
 
 static vxs_status_t next_folder(vxs_camera_t *c, const vxs_record_t **out);
 
@@ -938,20 +951,8 @@ static vxs_status_t next_video(vxs_camera_t *c, const vxs_record_t **out) {
         break;
     }
 
-    vxs_record_init(r, VXS_REC_CAMERA_FRAME);
-    r->agent = c->opt.agent;
-    r->sensor = c->opt.sensor;
-    r->capture_time = fi->capture_time;
+    frame_record(c, r, fi->index, fi->offset, fi->capture_time);
     r->device_time = fi->pts_ns;
-    r->device_clock.kind = VXS_CLOCK_DEVICE;
-    r->device_clock.agent = c->opt.agent;
-    r->device_clock.sensor = c->opt.sensor;
-    r->seq = fi->index;
-    r->has_seq = true;
-    r->loc.source = c->opt.source_index;
-    r->loc.count = 1;
-    r->loc.index = fi->index;
-    r->loc.offset = fi->offset;
     r->u.frame.pts = f.pts;
     r->u.frame.size = f.size;
     r->u.frame.width = c->info.width;
@@ -1521,19 +1522,7 @@ static vxs_status_t next_folder(vxs_camera_t *c, const vxs_record_t **out) {
     default:
         break;
     }
-    vxs_record_init(r, VXS_REC_CAMERA_FRAME);
-    r->agent = c->opt.agent;
-    r->sensor = c->opt.sensor;
-    r->capture_time = fi->capture_time;
-    r->device_clock.kind = VXS_CLOCK_DEVICE;
-    r->device_clock.agent = c->opt.agent;
-    r->device_clock.sensor = c->opt.sensor;
-    r->seq = index;
-    r->has_seq = true;
-    r->loc.source = c->opt.source_index;
-    r->loc.count = 1;
-    r->loc.index = index;
-    r->loc.offset = 0;
+    frame_record(c, r, index, 0, fi->capture_time);
     r->u.frame.pts = fi->pts;
     r->u.frame.size = fi->size;
     r->u.frame.width = w;

@@ -15,6 +15,7 @@
 
 #include "vxs_core.h"
 #include "vxs_sensors.h"
+#include "av_int.h"
 
 static void set_err(char *err, size_t err_len, const char *path, const char *what, int averr) {
     char av[AV_ERROR_MAX_STRING_SIZE];
@@ -23,8 +24,7 @@ static void set_err(char *err, size_t err_len, const char *path, const char *wha
     snprintf(err, err_len, "%s: %s: %s", path, what, av);
 }
 
-/* creation_time reads the container's (else the stream's) creation_time tag. */
-static vxs_time_t creation_time(const AVFormatContext *fc, const AVStream *st) {
+vxs_time_t vxsi_av_creation_time(const AVFormatContext *fc, const AVStream *st) {
     const AVDictionaryEntry *e = av_dict_get(fc->metadata, "creation_time", NULL, 0);
     vxs_time_t t;
     if (!e) e = av_dict_get(st->metadata, "creation_time", NULL, 0);
@@ -92,7 +92,7 @@ vxs_status_t vxs_video_probe(vxs_video_info_t *out, const char *path, vxs_video_
     out->height = st->codecpar->height > 0 ? (uint32_t)st->codecpar->height : 0;
     out->tb_num = st->time_base.num;
     out->tb_den = st->time_base.den;
-    out->creation_time = creation_time(fc, st);
+    out->creation_time = vxsi_av_creation_time(fc, st);
 
     pkt = av_packet_alloc();
     if (!pkt) {
