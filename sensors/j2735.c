@@ -164,6 +164,11 @@ static vxs_status_t psm(vxs_v2x_msg_t *m, vxs_br_t *b, char *err, size_t err_len
     if (text) {
         uint64_t idx;
         if (!vxs_br_nsnn(b, &idx)) goto cut;
+        if (idx > 1000) { /* an index no J2735 revision can add: the bits are not a PSM */
+            vxsi_fmt(err, err_len, "PSM: bit %zu: basicType extension index %llu out of range",
+                     b->pos, (unsigned long long)idx);
+            return VXS_E_MALFORMED;
+        }
         type = 5 + (int64_t)idx; /* an extension value */
     } else {
         FIELD(type, 0, 4, "basicType");
