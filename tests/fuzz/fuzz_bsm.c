@@ -1,4 +1,7 @@
-/* fuzz_bsm.c: libFuzzer target for the J2735 BSM decoder (sensors/j2735.c); see fuzz_j2735_body.h. */
+/*
+ * fuzz_bsm.c: libFuzzer target for the J2735 BSM decoder (sensors/j2735.c); see
+ * fuzz_j2735_body.h.
+ */
 #include "fuzz_j2735_body.h"
 
 VXS_J2735_FUZZ_TARGET(VXS_J2735_BSM)
