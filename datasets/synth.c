@@ -1,0 +1,765 @@
+/*
+ * synth.c: the world model of a synthetic drive (agents, motion, clocks, links), the helpers the
+ * writers share (random numbers, pcap, frames, paths, truth.json), scenario.json, and
+ * synth_generate, which runs the writers. See synth.h.
+ */
+#include "synth.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pcap/pcap.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+#define DEG (M_PI / 180.0)
+
+static void seterr(char *err, size_t err_len, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static void seterr(char *err, size_t err_len, const char *fmt, ...) {
+    if (!err || err_len == 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+}
+
+/* ==== random numbers ===================================================================== */
+
+static uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+void synth_rng_seed(synth_rng_t *r, uint64_t seed, uint64_t stream) {
+    uint64_t x = seed ^ (stream * UINT64_C(0xD1B54A32D192ED03));
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t synth_rng_u64(synth_rng_t *r) {
+    uint64_t *s = r->s;
+    const uint64_t result = rotl(s[1] * 5, 7) * 9;
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+double synth_rng_uniform(synth_rng_t *r) {
+    return (double)(synth_rng_u64(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+double synth_rng_range(synth_rng_t *r, double lo, double hi) {
+    return lo + (hi - lo) * synth_rng_uniform(r);
+}
+
+double synth_rng_normal(synth_rng_t *r) {
+    double u1 = synth_rng_uniform(r), u2 = synth_rng_uniform(r);
+    if (u1 < 1e-300) u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+double synth_rng_exp(synth_rng_t *r, double mean) {
+    return -mean * log(1.0 - synth_rng_uniform(r));
+}
+
+/* ==== clocks ============================================================================= */
+
+static int64_t clock_smooth(const synth_clock_t *c, int64_t t);
+
+int64_t synth_clock_local(const synth_clock_t *c, int64_t t) {
+    return clock_smooth(c, t) + (t >= c->jump_at_ns ? c->jump_ns : 0);
+}
+
+static int64_t clock_smooth(const synth_clock_t *c, int64_t t) {
+    return t + c->offset_ns + (int64_t)llround(c->drift_ppm * 1e-6 * (double)(t - c->epoch_ns));
+}
+
+/* invert_smooth: the latest t with clock_smooth(t) <= local (the smooth part is monotone). */
+static int64_t invert_smooth(const synth_clock_t *c, int64_t local) {
+    int64_t t = c->epoch_ns + (int64_t)llround((double)(local - c->offset_ns - c->epoch_ns) /
+                                               (1.0 + c->drift_ppm * 1e-6));
+    while (clock_smooth(c, t) > local) t--;
+    while (clock_smooth(c, t + 1) <= local) t++;
+    return t;
+}
+
+int64_t synth_clock_true(const synth_clock_t *c, int64_t local) {
+    if (c->jump_at_ns == INT64_MAX) return invert_smooth(c, local);
+    const int64_t after = invert_smooth(c, local - c->jump_ns);
+    if (after >= c->jump_at_ns) return after; /* the later reading wins */
+    const int64_t before = invert_smooth(c, local);
+    return before < c->jump_at_ns ? before : c->jump_at_ns; /* inside a forward step's gap */
+}
+
+/* ==== geometry ============================================================================ */
+
+static const double WGS84_A = 6378137.0, WGS84_F = 1.0 / 298.257223563;
+
+static void geo_to_ecef(double lat, double lon, double h, double e[3]) {
+    const double e2 = WGS84_F * (2.0 - WGS84_F);
+    const double sl = sin(lat * DEG), cl = cos(lat * DEG);
+    const double n = WGS84_A / sqrt(1.0 - e2 * sl * sl);
+    e[0] = (n + h) * cl * cos(lon * DEG);
+    e[1] = (n + h) * cl * sin(lon * DEG);
+    e[2] = (n * (1.0 - e2) + h) * sl;
+}
+
+static void ecef_to_geo(const double e[3], double *lat, double *lon, double *h) {
+    const double e2 = WGS84_F * (2.0 - WGS84_F);
+    const double p = hypot(e[0], e[1]);
+    double la = atan2(e[2], p * (1.0 - e2)), n = WGS84_A, hh = 0.0;
+    for (int i = 0; i < 8; i++) { /* Bowring-style fixed point: converges to 1e-12 rad */
+        const double sl = sin(la);
+        n = WGS84_A / sqrt(1.0 - e2 * sl * sl);
+        hh = p / cos(la) - n;
+        la = atan2(e[2], p * (1.0 - e2 * n / (n + hh)));
+    }
+    *lat = la / DEG;
+    *lon = atan2(e[1], e[0]) / DEG;
+    *h = hh;
+}
+
+void synth_enu_to_geo(const synth_world_t *w, double x, double y, double z, double *lat_deg,
+                      double *lon_deg, double *alt_m) {
+    double o[3];
+    geo_to_ecef(w->lat0_deg, w->lon0_deg, w->alt0_m, o);
+    const double sl = sin(w->lat0_deg * DEG), cl = cos(w->lat0_deg * DEG);
+    const double so = sin(w->lon0_deg * DEG), co = cos(w->lon0_deg * DEG);
+    const double e[3] = {o[0] - so * x - sl * co * y + cl * co * z,
+                         o[1] + co * x - sl * so * y + cl * so * z, o[2] + cl * y + sl * z};
+    ecef_to_geo(e, lat_deg, lon_deg, alt_m);
+}
+
+void synth_geo_to_enu(const synth_world_t *w, double lat_deg, double lon_deg, double alt_m,
+                      double *x, double *y, double *z) {
+    double o[3], e[3];
+    geo_to_ecef(w->lat0_deg, w->lon0_deg, w->alt0_m, o);
+    geo_to_ecef(lat_deg, lon_deg, alt_m, e);
+    const double d[3] = {e[0] - o[0], e[1] - o[1], e[2] - o[2]};
+    const double sl = sin(w->lat0_deg * DEG), cl = cos(w->lat0_deg * DEG);
+    const double so = sin(w->lon0_deg * DEG), co = cos(w->lon0_deg * DEG);
+    *x = -so * d[0] + co * d[1];
+    *y = -sl * co * d[0] - sl * so * d[1] + cl * d[2];
+    *z = cl * co * d[0] + cl * so * d[1] + sl * d[2];
+}
+
+void synth_quat_rotate(const double q[4], const double v[3], double out[3]) {
+    const double w = q[0], x = q[1], y = q[2], z = q[3];
+    /* t = 2 q_vec x v; out = v + w t + q_vec x t */
+    const double tx = 2.0 * (y * v[2] - z * v[1]);
+    const double ty = 2.0 * (z * v[0] - x * v[2]);
+    const double tz = 2.0 * (x * v[1] - y * v[0]);
+    out[0] = v[0] + w * tx + (y * tz - z * ty);
+    out[1] = v[1] + w * ty + (z * tx - x * tz);
+    out[2] = v[2] + w * tz + (x * ty - y * tx);
+}
+
+static void rpy_to_quat(double roll_deg, double pitch_deg, double yaw_deg, double q[4]) {
+    const double cr = cos(roll_deg * DEG / 2), sr = sin(roll_deg * DEG / 2);
+    const double cp = cos(pitch_deg * DEG / 2), sp = sin(pitch_deg * DEG / 2);
+    const double cy = cos(yaw_deg * DEG / 2), sy = sin(yaw_deg * DEG / 2);
+    q[0] = cr * cp * cy + sr * sp * sy;
+    q[1] = sr * cp * cy - cr * sp * sy;
+    q[2] = cr * sp * cy + sr * cp * sy;
+    q[3] = cr * cp * sy - sr * sp * cy;
+}
+
+void synth_body_to_world(const synth_pose_t *p, const double b[3], double out[3]) {
+    const double c = cos(p->yaw), s = sin(p->yaw);
+    out[0] = p->x + c * b[0] - s * b[1];
+    out[1] = p->y + s * b[0] + c * b[1];
+    out[2] = p->z + b[2];
+}
+
+int synth_leap_seconds_since_2004(int64_t utc_ns) {
+    /* Leap seconds after 2004-01-01 (IERS Bulletin C): end of 2005, 2008, 2012-06, 2015-06,
+     * 2016. Each entry is the first UTC second after the inserted one. */
+    static const int64_t after[] = {1136073600, 1230768000, 1341100800, 1435708800, 1483228800};
+    const int64_t s = utc_ns / 1000000000;
+    int n = 0;
+    for (size_t i = 0; i < sizeof after / sizeof after[0]; i++)
+        if (s >= after[i]) n++;
+    return n;
+}
+
+/* ==== the world =========================================================================== */
+
+/* Motion. Vehicles drive counter-clockwise on the ring: arc length s(t) = s0 + v0 t + dv/omega
+ * (cos phi - cos(omega t + phi)), so speed = v0 + dv sin(omega t + phi). The phone walks along
+ * the sidewalk y = PHONE_Y: x(t) = s0 + dv/omega sin(omega t + phi), speed |dv cos(...)|. */
+#define PHONE_Y (-29.0)
+
+void synth_pose(const synth_world_t *w, size_t a, int64_t true_ns, synth_pose_t *out) {
+    const synth_agent_t *g = &w->agents[a];
+    const double t = (double)(true_ns - w->start_ns) * 1e-9;
+    memset(out, 0, sizeof *out);
+    if (g->type == SYNTH_TYPE_RSU) return; /* at the origin, facing east */
+    if (g->type == SYNTH_TYPE_VRU) {
+        const double ang = g->omega * t + g->phi;
+        const double vx = g->dv * cos(ang);
+        out->x = g->s0 + g->dv / g->omega * sin(ang);
+        out->y = PHONE_Y;
+        out->vx = vx;
+        out->speed = fabs(vx);
+        out->yaw = vx >= 0 ? 0.0 : M_PI;
+        out->accel_long = (vx >= 0 ? -1.0 : 1.0) * g->dv * g->omega * sin(ang);
+        return;
+    }
+    const double r = w->ring_radius_m;
+    const double ang = g->omega * t + g->phi;
+    const double s = g->s0 + g->v0 * t + g->dv / g->omega * (cos(g->phi) - cos(ang));
+    const double v = g->v0 + g->dv * sin(ang);
+    const double th = s / r;
+    out->x = r * cos(th);
+    out->y = r * sin(th);
+    out->yaw = remainder(th + M_PI / 2, 2 * M_PI);
+    out->vx = -v * sin(th);
+    out->vy = v * cos(th);
+    out->speed = v;
+    out->accel_long = g->dv * g->omega * cos(ang);
+    out->accel_lat = v * v / r;
+    out->yaw_rate = v / r;
+}
+
+static double signed_range(synth_rng_t *r, double lo, double hi) {
+    const double v = synth_rng_range(r, lo, hi);
+    return synth_rng_uniform(r) < 0.5 ? -v : v;
+}
+
+static synth_clock_t draw_clock(synth_rng_t *r, int64_t epoch, double off_lo_s, double off_hi_s,
+                                double ppm_lo, double ppm_hi) {
+    synth_clock_t c;
+    c.offset_ns = (int64_t)llround(signed_range(r, off_lo_s, off_hi_s) * 1e9);
+    c.drift_ppm = signed_range(r, ppm_lo, ppm_hi);
+    c.epoch_ns = epoch;
+    c.jump_at_ns = INT64_MAX;
+    c.jump_ns = 0;
+    return c;
+}
+
+static void set_mac(uint8_t mac[6], uint8_t a, uint8_t b) {
+    const uint8_t m[6] = {0x02, 0x56, 0x58, 0x53, a, b}; /* locally administered "VXS" */
+    memcpy(mac, m, 6);
+}
+
+vxs_status_t synth_world_init(synth_world_t *w, uint64_t seed, synth_profile_t profile,
+                              double duration_s) {
+    if (!w || !(duration_s >= SYNTH_MIN_DURATION_S && duration_s <= SYNTH_MAX_DURATION_S) ||
+        profile < SYNTH_PROFILE_ETSI || profile > SYNTH_PROFILE_MIXED)
+        return VXS_E_ARG;
+    memset(w, 0, sizeof *w);
+    synth_rng_t r;
+    synth_rng_seed(&r, seed, SYNTH_STREAM_WORLD);
+    w->seed = seed;
+    w->profile = profile;
+    w->start_ns = INT64_C(1718181000) * 1000000000; /* 2024-06-12T08:30:00Z */
+    w->duration_ns = (int64_t)llround(duration_s * 1e9);
+    if (profile == SYNTH_PROFILE_US) { /* Cheyenne, Wyoming (the CV pilot's city) */
+        w->lat0_deg = 41.139981;
+        w->lon0_deg = -104.820246;
+        w->alt0_m = 1850.0;
+    } else { /* Munich */
+        w->lat0_deg = 48.137154;
+        w->lon0_deg = 11.576124;
+        w->alt0_m = 520.0;
+    }
+    w->ring_radius_m = 22.0;
+    w->n_agents = SYNTH_N_AGENTS;
+    const bool etsi = profile != SYNTH_PROFILE_US, us = profile != SYNTH_PROFILE_ETSI;
+    const int64_t t0 = w->start_ns;
+
+    static const char *const ids[SYNTH_N_AGENTS] = {"ego", "vehicle2", "rsu", "phone"};
+    static const int types[SYNTH_N_AGENTS] = {SYNTH_TYPE_VEHICLE, SYNTH_TYPE_VEHICLE,
+                                              SYNTH_TYPE_RSU, SYNTH_TYPE_VRU};
+    static const double dims[SYNTH_N_AGENTS][3] = {
+        {4.6, 1.9, 1.5}, {4.2, 1.8, 1.6}, {0.6, 0.6, 6.0}, {0.5, 0.5, 1.75}};
+    static const int stypes[SYNTH_N_AGENTS] = {5, 5, 15, 1};
+    for (size_t a = 0; a < SYNTH_N_AGENTS; a++) {
+        synth_agent_t *g = &w->agents[a];
+        g->id = ids[a];
+        g->type = types[a];
+        g->length = dims[a][0];
+        g->width = dims[a][1];
+        g->height = dims[a][2];
+        g->station_id = (uint32_t)(a == SYNTH_RSU ? 2001 : a == SYNTH_PHONE ? 3001 : 1001 + a);
+        g->etsi_station_type = stypes[a];
+        set_mac(g->mac, 0x10, (uint8_t)(a + 1));
+        g->etsi = etsi;
+        g->us = us;
+    }
+
+    /* Logger clocks: offsets of tens of ms to seconds, drifts of tens of ppm; vehicle2's logger
+     * is stepped once by NTP, the RSU's is NTP-disciplined (small offset and drift). */
+    w->agents[SYNTH_EGO].logger = draw_clock(&r, t0, 0.05, 0.8, 5, 40);
+    w->agents[SYNTH_VEHICLE2].logger = draw_clock(&r, t0, 0.5, 3.0, 10, 50);
+    w->agents[SYNTH_RSU].logger = draw_clock(&r, t0, 0.02, 0.2, 1, 10);
+    w->agents[SYNTH_PHONE].logger = draw_clock(&r, t0, 0.3, 2.5, 20, 50);
+    {
+        synth_clock_t *c = &w->agents[SYNTH_VEHICLE2].logger;
+        c->jump_at_ns = t0 + (int64_t)llround(0.6 * (double)w->duration_ns);
+        c->jump_ns = (int64_t)llround(signed_range(&r, 0.05, 0.3) * 1e9);
+    }
+
+    /* Motion. */
+    synth_agent_t *ego = &w->agents[SYNTH_EGO], *v2 = &w->agents[SYNTH_VEHICLE2];
+    synth_agent_t *rsu = &w->agents[SYNTH_RSU], *ph = &w->agents[SYNTH_PHONE];
+    ego->s0 = synth_rng_range(&r, 0.0, 2 * M_PI * w->ring_radius_m);
+    ego->v0 = 8.0;
+    ego->dv = 2.0;
+    ego->omega = 2 * M_PI / 20.0;
+    ego->phi = 0.0;
+    v2->s0 = ego->s0 + 16.0;
+    v2->v0 = 8.0;
+    v2->dv = 2.0;
+    v2->omega = 2 * M_PI / 20.0;
+    v2->phi = 0.6;
+    ph->s0 = 0.0;
+    ph->dv = 1.4;
+    ph->omega = 1.4 / 15.0; /* 15 m amplitude */
+    ph->phi = synth_rng_range(&r, 0.0, 2 * M_PI);
+
+    /* LiDARs: ego VLP-32C and RSU VLP-16 GPS/PPS-locked, vehicle2 VLP-16 free-running. All
+     * mounted with azimuth 0 pointing backwards (yaw 180), and a forward FOV setting. */
+    struct {
+        size_t a;
+        int model;
+        double mount[3], roll, pitch, yaw, fov0, fov1;
+        bool locked;
+    } const L[3] = {
+        {SYNTH_EGO, 32, {0.2, 0.0, 1.95}, 0, 0, 180, 130, 230, true},
+        {SYNTH_VEHICLE2, 16, {0.0, 0.0, 1.85}, 0, 0, 180, 120, 240, false},
+        {SYNTH_RSU, 16, {0.0, 0.0, 5.0}, 0, -12, 180, 90, 270, true},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        synth_lidar_t *l = &w->agents[L[i].a].lidar;
+        l->present = true;
+        l->model = L[i].model;
+        memcpy(l->mount, L[i].mount, sizeof l->mount);
+        l->roll_deg = L[i].roll;
+        l->pitch_deg = L[i].pitch;
+        l->yaw_deg = L[i].yaw;
+        rpy_to_quat(l->roll_deg, l->pitch_deg, l->yaw_deg, l->quat);
+        l->fov_start_deg = L[i].fov0;
+        l->fov_end_deg = L[i].fov1;
+        l->rpm = 600.0;
+        l->gps_locked = L[i].locked;
+        l->device = (synth_clock_t){0, 0.0, t0, INT64_MAX, 0};
+        if (!l->gps_locked) l->device = draw_clock(&r, t0, 5.0, 20.0, 20, 60);
+        set_mac(l->mac, 0x20, (uint8_t)(L[i].a + 1));
+        l->ip = (192u << 24) | (168u << 16) | (1u << 8) | (uint32_t)(201 + i);
+        l->phase_deg = synth_rng_range(&r, 0.0, 360.0);
+    }
+    (void)rsu;
+
+    /* The ego's camera. */
+    ego->camera.present = true;
+    ego->camera.width = 640;
+    ego->camera.height = 360;
+    ego->camera.fps = 20.0;
+    ego->camera.hfov_deg = 90.0;
+    ego->camera.mount[0] = 1.2;
+    ego->camera.mount[1] = 0.0;
+    ego->camera.mount[2] = 1.35;
+    ego->camera.drop_prob = 0.01;
+
+    /* Links. */
+    synth_link_model_t *k = &w->link;
+    k->p_good_to_bad = 0.03;
+    k->p_bad_to_good = 0.35;
+    k->loss_good = 0.01;
+    k->loss_bad = 0.6;
+    k->base_latency_ms = 1.2;
+    k->jitter_mean_ms = 0.6;
+    k->spike_prob = 0.005;
+    k->spike_min_ms = 100.0;
+    k->spike_max_ms = 300.0;
+    k->dup_prob = 0.004;
+    k->dup_delay_min_ms = 0.5;
+    k->dup_delay_max_ms = 5.0;
+    k->tx_log_delay_ms = 0.25;
+    k->shadow_a = SYNTH_EGO;
+    k->shadow_b = SYNTH_PHONE;
+    k->shadow_start_ns = t0 + (int64_t)llround(0.45 * (double)w->duration_ns);
+    k->shadow_end_ns = k->shadow_start_ns + INT64_C(2000000000);
+    return VXS_OK;
+}
+
+/* ==== pcap ================================================================================ */
+
+struct synth_pcap {
+    pcap_t *dead;
+    pcap_dumper_t *d;
+    char path[1024];
+};
+
+vxs_status_t synth_pcap_open(synth_pcap_t **out, const char *path, char *err, size_t err_len) {
+    *out = NULL;
+    synth_pcap_t *p = calloc(1, sizeof *p);
+    if (!p) return VXS_E_NOMEM;
+    snprintf(p->path, sizeof p->path, "%s", path);
+    p->dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_NANO);
+    if (!p->dead) {
+        free(p);
+        return VXS_E_NOMEM;
+    }
+    p->d = pcap_dump_open(p->dead, path);
+    if (!p->d) {
+        seterr(err, err_len, "%s: cannot create: %s", path, pcap_geterr(p->dead));
+        pcap_close(p->dead);
+        free(p);
+        return VXS_E_IO;
+    }
+    *out = p;
+    return VXS_OK;
+}
+
+vxs_status_t synth_pcap_write(synth_pcap_t *p, int64_t local_ns, const uint8_t *frame,
+                              size_t len) {
+    struct pcap_pkthdr h;
+    memset(&h, 0, sizeof h);
+    int64_t s = local_ns / 1000000000, ns = local_ns % 1000000000;
+    if (ns < 0) {
+        ns += 1000000000;
+        s--;
+    }
+    h.ts.tv_sec = (time_t)s;
+    h.ts.tv_usec = (suseconds_t)ns; /* nanosecond pcap: this field holds ns */
+    h.caplen = h.len = (bpf_u_int32)len;
+    pcap_dump((u_char *)p->d, &h, frame);
+    return VXS_OK;
+}
+
+vxs_status_t synth_pcap_close(synth_pcap_t *p, char *err, size_t err_len) {
+    if (!p) return VXS_OK;
+    vxs_status_t st = VXS_OK;
+    FILE *f = pcap_dump_file(p->d);
+    if (pcap_dump_flush(p->d) != 0 || (f && ferror(f))) {
+        seterr(err, err_len, "%s: write failed: %s", p->path, strerror(errno));
+        st = VXS_E_IO;
+    }
+    pcap_dump_close(p->d);
+    pcap_close(p->dead);
+    free(p);
+    return st;
+}
+
+size_t synth_eth_header(uint8_t *f, const uint8_t dst[6], const uint8_t src[6],
+                        uint16_t ethertype) {
+    memcpy(f, dst, 6);
+    memcpy(f + 6, src, 6);
+    f[12] = (uint8_t)(ethertype >> 8);
+    f[13] = (uint8_t)ethertype;
+    return 14;
+}
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n) {
+    for (size_t i = 0; i + 1 < n; i += 2) sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (n & 1) sum += (uint32_t)(p[n - 1] << 8);
+    return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum) {
+    while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+size_t synth_udp_frame(uint8_t *f, const uint8_t src_mac[6], uint32_t src_ip, uint32_t dst_ip,
+                       uint16_t sport, uint16_t dport, uint16_t ip_id, const uint8_t *payload,
+                       size_t len) {
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    size_t n = synth_eth_header(f, bcast, src_mac, 0x0800);
+    uint8_t *ip = f + n, *udp = ip + 20;
+    const size_t ulen = 8 + len, tlen = 20 + ulen;
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    ip[2] = (uint8_t)(tlen >> 8);
+    ip[3] = (uint8_t)tlen;
+    ip[4] = (uint8_t)(ip_id >> 8);
+    ip[5] = (uint8_t)ip_id;
+    ip[6] = 0x40; /* DF */
+    ip[8] = 64;
+    ip[9] = 17;
+    for (int i = 0; i < 4; i++) {
+        ip[12 + i] = (uint8_t)(src_ip >> (24 - 8 * i));
+        ip[16 + i] = (uint8_t)(dst_ip >> (24 - 8 * i));
+    }
+    const uint16_t hc = csum_fold(csum_add(0, ip, 20));
+    ip[10] = (uint8_t)(hc >> 8);
+    ip[11] = (uint8_t)hc;
+    udp[0] = (uint8_t)(sport >> 8);
+    udp[1] = (uint8_t)sport;
+    udp[2] = (uint8_t)(dport >> 8);
+    udp[3] = (uint8_t)dport;
+    udp[4] = (uint8_t)(ulen >> 8);
+    udp[5] = (uint8_t)ulen;
+    udp[6] = udp[7] = 0;
+    memcpy(udp + 8, payload, len);
+    /* UDP checksum over the pseudo-header, the header and the payload (RFC 768). */
+    uint8_t pseudo[12];
+    memcpy(pseudo, ip + 12, 8);
+    pseudo[8] = 0;
+    pseudo[9] = 17;
+    pseudo[10] = (uint8_t)(ulen >> 8);
+    pseudo[11] = (uint8_t)ulen;
+    uint16_t uc = csum_fold(csum_add(csum_add(0, pseudo, 12), udp, ulen));
+    if (uc == 0) uc = 0xFFFF;
+    udp[6] = (uint8_t)(uc >> 8);
+    udp[7] = (uint8_t)uc;
+    return n + tlen;
+}
+
+vxs_status_t synth_path(char *buf, size_t buf_len, const char *out_dir, const char *rel,
+                        char *err, size_t err_len) {
+    const int n = snprintf(buf, buf_len, "%s/%s", out_dir, rel);
+    if (n < 0 || (size_t)n >= buf_len) {
+        seterr(err, err_len, "%s/%s: path too long", out_dir, rel);
+        return VXS_E_LIMIT;
+    }
+    /* create every folder between out_dir and the file */
+    for (char *p = buf + strlen(out_dir) + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        const int rc = mkdir(buf, 0777);
+        const int e = errno;
+        *p = '/';
+        if (rc != 0 && e != EEXIST) {
+            seterr(err, err_len, "%.*s: cannot create folder: %s", (int)(p - buf), buf,
+                   strerror(e));
+            return VXS_E_IO;
+        }
+    }
+    return VXS_OK;
+}
+
+/* ==== truth.json =========================================================================== */
+
+struct synth_truth {
+    FILE *f;
+    char path[1024];
+    bool in_section, first_item;
+};
+
+#define JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
+static const char *const PROFILE_NAMES[] = {"etsi", "us", "mixed"};
+static const char *const TYPE_NAMES[] = {"vehicle", "rsu", "vru"};
+
+static json_t *clock_json(const synth_clock_t *c) {
+    json_t *o = json_pack("{s:I, s:f, s:I}", "offset_ns", (json_int_t)c->offset_ns, "drift_ppm",
+                          c->drift_ppm, "epoch_ns", (json_int_t)c->epoch_ns);
+    if (c->jump_at_ns != INT64_MAX) {
+        json_object_set_new(o, "jump_at_true_ns", json_integer(c->jump_at_ns));
+        json_object_set_new(o, "jump_ns", json_integer(c->jump_ns));
+    }
+    return o;
+}
+
+static json_t *vec3(const double v[3]) { return json_pack("[f,f,f]", v[0], v[1], v[2]); }
+
+static json_t *header_json(const synth_world_t *w) {
+    json_t *root = json_object();
+    json_object_set_new(root, "version", json_integer(1));
+    json_object_set_new(root, "generator", json_string("v2xsync synth " VXS_VERSION_STRING));
+    json_object_set_new(root, "seed", json_integer((json_int_t)w->seed));
+    json_object_set_new(root, "profile", json_string(PROFILE_NAMES[w->profile]));
+    json_object_set_new(root, "start_ns", json_integer(w->start_ns));
+    json_object_set_new(root, "duration_ns", json_integer(w->duration_ns));
+    json_object_set_new(root, "origin", json_pack("{s:f,s:f,s:f}", "lat_deg", w->lat0_deg,
+                                                  "lon_deg", w->lon0_deg, "alt_m", w->alt0_m));
+    json_object_set_new(root, "ring_radius_m", json_real(w->ring_radius_m));
+
+    json_t *agents = json_array(), *clocks = json_array();
+    for (size_t a = 0; a < w->n_agents; a++) {
+        const synth_agent_t *g = &w->agents[a];
+        json_t *o = json_pack("{s:s, s:s, s:[f,f,f], s:I, s:i, s:b, s:b}", "id", g->id, "type",
+                              TYPE_NAMES[g->type], "box_lwh_m", g->length, g->width, g->height,
+                              "station_id", (json_int_t)g->station_id, "etsi_station_type",
+                              g->etsi_station_type, "etsi", g->etsi, "us", g->us);
+        char mac[18];
+        snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", g->mac[0], g->mac[1],
+                 g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
+        json_object_set_new(o, "mac", json_string(mac));
+        if (g->type == SYNTH_TYPE_RSU)
+            json_object_set_new(o, "motion", json_pack("{s:s}", "law", "static at the origin"));
+        else if (g->type == SYNTH_TYPE_VRU)
+            json_object_set_new(
+                o, "motion",
+                json_pack("{s:s, s:f, s:f, s:f, s:f, s:f}", "law",
+                          "x = s0 + dv/omega sin(omega t + phi), y = y0", "s0", g->s0, "y0",
+                          PHONE_Y, "dv", g->dv, "omega", g->omega, "phi", g->phi));
+        else
+            json_object_set_new(
+                o, "motion",
+                json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:f}", "law",
+                          "counter-clockwise on the ring: arc s = s0 + v0 t + dv/omega (cos phi - "
+                          "cos(omega t + phi)), angle = s / radius",
+                          "radius", w->ring_radius_m, "s0", g->s0, "v0", g->v0, "dv", g->dv,
+                          "omega", g->omega, "phi", g->phi));
+        json_t *sensors = json_array();
+        if (g->lidar.present) {
+            const synth_lidar_t *l = &g->lidar;
+            json_t *s = json_pack("{s:s, s:s, s:s, s:o, s:[f,f,f,f], s:[f,f,f], s:[f,f], s:f, s:b}",
+                                  "sensor", "lidar", "path", "lidar.pcap", "model",
+                                  l->model == 32 ? "VLP-32C" : "VLP-16", "mount_m",
+                                  vec3(l->mount), "quat_wxyz", l->quat[0], l->quat[1],
+                                  l->quat[2], l->quat[3], "rpy_deg", l->roll_deg, l->pitch_deg,
+                                  l->yaw_deg, "fov_deg", l->fov_start_deg, l->fov_end_deg, "rpm",
+                                  l->rpm, "gps_locked", l->gps_locked);
+            json_array_append_new(sensors, s);
+            json_t *c = clock_json(&l->device);
+            json_object_set_new(c, "domain", json_sprintf("%s/lidar", g->id));
+            json_object_set_new(c, "kind", json_string(l->gps_locked ? "gnss" : "free-running"));
+            json_object_set_new(c, "maps", json_string("true time -> device time"));
+            json_array_append_new(clocks, c);
+        }
+        if (g->camera.present) {
+            const synth_camera_t *cm = &g->camera;
+            json_array_append_new(
+                sensors, json_pack("{s:s, s:i, s:i, s:f, s:f, s:o, s:f}", "sensor", "camera",
+                                   "width", cm->width, "height", cm->height, "fps", cm->fps,
+                                   "hfov_deg", cm->hfov_deg, "mount_m", vec3(cm->mount),
+                                   "drop_prob", cm->drop_prob));
+        }
+        json_object_set_new(o, "sensors", sensors);
+        json_array_append_new(agents, o);
+
+        json_t *c = clock_json(&g->logger);
+        json_object_set_new(c, "domain", json_sprintf("%s/logger", g->id));
+        json_object_set_new(c, "kind", json_string("logger"));
+        json_object_set_new(c, "maps", json_string("true time -> capture timestamps of every "
+                                                   "file the agent records (pcap, camera "
+                                                   "sidecar)"));
+        json_array_append_new(clocks, c);
+        c = json_pack("{s:s, s:s, s:I, s:f, s:s}", "domain", "", "kind", "gnss", "offset_ns",
+                      (json_int_t)0, "drift_ppm", 0.0, "maps",
+                      "true time -> the agent's V2X generation times");
+        json_object_set_new(c, "domain", json_sprintf("%s/v2x", g->id));
+        json_array_append_new(clocks, c);
+    }
+    json_object_set_new(root, "agents", agents);
+    json_object_set_new(root, "clocks", clocks);
+    const synth_link_model_t *k = &w->link;
+    json_object_set_new(
+        root, "link_model",
+        json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "p_good_to_bad",
+                  k->p_good_to_bad, "p_bad_to_good", k->p_bad_to_good, "loss_good", k->loss_good,
+                  "loss_bad", k->loss_bad, "base_latency_ms", k->base_latency_ms,
+                  "jitter_mean_ms", k->jitter_mean_ms, "spike_prob", k->spike_prob,
+                  "spike_min_ms", k->spike_min_ms, "spike_max_ms", k->spike_max_ms, "dup_prob",
+                  k->dup_prob, "dup_delay_min_ms", k->dup_delay_min_ms, "dup_delay_max_ms",
+                  k->dup_delay_max_ms, "tx_log_delay_ms", k->tx_log_delay_ms));
+    json_object_set_new(root, "shadow",
+                        json_pack("{s:[s,s], s:I, s:I}", "agents", w->agents[k->shadow_a].id,
+                                  w->agents[k->shadow_b].id, "start_ns",
+                                  (json_int_t)k->shadow_start_ns, "end_ns",
+                                  (json_int_t)k->shadow_end_ns));
+    return root;
+}
+
+static vxs_status_t truth_io_error(synth_truth_t *t, char *err, size_t err_len) {
+    seterr(err, err_len, "%s: write failed: %s", t->path, strerror(errno));
+    return VXS_E_IO;
+}
+
+vxs_status_t synth_truth_open(synth_truth_t **out, const char *path, const synth_world_t *w,
+                              char *err, size_t err_len) {
+    *out = NULL;
+    synth_truth_t *t = calloc(1, sizeof *t);
+    if (!t) return VXS_E_NOMEM;
+    snprintf(t->path, sizeof t->path, "%s", path);
+    t->f = fopen(path, "wb");
+    if (!t->f) {
+        seterr(err, err_len, "%s: cannot create: %s", path, strerror(errno));
+        free(t);
+        return VXS_E_IO;
+    }
+    /* The header object without its closing brace, then one line per key. */
+    json_t *h = header_json(w);
+    if (!h) {
+        fclose(t->f);
+        free(t);
+        return VXS_E_NOMEM;
+    }
+    fputs("{", t->f);
+    const char *key;
+    json_t *v;
+    bool first = true;
+    json_object_foreach(h, key, v) {
+        char *s = json_dumps(v, JSON_FLAGS | JSON_ENCODE_ANY);
+        if (!s) {
+            json_decref(h);
+            fclose(t->f);
+            free(t);
+            return VXS_E_NOMEM;
+        }
+        fprintf(t->f, "%s\n\"%s\": %s", first ? "" : ",", key, s);
+        free(s);
+        first = false;
+    }
+    json_decref(h);
+    *out = t;
+    /* Trajectories: every agent every 100 ms of the drive. */
+    vxs_status_t st = synth_truth_section(t, "trajectories");
+    const int64_t step = INT64_C(100000000);
+    for (int64_t tt = w->start_ns; st == VXS_OK && tt <= w->start_ns + w->duration_ns; tt += step) {
+        for (size_t a = 0; a < w->n_agents && st == VXS_OK; a++) {
+            synth_pose_t p;
+            synth_pose(w, a, tt, &p);
+            double lat, lon, alt;
+            synth_enu_to_geo(w, p.x, p.y, p.z, &lat, &lon, &alt);
+            st = synth_truth_item(
+                t, json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "agent",
+                             w->agents[a].id, "t_ns", (json_int_t)tt, "x", p.x, "y", p.y, "yaw",
+                             p.yaw, "speed", p.speed, "yaw_rate", p.yaw_rate, "lat", lat, "lon",
+                             lon, "alt", alt));
+        }
+    }
+    if (st != VXS_OK && st != VXS_E_NOMEM) return truth_io_error(t, err, err_len);
+    return st;
+}
+
+vxs_status_t synth_truth_section(synth_truth_t *t, const char *key) {
+    if (t->in_section) fputs("\n]", t->f);
+    fprintf(t->f, ",\n\"%s\": [", key);
+    t->in_section = true;
+    t->first_item = true;
+    return ferror(t->f) ? VXS_E_IO : VXS_OK;
+}
+
+vxs_status_t synth_truth_item(synth_truth_t *t, json_t *item) {
+    if (!item) return VXS_E_NOMEM;
+    const int rc = fputs(t->first_item ? "\n" : ",\n", t->f);
+    const int rc2 = rc < 0 ? -1 : json_dumpf(item, t->f, JSON_FLAGS);
+    json_decref(item);
+    t->first_item = false;
+    return (rc < 0 || rc2 != 0) ? VXS_E_IO : VXS_OK;
+}
+
+vxs_status_t synth_truth_close(synth_truth_t *t, char *err, size_t err_len) {
+    if (!t) return VXS_OK;
+    if (t->in_section) fputs("\n]", t->f);
+    fputs("\n}\n", t->f);
+    vxs_status_t st = VXS_OK;
+    if (ferror(t->f) || fflush(t->f) != 0) st = truth_io_error(t, err, err_len);
+    if (fclose(t->f) != 0 && st == VXS_OK) st = truth_io_error(t, err, err_len);
+    free(t);
+    return st;
+}

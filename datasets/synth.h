@@ -1,0 +1,297 @@
+/*
+ * synth.h: the synthetic drive generator (`v2xsync synth`, `v2xsync demo`). Internal to
+ * datasets/ and its tests; not installed.
+ *
+ * A drive is a world model (this header: agents, their true trajectories, their clocks, the
+ * radio links) plus writers that render it into the formats real recorders produce:
+ *
+ *   synth_v2x.c     per agent  <id>/v2x.pcap      what its radio sent and received
+ *   synth_lidar.c   per lidar  <id>/lidar.pcap    Velodyne VLP-16 / VLP-32C data + position
+ *   synth_camera.c  ego        ego/camera.mp4     H.264 (libx264), + ego/camera.timestamps
+ *   synth.c         scenario.json (the manifest, core/vxs_manifest.h) and truth.json
+ *
+ * Everything is a pure function of (seed, profile, duration): each writer draws from its own
+ * random streams (synth_rng_seed with a stream id of its own), so the same seed gives
+ * byte-identical files, and adding draws to one writer never changes another's output.
+ *
+ * Time. "True time" is GNSS time expressed as ns since 1970 UTC (vxs_time_t); V2X generation
+ * times are taken from it (senders are GNSS-timed). Each agent's logger (the computer writing
+ * its captures) has a clock of its own: local = true + offset + drift * (true - epoch) [+ jump
+ * after jump_at]. Capture timestamps are logger-clock readings. A LiDAR's device clock is UTC
+ * when gps_locked, else a free-running clock of its own.
+ *
+ * Space. World frame: ENU metres around (lat0, lon0, alt0); the roundabout's centre is the
+ * origin. Body frame of an agent: x forward, y left, z up, origin at the centre of its box's
+ * footprint on the ground (z = 0 is the road). An agent's box spans x in [-length/2,
+ * length/2], y in [-width/2, width/2], z in [0, height] of its body frame. A sensor's extrinsics
+ * map sensor -> body: p_body = R(quat) p_sensor + mount. The LiDAR sensor frame is the one
+ * sensors/velodyne.c outputs (x toward azimuth 0, y left, z up; azimuth grows clockwise seen from
+ * above, so azimuth 90 deg points to -y).
+ */
+#ifndef VXS_SYNTH_H
+#define VXS_SYNTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "vxs_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ==== Random numbers: xoshiro256** seeded by splitmix64 (Blackman & Vigna) ============== */
+
+typedef struct {
+    uint64_t s[4];
+} synth_rng_t;
+
+/* Stream ids: one per consumer, so each draws an independent sequence from the seed. */
+enum {
+    SYNTH_STREAM_WORLD = 1,    /* clock offsets, drifts, phases (synth.c) */
+    SYNTH_STREAM_V2X = 100,    /* synth_v2x.c: 100..199 */
+    SYNTH_STREAM_LIDAR = 200,  /* synth_lidar.c: 200..299 */
+    SYNTH_STREAM_CAMERA = 300  /* synth_camera.c: 300..399 */
+};
+
+void synth_rng_seed(synth_rng_t *r, uint64_t seed, uint64_t stream);
+uint64_t synth_rng_u64(synth_rng_t *r);
+double synth_rng_uniform(synth_rng_t *r);             /* [0, 1) with 53 random bits */
+double synth_rng_range(synth_rng_t *r, double lo, double hi); /* [lo, hi) */
+double synth_rng_normal(synth_rng_t *r);              /* mean 0, sd 1 (Box-Muller) */
+double synth_rng_exp(synth_rng_t *r, double mean);    /* exponential, mean `mean` */
+
+/* ==== Clocks ============================================================================ */
+
+/* synth_clock_t maps true time to a clock's reading:
+ *   local = true + offset_ns + round(drift_ppm * 1e-6 * (true - epoch_ns))
+ *           + (true >= jump_at_ns ? jump_ns : 0)
+ * jump_at_ns = INT64_MAX: no jump. A GNSS-locked clock is all zeros (local = true). */
+typedef struct {
+    int64_t offset_ns;
+    double drift_ppm;
+    int64_t epoch_ns;
+    int64_t jump_at_ns;
+    int64_t jump_ns;
+} synth_clock_t;
+
+int64_t synth_clock_local(const synth_clock_t *c, int64_t true_ns);
+/* synth_clock_true inverts synth_clock_local (exact to 1 ns away from a jump; a reading that
+ * two true times share around a backward jump maps to the later one). */
+int64_t synth_clock_true(const synth_clock_t *c, int64_t local_ns);
+
+/* ==== The world ========================================================================= */
+
+typedef enum { SYNTH_PROFILE_ETSI = 0, SYNTH_PROFILE_US = 1, SYNTH_PROFILE_MIXED = 2 } synth_profile_t;
+
+/* Agents, always in this order. */
+enum { SYNTH_EGO = 0, SYNTH_VEHICLE2 = 1, SYNTH_RSU = 2, SYNTH_PHONE = 3, SYNTH_N_AGENTS = 4 };
+
+/* Agent types, numbered as vxs_agent_type_t. */
+enum { SYNTH_TYPE_VEHICLE = 0, SYNTH_TYPE_RSU = 1, SYNTH_TYPE_VRU = 2 };
+
+/* synth_pose_t is an agent's true state at one instant. */
+typedef struct {
+    double x, y, z;        /* body origin, world ENU metres */
+    double yaw;            /* rad, counter-clockwise from east (world +x); body x axis */
+    double vx, vy;         /* m/s, world */
+    double speed;          /* m/s, >= 0 */
+    double accel_long;     /* m/s^2 along the heading */
+    double accel_lat;      /* m/s^2, positive to the left */
+    double yaw_rate;       /* rad/s, counter-clockwise positive */
+} synth_pose_t;
+
+/* synth_lidar_t is an agent's Velodyne. */
+typedef struct {
+    bool present;
+    int model;                 /* 16: VLP-16, 32: VLP-32C */
+    double mount[3];           /* sensor origin in the body frame, m */
+    double roll_deg, pitch_deg, yaw_deg; /* R = Rz(yaw) Ry(pitch) Rx(roll), sensor -> body */
+    double quat[4];            /* the same rotation as [w, x, y, z] */
+    double fov_start_deg, fov_end_deg; /* packets are sent while the sensor azimuth is in
+                                          [start, end] (clockwise, may wrap through 0); the
+                                          sensor's "FOV" setting */
+    double rpm;                /* 600: 10 Hz */
+    bool gps_locked;           /* device clock = true time; PPS locked, $GPRMC valid */
+    synth_clock_t device;      /* the device clock (all zero when gps_locked) */
+    uint8_t mac[6];
+    uint32_t ip;               /* sensor IPv4 address (host order), e.g. 192.168.1.201 */
+    double phase_deg;          /* azimuth at the drive's start */
+} synth_lidar_t;
+
+/* synth_camera_t is the ego's camera. */
+typedef struct {
+    bool present;
+    int width, height;     /* pixels */
+    double fps;            /* nominal frame rate */
+    double hfov_deg;       /* horizontal field of view of the pinhole model */
+    double mount[3];       /* optical centre in the body frame; looks along body +x */
+    double drop_prob;      /* probability a frame is dropped (never written) */
+} synth_camera_t;
+
+/* synth_agent_t is one road user and its recorders. */
+typedef struct {
+    const char *id;        /* "ego", "vehicle2", "rsu", "phone" */
+    int type;              /* SYNTH_TYPE_* */
+    double length, width, height; /* its box, m */
+    uint32_t station_id;   /* ETSI StationID; J2735 TemporaryID is its 4 big-endian bytes */
+    int etsi_station_type; /* 5 passengerCar, 15 roadSideUnit, 1 pedestrian */
+    uint8_t mac[6];        /* its V2X radio's MAC */
+    bool etsi, us;         /* which V2X stacks it runs (from the profile) */
+    synth_clock_t logger;  /* the clock its captures are stamped with */
+    synth_lidar_t lidar;
+    synth_camera_t camera;
+    /* trajectory parameters (synth_pose) */
+    double s0, v0, dv, omega, phi; /* arc-length law s(t) = s0 + v0 t + dv/omega (cos phi -
+                                      cos(omega t + phi)) on the circle, m, m/s, rad/s, rad */
+} synth_agent_t;
+
+/* synth_link_model_t is how a broadcast reaches each receiver (per directed link). */
+typedef struct {
+    double p_good_to_bad, p_bad_to_good; /* Gilbert-Elliott transitions, per message */
+    double loss_good, loss_bad;           /* loss probability in each state */
+    double base_latency_ms;               /* minimum one-way latency */
+    double jitter_mean_ms;                /* exponential jitter on top */
+    double spike_prob, spike_min_ms, spike_max_ms; /* rare long delays */
+    double dup_prob;                      /* a delivered message arrives twice */
+    double dup_delay_min_ms, dup_delay_max_ms;
+    double tx_log_delay_ms;               /* sender logs its own message this long after gen */
+    int shadow_a, shadow_b;               /* agents whose link a building shadows (both ways) */
+    int64_t shadow_start_ns, shadow_end_ns; /* true time; every message on it is lost */
+} synth_link_model_t;
+
+/* synth_world_t is a whole drive. Filled by synth_world_init; writers only read it. */
+typedef struct {
+    uint64_t seed;
+    synth_profile_t profile;
+    int64_t start_ns;      /* true time of the drive's start */
+    int64_t duration_ns;
+    double lat0_deg, lon0_deg, alt0_m; /* world origin */
+    double ring_radius_m;  /* vehicles drive counter-clockwise on this circle */
+    size_t n_agents;       /* SYNTH_N_AGENTS */
+    synth_agent_t agents[SYNTH_N_AGENTS];
+    synth_link_model_t link;
+} synth_world_t;
+
+/* Limits of `v2xsync synth`. */
+#define SYNTH_MIN_DURATION_S 1.0
+#define SYNTH_MAX_DURATION_S 7200.0
+
+/* synth_world_init builds the world of `seed`: clock offsets, drifts and phases are drawn from
+ * the seed; the geometry and rates are fixed. duration_s in [SYNTH_MIN_DURATION_S,
+ * SYNTH_MAX_DURATION_S] (VXS_E_ARG otherwise). */
+vxs_status_t synth_world_init(synth_world_t *w, uint64_t seed, synth_profile_t profile,
+                              double duration_s);
+
+/* synth_pose gives agent `a`'s true pose at true time t (any t; before the start and after the
+ * end the motion law simply continues). */
+void synth_pose(const synth_world_t *w, size_t a, int64_t true_ns, synth_pose_t *out);
+
+/* synth_enu_to_geo converts world ENU metres to WGS-84 latitude/longitude (deg) and ellipsoidal
+ * height (m), exactly (ENU -> ECEF -> geodetic); synth_geo_to_enu is its inverse. */
+void synth_enu_to_geo(const synth_world_t *w, double x, double y, double z, double *lat_deg,
+                      double *lon_deg, double *alt_m);
+void synth_geo_to_enu(const synth_world_t *w, double lat_deg, double lon_deg, double alt_m,
+                      double *x, double *y, double *z);
+
+/* synth_quat_rotate applies the unit quaternion q = [w, x, y, z] to v. */
+void synth_quat_rotate(const double q[4], const double v[3], double out[3]);
+
+/* synth_body_to_world maps a point of agent a's body frame at pose p to the world. */
+void synth_body_to_world(const synth_pose_t *p, const double body[3], double world[3]);
+
+/* synth_leap_seconds is TAI - UTC - 32 s at UTC time t (the leap seconds since 2004-01-01, the
+ * ITS and IEEE 1609.2 epoch): 5 from 2017-01-01 on. The generator only makes drives after
+ * 2017 (synth_world_init refuses nothing: the start is fixed). */
+int synth_leap_seconds_since_2004(int64_t utc_ns);
+
+/* ==== Output helpers ==================================================================== */
+
+/* synth_pcap_t writes a nanosecond-resolution pcap (libpcap, DLT_EN10MB, snaplen 65535).
+ * Records must be written in the order they should appear (loggers write in arrival order). */
+typedef struct synth_pcap synth_pcap_t;
+
+vxs_status_t synth_pcap_open(synth_pcap_t **out, const char *path, char *err, size_t err_len);
+/* synth_pcap_write appends a frame stamped `local_ns` (a logger-clock reading). */
+vxs_status_t synth_pcap_write(synth_pcap_t *p, int64_t local_ns, const uint8_t *frame,
+                              size_t len);
+/* synth_pcap_close flushes and closes; VXS_E_IO (with a message) if writing failed. */
+vxs_status_t synth_pcap_close(synth_pcap_t *p, char *err, size_t err_len);
+
+/* synth_eth_header writes an Ethernet II header (14 bytes) and returns 14. */
+size_t synth_eth_header(uint8_t *f, const uint8_t dst[6], const uint8_t src[6],
+                        uint16_t ethertype);
+
+/* synth_udp_frame writes Ethernet + IPv4 (DF, TTL 64, id `ip_id`, header checksum) + UDP (with
+ * its checksum) + payload into f (room for len + 42 bytes) and returns the frame length. The
+ * destination MAC is broadcast. */
+size_t synth_udp_frame(uint8_t *f, const uint8_t src_mac[6], uint32_t src_ip, uint32_t dst_ip,
+                       uint16_t sport, uint16_t dport, uint16_t ip_id, const uint8_t *payload,
+                       size_t len);
+
+/* synth_path joins out_dir and rel into buf (creating the parent folders of the result);
+ * VXS_E_IO with a message if a folder cannot be created, VXS_E_LIMIT if it does not fit. */
+vxs_status_t synth_path(char *buf, size_t buf_len, const char *out_dir, const char *rel,
+                        char *err, size_t err_len);
+
+/* ==== truth.json ======================================================================== */
+
+/* synth_truth_t streams truth.json: a header written by synth.c, then sections, each a JSON
+ * array written one item per line as the writers produce them, so memory does not grow with
+ * the drive. Items are jansson objects; numbers that are times are integers (ns). */
+typedef struct synth_truth synth_truth_t;
+
+/* synth_truth_open creates `path` and writes the header: version, seed, profile, start,
+ * duration, origin, the agents (boxes, sensors, extrinsics), every clock domain, the link model
+ * and the trajectories (every agent's pose every 100 ms). synth_truth_close ends the open section
+ * and the document and closes the file (VXS_E_IO with a message if writing failed); it frees `t`
+ * whatever happens. */
+vxs_status_t synth_truth_open(synth_truth_t **out, const char *path, const synth_world_t *w,
+                              char *err, size_t err_len);
+vxs_status_t synth_truth_close(synth_truth_t *t, char *err, size_t err_len);
+
+/* synth_truth_section starts the array `key` (ends any open one). */
+vxs_status_t synth_truth_section(synth_truth_t *t, const char *key);
+/* synth_truth_item appends `item` to the open section and releases it (json_decref), also on
+ * error. */
+vxs_status_t synth_truth_item(synth_truth_t *t, json_t *item);
+
+/* ==== The writers ======================================================================= */
+
+/* synth_job_t is what every writer gets. */
+typedef struct {
+    const synth_world_t *w;
+    const char *out_dir;      /* the drive's folder (exists) */
+    synth_truth_t *truth;
+    vxs_progress_t progress;  /* done/total in ns of drive time; may be empty */
+    char *err;                /* one line on failure */
+    size_t err_len;
+} synth_job_t;
+
+/* Each writer writes its files and its truth section(s), and returns VXS_OK or an error with a
+ * message in job->err. The paths they write are relative to out_dir and fixed: */
+#define SYNTH_V2X_FILE "v2x.pcap"          /* <agent id>/v2x.pcap, every agent */
+#define SYNTH_LIDAR_FILE "lidar.pcap"      /* <agent id>/lidar.pcap, agents with a lidar */
+#define SYNTH_CAMERA_FILE "camera.mp4"     /* ego/camera.mp4 */
+#define SYNTH_CAMERA_TIMES "camera.timestamps" /* ego/camera.timestamps: ns per line */
+
+/* "messages": one item per generated message (synth_v2x.c). */
+vxs_status_t synth_write_v2x(const synth_job_t *job);
+/* "sweeps": one item per sweep of every lidar (synth_lidar.c). */
+vxs_status_t synth_write_lidar(const synth_job_t *job);
+/* "camera_frames": one item per frame, dropped ones included (synth_camera.c). */
+vxs_status_t synth_write_camera(const synth_job_t *job);
+
+/* synth_generate writes a whole drive into out_dir (created if missing): every writer above,
+ * scenario.json and truth.json. */
+vxs_status_t synth_generate(const synth_world_t *w, const char *out_dir, vxs_progress_t progress,
+                            char *err, size_t err_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VXS_SYNTH_H */
