@@ -78,7 +78,11 @@ void vxs_cli_progress_end(vxs_cli_progress_t *p);
 
 /* Subcommands. */
 int vxs_cmd_inspect(int argc, char **argv);
+int vxs_cmd_synth(int argc, char **argv);
+int vxs_cmd_demo(int argc, char **argv);
 extern const vxs_cli_cmd_t vxs_cmd_inspect_def;
+extern const vxs_cli_cmd_t vxs_cmd_synth_def;
+extern const vxs_cli_cmd_t vxs_cmd_demo_def;
 int vxs_cmd_dump(int argc, char **argv);
 extern const vxs_cli_cmd_t vxs_cmd_dump_def;
 

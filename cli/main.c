@@ -8,7 +8,8 @@
 
 #include "cli.h"
 
-static const vxs_cli_cmd_t *const commands[] = {&vxs_cmd_inspect_def, &vxs_cmd_dump_def};
+static const vxs_cli_cmd_t *const commands[] = {&vxs_cmd_demo_def, &vxs_cmd_inspect_def,
+                                                &vxs_cmd_dump_def, &vxs_cmd_synth_def};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void print_main_help(FILE *out) {
