@@ -21,6 +21,17 @@
  * seconds of the capture (shifted by the capture time elapsed since), else the capture time.
  * A fetch resolves each packet against the sweep's start time, which gives the same hours.
  *
+ * Limited field of view (vxs_lidar.h). The packet open when the window closes carries, after an
+ * azimuth jump, the first blocks of the next window, fired a pause later: the index pass holds
+ * such a packet until the next packet of its stream arrives, whose timestamp times those blocks
+ * (vxs_velo_scan_next); a fetch reads on past the sweep's records for it alike, so both give the
+ * same times. Without a next packet (end of the capture, one captured more than NEXT_MAX_NS
+ * later, or one lost right after) those blocks keep the packet's time, a pause early. The
+ * pause is not loss: after a jump the azimuth resumes where it showed; when the window closes
+ * exactly on a packet boundary (no jump), a gap from about where the stream's jumps stopped to
+ * about where they resumed, with a duration that fits the rotation, is a pause too (velo_pause;
+ * before the first jump such a gap still counts as loss).
+ *
  * Ouster sweeps are cut by frame_id; the device time is the column timestamp as sent.
  */
 #include <math.h>
@@ -42,6 +53,11 @@
 #define MAX_SWEEP_PACKETS 131072  /* a sweep is closed (partial) after this many packets: a
                                      sensor that does not turn, or a frame id that never
                                      changes, must not make one sweep of a whole drive */
+#define NEXT_MAX_NS 2000000000LL  /* a packet with an azimuth jump is timed with the next packet
+                                     of its stream only if that one was captured at most this
+                                     long after it (capture clock; bounds a fetch's look-ahead) */
+#define QCAP 8                    /* output queue: a packet finishes at most two sweeps, and a
+                                     delayed packet with a jump is accounted just before it */
 
 typedef struct {
     bool open;
@@ -72,7 +88,7 @@ typedef struct {
     uint8_t product;
     uint8_t pps;          /* last position packet's PPS status, 0xFF none */
     bool have_prev;
-    vxs_time_t prev_dev;  /* previous data packet's device time */
+    vxs_time_t prev_dev;  /* device time of the data packet accounted last */
     uint16_t prev_a0;
     int64_t U;            /* running unwrapped azimuth of the previous packet's first block */
     double period_ns;     /* packet period estimate (EMA over regular intervals) */
@@ -87,6 +103,22 @@ typedef struct {
     bool prev_jump;       /* the previous packet's azimuth jumped inside it (limited field of
                              view: the sensor paused firing), so the device-time gap after it
                              is a pause, not lost packets */
+    bool have_last;
+    vxs_time_t last_dev;  /* device time of the last data packet accepted (pending included):
+                             the reference of the ±30 min rule and of the order check */
+    /* Limited field of view (vxs_lidar.h "Limited field of view"). A packet whose azimuth
+     * jumps is accounted only when the next packet of the stream arrives, whose timestamp
+     * times the blocks after the jump (at the end of the capture: without it). */
+    bool pend;
+    uint8_t pend_pkt[VXS_VELO_PACKET_SIZE];
+    vxs_velo_header_t pend_h;
+    vxs_time_t pend_t, pend_cap;
+    uint64_t pend_idx, pend_off, pend_index; /* its locator and record number */
+    /* The pause the jumps showed: where the azimuth stops and resumes (0.01 degree) and the
+     * packets' regular step, so that a pause beginning exactly on a packet boundary (no jump
+     * shows it) is told from loss. Unknown until the first jump. */
+    bool have_pause;
+    uint16_t pause_stop, pause_resume, pause_step;
     bool first_sweep_set;
     /* Ouster */
     const vxs_ouster_meta_t *meta;
@@ -116,9 +148,11 @@ struct vxs_lidar {
     bool have_anchor;
     vxs_time_t anchor_dev, anchor_cap;
     vxs_record_t rec;       /* the record lent by vxs_lidar_next */
-    vxs_record_t q[4];      /* finished records waiting (one packet can finish two sweeps) */
+    vxs_record_t q[QCAP];   /* finished records waiting */
     size_t qhead, qlen;
-    vxs_points_t scratch;
+    vxs_points_t scratch;   /* index pass: the points of the packet being read ... */
+    vxs_points_t pscratch;  /* ... and of a delayed packet with a jump */
+    vxs_points_t fscratch;  /* fetch: a packet read while one with a jump waits */
     vxs_lidar_counts_t counts;
     bool eof;
     size_t flush_next;     /* EOF: next stream whose open sweep to yield */
@@ -206,9 +240,10 @@ static void acc_time(sweep_acc_t *a, vxs_time_t t) {
 }
 
 /* enqueue returns the next free slot of the output queue (never full: every packet adds at
- * most two records and next() drains the queue before reading on). */
+ * most two records, plus two of a delayed packet accounted before it, and next() drains the
+ * queue before reading on). */
 static vxs_record_t *enqueue(vxs_lidar_t *l) {
-    vxs_record_t *r = &l->q[(l->qhead + l->qlen) % 4];
+    vxs_record_t *r = &l->q[(l->qhead + l->qlen) % QCAP];
     l->qlen++;
     return r;
 }
@@ -336,7 +371,7 @@ static vxs_status_t velo_ensure_decoder(vxs_lidar_t *l, stream_t *s, uint64_t in
 
 /* velo_near is the reference the ±30 min rule resolves a packet against. */
 static vxs_time_t velo_near(const vxs_lidar_t *l, const stream_t *s, vxs_time_t cap) {
-    if (s->have_prev) return s->prev_dev;
+    if (s->have_last) return s->last_dev;
     if (l->have_anchor && cap != VXS_TIME_NONE)
         return sat_add(l->anchor_dev, sat_sub(cap, l->anchor_cap));
     return cap;
@@ -383,15 +418,17 @@ static bool velo_complete(const stream_t *s, const sweep_acc_t *a) {
     return a->cut_start && a->missing == 0 && (double)a->covered >= need;
 }
 
-/* velo_account adds this packet's share of sweep k to the open accumulator. `whole`: every
- * point of the packet is in sweep k (the common case: no per-point test needed). */
-static void velo_account(vxs_lidar_t *l, stream_t *s, sweep_acc_t *a, int64_t k, int64_t U,
-                         const vxs_velo_header_t *h, vxs_time_t t_pkt, int64_t cut, bool whole) {
+/* velo_account adds this packet's share of sweep k (its points `pts`) to the open
+ * accumulator. `whole`: every point of the packet is in sweep k (the common case: no per-point
+ * test needed). */
+static void velo_account(stream_t *s, sweep_acc_t *a, const vxs_points_t *pts, int64_t k,
+                         int64_t U, const vxs_velo_header_t *h, vxs_time_t t_pkt, int64_t cut,
+                         bool whole) {
     int64_t start = U - cut - (int64_t)TURN * k;
     int64_t span = s->adv_cdeg > 0 ? (int64_t)llround(s->adv_cdeg)
                                     : mod_turn((int64_t)h->az_last - h->az_first);
     int64_t lo = start < 0 ? 0 : start, hi = start + span > TURN ? TURN : start + span;
-    const vxs_point_t *p = l->scratch.pts, *end = p + l->scratch.len;
+    const vxs_point_t *p = pts->pts, *end = p + pts->len;
     vxs_time_t tmin = a->dev_start, tmax = a->dev_end;
     uint8_t bits = a->ret_bits;
     int32_t first = -1, last = -1;
@@ -416,17 +453,188 @@ static void velo_account(vxs_lidar_t *l, stream_t *s, sweep_acc_t *a, int64_t k,
     if (a->dev_start == VXS_TIME_NONE) acc_time(a, t_pkt);
 }
 
-/* velo_data handles one Velodyne data packet; finished sweeps go to the output queue. */
-static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_info_t *pl,
-                      uint64_t idx, uint64_t off) {
-    vxs_velo_header_t h;
-    stream_t *s;
-    vxs_status_t st;
-    vxs_time_t t_pkt;
+/* near_az says whether azimuths a and b (0.01 degree) are at most tol apart, across 0. */
+static bool near_az(int64_t a, int64_t b, int64_t tol) {
+    int32_t d = mod_turn(a - b);
+    return d <= tol || TURN - d <= tol;
+}
+
+/* velo_pause says whether the device-time gap `dt` and azimuth advance `adv` (first block to
+ * first block) before packet h are a limited field of view's pause that began exactly on a
+ * packet boundary, so that no packet's azimuth jumped to show it: the previous packet ended
+ * within a couple of steps of where the stream's pauses stop, this one begins within a couple
+ * of steps of where they resume, and the time fits the rotation rate over that azimuth. It
+ * needs a pause seen in a jump before: until then (the first turns of a capture) such a gap
+ * still counts as loss. Loss at either edge of the window moves an azimuth by a whole packet
+ * and still counts. */
+static bool velo_pause(const stream_t *s, const vxs_velo_header_t *h, int64_t dt, int64_t adv) {
+    int64_t tol = 2 * (int64_t)s->pause_step + 1;
+    if (!s->have_pause || !(s->period_ns > 0 && s->adv_cdeg > 0)) return false;
+    if (!near_az(s->prev_alast, s->pause_stop, tol) || !near_az(h->az_first, s->pause_resume, tol))
+        return false;
+    double expect = (double)adv / s->adv_cdeg * s->period_ns;
+    return fabs((double)dt - expect) <= 0.1 * expect + 2.0 * s->period_ns;
+}
+
+/* velo_use accounts one accepted data packet (header h, device time t_pkt, its points pts,
+ * its azimuth jump j; locator idx/off, last record `index`, capture time `cap`): unwrapping,
+ * loss, the sweeps it touches. Packets come here in stream order. */
+static void velo_use(vxs_lidar_t *l, stream_t *s, const vxs_velo_header_t *hp, vxs_time_t t_pkt,
+                     const vxs_points_t *pts, const vxs_velo_jump_t *j, uint64_t idx,
+                     uint64_t off, uint64_t index, vxs_time_t cap) {
+    const vxs_velo_header_t h = *hp;
     int64_t cut = (int64_t)llround(l->opt.cut_azimuth_deg * 100.0);
     int64_t U, s_lo, s_hi;
     uint32_t gap_missing = 0;
     bool turned = false; /* whole turns were added for a gap */
+
+    /* Unwrap: azimuth advance since the previous packet, plus whole turns a long device-time
+     * gap implies. Gaps also count missing packets (time and azimuth, whichever says more). */
+    if (!s->have_prev) {
+        U = h.az_first;
+    } else {
+        int64_t dt = t_pkt - s->prev_dev;
+        int64_t adv = mod_turn((int64_t)h.az_first - s->prev_a0);
+        bool paused = false; /* a field-of-view pause began on a packet boundary */
+        if (s->period_ns > 0 && s->adv_cdeg > 0) {
+            double turn_ns = s->period_ns * TURN / s->adv_cdeg;
+            if ((double)dt > turn_ns / 2) {
+                double turns = ((double)dt / turn_ns) - (double)adv / TURN;
+                if (turns > 0.5) {
+                    adv += (int64_t)llround(turns < MAX_GAP_TURNS ? turns : MAX_GAP_TURNS) * TURN;
+                    turned = true;
+                }
+            }
+            if (s->prev_jump &&
+                (double)mod_turn((int64_t)h.az_first - s->prev_alast) <= 1.5 * s->adv_cdeg) {
+                /* The pause began inside the previous packet and the azimuth carries on from
+                 * where it resumed: nothing was lost. */
+            } else if (!turned && velo_pause(s, &h, dt, adv)) {
+                paused = true;
+            } else if ((double)dt > 1.5 * s->period_ns || (double)adv > 1.5 * s->adv_cdeg) {
+                double by_t = (double)dt / s->period_ns, by_a = (double)adv / s->adv_cdeg;
+                double m = by_t > by_a ? by_t : by_a;
+                gap_missing = m > 1.5 ? (uint32_t)llround(m) - 1 : 0;
+            }
+        }
+        /* The regular period and advance: a slow average over intervals that are not gaps. */
+        if (dt > 0 && adv > 0 && gap_missing == 0 && !s->prev_jump && !paused) {
+            if (s->period_ns <= 0) {
+                s->period_ns = (double)dt;
+                s->adv_cdeg = (double)adv;
+            } else {
+                s->period_ns += ((double)dt - s->period_ns) / 16.0;
+                s->adv_cdeg += ((double)adv - s->adv_cdeg) / 16.0;
+            }
+        }
+        U = s->U + adv;
+        /* After missed turns this packet must begin a new sweep: a fetch, which sees only the
+         * packets, cannot know about the turns, so no sweep may span such a gap. */
+        if (turned && s->cur.open)
+            while (floor_div(U - cut, TURN) <= s->cur.sweep_no) U += TURN;
+    }
+
+    /* Sweeps this packet touches: its first block's and its points'. A packet spans less than
+     * a turn, so at most two. */
+    {
+        int32_t maxrel = mod_turn((int64_t)h.az_last - h.az_first);
+        for (size_t i = 0; i < pts->len; i++) {
+            int32_t rel = (int32_t)pts->pts[i].azimuth - h.az_first;
+            if (rel < 0) rel += TURN;
+            if (rel > maxrel) maxrel = rel;
+        }
+        s_lo = floor_div(U - cut, TURN);
+        s_hi = floor_div(U + maxrel - cut, TURN);
+    }
+    if (s_hi > s_lo + 1) s_hi = s_lo + 1;
+    if (!s->first_sweep_set) {
+        s->first_sweep = s_lo;
+        s->first_sweep_set = true;
+    }
+    for (int64_t k = s_lo; k <= s_hi; k++) {
+        sweep_acc_t *a = &s->cur;
+        if (a->open && a->sweep_no == k && a->packets >= MAX_SWEEP_PACKETS) {
+            emit(l, s, a, false);
+            acc_reset(a);
+        }
+        if (a->open && a->sweep_no != k) {
+            /* Closed by a cut only when this packet carries on from it without a gap. */
+            bool closed = k == a->sweep_no + 1 && gap_missing == 0;
+            emit(l, s, a, closed && velo_complete(s, a));
+            acc_reset(a);
+        }
+        if (!a->open) {
+            acc_packet(a, idx, off, index, cap);
+            a->sweep_no = k;
+            a->phase = (int32_t)(U - cut - (int64_t)TURN * k);
+            a->cut_start = k > s_lo || (s->have_prev && s->last_k == k - 1 && gap_missing == 0);
+            a->missing = k == s_lo ? gap_missing : 0;
+        } else {
+            a->last_index = index;
+            a->cap_end = cap;
+            a->packets++;
+            if (k == s_lo) a->missing = add_sat32(a->missing, gap_missing);
+        }
+        velo_account(s, a, pts, k, U, &h, t_pkt, cut, s_lo == s_hi);
+    }
+    s->last_k = s_hi;
+    s->prev_alast = h.az_last;
+    s->prev_jump = j->block >= 0;
+    if (j->block >= 0) {
+        s->have_pause = true;
+        s->pause_stop = j->az_stop;
+        s->pause_resume = j->az_resume;
+        s->pause_step = j->step;
+    }
+    s->have_prev = true;
+    s->prev_dev = t_pkt;
+    s->prev_a0 = h.az_first;
+    s->U = U;
+}
+
+/* velo_next_of is what the decoder may use of the packet (header h, device time t, capture
+ * time cap) that follows a packet with a jump captured at pend_cap: nothing when there is no
+ * such packet or it came too long after. The index pass and fetches apply the same rule. */
+static vxs_velo_next_t velo_next_of(vxs_time_t pend_cap, const vxs_velo_header_t *h,
+                                    vxs_time_t t, vxs_time_t cap) {
+    vxs_velo_next_t nx = {VXS_TIME_NONE, -1};
+    if (h && pend_cap != VXS_TIME_NONE && cap != VXS_TIME_NONE &&
+        sat_sub(cap, pend_cap) <= NEXT_MAX_NS) {
+        nx.t = t;
+        nx.az = h->az_first;
+    }
+    return nx;
+}
+
+/* velo_pending accounts the stream's delayed packet with a jump, now that the next packet of
+ * the stream (h, t, cap; h NULL at the end of the capture) is known. */
+static void velo_pending(vxs_lidar_t *l, stream_t *s, const vxs_velo_header_t *h, vxs_time_t t,
+                         vxs_time_t cap) {
+    vxs_velo_next_t nx = velo_next_of(s->pend_cap, h, t, cap);
+    vxs_velo_jump_t j;
+    vxs_status_t st;
+    s->pend = false;
+    l->pscratch.len = 0;
+    st = vxs_velo_scan_next(s->velo, &l->pscratch, s->pend_pkt, sizeof s->pend_pkt, s->pend_t,
+                            &nx, &j);
+    if (st != VXS_OK) { /* it decoded when it came, so only memory can fail here */
+        report(l, s->pend_idx, s->pend_off, st, "Velodyne data packet: %s", vxs_status_name(st));
+        l->counts.lidar_packets--;
+        l->counts.bad_packets++;
+        return;
+    }
+    velo_use(l, s, &s->pend_h, s->pend_t, &l->pscratch, &j, s->pend_idx, s->pend_off,
+             s->pend_index, s->pend_cap);
+}
+
+/* velo_data handles one Velodyne data packet; finished sweeps go to the output queue. */
+static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_info_t *pl,
+                      uint64_t idx, uint64_t off) {
+    vxs_velo_header_t h;
+    vxs_velo_jump_t j;
+    stream_t *s;
+    vxs_status_t st;
+    vxs_time_t t_pkt;
 
     st = vxs_velo_parse_header(&h, pl->payload, pl->payload_len);
     if (st != VXS_OK) {
@@ -465,7 +673,7 @@ static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
     }
     /* Each point's azimuth, time and return, for the cut and the counts. */
     l->scratch.len = 0;
-    st = vxs_velo_scan(s->velo, &l->scratch, pl->payload, pl->payload_len, t_pkt);
+    st = vxs_velo_scan_next(s->velo, &l->scratch, pl->payload, pl->payload_len, t_pkt, NULL, &j);
     if (st != VXS_OK && vxs_velo_errmsg(s->velo)[0] != '\0') {
         /* The tables could not be built for the model this packet names: a configuration
          * error, reported once; every packet of the stream is skipped and counted. */
@@ -483,111 +691,33 @@ static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
         return;
     }
     l->counts.lidar_packets++;
-
-    /* Unwrap: azimuth advance since the previous packet, plus whole turns a long device-time
-     * gap implies. Gaps also count missing packets (time and azimuth, whichever says more). */
-    if (s->have_prev && t_pkt < s->prev_dev) {
+    if (s->have_last && t_pkt < s->last_dev) {
         /* The device clock went back: a packet captured out of order (or a duplicate). It is
          * reported and skipped, here and by fetches alike, so sweeps stay consistent. */
         report(l, idx, off, VXS_E_MALFORMED,
                "Velodyne data packet out of order: its timestamp is %lld µs before the previous "
                "packet's; skipped",
-               (long long)((s->prev_dev - t_pkt) / 1000));
+               (long long)((s->last_dev - t_pkt) / 1000));
         l->counts.bad_packets++;
         return;
     }
-    if (!s->have_prev) {
-        U = h.az_first;
-    } else {
-        int64_t dt = t_pkt - s->prev_dev;
-        int64_t adv = mod_turn((int64_t)h.az_first - s->prev_a0);
-        if (s->period_ns > 0 && s->adv_cdeg > 0) {
-            double turn_ns = s->period_ns * TURN / s->adv_cdeg;
-            if ((double)dt > turn_ns / 2) {
-                double turns = ((double)dt / turn_ns) - (double)adv / TURN;
-                if (turns > 0.5) {
-                    adv += (int64_t)llround(turns < MAX_GAP_TURNS ? turns : MAX_GAP_TURNS) * TURN;
-                    turned = true;
-                }
-            }
-            if (s->prev_jump &&
-                (double)mod_turn((int64_t)h.az_first - s->prev_alast) <= 1.5 * s->adv_cdeg) {
-                /* The pause began inside the previous packet and the azimuth carries on from
-                 * where it resumed: nothing was lost. */
-            } else if ((double)dt > 1.5 * s->period_ns || (double)adv > 1.5 * s->adv_cdeg) {
-                double by_t = (double)dt / s->period_ns, by_a = (double)adv / s->adv_cdeg;
-                double m = by_t > by_a ? by_t : by_a;
-                gap_missing = m > 1.5 ? (uint32_t)llround(m) - 1 : 0;
-            }
-        }
-        /* The regular period and advance: a slow average over intervals that are not gaps. */
-        if (dt > 0 && adv > 0 && gap_missing == 0 && !s->prev_jump) {
-            if (s->period_ns <= 0) {
-                s->period_ns = (double)dt;
-                s->adv_cdeg = (double)adv;
-            } else {
-                s->period_ns += ((double)dt - s->period_ns) / 16.0;
-                s->adv_cdeg += ((double)adv - s->adv_cdeg) / 16.0;
-            }
-        }
-        U = s->U + adv;
-        /* After missed turns this packet must begin a new sweep: a fetch, which sees only the
-         * packets, cannot know about the turns, so no sweep may span such a gap. */
-        if (turned && s->cur.open)
-            while (floor_div(U - cut, TURN) <= s->cur.sweep_no) U += TURN;
+    s->have_last = true;
+    s->last_dev = t_pkt;
+    /* A delayed packet with a jump is accounted first, timed by this one. */
+    if (s->pend) velo_pending(l, s, &h, t_pkt, pkt->ts);
+    if (j.block >= 0) {
+        /* This packet's azimuth jumps: it waits for the next packet of the stream. */
+        s->pend = true;
+        memcpy(s->pend_pkt, pl->payload, sizeof s->pend_pkt);
+        s->pend_h = h;
+        s->pend_t = t_pkt;
+        s->pend_cap = pkt->ts;
+        s->pend_idx = idx;
+        s->pend_off = off;
+        s->pend_index = pkt->index;
+        return;
     }
-
-    /* Sweeps this packet touches: its first block's and its points'. A packet spans less than
-     * a turn, so at most two. */
-    {
-        int32_t maxrel = mod_turn((int64_t)h.az_last - h.az_first);
-        for (size_t i = 0; i < l->scratch.len; i++) {
-            int32_t rel = (int32_t)l->scratch.pts[i].azimuth - h.az_first;
-            if (rel < 0) rel += TURN;
-            if (rel > maxrel) maxrel = rel;
-        }
-        s_lo = floor_div(U - cut, TURN);
-        s_hi = floor_div(U + maxrel - cut, TURN);
-    }
-    if (s_hi > s_lo + 1) s_hi = s_lo + 1;
-    if (!s->first_sweep_set) {
-        s->first_sweep = s_lo;
-        s->first_sweep_set = true;
-    }
-    for (int64_t k = s_lo; k <= s_hi; k++) {
-        sweep_acc_t *a = &s->cur;
-        if (a->open && a->sweep_no == k && a->packets >= MAX_SWEEP_PACKETS) {
-            emit(l, s, a, false);
-            acc_reset(a);
-        }
-        if (a->open && a->sweep_no != k) {
-            /* Closed by a cut only when this packet carries on from it without a gap. */
-            bool closed = k == a->sweep_no + 1 && gap_missing == 0;
-            emit(l, s, a, closed && velo_complete(s, a));
-            acc_reset(a);
-        }
-        if (!a->open) {
-            acc_packet(a, idx, off, pkt->index, pkt->ts);
-            a->sweep_no = k;
-            a->phase = (int32_t)(U - cut - (int64_t)TURN * k);
-            a->cut_start = k > s_lo || (s->have_prev && s->last_k == k - 1 && gap_missing == 0);
-            a->missing = k == s_lo ? gap_missing : 0;
-        } else {
-            a->last_index = pkt->index;
-            a->cap_end = pkt->ts;
-            a->packets++;
-            if (k == s_lo) a->missing = add_sat32(a->missing, gap_missing);
-        }
-        velo_account(l, s, a, k, U, &h, t_pkt, cut, s_lo == s_hi);
-    }
-    s->last_k = s_hi;
-    s->prev_alast = h.az_last;
-    s->prev_jump = s->adv_cdeg > 0 &&
-                   (double)mod_turn((int64_t)h.az_last - h.az_first) > 2.0 * s->adv_cdeg;
-    s->have_prev = true;
-    s->prev_dev = t_pkt;
-    s->prev_a0 = h.az_first;
-    s->U = U;
+    velo_use(l, s, &h, t_pkt, &l->scratch, &j, idx, off, pkt->index, pkt->ts);
 }
 
 /* ---- Ouster ------------------------------------------------------------------------------- */
@@ -884,10 +1014,17 @@ vxs_status_t vxs_lidar_open_mem(vxs_lidar_t **out, const void *data, size_t len,
     return open_common(out, name ? name : "(memory)", data, len, opt, err, err_len);
 }
 
-/* flush queues the open sweeps at the end of the capture, one per call. */
+/* flush queues the open sweeps at the end of the capture, one per call. A stream's delayed
+ * packet with a jump is accounted first, without a next packet: the blocks after its jump keep
+ * the packet's time (vxs_velo_scan's), which may be a pause early. */
 static bool flush(vxs_lidar_t *l) {
     while (l->flush_next < l->nstreams) {
-        stream_t *s = &l->streams[l->flush_next++];
+        stream_t *s = &l->streams[l->flush_next];
+        if (!s->ouster && s->pend) {
+            velo_pending(l, s, NULL, VXS_TIME_NONE, VXS_TIME_NONE);
+            if (l->qlen > 0) return true;
+        }
+        l->flush_next++;
         if (!s->cur.open) continue;
         if (s->ouster) ouster_finish_missing(s, &s->cur);
         /* A sweep the capture ends in: complete only if Ouster says every column arrived; a
@@ -938,7 +1075,7 @@ static void other_udp(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
 /* pop lends the oldest queued record. */
 static const vxs_record_t *pop(vxs_lidar_t *l) {
     l->rec = l->q[l->qhead];
-    l->qhead = (l->qhead + 1) % 4;
+    l->qhead = (l->qhead + 1) % QCAP;
     l->qlen--;
     return &l->rec;
 }
@@ -1002,15 +1139,142 @@ static stream_t *stream_of(vxs_lidar_t *l, uint32_t sensor) {
     return NULL;
 }
 
+/* velo_fetch_t is a Velodyne fetch's state: the cut re-applied packet by packet from the
+ * sweep's phase, and the packet with a jump waiting for the next one (as in the index pass). */
+typedef struct {
+    const vxs_record_t *sweep;
+    bool cut_any;         /* a packet went through the cut yet */
+    int64_t V;            /* the last such packet's first block relative to the sweep's start */
+    uint16_t prev_a0;
+    bool accepted_any;    /* a packet was accepted yet (the order check) */
+    vxs_time_t near;      /* the last accepted packet's time (the ±30 min rule) */
+    bool pend;
+    uint8_t pend_pkt[VXS_VELO_PACKET_SIZE];
+    vxs_velo_header_t pend_h;
+    vxs_time_t pend_t, pend_cap;
+} velo_fetch_t;
+
+/* fetch_cut keeps, of the points out->pts[from..] of one packet (header h), those of the
+ * sweep: 0 <= V + (a - a0) mod TURN < TURN. */
+static void fetch_cut(velo_fetch_t *f, vxs_points_t *out, size_t from,
+                      const vxs_velo_header_t *h) {
+    size_t keep;
+    if (!f->cut_any) {
+        f->V = f->sweep->u.sweep.phase_cdeg;
+        f->cut_any = true;
+    } else {
+        f->V += mod_turn((int64_t)h->az_first - f->prev_a0);
+    }
+    f->prev_a0 = h->az_first;
+    /* A packet well inside the sweep keeps them all without the per-point test. */
+    {
+        int32_t maxrel = mod_turn((int64_t)h->az_last - h->az_first);
+        for (size_t i = from; i < out->len; i++) {
+            int32_t rel = (int32_t)out->pts[i].azimuth - h->az_first;
+            if (rel < 0) rel += TURN;
+            if (rel > maxrel) maxrel = rel;
+        }
+        if (f->V >= 0 && f->V + maxrel < TURN) return;
+    }
+    keep = from;
+    for (size_t i = from; i < out->len; i++) {
+        int64_t v = f->V + mod_turn((int64_t)out->pts[i].azimuth - h->az_first);
+        if (v >= 0 && v < TURN) out->pts[keep++] = out->pts[i];
+    }
+    out->len = keep;
+}
+
+/* fetch_pending decodes the waiting packet with a jump into `out`, timed by the next packet
+ * (h, t, cap; h NULL: none), and applies the cut. */
+static vxs_status_t fetch_pending(vxs_lidar_t *l, stream_t *s, velo_fetch_t *f,
+                                  vxs_points_t *out, const vxs_velo_header_t *h, vxs_time_t t,
+                                  vxs_time_t cap) {
+    vxs_velo_next_t nx = velo_next_of(f->pend_cap, h, t, cap);
+    size_t from = out->len;
+    vxs_status_t st;
+    f->pend = false;
+    st = vxs_velo_decode_next(s->velo, out, f->pend_pkt, sizeof f->pend_pkt, f->pend_t, -1, &nx,
+                              NULL);
+    if (st != VXS_OK) { /* it decoded a moment ago: only memory can fail */
+        snprintf(l->errmsg, sizeof l->errmsg, "%s: %s", l->path, vxs_status_name(st));
+        return st;
+    }
+    fetch_cut(f, out, from, &f->pend_h);
+    return VXS_OK;
+}
+
+/* fetch_velo handles one record of a Velodyne fetch; `beyond`: past the sweep's locator, read
+ * only to time a waiting packet with a jump. *done is set when the fetch may stop. */
+static vxs_status_t fetch_velo(vxs_lidar_t *l, stream_t *s, velo_fetch_t *f, vxs_points_t *out,
+                               const vxs_packet_t *pkt, bool beyond, bool *done) {
+    const vxs_pkt_info_t *pl = vxs_packet_payload(pkt);
+    vxs_pkt_class_info_t c;
+    vxs_velo_header_t h;
+    vxs_velo_jump_t j;
+    vxs_time_t t_pkt;
+    vxs_points_t *dst;
+    size_t from;
+    vxs_status_t st;
+    if (beyond && (f->pend_cap == VXS_TIME_NONE ||
+                   (pkt->ts != VXS_TIME_NONE && sat_sub(pkt->ts, f->pend_cap) > NEXT_MAX_NS))) {
+        *done = true; /* too late to time it: velo_next_of would refuse anything from here */
+        return VXS_OK;
+    }
+    if (!pl || memcmp(pl->src_addr, s->src, 16) != 0) return VXS_OK;
+    vxs_classify(&c, pkt);
+    if (c.cls != VXS_CLS_VELODYNE_DATA) return VXS_OK;
+    if (vxs_velo_parse_header(&h, pl->payload, pl->payload_len) != VXS_OK) return VXS_OK;
+    if (vxs_time_from_toh(&t_pkt, h.usec_toh, f->near) != VXS_OK) return VXS_OK;
+    /* Skipped exactly as the index pass skips: out of order, or not decodable. */
+    if (f->accepted_any && t_pkt < f->near) return VXS_OK;
+    /* While a packet with a jump waits, this one goes to the side: the waiting one's points
+     * come first. Past the locator it is only checked (no XYZ). */
+    dst = f->pend ? &l->fscratch : out;
+    if (f->pend) l->fscratch.len = 0;
+    from = dst->len;
+    st = beyond ? vxs_velo_scan_next(s->velo, dst, pl->payload, pl->payload_len, t_pkt, NULL, &j)
+                : vxs_velo_decode_next(s->velo, dst, pl->payload, pl->payload_len, t_pkt, -1,
+                                       NULL, &j);
+    if (st != VXS_OK) {
+        dst->len = from;
+        return VXS_OK;
+    }
+    f->accepted_any = true;
+    f->near = t_pkt;
+    if (f->pend) {
+        VXS_FORWARD(fetch_pending(l, s, f, out, &h, t_pkt, pkt->ts));
+        if (beyond) {
+            *done = true;
+            return VXS_OK;
+        }
+    }
+    if (j.block >= 0) {
+        /* This packet's azimuth jumps: it waits for the next one (its points are dropped). */
+        dst->len = from;
+        f->pend = true;
+        memcpy(f->pend_pkt, pl->payload, sizeof f->pend_pkt);
+        f->pend_h = h;
+        f->pend_t = t_pkt;
+        f->pend_cap = pkt->ts;
+        return VXS_OK;
+    }
+    if (dst != out) {
+        from = out->len;
+        VXS_FORWARD(vxs_points_reserve(out, out->len + dst->len));
+        memcpy(out->pts + out->len, dst->pts, dst->len * sizeof *dst->pts);
+        out->len += dst->len;
+    }
+    fetch_cut(f, out, from, &h);
+    return VXS_OK;
+}
+
 vxs_status_t vxs_lidar_fetch_points(vxs_lidar_t *l, vxs_points_t *out, const vxs_record_t *sweep) {
     stream_t *s;
     const vxs_packet_t *pkt;
     vxs_status_t st;
-    int64_t V = 0;
-    bool first = true;
-    uint16_t prev_a0 = 0;
-    vxs_time_t near;
-    uint64_t end;
+    velo_fetch_t fv, *f = NULL;
+    uint64_t end, next_index;
+    bool done = false;
     if (!l || !out || !sweep || sweep->kind != VXS_REC_LIDAR_SWEEP) return VXS_E_ARG;
     s = stream_of(l, sweep->sensor);
     if (!s) {
@@ -1032,65 +1296,48 @@ vxs_status_t vxs_lidar_fetch_points(vxs_lidar_t *l, vxs_points_t *out, const vxs
         snprintf(l->errmsg, sizeof l->errmsg, "%s", vxs_pcap_errmsg(l->fpcap));
         return st;
     }
+    if (!s->ouster) {
+        memset(&fv, 0, sizeof fv);
+        fv.sweep = sweep;
+        fv.near = sweep->device_time;
+        f = &fv;
+    }
     out->len = 0;
-    near = sweep->device_time;
     end = sweep->loc.index + sweep->loc.count;
-    while ((st = vxs_pcap_next(l->fpcap, &pkt)) == VXS_OK && pkt->index < end) {
-        vxs_pkt_class_info_t c;
-        const vxs_pkt_info_t *pl = vxs_packet_payload(pkt);
-        if (!pl || memcmp(pl->src_addr, s->src, 16) != 0) continue;
-        vxs_classify(&c, pkt);
-        if (s->ouster) {
+    next_index = sweep->loc.index;
+    /* The sweep's own records; past them only while a packet with a jump waits for the next
+     * packet of the stream (the index pass timed it with that one). */
+    while (!done) {
+        bool beyond;
+        st = vxs_pcap_next(l->fpcap, &pkt);
+        if (st != VXS_OK) {
+            /* A damaged capture ends the index pass there: past the sweep's records, it ends
+             * the look-ahead alike. */
+            if (st == VXS_EOF || (f && f->pend && next_index >= end)) break;
+            snprintf(l->errmsg, sizeof l->errmsg, "%s", vxs_pcap_errmsg(l->fpcap));
+            return st;
+        }
+        next_index = pkt->index + 1;
+        beyond = pkt->index >= end;
+        if (beyond && !(f && f->pend)) break;
+        if (f) {
+            VXS_FORWARD(fetch_velo(l, s, f, out, pkt, beyond, &done));
+        } else {
+            vxs_pkt_class_info_t c;
             vxs_ouster_header_t h;
+            const vxs_pkt_info_t *pl = vxs_packet_payload(pkt);
+            if (!pl || memcmp(pl->src_addr, s->src, 16) != 0) continue;
+            vxs_classify(&c, pkt);
             if (c.cls != VXS_CLS_OUSTER_LIDAR || pl->payload_len != s->payload_len) continue;
             if (vxs_ouster_parse_header(&h, s->meta, pl->payload, pl->payload_len) != VXS_OK ||
                 h.frame_id != sweep->u.sweep.frame_id)
                 continue;
             VXS_FORWARD(vxs_ouster_decode(s->meta, out, pl->payload, pl->payload_len));
-        } else {
-            vxs_velo_header_t h;
-            vxs_time_t t_pkt;
-            size_t from = out->len, keep;
-            if (c.cls != VXS_CLS_VELODYNE_DATA) continue;
-            if (vxs_velo_parse_header(&h, pl->payload, pl->payload_len) != VXS_OK) continue;
-            if (vxs_time_from_toh(&t_pkt, h.usec_toh, near) != VXS_OK) continue;
-            /* Skipped exactly as the index pass skips: out of order, or not decodable. */
-            if (!first && t_pkt < near) continue;
-            if (vxs_velo_decode(s->velo, out, pl->payload, pl->payload_len, t_pkt, -1) != VXS_OK) {
-                out->len = from;
-                continue;
-            }
-            if (first) {
-                V = sweep->u.sweep.phase_cdeg;
-                first = false;
-            } else {
-                V += mod_turn((int64_t)h.az_first - prev_a0);
-            }
-            prev_a0 = h.az_first;
-            near = t_pkt;
-            /* Keep the points of this sweep: 0 <= V + (a - a0) mod TURN < TURN. A packet well
-             * inside the sweep keeps them all without the per-point test. */
-            {
-                int32_t maxrel = mod_turn((int64_t)h.az_last - h.az_first);
-                for (size_t i = from; i < out->len; i++) {
-                    int32_t rel = (int32_t)out->pts[i].azimuth - h.az_first;
-                    if (rel < 0) rel += TURN;
-                    if (rel > maxrel) maxrel = rel;
-                }
-                if (V >= 0 && V + maxrel < TURN) continue;
-            }
-            keep = from;
-            for (size_t i = from; i < out->len; i++) {
-                int64_t v = V + mod_turn((int64_t)out->pts[i].azimuth - h.az_first);
-                if (v >= 0 && v < TURN) out->pts[keep++] = out->pts[i];
-            }
-            out->len = keep;
         }
     }
-    if (st != VXS_OK && st != VXS_EOF) {
-        snprintf(l->errmsg, sizeof l->errmsg, "%s", vxs_pcap_errmsg(l->fpcap));
-        return st;
-    }
+    /* At the end of the capture (or too late for a next packet) a waiting packet with a jump
+     * keeps its own time, as in the index pass. */
+    if (f && f->pend) VXS_FORWARD(fetch_pending(l, s, f, out, NULL, VXS_TIME_NONE, VXS_TIME_NONE));
     return VXS_OK;
 }
 
@@ -1140,6 +1387,8 @@ void vxs_lidar_close(vxs_lidar_t *l) {
     vxs_pcap_close(l->pcap);
     vxs_pcap_close(l->fpcap);
     vxs_points_free(&l->scratch);
+    vxs_points_free(&l->pscratch);
+    vxs_points_free(&l->fscratch);
     vxs_free(l->metas);
     vxs_free(l->path);
     vxs_free(l);

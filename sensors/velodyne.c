@@ -262,7 +262,7 @@ typedef struct {
 
 struct vxs_velo;
 typedef void (*decode_fn)(const struct vxs_velo *v, const layout_t *lay, const uint8_t *pkt,
-                          const float *az, const float *step, vxs_time_t t_packet,
+                          const float *az, const float *step, const vxs_time_t *t_block,
                           vxs_point_t *out, size_t *n);
 
 struct vxs_velo {
@@ -286,16 +286,16 @@ struct vxs_velo {
 };
 
 static void decode_generic(const vxs_velo_t *v, const layout_t *lay, const uint8_t *pkt,
-                           const float *az, const float *step, vxs_time_t t_packet,
+                           const float *az, const float *step, const vxs_time_t *t_block,
                            vxs_point_t *out, size_t *n_io);
 static void decode_hdl64(const vxs_velo_t *v, const layout_t *lay, const uint8_t *pkt,
-                         const float *az, const float *step, vxs_time_t t_packet,
+                         const float *az, const float *step, const vxs_time_t *t_block,
                          vxs_point_t *out, size_t *n_io);
 static void scan_generic(const vxs_velo_t *v, const layout_t *lay, const uint8_t *pkt,
-                         const float *az, const float *step, vxs_time_t t_packet,
+                         const float *az, const float *step, const vxs_time_t *t_block,
                          vxs_point_t *out, size_t *n_io);
 static void scan_hdl64(const vxs_velo_t *v, const layout_t *lay, const uint8_t *pkt,
-                       const float *az, const float *step, vxs_time_t t_packet,
+                       const float *az, const float *step, const vxs_time_t *t_block,
                        vxs_point_t *out, size_t *n_io);
 
 /* setup builds every table for `model` with `calib` (NULL: built-in default). */
@@ -449,7 +449,12 @@ static int expected_bank(vxs_velo_model_t m, int b) {
 }
 
 static vxs_status_t decode_common(vxs_velo_t *v, vxs_points_t *out, const uint8_t *pkt,
-                                  size_t len, vxs_time_t t_packet, int next_az, bool xyz) {
+                                  size_t len, vxs_time_t t_packet, int next_az,
+                                  const vxs_velo_next_t *next, vxs_velo_jump_t *jump, bool xyz) {
+    if (jump) {
+        memset(jump, 0, sizeof *jump);
+        jump->block = -1;
+    }
     VXS_RETURN_IF(v == NULL || out == NULL, VXS_E_ARG);
     VXS_RETURN_IF(pkt == NULL || len != VXS_VELO_PACKET_SIZE, VXS_E_MALFORMED);
     uint8_t mode = pkt[1204], product = pkt[1205];
@@ -487,7 +492,10 @@ static vxs_status_t decode_common(vxs_velo_t *v, vxs_points_t *out, const uint8_
      * with a limited field of view stops firing and resumes ~180 degrees later, inside one
      * packet. Interpolating across it would scatter the firings before the jump over the gap
      * (and wrap the last block's past the next turn when the jump is the last step, which ROS's
-     * "previous step" rule does). Such steps take the packet's median step instead. */
+     * "previous step" rule does). Such steps take the packet's median step instead. The first
+     * such step between two groups of this packet is the jump reported (jg: the group after). */
+    float med = 0;
+    int jg = -1;
     if (ng > 2) {
         float sorted[BLOCKS];
         int m = ng - 1; /* the last step is a copy or the next packet's: not part of the vote */
@@ -498,32 +506,79 @@ static vxs_status_t decode_common(vxs_velo_t *v, vxs_points_t *out, const uint8_
                 sorted[j] = sorted[j - 1];
                 sorted[j - 1] = t;
             }
-        float med = sorted[m / 2];
+        med = sorted[m / 2];
         for (int g = 0; g < ng; g++)
-            if (gstep[g] > 4.0f * med + 10.0f) gstep[g] = med;
+            if (gstep[g] > 4.0f * med + 10.0f) {
+                if (jg < 0 && g + 1 < ng) jg = g + 1;
+                gstep[g] = med;
+            }
     }
+    /* Time base of each block: the packet's, but a whole pause later after a jump when the
+     * next packet says how long the pause was (vxs_lidar.h, "Limited field of view"). The
+     * firing grid runs on through the pause, so the pause is a whole number N of group periods
+     * G (rounded from shift = t_next - t_packet - ng G) and group g >= jg fired (N + g) / (N + ng)
+     * of the way from this packet's first firing to the next packet's. Interpolating so between
+     * the two timestamps is the shift of the manual's offsets (shift = N G) on a clock that runs
+     * at the nominal rate, and stays exact on one that drifts (the offsets are nominal: over the
+     * up to 1.3 ms from a block to the next packet, 60 ppm would put it 80 ns late). */
+    int64_t group_ns = 0, dt = 0, npause = -1;
+    if (jg >= 0 && next && next->t != VXS_TIME_NONE && next->az >= 0 && next->az < AZ_UNITS &&
+        med >= 1.0f) {
+        float last = fmodf((float)next->az - gaz[ng - 1] + AZ_UNITS, AZ_UNITS);
+        /* the group period, from the firing table: group 1's first firing after group 0's */
+        group_ns = (int64_t)v->toff[lay.dual][lay.group][0] - v->toff[lay.dual][0][0];
+        double turn_ns = (double)AZ_UNITS / med * (double)group_ns;
+        if (group_ns > 0 && last <= 4.0f * med + 10.0f &&
+            !__builtin_sub_overflow(next->t, t_packet, &dt)) {
+            int64_t sh = dt - (int64_t)ng * group_ns;
+            if (sh > 0 && (double)sh < turn_ns) npause = llround((double)sh / (double)group_ns);
+        }
+    }
+    vxs_time_t tb[BLOCKS];
     for (int b = 0; b < lay.nb; b++) {
-        az[b] = gaz[b / lay.group];
-        step[b] = gstep[b / lay.group];
+        int64_t g = b / lay.group;
+        az[b] = gaz[g];
+        step[b] = gstep[g];
+        tb[b] = t_packet;
+        if (npause >= 0 && g >= jg) tb[b] += (npause + g) * dt / (npause + ng) - g * group_ns;
+    }
+    if (jump && jg >= 0) {
+        jump->block = jg * lay.group;
+        jump->az_stop = (uint16_t)gaz[jg - 1];
+        jump->az_resume = (uint16_t)gaz[jg];
+        jump->step = (uint16_t)lroundf(med);
+        jump->shift_ns = tb[jump->block] - t_packet;
     }
 
     VXS_FORWARD(vxs_points_reserve(out, out->len + (size_t)lay.nb * CHANNELS));
     size_t n = 0;
-    (xyz ? v->fn : v->scan_fn)(v, &lay, pkt, az, step, t_packet, out->pts + out->len, &n);
+    (xyz ? v->fn : v->scan_fn)(v, &lay, pkt, az, step, tb, out->pts + out->len, &n);
     out->len += n;
     return VXS_OK;
 }
 
 vxs_status_t vxs_velo_decode(vxs_velo_t *v, vxs_points_t *out, const uint8_t *pkt, size_t len,
                              vxs_time_t t_packet, int next_az) {
-    return decode_common(v, out, pkt, len, t_packet, next_az, true);
+    return decode_common(v, out, pkt, len, t_packet, next_az, NULL, NULL, true);
 }
 
 vxs_status_t vxs_velo_scan(vxs_velo_t *v, vxs_points_t *out, const uint8_t *pkt, size_t len,
                            vxs_time_t t_packet) {
     /* Same azimuth interpolation as vxs_velo_decode with next_az unknown, so that the index
      * pass and a fetch (which both pass -1) agree point for point. */
-    return decode_common(v, out, pkt, len, t_packet, -1, false);
+    return decode_common(v, out, pkt, len, t_packet, -1, NULL, NULL, false);
+}
+
+vxs_status_t vxs_velo_decode_next(vxs_velo_t *v, vxs_points_t *out, const uint8_t *pkt,
+                                  size_t len, vxs_time_t t_packet, int next_az,
+                                  const vxs_velo_next_t *next, vxs_velo_jump_t *jump) {
+    return decode_common(v, out, pkt, len, t_packet, next_az, next, jump, true);
+}
+
+vxs_status_t vxs_velo_scan_next(vxs_velo_t *v, vxs_points_t *out, const uint8_t *pkt, size_t len,
+                                vxs_time_t t_packet, const vxs_velo_next_t *next,
+                                vxs_velo_jump_t *jump) {
+    return decode_common(v, out, pkt, len, t_packet, -1, next, jump, false);
 }
 
 #if defined(__GNUC__)
@@ -537,7 +592,7 @@ vxs_status_t vxs_velo_scan(vxs_velo_t *v, vxs_points_t *out, const uint8_t *pkt,
  *   xy = d cosω - vo sinω;  vx = xy sinα - ho cosα;  vy = xy cosα + ho sinα;  z = d sinω + vo cosω
  * in Velodyne's frame (y forward, x right), output (vy, -vx, z) = x forward, y left, z up. */
 VXS_INLINE void generic_body(const vxs_velo_t *v, const layout_t *lay, const uint8_t *pkt,
-                             const float *az, const float *step, vxs_time_t t_packet,
+                             const float *az, const float *step, const vxs_time_t *t_block,
                              vxs_point_t *out, size_t *n_io, const bool xyz) {
     size_t n = *n_io;
     const float res = v->dist_res, rmin = v->min_range, rmax = v->max_range;
@@ -551,6 +606,7 @@ VXS_INLINE void generic_body(const vxs_velo_t *v, const layout_t *lay, const uin
         const uint8_t own_ret = other ? (second ? VXS_RET_STRONGEST : VXS_RET_LAST) : lay->ret;
         const int base = (v->model == VXS_VELO_VLS128) ? (b % 4) * 32 : 0;
         const float baz = az[b], bstep = step[b];
+        const vxs_time_t tb = t_block[b]; /* the block's time base */
         const float *frac = v->frac[lay->dual][b];
         const int32_t *toff = v->toff[lay->dual][b];
         for (int c = 0; c < CHANNELS; c++) {
@@ -588,7 +644,7 @@ VXS_INLINE void generic_body(const vxs_velo_t *v, const layout_t *lay, const uin
                 q->x = q->y = q->z = 0.0f;
             }
             q->intensity = (float)p[2];
-            q->t_ns = t_packet + toff[c];
+            q->t_ns = tb + toff[c];
             q->laser = (uint16_t)li;
             q->azimuth = (uint16_t)fa;
             q->ret = ret;
@@ -605,7 +661,7 @@ VXS_INLINE void generic_body(const vxs_velo_t *v, const layout_t *lay, const uin
  * correction (ROS rawdata.cc, foxglove computeIntensity):
  *   i += focal_slope * |256 (1 - focal_distance/13100)^2 - 256 (1 - raw/65535)^2|, clamped. */
 VXS_INLINE void hdl64_body(const vxs_velo_t *v, const layout_t *lay, const uint8_t *pkt,
-                           const float *az, const float *step, vxs_time_t t_packet,
+                           const float *az, const float *step, const vxs_time_t *t_block,
                            vxs_point_t *out, size_t *n_io, const bool xyz) {
     size_t n = *n_io;
     const float res = v->dist_res, rmin = v->min_range, rmax = v->max_range;
@@ -613,6 +669,7 @@ VXS_INLINE void hdl64_body(const vxs_velo_t *v, const layout_t *lay, const uint8
         const uint8_t *blk = pkt + 100 * b + 4;
         const int base = (b % 2) * 32;
         const float baz = az[b], bstep = step[b];
+        const vxs_time_t tb = t_block[b];
         const float *frac = v->frac[0][b];
         const int32_t *toff = v->toff[0][b];
         for (int c = 0; c < CHANNELS; c++) {
@@ -656,7 +713,7 @@ VXS_INLINE void hdl64_body(const vxs_velo_t *v, const layout_t *lay, const uint8
                 q->z = dy * L->sin_v + L->vert_off * L->cos_v;
                 q->intensity = inten;
             }
-            q->t_ns = t_packet + toff[c];
+            q->t_ns = tb + toff[c];
             q->laser = (uint16_t)li;
             q->azimuth = (uint16_t)fa;
             q->ret = lay->ret;
@@ -667,24 +724,24 @@ VXS_INLINE void hdl64_body(const vxs_velo_t *v, const layout_t *lay, const uint8
 }
 
 static void decode_generic(const vxs_velo_t *v, const layout_t *lay, const uint8_t *pkt,
-                           const float *az, const float *step, vxs_time_t t_packet,
+                           const float *az, const float *step, const vxs_time_t *t_block,
                            vxs_point_t *out, size_t *n_io) {
-    generic_body(v, lay, pkt, az, step, t_packet, out, n_io, true);
+    generic_body(v, lay, pkt, az, step, t_block, out, n_io, true);
 }
 static void scan_generic(const vxs_velo_t *v, const layout_t *lay, const uint8_t *pkt,
-                         const float *az, const float *step, vxs_time_t t_packet,
+                         const float *az, const float *step, const vxs_time_t *t_block,
                          vxs_point_t *out, size_t *n_io) {
-    generic_body(v, lay, pkt, az, step, t_packet, out, n_io, false);
+    generic_body(v, lay, pkt, az, step, t_block, out, n_io, false);
 }
 static void decode_hdl64(const vxs_velo_t *v, const layout_t *lay, const uint8_t *pkt,
-                         const float *az, const float *step, vxs_time_t t_packet,
+                         const float *az, const float *step, const vxs_time_t *t_block,
                          vxs_point_t *out, size_t *n_io) {
-    hdl64_body(v, lay, pkt, az, step, t_packet, out, n_io, true);
+    hdl64_body(v, lay, pkt, az, step, t_block, out, n_io, true);
 }
 static void scan_hdl64(const vxs_velo_t *v, const layout_t *lay, const uint8_t *pkt,
-                       const float *az, const float *step, vxs_time_t t_packet,
+                       const float *az, const float *step, const vxs_time_t *t_block,
                        vxs_point_t *out, size_t *n_io) {
-    hdl64_body(v, lay, pkt, az, step, t_packet, out, n_io, false);
+    hdl64_body(v, lay, pkt, az, step, t_block, out, n_io, false);
 }
 
 /* ---- position packets ------------------------------------------------------------------ */

@@ -143,7 +143,9 @@ vxs_velo_model_t vxs_velo_get_model(const vxs_velo_t *v);
 
 /* vxs_velo_decode appends the points of one data packet to `out`. `t_packet` is the absolute
  * time of the packet's timestamp on the device clock (hour resolved + usec_toh), and each point
- * gets t_packet + its firing-time offset. `next_az` is the first block's azimuth of the next
+ * gets t_packet + its firing-time offset (also the blocks after a limited field of view's
+ * azimuth jump, which really fired a pause later: vxs_velo_decode_next times those right).
+ * `next_az` is the first block's azimuth of the next
  * packet (0.01 degree), used to interpolate the azimuth of the last firings; -1 when unknown
  * (then the packet's own last azimuth step is used; a VLS-128 dual-return packet, one firing
  * sequence, then uses the step of one sequence at the nominal 600 rpm). Points without a return (distance 0) and
@@ -159,6 +161,58 @@ vxs_status_t vxs_velo_decode(vxs_velo_t *v, vxs_points_t *out, const uint8_t *pk
  * uses it to cut sweeps and count points without computing coordinates. */
 vxs_status_t vxs_velo_scan(vxs_velo_t *v, vxs_points_t *out, const uint8_t *pkt, size_t len,
                            vxs_time_t t_packet);
+
+/* Limited field of view. A sensor set to a field-of-view window sends only the blocks whose
+ * azimuth is inside it, packed into packets as they come, so the packet open when the window
+ * closes holds, after its last in-window block, the first blocks of the next window: its azimuth
+ * jumps inside the packet (nebula_vlp32c.pcap packet 75: 90.95 -> 270.17 deg). The firing grid
+ * runs on through the pause, so the blocks after the jump fired a whole pause later than
+ * t_packet + their firing offsets: exactly shift = (t_next - t_packet) - the packet's nominal
+ * duration (its firing groups x the group period: 12 x 55.296 µs for a VLP-32C, 12 x 110.592 µs
+ * for a VLP-16; in nebula_vlp32c.pcap the next packet is 50375 µs later, block 8 fired
+ * 50375 - 4 x 55.296 µs after packet 75's timestamp). vxs_velo_decode / vxs_velo_scan do not
+ * know t_next and time those blocks as the packet; the _next variants below use it: the pause
+ * is a whole number N of group periods (N = shift / period, rounded) and group g after the jump
+ * is put (N + g) / (N + groups) of the way from t_packet to t_next, which is t_packet + shift +
+ * the offsets on a clock at the nominal rate and stays exact (to the µs of the timestamps) on a
+ * drifting one.
+ *
+ * vxs_velo_next_t is what the decoder needs of the sensor's next data packet. */
+typedef struct {
+    vxs_time_t t; /* its timestamp (device clock, hour resolved); VXS_TIME_NONE: unknown */
+    int az;       /* its first block's azimuth, 0.01 degree: only checks that it follows this
+                     packet without a loss (never used to interpolate); -1: unknown */
+} vxs_velo_next_t;
+
+/* vxs_velo_jump_t reports an azimuth jump inside a packet (a limited field of view's pause).
+ * A jump is a step between firing groups far larger than the packet's median step (> 4 x median
+ * + 0.1 degree); packets of fewer than 3 firing groups (VLS-128) never report one. */
+typedef struct {
+    int block;          /* first block after the jump; -1: no jump (the rest is then 0) */
+    uint16_t az_stop;   /* azimuth of the last firing group before the jump, 0.01 degree */
+    uint16_t az_resume; /* azimuth of the first firing group after it */
+    uint16_t step;      /* the packet's median azimuth step between firing groups, 0.01 deg */
+    int64_t shift_ns;   /* how much later than t_packet + offsets block `block` is timed (the
+                           later ones: the same to within the clock's drift); 0 when the next
+                           packet could not be used (see below) */
+} vxs_velo_jump_t;
+
+/* vxs_velo_decode_next is vxs_velo_decode knowing the sensor's next data packet (`next`, NULL
+ * when unknown): the blocks after an azimuth jump are timed shift later (see above). The shift
+ * is applied only when next->t and next->az are known, the next packet follows without a loss
+ * (its first azimuth is one regular step, not a jump, past this packet's last group) and
+ * 0 < shift < one turn at the packet's rotation rate; otherwise those blocks keep the packet's
+ * time, as vxs_velo_decode gives them. `next_az` interpolates exactly as in vxs_velo_decode.
+ * *jump (may be NULL) tells whether and where the packet jumps and the shift applied. */
+vxs_status_t vxs_velo_decode_next(vxs_velo_t *v, vxs_points_t *out, const uint8_t *pkt,
+                                  size_t len, vxs_time_t t_packet, int next_az,
+                                  const vxs_velo_next_t *next, vxs_velo_jump_t *jump);
+
+/* vxs_velo_scan_next is vxs_velo_scan with the timing of vxs_velo_decode_next (and the same
+ * interpolation as vxs_velo_scan: the packet's own last step). */
+vxs_status_t vxs_velo_scan_next(vxs_velo_t *v, vxs_points_t *out, const uint8_t *pkt, size_t len,
+                                vxs_time_t t_packet, const vxs_velo_next_t *next,
+                                vxs_velo_jump_t *jump);
 
 /* vxs_velo_firing_offset_ns returns the firing-time offset of (block, channel) in a packet of
  * `model` in `return_mode`, relative to the packet timestamp, in ns (negative for VLS-128, whose

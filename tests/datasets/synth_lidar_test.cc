@@ -232,10 +232,9 @@ TEST(SynthLidar, SweepsMatchTruth) {
 
 // Nothing is lost on the way to the logger, so no sweep may report missing packets. When the
 // FOV window closes inside a packet, the packet's azimuth jumps and the reader knows the gap
-// after it is a pause. FAILS with the current reader for the turns whose window happened to close
-// on a packet boundary (about 1 in 10): sensors/lidar.c velo_data then sees a 50-72 ms gap with
-// no jump and counts it as ~50-110 lost packets, though the azimuth gap is the same window pause
-// the jumps already showed. See the report of the LiDAR writer.
+// after it is a pause. The turns whose window happens to close on a packet boundary (about 1
+// in 10) show a 50-72 ms gap with no jump: the reader must recognise it as the same window pause
+// the jumps already showed (sensors/lidar.c velo_pause), not as ~50-110 lost packets.
 TEST(SynthLidar, FovPausesAreNotLoss) {
     const Drive &d = TheDrive();
     for (const char *id : kLidars) {
@@ -256,10 +255,9 @@ TEST(SynthLidar, FovPausesAreNotLoss) {
 
 // A packet open when the FOV window closes is filled with the first blocks of the next window
 // (nebula_vlp32c.pcap shows real sensors do this), so those blocks fired a whole pause (~50-
-// 72 ms) after the packet's timestamp. FAILS with the current reader: sensors/velodyne.c gives
-// every point t_packet + the manual's offset (vxs_velo_decode), so the blocks after the jump,
-// and the start of every sweep that begins with them, are a pause early. See the report of the
-// LiDAR writer.
+// 72 ms) after the packet's timestamp. The reader must time them from the next packet
+// (vxs_velo_decode_next), or they, and the start of every sweep that begins with them, would be
+// a pause early.
 TEST(SynthLidar, MidPacketSweepsStartOnTime) {
     const Drive &d = TheDrive();
     vxs_points_t pts = {nullptr, 0, 0};
