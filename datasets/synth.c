@@ -20,12 +20,8 @@
 
 #define DEG (M_PI / 180.0)
 
-static void seterr(char *err, size_t err_len, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static void seterr(char *err, size_t err_len, const char *fmt, ...) {
+
+void synth_seterr(char *err, size_t err_len, const char *fmt, ...) {
     if (!err || err_len == 0) return;
     va_list ap;
     va_start(ap, fmt);
@@ -422,7 +418,7 @@ vxs_status_t synth_pcap_open(synth_pcap_t **out, const char *path, char *err, si
     }
     p->d = pcap_dump_open(p->dead, path);
     if (!p->d) {
-        seterr(err, err_len, "%s: cannot create: %s", path, pcap_geterr(p->dead));
+        synth_seterr(err, err_len, "%s: cannot create: %s", path, pcap_geterr(p->dead));
         pcap_close(p->dead);
         free(p);
         return VXS_E_IO;
@@ -452,7 +448,7 @@ vxs_status_t synth_pcap_close(synth_pcap_t *p, char *err, size_t err_len) {
     vxs_status_t st = VXS_OK;
     FILE *f = pcap_dump_file(p->d);
     if (pcap_dump_flush(p->d) != 0 || (f && ferror(f))) {
-        seterr(err, err_len, "%s: write failed: %s", p->path, strerror(errno));
+        synth_seterr(err, err_len, "%s: write failed: %s", p->path, strerror(errno));
         st = VXS_E_IO;
     }
     pcap_dump_close(p->d);
@@ -530,7 +526,7 @@ vxs_status_t synth_path(char *buf, size_t buf_len, const char *out_dir, const ch
                         char *err, size_t err_len) {
     const int n = snprintf(buf, buf_len, "%s/%s", out_dir, rel);
     if (n < 0 || (size_t)n >= buf_len) {
-        seterr(err, err_len, "%s/%s: path too long", out_dir, rel);
+        synth_seterr(err, err_len, "%s/%s: path too long", out_dir, rel);
         return VXS_E_LIMIT;
     }
     /* create every folder between out_dir and the file */
@@ -541,7 +537,7 @@ vxs_status_t synth_path(char *buf, size_t buf_len, const char *out_dir, const ch
         const int e = errno;
         *p = '/';
         if (rc != 0 && e != EEXIST) {
-            seterr(err, err_len, "%.*s: cannot create folder: %s", (int)(p - buf), buf,
+            synth_seterr(err, err_len, "%.*s: cannot create folder: %s", (int)(p - buf), buf,
                    strerror(e));
             return VXS_E_IO;
         }
@@ -675,7 +671,7 @@ static json_t *header_json(const synth_world_t *w) {
 }
 
 static vxs_status_t truth_io_error(synth_truth_t *t, char *err, size_t err_len) {
-    seterr(err, err_len, "%s: write failed: %s", t->path, strerror(errno));
+    synth_seterr(err, err_len, "%s: write failed: %s", t->path, strerror(errno));
     return VXS_E_IO;
 }
 
@@ -687,7 +683,7 @@ vxs_status_t synth_truth_open(synth_truth_t **out, const char *path, const synth
     snprintf(t->path, sizeof t->path, "%s", path);
     t->f = fopen(path, "wb");
     if (!t->f) {
-        seterr(err, err_len, "%s: cannot create: %s", path, strerror(errno));
+        synth_seterr(err, err_len, "%s: cannot create: %s", path, strerror(errno));
         free(t);
         return VXS_E_IO;
     }

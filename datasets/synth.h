@@ -210,6 +210,13 @@ int synth_leap_seconds_since_2004(int64_t utc_ns);
 
 /* ==== Output helpers ==================================================================== */
 
+/* synth_seterr formats one line into err (when err and err_len are set). */
+void synth_seterr(char *err, size_t err_len, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 /* synth_pcap_t writes a nanosecond-resolution pcap (libpcap, DLT_EN10MB, snaplen 65535).
  * Records must be written in the order they should appear (loggers write in arrival order). */
 typedef struct synth_pcap synth_pcap_t;

@@ -73,6 +73,9 @@
 #include <libavformat/avformat.h>
 #include <libavutil/opt.h>
 
+/* job_err writes a message into the job's error buffer. */
+#define job_err(job, ...) synth_seterr((job)->err, (job)->err_len, __VA_ARGS__)
+
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
@@ -135,18 +138,6 @@ static const uint8_t BOX_RGB[SYNTH_N_AGENTS][3] = {
 
 /* ---- small helpers --------------------------------------------------------------------------- */
 
-static void seterr(const synth_job_t *job, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void seterr(const synth_job_t *job, const char *fmt, ...) {
-    if (!job->err || job->err_len == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(job->err, job->err_len, fmt, ap);
-    va_end(ap);
-}
 
 static const char *averr(int rc, char *buf, size_t len) {
     if (av_strerror(rc, buf, len) < 0) snprintf(buf, len, "libav error %d", rc);
@@ -455,7 +446,7 @@ typedef struct {
 
 static vxs_status_t enc_fail(encoder_t *e, const char *what, int rc) {
     char b[AV_ERROR_MAX_STRING_SIZE];
-    seterr(e->job, "%s: %s: %s", e->path, what, averr(rc, b, sizeof b));
+    job_err(e->job, "%s: %s: %s", e->path, what, averr(rc, b, sizeof b));
     return rc == AVERROR(ENOMEM) ? VXS_E_NOMEM : VXS_E_IO;
 }
 
@@ -465,7 +456,7 @@ static vxs_status_t enc_open(encoder_t *e, const synth_camera_t *cm) {
     av_log_set_level(AV_LOG_QUIET);
     const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
     if (!codec) {
-        seterr(e->job, "%s: this FFmpeg has no libx264 encoder (Debian's libavcodec59 has it)",
+        job_err(e->job, "%s: this FFmpeg has no libx264 encoder (Debian's libavcodec59 has it)",
                e->path);
         return VXS_E_UNSUPPORTED;
     }
@@ -587,7 +578,7 @@ static vxs_status_t write_agent(const synth_job_t *job, size_t a) {
     if (cm->width < BAR_BITS * BAR_BLOCK || cm->height < 4 * BAR_BLOCK || cm->width % 2 ||
         cm->height % 2 || !(cm->fps > 0.0 && cm->fps <= 1000.0) ||
         !(cm->hfov_deg > 1.0 && cm->hfov_deg < 179.0) || !(cm->mount[2] > 0.0)) {
-        seterr(job, "%s/%s: unsupported camera (%dx%d px, even sizes >= %dx%d, %.3f fps, "
+        job_err(job, "%s/%s: unsupported camera (%dx%d px, even sizes >= %dx%d, %.3f fps, "
                "hfov %.1f deg, mount height %.2f m)", g->id, SYNTH_CAMERA_FILE, cm->width,
                cm->height, BAR_BITS * BAR_BLOCK, 4 * BAR_BLOCK, cm->fps, cm->hfov_deg,
                cm->mount[2]);
@@ -624,14 +615,14 @@ static vxs_status_t write_agent(const synth_job_t *job, size_t a) {
     uint8_t *img = vxs_malloc(npix);
     FILE *times = NULL;
     if (!img) {
-        seterr(job, "%s: out of memory", e.path);
+        job_err(job, "%s: out of memory", e.path);
         return VXS_E_NOMEM;
     }
     st = enc_open(&e, cm);
     if (st != VXS_OK) goto done;
     times = fopen(times_path, "wb");
     if (!times) {
-        seterr(job, "%s: cannot create: %s", times_path, strerror(errno));
+        job_err(job, "%s: cannot create: %s", times_path, strerror(errno));
         st = VXS_E_IO;
         goto done;
     }
@@ -670,7 +661,7 @@ static vxs_status_t write_agent(const synth_job_t *job, size_t a) {
             st = enc_send(&e, e.frame);
             if (st != VXS_OK) goto done;
             if (fprintf(times, "%" PRId64 "\n", local) < 0) {
-                seterr(job, "%s: write failed: %s", times_path, strerror(errno));
+                job_err(job, "%s: write failed: %s", times_path, strerror(errno));
                 st = VXS_E_IO;
                 goto done;
             }
@@ -678,7 +669,7 @@ static vxs_status_t write_agent(const synth_job_t *job, size_t a) {
         st = synth_truth_item(job->truth,
                               frame_item(g, k, t, local, dropped, written, pts));
         if (st != VXS_OK) {
-            seterr(job, "truth.json: cannot write camera frame %" PRIu64 " of %s", k, g->id);
+            job_err(job, "truth.json: cannot write camera frame %" PRIu64 " of %s", k, g->id);
             goto done;
         }
         if (!dropped) written++;
@@ -686,7 +677,7 @@ static vxs_status_t write_agent(const synth_job_t *job, size_t a) {
             next_report += PROGRESS_EVERY_NS;
             if (vxs_progress_report(&job->progress, (uint64_t)(t - w->start_ns),
                                     (uint64_t)w->duration_ns) != VXS_OK) {
-                seterr(job, "%s: canceled", e.path);
+                job_err(job, "%s: canceled", e.path);
                 st = VXS_E_CANCELED;
                 goto done;
             }
@@ -699,7 +690,7 @@ done:
     if (times) {
         const bool bad = ferror(times) != 0;
         if ((fclose(times) != 0 || bad) && st == VXS_OK) {
-            seterr(job, "%s: write failed: %s", times_path, strerror(errno));
+            job_err(job, "%s: write failed: %s", times_path, strerror(errno));
             st = VXS_E_IO;
         }
     }
@@ -711,7 +702,7 @@ vxs_status_t synth_write_camera(const synth_job_t *job) {
     const synth_world_t *w = job->w;
     vxs_status_t st = synth_truth_section(job->truth, "camera_frames");
     if (st != VXS_OK) {
-        seterr(job, "truth.json: cannot start the camera_frames section");
+        job_err(job, "truth.json: cannot start the camera_frames section");
         return st;
     }
     for (size_t a = 0; a < w->n_agents && st == VXS_OK; a++)

@@ -10,18 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void seterr(char *err, size_t err_len, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static void seterr(char *err, size_t err_len, const char *fmt, ...) {
-    if (!err || err_len == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 static const char *const PROFILE_NAMES[] = {"etsi", "us", "mixed"};
 static const char *const TYPE_NAMES[] = {"vehicle", "rsu", "vru"};
@@ -91,7 +79,7 @@ static int stage_fn(void *user, uint64_t done, uint64_t total) {
 vxs_status_t synth_generate(const synth_world_t *w, const char *out_dir, vxs_progress_t progress,
                             char *err, size_t err_len) {
     if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-        seterr(err, err_len, "%s: cannot create folder: %s", out_dir, strerror(errno));
+        synth_seterr(err, err_len, "%s: cannot create folder: %s", out_dir, strerror(errno));
         return VXS_E_IO;
     }
     char path[4096];
@@ -114,7 +102,7 @@ vxs_status_t synth_generate(const synth_world_t *w, const char *out_dir, vxs_pro
     char err2[512] = "";
     const vxs_status_t st2 = synth_truth_close(truth, err2, sizeof err2);
     if (st == VXS_OK && st2 != VXS_OK) {
-        seterr(err, err_len, "%s", err2);
+        synth_seterr(err, err_len, "%s", err2);
         st = st2;
     }
     if (st != VXS_OK) return st;
@@ -126,7 +114,7 @@ vxs_status_t synth_generate(const synth_world_t *w, const char *out_dir, vxs_pro
     const int rc = json_dump_file(sc, path, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     json_decref(sc);
     if (rc != 0) {
-        seterr(err, err_len, "%s: cannot write: %s", path, strerror(errno));
+        synth_seterr(err, err_len, "%s: cannot write: %s", path, strerror(errno));
         return VXS_E_IO;
     }
     vxs_progress_report(&progress, stage.total, stage.total);

@@ -146,18 +146,6 @@ static const double VLP32_AZOFF[32] = {1.4, -4.2, 1.4, -1.4, 1.4, -1.4, 4.2, -1.
                                        -1.4, 4.2, -1.4, 4.2, -1.4, 1.4, -4.2, 1.4, -4.2, 4.2, -1.4,
                                        1.4, -1.4, 1.4, -1.4, 1.4, -4.2, 4.2, -1.4, 1.4, -1.4};
 
-static void seterr(char *err, size_t err_len, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static void seterr(char *err, size_t err_len, const char *fmt, ...) {
-    if (!err || err_len == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-}
 
 /* chan_t is what one (block-relative) channel of the packet fires. */
 typedef struct {
@@ -654,7 +642,7 @@ static vxs_status_t write_one(gen_t *s, size_t nth, size_t count) {
             const uint64_t done = ((uint64_t)nth * (uint64_t)w->duration_ns +
                                    (uint64_t)(t - w->start_ns)) / count;
             if (vxs_progress_report(&job->progress, done, (uint64_t)w->duration_ns) != VXS_OK) {
-                seterr(job->err, job->err_len, "%s: canceled", path);
+                synth_seterr(job->err, job->err_len, "%s: canceled", path);
                 st = VXS_E_CANCELED;
                 break;
             }
@@ -676,13 +664,13 @@ static vxs_status_t write_one(gen_t *s, size_t nth, size_t count) {
     if (st == VXS_OK) st = positions_until(s, s->end_ns);
     if (st == VXS_OK && s->sw.open) st = sweep_write(s, &s->sw);
     if (st != VXS_OK && st != VXS_E_CANCELED && job->err && job->err[0] == '\0')
-        seterr(job->err, job->err_len, "%s: cannot write the truth: %s", path,
+        synth_seterr(job->err, job->err_len, "%s: cannot write the truth: %s", path,
                vxs_status_name(st));
     char err2[512] = "";
     const vxs_status_t st2 = synth_pcap_close(s->pcap, err2, sizeof err2);
     s->pcap = NULL;
     if (st == VXS_OK && st2 != VXS_OK) {
-        seterr(job->err, job->err_len, "%s", err2);
+        synth_seterr(job->err, job->err_len, "%s", err2);
         st = st2;
     }
     return st;
@@ -693,14 +681,14 @@ vxs_status_t synth_write_lidar(const synth_job_t *job) {
     if (job->err && job->err_len) job->err[0] = '\0';
     vxs_status_t st = synth_truth_section(job->truth, "sweeps");
     if (st != VXS_OK) {
-        seterr(job->err, job->err_len, "truth.json: cannot start the sweeps section");
+        synth_seterr(job->err, job->err_len, "truth.json: cannot start the sweeps section");
         return st;
     }
     size_t count = 0, nth = 0;
     for (size_t a = 0; a < w->n_agents; a++) count += w->agents[a].lidar.present;
     gen_t *s = malloc(sizeof *s);
     if (!s) {
-        seterr(job->err, job->err_len, "synth lidar: out of memory");
+        synth_seterr(job->err, job->err_len, "synth lidar: out of memory");
         return VXS_E_NOMEM;
     }
     for (size_t a = 0; a < w->n_agents && st == VXS_OK; a++) {

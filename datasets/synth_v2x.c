@@ -127,6 +127,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* job_err writes a message into the job's error buffer. */
+#define job_err(job, ...) synth_seterr((job)->err, (job)->err_len, __VA_ARGS__)
+
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
@@ -145,18 +148,6 @@
         if (try_st_ != VXS_OK) return try_st_;                                                 \
     } while (0)
 
-static void seterr(const synth_job_t *job, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void seterr(const synth_job_t *job, const char *fmt, ...) {
-    if (!job->err || job->err_len == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(job->err, job->err_len, fmt, ap);
-    va_end(ap);
-}
 
 /* ==== message types and their constants ================================================ */
 
@@ -889,7 +880,7 @@ static vxs_status_t emit(v2x_t *c, stream_t *s, msg_t *m) {
     }
     vxs_status_t st = etsi ? etsi_frame(c, s, m) : us_frame(c, s, m);
     if (st != VXS_OK) {
-        seterr(c->job, "synth v2x: %s frame of %s does not fit %d octets", MT_NAMES[m->type],
+        job_err(c->job, "synth v2x: %s frame of %s does not fit %d octets", MT_NAMES[m->type],
                g->id, FRAME_MAX);
         return st;
     }
@@ -972,12 +963,12 @@ static vxs_status_t emit(v2x_t *c, stream_t *s, msg_t *m) {
     if (st == VXS_OK) st = st_rx;
     if (st != VXS_OK) {
         json_decref(o);
-        seterr(c->job, "synth v2x: out of memory at message %llu",
+        job_err(c->job, "synth v2x: out of memory at message %llu",
                (unsigned long long)c->n_msgs);
         return st;
     }
     st = synth_truth_item(c->job->truth, o);
-    if (st != VXS_OK) seterr(c->job, "truth.json: write failed (message %llu)",
+    if (st != VXS_OK) job_err(c->job, "truth.json: write failed (message %llu)",
                              (unsigned long long)(c->n_msgs - 1));
     return st;
 }
@@ -1097,7 +1088,7 @@ vxs_status_t synth_write_v2x(const synth_job_t *job) {
     if (!c || !m) {
         vxs_free(c);
         vxs_free(m);
-        seterr(job, "synth v2x: out of memory");
+        job_err(job, "synth v2x: out of memory");
         return VXS_E_NOMEM;
     }
     c->job = job;
@@ -1126,7 +1117,7 @@ vxs_status_t synth_write_v2x(const synth_job_t *job) {
     }
     if (st == VXS_OK) {
         st = synth_truth_section(job->truth, "messages");
-        if (st != VXS_OK) seterr(job, "truth.json: write failed (section \"messages\")");
+        if (st != VXS_OK) job_err(job, "truth.json: write failed (section \"messages\")");
     }
 
     /* merge the schedules in generation order */
@@ -1145,24 +1136,24 @@ vxs_status_t synth_write_v2x(const synth_job_t *job) {
             next_report = t + SEC / 2;
             st = vxs_progress_report(&job->progress, (uint64_t)(t - w->start_ns),
                                      (uint64_t)w->duration_ns);
-            if (st != VXS_OK) seterr(job, "%s: V2X writer canceled", job->out_dir);
+            if (st != VXS_OK) job_err(job, "%s: V2X writer canceled", job->out_dir);
         }
     }
     if (st == VXS_OK) st = flush(c, INT64_MAX);
-    if (st == VXS_E_NOMEM && job->err && !job->err[0]) seterr(job, "synth v2x: out of memory");
+    if (st == VXS_E_NOMEM && job->err && !job->err[0]) job_err(job, "synth v2x: out of memory");
     for (size_t a = 0; a < SYNTH_N_AGENTS; a++) {
         char err[512] = "";
         const vxs_status_t st2 = synth_pcap_close(c->pcap[a], err, sizeof err);
         c->pcap[a] = NULL;
         if (st == VXS_OK && st2 != VXS_OK) {
-            seterr(job, "%s", err);
+            job_err(job, "%s", err);
             st = st2;
         }
     }
     if (st == VXS_OK) {
         st = vxs_progress_report(&job->progress, (uint64_t)w->duration_ns,
                                  (uint64_t)w->duration_ns);
-        if (st != VXS_OK) seterr(job, "%s: V2X writer canceled", job->out_dir);
+        if (st != VXS_OK) job_err(job, "%s: V2X writer canceled", job->out_dir);
     }
     v2x_free(c);
     vxs_free(c);
