@@ -703,6 +703,12 @@ static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
     }
     s->have_last = true;
     s->last_dev = t_pkt;
+    /* a packet whose azimuth jumps leaves after the sensor's pause: its capture says nothing
+     * about the clocks */
+    if (l->opt.on_packet && j.block < 0)
+        l->opt.on_packet(l->opt.on_packet_user, s->sensor, pkt->ts,
+                         t_pkt + vxs_velo_firing_offset_ns(vxs_velo_get_model(s->velo),
+                                                           h.return_mode, 11, 31));
     /* A delayed packet with a jump is accounted first, timed by this one. */
     if (s->pend) velo_pending(l, s, &h, t_pkt, pkt->ts);
     if (j.block >= 0) {
@@ -835,6 +841,8 @@ static void ouster_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_i
         return;
     }
     l->counts.lidar_packets++;
+    if (l->opt.on_packet && h.columns_valid > 0)
+        l->opt.on_packet(l->opt.on_packet_user, s->sensor, pkt->ts, (vxs_time_t)h.ts_last);
     if (s->cur.open && ((uint32_t)s->cur.sweep_no != h.frame_id ||
                         s->cur.packets >= MAX_SWEEP_PACKETS)) {
         ouster_finish_missing(s, &s->cur);

@@ -345,6 +345,15 @@ typedef struct {
     size_t ouster_meta_count;
     const vxs_limits_t *limits;     /* NULL: defaults */
     const vxs_diag_sink_t *diag;    /* bad packets go here (NULL: logged) */
+    /* on_packet, when set, is called for every LiDAR data packet the index pass accepts, in
+     * capture order, with its stream's sensor number, its capture time (logger clock) and the
+     * device time at which it left the sensor: its last firing (Velodyne: the packet timestamp
+     * + the last firing's offset; Ouster: the last valid column's timestamp). A Velodyne packet
+     * whose azimuth jumps (a limited field of view) is not reported: it leaves after the pause.
+     * The clock estimation samples device against capture time with it (sync/ "offset
+     * series"). */
+    void (*on_packet)(void *user, uint32_t sensor, vxs_time_t capture, vxs_time_t device);
+    void *on_packet_user;
 } vxs_lidar_options_t;
 
 void vxs_lidar_options_init(vxs_lidar_options_t *o);
