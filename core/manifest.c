@@ -48,7 +48,9 @@ static const char *const k_top_keys[] = {"version", "name",   "agents", "referen
                                          "frames",  "export", NULL};
 static const char *const k_agent_keys[] = {"id", "type", "sources", NULL};
 static const char *const k_ref_keys[] = {"agent", "sensor", NULL};
-static const char *const k_frames_keys[] = {"policy", "rate_hz", "tolerance_ms", NULL};
+static const char *const k_frames_keys[] = {"policy", "rate_hz", "match", "tolerance_ms",
+                                             "v2x_window_ms", NULL};
+static const char *const k_match[] = {"nearest", "approximate", "exact", NULL};
 static const char *const k_tol_keys[] = {"lidar", "camera", "v2x", NULL};
 static const char *const k_export_keys[] = {"format", "out", "png_level", NULL};
 static const char *const k_extr_keys[] = {"translation", "rotation", NULL};
@@ -741,6 +743,13 @@ static vxs_status_t parse_frames(ctx_t *c, const json_t *root, vxs_manifest_t *m
     } else if (st == VXS_OK && !has_rate && m->frames.policy == VXS_FRAMES_FIXED_RATE) {
         st = fail(c, VXS_E_MALFORMED, "missing required key \"rate_hz\" (policy \"fixed_rate\")");
     }
+    if (st == VXS_OK) {
+        int mv = (int)m->frames.match;
+        st = get_enum(c, f, "match", k_match, &mv);
+        m->frames.match = (vxs_frame_match_t)mv;
+    }
+    if (st == VXS_OK)
+        st = get_number(c, f, "v2x_window_ms", 0, false, 600000, &m->frames.v2x_window_ms, NULL);
     if (st == VXS_OK) st = get_object(c, f, "tolerance_ms", k_tol_keys, &t);
     if (st == VXS_OK && t != NULL) {
         const size_t o2 = push_key(c, "tolerance_ms");
@@ -843,9 +852,10 @@ vxs_status_t vxs_manifest_parse(vxs_manifest_t **out, const char *json_text, siz
                     VXS_MANIFEST_MAX_BYTES);
     m = vxs_calloc(1, sizeof *m);
     if (m == NULL) return VXS_E_NOMEM;
-    m->frames.tolerance_ms[VXS_SOURCE_LIDAR] = 50;
-    m->frames.tolerance_ms[VXS_SOURCE_CAMERA] = 50;
+    m->frames.tolerance_ms[VXS_SOURCE_LIDAR] = -1; /* half the sensor's period */
+    m->frames.tolerance_ms[VXS_SOURCE_CAMERA] = -1;
     m->frames.tolerance_ms[VXS_SOURCE_V2X] = 100;
+    m->frames.v2x_window_ms = 1000;
     m->export_opts.png_level = 6;
     m->base_dir = vxs_strdup(c.base_dir);
     if (m->base_dir == NULL) {

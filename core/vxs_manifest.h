@@ -44,9 +44,16 @@
  *     "frames": {
  *       "policy": "reference_sensor",        "reference_sensor" | "fixed_rate"
  *       "rate_hz": (none),                   (0, 1000]; required with, and only with, fixed_rate
- *       "tolerance_ms": {                    [0, 60000] each: how far a member may be from T
- *         "lidar": 50, "camera": 50, "v2x": 100
- *       }
+ *       "match": "nearest",                  "nearest" | "approximate" | "exact": how members
+ *                                            are chosen (vxs_sync.h "Frame matching")
+ *       "tolerance_ms": {                    [0, 60000] each: how far a member may be from T;
+ *         "lidar": (half the sensor's        absent: half the sensor's median period
+ *                   period),
+ *         "camera": (half its period),
+ *         "v2x": 100
+ *       },
+ *       "v2x_window_ms": 1000                [0, 600000]: messages received within this long
+ *                                            before T are attached to the frame
  *     },
  *     "export": {
  *       "format": "bundle",                  "bundle"
@@ -138,6 +145,13 @@ typedef enum {
     VXS_FRAMES_FIXED_RATE = 1        /* one frame every 1/rate_hz on the reference timeline */
 } vxs_frame_policy_t;
 
+/* vxs_frame_match_t is how a frame's members are chosen. */
+typedef enum {
+    VXS_MATCH_POLICY_NEAREST = 0, /* default */
+    VXS_MATCH_POLICY_APPROXIMATE = 1,
+    VXS_MATCH_POLICY_EXACT = 2
+} vxs_frame_match_t;
+
 /* vxs_extrinsics_t places a sensor in its agent's body frame: p_body = R(rotation) p_sensor +
  * translation. `rotation` is a unit quaternion [w, x, y, z] (roll/pitch/yaw input is converted as
  * R = Rz(yaw) Ry(pitch) Rx(roll)). Default: identity. */
@@ -197,7 +211,11 @@ typedef struct {
     struct {
         vxs_frame_policy_t policy;
         double rate_hz;                             /* > 0 with FIXED_RATE, else 0 */
-        double tolerance_ms[VXS_SOURCE_KIND_COUNT]; /* indexed by vxs_source_kind_t */
+        vxs_frame_match_t match;
+        double tolerance_ms[VXS_SOURCE_KIND_COUNT]; /* indexed by vxs_source_kind_t; < 0 (the
+                                                       default for lidar and camera): half the
+                                                       sensor's median period */
+        double v2x_window_ms;                       /* default 1000 */
     } frames;
     struct {
         const char *out; /* NULL: not given */
