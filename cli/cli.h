@@ -85,5 +85,8 @@ extern const vxs_cli_cmd_t vxs_cmd_synth_def;
 extern const vxs_cli_cmd_t vxs_cmd_demo_def;
 int vxs_cmd_dump(int argc, char **argv);
 extern const vxs_cli_cmd_t vxs_cmd_dump_def;
+extern const vxs_cli_cmd_t vxs_cmd_sync_def;
+int vxs_cmd_init(int argc, char **argv);
+extern const vxs_cli_cmd_t vxs_cmd_init_def;
 
 #endif

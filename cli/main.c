@@ -9,7 +9,9 @@
 #include "cli.h"
 
 static const vxs_cli_cmd_t *const commands[] = {&vxs_cmd_demo_def, &vxs_cmd_inspect_def,
-                                                &vxs_cmd_dump_def, &vxs_cmd_synth_def};
+                                                &vxs_cmd_dump_def, &vxs_cmd_synth_def,
+                                                &vxs_cmd_sync_def,
+                                                &vxs_cmd_init_def};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void print_main_help(FILE *out) {
