@@ -401,21 +401,6 @@ static vxs_status_t scan_capture(capture_scan_t *out, const char *path, char *er
     return VXS_OK;
 }
 
-/* velo_lasers is the laser count of the model a product byte names (0: unknown, or HDL-64E,
- * which does not announce itself), to match a calibration file to its capture. */
-static int velo_lasers(uint8_t product) {
-    switch (vxs_velo_model_from_product(product)) {
-    case VXS_VELO_VLP16:
-    case VXS_VELO_PUCK_HIRES: return 16;
-    case VXS_VELO_VLP32C:
-    case VXS_VELO_HDL32E: return 32;
-    case VXS_VELO_HDL64E_S2:
-    case VXS_VELO_HDL64E_S3: return 64;
-    case VXS_VELO_VLS128: return 128;
-    default: return 0;
-    }
-}
-
 /* ---- V2X own identity ------------------------------------------------------------------------ */
 
 typedef struct {
@@ -680,7 +665,7 @@ static void do_capture(ctx_t *c, agent_t *a, size_t fi) {
         if (sc.velo_mixed)
             note(c, "%s: Velodyne data packets with different product bytes (HDL-64E status "
                     "bytes?); check \"model\"", f->path);
-        s->lasers = velo_lasers(sc.velo_product);
+        s->lasers = vxs_velo_model_lasers(vxs_velo_model_from_product(sc.velo_product));
         /* Most, not all: a receiver still synchronizing (PPS 1) in the first seconds of a
          * locked drive should not make the whole recording free-running. */
         s->gps_locked = sc.velo_pos > 0 && sc.velo_pos_locked * 2 > sc.velo_pos;

@@ -25,7 +25,6 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "velo_int.h"
 #include "vxs_core_int.h"
 #include "vxs_lidar.h"
 

@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "velo_int.h"
 #include "vxs_core_int.h"
 #include "vxs_lidar.h"
 
@@ -100,7 +99,7 @@ vxs_velo_model_t vxs_velo_model_from_product(uint8_t product) {
     }
 }
 
-int vxsi_velo_model_lasers(vxs_velo_model_t m) {
+int vxs_velo_model_lasers(vxs_velo_model_t m) {
     switch (m) {
     case VXS_VELO_VLP16:
     case VXS_VELO_PUCK_HIRES: return 16;
@@ -300,7 +299,7 @@ static void scan_hdl64(const vxs_velo_t *v, const layout_t *lay, const uint8_t *
 
 /* setup builds every table for `model` with `calib` (NULL: built-in default). */
 static vxs_status_t setup(vxs_velo_t *v, vxs_velo_model_t model, char *err, size_t err_len) {
-    int need = vxsi_velo_model_lasers(model);
+    int need = vxs_velo_model_lasers(model);
     VXS_RETURN_IF(need == 0, VXS_E_UNSUPPORTED);
     if (!v->have_calib) {
         vxs_status_t st = vxs_velo_calib_default(&v->calib, model);

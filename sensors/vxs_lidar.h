@@ -60,6 +60,10 @@ vxs_status_t vxs_velo_model_parse(vxs_velo_model_t *out, const char *name);
 /* vxs_velo_model_from_product maps byte 1205 to a model; VXS_VELO_AUTO if unknown. */
 vxs_velo_model_t vxs_velo_model_from_product(uint8_t product);
 
+/* vxs_velo_model_lasers returns the laser count of `m` (16, 32, 64, 128), 0 for AUTO (matching a
+ * calibration file to a capture). */
+int vxs_velo_model_lasers(vxs_velo_model_t m);
+
 /* vxs_velo_laser_calib_t is one laser's calibration, in the units of the ROS velodyne YAML
  * (angles in radians, lengths in metres). */
 typedef struct {
