@@ -404,6 +404,66 @@ static bool make_temp_dir(char *buf, size_t len) {
     return mkdtemp(buf) != NULL;
 }
 
+/* run_sync runs the main job on the demo's drive (`v2xsync sync` into DIR/synced; its summary
+ * shown unless --json) and returns in *out each logger's estimate at mid-drive next to the
+ * truth. false when the job failed. */
+static bool run_sync(bool json, const char *dir, const synth_world_t *w, char *synced,
+                     size_t synced_len, json_t **out) {
+    char scen[4200];
+    snprintf(synced, synced_len, "%s/synced", dir);
+    snprintf(scen, sizeof scen, "%s/scenario.json", dir);
+    if (!json) printf("\nThe main job: v2xsync sync %s -o %s\n\n", scen, synced);
+    fflush(stdout);
+    int saved = -1;
+    if (json) { /* keep stdout one JSON document */
+        saved = dup(STDOUT_FILENO);
+        FILE *nul = fopen("/dev/null", "w");
+        if (nul) {
+            dup2(fileno(nul), STDOUT_FILENO);
+            fclose(nul);
+        }
+    }
+    char a0[] = "sync", a1[] = "-q", a3[] = "-o";
+    char *sargv[] = {a0, a1, scen, a3, synced, NULL};
+    const int rc = vxs_cmd_sync_def.run(5, sargv);
+    fflush(stdout);
+    if (saved >= 0) {
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+    }
+    *out = json_array();
+    char clocks_path[4300];
+    snprintf(clocks_path, sizeof clocks_path, "%s/clocks.json", synced);
+    json_t *cj = rc <= VXS_EXIT_FINDINGS ? json_load_file(clocks_path, 0, NULL) : NULL;
+    const int64_t mid = w->start_ns + w->duration_ns / 2;
+    for (size_t a = 0; cj && a < w->n_agents; a++) {
+        char name[96];
+        snprintf(name, sizeof name, "%s/logger", w->agents[a].id);
+        size_t i;
+        json_t *d, *found = NULL;
+        json_array_foreach(json_object_get(cj, "domains"), i, d) {
+            const char *n = json_string_value(json_object_get(d, "name"));
+            if (n && strcmp(n, name) == 0) found = d;
+        }
+        if (!found) continue;
+        /* at mid-drive, on the piece that holds it */
+        const int64_t epoch = json_integer_value(json_object_get(cj, "epoch_ns"));
+        json_t *pieces = json_object_get(found, "pieces");
+        double off = json_number_value(json_object_get(json_array_get(pieces, 0), "offset_ns"));
+        for (size_t k = 1; k < json_array_size(pieces); k++)
+            if (mid >= json_integer_value(json_object_get(json_array_get(pieces, k), "from_ref_ns")))
+                off = json_number_value(json_object_get(json_array_get(pieces, k), "offset_ns"));
+        const double est_ms = (off + json_number_value(json_object_get(found, "drift_ppm")) *
+                                         1e-6 * (double)(mid - epoch)) / 1e6;
+        const double true_ms = (double)(synth_clock_local(&w->agents[a].logger, mid) - mid) / 1e6;
+        json_array_append_new(*out, json_pack("{s:s,s:f,s:f}", "agent", w->agents[a].id,
+                                              "estimated_mid_ms", est_ms, "true_mid_ms", true_ms));
+    }
+    const bool ok = cj != NULL;
+    json_decref(cj);
+    return ok;
+}
+
 int vxs_cmd_demo(int argc, char **argv) {
     synth_opts_t o = {"demo", 1, NULL, 10.0, SYNTH_PROFILE_MIXED, true, false, false};
     int npos = 0, code = 0;
@@ -495,6 +555,9 @@ int vxs_cmd_demo(int argc, char **argv) {
                                c->jump_at_ns != INT64_MAX));
     }
 
+    char synced[4200];
+    json_t *jest = NULL;
+    if (o.json) all_match &= run_sync(true, o.out, &w, synced, sizeof synced, &jest);
     if (o.json) {
         json_t *j = json_pack("{s:s, s:I, s:s, s:f, s:f, s:f, s:I, s:o, s:o, s:o, s:b}", "out",
                               o.out, "seed", (json_int_t)o.seed, "profile",
@@ -502,6 +565,9 @@ int vxs_cmd_demo(int argc, char **argv) {
                               "generate_seconds", secs, "read_seconds", read_secs, "bytes",
                               (json_int_t)total, "files", files, "sources", jsources,
                               "true_logger_clocks", jclocks, "all_match", all_match);
+        json_object_set_new(j, "synced", json_string(synced));
+        json_object_set_new(j, "estimated_logger_clocks", jest);
+        json_object_set_new(j, "all_match", json_boolean(all_match));
         json_dumpf(j, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
         json_decref(j);
@@ -537,6 +603,17 @@ int vxs_cmd_demo(int argc, char **argv) {
                    r->delays_ms[r->n_delays / 2], (double)(synth_clock_local(c, mid) - mid) / 1e6,
                    c->drift_ppm, c->jump_at_ns != INT64_MAX ? ", stepped once" : "");
         }
+        all_match &= run_sync(false, o.out, &w, synced, sizeof synced, &jest);
+        printf("\nThe loggers at mid-drive, estimated by sync, against the truth:\n");
+        size_t ei;
+        json_t *e;
+        json_array_foreach(jest, ei, e) {
+            const double est = json_number_value(json_object_get(e, "estimated_mid_ms"));
+            const double tru = json_number_value(json_object_get(e, "true_mid_ms"));
+            printf("  %-9s %+12.3f ms   truth %+12.3f ms   error %+.3f ms\n",
+                   json_string_value(json_object_get(e, "agent")), est, tru, est - tru);
+        }
+        json_decref(jest);
         char self[1024];
         const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
         const char *prog = n > 0 ? (self[n] = '\0', self) : "v2xsync";
@@ -549,6 +626,9 @@ int vxs_cmd_demo(int argc, char **argv) {
         printf("  %s dump --sweeps %s/ego/lidar.pcap\n", prog, d);
         printf("  %s dump --points --sweep 5 %s/rsu/lidar.pcap > rsu_sweep5.csv\n", prog, d);
         printf("  %s dump --json %s/phone/v2x.pcap | head\n", prog, d);
+        printf("  %s/synced/clocks.json   every clock, estimated (README \"clocks.json\")\n"
+               "  head -1 %s/synced/frames.jsonl   the first frame (README \"frames.jsonl\")\n",
+               d, d);
         printf("  %s dump --timestamps %s/ego/camera.timestamps --frame 40 --png frame40.png "
                "%s/ego/camera.mp4\n",
                prog, d, d);

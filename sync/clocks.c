@@ -44,10 +44,6 @@ void vxs_clock_model_identity(vxs_clock_model_t *m, vxs_time_t epoch) {
     m->pieces[0].from_ref = INT64_MIN;
 }
 
-static double local_in(const vxs_clock_model_t *m, size_t k, vxs_time_t ref) {
-    return (double)ref + m->pieces[k].offset_ns + m->drift * (double)(ref - m->epoch);
-}
-
 static vxs_time_t ref_in(const vxs_clock_model_t *m, size_t k, vxs_time_t local) {
     /* local = ref + off + drift (ref - epoch)  =>  ref - epoch = (local - epoch - off) / (1 + d) */
     const double r = ((double)(local - m->epoch) - m->pieces[k].offset_ns) / (1.0 + m->drift);
@@ -62,7 +58,10 @@ static size_t piece_of_ref(const vxs_clock_model_t *m, vxs_time_t ref) {
 
 vxs_time_t vxs_clock_to_local(const vxs_clock_model_t *m, vxs_time_t ref) {
     if (ref == VXS_TIME_NONE) return VXS_TIME_NONE;
-    return (vxs_time_t)llround(local_in(m, piece_of_ref(m, ref), ref));
+    /* the correction in double, the absolute time in integers (a double near 1.7e18 ns holds
+     * multiples of 256 ns only) */
+    const size_t k = piece_of_ref(m, ref);
+    return ref + (vxs_time_t)llround(m->pieces[k].offset_ns + m->drift * (double)(ref - m->epoch));
 }
 
 static bool in_piece(const vxs_clock_model_t *m, size_t k, vxs_time_t ref) {
@@ -94,10 +93,12 @@ vxs_time_t vxs_clock_to_reference(const vxs_clock_model_t *m, vxs_time_t local,
         } else if (!cur->started) {
             adv = r_next >= from;
         } else {
-            /* backward: the same readings occur twice; the stream steps back by the jump right
-             * after it, or is long past it */
-            const bool stepped = (double)(cur->last_local - local) > -jump / 2;
-            adv = (stepped && r_next >= from + jump) || r_here >= from - jump + 1e9;
+            /* backward: readings within `jump` before it occur again after it. A stream read in
+             * order steps back there (its readings never decrease otherwise); one that does
+             * not (a gap around the jump) is past it once the old piece cannot hold it. The
+             * instant itself is known to within the gap around it: 1 s of slack both ways. */
+            const bool stepped = local < cur->last_local;
+            adv = (stepped && r_next >= from - 1e9) || r_here >= from + 1e9;
         }
         if (!adv) break;
         k++;
