@@ -120,7 +120,8 @@ struct job {
     uint64_t bytes_total, bytes_done;
     uint64_t bad_units;
     bool oom;
-    src_t *cur_src; /* the source being read (diag counting) */
+    src_t *cur_src;       /* the source being read (diag counting) */
+    vxs_diag_sink_t diag; /* count_diag on this job, given to every reader */
     double t_index, t_solve, t_frames;
     vxs_time_t t_first; /* the earliest capture time sampled */
     /* frame pass results */
@@ -267,10 +268,7 @@ static vxs_status_t open_lidar(job_t *j, const src_t *s, vxs_lidar_t **out, lida
     o.agent = (uint32_t)s->agent;
     o.sensor = s->sensor_base;
     o.source_index = s->flat;
-    static vxs_diag_sink_t sink;
-    sink.fn = count_diag;
-    sink.user = j;
-    o.diag = &sink;
+    o.diag = &j->diag;
     o.on_packet = on_packet;
     o.on_packet_user = user;
     memset(x, 0, sizeof *x);
@@ -299,10 +297,7 @@ static vxs_status_t open_camera(job_t *j, const src_t *s, vxs_camera_t **out, ch
     o.source_index = s->flat;
     o.sidecar = s->ms->timestamps;
     o.creation = (vxs_cam_creation_t)s->ms->creation;
-    static vxs_diag_sink_t sink;
-    sink.fn = count_diag;
-    sink.user = j;
-    o.diag = &sink;
+    o.diag = &j->diag;
     return vxs_camera_open(out, s->ms->path, &o, err, err_len);
 }
 
@@ -317,10 +312,7 @@ static vxs_status_t open_v2x(job_t *j, const src_t *s, vxs_v2x_reader_t **out, c
     o.own_station_id = s->ms->has_own_station_id ? (int64_t)s->ms->own_station_id : -1;
     o.own_macs = (const uint8_t(*)[6])s->ms->own_macs;
     o.n_own_macs = s->ms->n_own_macs;
-    static vxs_diag_sink_t sink;
-    sink.fn = count_diag;
-    sink.user = j;
-    o.diag = &sink;
+    o.diag = &j->diag;
     return vxs_v2x_reader_open(out, s->ms->path, &o, err, err_len);
 }
 
@@ -813,7 +805,7 @@ static const vxs_clock_model_t *model_of(const job_t *j, size_t node) {
 }
 
 /* pull_item reads the stream's next record and maps it to the reference timeline. */
-static bool pull_item(job_t *j, mstream_t *m, item_t *it) {
+static bool pull_item(mstream_t *m, item_t *it) {
     const vxs_record_t *rec;
     vxs_status_t st;
     for (;;) {
@@ -846,7 +838,6 @@ static bool pull_item(job_t *j, mstream_t *m, item_t *it) {
         it->pts = rec->u.frame.pts;
     }
     it->t_ref = vxs_clock_to_reference(m->model, it->t_local, &m->cur);
-    (void)j;
     return true;
 }
 
@@ -883,7 +874,7 @@ static void q_release(mstream_t *m, vxs_time_t T, int64_t keep_ns) {
 static bool feed(job_t *j, vxs_matcher_t *mt, size_t si, mstream_t *m) {
     item_t it;
     for (;;) {
-        if (m->eof || !pull_item(j, m, &it)) {
+        if (m->eof || !pull_item(m, &it)) {
             if (!m->eof) vxs_matcher_end(mt, si);
             m->eof = true;
             return false;
@@ -1021,7 +1012,6 @@ static int64_t tol_ns_for(const job_t *j, const src_t *s) {
     return sum.median_interval_ns > 0 ? sum.median_interval_ns / 2 : 50000000;
 }
 
-static int cmp_src_name(const void *a, const void *b, const vxs_manifest_t *man);
 
 static vxs_status_t frame_pass(job_t *j, FILE *out, char *err, size_t err_len) {
     const vxs_manifest_t *man = j->man;
@@ -1042,21 +1032,14 @@ static vxs_status_t frame_pass(job_t *j, FILE *out, char *err, size_t err_len) {
         if (j->srcs[i].agent == man->ref_agent &&
             j->srcs[i].ms == &man->agents[man->ref_agent].sources[man->ref_source])
             ref_src = i;
+    /* j->srcs is in (agent id, sensor id) order already (run) */
     order = vxs_calloc(j->n_srcs + 1, sizeof *order);
     if (!order) {
         st = VXS_E_NOMEM;
         goto done;
     }
-    size_t no = 0;
-    for (size_t i = 0; i < j->n_srcs; i++) order[no++] = i;
-    for (size_t a = 1; a < no; a++) /* insertion sort by (agent id, sensor id) */
-        for (size_t b = a; b > 0 && cmp_src_name(&j->srcs[order[b - 1]], &j->srcs[order[b]],
-                                                 man) > 0;
-             b--) {
-            const size_t t = order[b];
-            order[b] = order[b - 1];
-            order[b - 1] = t;
-        }
+    const size_t no = j->n_srcs;
+    for (size_t i = 0; i < no; i++) order[i] = i;
     const bool fixed_rate = man->frames.policy == VXS_FRAMES_FIXED_RATE;
     for (size_t k = 0; k <= no; k++) {
         size_t i;
@@ -1439,6 +1422,7 @@ static int run(int argc, char **argv) {
     memset(&j, 0, sizeof j);
     j.o = &o;
     j.t_first = VXS_TIME_NONE;
+    j.diag = (vxs_diag_sink_t){count_diag, &j};
     char err[VXS_MANIFEST_ERR_LEN + 512];
     int rc = VXS_EXIT_USAGE;
     FILE *frames = NULL;
