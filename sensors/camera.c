@@ -695,8 +695,8 @@ static vxs_status_t prescan(vxs_camera_t *c, uint64_t *frames, int64_t *end, cha
     vxs_status_t st;
     *frames = 0;
     *end = INT64_MIN;
-    VXS_FORWARD(iter_open(&it, c->path, c->mem, c->mem_len, c->it->w, c->limits.max_frame, err,
-                          err_len));
+    VXS_FORWARD(iter_open(&it, c->path, c->mem, c->mem_len, c->opt.reorder_window,
+                          c->limits.max_frame, err, err_len));
     while ((st = iter_next(it, &f)) != VXS_EOF) {
         if (st != VXS_OK) continue;
         (*frames)++;
@@ -768,7 +768,15 @@ static vxs_status_t open_video(vxs_camera_t *c, const char *sidecar, char *err, 
         c->info.time_source = VXS_CAM_TIME_SCENARIO;
     }
     if (sidecar || c->info.time_source == VXS_CAM_TIME_CREATION_END) {
+        /* One demuxer at a time: libavformat holds a container's whole sample table (an MP4's
+         * moov: about 40 bytes per frame, 4 MB for an hour at 20 Hz), so the main iterator is
+         * closed while the prescan runs and opened again after it. */
+        iter_close(c->it);
+        c->it = NULL;
         VXS_FORWARD(prescan(c, &c->info.frames_expected, &c->info.end_pts, err, err_len));
+        VXS_FORWARD(iter_open(&c->it, c->path, c->mem, c->mem_len, c->opt.reorder_window,
+                              c->limits.max_frame, err, err_len));
+        c->it->name = c->path;
         if (sidecar && lines != c->info.frames_expected) {
             vxsi_fmt(err, err_len,
                      "%s: sidecar has %" PRIu64 " timestamp lines but %s has %" PRIu64
