@@ -1196,11 +1196,14 @@ static vxs_status_t frame_pass(job_t *j, FILE *out, char *err, size_t err_len) {
                     }
                 } else {
                     char why[256];
+                    const bool set = mb->status == VXS_MEMBER_SET_BEYOND_TOLERANCE;
                     if (mb->t != VXS_TIME_NONE) {
-                        json_object_set_new(e, "nearest_dt_ns", json_integer(mb->dt_ns));
-                        snprintf(why, sizeof why, "%s: %s (nearest %.1f ms away, tolerance %.1f ms)",
+                        json_object_set_new(e, set ? "set_dt_ns" : "nearest_dt_ns",
+                                            json_integer(mb->dt_ns));
+                        snprintf(why, sizeof why, "%s: %s (%s %.1f ms away, tolerance %.1f ms)",
                                  m->name, vxs_member_status_name(mb->status),
-                                 (double)mb->dt_ns / 1e6, (double)m->tol_ns / 1e6);
+                                 set ? "set member" : "nearest", (double)mb->dt_ns / 1e6,
+                                 (double)m->tol_ns / 1e6);
                     } else {
                         snprintf(why, sizeof why, "%s: %s", m->name,
                                  vxs_member_status_name(mb->status));

@@ -768,9 +768,9 @@ static vxs_status_t open_video(vxs_camera_t *c, const char *sidecar, char *err, 
         c->info.time_source = VXS_CAM_TIME_SCENARIO;
     }
     if (sidecar || c->info.time_source == VXS_CAM_TIME_CREATION_END) {
-        /* One demuxer at a time: libavformat holds a container's whole sample table (an MP4's
-         * moov: about 40 bytes per frame, 4 MB for an hour at 20 Hz), so the main iterator is
-         * closed while the prescan runs and opened again after it. */
+        /* One demuxer at a time: libavformat holds a container's whole sample index (an MP4's
+         * moov: about 32 bytes per frame, 2.3 MB for an hour at 20 Hz, twice that while it is
+         * built), so the main iterator is closed while the prescan runs and opened again. */
         iter_close(c->it);
         c->it = NULL;
         VXS_FORWARD(prescan(c, &c->info.frames_expected, &c->info.end_pts, err, err_len));

@@ -79,6 +79,7 @@ const char *vxs_member_status_name(vxs_member_status_t s) {
     case VXS_MEMBER_NO_ITEMS: return "no_items";
     case VXS_MEMBER_NONE_WITHIN_TOLERANCE: return "none_within_tolerance";
     case VXS_MEMBER_NOT_IN_SET: return "not_in_set";
+    case VXS_MEMBER_SET_BEYOND_TOLERANCE: return "set_beyond_tolerance";
     case VXS_MEMBER_NO_EXACT: return "no_exact";
     case VXS_MEMBER_BEFORE_START: return "before_start";
     case VXS_MEMBER_AFTER_END: return "after_end";
@@ -461,7 +462,8 @@ bool vxs_matcher_pop(vxs_matcher_t *m, vxs_match_frame_t *out) {
                 *mb = (vxs_member_t){VXS_MEMBER_OK, rec->m[i].t, rec->m[i].id,
                                      diff(rec->m[i].t, ref.t)};
             else if (rec)
-                describe(mb, s, ref.t, VXS_MEMBER_NONE_WITHIN_TOLERANCE);
+                *mb = (vxs_member_t){VXS_MEMBER_SET_BEYOND_TOLERANCE, rec->m[i].t, rec->m[i].id,
+                                     diff(rec->m[i].t, ref.t)};
             else
                 describe(mb, s, ref.t, s->count ? VXS_MEMBER_NOT_IN_SET : VXS_MEMBER_NO_ITEMS);
             continue;

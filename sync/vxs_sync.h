@@ -217,7 +217,8 @@ size_t vxs_series_piece_at(const vxs_series_fit_t *f, vxs_time_t x);
  *                one item per stream, each item in at most one set, sets never crossing, each of
  *                minimal span among those contiguous with the previous; a frame takes the set
  *                holding its reference item, a member of it farther than the tolerance is refused
- *                (status NONE_WITHIN_TOLERANCE), a reference item in no set gets NOT_IN_SET.
+ *                (status SET_BEYOND_TOLERANCE, describing that member), a reference item in no
+ *                set gets NOT_IN_SET.
  *   EXACT        the item with t == T exactly (tolerances ignored).
  *
  * Frames come out in the order of stream 0, as soon as every stream has shown an item past
@@ -242,17 +243,20 @@ typedef enum {
     VXS_MEMBER_NO_EXACT = 4,              /* EXACT: no item at T */
     VXS_MEMBER_BEFORE_START = 5,          /* T is earlier than the stream's first item by more
                                              than the tolerance */
-    VXS_MEMBER_AFTER_END = 6              /* T is later than the stream's last item by more than
+    VXS_MEMBER_AFTER_END = 6,             /* T is later than the stream's last item by more than
                                              the tolerance */
+    VXS_MEMBER_SET_BEYOND_TOLERANCE = 7   /* APPROXIMATE: the set's member is farther than the
+                                             tolerance (a minimal-span set need not hold the item
+                                             nearest T) */
 } vxs_member_status_t;
 
 /* vxs_member_status_name returns "ok", "no_items", "none_within_tolerance", "not_in_set",
- * "no_exact", "before_start", "after_end" ("unknown"). */
+ * "no_exact", "before_start", "after_end", "set_beyond_tolerance" ("unknown"). */
 const char *vxs_member_status_name(vxs_member_status_t s);
 
 /* vxs_member_t is one stream's member of a frame. When status is OK, t/id/dt_ns are the member;
- * otherwise they describe the item nearest T all the same (id/dt_ns meaningless and t
- * VXS_TIME_NONE when the stream has no item at all). */
+ * SET_BEYOND_TOLERANCE: the refused set member; otherwise they describe the item nearest T all
+ * the same (id/dt_ns meaningless and t VXS_TIME_NONE when the stream has no item at all). */
 typedef struct {
     vxs_member_status_t status;
     vxs_time_t t;

@@ -365,6 +365,117 @@ TEST_F(SyncSynth, ResultsDoNotDependOnTheOrderOfAgentsAndFiles) {
     EXPECT_EQ(b, "same\n") << "clocks.json differs";
 }
 
+// Runs sync on the fixture's drive with `frames.match` set to `policy`; returns the frames.
+std::vector<json_t *> SyncWithPolicy(const std::string &dir, const char *policy) {
+    json_t *man = LoadJson(dir + "/drive/scenario.json");
+    EXPECT_TRUE(man);
+    if (!man) return {};
+    json_t *fr = json_object();
+    json_object_set_new(fr, "match", json_string(policy));
+    json_object_set_new(man, "frames", fr);
+    const std::string path = dir + "/drive/" + policy + ".json";
+    EXPECT_EQ(json_dump_file(man, path.c_str(), JSON_INDENT(2)), 0);
+    json_decref(man);
+    std::string out;
+    EXPECT_EQ(RunCli("sync -q " + path + " -o " + dir + "/out-" + policy, &out), 0) << out;
+    return LoadLines(dir + "/out-" + policy + "/frames.jsonl");
+}
+
+// ROS ApproximateTime end to end: one frame per reference sweep, its time unchanged; sets are
+// disjoint and never cross (every stream's set members in strictly increasing order); a member
+// is ok exactly when its set member is within the tolerance (half the period), and a refused one
+// names that member's Δt; a reference sweep in no set is in no set for every stream; an item has
+// the same reference time whatever the policy; and every set spans less than the 100 ms period
+// of the LiDARs (minimal-span sets over 10 and 20 Hz streams).
+TEST_F(SyncSynth, ApproximateTimeSetsAreDisjointNarrowAndWithinTolerance) {
+    std::vector<json_t *> fa = SyncWithPolicy(dir_, "approximate");
+    ASSERT_EQ(fa.size(), frames_.size()) << "one frame per reference sweep";
+    size_t i;
+    json_t *x;
+    std::map<std::string, int64_t> t_ref_of; // "stream#index" -> t_ref (the nearest run)
+    for (json_t *f : frames_) {
+        json_array_foreach(json_object_get(f, "members"), i, x) {
+            if (S(x, "status") == "ok")
+                t_ref_of[S(x, "agent") + "/" + S(x, "sensor") + "#" +
+                         std::to_string(I(json_object_get(x, "locator"), "index"))] =
+                    I(x, "t_ref_ns");
+        }
+    }
+    std::map<std::string, int64_t> last_t;    // per stream: last set member's t_ref
+    size_t ok = 0, beyond = 0, not_in_set = 0;
+    for (size_t k = 0; k < fa.size(); k++) {
+        const int64_t T = I(fa[k], "t_ref_ns");
+        ASSERT_EQ(T, I(frames_[k], "t_ref_ns")) << "frame " << k;
+        size_t n_nis = 0, n_other = 0;
+        int64_t lo = 0, hi = 0; // the set's span around T
+        json_array_foreach(json_object_get(fa[k], "members"), i, x) {
+            const std::string stream = S(x, "agent") + "/" + S(x, "sensor"), st = S(x, "status");
+            const int64_t tol = S(x, "kind") == "camera" ? 25000000 : 50000000; // half period
+            if (stream != "ego/lidar") { // the drive's reference sensor
+                n_other++;
+                n_nis += st == "not_in_set";
+            }
+            int64_t dt;
+            if (st == "ok") {
+                ok++;
+                dt = I(x, "dt_ns");
+                EXPECT_LE(std::llabs(dt), tol) << "frame " << k << " " << stream;
+                const int64_t idx = I(json_object_get(x, "locator"), "index");
+                auto it = t_ref_of.find(stream + "#" + std::to_string(idx));
+                if (it != t_ref_of.end()) {
+                    EXPECT_EQ(I(x, "t_ref_ns"), it->second) << "frame " << k << " " << stream;
+                }
+            } else if (st == "set_beyond_tolerance") {
+                beyond++;
+                ASSERT_TRUE(json_object_get(x, "set_dt_ns")) << "frame " << k << " " << stream;
+                dt = I(x, "set_dt_ns");
+                EXPECT_GT(std::llabs(dt), tol) << "frame " << k << " " << stream;
+            } else {
+                EXPECT_TRUE(st == "not_in_set") << "frame " << k << " " << stream << ": " << st;
+                continue;
+            }
+            if (last_t.count(stream)) {
+                EXPECT_GT(T + dt, last_t[stream]) << "frame " << k << " " << stream
+                                                  << ": an item in two sets, or crossing sets";
+            }
+            last_t[stream] = T + dt;
+            lo = std::min(lo, dt);
+            hi = std::max(hi, dt);
+        }
+        EXPECT_TRUE(n_nis == 0 || n_nis == n_other)
+            << "frame " << k << ": the reference is in no set for some streams only";
+        not_in_set += n_nis > 0;
+        EXPECT_LT(hi - lo, 100000000) << "frame " << k << ": set spans " << (hi - lo) << " ns";
+    }
+    EXPECT_GT(ok, 2 * fa.size()) << "most frames get members";
+    EXPECT_LT(not_in_set, fa.size() / 20) << "most reference sweeps are in a set";
+    RecordProperty("ok_members", std::to_string(ok));
+    RecordProperty("beyond_tolerance", std::to_string(beyond));
+    RecordProperty("not_in_set_frames", std::to_string(not_in_set));
+    for (json_t *f : fa) json_decref(f);
+}
+
+// EXACT: the LiDARs and the camera are not ns-aligned with the reference sweeps, so every frame
+// has its reference member and no other; each missing one says no_exact.
+TEST_F(SyncSynth, ExactPolicyTakesOnlyEqualTimes) {
+    std::vector<json_t *> fe = SyncWithPolicy(dir_, "exact");
+    ASSERT_EQ(fe.size(), frames_.size());
+    for (size_t k = 0; k < fe.size(); k++) {
+        json_t *ms = json_object_get(fe[k], "members");
+        size_t i;
+        json_t *x;
+        json_array_foreach(ms, i, x) {
+            if (S(x, "status") == "ok") {
+                EXPECT_EQ(I(x, "t_ref_ns"), I(fe[k], "t_ref_ns")) << "frame " << k;
+                EXPECT_EQ(I(x, "dt_ns"), 0) << "frame " << k;
+            } else {
+                EXPECT_EQ(S(x, "status"), "no_exact") << "frame " << k;
+            }
+        }
+        json_decref(fe[k]);
+    }
+}
+
 TEST(SyncCli, HelpUsageAndRefusals) {
     std::string out;
     ASSERT_EQ(RunCli("sync --help", &out), 0);

@@ -46,8 +46,8 @@ long PeakKb(const std::vector<std::string> &args) {
     return ru.ru_maxrss;
 }
 
-// What still grows: libavformat keeps an MP4's sample index, about 32 bytes per frame (3 MB
-// for an hour of 30 Hz video), a cost of the file rather than of the frames in flight; and the
+// What still grows: libavformat keeps an MP4's sample index, about 32 bytes per frame (2.3 MB
+// for an hour of 20 Hz video), a cost of the file rather than of the frames in flight; and the
 // offset series fill up to their window cap. Measured on 2026-11-23: 45.7 MB for 10 min, 48.5 MB
 // for 60 min (+6 %). Before the camera reader stopped holding two demuxers at once and the CLI
 // fixed glibc's mmap threshold, it was 45.7 and 55.6 MB (+21.6 %).

@@ -236,7 +236,7 @@ std::vector<Frame> ExpectApprox(const Streams &st, const std::vector<int64_t> &t
             if (std::llabs(it.t - ref.t) <= tol[s])
                 f.m.push_back(Mem(VXS_MEMBER_OK, it.t, it.id, ref.t));
             else
-                f.m.push_back(Describe(st[s], ref.t, VXS_MEMBER_NONE_WITHIN_TOLERANCE));
+                f.m.push_back(Mem(VXS_MEMBER_SET_BEYOND_TOLERANCE, it.t, it.id, ref.t));
         }
         if (in_set) k++;
         out.push_back(f);
@@ -256,11 +256,12 @@ TEST(Match, Names) {
     EXPECT_STREQ(vxs_match_policy_name(VXS_MATCH_APPROXIMATE), "approximate");
     EXPECT_STREQ(vxs_match_policy_name(VXS_MATCH_EXACT), "exact");
     EXPECT_STREQ(vxs_match_policy_name((vxs_match_policy_t)9), "unknown");
-    const char *names[] = {"ok",      "no_items",     "none_within_tolerance", "not_in_set",
-                           "no_exact", "before_start", "after_end"};
-    for (int i = 0; i < 7; i++)
+    const char *names[] = {"ok",       "no_items",     "none_within_tolerance", "not_in_set",
+                           "no_exact", "before_start", "after_end",
+                           "set_beyond_tolerance"};
+    for (int i = 0; i < 8; i++)
         EXPECT_STREQ(vxs_member_status_name((vxs_member_status_t)i), names[i]);
-    EXPECT_STREQ(vxs_member_status_name((vxs_member_status_t)7), "unknown");
+    EXPECT_STREQ(vxs_member_status_name((vxs_member_status_t)8), "unknown");
 }
 
 // ---- NEAREST ------------------------------------------------------------------------------
@@ -488,12 +489,11 @@ TEST(Match, ApproximatePublishesBeforeTheStreamsEnd) {
     std::vector<Frame> got;
     Drain(mt.m, &got);
     ASSERT_EQ(got.size(), 3u);
-    // a (0) with (b 1, c 2, d 3): c and d are farther than 1.5 and refused; each is also the
-    // item of its stream nearest a, so it is the one described.
+    // a (0) with (b 1, c 2, d 3): c and d are farther than 1.5 and refused, each described.
     vxs_time_t T = st[0][0].t;
     EXPECT_EQ(got[0], (Frame{T, 0, {Mem(VXS_MEMBER_OK, st[1][0].t, 100, T),
-                                    Mem(VXS_MEMBER_NONE_WITHIN_TOLERANCE, st[2][0].t, 200, T),
-                                    Mem(VXS_MEMBER_NONE_WITHIN_TOLERANCE, st[3][0].t, 300, T)}}));
+                                    Mem(VXS_MEMBER_SET_BEYOND_TOLERANCE, st[2][0].t, 200, T),
+                                    Mem(VXS_MEMBER_SET_BEYOND_TOLERANCE, st[3][0].t, 300, T)}}));
     // e (5) with (g 6, h 6, f 5): all within 1.5.
     T = st[0][1].t;
     EXPECT_EQ(got[1], (Frame{T, 1, {Mem(VXS_MEMBER_OK, st[1][1].t, 101, T),
@@ -520,15 +520,24 @@ TEST(Match, ApproximatePublishesBeforeTheStreamsEnd) {
 }
 
 TEST(Match, ApproximateRefusesMembersOutsideTolerance) {
-    // Set (a0, A1) has A one unit away: with tolerance 0.5 it is refused; the item described is
-    // the one nearest T (A1 itself here).
+    // Set (a0, A1) has A one unit away: with tolerance 0.5 it is refused, and described.
     Streams st = Units({{0, 3}, {1, 3}});
     std::vector<Frame> got =
         Feed(VXS_MATCH_APPROXIMATE, {0, 500 * kMs}, st, Order::kRoundRobin);
     std::vector<Frame> want = {
-        {st[0][0].t, 0, {Mem(VXS_MEMBER_NONE_WITHIN_TOLERANCE, st[1][0].t, 100, st[0][0].t)}},
+        {st[0][0].t, 0, {Mem(VXS_MEMBER_SET_BEYOND_TOLERANCE, st[1][0].t, 100, st[0][0].t)}},
         {st[0][1].t, 1, {Mem(VXS_MEMBER_OK, st[1][1].t, 101, st[0][1].t)}},
     };
+    ExpectFramesEq(got, want);
+    // The minimal-span set need not hold the item nearest T: reference 20, camera 18 and 23,
+    // LiDAR 24. {20, 23, 24} spans 4, {18, 20, 24} spans 6, so the camera's member is 23, three
+    // units away, refused at a tolerance of 2.5 although 18 (two away) would have passed. The
+    // refused member is the set's (23), not the nearest item.
+    Streams st2 = Units({{20}, {18, 23}, {24}});
+    got = Feed(VXS_MATCH_APPROXIMATE, {0, 2500 * kMs, 5000 * kMs}, st2, Order::kRoundRobin);
+    const vxs_time_t T = st2[0][0].t;
+    want = {{T, 0, {Mem(VXS_MEMBER_SET_BEYOND_TOLERANCE, st2[1][1].t, 101, T),
+                    Mem(VXS_MEMBER_OK, st2[2][0].t, 200, T)}}};
     ExpectFramesEq(got, want);
 }
 
@@ -573,7 +582,7 @@ TEST(Match, ApproximateMatchesBruteForceOnRandomStreams) {
         for (const Frame &f : want)
             for (const Member &m : f.m) {
                 not_in_set += m.status == VXS_MEMBER_NOT_IN_SET;
-                refused += m.status == VXS_MEMBER_NONE_WITHIN_TOLERANCE;
+                refused += m.status == VXS_MEMBER_SET_BEYOND_TOLERANCE;
             }
         SCOPED_TRACE(trial);
         ExpectFramesEq(Feed(VXS_MATCH_APPROXIMATE, tol, st, Order::kStreamByStream), want);
