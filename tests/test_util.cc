@@ -37,6 +37,15 @@ int Run(const std::string &cmd, std::string *out) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+std::string Cli() {
+    const char *p = std::getenv("VXS_CLI");
+    return p ? p : VXS_BINARY_DIR "/v2xsync";
+}
+
+int RunCli(const std::string &args, std::string *out) {
+    return Run("'" + Cli() + "' " + args + " 2>&1", out);
+}
+
 std::vector<uint8_t> ReadFile(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {

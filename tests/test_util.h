@@ -20,6 +20,12 @@ bool HaveTool(const std::string &name);
 // Run runs `cmd` through /bin/sh, returns its exit status and puts its stdout in *out.
 int Run(const std::string &cmd, std::string *out);
 
+// Cli returns the path of the v2xsync program under test ($VXS_CLI, set by ctest, else the
+// build folder's). RunCli runs `v2xsync ARGS` (ARGS as the shell reads them), returns its exit
+// status and puts its stdout and stderr, merged, in *out.
+std::string Cli();
+int RunCli(const std::string &args, std::string *out);
+
 // ReadFile returns the bytes of `path` (empty and ADD_FAILURE on error).
 std::vector<uint8_t> ReadFile(const std::string &path);
 

@@ -17,10 +17,7 @@
 
 namespace {
 
-std::string Cli() {
-    const char *p = std::getenv("VXS_CLI");
-    return p ? p : VXS_BINARY_DIR "/v2xsync";
-}
+using vxs_test::Cli;
 
 // RunCli runs `v2xsync ARGS`; stdout goes to *out, stderr to *err (when err is not NULL).
 int RunCli(const std::string &args, std::string *out, std::string *err = nullptr) {

@@ -12,10 +12,7 @@
 
 namespace {
 
-std::string Cli() {
-    const char *p = std::getenv("VXS_CLI");
-    return p ? p : VXS_BINARY_DIR "/v2xsync";
-}
+using vxs_test::Cli;
 
 std::string MkSample() {
     const char *p = std::getenv("VXS_MKSAMPLE");

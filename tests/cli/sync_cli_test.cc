@@ -19,14 +19,8 @@
 
 namespace {
 
-std::string Cli() {
-    const char *p = std::getenv("VXS_CLI");
-    return p ? p : VXS_BINARY_DIR "/v2xsync";
-}
-
-int RunCli(const std::string &args, std::string *out) {
-    return vxs_test::Run("'" + Cli() + "' " + args + " 2>&1", out);
-}
+using vxs_test::Cli;
+using vxs_test::RunCli;
 
 json_t *LoadJson(const std::string &path) {
     json_error_t e;

@@ -24,10 +24,7 @@ namespace {
 #endif
 #endif
 
-std::string Cli() {
-    const char *p = std::getenv("VXS_CLI");
-    return p ? p : VXS_BINARY_DIR "/v2xsync";
-}
+using vxs_test::Cli;
 
 // PeakKb runs the CLI with `args` and returns its peak RSS in kB (-1 on failure).
 long PeakKb(const std::vector<std::string> &args) {

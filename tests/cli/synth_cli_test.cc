@@ -9,14 +9,8 @@
 
 namespace {
 
-std::string Cli() {
-    const char *p = std::getenv("VXS_CLI");
-    return p ? p : VXS_BINARY_DIR "/v2xsync";
-}
-
-int RunCli(const std::string &args, std::string *out) {
-    return vxs_test::Run("'" + Cli() + "' " + args + " 2>&1", out);
-}
+using vxs_test::Cli;
+using vxs_test::RunCli;
 
 bool Exists(const std::string &p) {
     struct stat st;
