@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "vxs_core.h"
+#include "vxs_manifest.h"
 
 /* Exit codes (README "Exit status"). */
 enum { VXS_EXIT_OK = 0, VXS_EXIT_FINDINGS = 1, VXS_EXIT_USAGE = 2 };
@@ -86,6 +87,26 @@ extern const vxs_cli_cmd_t vxs_cmd_demo_def;
 int vxs_cmd_dump(int argc, char **argv);
 extern const vxs_cli_cmd_t vxs_cmd_dump_def;
 extern const vxs_cli_cmd_t vxs_cmd_sync_def;
+
+/* What vxs_cli_sync prints on stdout. */
+typedef enum { VXS_CLI_PRINT_NONE = 0, VXS_CLI_PRINT_TEXT = 1, VXS_CLI_PRINT_JSON = 2 } vxs_cli_print_t;
+
+/* vxs_cli_sync_opts_t is `v2xsync sync`'s options. */
+typedef struct {
+    const char *out; /* output folder; NULL: the manifest's export.out */
+    bool force;
+    bool quiet;      /* no progress bar */
+    vxs_cli_print_t print;
+} vxs_cli_sync_opts_t;
+
+struct vxs_job;
+
+/* vxs_cli_sync runs `v2xsync sync` on the manifest `scenario` with the library's job (messages on
+ * stderr, the summary on stdout as o->print says) and returns the exit status. When the status is
+ * 0 or 1, *out_man and *out_job are the loaded manifest and the finished job (the caller
+ * vxs_job_destroy()s the job, then vxs_manifest_free()s the manifest); else both are NULL. */
+int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifest_t **out_man,
+                 struct vxs_job **out_job);
 int vxs_cmd_init(int argc, char **argv);
 extern const vxs_cli_cmd_t vxs_cmd_init_def;
 

@@ -17,10 +17,9 @@
 
 #include "cli.h"
 #include "synth.h"
-#include "vxs_camera.h"
-#include "vxs_lidar.h"
 #include "vxs_manifest.h"
-#include "vxs_v2x.h"
+#include "vxs_sensors.h"
+#include "vxs_sync.h"
 
 enum { OPT_SEED = 1, OPT_OUT, OPT_DURATION, OPT_PROFILE, OPT_FORCE, OPT_JSON, OPT_QUIET };
 
@@ -273,93 +272,49 @@ static void span(source_result_t *r, vxs_time_t t) {
     if (r->last == VXS_TIME_NONE || t > r->last) r->last = t;
 }
 
-static void read_lidar(const vxs_manifest_source_t *s, source_result_t *r) {
-    vxs_lidar_options_t o;
-    vxs_lidar_options_init(&o);
+/* read_source reads one source of the manifest through the library's one mapping from a
+ * manifest entry to a reader (vxs_source_open_manifest), as the main job does. */
+static void read_source(const vxs_manifest_t *m, vxs_source_ref_t ref, uint32_t index,
+                        source_result_t *r) {
     const vxs_diag_sink_t sink = {count_diag, r};
-    o.diag = &sink;
-    vxs_lidar_t *l = NULL;
-    if (vxs_lidar_open(&l, s->path, &o, r->error, sizeof r->error) != VXS_OK) {
+    const vxs_source_open_options_t oo = {VXS_REC_KIND_BIT(VXS_REC_LIDAR_SWEEP) |
+                                              VXS_REC_KIND_BIT(VXS_REC_CAMERA_FRAME) |
+                                              VXS_REC_KIND_BIT(VXS_REC_V2X),
+                                          NULL};
+    vxs_source_t *src = NULL;
+    if (vxs_source_open_manifest((void *)&oo, &src, m, ref, index, &sink, r->error,
+                                 sizeof r->error) != VXS_OK) {
         r->bad++;
         return;
     }
     const vxs_record_t *rec;
-    vxs_status_t st;
-    uint64_t points = 0;
-    while ((st = vxs_lidar_next(l, &rec)) == VXS_OK) {
-        if (rec->kind != VXS_REC_LIDAR_SWEEP) continue;
-        r->records++;
-        points += rec->u.sweep.points;
-        span(r, rec->capture_time);
-    }
-    if (st != VXS_EOF) {
-        snprintf(r->error, sizeof r->error, "%s", vxs_lidar_errmsg(l));
-        r->bad++;
-    }
-    vxs_lidar_stream_t info;
-    if (vxs_lidar_get_stream(l, &info, 0) == VXS_OK)
-        snprintf(r->detail, sizeof r->detail, "%s, %.0fk points",
-                 vxs_velo_model_name(info.velo_model), (double)points / 1e3);
-    vxs_lidar_close(l);
-}
-
-static void read_camera(const vxs_manifest_source_t *s, source_result_t *r) {
-    vxs_camera_options_t o;
-    vxs_camera_options_init(&o);
-    o.sidecar = s->timestamps;
-    const vxs_diag_sink_t sink = {count_diag, r};
-    o.diag = &sink;
-    vxs_camera_t *c = NULL;
-    if (vxs_camera_open(&c, s->path, &o, r->error, sizeof r->error) != VXS_OK) {
-        r->bad++;
-        return;
-    }
-    const vxs_record_t *rec;
-    vxs_status_t st;
-    while ((st = vxs_camera_next(c, &rec)) != VXS_EOF) {
-        if (st != VXS_OK) continue; /* reported to the sink, counted */
+    uint64_t points = 0, sent = 0;
+    uint32_t width = 0, height = 0;
+    /* errors end the source and were reported to the diag sink (counted there) */
+    while (vxs_source_next(src, &rec) == VXS_OK) {
         r->records++;
         span(r, rec->capture_time);
-    }
-    vxs_camera_info_t info;
-    vxs_camera_get_info(c, &info);
-    snprintf(r->detail, sizeof r->detail, "%s %" PRIu32 "x%" PRIu32, info.codec, info.width,
-             info.height);
-    vxs_camera_close(c);
-}
-
-static void read_v2x(const vxs_manifest_source_t *s, uint32_t agent, source_result_t *r) {
-    vxs_v2x_reader_options_t o;
-    memset(&o, 0, sizeof o);
-    o.agent = agent;
-    o.format = (vxs_v2x_format_t)s->v2x_format;
-    o.own_station_id = s->has_own_station_id ? (int64_t)s->own_station_id : -1;
-    o.own_macs = (const uint8_t(*)[6])s->own_macs;
-    o.n_own_macs = s->n_own_macs;
-    const vxs_diag_sink_t sink = {count_diag, r};
-    o.diag = &sink;
-    vxs_v2x_reader_t *v = NULL;
-    if (vxs_v2x_reader_open(&v, s->path, &o, r->error, sizeof r->error) != VXS_OK) {
-        r->bad++;
-        return;
-    }
-    const vxs_record_t *rec;
-    vxs_status_t st;
-    uint64_t sent = 0;
-    while ((st = vxs_v2x_reader_next(v, &rec)) == VXS_OK) {
-        r->records++;
-        span(r, rec->capture_time);
-        if (rec->u.v2x.sent) sent++;
-        else if (rec->device_time != VXS_TIME_NONE && rec->capture_time != VXS_TIME_NONE)
+        if (rec->kind == VXS_REC_LIDAR_SWEEP) {
+            points += rec->u.sweep.points;
+        } else if (rec->kind == VXS_REC_CAMERA_FRAME) {
+            width = rec->u.frame.width;
+            height = rec->u.frame.height;
+        } else if (rec->u.v2x.sent) {
+            sent++;
+        } else if (rec->device_time != VXS_TIME_NONE && rec->capture_time != VXS_TIME_NONE) {
             add_delay(r, (double)(rec->capture_time - rec->device_time) / 1e6);
+        }
     }
-    if (st != VXS_EOF) {
-        snprintf(r->error, sizeof r->error, "%s", vxs_v2x_reader_errmsg(v));
-        r->bad++;
-    }
-    snprintf(r->detail, sizeof r->detail, "%" PRIu64 " sent, %" PRIu64 " received", sent,
-             r->records - sent);
-    vxs_v2x_reader_close(v);
+    const vxs_manifest_source_t *ms = &m->agents[ref.agent].sources[ref.source];
+    if (ms->kind == VXS_SOURCE_LIDAR)
+        snprintf(r->detail, sizeof r->detail, "%s, %.0fk points", ms->model ? ms->model : "LiDAR",
+                 (double)points / 1e3);
+    else if (ms->kind == VXS_SOURCE_CAMERA)
+        snprintf(r->detail, sizeof r->detail, "%" PRIu32 "x%" PRIu32, width, height);
+    else
+        snprintf(r->detail, sizeof r->detail, "%" PRIu64 " sent, %" PRIu64 " received", sent,
+                 r->records - sent);
+    vxs_source_destroy(src);
 }
 
 /* expected_records: what truth.json says the reader should find in a source. */
@@ -404,9 +359,9 @@ static bool make_temp_dir(char *buf, size_t len) {
     return mkdtemp(buf) != NULL;
 }
 
-/* run_sync runs the main job on the demo's drive (`v2xsync sync` into DIR/synced; its summary
- * shown unless --json) and returns in *out each logger's estimate at mid-drive next to the
- * truth. false when the job failed. */
+/* run_sync runs the main job on the demo's drive with the library (as `v2xsync sync` does, into
+ * DIR/synced; its summary shown unless --json) and returns in *out each logger's estimate at
+ * mid-drive next to the truth. false when the job failed. */
 static bool run_sync(bool json, const char *dir, const synth_world_t *w, char *synced,
                      size_t synced_len, json_t **out) {
     char scen[4200];
@@ -414,53 +369,29 @@ static bool run_sync(bool json, const char *dir, const synth_world_t *w, char *s
     snprintf(scen, sizeof scen, "%s/scenario.json", dir);
     if (!json) printf("\nThe main job: v2xsync sync %s -o %s\n\n", scen, synced);
     fflush(stdout);
-    int saved = -1;
-    if (json) { /* keep stdout one JSON document */
-        saved = dup(STDOUT_FILENO);
-        FILE *nul = fopen("/dev/null", "w");
-        if (nul) {
-            dup2(fileno(nul), STDOUT_FILENO);
-            fclose(nul);
-        }
-    }
-    char a0[] = "sync", a1[] = "-q", a3[] = "-o";
-    char *sargv[] = {a0, a1, scen, a3, synced, NULL};
-    const int rc = vxs_cmd_sync_def.run(5, sargv);
-    fflush(stdout);
-    if (saved >= 0) {
-        dup2(saved, STDOUT_FILENO);
-        close(saved);
-    }
+    const vxs_cli_sync_opts_t so = {synced, false, true,
+                                    json ? VXS_CLI_PRINT_NONE : VXS_CLI_PRINT_TEXT};
+    vxs_manifest_t *man = NULL;
+    vxs_job_t *job = NULL;
+    const int rc = vxs_cli_sync(scen, &so, &man, &job);
     *out = json_array();
-    char clocks_path[4300];
-    snprintf(clocks_path, sizeof clocks_path, "%s/clocks.json", synced);
-    json_t *cj = rc <= VXS_EXIT_FINDINGS ? json_load_file(clocks_path, 0, NULL) : NULL;
+    const vxs_clock_report_t *R = job ? vxs_job_clocks(job) : NULL;
     const int64_t mid = w->start_ns + w->duration_ns / 2;
-    for (size_t a = 0; cj && a < w->n_agents; a++) {
+    for (size_t a = 0; R && a < w->n_agents; a++) {
         char name[96];
         snprintf(name, sizeof name, "%s/logger", w->agents[a].id);
-        size_t i;
-        json_t *d, *found = NULL;
-        json_array_foreach(json_object_get(cj, "domains"), i, d) {
-            const char *n = json_string_value(json_object_get(d, "name"));
-            if (n && strcmp(n, name) == 0) found = d;
-        }
-        if (!found) continue;
+        const size_t i = vxs_job_clock_index(job, name);
+        if (i == SIZE_MAX) continue;
         /* at mid-drive, on the piece that holds it */
-        const int64_t epoch = json_integer_value(json_object_get(cj, "epoch_ns"));
-        json_t *pieces = json_object_get(found, "pieces");
-        double off = json_number_value(json_object_get(json_array_get(pieces, 0), "offset_ns"));
-        for (size_t k = 1; k < json_array_size(pieces); k++)
-            if (mid >= json_integer_value(json_object_get(json_array_get(pieces, k), "from_ref_ns")))
-                off = json_number_value(json_object_get(json_array_get(pieces, k), "offset_ns"));
-        const double est_ms = (off + json_number_value(json_object_get(found, "drift_ppm")) *
-                                         1e-6 * (double)(mid - epoch)) / 1e6;
+        const double est_ms =
+            (double)(vxs_clock_to_local(&R->clocks[i].est.model, mid) - mid) / 1e6;
         const double true_ms = (double)(synth_clock_local(&w->agents[a].logger, mid) - mid) / 1e6;
         json_array_append_new(*out, json_pack("{s:s,s:f,s:f}", "agent", w->agents[a].id,
                                               "estimated_mid_ms", est_ms, "true_mid_ms", true_ms));
     }
-    const bool ok = cj != NULL;
-    json_decref(cj);
+    const bool ok = rc <= VXS_EXIT_FINDINGS && R != NULL;
+    vxs_job_destroy(job);
+    vxs_manifest_free(man);
     return ok;
 }
 
@@ -510,16 +441,15 @@ int vxs_cmd_demo(int argc, char **argv) {
     for (size_t a = 0; a < m->n_agents; a++) {
         for (size_t k = 0; k < m->agents[a].n_sources && nres < 64; k++) {
             const vxs_manifest_source_t *s = &m->agents[a].sources[k];
-            source_result_t *r = &res[nres++];
+            source_result_t *r = &res[nres];
             memset(r, 0, sizeof *r);
             r->agent = m->agents[a].id;
             r->sensor = s->sensor;
             r->kind = vxs_source_kind_name(s->kind);
             r->k = s->kind;
             r->first = r->last = VXS_TIME_NONE;
-            if (s->kind == VXS_SOURCE_LIDAR) read_lidar(s, r);
-            else if (s->kind == VXS_SOURCE_CAMERA) read_camera(s, r);
-            else read_v2x(s, (uint32_t)a, r);
+            read_source(m, (vxs_source_ref_t){a, k}, (uint32_t)nres, r);
+            nres++;
             r->expected = expected_records(truth, r->agent, s->kind);
             if (r->records != r->expected || r->bad) all_match = false;
         }

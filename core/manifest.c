@@ -765,7 +765,7 @@ static vxs_status_t parse_frames(ctx_t *c, const json_t *root, vxs_manifest_t *m
 static vxs_status_t parse_export(ctx_t *c, const json_t *root, vxs_manifest_t *m) {
     const json_t *e;
     int fmt = 0;
-    json_int_t level = 6;
+    json_int_t level = 1; /* the PNG writer's measured default (VXS_PNG_DEFAULT_LEVEL) */
     VXS_FORWARD(get_object(c, root, "export", k_export_keys, &e));
     if (e == NULL) return VXS_OK;
     const size_t old = push_key(c, "export");
@@ -856,7 +856,7 @@ vxs_status_t vxs_manifest_parse(vxs_manifest_t **out, const char *json_text, siz
     m->frames.tolerance_ms[VXS_SOURCE_CAMERA] = -1;
     m->frames.tolerance_ms[VXS_SOURCE_V2X] = 100;
     m->frames.v2x_window_ms = 1000;
-    m->export_opts.png_level = 6;
+    m->export_opts.png_level = 1;
     m->base_dir = vxs_strdup(c.base_dir);
     if (m->base_dir == NULL) {
         st = VXS_E_NOMEM;
@@ -964,4 +964,32 @@ const char *vxs_agent_type_name(vxs_agent_type_t t) {
 
 const char *vxs_source_kind_name(vxs_source_kind_t k) {
     return (unsigned)k < VXS_SOURCE_KIND_COUNT ? k_kinds[k] : "unknown";
+}
+
+/* ---- the job's source order --------------------------------------------------------------- */
+
+size_t vxs_manifest_source_count(const vxs_manifest_t *m) {
+    size_t n = 0;
+    for (size_t a = 0; m && a < m->n_agents; a++) n += m->agents[a].n_sources;
+    return n;
+}
+
+static int cmp_ref(const vxs_manifest_t *m, const vxs_source_ref_t *x, const vxs_source_ref_t *y) {
+    const int c = strcmp(m->agents[x->agent].id, m->agents[y->agent].id);
+    return c ? c : strcmp(m->agents[x->agent].sources[x->source].sensor,
+                          m->agents[y->agent].sources[y->source].sensor);
+}
+
+void vxs_manifest_source_order(const vxs_manifest_t *m, vxs_source_ref_t *out) {
+    size_t n = 0;
+    if (!m || !out) return;
+    for (size_t a = 0; a < m->n_agents; a++)
+        for (size_t k = 0; k < m->agents[a].n_sources; k++) out[n++] = (vxs_source_ref_t){a, k};
+    /* insertion sort: stable, and a scenario has at most a few hundred sources */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && cmp_ref(m, &out[j - 1], &out[j]) > 0; j--) {
+            const vxs_source_ref_t t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
 }

@@ -163,10 +163,22 @@ vxs_status_t vxs_source_next(vxs_source_t *s, const vxs_record_t **out) {
     return st;
 }
 
-vxs_status_t vxs_source_fetch(vxs_source_t *s, vxs_buf_t *out, const vxs_locator_t *loc) {
-    VXS_RETURN_IF(s == NULL || loc == NULL || out == NULL, VXS_E_ARG);
+vxs_status_t vxs_source_fetch(vxs_source_t *s, vxs_buf_t *out, const vxs_record_t *rec) {
+    VXS_RETURN_IF(s == NULL || rec == NULL || out == NULL, VXS_E_ARG);
     VXS_RETURN_IF(s->ops->fetch == NULL, VXS_E_UNSUPPORTED);
-    return s->ops->fetch(s->impl, out, loc);
+    return s->ops->fetch(s->impl, out, rec);
+}
+
+vxs_status_t vxs_source_rewind(vxs_source_t *s, uint32_t kinds) {
+    VXS_RETURN_IF(s == NULL, VXS_E_ARG);
+    VXS_RETURN_IF(s->ops->rewind == NULL, VXS_E_UNSUPPORTED);
+    return s->ops->rewind(s->impl, kinds);
+}
+
+uint64_t vxs_source_position(const vxs_source_t *s, uint64_t *size) {
+    if (size != NULL) *size = 0;
+    if (s == NULL || s->ops->position == NULL) return 0;
+    return s->ops->position(s->impl, size);
 }
 
 const char *vxs_source_errmsg(const vxs_source_t *s) {
@@ -259,7 +271,7 @@ bool vxs_clock_domain_equal(const vxs_clock_domain_t *a, const vxs_clock_domain_
     if (a == NULL || b == NULL) return a == b;
     /* Field by field, not memcmp: the struct has padding with indeterminate content. */
     return a->kind == b->kind && a->agent == b->agent && a->sensor == b->sensor &&
-           a->station == b->station && a->layer == b->layer;
+           a->station == b->station && a->field == b->field;
 }
 
 char *vxs_clock_domain_format(char *buf, size_t buf_len, const vxs_clock_domain_t *d) {
@@ -280,7 +292,8 @@ char *vxs_clock_domain_format(char *buf, size_t buf_len, const vxs_clock_domain_
         (void)vxsi_fmt(buf, buf_len, "device:%" PRIu32 "/%" PRIu32, d->agent, d->sensor);
         break;
     case VXS_CLOCK_SENDER:
-        (void)vxsi_fmt(buf, buf_len, "sender:0x%" PRIx64 "/%" PRIu32, d->station, d->layer);
+        (void)vxsi_fmt(buf, buf_len, "sender:0x%" PRIx64 "/%u", d->station,
+                        (unsigned)d->field);
         break;
     default:
         (void)vxsi_fmt(buf, buf_len, "unknown:%d", (int)d->kind);
@@ -298,4 +311,60 @@ char *vxs_addr_format(char *buf, size_t buf_len, const uint8_t addr[16]) {
         buf[0] = '\0';
     }
     return buf;
+}
+
+/* ---- V2X names ------------------------------------------------------------------------------ */
+
+const char *vxs_v2x_type_name(int protocol, int msg_id) {
+    static _Thread_local char other[24];
+    if (protocol == VXS_V2X_PROTO_ETSI) {
+        switch (msg_id) {
+        case VXS_ETSI_DENM: return "DENM";
+        case VXS_ETSI_CAM: return "CAM";
+        case VXS_ETSI_POIM: return "POIM";
+        case VXS_ETSI_SPATEM: return "SPATEM";
+        case VXS_ETSI_MAPEM: return "MAPEM";
+        case VXS_ETSI_IVIM: return "IVIM";
+        case VXS_ETSI_SREM: return "SREM";
+        case VXS_ETSI_SSEM: return "SSEM";
+        case VXS_ETSI_CPM: return "CPM";
+        case VXS_ETSI_VAM: return "VAM";
+        default: (void)vxsi_fmt(other, sizeof other, "ETSI-%d", msg_id); return other;
+        }
+    }
+    if (protocol == VXS_V2X_PROTO_J2735) {
+        switch (msg_id) {
+        case VXS_J2735_MAP: return "MAP";
+        case VXS_J2735_SPAT: return "SPAT";
+        case VXS_J2735_BSM: return "BSM";
+        case VXS_J2735_SRM: return "SRM";
+        case VXS_J2735_SSM: return "SSM";
+        case VXS_J2735_TIM: return "TIM";
+        case VXS_J2735_PSM: return "PSM";
+        default: (void)vxsi_fmt(other, sizeof other, "J2735-%d", msg_id); return other;
+        }
+    }
+    return "unknown";
+}
+
+const char *vxs_v2x_time_field_name(vxs_v2x_time_field_t f) {
+    /* The names are part of clocks.json: never change them. */
+    switch (f) {
+    case VXS_V2X_TF_NONE: return "none";
+    case VXS_V2X_TF_1609_GEN: return "1609.2";
+    case VXS_V2X_TF_GEN_DELTA: return "generationDeltaTime";
+    case VXS_V2X_TF_SEC_MARK: return "secMark";
+    case VXS_V2X_TF_ITS_TIME: return "TimestampIts";
+    case VXS_V2X_TF_GN_TST: return "GN-TST";
+    case VXS_V2X_TF_COUNT_: break;
+    }
+    return "unknown";
+}
+
+double vxs_v2x_time_field_resolution_ns(vxs_v2x_time_field_t f) {
+    switch (f) {
+    case VXS_V2X_TF_NONE: return 0.0;
+    case VXS_V2X_TF_1609_GEN: return 1e3;
+    default: return 1e6;
+    }
 }

@@ -12,8 +12,12 @@
  *   - records, locators, payload buffers, and the two seams: the source (pull) interface every
  *     reader implements and the sink interface every writer implements (section 7).
  *
- * core/ depends on libc only. Nothing here allocates unless its comment says so; every object that
- * is created is destroyed by whoever created it, and every destroy function accepts NULL.
+ *   - frames, clock estimates and the frame-shaped sink the job feeds (vxs_frame.h), and the
+ *     scenario manifest (vxs_manifest.h).
+ *
+ * core/ depends on libc, and on jansson inside the manifest parser only (no jansson type in any
+ * header). Nothing here allocates unless its comment says so; every object that is created is
+ * destroyed by whoever created it, and every destroy function accepts NULL.
  */
 #ifndef VXS_CORE_H
 #define VXS_CORE_H
@@ -555,24 +559,48 @@ typedef enum {
     VXS_CLOCK_SENDER = 3     /* a V2X sender's clock: the generation time it wrote */
 } vxs_clock_kind_t;
 
+/* vxs_v2x_time_field_t says which time field of a V2X message a sender time was read from. The
+ * same sender may stamp each layer from a different clock (a GN router's TST and the
+ * application's generationDeltaTime), so each field is a clock domain of its own. The values are
+ * part of no file format; the names (vxs_v2x_time_field_name) are. */
+typedef enum {
+    VXS_V2X_TF_NONE = 0,         /* the message has no sender time */
+    VXS_V2X_TF_1609_GEN = 1,     /* IEEE 1609.2 headerInfo.generationTime (Time64, µs, TAI) */
+    VXS_V2X_TF_GEN_DELTA = 2,    /* CAM / VAM generationDeltaTime (TimestampIts mod 65536, ms) */
+    VXS_V2X_TF_SEC_MARK = 3,     /* J2735 secMark (ms in the UTC minute), with moy if present */
+    VXS_V2X_TF_ITS_TIME = 4,     /* a full TimestampIts: DENM / CPM referenceTime, which names
+                                    an event's time and is repeated unchanged by every
+                                    repetition, so it says nothing about transmission */
+    VXS_V2X_TF_GN_TST = 5,       /* GeoNetworking source position vector TST (ms mod 2^32) */
+    VXS_V2X_TF_COUNT_ = 6
+} vxs_v2x_time_field_t;
+
+/* vxs_v2x_time_field_name returns "none", "1609.2", "generationDeltaTime", "secMark",
+ * "TimestampIts" or "GN-TST" ("unknown" otherwise): the names clocks.json uses. Never NULL. */
+const char *vxs_v2x_time_field_name(vxs_v2x_time_field_t f);
+
+/* vxs_v2x_time_field_resolution_ns returns the quantum of the field's readings: 1 µs for 1609.2
+ * generationTime, 1 ms for every other field (0 for NONE). */
+double vxs_v2x_time_field_resolution_ns(vxs_v2x_time_field_t f);
+
 /* vxs_clock_domain_t names one clock. `agent` is the recording agent's index (logger, device);
  * `sensor` the sensor's index within the agent (device); `station` the V2X sender's identity
- * (station id, BSM temporary id or GN address) and `layer` which of its time fields (the same
- * sender may stamp GN TST, CAM generationDeltaTime and 1609.2 generationTime from different
- * clocks). Unused fields are 0. */
+ * (station id, BSM temporary id or GN address) and `field` which of its time fields. Unused
+ * fields are 0. */
 typedef struct {
     vxs_clock_kind_t kind;
     uint32_t agent;
     uint32_t sensor;
     uint64_t station;
-    uint32_t layer;
+    vxs_v2x_time_field_t field;
 } vxs_clock_domain_t;
 
 /* vxs_clock_domain_equal returns true if `a` and `b` name the same clock. */
 bool vxs_clock_domain_equal(const vxs_clock_domain_t *a, const vxs_clock_domain_t *b);
 
 /* vxs_clock_domain_format writes a stable, parseable name of `d` ("reference", "logger:2",
- * "device:2/0", "sender:0x1234abcd/1") into `buf` and returns buf. */
+ * "device:2/0", "sender:0x1234abcd/1", the number after the slash being the time field) into
+ * `buf` and returns buf. */
 char *vxs_clock_domain_format(char *buf, size_t buf_len, const vxs_clock_domain_t *d);
 
 /* ==== 7. Records, locators, payloads, sources and sinks ================================= */
@@ -580,13 +608,17 @@ char *vxs_clock_domain_format(char *buf, size_t buf_len, const vxs_clock_domain_
 /* vxs_record_kind_t is what one record is. */
 typedef enum {
     VXS_REC_PACKET = 0,       /* one packet of a capture, not otherwise interpreted */
-    VXS_REC_LIDAR_PACKET = 1, /* one LiDAR data packet */
+    VXS_REC_LIDAR_PACKET = 1, /* one LiDAR data packet: its capture time and the device time
+                                 it left the sensor (its last firing), for clock estimation */
     VXS_REC_LIDAR_SWEEP = 2,  /* one LiDAR rotation / frame */
     VXS_REC_CAMERA_FRAME = 3, /* one video or image-sequence frame */
     VXS_REC_V2X = 4,          /* one V2X message */
     VXS_REC_IMU = 5,          /* one IMU or position sample */
     VXS_REC_KIND_COUNT_ = 6
 } vxs_record_kind_t;
+
+/* VXS_REC_KIND_BIT is the bit of `kind` in a mask of record kinds (vxs_source_rewind). */
+#define VXS_REC_KIND_BIT(kind) (UINT32_C(1) << (unsigned)(kind))
 
 /* vxs_record_kind_name returns "packet", "lidar_packet", "lidar_sweep", "camera_frame", "v2x" or
  * "imu" ("unknown" otherwise). Never NULL. */
@@ -663,9 +695,31 @@ typedef struct {
     bool key;
 } vxs_frame_summary_t;
 
+/* Protocol families of a V2X message (vxs_v2x_summary_t.protocol). */
+enum { VXS_V2X_PROTO_NONE = 0, VXS_V2X_PROTO_ETSI = 1, VXS_V2X_PROTO_J2735 = 2 };
+
+/* ETSI ItsPduHeader messageID values (ETSI TS 102 894-2, Common Data Dictionary). */
+enum {
+    VXS_ETSI_DENM = 1, VXS_ETSI_CAM = 2, VXS_ETSI_POIM = 3, VXS_ETSI_SPATEM = 4,
+    VXS_ETSI_MAPEM = 5, VXS_ETSI_IVIM = 6, VXS_ETSI_SREM = 9, VXS_ETSI_SSEM = 10,
+    VXS_ETSI_CPM = 14, VXS_ETSI_VAM = 16
+};
+
+/* J2735 DSRCmsgID values (SAE J2735 MessageFrame). */
+enum {
+    VXS_J2735_MAP = 18, VXS_J2735_SPAT = 19, VXS_J2735_BSM = 20, VXS_J2735_SRM = 29,
+    VXS_J2735_SSM = 30, VXS_J2735_TIM = 31, VXS_J2735_PSM = 32
+};
+
+/* vxs_v2x_type_name returns "CAM", "DENM", "CPM", "VAM", "SPATEM", "MAPEM", "IVIM", "BSM",
+ * "PSM", "SPAT", "MAP", "TIM", "SRM", "SSM"... or "ETSI-<id>" / "J2735-<id>" written into a
+ * thread-local buffer (valid until the thread's next call) for others, "unknown" for another
+ * protocol. Never NULL. */
+const char *vxs_v2x_type_name(int protocol, int msg_id);
+
 /* vxs_v2x_summary_t summarizes a V2X message. Position fields are valid when has_position. */
 typedef struct {
-    uint16_t protocol; /* a vxs_v2x_protocol value defined by the V2X reader */
+    uint16_t protocol; /* VXS_V2X_PROTO_* */
     uint16_t msg_type; /* J2735 DSRCmsgID or ETSI messageID */
     uint64_t sender_id;
     uint32_t size;
@@ -767,22 +821,47 @@ vxs_status_t vxs_points_reserve(vxs_points_t *p, size_t cap);
 /* vxs_points_free releases the memory and zeroes `p`. Accepts NULL. */
 void vxs_points_free(vxs_points_t *p);
 
+/* Bad units: the one rule every source follows.
+ *
+ * A bad unit is a part of an input that cannot be used: a packet, frame, log record or line that
+ * does not parse, a record cut short, damage that ends the file. A source reports each bad unit
+ * exactly once through the diag sink it was opened with (vxs_diag_t: the file, the unit's number
+ * counted from 1, its byte offset and the message), counts it, skips it and goes on with the
+ * next unit. `next` never returns an error for a bad unit it skipped: it returns VXS_OK with the
+ * next good record, or VXS_EOF at the end (damage that ends the file has then been reported).
+ * `next` returns an error only when the source cannot go on at all (VXS_E_NOMEM, an I/O error
+ * on a file that vanished): that error has been reported through the diag sink as well, counts
+ * as one bad unit, and every later call returns VXS_EOF. So a consumer counts bad units by
+ * counting diagnostics, never by counting error returns, and nothing is dropped silently. */
+
 /* vxs_source_ops_t is the vtable a reader implements (libpcap's `next_packet_op`). `impl` is the
  * reader's own state.
- *   next:    produce the next record into *out, lent until the next call. Returns VXS_OK,
- *            VXS_EOF at the end, or an error with a message available from errmsg. After an
- *            error, next may be called again: it resumes after the bad unit, or returns VXS_EOF
- *            when the damage ends the stream (a truncated file). Every error counts one bad unit.
- *   fetch:   copy the payload that `loc` names into `out` (replacing its content). May be NULL
- *            for sources whose records carry everything (then vxs_source_fetch returns
- *            VXS_E_UNSUPPORTED).
- *   errmsg:  the last error, naming the file and position ("f.pcap: packet 12 (byte offset
- *            1844): ..."), or "" when none. Never NULL.
- *   destroy: free `impl`. */
+ *   next:     produce the next record into *out, lent until the next call on the source.
+ *             Returns VXS_OK, VXS_EOF at the end, or (the rule above) an error when reading
+ *             cannot go on.
+ *   fetch:    copy the payload of `rec` (a record this source produced, or a copy of one) into
+ *             `out`, replacing its content. The payload of each kind: VXS_REC_PACKET and
+ *             VXS_REC_LIDAR_PACKET the captured bytes of the record `rec->loc` names;
+ *             VXS_REC_LIDAR_SWEEP the sweep's points as an array of vxs_point_t (out->len a
+ *             multiple of sizeof(vxs_point_t)); VXS_REC_CAMERA_FRAME the decoded image as packed
+ *             RGB24 rows of u.frame.width * 3 bytes. Fetches may come in any order, during or
+ *             after a pass of `next`, and do not move it. May be NULL for sources whose records
+ *             carry everything (vxs_source_fetch then returns VXS_E_UNSUPPORTED).
+ *   rewind:   start reading again from the first record, producing only records whose kind's
+ *             bit (VXS_REC_KIND_BIT) is in `kinds` (0: every kind the source produces). Records
+ *             of a rewound pass are the same, with the same locators. May be NULL (then
+ *             vxs_source_rewind returns VXS_E_UNSUPPORTED).
+ *   position: the byte offset reading has reached and, in *size (may be NULL), the input's
+ *             size, for progress. May be NULL (then 0 and 0).
+ *   errmsg:   the last error, naming the file and position ("f.pcap: packet 12 (byte offset
+ *             1844): ..."), or "" when none. Never NULL.
+ *   destroy:  free `impl`. */
 typedef struct {
     const char *name;
     vxs_status_t (*next)(void *impl, const vxs_record_t **out);
-    vxs_status_t (*fetch)(void *impl, vxs_buf_t *out, const vxs_locator_t *loc);
+    vxs_status_t (*fetch)(void *impl, vxs_buf_t *out, const vxs_record_t *rec);
+    vxs_status_t (*rewind)(void *impl, uint32_t kinds);
+    uint64_t (*position)(const void *impl, uint64_t *size);
     const char *(*errmsg)(const void *impl);
     void (*destroy)(void *impl);
 } vxs_source_ops_t;
@@ -795,11 +874,21 @@ typedef struct vxs_source vxs_source_t;
  * VXS_E_NOMEM) impl is NOT destroyed and stays the caller's. */
 vxs_status_t vxs_source_create(vxs_source_t **out, const vxs_source_ops_t *ops, void *impl);
 
-/* vxs_source_next forwards to ops->next and counts errors (vxs_source_error_count). */
+/* vxs_source_next forwards to ops->next and counts the errors it returns
+ * (vxs_source_error_count: reading that stopped early, not bad units; see the rule above). */
 vxs_status_t vxs_source_next(vxs_source_t *s, const vxs_record_t **out);
 
-/* vxs_source_fetch forwards to ops->fetch. */
-vxs_status_t vxs_source_fetch(vxs_source_t *s, vxs_buf_t *out, const vxs_locator_t *loc);
+/* vxs_source_fetch forwards to ops->fetch: the payload of `rec` into `out`. VXS_E_UNSUPPORTED
+ * when the source has no payloads. */
+vxs_status_t vxs_source_fetch(vxs_source_t *s, vxs_buf_t *out, const vxs_record_t *rec);
+
+/* vxs_source_rewind forwards to ops->rewind: the next vxs_source_next returns the first record
+ * again, of the kinds in the mask `kinds` (0: all). VXS_E_UNSUPPORTED when the source cannot. */
+vxs_status_t vxs_source_rewind(vxs_source_t *s, uint32_t kinds);
+
+/* vxs_source_position returns how far reading has come (bytes) and sets *size (may be NULL) to
+ * the input's size; 0 and 0 when the source does not say. */
+uint64_t vxs_source_position(const vxs_source_t *s, uint64_t *size);
 
 /* vxs_source_errmsg returns the last error message; never NULL. */
 const char *vxs_source_errmsg(const vxs_source_t *s);
@@ -807,7 +896,8 @@ const char *vxs_source_errmsg(const vxs_source_t *s);
 /* vxs_source_name returns ops->name. */
 const char *vxs_source_name(const vxs_source_t *s);
 
-/* vxs_source_error_count returns how many errors (bad units) next has returned so far. */
+/* vxs_source_error_count returns how many errors next has returned so far (see the rule on bad
+ * units: a source that follows it returns at most one). */
 uint64_t vxs_source_error_count(const vxs_source_t *s);
 
 /* vxs_source_impl returns the wrapped state (for the module that created it). */
@@ -816,7 +906,9 @@ void *vxs_source_impl(const vxs_source_t *s);
 /* vxs_source_destroy destroys the source and its impl. Accepts NULL. */
 void vxs_source_destroy(vxs_source_t *s);
 
-/* vxs_sink_ops_t is the vtable a writer implements.
+/* vxs_sink_ops_t is the vtable a record writer implements (a stream of records, as `inspect
+ * --records` writes them). Writers of synchronized frames implement vxs_frame_sink_ops_t
+ * (vxs_frame.h) instead.
  *   write:   consume one record and, when it has one, its payload (`payload` may be NULL with
  *            len 0). Borrowed for the call only.
  *   finish:  complete the output (flush, fsync, rename into place). After finish only destroy

@@ -7,6 +7,7 @@
 #define VXS_CORE_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vxs_core.h"
 
@@ -65,6 +66,34 @@ size_t vxsi_fmt(char *buf, size_t buf_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/* vxsi_ring_t is a FIFO of fixed-size elements in a power-of-two buffer that grows by doubling
+ * (the queues of items in flight: the matcher's, the frame pass's). Zero-initialize it with the
+ * element size set: vxsi_ring_t r = {0}; r.esize = sizeof(T). Release with vxsi_ring_free. */
+typedef struct {
+    unsigned char *buf;
+    size_t esize, cap, head, len;
+} vxsi_ring_t;
+
+/* vxsi_ring_at returns element i (0: the oldest); i < len. */
+static inline void *vxsi_ring_at(const vxsi_ring_t *r, size_t i) {
+    return r->buf + ((r->head + i) & (r->cap - 1)) * r->esize;
+}
+
+/* vxsi_ring_reserve makes room for `need` elements; VXS_E_NOMEM leaves the ring unchanged. */
+vxs_status_t vxsi_ring_reserve(vxsi_ring_t *r, size_t need);
+
+/* vxsi_ring_push appends one element (room reserved before) and returns it, uninitialized. */
+void *vxsi_ring_push(vxsi_ring_t *r);
+
+/* vxsi_ring_append reserves room and copies `elem` behind the last element. VXS_E_NOMEM. */
+vxs_status_t vxsi_ring_append(vxsi_ring_t *r, const void *elem);
+
+/* vxsi_ring_drop removes the `n` oldest elements (n <= len). */
+void vxsi_ring_drop(vxsi_ring_t *r, size_t n);
+
+/* vxsi_ring_free releases the buffer; the ring is empty (esize kept). */
+void vxsi_ring_free(vxsi_ring_t *r);
 
 #ifdef __cplusplus
 }

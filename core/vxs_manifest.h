@@ -58,7 +58,8 @@
  *     "export": {
  *       "format": "bundle",                  "bundle"
  *       "out": null,                         output folder (same path rules; null: CLI's -o)
- *       "png_level": 6                       zlib level 0..9 for camera PNGs
+ *       "png_level": 1                       zlib level 0..9 for camera PNGs (0: stored); 1 is
+ *                                            the PNG writer's measured default
  *     }
  *   }
  *
@@ -219,7 +220,7 @@ typedef struct {
     } frames;
     struct {
         const char *out; /* NULL: not given */
-        int png_level;   /* 0..9, default 6 */
+        int png_level;   /* 0..9, default 1 */
     } export_opts;       /* format "bundle" is the only one, so it is not stored */
 } vxs_manifest_t;
 
@@ -235,6 +236,33 @@ vxs_status_t vxs_manifest_load(vxs_manifest_t **out, const char *path, char *err
 vxs_status_t vxs_manifest_parse(vxs_manifest_t **out, const char *json_text, size_t len,
                                 const char *base_dir, const char *name, char *err,
                                 size_t err_len);
+
+/* vxs_source_ref_t names one source of a manifest: agents[agent].sources[source]. */
+typedef struct {
+    size_t agent;
+    size_t source;
+} vxs_source_ref_t;
+
+/* vxs_manifest_source_count returns how many sources all agents of `m` have together. */
+size_t vxs_manifest_source_count(const vxs_manifest_t *m);
+
+/* vxs_manifest_source_order fills `out` (room for vxs_manifest_source_count entries) with every
+ * source of `m` sorted by (agent id, sensor id): the order a job numbers its sources in (the
+ * locators' `source`, the sensor numbers of vxs_frame.h's VXS_STREAMS_PER_SOURCE), so numbers
+ * and output do not depend on the order the manifest lists agents and sources in. */
+void vxs_manifest_source_order(const vxs_manifest_t *m, vxs_source_ref_t *out);
+
+/* vxs_source_open_fn opens the source `ref` of `man` as a vxs_source_t (vxs_core.h section 7)
+ * whose records carry agent ref.agent, sensor numbers from source_index * 8 (vxs_frame.h
+ * VXS_STREAMS_PER_SOURCE) and locators with source `source_index`, and which reports every bad
+ * unit to `diag` (which outlives the source). On success *out is the caller's to
+ * vxs_source_destroy; `man` must outlive it. On failure `err` says why, naming the file. `user`
+ * is the opener's own. The sensors module's vxs_source_open_manifest is the opener of real
+ * recordings; tests give their own. */
+typedef vxs_status_t (*vxs_source_open_fn)(void *user, vxs_source_t **out,
+                                           const vxs_manifest_t *man, vxs_source_ref_t ref,
+                                           uint32_t source_index, const vxs_diag_sink_t *diag,
+                                           char *err, size_t err_len);
 
 /* vxs_manifest_free frees `m` and everything it owns. Accepts NULL. */
 void vxs_manifest_free(vxs_manifest_t *m);

@@ -4,10 +4,12 @@
  * Every output v2xsync writes goes through an atomic file: bytes go to a temporary file beside
  * the final one, which is flushed, fsync()ed and renamed into place only when complete, so a
  * crash or an error never leaves a half-written file under its final name (DESIGN.md
- * "Outputs"). Writers implement the core sink interface (vxs_sink_ops_t).
+ * "Outputs"). Writers of records implement the core sink interface (vxs_sink_ops_t); writers of
+ * the sync job's output implement the frame sink (vxs_frame.h vxs_frame_sink_ops_t) and are fed
+ * by the job (vxs_sync.h section 5) without knowing it: export/ includes core/ only.
  *
- * This revision has the atomic file and the records sink (one JSON object per record and line),
- * which `v2xsync inspect --records` uses; bundles, labels and reports build on them.
+ * Here: the atomic file, the records sink (`v2xsync inspect --records`), the frames.jsonl and
+ * clocks.json sinks (`v2xsync sync`), and the PNG writer.
  */
 #ifndef VXS_EXPORT_H
 #define VXS_EXPORT_H
@@ -16,6 +18,7 @@
 #include <stdint.h>
 
 #include "vxs_core.h"
+#include "vxs_frame.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,6 +67,27 @@ const char *vxs_afile_errmsg(const vxs_afile_t *f);
  * finished; a sink destroyed before vxs_sink_finish leaves nothing behind. */
 vxs_status_t vxs_jsonl_sink_create(vxs_sink_t **out, const char *path, char *err,
                                    size_t err_len);
+
+/* ==== The sync job's outputs ============================================================= */
+
+/* vxs_frames_jsonl_sink_create returns in *out a frame sink writing `path` (README
+ * "frames.jsonl"): one JSON object per frame and line with the frame's number, T, every member
+ * (its record's locator, clock, own time, reference time and dt, or the status and the nearest
+ * refused item's dt), the V2X messages each receiving agent had in the window (sender, station,
+ * type, locator, capture, reception and generation times, latency, age) with its links' state,
+ * the frame's status and its reasons. Payloads are not fetched. The file is written to a
+ * temporary name beside `path` (whose folder must exist) and renamed into place by finish;
+ * destroyed before that, the sink leaves nothing under `path`. Errors: VXS_E_IO (with `err`
+ * naming the file), VXS_E_NOMEM. */
+vxs_status_t vxs_frames_jsonl_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
+                                          size_t err_len);
+
+/* vxs_clocks_json_sink_create returns in *out a frame sink writing `path` (README
+ * "clocks.json") at finish: the epoch, the reference, the minimum delays, every clock domain
+ * with its estimate and hint, every relation with its fitted envelope and residual, the two-way
+ * pairs, and the impossible messages with their file positions. Atomic like the frames sink. */
+vxs_status_t vxs_clocks_json_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
+                                         size_t err_len);
 
 /* ==== PNG images ============================================================================ */
 

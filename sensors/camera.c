@@ -1589,20 +1589,25 @@ void vxs_camera_close(vxs_camera_t *c) {
 }
 
 static vxs_status_t src_next(void *impl, const vxs_record_t **out) {
-    return vxs_camera_next(impl, out);
+    for (;;) {
+        vxs_status_t st = vxs_camera_next(impl, out);
+        /* The rule on bad units (vxs_core.h): every error is a bad unit the reader has reported
+         * to the diag sink; it is skipped. Running out of memory stops the stream. */
+        if (st == VXS_OK || st == VXS_EOF || st == VXS_E_NOMEM || st == VXS_E_ARG) return st;
+    }
 }
 
-static vxs_status_t src_fetch(void *impl, vxs_buf_t *out, const vxs_locator_t *loc) {
-    if (!loc || loc->count > 1) return VXS_E_ARG;
-    return vxs_camera_fetch_rgb_index(impl, out, NULL, NULL, loc->index);
+static vxs_status_t src_fetch(void *impl, vxs_buf_t *out, const vxs_record_t *rec) {
+    if (!rec || rec->kind != VXS_REC_CAMERA_FRAME) return VXS_E_ARG;
+    return vxs_camera_fetch_rgb(impl, out, NULL, NULL, rec);
 }
 
 static const char *src_errmsg(const void *impl) { return vxs_camera_errmsg(impl); }
 
 static void src_destroy(void *impl) { vxs_camera_close(impl); }
 
-static const vxs_source_ops_t camera_source_ops = {"camera", src_next, src_fetch, src_errmsg,
-                                                   src_destroy};
+static const vxs_source_ops_t camera_source_ops = {"camera", src_next,   src_fetch,  NULL,
+                                                   NULL,     src_errmsg, src_destroy};
 
 vxs_status_t vxs_camera_source_create(vxs_source_t **out, vxs_camera_t *c) {
     if (!out || !c) return VXS_E_ARG;

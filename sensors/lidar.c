@@ -56,8 +56,9 @@
 #define NEXT_MAX_NS 2000000000LL  /* a packet with an azimuth jump is timed with the next packet
                                      of its stream only if that one was captured at most this
                                      long after it (capture clock; bounds a fetch's look-ahead) */
-#define QCAP 8                    /* output queue: a packet finishes at most two sweeps, and a
-                                     delayed packet with a jump is accounted just before it */
+#define QCAP 8                    /* output queue: a packet adds its packet record and finishes
+                                     at most two sweeps, and a delayed packet with a jump is
+                                     accounted just before it (two more) */
 
 typedef struct {
     bool open;
@@ -341,6 +342,40 @@ static vxs_record_t *imu_record(vxs_lidar_t *l, const stream_t *s, const vxs_pac
     r->loc.offset = off;
     r->loc.count = (uint32_t)(pkt->index - idx + 1);
     return r;
+}
+
+/* packet_record queues the VXS_REC_LIDAR_PACKET record of a data packet of stream `s` whose
+ * records start at idx/off, when the options ask for them: the capture time against the device
+ * time it left the sensor (`device`, its last firing), the clock estimation's sample. */
+static void packet_record(vxs_lidar_t *l, const stream_t *s, const vxs_packet_t *pkt,
+                          const vxs_pkt_info_t *pl, vxs_time_t device, uint64_t idx,
+                          uint64_t off) {
+    vxs_record_t *r;
+    vxs_packet_summary_t *sum;
+    if (!l->opt.packet_records) return;
+    r = enqueue(l);
+    vxs_record_init(r, VXS_REC_LIDAR_PACKET);
+    r->agent = l->opt.agent;
+    r->sensor = s->sensor;
+    r->capture_time = pkt->ts;
+    r->device_time = device;
+    r->device_clock.kind = VXS_CLOCK_DEVICE;
+    r->device_clock.agent = l->opt.agent;
+    r->device_clock.sensor = s->sensor;
+    r->loc.source = l->opt.source_index;
+    r->loc.index = idx;
+    r->loc.offset = off;
+    r->loc.count = (uint32_t)(pkt->index - idx + 1);
+    sum = &r->u.packet;
+    sum->caplen = pkt->caplen;
+    sum->wirelen = pkt->wirelen;
+    sum->ethertype = pkt->info.ethertype;
+    sum->ip_version = pl->ip_version;
+    sum->ip_proto = pl->ip_proto;
+    sum->src_port = pl->src_port;
+    sum->dst_port = pl->dst_port;
+    memcpy(sum->src_addr, pl->src_addr, sizeof sum->src_addr);
+    memcpy(sum->dst_addr, pl->dst_addr, sizeof sum->dst_addr);
 }
 
 /* ---- Velodyne ----------------------------------------------------------------------------- */
@@ -705,10 +740,11 @@ static void velo_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_inf
     s->last_dev = t_pkt;
     /* a packet whose azimuth jumps leaves after the sensor's pause: its capture says nothing
      * about the clocks */
-    if (l->opt.on_packet && j.block < 0)
-        l->opt.on_packet(l->opt.on_packet_user, s->sensor, pkt->ts,
-                         t_pkt + vxs_velo_firing_offset_ns(vxs_velo_get_model(s->velo),
-                                                           h.return_mode, 11, 31));
+    if (j.block < 0)
+        packet_record(l, s, pkt, pl,
+                      t_pkt + vxs_velo_firing_offset_ns(vxs_velo_get_model(s->velo),
+                                                        h.return_mode, 11, 31),
+                      idx, off);
     /* A delayed packet with a jump is accounted first, timed by this one. */
     if (s->pend) velo_pending(l, s, &h, t_pkt, pkt->ts);
     if (j.block >= 0) {
@@ -841,8 +877,7 @@ static void ouster_data(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_i
         return;
     }
     l->counts.lidar_packets++;
-    if (l->opt.on_packet && h.columns_valid > 0)
-        l->opt.on_packet(l->opt.on_packet_user, s->sensor, pkt->ts, (vxs_time_t)h.ts_last);
+    if (h.columns_valid > 0) packet_record(l, s, pkt, pl, (vxs_time_t)h.ts_last, idx, off);
     if (s->cur.open && ((uint32_t)s->cur.sweep_no != h.frame_id ||
                         s->cur.packets >= MAX_SWEEP_PACKETS)) {
         ouster_finish_missing(s, &s->cur);

@@ -617,6 +617,9 @@ static vxs_status_t src_next(void *impl, const vxs_record_t **out) {
     vxs_packet_summary_t *sum;
     vxs_status_t st = vxs_pcap_next(s->p, &k);
     *out = NULL;
+    /* Damage that ends the capture was reported to the diag sink by vxs_pcap_next (the rule on
+     * bad units, vxs_core.h): the stream ends there. */
+    if (st == VXS_E_TRUNCATED || st == VXS_E_MALFORMED) return VXS_EOF;
     if (st != VXS_OK) return st;
     vxs_record_init(&s->rec, VXS_REC_PACKET);
     s->rec.agent = s->agent;
@@ -643,11 +646,21 @@ static vxs_status_t src_next(void *impl, const vxs_record_t **out) {
     return VXS_OK;
 }
 
-static vxs_status_t src_fetch(void *impl, vxs_buf_t *out, const vxs_locator_t *loc) {
+static vxs_status_t src_fetch(void *impl, vxs_buf_t *out, const vxs_record_t *rec) {
     pcap_source_t *s = impl;
     /* A packet record spans exactly one capture record. */
-    if (!loc || loc->count > 1) return VXS_E_ARG;
-    return vxs_pcap_fetch(s->p, out, NULL, loc->index, loc->offset);
+    if (!rec || rec->loc.count > 1) return VXS_E_ARG;
+    return vxs_pcap_fetch(s->p, out, NULL, rec->loc.index, rec->loc.offset);
+}
+
+static uint64_t src_position(const void *impl, uint64_t *size) {
+    const pcap_source_t *s = impl;
+    if (size) {
+        vxs_pcap_info_t info;
+        vxs_pcap_get_info(s->p, &info);
+        *size = info.file_size;
+    }
+    return vxs_pcap_position(s->p);
 }
 
 static const char *src_errmsg(const void *impl) {
@@ -662,8 +675,8 @@ static void src_destroy(void *impl) {
     vxs_free(s);
 }
 
-static const vxs_source_ops_t pcap_source_ops = {"pcap", src_next, src_fetch, src_errmsg,
-                                                 src_destroy};
+static const vxs_source_ops_t pcap_source_ops = {"pcap",       src_next,   src_fetch, NULL,
+                                                 src_position, src_errmsg, src_destroy};
 
 vxs_status_t vxs_pcap_source_create(vxs_source_t **out, vxs_pcap_t *p, uint32_t source_index,
                                     uint32_t agent, uint32_t sensor) {

@@ -46,38 +46,6 @@ void vxs_v2x_msg_init(vxs_v2x_msg_t *m) {
     m->ieee_gen_time_us = -1;
 }
 
-const char *vxs_v2x_type_name(int protocol, int msg_id) {
-    static _Thread_local char other[24];
-    if (protocol == VXS_V2X_PROTO_ETSI) {
-        switch (msg_id) {
-        case VXS_ETSI_DENM: return "DENM";
-        case VXS_ETSI_CAM: return "CAM";
-        case VXS_ETSI_POIM: return "POIM";
-        case VXS_ETSI_SPATEM: return "SPATEM";
-        case VXS_ETSI_MAPEM: return "MAPEM";
-        case VXS_ETSI_IVIM: return "IVIM";
-        case VXS_ETSI_SREM: return "SREM";
-        case VXS_ETSI_SSEM: return "SSEM";
-        case VXS_ETSI_CPM: return "CPM";
-        case VXS_ETSI_VAM: return "VAM";
-        default: snprintf(other, sizeof other, "ETSI-%d", msg_id); return other;
-        }
-    }
-    if (protocol == VXS_V2X_PROTO_J2735) {
-        switch (msg_id) {
-        case VXS_J2735_MAP: return "MAP";
-        case VXS_J2735_SPAT: return "SPAT";
-        case VXS_J2735_BSM: return "BSM";
-        case VXS_J2735_SRM: return "SRM";
-        case VXS_J2735_SSM: return "SSM";
-        case VXS_J2735_TIM: return "TIM";
-        case VXS_J2735_PSM: return "PSM";
-        default: snprintf(other, sizeof other, "J2735-%d", msg_id); return other;
-        }
-    }
-    return "unknown";
-}
-
 /* moy_time: a MinuteOfTheYear plus ms in the minute, in the reference's UTC year (the year
  * before or after when that is nearer: a message sent at 23:59:59 on 31 December and
  * received after midnight). */

@@ -382,13 +382,13 @@ static void finish(vxs_v2x_reader_t *r, vxs_time_t capture, uint64_t index, uint
     rec->device_clock.agent = r->opt.agent;
     rec->device_clock.station = m->station_id >= 0 ? (uint64_t)m->station_id : 0;
     /* Which of the sender's clocks `gen` came from (the same sender may stamp each layer from
-     * a different clock): 1 1609.2, 2 generationDeltaTime, 3 secMark, 4 TimestampIts, 5 TST. */
-    rec->device_clock.layer = r->times.gen == VXS_TIME_NONE        ? 0
-                              : r->times.gen == r->times.ieee_gen  ? 1
-                              : r->times.gen == r->times.gen_delta ? 2
-                              : r->times.gen == r->times.sec_mark  ? 3
-                              : r->times.gen == r->times.its_time  ? 4
-                                                                   : 5;
+     * a different clock). */
+    rec->device_clock.field = r->times.gen == VXS_TIME_NONE        ? VXS_V2X_TF_NONE
+                              : r->times.gen == r->times.ieee_gen  ? VXS_V2X_TF_1609_GEN
+                              : r->times.gen == r->times.gen_delta ? VXS_V2X_TF_GEN_DELTA
+                              : r->times.gen == r->times.sec_mark  ? VXS_V2X_TF_SEC_MARK
+                              : r->times.gen == r->times.its_time  ? VXS_V2X_TF_ITS_TIME
+                                                                   : VXS_V2X_TF_GN_TST;
     if (m->msg_cnt >= 0) {
         rec->seq = (uint64_t)m->msg_cnt;
         rec->has_seq = true;
@@ -485,7 +485,8 @@ static vxs_status_t next_wydot(vxs_v2x_reader_t *r) {
             r->counts.bad++;
             return VXS_EOF;
         }
-        if (vxs_wydot_next(&w, &pos, h, WYDOT_HEADER + plen) != VXS_OK) return VXS_E_TRUNCATED;
+        if (vxs_wydot_next(&w, &pos, h, WYDOT_HEADER + plen) != VXS_OK)
+            return VXS_E_TRUNCATED; /* cannot happen: both lengths were read above */
         uint64_t unit = r->unit++, off = r->pos;
         r->pos += WYDOT_HEADER + plen;
         r->counts.units++;
@@ -561,6 +562,17 @@ vxs_status_t vxs_v2x_reader_next(vxs_v2x_reader_t *r, const vxs_record_t **out) 
     }
     if (st == VXS_EOF) r->eof = true;
     if (st == VXS_OK) *out = &r->rec;
+    if (st != VXS_OK && st != VXS_EOF) {
+        /* Reading cannot go on (out of memory, a record the length check let through): one bad
+         * unit, reported like every other, and the end of the stream (vxs_core.h, the rule on
+         * bad units). */
+        report(r, r->format == VXS_V2X_FMT_PCAP ? "packet"
+                  : r->format == VXS_V2X_FMT_WYDOT ? "record"
+                                                    : "line",
+               r->unit, r->pos, st, "reading stopped: %s", vxs_strerror(st));
+        r->counts.bad++;
+        r->eof = true;
+    }
     return st;
 }
 

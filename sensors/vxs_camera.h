@@ -223,7 +223,7 @@ vxs_status_t vxs_camera_fetch_rgb(vxs_camera_t *c, vxs_buf_t *out, uint32_t *out
 /* vxs_camera_fetch_rgb_index decodes frame number `index` (presentation order) as
  * vxs_camera_fetch_rgb does. Video: the index is mapped to its pts by a second packets-only
  * cursor that moves forward (cheap for increasing indexes; a smaller index restarts it from
- * the beginning). This is what the vxs_source_t fetch uses, whose locator has no pts. */
+ * the beginning): for callers that kept only a frame's locator. */
 vxs_status_t vxs_camera_fetch_rgb_index(vxs_camera_t *c, vxs_buf_t *out, uint32_t *out_width,
                                         uint32_t *out_height, uint64_t index);
 
@@ -234,8 +234,9 @@ const char *vxs_camera_errmsg(const vxs_camera_t *c);
 /* vxs_camera_close frees everything. Accepts NULL. */
 void vxs_camera_close(vxs_camera_t *c);
 
-/* vxs_camera_source_create wraps `c` as a vxs_source_t ("camera"): next is vxs_camera_next,
- * fetch is vxs_camera_fetch_rgb_index on loc->index (RGB24, dimensions in the record). On
+/* vxs_camera_source_create wraps `c` as a vxs_source_t ("camera"): next is vxs_camera_next
+ * following the rule on bad units (a frame it reports is skipped), fetch is vxs_camera_fetch_rgb
+ * of the record (RGB24, dimensions in the record). On
  * success the source owns `c` (vxs_source_destroy closes it); on failure `c` stays the
  * caller's. */
 vxs_status_t vxs_camera_source_create(vxs_source_t **out, vxs_camera_t *c);

@@ -349,15 +349,15 @@ typedef struct {
     size_t ouster_meta_count;
     const vxs_limits_t *limits;     /* NULL: defaults */
     const vxs_diag_sink_t *diag;    /* bad packets go here (NULL: logged) */
-    /* on_packet, when set, is called for every LiDAR data packet the index pass accepts, in
-     * capture order, with its stream's sensor number, its capture time (logger clock) and the
-     * device time at which it left the sensor: its last firing (Velodyne: the packet timestamp
-     * + the last firing's offset; Ouster: the last valid column's timestamp). A Velodyne packet
-     * whose azimuth jumps (a limited field of view) is not reported: it leaves after the pause.
-     * The clock estimation samples device against capture time with it (sync/ "offset
-     * series"). */
-    void (*on_packet)(void *user, uint32_t sensor, vxs_time_t capture, vxs_time_t device);
-    void *on_packet_user;
+    /* packet_records: also yield a VXS_REC_LIDAR_PACKET record for every LiDAR data packet
+     * accepted, in capture order, before the sweeps it completes: its stream's sensor number,
+     * its capture time (logger clock), and as device_time the instant it left the sensor: its
+     * last firing (Velodyne: the packet timestamp + the last firing's offset; Ouster: the last
+     * valid column's timestamp); u.packet holds its sizes, addresses and ports. A Velodyne
+     * packet whose azimuth jumps (a limited field of view) gets none: it leaves after the
+     * pause, so its capture says nothing about the clocks. The clock estimation samples device
+     * against capture time with them (vxs_sync.h "Offset series"). Default false. */
+    bool packet_records;
 } vxs_lidar_options_t;
 
 void vxs_lidar_options_init(vxs_lidar_options_t *o);
@@ -378,7 +378,8 @@ vxs_status_t vxs_lidar_open_mem(vxs_lidar_t **out, const void *data, size_t len,
                                 const vxs_lidar_options_t *opt, char *err, size_t err_len);
 
 /* vxs_lidar_next yields the next record, in order of completion: VXS_REC_LIDAR_SWEEP for each
- * sweep, VXS_REC_IMU for each Ouster IMU packet and Velodyne position packet. Lent until the
+ * sweep, VXS_REC_IMU for each Ouster IMU packet and Velodyne position packet, and with the
+ * option packet_records VXS_REC_LIDAR_PACKET for each data packet. Lent until the
  * next call. VXS_EOF at the end (the last, unfinished sweep is yielded first, partial). Bad
  * packets are reported to the diag sink with file, packet number and byte offset, counted, and
  * skipped; reading goes on. */

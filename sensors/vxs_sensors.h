@@ -10,7 +10,8 @@
  *             └─ IPv4 / IPv6 ──► UDP ──► payload
  *                  └─ IPv4 fragments ──► bounded reassembler ──► UDP ──► payload
  *
- * and the content detection and video probing behind `v2xsync inspect`. No libpcap or FFmpeg
+ * the content detection and video probing behind `v2xsync inspect`, and the one function that
+ * opens a scenario manifest's source with its reader (section 6). No libpcap or FFmpeg
  * type crosses this header. Link-type numbers are the LINKTYPE_ values of the pcap file formats
  * (https://www.tcpdump.org/linktypes.html), not the platform's DLT_ values.
  */
@@ -22,6 +23,7 @@
 #include <stdint.h>
 
 #include "vxs_core.h"
+#include "vxs_manifest.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -416,6 +418,38 @@ typedef void (*vxs_video_pts_fn)(void *user, uint64_t index, int64_t pts_ns, boo
  * with a message naming the file and byte offset in `err`. */
 vxs_status_t vxs_video_probe(vxs_video_info_t *out, const char *path, vxs_video_pts_fn fn,
                              void *user, char *err, size_t err_len);
+
+/* ==== 6. A scenario's sources ========================================================== */
+
+/* vxs_source_open_options_t tunes vxs_source_open_manifest; a NULL pointer means the defaults
+ * (every kind, default limits). */
+typedef struct {
+    uint32_t kinds;              /* record kinds wanted: a mask of VXS_REC_KIND_BIT (0: all the
+                                    source produces), as vxs_source_rewind takes it */
+    const vxs_limits_t *limits;  /* NULL: defaults; copied */
+} vxs_source_open_options_t;
+
+/* vxs_source_open_manifest opens one source of a scenario manifest as a vxs_source_t, with the
+ * reader its kind names, configured by the manifest entry (a vxs_source_open_fn; `user` is a
+ * const vxs_source_open_options_t *, or NULL). It is the one mapping from a manifest source to a
+ * reader; every caller uses it.
+ *
+ *   lidar:  vxs_lidar_open with the entry's calibration (vxs_velo_calib_load), Ouster metadata
+ *           (vxs_ouster_meta_load) and model when it names a Velodyne model. Records: sweeps,
+ *           IMU / position packets, and a VXS_REC_LIDAR_PACKET per data packet (the clock
+ *           estimation's samples) unless `kinds` leaves them out. fetch: a sweep's points.
+ *   camera: vxs_camera_open with the entry's timestamps sidecar and creation rule. Records:
+ *           frames. fetch: the frame as RGB24.
+ *   v2x:    vxs_v2x_reader_open with the entry's format, own station id and own MACs. Records:
+ *           messages (no payload to fetch: the record carries the decoded summary).
+ *
+ * Every source follows the rule on bad units (vxs_core.h section 7) and can be rewound (the
+ * reader is opened again). Errors: those of the readers' open functions (VXS_E_IO,
+ * VXS_E_UNSUPPORTED, VXS_E_MALFORMED for a calibration or sidecar that does not parse...),
+ * VXS_E_ARG for a bad `ref`, VXS_E_NOMEM; `err` names the file. */
+vxs_status_t vxs_source_open_manifest(void *user, vxs_source_t **out, const vxs_manifest_t *man,
+                                      vxs_source_ref_t ref, uint32_t source_index,
+                                      const vxs_diag_sink_t *diag, char *err, size_t err_len);
 
 #ifdef __cplusplus
 }

@@ -30,26 +30,8 @@ extern "C" {
 
 /* ==== 1. The decoded message ============================================================ */
 
-/* Protocol families (vxs_v2x_summary_t.protocol). */
-enum { VXS_V2X_PROTO_NONE = 0, VXS_V2X_PROTO_ETSI = 1, VXS_V2X_PROTO_J2735 = 2 };
-
-/* ETSI ItsPduHeader messageID values (CDD). */
-enum {
-    VXS_ETSI_DENM = 1, VXS_ETSI_CAM = 2, VXS_ETSI_POIM = 3, VXS_ETSI_SPATEM = 4,
-    VXS_ETSI_MAPEM = 5, VXS_ETSI_IVIM = 6, VXS_ETSI_SREM = 9, VXS_ETSI_SSEM = 10,
-    VXS_ETSI_CPM = 14, VXS_ETSI_VAM = 16
-};
-
-/* J2735 DSRCmsgID values. */
-enum {
-    VXS_J2735_MAP = 18, VXS_J2735_SPAT = 19, VXS_J2735_BSM = 20, VXS_J2735_SRM = 29,
-    VXS_J2735_SSM = 30, VXS_J2735_TIM = 31, VXS_J2735_PSM = 32
-};
-
-/* vxs_v2x_type_name returns "CAM", "DENM", "CPM", "VAM", "SPATEM", "MAPEM", "IVIM", "BSM",
- * "PSM", "SPAT", "MAP", "TIM", "SRM", "SSM"... or "ETSI-<id>" / "J2735-<id>" written into a
- * thread-local buffer for others. Never NULL. */
-const char *vxs_v2x_type_name(int protocol, int msg_id);
+/* Protocol families (VXS_V2X_PROTO_*), ETSI messageIDs (VXS_ETSI_*), J2735 DSRCmsgIDs
+ * (VXS_J2735_*) and vxs_v2x_type_name are in vxs_core.h: records carry them. */
 
 #define VXS_V2X_MAX_OBJECTS 64      /* CPM perceived objects kept per message */
 #define VXS_V2X_MAX_INTERSECTIONS 8 /* SPaT/MAP intersections kept per message */

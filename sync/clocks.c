@@ -1,7 +1,8 @@
 /*
- * clocks.c: clock models (a piecewise offset + drift onto the reference timeline) and the solver
- * that estimates every clock domain of a scenario from the fitted envelopes of the relations
- * between them (vxs_sync.h section 4; ../shared/specs/sync-and-clocks.md section 3).
+ * clocks.c: the solver that estimates every clock domain of a scenario from the fitted envelopes
+ * of the relations between them (vxs_sync.h section 4; ../shared/specs/sync-and-clocks.md
+ * section 3). The clock models it produces, and the functions applying them, are core's
+ * (vxs_frame.h section 1: every module maps times with them).
  *
  * The solver in brief. Node i has local = ref + theta_i + beta_i (ref - epoch) (+ its jumps).
  * An edge src -> dst is the envelope of y = local_dst - local_src sampled at x = local_src; its
@@ -34,100 +35,6 @@
 #define JUMP_MATCH_NS 2e6     /* jumps seen by two relations of one clock are the same when
                                  their sizes agree within this (or 5 %) ... */
 #define JUMP_NEAR_NS 2000000000LL /* ... and their positions within 2 s + the jump */
-
-/* ==== models ================================================================================ */
-
-void vxs_clock_model_identity(vxs_clock_model_t *m, vxs_time_t epoch) {
-    memset(m, 0, sizeof *m);
-    m->epoch = epoch;
-    m->n_pieces = 1;
-    m->pieces[0].from_ref = INT64_MIN;
-}
-
-static vxs_time_t ref_in(const vxs_clock_model_t *m, size_t k, vxs_time_t local) {
-    /* local = ref + off + drift (ref - epoch)  =>  ref - epoch = (local - epoch - off) / (1 + d) */
-    const double r = ((double)(local - m->epoch) - m->pieces[k].offset_ns) / (1.0 + m->drift);
-    return m->epoch + (vxs_time_t)llround(r);
-}
-
-static size_t piece_of_ref(const vxs_clock_model_t *m, vxs_time_t ref) {
-    size_t k = 0;
-    while (k + 1 < m->n_pieces && ref >= m->pieces[k + 1].from_ref) k++;
-    return k;
-}
-
-vxs_time_t vxs_clock_to_local(const vxs_clock_model_t *m, vxs_time_t ref) {
-    if (ref == VXS_TIME_NONE) return VXS_TIME_NONE;
-    /* the correction in double, the absolute time in integers (a double near 1.7e18 ns holds
-     * multiples of 256 ns only) */
-    const size_t k = piece_of_ref(m, ref);
-    return ref + (vxs_time_t)llround(m->pieces[k].offset_ns + m->drift * (double)(ref - m->epoch));
-}
-
-static bool in_piece(const vxs_clock_model_t *m, size_t k, vxs_time_t ref) {
-    return (k == 0 || ref >= m->pieces[k].from_ref) &&
-           (k + 1 >= m->n_pieces || ref < m->pieces[k + 1].from_ref);
-}
-
-vxs_time_t vxs_clock_to_reference(const vxs_clock_model_t *m, vxs_time_t local,
-                                  vxs_clock_cursor_t *cur) {
-    if (local == VXS_TIME_NONE) return VXS_TIME_NONE;
-    if (!cur) {
-        for (size_t k = m->n_pieces; k-- > 0;) {
-            const vxs_time_t r = ref_in(m, k, local);
-            if (in_piece(m, k, r)) return r;
-        }
-        return ref_in(m, 0, local);
-    }
-    size_t k = cur->piece < m->n_pieces ? cur->piece : m->n_pieces - 1;
-    while (k + 1 < m->n_pieces) {
-        const double jump = m->pieces[k + 1].offset_ns - m->pieces[k].offset_ns;
-        const double from = (double)m->pieces[k + 1].from_ref;
-        const double r_here = (double)ref_in(m, k, local);
-        const double r_next = (double)ref_in(m, k + 1, local);
-        bool adv;
-        if (jump >= 0) {
-            /* forward: the readings after it are `jump` ahead; the instant is known to within
-             * the gap around it, so split the difference */
-            adv = r_here >= from + jump / 2;
-        } else if (!cur->started) {
-            adv = r_next >= from;
-        } else {
-            /* backward: readings within `jump` before it occur again after it. A stream read in
-             * order steps back there (its readings never decrease otherwise); one that does
-             * not (a gap around the jump) is past it once the old piece cannot hold it. The
-             * instant itself is known to within the gap around it: 1 s of slack both ways. */
-            const bool stepped = local < cur->last_local;
-            adv = (stepped && r_next >= from - 1e9) || r_here >= from + 1e9;
-        }
-        if (!adv) break;
-        k++;
-    }
-    cur->piece = k;
-    cur->last_local = local;
-    cur->started = true;
-    return ref_in(m, k, local);
-}
-
-const char *vxs_delay_class_name(vxs_delay_class_t c) {
-    switch (c) {
-    case VXS_DELAY_NONE: return "none";
-    case VXS_DELAY_TX_LOG: return "tx_log";
-    case VXS_DELAY_AIR: return "air";
-    default: return "unknown";
-    }
-}
-
-const char *vxs_clock_method_name(vxs_clock_method_t m) {
-    switch (m) {
-    case VXS_CLOCK_M_UNKNOWN: return "unknown";
-    case VXS_CLOCK_M_ANCHOR: return "anchor";
-    case VXS_CLOCK_M_HINT: return "hint";
-    case VXS_CLOCK_M_ESTIMATED: return "estimated";
-    case VXS_CLOCK_M_REFERENCE: return "reference";
-    default: return "unknown";
-    }
-}
 
 /* ==== the solver ============================================================================ */
 
@@ -551,7 +458,7 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
                 vxs_clock_model_t *md = &r->model;
                 const size_t k = md->n_pieces;
                 /* the jump happens when the clock, still on piece k-1, reads local_pre */
-                const vxs_time_t at = ref_in(md, k - 1, (vxs_time_t)llround(nj->j[i].local_pre));
+                const vxs_time_t at = vxs_clock_piece_to_reference(md, k - 1, (vxs_time_t)llround(nj->j[i].local_pre));
                 cum += nj->j[i].size_ns;
                 md->pieces[k].from_ref = at;
                 md->pieces[k].offset_ns = cum;

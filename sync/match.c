@@ -33,14 +33,8 @@ typedef struct {
     item_t m[];
 } set_rec_t;
 
-/* ring_t is a FIFO of fixed-size elements in a power-of-two buffer. */
 typedef struct {
-    unsigned char *buf;
-    size_t esize, cap, head, len;
-} ring_t;
-
-typedef struct {
-    ring_t items;     /* item_t, in time order */
+    vxsi_ring_t items;     /* item_t, in time order */
     uint64_t base;    /* absolute number of items' first element */
     uint64_t total;   /* items stored so far: base + items.len */
     uint64_t count;   /* items pushed so far (NEAREST/EXACT do not store repeated times) */
@@ -57,7 +51,7 @@ struct vxs_matcher {
     vxs_member_t *out;   /* members of the frame last popped */
     uint64_t next_frame; /* number of the next reference item to pop */
     /* ApproximateTime state */
-    ring_t sets;         /* set_rec_t, published and not yet popped, in reference order */
+    vxsi_ring_t sets;         /* set_rec_t, published and not yet popped, in reference order */
     uint64_t *saved;     /* fr of every stream before a virtual search */
     bool has_pivot, ros_done;
     size_t pivot;
@@ -71,58 +65,6 @@ const char *vxs_match_policy_name(vxs_match_policy_t p) {
     case VXS_MATCH_EXACT: return "exact";
     }
     return "unknown";
-}
-
-const char *vxs_member_status_name(vxs_member_status_t s) {
-    switch (s) {
-    case VXS_MEMBER_OK: return "ok";
-    case VXS_MEMBER_NO_ITEMS: return "no_items";
-    case VXS_MEMBER_NONE_WITHIN_TOLERANCE: return "none_within_tolerance";
-    case VXS_MEMBER_NOT_IN_SET: return "not_in_set";
-    case VXS_MEMBER_SET_BEYOND_TOLERANCE: return "set_beyond_tolerance";
-    case VXS_MEMBER_NO_EXACT: return "no_exact";
-    case VXS_MEMBER_BEFORE_START: return "before_start";
-    case VXS_MEMBER_AFTER_END: return "after_end";
-    }
-    return "unknown";
-}
-
-/* ---- ring buffer ---------------------------------------------------------------------- */
-
-static void *ring_at(const ring_t *r, size_t i) {
-    return r->buf + ((r->head + i) & (r->cap - 1)) * r->esize;
-}
-
-/* ring_reserve makes room for `need` elements; on failure the ring is unchanged. */
-static vxs_status_t ring_reserve(ring_t *r, size_t need) {
-    if (need <= r->cap) return VXS_OK;
-    size_t cap = r->cap ? r->cap : 16;
-    while (cap < need) {
-        VXS_RETURN_IF(cap > SIZE_MAX / 2 / r->esize, VXS_E_NOMEM);
-        cap *= 2;
-    }
-    unsigned char *b = vxs_realloc(r->buf, cap * r->esize);
-    VXS_RETURN_IF(!b, VXS_E_NOMEM);
-    /* The elements that had wrapped to the start move behind the old end: the new capacity is at
-     * least twice the old one, so they fit there and the order under the new mask is kept. */
-    if (r->head + r->len > r->cap)
-        memcpy(b + r->cap * r->esize, b, (r->head + r->len - r->cap) * r->esize);
-    r->buf = b;
-    r->cap = cap;
-    return VXS_OK;
-}
-
-/* ring_push appends one element (capacity already reserved) and returns it. */
-static void *ring_push(ring_t *r) {
-    assert(r->len < r->cap);
-    return ring_at(r, r->len++);
-}
-
-static void ring_drop(ring_t *r, size_t n) {
-    assert(n <= r->len);
-    if (n == 0) return;
-    r->head = (r->head + n) & (r->cap - 1);
-    r->len -= n;
 }
 
 /* ---- time arithmetic that cannot overflow ------------------------------------------------ */
@@ -140,7 +82,7 @@ static int64_t diff(vxs_time_t a, vxs_time_t b) { return (int64_t)((uint64_t)a -
 
 /* ---- per-stream helpers ------------------------------------------------------------------ */
 
-static const item_t *item_rel(const stream_t *s, size_t i) { return ring_at(&s->items, i); }
+static const item_t *item_rel(const stream_t *s, size_t i) { return vxsi_ring_at(&s->items, i); }
 
 static const item_t *item_abs(const stream_t *s, uint64_t n) {
     assert(n >= s->base && n < s->total);
@@ -200,7 +142,7 @@ static void ros_make_candidate(vxs_matcher_t *m) {
 }
 
 static void ros_publish(vxs_matcher_t *m) {
-    set_rec_t *r = ring_push(&m->sets); /* room reserved by every push to stream 0 */
+    set_rec_t *r = vxsi_ring_push(&m->sets); /* room reserved by every push to stream 0 */
     r->ref = m->st[0].pb;
     for (size_t s = 0; s < m->n; s++) {
         stream_t *st = &m->st[s];
@@ -314,7 +256,7 @@ static void ros_process(vxs_matcher_t *m) {
 static void release(vxs_matcher_t *m) {
     stream_t *s0 = &m->st[0];
     size_t popped = (size_t)(m->next_frame - s0->base);
-    ring_drop(&s0->items, popped);
+    vxsi_ring_drop(&s0->items, popped);
     s0->base += popped;
 
     vxs_time_t t_low;
@@ -326,7 +268,7 @@ static void release(vxs_matcher_t *m) {
         assert(m->policy != VXS_MATCH_APPROXIMATE || m->ros_done);
         for (size_t i = 1; i < m->n; i++) {
             m->st[i].base += m->st[i].items.len;
-            ring_drop(&m->st[i].items, m->st[i].items.len);
+            vxsi_ring_drop(&m->st[i].items, m->st[i].items.len);
         }
         return;
     } else if (s0->count > 0) {
@@ -347,7 +289,7 @@ static void release(vxs_matcher_t *m) {
             if (k == s->items.len || item_rel(s, k)->t > t_low) break;
             drop = k < limit ? k : limit;
         }
-        ring_drop(&s->items, drop);
+        vxsi_ring_drop(&s->items, drop);
         s->base += drop;
     }
 }
@@ -410,12 +352,12 @@ vxs_status_t vxs_matcher_push(vxs_matcher_t *m, size_t stream, vxs_time_t t, uin
     bool store = stream == 0 || m->policy == VXS_MATCH_APPROXIMATE || s->count == 0 ||
                  t != s->last_t;
     if (store) {
-        VXS_FORWARD(ring_reserve(&s->items, s->items.len + 1));
+        VXS_FORWARD(vxsi_ring_reserve(&s->items, s->items.len + 1));
         /* Every reference item not yet settled may still get a set: keep room for all of them,
          * so ros_process never has to allocate halfway. */
         if (stream == 0 && m->policy == VXS_MATCH_APPROXIMATE)
-            VXS_FORWARD(ring_reserve(&m->sets, m->sets.len + (size_t)(s->total - s->pb) + 1));
-        item_t *it = ring_push(&s->items);
+            VXS_FORWARD(vxsi_ring_reserve(&m->sets, m->sets.len + (size_t)(s->total - s->pb) + 1));
+        item_t *it = vxsi_ring_push(&s->items);
         it->t = t;
         it->id = id;
         s->total++;
@@ -447,7 +389,7 @@ bool vxs_matcher_pop(vxs_matcher_t *m, vxs_match_frame_t *out) {
     if (m->policy == VXS_MATCH_APPROXIMATE) {
         if (!m->ros_done && m->next_frame >= s0->pb) return false; /* may still join a set */
         if (m->sets.len > 0) {
-            rec = ring_at(&m->sets, 0);
+            rec = vxsi_ring_at(&m->sets, 0);
             assert(rec->ref >= m->next_frame);
             if (rec->ref != m->next_frame) rec = NULL;
         }
@@ -485,7 +427,7 @@ bool vxs_matcher_pop(vxs_matcher_t *m, vxs_match_frame_t *out) {
                 mb->status = VXS_MEMBER_NONE_WITHIN_TOLERANCE;
         }
     }
-    if (rec) ring_drop(&m->sets, 1);
+    if (rec) vxsi_ring_drop(&m->sets, 1);
     out->t = ref.t;
     out->id = ref.id;
     out->n_members = m->n;

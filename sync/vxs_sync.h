@@ -4,10 +4,11 @@
  * sync/ turns timestamps into knowledge about clocks and streams. It depends on core/ only: it
  * never sees a pcap record, an AVPacket or a file format, just times and counters.
  *
- * This revision holds the per-stream timing statistics that QA reports and `v2xsync inspect`
- * print for every flow (DESIGN.md "QA engineers ... Per stream: rate, gaps, jitter, duplicates,
- * out-of-order and jumping timestamps"). Clock models, frame planning and link annotation build
- * on it in later revisions.
+ * Sections: 1. per-stream timing statistics (rate, gaps, jitter, duplicates, out-of-order and
+ * jumping timestamps: what QA reports and `v2xsync inspect` print for every flow); 2. offset
+ * series, one clock against another with their lower envelope; 3. frame matching; 4. the clock
+ * solver; 5. the job, which runs a scenario manifest through all of them: sources in (core's
+ * vxs_source_t), frames out (core's vxs_frame_sink_t, vxs_frame.h).
  */
 #ifndef VXS_SYNC_H
 #define VXS_SYNC_H
@@ -17,6 +18,8 @@
 #include <stdint.h>
 
 #include "vxs_core.h"
+#include "vxs_frame.h"
+#include "vxs_manifest.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -131,7 +134,7 @@ size_t vxs_stream_stats_largest_gaps(const vxs_stream_stats_t *s, vxs_gap_t *out
  * first sample of the new level, so its x is known to within the spacing of two samples. */
 
 #define VXS_SERIES_HULL_MAX 8
-#define VXS_SERIES_MAX_PIECES 16
+#define VXS_SERIES_MAX_PIECES VXS_CLOCK_MAX_PIECES
 
 /* vxs_series_opts_t configures a series; vxs_series_opts_init sets the defaults shown. */
 typedef struct {
@@ -234,25 +237,7 @@ typedef enum {
 /* vxs_match_policy_name returns "nearest", "approximate" or "exact" ("unknown"). */
 const char *vxs_match_policy_name(vxs_match_policy_t p);
 
-/* vxs_member_status_t says whether a frame got a member of a stream, and if not, why. */
-typedef enum {
-    VXS_MEMBER_OK = 0,
-    VXS_MEMBER_NO_ITEMS = 1,              /* the stream had no item at all */
-    VXS_MEMBER_NONE_WITHIN_TOLERANCE = 2, /* nearest item farther than the tolerance */
-    VXS_MEMBER_NOT_IN_SET = 3,            /* APPROXIMATE: the reference item is in no set */
-    VXS_MEMBER_NO_EXACT = 4,              /* EXACT: no item at T */
-    VXS_MEMBER_BEFORE_START = 5,          /* T is earlier than the stream's first item by more
-                                             than the tolerance */
-    VXS_MEMBER_AFTER_END = 6,             /* T is later than the stream's last item by more than
-                                             the tolerance */
-    VXS_MEMBER_SET_BEYOND_TOLERANCE = 7   /* APPROXIMATE: the set's member is farther than the
-                                             tolerance (a minimal-span set need not hold the item
-                                             nearest T) */
-} vxs_member_status_t;
-
-/* vxs_member_status_name returns "ok", "no_items", "none_within_tolerance", "not_in_set",
- * "no_exact", "before_start", "after_end", "set_beyond_tolerance" ("unknown"). */
-const char *vxs_member_status_name(vxs_member_status_t s);
+/* vxs_member_status_t and its names are core's (vxs_frame.h): frames carry them. */
 
 /* vxs_member_t is one stream's member of a frame. When status is OK, t/id/dt_ns are the member;
  * SET_BEYOND_TOLERANCE: the refused set member; otherwise they describe the item nearest T all
@@ -300,60 +285,9 @@ size_t vxs_matcher_pending(const vxs_matcher_t *m);
 
 /* ==== 4. Clock models and the solver that estimates them ================================= */
 
-/* A clock model maps a clock domain onto the reference timeline:
- *
- *     local = ref + offset_ns[piece] + drift * (ref - epoch)
- *
- * where the piece is the stretch between two jumps (an NTP step of a logger). pieces[0].from_ref
- * is INT64_MIN; piece k >= 1 begins at reference time pieces[k].from_ref. */
-typedef struct {
-    vxs_time_t from_ref;
-    double offset_ns;
-} vxs_clock_piece_t;
-
-typedef struct {
-    vxs_time_t epoch;
-    double drift;     /* dimensionless: 1e-6 is 1 ppm (the clock gains 1 µs per second) */
-    size_t n_pieces;  /* >= 1 */
-    vxs_clock_piece_t pieces[VXS_SERIES_MAX_PIECES];
-} vxs_clock_model_t;
-
-/* vxs_clock_model_identity sets `m` to local = ref (one piece, no drift). */
-void vxs_clock_model_identity(vxs_clock_model_t *m, vxs_time_t epoch);
-
-/* vxs_clock_to_local maps a reference time to the clock's reading. */
-vxs_time_t vxs_clock_to_local(const vxs_clock_model_t *m, vxs_time_t ref);
-
-/* vxs_clock_cursor_t follows one stream of readings through the pieces of a model. After a
- * backward jump the same reading occurs twice (before and after the step); a stream read in order
- * tells them apart: the cursor moves to the next piece when the readings step back by more than
- * half the jump, or when a reading maps past the piece's end. Zero-initialize it. */
-typedef struct {
-    size_t piece;
-    vxs_time_t last_local;
-    bool started;
-} vxs_clock_cursor_t;
-
-/* vxs_clock_to_reference maps a clock reading to the reference timeline. With `cur` NULL, the
- * latest piece whose stretch holds the result is used. VXS_TIME_NONE in, VXS_TIME_NONE out. */
-vxs_time_t vxs_clock_to_reference(const vxs_clock_model_t *m, vxs_time_t local,
-                                  vxs_clock_cursor_t *cur);
-
-/* Minimum-delay classes of a relation between two clocks. A relation's envelope is the clocks'
- * offset plus the minimum delay of its class: NONE is taken as 0 (a LiDAR on a wire to its
- * logger: tens of µs), TX_LOG is the time from generating a V2X message to logging it as sent,
- * AIR from generating it to another agent's logger capturing it. TX_LOG and AIR are estimated
- * from the data when some logger is tied to the reference by other means (a LiDAR, a hint),
- * else AIR - TX_LOG is, from messages flowing both ways, and TX_LOG is taken as 0. */
-typedef enum {
-    VXS_DELAY_NONE = 0,
-    VXS_DELAY_TX_LOG = 1,
-    VXS_DELAY_AIR = 2,
-    VXS_DELAY_CLASSES = 3
-} vxs_delay_class_t;
-
-/* vxs_delay_class_name returns "none", "tx_log" or "air". */
-const char *vxs_delay_class_name(vxs_delay_class_t c);
+/* Clock models (vxs_clock_model_t), the functions applying them, delay classes, clock methods
+ * and the solver's result per clock (vxs_clock_result_t) are core's (vxs_frame.h section 1):
+ * every module maps times with them. */
 
 /* vxs_clock_node_t is one clock domain given to the solver, with what the user or the data's
  * nature says about it. */
@@ -375,32 +309,6 @@ typedef struct {
                                     ns clocks): truncation leaves the envelope up to one quantum
                                     high, so the edge weighs no more than resolution / 2 allows */
 } vxs_clock_edge_t;
-
-/* How a node's model was obtained. */
-typedef enum {
-    VXS_CLOCK_M_UNKNOWN = 0,   /* nothing ties it to the reference: identity, not to be trusted */
-    VXS_CLOCK_M_ANCHOR = 1,    /* anchored (GNSS/PPS), confirmed or unchecked */
-    VXS_CLOCK_M_HINT = 2,      /* the given offset, confirmed or unchecked */
-    VXS_CLOCK_M_ESTIMATED = 3, /* estimated from its relations */
-    VXS_CLOCK_M_REFERENCE = 4  /* nothing was anchored: this node defines the reference */
-} vxs_clock_method_t;
-
-/* vxs_clock_method_name returns "unknown", "anchor", "hint", "estimated" or "reference". */
-const char *vxs_clock_method_name(vxs_clock_method_t m);
-
-/* vxs_clock_result_t is what the solver says about one node. */
-typedef struct {
-    vxs_clock_model_t model;
-    vxs_clock_method_t method;
-    double offset_sd_ns;    /* 1 sigma, from the weighted least squares */
-    double drift_sd;
-    uint64_t samples;       /* samples of the relations touching it */
-    uint32_t edges;         /* relations touching it */
-    uint32_t jumps;         /* model pieces - 1 */
-    bool hint_checked;      /* an anchor or offset hint could be compared with another path */
-    bool hint_rejected;     /* ... and the data disagreed: the hint was dropped */
-    double hint_residual_ns; /* what the other paths say minus what the hint said */
-} vxs_clock_result_t;
 
 /* vxs_clock_solution_t is what the solver says about the whole. */
 typedef struct {
@@ -427,6 +335,102 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
                              const vxs_clock_edge_t *edges, size_t n_edges, vxs_time_t epoch,
                              size_t fallback_ref, vxs_clock_result_t *out,
                              vxs_clock_solution_t *sol);
+
+/* ==== 5. The job: a scenario from its recordings to synchronized frames ================= */
+
+/* A job runs a scenario manifest through the whole pipeline (DESIGN.md "Plan, then stream"):
+ *
+ *   1. vxs_job_create opens every source of the manifest through the caller's opener (the
+ *      sensors module's vxs_source_open_manifest for real recordings), numbered in the order of
+ *      vxs_manifest_source_order;
+ *   2. vxs_job_index reads every source once: each VXS_REC_LIDAR_PACKET's device time against
+ *      its capture time (relation device -> the agent's logger, delay class NONE), each V2X
+ *      message's generation time against its capture time (received: sender -> receiver's
+ *      logger, AIR; sent: sender -> own logger, TX_LOG; DENM / CPM referenceTime is not a
+ *      transmission time and is not sampled) into offset series (section 2), and the records'
+ *      times into per-stream statistics (section 1) for the tolerances and the epoch;
+ *   3. vxs_job_solve fits the series and estimates every clock (section 4): the epoch is the
+ *      first whole second of the drive on any clock; senders an agent logs as sent are named
+ *      after it; anchors are GPS-locked LiDARs and GNSS-timed V2X generation times; the result
+ *      is the clock report (vxs_frame.h), two-way pairs included;
+ *   4. vxs_job_frames reads the sources again (vxs_source_rewind) and streams frames into the
+ *      sinks: one per record of the reference sensor (or at the manifest's fixed rate), the
+ *      member of every other LiDAR (its first sensor) and camera chosen by the manifest's policy
+ *      (section 3; tolerance: the manifest's, else half the sensor's median period), and for
+ *      every V2X source the messages its agent received in (T - window, T] with the state of
+ *      each link it heard over the drive. Frames in [t_from, t_to) go to the sinks; every sink
+ *      is finished when the drive ends.
+ *
+ * Memory: the series are bounded (section 2), the matcher and the V2X window hold the records
+ * in flight only; nothing grows with the length of the drive. A job is single-threaded; two
+ * jobs share nothing. */
+
+typedef struct vxs_job vxs_job_t;
+
+/* vxs_job_options_t configures a job; vxs_job_options_init sets the defaults. */
+typedef struct {
+    vxs_source_open_fn open_source; /* required: opens each manifest source (vxs_manifest.h) */
+    void *open_user;                /* passed to open_source */
+    const vxs_diag_sink_t *diag;    /* every bad unit the sources report goes here once (the
+                                       index pass's; the frame pass reads the same units again
+                                       and does not repeat them); NULL: logged as warnings. Must
+                                       outlive the job. */
+    vxs_progress_t progress;        /* bytes read over both passes; returning non-zero cancels
+                                       (VXS_E_CANCELED) */
+} vxs_job_options_t;
+
+/* vxs_job_options_init zeroes `o` (no opener, no diag sink: warnings logged, no progress). */
+void vxs_job_options_init(vxs_job_options_t *o);
+
+/* vxs_job_create opens every source of `man` (borrowed: it must outlive the job) with
+ * o->open_source and returns the job in *out, which the caller must vxs_job_destroy. Errors:
+ * VXS_E_ARG (no opener), an opener's error (the source cannot be opened: a missing file, a
+ * calibration that does not parse...) with `err` naming the file, VXS_E_NOMEM. */
+vxs_status_t vxs_job_create(vxs_job_t **out, const vxs_manifest_t *man,
+                            const vxs_job_options_t *o, char *err, size_t err_len);
+
+/* vxs_job_index runs the index pass (step 2). VXS_E_STATE when called twice; VXS_E_CANCELED;
+ * VXS_E_NOMEM. Bad units are reported and counted, never an error. */
+vxs_status_t vxs_job_index(vxs_job_t *job);
+
+/* vxs_job_solve estimates the clocks (step 3), after vxs_job_index. */
+vxs_status_t vxs_job_solve(vxs_job_t *job);
+
+/* vxs_job_clocks returns the clock report after vxs_job_solve (NULL before). Valid until the
+ * job is destroyed. */
+const vxs_clock_report_t *vxs_job_clocks(const vxs_job_t *job);
+
+/* vxs_job_clock_index returns the index in the report's clocks of the clock named `name`
+ * ("ego/logger"), SIZE_MAX if there is none. */
+size_t vxs_job_clock_index(const vxs_job_t *job, const char *name);
+
+/* vxs_job_frames runs the frame pass (step 4) after vxs_job_solve: begins every sink with the
+ * run, gives each the frames with T in [t_from, t_to) (VXS_TIME_NONE: unbounded) in time
+ * order, and finishes every sink with the summary, in the order given. On an error no further
+ * sink is called and the unfinished ones are the caller's to destroy (which leaves nothing under
+ * their final names). Errors: a sink's (vxs_job_errmsg names it), VXS_E_MALFORMED when the
+ * reference sensor has no record to cut frames on, VXS_E_CANCELED, VXS_E_NOMEM. A scenario
+ * without LiDAR or camera has no frames: the sinks are begun and finished all the same
+ * (vxs_run_info_t.n_streams is 0). */
+vxs_status_t vxs_job_frames(vxs_job_t *job, vxs_time_t t_from, vxs_time_t t_to,
+                            vxs_frame_sink_t *const *sinks, size_t n_sinks);
+
+/* vxs_job_run is index, solve and frames over the whole drive. */
+vxs_status_t vxs_job_run(vxs_job_t *job, vxs_frame_sink_t *const *sinks, size_t n_sinks);
+
+/* vxs_job_run_info returns the run (sources in the job's order with their counts, streams,
+ * clocks) as the sinks see it; available after vxs_job_solve (NULL before). */
+const vxs_run_info_t *vxs_job_run_info(const vxs_job_t *job);
+
+/* vxs_job_summary returns what the job found so far (frames, impossible messages, damaged units,
+ * the seconds each step took). Never NULL for a job. */
+const vxs_run_summary_t *vxs_job_summary(const vxs_job_t *job);
+
+/* vxs_job_errmsg returns the message of the last error ("" if none). Never NULL. */
+const char *vxs_job_errmsg(const vxs_job_t *job);
+
+/* vxs_job_destroy closes every source and frees the job. Accepts NULL. */
+void vxs_job_destroy(vxs_job_t *job);
 
 #ifdef __cplusplus
 }

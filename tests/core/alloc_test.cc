@@ -133,7 +133,7 @@ vxs_status_t FinishOk(void *) { return VXS_OK; }
 
 // On allocation failure the impl is NOT destroyed: it stays the caller's.
 TEST(Alloc, SourceAndSinkCreateFailureKeepsImpl) {
-    static const vxs_source_ops_t src_ops = {"t", NextEof, nullptr, NoMsg, CountDestroy};
+    static const vxs_source_ops_t src_ops = {"t", NextEof, nullptr, nullptr, nullptr, NoMsg, CountDestroy};
     static const vxs_sink_ops_t sink_ops = {"t", WriteOk, FinishOk, NoMsg, CountDestroy};
     int impl = 0;
     g_impl_destroyed = 0;

@@ -217,7 +217,7 @@ TEST(Manifest, MinimalDocumentDefaults) {
     EXPECT_EQ(m->frames.v2x_window_ms, 1000.0);
     EXPECT_EQ(m->frames.tolerance_ms[VXS_SOURCE_V2X], 100.0);
     EXPECT_EQ(m->export_opts.out, nullptr);
-    EXPECT_EQ(m->export_opts.png_level, 6);
+    EXPECT_EQ(m->export_opts.png_level, 1);
     vxs_manifest_free(r.m);
 }
 

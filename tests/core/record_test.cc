@@ -99,6 +99,7 @@ struct FakeSource {
     vxs_record_t rec;
     std::string msg;
     int *destroyed = nullptr;
+    uint32_t kinds = 0;
 };
 
 vxs_status_t FakeNext(void *impl, const vxs_record_t **out) {
@@ -116,10 +117,23 @@ vxs_status_t FakeNext(void *impl, const vxs_record_t **out) {
     return VXS_OK;
 }
 
-vxs_status_t FakeFetch(void *impl, vxs_buf_t *out, const vxs_locator_t *loc) {
+vxs_status_t FakeFetch(void *impl, vxs_buf_t *out, const vxs_record_t *rec) {
     (void)impl;
-    const std::string payload = "payload " + std::to_string(loc->index);
+    const std::string payload = "payload " + std::to_string(rec->loc.index);
     return vxs_buf_set(out, payload.data(), payload.size());
+}
+
+vxs_status_t FakeRewind(void *impl, uint32_t kinds) {
+    auto *f = static_cast<FakeSource *>(impl);
+    f->pos = 0;
+    f->kinds = kinds;
+    return VXS_OK;
+}
+
+uint64_t FakePosition(const void *impl, uint64_t *size) {
+    auto *f = static_cast<const FakeSource *>(impl);
+    if (size) *size = 100;
+    return f->pos * 10;
 }
 
 const char *FakeErrmsg(const void *impl) { return static_cast<const FakeSource *>(impl)->msg.c_str(); }
@@ -131,8 +145,10 @@ void FakeDestroy(void *impl) {
     delete f;
 }
 
-const vxs_source_ops_t kFakeOps = {"fake", FakeNext, FakeFetch, FakeErrmsg, FakeDestroy};
-const vxs_source_ops_t kNoFetchOps = {"nofetch", FakeNext, nullptr, NullErrmsg, FakeDestroy};
+const vxs_source_ops_t kFakeOps = {"fake",       FakeNext,   FakeFetch, FakeRewind,
+                                   FakePosition, FakeErrmsg, FakeDestroy};
+const vxs_source_ops_t kNoFetchOps = {"nofetch", FakeNext,   nullptr,    nullptr,
+                                      nullptr,   NullErrmsg, FakeDestroy};
 
 TEST(Source, ForwardsAndCountsErrors) {
     int destroyed = 0;
@@ -164,12 +180,22 @@ TEST(Source, ForwardsAndCountsErrors) {
     EXPECT_EQ(vxs_source_error_count(s), 2u);
     EXPECT_STREQ(vxs_source_errmsg(s), "fake: unit 4: input truncated");
 
-    vxs_locator_t loc = {0, 1, 7, 0};
+    vxs_record_t r7;
+    vxs_record_init(&r7, VXS_REC_PACKET);
+    r7.loc = {0, 1, 7, 0};
     vxs_buf_t buf = {nullptr, 0, 0};
-    ASSERT_EQ(vxs_source_fetch(s, &buf, &loc), VXS_OK);
+    ASSERT_EQ(vxs_source_fetch(s, &buf, &r7), VXS_OK);
     EXPECT_EQ(std::string(reinterpret_cast<char *>(buf.data), buf.len), "payload 7");
     EXPECT_EQ(vxs_source_fetch(s, &buf, nullptr), VXS_E_ARG);
     EXPECT_EQ(vxs_source_next(s, nullptr), VXS_E_ARG);
+    // position and rewind forward to the vtable; rewind starts the script again.
+    uint64_t size = 0;
+    EXPECT_EQ(vxs_source_position(s, &size), 50u);
+    EXPECT_EQ(size, 100u);
+    ASSERT_EQ(vxs_source_rewind(s, VXS_REC_KIND_BIT(VXS_REC_PACKET)), VXS_OK);
+    EXPECT_EQ(f->kinds, VXS_REC_KIND_BIT(VXS_REC_PACKET));
+    ASSERT_EQ(vxs_source_next(s, &rec), VXS_OK);
+    EXPECT_EQ(rec->loc.index, 0u);
     vxs_buf_free(&buf);
     EXPECT_EQ(destroyed, 0);
     vxs_source_destroy(s);
@@ -182,9 +208,14 @@ TEST(Source, NoFetchAndNullErrmsg) {
     f->destroyed = &destroyed;
     vxs_source_t *s = nullptr;
     ASSERT_EQ(vxs_source_create(&s, &kNoFetchOps, f), VXS_OK);
-    vxs_locator_t loc = {0, 1, 0, 0};
+    vxs_record_t r0;
+    vxs_record_init(&r0, VXS_REC_PACKET);
     vxs_buf_t buf = {nullptr, 0, 0};
-    EXPECT_EQ(vxs_source_fetch(s, &buf, &loc), VXS_E_UNSUPPORTED);
+    EXPECT_EQ(vxs_source_fetch(s, &buf, &r0), VXS_E_UNSUPPORTED);
+    EXPECT_EQ(vxs_source_rewind(s, 0), VXS_E_UNSUPPORTED);
+    uint64_t size = 7;
+    EXPECT_EQ(vxs_source_position(s, &size), 0u);
+    EXPECT_EQ(size, 0u);
     EXPECT_STREQ(vxs_source_errmsg(s), ""); // impl returned NULL: still never NULL
     vxs_source_destroy(s);
     EXPECT_EQ(destroyed, 1);
@@ -195,7 +226,7 @@ TEST(Source, CreateArgumentsAndNullHandle) {
     vxs_source_t *s = reinterpret_cast<vxs_source_t *>(0x1);
     EXPECT_EQ(vxs_source_create(&s, nullptr, f), VXS_E_ARG);
     EXPECT_EQ(s, nullptr);
-    const vxs_source_ops_t no_next = {"x", nullptr, nullptr, nullptr, FakeDestroy};
+    const vxs_source_ops_t no_next = {"x", nullptr, nullptr, nullptr, nullptr, nullptr, FakeDestroy};
     EXPECT_EQ(vxs_source_create(&s, &no_next, f), VXS_E_ARG);
     EXPECT_EQ(vxs_source_create(nullptr, &kFakeOps, f), VXS_E_ARG);
     delete f; // still ours after every failure
@@ -317,27 +348,37 @@ TEST(ClockDomain, EqualAndFormat) {
     b.agent = 0;
     b.sensor = 0;
     b.station = 0x1234abcd;
-    b.layer = 1;
+    b.field = VXS_V2X_TF_1609_GEN;
     a.kind = VXS_CLOCK_SENDER;
     a.station = 0x1234abcd;
-    a.layer = 1;
+    a.field = VXS_V2X_TF_1609_GEN;
     EXPECT_TRUE(vxs_clock_domain_equal(&a, &b));
-    b.layer = 2;
+    b.field = VXS_V2X_TF_GEN_DELTA;
     EXPECT_FALSE(vxs_clock_domain_equal(&a, &b));
     EXPECT_TRUE(vxs_clock_domain_equal(nullptr, nullptr));
     EXPECT_FALSE(vxs_clock_domain_equal(&a, nullptr));
 
     char buf[64];
     EXPECT_STREQ(vxs_clock_domain_format(buf, sizeof buf, &a), "sender:0x1234abcd/1");
-    vxs_clock_domain_t d = {VXS_CLOCK_REFERENCE, 0, 0, 0, 0};
+    vxs_clock_domain_t d = {VXS_CLOCK_REFERENCE, 0, 0, 0, VXS_V2X_TF_NONE};
     EXPECT_STREQ(vxs_clock_domain_format(buf, sizeof buf, &d), "reference");
-    d = {VXS_CLOCK_LOGGER, 2, 0, 0, 0};
+    d = {VXS_CLOCK_LOGGER, 2, 0, 0, VXS_V2X_TF_NONE};
     EXPECT_STREQ(vxs_clock_domain_format(buf, sizeof buf, &d), "logger:2");
-    d = {VXS_CLOCK_DEVICE, 2, 0, 0, 0};
+    d = {VXS_CLOCK_DEVICE, 2, 0, 0, VXS_V2X_TF_NONE};
     EXPECT_STREQ(vxs_clock_domain_format(buf, sizeof buf, &d), "device:2/0");
-    d = {VXS_CLOCK_SENDER, 0, 0, UINT64_MAX, 4294967295u};
-    EXPECT_STREQ(vxs_clock_domain_format(buf, sizeof buf, &d),
-                 "sender:0xffffffffffffffff/4294967295");
+    d = {VXS_CLOCK_SENDER, 0, 0, UINT64_MAX, VXS_V2X_TF_GN_TST};
+    EXPECT_STREQ(vxs_clock_domain_format(buf, sizeof buf, &d), "sender:0xffffffffffffffff/5");
+    // the time fields' names, as clocks.json writes them
+    EXPECT_STREQ(vxs_v2x_time_field_name(VXS_V2X_TF_NONE), "none");
+    EXPECT_STREQ(vxs_v2x_time_field_name(VXS_V2X_TF_1609_GEN), "1609.2");
+    EXPECT_STREQ(vxs_v2x_time_field_name(VXS_V2X_TF_GEN_DELTA), "generationDeltaTime");
+    EXPECT_STREQ(vxs_v2x_time_field_name(VXS_V2X_TF_SEC_MARK), "secMark");
+    EXPECT_STREQ(vxs_v2x_time_field_name(VXS_V2X_TF_ITS_TIME), "TimestampIts");
+    EXPECT_STREQ(vxs_v2x_time_field_name(VXS_V2X_TF_GN_TST), "GN-TST");
+    EXPECT_STREQ(vxs_v2x_time_field_name(VXS_V2X_TF_COUNT_), "unknown");
+    EXPECT_EQ(vxs_v2x_time_field_resolution_ns(VXS_V2X_TF_1609_GEN), 1e3);
+    EXPECT_EQ(vxs_v2x_time_field_resolution_ns(VXS_V2X_TF_SEC_MARK), 1e6);
+    EXPECT_EQ(vxs_v2x_time_field_resolution_ns(VXS_V2X_TF_NONE), 0.0);
     char small[7];
     EXPECT_STREQ(vxs_clock_domain_format(small, sizeof small, &a), "sender");
     EXPECT_EQ(vxs_clock_domain_format(nullptr, 10, &a), nullptr);

@@ -316,7 +316,7 @@ TEST(CameraClip, H264BFramesAndSourceAdapter) {
     for (size_t i = 0; i < recs.size(); i++) EXPECT_EQ(recs[i].u.frame.pts, want[i]);
     vxs_buf_t buf = {};
     for (uint64_t k : {0u, 9u, 10u, 29u, 11u}) {
-        ASSERT_EQ(vxs_source_fetch(src, &buf, &recs[k].loc), VXS_OK) << vxs_source_errmsg(src);
+        ASSERT_EQ(vxs_source_fetch(src, &buf, &recs[k]), VXS_OK) << vxs_source_errmsg(src);
         std::vector<uint8_t> ref = FfmpegRgb(clip, k, dir);
         ASSERT_EQ(ref.size(), buf.len);
         EXPECT_EQ(MaxAbsDiff(ref, buf.data, buf.len), 0) << "frame " << k;

@@ -430,7 +430,7 @@ TEST(PcapFetch, SourceAdapter) {
         EXPECT_EQ(rec->u.packet.caplen, ref.recs[n].caplen);
         EXPECT_EQ(rec->u.packet.ip_version, 4);
         if (rec->u.packet.dst_port == 7502) with_ports++;
-        ASSERT_EQ(vxs_source_fetch(src, &buf, &rec->loc), VXS_OK);
+        ASSERT_EQ(vxs_source_fetch(src, &buf, rec), VXS_OK);
         EXPECT_EQ(std::vector<uint8_t>(buf.data, buf.data + buf.len), ref.recs[n].bytes);
         n++;
     }

@@ -1,0 +1,438 @@
+/*
+ * vxs_frame.h: what the sync job produces, as core types every module can use.
+ *
+ * The pipeline (DESIGN.md "The pipeline"): sensors/ readers are sources (vxs_source_t), sync/
+ * consumes them and feeds sinks, export/ writes. This header is the seam between sync/ and
+ * export/: neither includes the other, both include this. It holds
+ *
+ *   1. clock models and what the solver says about each clock (an estimate), and the
+ *      functions that apply a model: every time written anywhere is the model applied to the
+ *      record's own time (DESIGN.md "One mapping");
+ *   2. the run: the scenario's sources in the job's order, the frame streams (the sensors whose
+ *      records become frame members) and the clock report (every clock domain, every relation
+ *      between two clocks, the minimum delays, the two-way pairs);
+ *   3. the frame: a reference time T, one member per stream with its record, clock, times and
+ *      status (and the reason when it is missing), and the V2X messages each receiving agent
+ *      had within the window before T, with the state of each of its links;
+ *   4. the run's summary;
+ *   5. the frame-shaped sink every writer of synchronized output implements (begin with the
+ *      run, one call per frame with a way to fetch the members' payloads, finish with the
+ *      summary), and its wrapper.
+ *
+ * Lifetimes: everything a sink is given is borrowed. The run (vxs_run_info_t and everything it
+ * points to) stays valid from begin until finish returns; a frame and everything it points to
+ * only for the call that receives it; the summary for the finish call.
+ */
+#ifndef VXS_FRAME_H
+#define VXS_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vxs_core.h"
+#include "vxs_manifest.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ==== 1. Clock models and estimates ===================================================== */
+
+/* VXS_CLOCK_MAX_PIECES is the most stretches a clock model has: a jump (an NTP step) begins a
+ * new one. */
+#define VXS_CLOCK_MAX_PIECES 16
+
+/* A clock model maps a clock domain onto the reference timeline:
+ *
+ *     local = ref + offset_ns[piece] + drift * (ref - epoch)
+ *
+ * where the piece is the stretch between two jumps (an NTP step of a logger). pieces[0].from_ref
+ * is INT64_MIN; piece k >= 1 begins at reference time pieces[k].from_ref. */
+typedef struct {
+    vxs_time_t from_ref;
+    double offset_ns;
+} vxs_clock_piece_t;
+
+typedef struct {
+    vxs_time_t epoch;
+    double drift;    /* dimensionless: 1e-6 is 1 ppm (the clock gains 1 µs per second) */
+    size_t n_pieces; /* >= 1 */
+    vxs_clock_piece_t pieces[VXS_CLOCK_MAX_PIECES];
+} vxs_clock_model_t;
+
+/* vxs_clock_model_identity sets `m` to local = ref (one piece, no drift). */
+void vxs_clock_model_identity(vxs_clock_model_t *m, vxs_time_t epoch);
+
+/* vxs_clock_to_local maps a reference time to the clock's reading. VXS_TIME_NONE in,
+ * VXS_TIME_NONE out. */
+vxs_time_t vxs_clock_to_local(const vxs_clock_model_t *m, vxs_time_t ref);
+
+/* vxs_clock_cursor_t follows one stream of readings through the pieces of a model. After a
+ * backward jump the same reading occurs twice (before and after the step); a stream read in order
+ * tells them apart: the cursor moves to the next piece when the readings step back by more than
+ * half the jump, or when a reading maps past the piece's end. Zero-initialize it. */
+typedef struct {
+    size_t piece;
+    vxs_time_t last_local;
+    bool started;
+} vxs_clock_cursor_t;
+
+/* vxs_clock_to_reference maps a clock reading to the reference timeline. With `cur` NULL, the
+ * latest piece whose stretch holds the result is used. VXS_TIME_NONE in, VXS_TIME_NONE out. */
+vxs_time_t vxs_clock_to_reference(const vxs_clock_model_t *m, vxs_time_t local,
+                                  vxs_clock_cursor_t *cur);
+
+/* vxs_clock_piece_to_reference maps a reading of the clock to the reference timeline on piece
+ * `k` (< m->n_pieces) of the model, whichever stretch the result falls in. */
+vxs_time_t vxs_clock_piece_to_reference(const vxs_clock_model_t *m, size_t k, vxs_time_t local);
+
+/* Minimum-delay classes of a relation between two clocks. A relation's envelope is the clocks'
+ * offset plus the minimum delay of its class: NONE is taken as 0 (a LiDAR on a wire to its
+ * logger: tens of µs), TX_LOG is the time from generating a V2X message to logging it as sent,
+ * AIR from generating it to another agent's logger capturing it. TX_LOG and AIR are estimated
+ * from the data when some logger is tied to the reference by other means (a LiDAR, a hint),
+ * else AIR - TX_LOG is, from messages flowing both ways, and TX_LOG is taken as 0. */
+typedef enum {
+    VXS_DELAY_NONE = 0,
+    VXS_DELAY_TX_LOG = 1,
+    VXS_DELAY_AIR = 2,
+    VXS_DELAY_CLASSES = 3
+} vxs_delay_class_t;
+
+/* vxs_delay_class_name returns "none", "tx_log" or "air" ("unknown"). Never NULL. */
+const char *vxs_delay_class_name(vxs_delay_class_t c);
+
+/* How a clock's model was obtained. */
+typedef enum {
+    VXS_CLOCK_M_UNKNOWN = 0,   /* nothing ties it to the reference: identity, not to be trusted */
+    VXS_CLOCK_M_ANCHOR = 1,    /* anchored (GNSS/PPS), confirmed or unchecked */
+    VXS_CLOCK_M_HINT = 2,      /* the given offset, confirmed or unchecked */
+    VXS_CLOCK_M_ESTIMATED = 3, /* estimated from its relations */
+    VXS_CLOCK_M_REFERENCE = 4  /* nothing was anchored: this clock defines the reference */
+} vxs_clock_method_t;
+
+/* vxs_clock_method_name returns "unknown", "anchor", "hint", "estimated" or "reference". Never
+ * NULL. */
+const char *vxs_clock_method_name(vxs_clock_method_t m);
+
+/* vxs_clock_result_t is what the solver says about one clock. */
+typedef struct {
+    vxs_clock_model_t model;
+    vxs_clock_method_t method;
+    double offset_sd_ns;     /* 1 sigma, from the weighted least squares */
+    double drift_sd;
+    uint64_t samples;        /* samples of the relations touching it */
+    uint32_t edges;          /* relations touching it */
+    uint32_t jumps;          /* model pieces - 1 */
+    bool hint_checked;       /* an anchor or offset hint could be compared with another path */
+    bool hint_rejected;      /* ... and the data disagreed: the hint was dropped */
+    double hint_residual_ns; /* what the other paths say minus what the hint said */
+} vxs_clock_result_t;
+
+/* ==== 2. The run ========================================================================= */
+
+/* VXS_STREAMS_PER_SOURCE is how many sensor numbers each source of a job owns: the source with
+ * index i (vxs_manifest_source_order) numbers its records' sensors from i * 8 (a LiDAR capture
+ * holding several sensors numbers them i * 8, i * 8 + 1, ...), so a sensor number names its
+ * source. */
+#define VXS_STREAMS_PER_SOURCE 8
+
+/* vxs_run_source_t is one source of the job, in the job's order (its index is the locators'
+ * `source`). */
+typedef struct {
+    uint32_t agent;                  /* index into the manifest's agents */
+    const vxs_manifest_source_t *ms; /* its manifest entry (path, kind, sensor id...) */
+    uint64_t records;                /* records the index pass read (sweeps, frames, messages) */
+    uint64_t bad_units;              /* bad units reported for it (both passes) */
+} vxs_run_source_t;
+
+/* vxs_frame_stream_t is one stream whose records become frame members: a LiDAR's sweeps (its
+ * first sensor) or a camera's frames. The streams are in the order of the frames' members: the
+ * reference sensor first (unless frames come at a fixed rate), then the others by (agent id,
+ * sensor id). */
+typedef struct {
+    uint32_t source;          /* index into vxs_run_info_t.sources */
+    uint32_t agent;
+    uint32_t sensor;          /* the records' sensor number */
+    vxs_source_kind_t kind;   /* VXS_SOURCE_LIDAR or VXS_SOURCE_CAMERA */
+    const char *name;         /* "ego/lidar": agent id / sensor id */
+    size_t clock;             /* index into the clock report's clocks: the domain the records'
+                                 own times are read on (the LiDAR's device clock, the camera's
+                                 logger) */
+    int64_t tolerance_ns;     /* how far a member may be from T */
+    bool reference;           /* this stream gives the frame times */
+} vxs_frame_stream_t;
+
+/* vxs_clock_info_t is one clock domain and its estimate. */
+typedef struct {
+    const char *name;        /* stable, unique: "ego/logger", "ego/lidar" (device),
+                                "sender:ego/1234/generationDeltaTime", "sender:5678/secMark" */
+    vxs_clock_kind_t kind;   /* LOGGER, DEVICE or SENDER */
+    int32_t agent;           /* the recording agent (logger, device) or the agent owning the
+                                sender (it logs the sender's messages as sent); -1 unknown */
+    uint32_t sensor;         /* device clocks: the sensor number */
+    uint64_t station;        /* sender clocks: the station / temporary id */
+    vxs_v2x_time_field_t field; /* sender clocks: the time field read */
+    const char *hint;        /* what anchors or ties it: "gps_locked", "gnss", "offset_ns" or
+                                NULL */
+    bool has_offset;         /* a known offset was given (hint "offset_ns") */
+    int64_t offset_ns;       /* ... reference = local + offset_ns */
+    vxs_clock_result_t est;  /* the solver's estimate */
+} vxs_clock_info_t;
+
+/* vxs_relation_piece_t is one unbroken stretch of a relation's lower envelope, fitted as
+ *     y(x) = offset_ns + slope * (x - epoch)
+ * where x is a reading of the relation's `from` clock and y (the `to` clock's reading) - x. */
+typedef struct {
+    vxs_time_t x_start;     /* x of its first sample */
+    vxs_time_t x_end;       /* x of its last sample */
+    double offset_ns;
+    double slope;           /* dimensionless (1e-6 is 1 ppm) */
+    uint64_t samples;
+    uint32_t inliers;       /* windows the final fit used */
+    double resid_median_ns; /* median over inlier windows of (window's lowest y - line) */
+    double offset_sd_ns;    /* 1 sigma of the line at the epoch */
+    double slope_sd;
+} vxs_relation_piece_t;
+
+/* vxs_clock_relation_t is one relation between two clocks measured by the data: samples (x on
+ * `from`, y = reading of `to` - x), their fitted lower envelope, and how far the solved models
+ * are from it. */
+typedef struct {
+    size_t from, to;          /* indexes into the clock report's clocks */
+    vxs_delay_class_t delay;
+    uint64_t samples;
+    uint32_t windows;         /* windows of the fit */
+    uint32_t windows_below;   /* windows under the line beyond the noise (impossible stamps) */
+    uint32_t windows_above;   /* windows left out as outliers above the envelope */
+    size_t n_pieces;          /* 0 when there were too few samples to fit */
+    vxs_relation_piece_t pieces[VXS_CLOCK_MAX_PIECES];
+    bool has_residual;        /* n_pieces > 0 */
+    double residual_ns;       /* the first piece's offset minus what the solved models say it
+                                 should be at the epoch */
+} vxs_clock_relation_t;
+
+/* vxs_clock_pair_t is two agents whose V2X messages flow both ways, compared through their
+ * loggers: the two one-way envelopes separate the offset from the minimum latency (NTP's
+ * two-way combination). */
+typedef struct {
+    uint32_t a, b;              /* agent indexes, a's id before b's */
+    double offset_ns;           /* b's logger - a's logger, from the two envelopes */
+    double min_latency_ns;      /* the minimum latency, assumed the same both ways */
+    double solver_offset_ns;    /* b's logger - a's logger, as the solver estimated them */
+} vxs_clock_pair_t;
+
+/* vxs_clock_report_t is everything the clock estimation found. */
+typedef struct {
+    vxs_time_t epoch;              /* the first whole second of the drive: models' epoch */
+    const vxs_clock_info_t *clocks; /* sorted by name */
+    size_t n_clocks;
+    size_t reference_clock;        /* the clock defining the reference when nothing was anchored;
+                                      SIZE_MAX when anchors (GNSS/PPS time, known offsets) do */
+    uint32_t hints_rejected;
+    double delay_ns[VXS_DELAY_CLASSES]; /* estimated minimum delays (NONE: 0) */
+    double delay_sd_ns[VXS_DELAY_CLASSES];
+    bool delay_used[VXS_DELAY_CLASSES];
+    const vxs_clock_relation_t *relations; /* sorted by (from name, to name, delay class) */
+    size_t n_relations;
+    const vxs_clock_pair_t *pairs;         /* by (a id, b id) */
+    size_t n_pairs;
+} vxs_clock_report_t;
+
+/* vxs_run_info_t is what a sink learns at the beginning of a run. */
+typedef struct {
+    const vxs_manifest_t *manifest;
+    const vxs_run_source_t *sources; /* n_sources, the job's order */
+    size_t n_sources;
+    const vxs_frame_stream_t *streams; /* the frames' members, in order */
+    size_t n_streams;
+    bool fixed_rate;                 /* frame times tick at manifest->frames.rate_hz instead of
+                                        coming from a reference stream */
+    const vxs_clock_report_t *clocks;
+    int64_t v2x_window_ns;           /* messages received in (T - window, T] are attached */
+    vxs_time_t t_from, t_to;         /* frames are given for T in [t_from, t_to); VXS_TIME_NONE:
+                                        unbounded on that side */
+} vxs_run_info_t;
+
+/* ==== 3. The frame ====================================================================== */
+
+/* vxs_member_status_t says whether a frame got a member of a stream, and if not, why. */
+typedef enum {
+    VXS_MEMBER_OK = 0,
+    VXS_MEMBER_NO_ITEMS = 1,              /* the stream had no item at all */
+    VXS_MEMBER_NONE_WITHIN_TOLERANCE = 2, /* nearest item farther than the tolerance */
+    VXS_MEMBER_NOT_IN_SET = 3,            /* APPROXIMATE: the reference item is in no set */
+    VXS_MEMBER_NO_EXACT = 4,              /* EXACT: no item at T */
+    VXS_MEMBER_BEFORE_START = 5,          /* T is earlier than the stream's first item by more
+                                             than the tolerance */
+    VXS_MEMBER_AFTER_END = 6,             /* T is later than the stream's last item by more than
+                                             the tolerance */
+    VXS_MEMBER_SET_BEYOND_TOLERANCE = 7   /* APPROXIMATE: the set's member is farther than the
+                                             tolerance (a minimal-span set need not hold the item
+                                             nearest T) */
+} vxs_member_status_t;
+
+/* vxs_member_status_name returns "ok", "no_items", "none_within_tolerance", "not_in_set",
+ * "no_exact", "before_start", "after_end", "set_beyond_tolerance" ("unknown"). Never NULL. */
+const char *vxs_member_status_name(vxs_member_status_t s);
+
+/* vxs_frame_member_t is one stream's member of a frame. */
+typedef struct {
+    vxs_member_status_t status;
+    const vxs_record_t *record; /* OK: the member's record (its locator, summary, own times);
+                                   NULL otherwise */
+    uint64_t item;              /* OK: the record's number in its stream from 0 (sweep or frame
+                                   index among the records the frame pass read) */
+    vxs_time_t t_local;         /* OK: the time standing for the record on its own clock (the
+                                   LiDAR's sweep_time convention on its device clock; the
+                                   camera frame's capture time) */
+    vxs_time_t t_ref;           /* OK: t_local on the reference timeline. Otherwise the item
+                                   that was refused (the nearest one, or APPROXIMATE's set
+                                   member), VXS_TIME_NONE when the stream had no item at all */
+    int64_t dt_ns;              /* t_ref - T (when t_ref is not VXS_TIME_NONE) */
+    const char *reason;         /* NULL when OK; else "ego/camera: none_within_tolerance
+                                   (nearest 31.2 ms away, tolerance 25.0 ms)" */
+} vxs_frame_member_t;
+
+/* vxs_frame_msg_t is one V2X message a receiving agent had in the window before T, on the
+ * reference timeline. */
+typedef struct {
+    uint32_t source;        /* the receiver's V2X source (index into the run's sources) */
+    uint64_t message;       /* the message's number among that source's records, from 0 */
+    vxs_locator_t loc;
+    int32_t sender_agent;   /* the agent owning the sender station, -1 when none does */
+    uint64_t station;
+    uint16_t protocol;      /* VXS_V2X_PROTO_* */
+    uint16_t msg_type;      /* J2735 DSRCmsgID or ETSI messageID */
+    vxs_time_t capture;     /* on the receiver's logger clock */
+    vxs_time_t rx_ref;      /* reception on the reference timeline */
+    vxs_time_t gen;         /* generation on the sender's clock; VXS_TIME_NONE when the
+                               message has no time field */
+    vxs_time_t gen_ref;     /* generation on the reference timeline (when gen is known) */
+} vxs_frame_msg_t;
+
+/* vxs_frame_link_t is the state of one link (a sender heard by a receiver over the drive) at T:
+ * silent when nothing was received from it within the window. */
+typedef struct {
+    int32_t sender_agent;   /* -1: a station no agent owns */
+    uint64_t station;       /* when sender_agent is -1 */
+    bool silent;
+    vxs_time_t last_rx_ref; /* last reception up to T; VXS_TIME_NONE: none yet */
+    const char *reason;     /* silent: "link vehicle2 -> ego silent: no message received in the
+                               last 1.000 s"; else NULL */
+} vxs_frame_link_t;
+
+/* vxs_frame_v2x_t is what one receiving agent's V2X source had at T. */
+typedef struct {
+    uint32_t agent;
+    uint32_t source;
+    const vxs_frame_msg_t *msgs; /* received in (T - window, T], in capture order */
+    size_t n_msgs;
+    const vxs_frame_link_t *links;
+    size_t n_links;
+} vxs_frame_v2x_t;
+
+/* vxs_frame_t is one synchronized frame. */
+typedef struct {
+    uint64_t index;                     /* frames counted from 0 over the whole drive */
+    vxs_time_t t;                       /* T on the reference timeline */
+    const vxs_frame_member_t *members;  /* one per run stream, in the run's order */
+    size_t n_members;
+    const vxs_frame_v2x_t *v2x;         /* one per V2X source, in the run's order */
+    size_t n_v2x;
+    bool partial;                       /* a member is missing or a link is silent */
+    const char *const *reasons;         /* why it is partial: the members' reasons in order,
+                                           then the silent links' */
+    size_t n_reasons;
+} vxs_frame_t;
+
+/* vxs_fetcher_t fetches the payload of a record through the source that produced it
+ * (vxs_source_fetch: LiDAR sweep points, camera RGB24; vxs_core.h "vxs_source_ops_t"). A sink
+ * calls vxs_fetcher_fetch only for the frames and members it writes, so nothing else is decoded. */
+typedef struct {
+    vxs_status_t (*fn)(void *user, vxs_buf_t *out, const vxs_record_t *rec);
+    void *user;
+} vxs_fetcher_t;
+
+/* vxs_fetcher_fetch fetches the payload of `rec` (a frame member's record) into `out`. */
+vxs_status_t vxs_fetcher_fetch(const vxs_fetcher_t *f, vxs_buf_t *out, const vxs_record_t *rec);
+
+/* ==== 4. The run's summary ============================================================== */
+
+/* VXS_IMPOSSIBLE_LISTED is how many impossible messages a summary lists with their position. */
+#define VXS_IMPOSSIBLE_LISTED 20
+
+/* vxs_impossible_msg_t is a message received before it was sent, beyond what the clocks'
+ * uncertainty explains. */
+typedef struct {
+    uint32_t source;        /* index into the run's sources */
+    uint64_t record;        /* its unit number in the file, from 1 */
+    uint64_t byte_offset;
+    int64_t latency_ns;     /* reception - generation on the reference timeline (< 0) */
+} vxs_impossible_msg_t;
+
+/* vxs_run_summary_t is what a run found, given to a sink's finish. */
+typedef struct {
+    uint64_t frames;
+    uint64_t partial_frames;
+    uint64_t v2x_attached;      /* messages attached to frames, counted once per frame */
+    uint64_t impossible;        /* messages received before they were sent */
+    const vxs_impossible_msg_t *impossible_listed; /* the first VXS_IMPOSSIBLE_LISTED */
+    size_t n_impossible_listed;
+    uint64_t out_of_order;      /* member records out of order on the reference timeline, not
+                                   matched */
+    uint64_t damaged_units;     /* bad units the sources reported (both passes) */
+    double seconds_index, seconds_clocks, seconds_frames;
+} vxs_run_summary_t;
+
+/* ==== 5. The frame sink ================================================================= */
+
+/* vxs_frame_sink_ops_t is the vtable a writer of synchronized output implements.
+ *   begin:   the run starts (after the clocks are estimated): what it holds stays valid until
+ *            finish returns.
+ *   frame:   one frame, in time order; `fetch` gets the members' payloads. Borrowed for the
+ *            call only.
+ *   finish:  the run ended: complete the output (flush, fsync, rename into place). After
+ *            finish only destroy may be called.
+ *   errmsg:  the last error, naming the output file; never NULL.
+ *   destroy: free the state; a sink destroyed before finish abandons its output, leaving nothing
+ *            under the final name. */
+typedef struct {
+    const char *name;
+    vxs_status_t (*begin)(void *impl, const vxs_run_info_t *run);
+    vxs_status_t (*frame)(void *impl, const vxs_frame_t *f, const vxs_fetcher_t *fetch);
+    vxs_status_t (*finish)(void *impl, const vxs_run_summary_t *sum);
+    const char *(*errmsg)(const void *impl);
+    void (*destroy)(void *impl);
+} vxs_frame_sink_ops_t;
+
+/* vxs_frame_sink_t is an opaque handle pairing a frame-sink vtable with its state. */
+typedef struct vxs_frame_sink vxs_frame_sink_t;
+
+/* vxs_frame_sink_create wraps `impl` behind `ops` (which must outlive the sink; normally
+ * static; every function but errmsg and destroy must be set). On success *out owns impl:
+ * vxs_frame_sink_destroy calls ops->destroy(impl). On failure (VXS_E_ARG, VXS_E_NOMEM) impl is
+ * NOT destroyed and stays the caller's. */
+vxs_status_t vxs_frame_sink_create(vxs_frame_sink_t **out, const vxs_frame_sink_ops_t *ops,
+                                   void *impl);
+
+/* vxs_frame_sink_begin / _frame / _finish forward to the vtable, in the order begin, frame...,
+ * finish, each at most once but frame: a call out of that order returns VXS_E_STATE. A run that
+ * fails destroys its sinks unfinished, so nothing appears under their final names. */
+vxs_status_t vxs_frame_sink_begin(vxs_frame_sink_t *s, const vxs_run_info_t *run);
+vxs_status_t vxs_frame_sink_frame(vxs_frame_sink_t *s, const vxs_frame_t *f,
+                                  const vxs_fetcher_t *fetch);
+vxs_status_t vxs_frame_sink_finish(vxs_frame_sink_t *s, const vxs_run_summary_t *sum);
+
+/* vxs_frame_sink_errmsg returns the last error message; never NULL. */
+const char *vxs_frame_sink_errmsg(const vxs_frame_sink_t *s);
+
+/* vxs_frame_sink_destroy destroys the sink and its impl (abandoning unfinished output). Accepts
+ * NULL. */
+void vxs_frame_sink_destroy(vxs_frame_sink_t *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VXS_FRAME_H */

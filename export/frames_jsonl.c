@@ -1,0 +1,177 @@
+/*
+ * frames_jsonl.c: the frames.jsonl sink (README "frames.jsonl"): one JSON object per frame and
+ * line, built with jansson and written through an atomic file (temporary name, fsync, rename
+ * at finish). The keys and their order are a documented output format: never reorder them.
+ */
+#include "vxs_export.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    vxs_afile_t *f;
+    const vxs_run_info_t *run;
+    char err[640];
+} frames_sink_t;
+
+static json_t *jtime(vxs_time_t t) {
+    if (t == VXS_TIME_NONE) return json_null();
+    char b[VXS_TIME_STRLEN];
+    return json_string(vxs_time_format(b, sizeof b, t));
+}
+
+static json_t *jloc(const vxs_locator_t *l) {
+    return json_pack("{s:i,s:I,s:I,s:i}", "source", (int)l->source, "index", (json_int_t)l->index,
+                     "offset", (json_int_t)l->offset, "count", (int)l->count);
+}
+
+static const char *agent_id(const vxs_run_info_t *run, int32_t agent) {
+    return agent >= 0 ? run->manifest->agents[agent].id : "unknown";
+}
+
+static json_t *member_json(const vxs_run_info_t *run, const vxs_frame_stream_t *st,
+                           const vxs_frame_member_t *mb) {
+    const vxs_manifest_t *man = run->manifest;
+    json_t *e = json_object();
+    json_object_set_new(e, "agent", json_string(man->agents[st->agent].id));
+    json_object_set_new(e, "sensor", json_string(run->sources[st->source].ms->sensor));
+    json_object_set_new(e, "kind", json_string(vxs_source_kind_name(st->kind)));
+    json_object_set_new(e, "status", json_string(vxs_member_status_name(mb->status)));
+    if (mb->status == VXS_MEMBER_OK && mb->record) {
+        const vxs_record_t *r = mb->record;
+        json_object_set_new(e, st->kind == VXS_SOURCE_LIDAR ? "sweep" : "frame",
+                            json_integer((json_int_t)mb->item));
+        json_object_set_new(e, "locator", jloc(&r->loc));
+        json_object_set_new(e, "clock", json_string(run->clocks->clocks[st->clock].name));
+        json_object_set_new(e, "time_ns", json_integer(mb->t_local));
+        json_object_set_new(e, "t_ref_ns", json_integer(mb->t_ref));
+        json_object_set_new(e, "dt_ns", json_integer(mb->dt_ns));
+        if (st->kind == VXS_SOURCE_LIDAR) {
+            json_object_set_new(e, "complete", json_boolean(r->u.sweep.complete));
+            json_object_set_new(e, "points", json_integer(r->u.sweep.points));
+        } else {
+            json_object_set_new(e, "pts", json_integer(r->u.frame.pts));
+        }
+    } else if (mb->t_ref != VXS_TIME_NONE) {
+        json_object_set_new(e,
+                            mb->status == VXS_MEMBER_SET_BEYOND_TOLERANCE ? "set_dt_ns"
+                                                                          : "nearest_dt_ns",
+                            json_integer(mb->dt_ns));
+    }
+    return e;
+}
+
+static json_t *v2x_json(const vxs_run_info_t *run, const vxs_frame_t *f, const vxs_frame_v2x_t *v) {
+    json_t *ag = json_object(), *msgs = json_array(), *links = json_array();
+    json_object_set_new(ag, "agent", json_string(run->manifest->agents[v->agent].id));
+    for (size_t q = 0; q < v->n_msgs; q++) {
+        const vxs_frame_msg_t *m = &v->msgs[q];
+        json_t *x = json_object();
+        json_object_set_new(x, "sender", json_string(agent_id(run, m->sender_agent)));
+        json_object_set_new(x, "station", json_integer((json_int_t)m->station));
+        json_object_set_new(x, "type", json_string(vxs_v2x_type_name(m->protocol, m->msg_type)));
+        json_object_set_new(x, "message", json_integer((json_int_t)m->message));
+        json_object_set_new(x, "locator", jloc(&m->loc));
+        json_object_set_new(x, "capture_ns", json_integer(m->capture));
+        json_object_set_new(x, "rx_ref_ns", json_integer(m->rx_ref));
+        if (m->gen != VXS_TIME_NONE) {
+            json_object_set_new(x, "gen_ns", json_integer(m->gen));
+            json_object_set_new(x, "gen_ref_ns", json_integer(m->gen_ref));
+            json_object_set_new(x, "latency_ns", json_integer(m->rx_ref - m->gen_ref));
+            json_object_set_new(x, "age_ns", json_integer(f->t - m->gen_ref));
+        }
+        json_array_append_new(msgs, x);
+    }
+    for (size_t l = 0; l < v->n_links; l++) {
+        const vxs_frame_link_t *L = &v->links[l];
+        json_t *x = json_object();
+        json_object_set_new(x, "sender", json_string(agent_id(run, L->sender_agent)));
+        if (L->sender_agent < 0)
+            json_object_set_new(x, "station", json_integer((json_int_t)L->station));
+        json_object_set_new(x, "status", json_string(L->silent ? "silent" : "ok"));
+        json_object_set_new(x, "last_rx_ref_ns", L->last_rx_ref == VXS_TIME_NONE
+                                                     ? json_null()
+                                                     : json_integer(L->last_rx_ref));
+        json_array_append_new(links, x);
+    }
+    json_object_set_new(ag, "messages", msgs);
+    json_object_set_new(ag, "links", links);
+    return ag;
+}
+
+static int write_cb(const char *buffer, size_t size, void *data) {
+    return vxs_afile_write(data, buffer, size) == VXS_OK ? 0 : -1;
+}
+
+static vxs_status_t fs_begin(void *impl, const vxs_run_info_t *run) {
+    frames_sink_t *s = impl;
+    s->run = run;
+    return VXS_OK;
+}
+
+static vxs_status_t fs_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_t *fetch) {
+    frames_sink_t *s = impl;
+    const vxs_run_info_t *run = s->run;
+    (void)fetch; /* locators only: payloads are the bundle's */
+    json_t *o = json_object(), *mem = json_array(), *v2x = json_array(), *reasons = json_array();
+    json_object_set_new(o, "frame", json_integer((json_int_t)f->index));
+    json_object_set_new(o, "t_ref_ns", json_integer(f->t));
+    json_object_set_new(o, "t_ref", jtime(f->t));
+    for (size_t k = 0; k < f->n_members; k++)
+        json_array_append_new(mem, member_json(run, &run->streams[k], &f->members[k]));
+    json_object_set_new(o, "members", mem);
+    for (size_t v = 0; v < f->n_v2x; v++) json_array_append_new(v2x, v2x_json(run, f, &f->v2x[v]));
+    json_object_set_new(o, "v2x", v2x);
+    json_object_set_new(o, "status", json_string(f->partial ? "partial" : "complete"));
+    for (size_t r = 0; r < f->n_reasons; r++)
+        json_array_append_new(reasons, json_string(f->reasons[r]));
+    json_object_set_new(o, "reasons", reasons);
+    vxs_status_t st = VXS_OK;
+    const int rc = json_dump_callback(o, write_cb, s->f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (rc == 0) st = vxs_afile_write(s->f, "\n", 1);
+    if (rc != 0 || st != VXS_OK) {
+        /* a failed write says so in the file's message; else jansson ran out of memory */
+        const char *m = vxs_afile_errmsg(s->f);
+        st = m[0] ? VXS_E_IO : VXS_E_NOMEM;
+        snprintf(s->err, sizeof s->err, "%s", m[0] ? m : "frames.jsonl: out of memory");
+    }
+    json_decref(o);
+    return st;
+}
+
+static vxs_status_t fs_finish(void *impl, const vxs_run_summary_t *sum) {
+    frames_sink_t *s = impl;
+    vxs_afile_t *f = s->f;
+    (void)sum;
+    s->f = NULL;
+    return vxs_afile_commit(f, s->err, sizeof s->err);
+}
+
+static const char *fs_errmsg(const void *impl) { return ((const frames_sink_t *)impl)->err; }
+
+static void fs_destroy(void *impl) {
+    frames_sink_t *s = impl;
+    if (!s) return;
+    vxs_afile_abort(s->f);
+    vxs_free(s);
+}
+
+static const vxs_frame_sink_ops_t frames_ops = {"frames.jsonl", fs_begin,  fs_frame,
+                                                fs_finish,      fs_errmsg, fs_destroy};
+
+vxs_status_t vxs_frames_jsonl_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
+                                          size_t err_len) {
+    frames_sink_t *s;
+    vxs_status_t st;
+    if (!out || !path) return VXS_E_ARG;
+    *out = NULL;
+    s = vxs_calloc(1, sizeof *s);
+    if (!s) return VXS_E_NOMEM;
+    if ((st = vxs_afile_open(&s->f, path, err, err_len)) != VXS_OK) {
+        vxs_free(s);
+        return st;
+    }
+    if ((st = vxs_frame_sink_create(out, &frames_ops, s)) != VXS_OK) fs_destroy(s);
+    return st;
+}

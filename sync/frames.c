@@ -1,0 +1,629 @@
+/*
+ * frames.c: the job's frame pass (vxs_sync.h section 5, step 4). The sources are read again;
+ * every record is mapped onto the reference timeline by its clock's model; the reference
+ * sensor's records (or a fixed rate) give the frame times T; the matcher (section 3) picks each
+ * other LiDAR's and camera's member; each V2X source's messages received in (T - window, T] are
+ * attached with their links' state; every frame goes to every sink as a vxs_frame_t.
+ *
+ * Memory: each member stream keeps the items the matcher may still need (released once far
+ * older than T), each V2X source the messages of one window. Nothing grows with the drive.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "job_int.h"
+
+#define MAX_LINKS 64 /* links kept per receiving V2X source */
+#define REASON_LEN 256
+
+/* item_t is one record of a member stream, on the reference timeline. */
+typedef struct {
+    vxs_time_t t_ref, t_local;
+    uint64_t index; /* its number among the stream's records */
+    vxs_record_t rec;
+} item_t;
+
+/* mstream_t is one stream of frame members (or the fixed-rate clock, with src NULL). */
+typedef struct {
+    jsrc_t *src;
+    vxs_source_kind_t kind;
+    const vxs_clock_model_t *model;
+    size_t clock;
+    vxs_clock_cursor_t cur;
+    uint64_t next_index;
+    bool eof;
+    vxsi_ring_t q; /* item_t: q_first_id is the id of its first element */
+    uint64_t q_first_id, next_id;
+    int64_t tol_ns;
+    vxs_time_t last_pushed;
+    char name[200];
+    char reason[REASON_LEN];
+} mstream_t;
+
+/* link_t is one sender a V2X source heard over the drive. */
+typedef struct {
+    int sender_agent; /* or -1 with station */
+    uint64_t station;
+    vxs_time_t last_rx;
+    char reason[REASON_LEN];
+} link_t;
+
+/* vfeed_t is one V2X source's window of received messages. */
+typedef struct {
+    jsrc_t *src;
+    vxs_clock_cursor_t cur;
+    bool eof, has_next;
+    vxs_frame_msg_t next;
+    vxsi_ring_t q; /* vxs_frame_msg_t, received up to T, in capture order */
+    uint64_t index;
+    link_t links[MAX_LINKS];
+    size_t n_links;
+    /* the frame being given */
+    vxs_frame_msg_t *msgs;
+    size_t n_msgs, cap_msgs;
+    vxs_frame_link_t flinks[MAX_LINKS];
+} vfeed_t;
+
+typedef struct {
+    vxs_job_t *j;
+    mstream_t *ms;
+    size_t nm;
+    vfeed_t *vf;
+    size_t nv;
+    vxs_matcher_t *mt;
+    int64_t *tol;
+    vxs_frame_member_t *members;
+    vxs_frame_v2x_t *v2x;
+    const char **reasons;
+    bool fixed_rate;
+} pass_t;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static const vxs_clock_model_t *model_of(const vxs_job_t *j, size_t node) {
+    return &j->res[node].model;
+}
+
+/* ---- member streams ------------------------------------------------------------------------ */
+
+/* pull_item reads the stream's next record and maps it to the reference timeline. */
+static bool pull_item(mstream_t *m, item_t *it) {
+    const vxs_record_t *rec;
+    for (;;) {
+        /* errors end the source (the rule on bad units): reported in the index pass */
+        if (vxs_source_next(m->src->src, &rec) != VXS_OK) return false;
+        if (m->kind == VXS_SOURCE_LIDAR &&
+            (rec->kind != VXS_REC_LIDAR_SWEEP || rec->sensor != m->src->sensor_base))
+            continue;
+        if (m->kind == VXS_SOURCE_CAMERA && rec->kind != VXS_REC_CAMERA_FRAME) continue;
+        break;
+    }
+    memset(it, 0, sizeof *it);
+    it->index = m->next_index++;
+    it->rec = *rec;
+    if (m->kind == VXS_SOURCE_LIDAR) {
+        const vxs_sweep_summary_t *w = &rec->u.sweep;
+        const vxs_sweep_time_t conv = m->src->ms->clock.sweep_time;
+        vxs_time_t t = rec->device_time;
+        if (conv == VXS_SWEEP_END)
+            t = w->device_end;
+        else if (conv == VXS_SWEEP_MIDDLE)
+            t = rec->device_time + (w->device_end - rec->device_time) / 2;
+        it->t_local = t;
+    } else {
+        it->t_local = rec->capture_time != VXS_TIME_NONE ? rec->capture_time : rec->device_time;
+    }
+    it->t_ref = vxs_clock_to_reference(m->model, it->t_local, &m->cur);
+    return true;
+}
+
+static const item_t *q_get(const mstream_t *m, uint64_t id) {
+    if (id < m->q_first_id || id - m->q_first_id >= m->q.len) return NULL;
+    return vxsi_ring_at(&m->q, (size_t)(id - m->q_first_id));
+}
+
+/* q_release drops items far older than T (no frame can need them any more). */
+static void q_release(mstream_t *m, vxs_time_t T, int64_t keep_ns) {
+    while (m->q.len > 1 && ((const item_t *)vxsi_ring_at(&m->q, 0))->t_ref < T - keep_ns) {
+        vxsi_ring_drop(&m->q, 1);
+        m->q_first_id++;
+    }
+}
+
+/* feed pushes the stream's next item into the matcher; false at its end. */
+static bool feed(vxs_job_t *j, vxs_matcher_t *mt, size_t si, mstream_t *m) {
+    item_t it;
+    for (;;) {
+        if (m->eof || !pull_item(m, &it)) {
+            if (!m->eof) vxs_matcher_end(mt, si);
+            m->eof = true;
+            return false;
+        }
+        if (it.t_ref == VXS_TIME_NONE ||
+            (m->last_pushed != VXS_TIME_NONE && it.t_ref < m->last_pushed)) {
+            /* not on the timeline in order: counted (summary "out_of_order"), not matched */
+            j->sum.out_of_order++;
+            continue;
+        }
+        break;
+    }
+    if (vxsi_ring_append(&m->q, &it) != VXS_OK) {
+        j->oom = true;
+        return false;
+    }
+    m->last_pushed = it.t_ref;
+    if (vxs_matcher_push(mt, si, it.t_ref, m->next_id++) != VXS_OK) j->oom = true;
+    return true;
+}
+
+/* ---- V2X feeds ----------------------------------------------------------------------------- */
+
+/* v2x_next reads the feed's next received message into f->next. */
+static bool v2x_next(vxs_job_t *j, vfeed_t *f) {
+    const vxs_record_t *rec;
+    for (;;) {
+        if (vxs_source_next(f->src->src, &rec) != VXS_OK) {
+            f->eof = true;
+            f->has_next = false;
+            return false;
+        }
+        const uint64_t index = f->index++;
+        if (rec->kind != VXS_REC_V2X || rec->u.v2x.sent || rec->capture_time == VXS_TIME_NONE)
+            continue;
+        vxs_frame_msg_t *m = &f->next;
+        const size_t logger = j->logger_node[f->src->agent];
+        memset(m, 0, sizeof *m);
+        m->source = (uint32_t)f->src->index;
+        m->message = index;
+        m->loc = rec->loc;
+        m->capture = rec->capture_time;
+        m->gen = rec->device_time;
+        m->station = rec->device_clock.station;
+        m->sender_agent = vxsi_job_owner_of(j, m->station);
+        m->protocol = rec->u.v2x.protocol;
+        m->msg_type = rec->u.v2x.msg_type;
+        m->rx_ref = vxs_clock_to_reference(model_of(j, logger), m->capture, &f->cur);
+        const size_t sn = vxsi_job_sender_node(j, m->station, rec->device_clock.field);
+        m->gen_ref = m->gen == VXS_TIME_NONE || sn == SIZE_MAX
+                         ? VXS_TIME_NONE
+                         : vxs_clock_to_reference(model_of(j, sn), m->gen, NULL);
+        if (m->gen_ref != VXS_TIME_NONE) {
+            /* received before it was sent, beyond what the clocks' uncertainty explains */
+            const double sd =
+                j->res[logger].offset_sd_ns + (sn != SIZE_MAX ? j->res[sn].offset_sd_ns : 0);
+            if ((double)(m->rx_ref - m->gen_ref) < -fmax(1e6, 5 * sd)) {
+                if (j->sum.impossible < VXS_IMPOSSIBLE_LISTED)
+                    j->impossible[j->sum.impossible] = (vxs_impossible_msg_t){
+                        (uint32_t)f->src->index, rec->loc.index + 1, rec->loc.offset,
+                        m->rx_ref - m->gen_ref};
+                j->sum.impossible++;
+            }
+        }
+        f->has_next = true;
+        return true;
+    }
+}
+
+static void link_seen(vfeed_t *f, const vxs_frame_msg_t *m) {
+    for (size_t i = 0; i < f->n_links; i++) {
+        link_t *l = &f->links[i];
+        if (m->sender_agent >= 0 ? l->sender_agent == m->sender_agent
+                                 : (l->sender_agent < 0 && l->station == m->station)) {
+            if (l->last_rx == VXS_TIME_NONE || m->rx_ref > l->last_rx) l->last_rx = m->rx_ref;
+            return;
+        }
+    }
+}
+
+/* v2x_advance moves every message received by T into the window queue and drops the ones older
+ * than T - window. */
+static void v2x_advance(vxs_job_t *j, vfeed_t *f, vxs_time_t T, int64_t window) {
+    for (;;) {
+        if (!f->has_next && (f->eof || !v2x_next(j, f))) break;
+        if (f->next.rx_ref > T) break;
+        if (vxsi_ring_append(&f->q, &f->next) != VXS_OK) j->oom = true;
+        link_seen(f, &f->next);
+        f->has_next = false;
+    }
+    while (f->q.len && ((const vxs_frame_msg_t *)vxsi_ring_at(&f->q, 0))->rx_ref <= T - window)
+        vxsi_ring_drop(&f->q, 1);
+}
+
+static const char *agent_id(const vxs_job_t *j, int agent) {
+    return agent >= 0 ? j->man->agents[agent].id : "unknown";
+}
+
+/* ---- setting up ---------------------------------------------------------------------------- */
+
+static int64_t tol_ns_for(const vxs_job_t *j, const jsrc_t *s) {
+    const double ms = j->man->frames.tolerance_ms[s->ms->kind];
+    if (ms >= 0) return (int64_t)llround(ms * 1e6);
+    vxs_stream_summary_t sum;
+    vxs_stream_stats_summarize(s->period, &sum);
+    return sum.median_interval_ns > 0 ? sum.median_interval_ns / 2 : 50000000;
+}
+
+static void pass_free(pass_t *p) {
+    vxs_matcher_destroy(p->mt);
+    for (size_t k = 0; p->ms && k < p->j->n_srcs + 1; k++) vxsi_ring_free(&p->ms[k].q);
+    for (size_t k = 0; p->vf && k < p->j->n_srcs; k++) {
+        vxsi_ring_free(&p->vf[k].q);
+        vxs_free(p->vf[k].msgs);
+    }
+    vxs_free(p->ms);
+    vxs_free(p->vf);
+    vxs_free(p->tol);
+    vxs_free(p->members);
+    vxs_free(p->v2x);
+    vxs_free(p->reasons);
+}
+
+/* setup opens the passes' streams: the reference sensor first, then the other LiDARs and
+ * cameras, agents and sensors in the order of their ids (the job's source order), and a feed per
+ * V2X source with the links its agent heard in the index pass. */
+static vxs_status_t setup(pass_t *p) {
+    vxs_job_t *j = p->j;
+    const vxs_manifest_t *man = j->man;
+    const size_t n = j->n_srcs;
+    vxs_status_t st;
+    p->ms = vxs_calloc(n + 1, sizeof *p->ms);
+    p->vf = vxs_calloc(n ? n : 1, sizeof *p->vf);
+    p->tol = vxs_calloc(n + 1, sizeof *p->tol);
+    p->members = vxs_calloc(n + 1, sizeof *p->members);
+    p->v2x = vxs_calloc(n ? n : 1, sizeof *p->v2x);
+    p->reasons = vxs_calloc(n + 1 + n * MAX_LINKS, sizeof *p->reasons);
+    j->streams = vxs_calloc(n + 1, sizeof *j->streams);
+    if (!p->ms || !p->vf || !p->tol || !p->members || !p->v2x || !p->reasons || !j->streams)
+        return VXS_E_NOMEM;
+    size_t ref_src = SIZE_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (j->srcs[i].ms == &man->agents[man->ref_agent].sources[man->ref_source]) ref_src = i;
+    p->fixed_rate = man->frames.policy == VXS_FRAMES_FIXED_RATE;
+    for (size_t k = 0; k <= n; k++) {
+        size_t i;
+        if (k == 0) {
+            if (p->fixed_rate || ref_src == SIZE_MAX) continue;
+            i = ref_src;
+        } else {
+            i = k - 1;
+            if (i == ref_src && !p->fixed_rate) continue;
+        }
+        jsrc_t *s = &j->srcs[i];
+        if (s->ms->kind == VXS_SOURCE_V2X) {
+            vfeed_t *f = &p->vf[p->nv];
+            f->src = s;
+            f->q.esize = sizeof(vxs_frame_msg_t);
+            st = vxs_source_rewind(s->src, VXS_REC_KIND_BIT(VXS_REC_V2X));
+            if (st != VXS_OK) goto rewind_failed;
+            for (size_t h = 0; h < j->n_heard && f->n_links < MAX_LINKS; h++) {
+                if (j->heard[h].agent != s->agent) continue;
+                const int ag = vxsi_job_owner_of(j, j->heard[h].station);
+                bool dup = false;
+                for (size_t l = 0; l < f->n_links; l++)
+                    dup |= ag >= 0 ? f->links[l].sender_agent == ag
+                                   : f->links[l].station == j->heard[h].station;
+                if (!dup) {
+                    link_t *L = &f->links[f->n_links++];
+                    L->sender_agent = ag;
+                    L->station = j->heard[h].station;
+                    L->last_rx = VXS_TIME_NONE;
+                }
+            }
+            p->nv++;
+            continue;
+        }
+        mstream_t *m = &p->ms[p->nm];
+        m->src = s;
+        m->kind = s->ms->kind;
+        m->last_pushed = VXS_TIME_NONE;
+        m->tol_ns = tol_ns_for(j, s);
+        m->q.esize = sizeof(item_t);
+        snprintf(m->name, sizeof m->name, "%s/%s", man->agents[s->agent].id, s->ms->sensor);
+        if (m->kind == VXS_SOURCE_LIDAR) {
+            if (s->dev_node[0] == SIZE_MAX) continue; /* no packet at all: nothing to match */
+            m->clock = s->dev_node[0];
+            st = vxs_source_rewind(s->src, VXS_REC_KIND_BIT(VXS_REC_LIDAR_SWEEP));
+        } else {
+            m->clock = j->logger_node[s->agent];
+            st = vxs_source_rewind(s->src, VXS_REC_KIND_BIT(VXS_REC_CAMERA_FRAME));
+        }
+        if (st != VXS_OK) goto rewind_failed;
+        m->model = model_of(j, m->clock);
+        p->tol[p->nm] = m->tol_ns;
+        p->nm++;
+        continue;
+    rewind_failed:
+        vxsi_fmt(j->err, sizeof j->err, "%s", vxs_source_errmsg(s->src));
+        if (!j->err[0]) vxsi_fmt(j->err, sizeof j->err, "%s: %s", s->ms->path, vxs_strerror(st));
+        return st;
+    }
+    if (p->nm > 0 && p->ms[0].src != (ref_src < n ? &j->srcs[ref_src] : NULL) &&
+        !p->fixed_rate) {
+        vxsi_fmt(j->err, sizeof j->err,
+                 "%s: the reference sensor %s/%s has no records to cut frames on", man->name,
+                 man->agents[man->ref_agent].id,
+                 man->agents[man->ref_agent].sources[man->ref_source].sensor);
+        return VXS_E_MALFORMED;
+    }
+    /* the run's streams: the members, in order */
+    for (size_t k = 0; k < p->nm; k++) {
+        const mstream_t *m = &p->ms[k];
+        j->streams[k] = (vxs_frame_stream_t){(uint32_t)m->src->index,
+                                             (uint32_t)m->src->agent,
+                                             m->src->sensor_base,
+                                             m->kind,
+                                             m->name,
+                                             m->clock,
+                                             m->tol_ns,
+                                             k == 0 && !p->fixed_rate};
+    }
+    j->run.streams = j->streams;
+    j->run.n_streams = p->nm;
+    if (p->nm > 0 && p->fixed_rate) {
+        /* stream 0 of the matcher is a clock of its own, ticking over the streams' span */
+        memmove(p->ms + 1, p->ms, p->nm * sizeof *p->ms);
+        memmove(p->tol + 1, p->tol, p->nm * sizeof *p->tol);
+        memset(&p->ms[0], 0, sizeof p->ms[0]);
+        p->ms[0].q.esize = sizeof(item_t);
+        snprintf(p->ms[0].name, sizeof p->ms[0].name, "rate %.6g Hz", man->frames.rate_hz);
+        p->nm++;
+    }
+    return VXS_OK;
+}
+
+/* ---- one frame ----------------------------------------------------------------------------- */
+
+static vxs_status_t fetch_payload(void *user, vxs_buf_t *out, const vxs_record_t *rec) {
+    vxs_job_t *j = user;
+    if (rec->loc.source >= j->n_srcs) return VXS_E_ARG;
+    return vxs_source_fetch(j->srcs[rec->loc.source].src, out, rec);
+}
+
+/* give builds the frame the matcher decided and hands it to every sink (T in range). */
+static vxs_status_t give(pass_t *p, const vxs_match_frame_t *fr, uint64_t index, bool in_range,
+                         int64_t window, vxs_frame_sink_t *const *sinks, size_t n_sinks) {
+    vxs_job_t *j = p->j;
+    const vxs_manifest_t *man = j->man;
+    vxs_frame_t f;
+    size_t nr = 0, nmem = 0;
+    memset(&f, 0, sizeof f);
+    f.index = index;
+    f.t = fr->t;
+    for (size_t k = 0; k < p->nm; k++) {
+        mstream_t *m = &p->ms[k];
+        if (p->fixed_rate && k == 0) continue;
+        const vxs_member_t *mb = &fr->members[k];
+        vxs_frame_member_t *e = &p->members[nmem++];
+        memset(e, 0, sizeof *e);
+        e->status = mb->status;
+        const item_t *it = mb->t != VXS_TIME_NONE ? q_get(m, mb->id) : NULL;
+        if (mb->status == VXS_MEMBER_OK && it) {
+            e->record = &it->rec;
+            e->item = it->index;
+            e->t_local = it->t_local;
+            e->t_ref = it->t_ref;
+            e->dt_ns = mb->dt_ns;
+            continue;
+        }
+        const bool set = mb->status == VXS_MEMBER_SET_BEYOND_TOLERANCE;
+        e->t_local = VXS_TIME_NONE;
+        e->t_ref = mb->t;
+        e->dt_ns = mb->t != VXS_TIME_NONE ? mb->dt_ns : 0;
+        if (mb->t != VXS_TIME_NONE)
+            snprintf(m->reason, sizeof m->reason, "%s: %s (%s %.1f ms away, tolerance %.1f ms)",
+                     m->name, vxs_member_status_name(mb->status),
+                     set ? "set member" : "nearest", (double)mb->dt_ns / 1e6,
+                     (double)m->tol_ns / 1e6);
+        else
+            snprintf(m->reason, sizeof m->reason, "%s: %s", m->name,
+                     vxs_member_status_name(mb->status));
+        e->reason = m->reason;
+        p->reasons[nr++] = m->reason;
+    }
+    for (size_t fi = 0; fi < p->nv; fi++) {
+        vfeed_t *F = &p->vf[fi];
+        vxs_frame_v2x_t *v = &p->v2x[fi];
+        v2x_advance(j, F, fr->t, window);
+        F->n_msgs = 0;
+        if (F->q.len > F->cap_msgs) {
+            vxs_frame_msg_t *nmsgs = vxs_realloc(F->msgs, F->q.len * sizeof *nmsgs);
+            if (!nmsgs) return VXS_E_NOMEM;
+            F->msgs = nmsgs;
+            F->cap_msgs = F->q.len;
+        }
+        for (size_t q = 0; q < F->q.len; q++) {
+            const vxs_frame_msg_t *m = vxsi_ring_at(&F->q, q);
+            /* captured out of order: the queue's head is not always the oldest */
+            if (m->rx_ref <= fr->t - window || m->rx_ref > fr->t) continue;
+            F->msgs[F->n_msgs++] = *m;
+        }
+        for (size_t l = 0; l < F->n_links; l++) {
+            link_t *L = &F->links[l];
+            vxs_frame_link_t *x = &F->flinks[l];
+            x->sender_agent = L->sender_agent;
+            x->station = L->station;
+            x->silent = L->last_rx == VXS_TIME_NONE || L->last_rx <= fr->t - window;
+            x->last_rx_ref = L->last_rx;
+            x->reason = NULL;
+            if (x->silent) {
+                snprintf(L->reason, sizeof L->reason,
+                         "link %s -> %s silent: no message received in the last %.3f s",
+                         agent_id(j, L->sender_agent), man->agents[F->src->agent].id,
+                         (double)window / 1e9);
+                x->reason = L->reason;
+                p->reasons[nr++] = L->reason;
+            }
+        }
+        v->agent = (uint32_t)F->src->agent;
+        v->source = (uint32_t)F->src->index;
+        v->msgs = F->msgs;
+        v->n_msgs = F->n_msgs;
+        v->links = F->flinks;
+        v->n_links = F->n_links;
+    }
+    f.members = p->members;
+    f.n_members = nmem;
+    f.v2x = p->v2x;
+    f.n_v2x = p->nv;
+    f.partial = nr > 0;
+    f.reasons = p->reasons;
+    f.n_reasons = nr;
+    if (!in_range) return VXS_OK;
+    const vxs_fetcher_t fetcher = {fetch_payload, j};
+    for (size_t s = 0; s < n_sinks; s++) {
+        const vxs_status_t st = vxs_frame_sink_frame(sinks[s], &f, &fetcher);
+        if (st != VXS_OK) {
+            vxsi_fmt(j->err, sizeof j->err, "%s", vxs_frame_sink_errmsg(sinks[s]));
+            return st;
+        }
+    }
+    j->sum.frames++;
+    j->sum.partial_frames += f.partial;
+    for (size_t fi = 0; fi < p->nv; fi++) j->sum.v2x_attached += p->vf[fi].n_msgs;
+    return VXS_OK;
+}
+
+/* ---- the pass ------------------------------------------------------------------------------ */
+
+static bool in_range(vxs_time_t t, vxs_time_t from, vxs_time_t to) {
+    return (from == VXS_TIME_NONE || t >= from) && (to == VXS_TIME_NONE || t < to);
+}
+
+static vxs_status_t finish_all(vxs_job_t *j, vxs_frame_sink_t *const *sinks, size_t n_sinks) {
+    j->sum.impossible_listed = j->impossible;
+    j->sum.n_impossible_listed =
+        j->sum.impossible < VXS_IMPOSSIBLE_LISTED ? (size_t)j->sum.impossible
+                                                  : VXS_IMPOSSIBLE_LISTED;
+    for (size_t s = 0; s < n_sinks; s++) {
+        const vxs_status_t st = vxs_frame_sink_finish(sinks[s], &j->sum);
+        if (st != VXS_OK) {
+            vxsi_fmt(j->err, sizeof j->err, "%s", vxs_frame_sink_errmsg(sinks[s]));
+            return st;
+        }
+    }
+    return VXS_OK;
+}
+
+vxs_status_t vxsi_job_frame_pass(vxs_job_t *j, vxs_time_t t_from, vxs_time_t t_to,
+                                 vxs_frame_sink_t *const *sinks, size_t n_sinks) {
+    const vxs_manifest_t *man = j->man;
+    const double t0 = now_s();
+    pass_t p;
+    vxs_status_t st;
+    memset(&p, 0, sizeof p);
+    p.j = j;
+    j->quiet_diag = true;
+    j->bytes_done = j->bytes_total / 2;
+    j->run.t_from = t_from;
+    j->run.t_to = t_to;
+    if ((st = setup(&p)) != VXS_OK) {
+        if (st == VXS_E_NOMEM) vxsi_fmt(j->err, sizeof j->err, "out of memory");
+        goto done;
+    }
+    for (size_t s = 0; s < n_sinks; s++) {
+        if ((st = vxs_frame_sink_begin(sinks[s], &j->run)) != VXS_OK) {
+            vxsi_fmt(j->err, sizeof j->err, "%s", vxs_frame_sink_errmsg(sinks[s]));
+            goto done;
+        }
+    }
+    if (p.nm == 0) { /* V2X only: nothing to cut frames on; the clocks are the result */
+        j->sum.seconds_frames = now_s() - t0;
+        st = finish_all(j, sinks, n_sinks);
+        goto done;
+    }
+    /* fixed rate: the span of every stream on the reference timeline */
+    vxs_time_t t_first = VXS_TIME_NONE, t_last = VXS_TIME_NONE;
+    if (p.fixed_rate) {
+        for (size_t k = 1; k < p.nm; k++) {
+            vxs_stream_summary_t sum;
+            vxs_stream_stats_summarize(p.ms[k].src->period, &sum);
+            const vxs_time_t a = vxs_clock_to_reference(p.ms[k].model, sum.min, NULL);
+            const vxs_time_t b = vxs_clock_to_reference(p.ms[k].model, sum.max, NULL);
+            if (a != VXS_TIME_NONE && (t_first == VXS_TIME_NONE || a < t_first)) t_first = a;
+            if (b != VXS_TIME_NONE && (t_last == VXS_TIME_NONE || b > t_last)) t_last = b;
+        }
+    }
+    p.tol[0] = 0;
+    st = vxs_matcher_create(&p.mt, (vxs_match_policy_t)man->frames.match, p.nm, p.tol);
+    if (st != VXS_OK) goto done;
+    const int64_t window = j->run.v2x_window_ns;
+    int64_t keep = window;
+    for (size_t k = 0; k < p.nm; k++) keep = keep > 4 * p.tol[k] ? keep : 4 * p.tol[k];
+    keep += 1000000000;
+    uint64_t tick_n = 0, nref = 0, index = 0;
+    const double period_ns = p.fixed_rate ? 1e9 / man->frames.rate_hz : 0;
+    const jsrc_t *prog_src = p.ms[p.fixed_rate ? 1 : 0].src;
+    bool ref_done = false, ended = false;
+    while (!j->oom && !j->canceled) {
+        /* one reference item, then every other stream until it is past T + tolerance */
+        vxs_time_t T = VXS_TIME_NONE;
+        if (!ref_done) {
+            if (p.fixed_rate) {
+                if (t_first == VXS_TIME_NONE ||
+                    t_first + (vxs_time_t)llround(period_ns * (double)tick_n) > t_last) {
+                    vxs_matcher_end(p.mt, 0);
+                    ref_done = true;
+                } else {
+                    item_t it;
+                    memset(&it, 0, sizeof it);
+                    it.t_ref = it.t_local =
+                        t_first + (vxs_time_t)llround(period_ns * (double)tick_n);
+                    it.index = tick_n++;
+                    if (vxsi_ring_append(&p.ms[0].q, &it) != VXS_OK ||
+                        vxs_matcher_push(p.mt, 0, it.t_ref, p.ms[0].next_id++) != VXS_OK)
+                        j->oom = true;
+                    T = it.t_ref;
+                }
+            } else if (feed(j, p.mt, 0, &p.ms[0])) {
+                T = p.ms[0].last_pushed;
+            } else {
+                ref_done = true;
+            }
+            if (!ref_done && (++nref & 15) == 0)
+                vxsi_job_progress(j, vxs_source_position(prog_src->src, NULL));
+        }
+        for (size_t k = 1; k < p.nm && !ref_done; k++) {
+            mstream_t *m = &p.ms[k];
+            while (!m->eof && (m->last_pushed == VXS_TIME_NONE || m->last_pushed <= T + m->tol_ns))
+                if (!feed(j, p.mt, k, m)) break;
+        }
+        vxs_match_frame_t fr;
+        while (!j->oom && vxs_matcher_pop(p.mt, &fr)) {
+            st = give(&p, &fr, index, in_range(fr.t, t_from, t_to), window, sinks, n_sinks);
+            if (st != VXS_OK) goto done;
+            index++;
+            for (size_t k = 0; k < p.nm; k++) q_release(&p.ms[k], fr.t, keep);
+        }
+        if (ref_done) {
+            if (ended) break;
+            /* the last frames: every member it can have was fed (past its T + tolerance) */
+            for (size_t k = 1; k < p.nm; k++)
+                if (!p.ms[k].eof) {
+                    vxs_matcher_end(p.mt, k);
+                    p.ms[k].eof = true;
+                }
+            ended = true;
+        }
+    }
+    if (j->oom) {
+        vxsi_fmt(j->err, sizeof j->err, "out of memory in the frame pass");
+        st = VXS_E_NOMEM;
+        goto done;
+    }
+    if (j->canceled) {
+        vxsi_fmt(j->err, sizeof j->err, "canceled");
+        st = VXS_E_CANCELED;
+        goto done;
+    }
+    j->sum.seconds_frames = now_s() - t0;
+    st = finish_all(j, sinks, n_sinks);
+done:
+    pass_free(&p);
+    return st;
+}

@@ -1,0 +1,646 @@
+/*
+ * job.c: the sync job (vxs_sync.h section 5) up to the clocks: opening the sources, the index
+ * pass that turns records into a clock graph (nodes: clock domains; edges: offset series between
+ * two of them), the solve, and the clock report every sink receives. The frame pass is in
+ * frames.c.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "job_int.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return true;
+    size_t c = *cap ? *cap * 2 : 16;
+    while (c < need) c *= 2;
+    void *q = vxs_realloc(*p, c * elem);
+    if (!q) return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+/* ==== the clock graph ======================================================================= */
+
+/* find_node returns the node of the domain, creating it; SIZE_MAX on no memory. */
+static size_t find_node(vxs_job_t *j, vxs_clock_kind_t kind, int agent, uint32_t sensor,
+                        uint64_t station, vxs_v2x_time_field_t field) {
+    for (size_t i = 0; i < j->n_nodes; i++) {
+        const node_t *n = &j->nodes[i];
+        if (n->kind != kind) continue;
+        if (kind == VXS_CLOCK_SENDER ? (n->station == station && n->field == field)
+                                     : (n->agent == agent && n->sensor == sensor))
+            return i;
+    }
+    if (!grow((void **)&j->nodes, &j->cap_nodes, j->n_nodes + 1, sizeof *j->nodes)) {
+        j->oom = true;
+        return SIZE_MAX;
+    }
+    node_t *n = &j->nodes[j->n_nodes];
+    memset(n, 0, sizeof *n);
+    n->kind = kind;
+    n->agent = agent;
+    n->sensor = sensor;
+    n->station = station;
+    n->field = field;
+    return j->n_nodes++;
+}
+
+static size_t find_edge(vxs_job_t *j, size_t src, size_t dst, vxs_delay_class_t delay) {
+    for (size_t i = 0; i < j->n_edges; i++)
+        if (j->edges[i].src == src && j->edges[i].dst == dst && j->edges[i].delay == delay)
+            return i;
+    if (!grow((void **)&j->edges, &j->cap_edges, j->n_edges + 1, sizeof *j->edges)) {
+        j->oom = true;
+        return SIZE_MAX;
+    }
+    edge_t *e = &j->edges[j->n_edges];
+    memset(e, 0, sizeof *e);
+    e->src = src;
+    e->dst = dst;
+    e->delay = delay;
+    if (vxs_series_create(&e->series, NULL) != VXS_OK) {
+        j->oom = true;
+        return SIZE_MAX;
+    }
+    return j->n_edges++;
+}
+
+static void add_sample(vxs_job_t *j, size_t e, vxs_time_t x, vxs_time_t capture) {
+    if (e == SIZE_MAX || x == VXS_TIME_NONE || capture == VXS_TIME_NONE) return;
+    if (j->t_first == VXS_TIME_NONE || capture < j->t_first) j->t_first = capture;
+    if (vxs_series_add(j->edges[e].series, x, capture - x) == VXS_E_NOMEM) j->oom = true;
+}
+
+static void note_owner(vxs_job_t *j, uint64_t station, int agent) {
+    for (size_t i = 0; i < j->n_owners; i++)
+        if (j->owners[i].station == station) return;
+    if (!grow((void **)&j->owners, &j->cap_owners, j->n_owners + 1, sizeof *j->owners)) {
+        j->oom = true;
+        return;
+    }
+    j->owners[j->n_owners++] = (owner_t){station, agent};
+}
+
+int vxsi_job_owner_of(const vxs_job_t *j, uint64_t station) {
+    for (size_t i = 0; i < j->n_owners; i++)
+        if (j->owners[i].station == station) return j->owners[i].agent;
+    return -1;
+}
+
+static void note_heard(vxs_job_t *j, size_t agent, uint64_t station) {
+    for (size_t i = 0; i < j->n_heard; i++)
+        if (j->heard[i].agent == agent && j->heard[i].station == station) {
+            j->heard[i].count++;
+            return;
+        }
+    if (!grow((void **)&j->heard, &j->cap_heard, j->n_heard + 1, sizeof *j->heard)) {
+        j->oom = true;
+        return;
+    }
+    j->heard[j->n_heard++] = (heard_t){agent, station, 1};
+}
+
+size_t vxsi_job_sender_node(const vxs_job_t *j, uint64_t station, vxs_v2x_time_field_t field) {
+    for (size_t i = 0; i < j->n_nodes; i++)
+        if (j->nodes[i].kind == VXS_CLOCK_SENDER && j->nodes[i].station == station &&
+            j->nodes[i].field == field)
+            return i;
+    return SIZE_MAX;
+}
+
+/* ==== sources, diagnostics, progress ======================================================== */
+
+/* job_diag counts one bad unit of its source and passes it on (the index pass only: the frame
+ * pass meets the same units again). */
+static void job_diag(void *user, const vxs_diag_t *d) {
+    jsrc_t *s = user;
+    vxs_job_t *j = s->job;
+    if (j->quiet_diag) return;
+    j->sum.damaged_units++;
+    s->bad++;
+    vxs_diag_emit(j->opt.diag, d);
+}
+
+void vxsi_job_progress(vxs_job_t *j, uint64_t pos) {
+    if (vxs_progress_report(&j->opt.progress, j->bytes_done + pos, j->bytes_total) != VXS_OK)
+        j->canceled = true;
+}
+
+void vxs_job_options_init(vxs_job_options_t *o) {
+    if (o) memset(o, 0, sizeof *o);
+}
+
+vxs_status_t vxs_job_create(vxs_job_t **out, const vxs_manifest_t *man,
+                            const vxs_job_options_t *o, char *err, size_t err_len) {
+    vxs_job_t *j;
+    vxs_source_ref_t *order = NULL;
+    vxs_status_t st = VXS_E_NOMEM;
+    if (err && err_len) err[0] = '\0';
+    VXS_RETURN_IF(!out, VXS_E_ARG);
+    *out = NULL;
+    if (!man || !o || !o->open_source) {
+        vxsi_fmt(err, err_len, "a job needs a manifest and a source opener");
+        return VXS_E_ARG;
+    }
+    j = vxs_calloc(1, sizeof *j);
+    if (!j) return VXS_E_NOMEM;
+    j->opt = *o;
+    j->man = man;
+    j->t_first = VXS_TIME_NONE;
+    j->epoch = VXS_TIME_NONE;
+    const size_t n = vxs_manifest_source_count(man);
+    j->srcs = vxs_calloc(n ? n : 1, sizeof *j->srcs);
+    j->run_srcs = vxs_calloc(n ? n : 1, sizeof *j->run_srcs);
+    j->logger_node = vxs_calloc(man->n_agents ? man->n_agents : 1, sizeof *j->logger_node);
+    order = vxs_calloc(n ? n : 1, sizeof *order);
+    if (!j->srcs || !j->run_srcs || !j->logger_node || !order) goto fail;
+    /* each agent's logger clock first, in manifest order (the names sort them later) */
+    for (size_t a = 0; a < man->n_agents; a++) {
+        const size_t v = find_node(j, VXS_CLOCK_LOGGER, (int)a, 0, 0, VXS_V2X_TF_NONE);
+        if (v == SIZE_MAX) goto fail;
+        snprintf(j->nodes[v].name, sizeof j->nodes[v].name, "%s/logger", man->agents[a].id);
+        j->logger_node[a] = v;
+    }
+    /* sources in the order of (agent id, sensor id): locators, sensor numbers and output do not
+     * depend on the order the manifest lists them in */
+    vxs_manifest_source_order(man, order);
+    for (size_t i = 0; i < n; i++) {
+        jsrc_t *s = &j->srcs[i];
+        s->job = j;
+        s->index = i;
+        s->agent = order[i].agent;
+        s->ms = &man->agents[order[i].agent].sources[order[i].source];
+        s->sensor_base = (uint32_t)i * VXS_STREAMS_PER_SOURCE;
+        s->diag = (vxs_diag_sink_t){job_diag, s};
+        for (int q = 0; q < JOB_STREAMS; q++) s->dev_node[q] = s->dev_edge[q] = SIZE_MAX;
+        if (vxs_stream_stats_create(&s->period) != VXS_OK) goto fail;
+        j->n_srcs++;
+        st = o->open_source(o->open_user, &s->src, man, order[i], (uint32_t)i, &s->diag, err,
+                            err_len);
+        if (st != VXS_OK) {
+            if (err && err_len && !err[0]) vxsi_fmt(err, err_len, "%s: %s", s->ms->path,
+                                                    vxs_strerror(st));
+            goto fail;
+        }
+        (void)vxs_source_position(s->src, &s->size);
+        j->bytes_total += 2 * s->size;
+    }
+    vxs_free(order);
+    *out = j;
+    return VXS_OK;
+fail:
+    if (st == VXS_E_NOMEM && err && err_len && !err[0]) vxsi_fmt(err, err_len, "out of memory");
+    vxs_free(order);
+    vxs_job_destroy(j);
+    return st;
+}
+
+void vxs_job_destroy(vxs_job_t *j) {
+    if (!j) return;
+    for (size_t e = 0; e < j->n_edges; e++) vxs_series_destroy(j->edges[e].series);
+    for (size_t i = 0; i < j->n_srcs; i++) {
+        vxs_stream_stats_destroy(j->srcs[i].period);
+        vxs_source_destroy(j->srcs[i].src);
+    }
+    vxs_free(j->edges);
+    vxs_free(j->nodes);
+    vxs_free(j->srcs);
+    vxs_free(j->run_srcs);
+    vxs_free(j->logger_node);
+    vxs_free(j->res);
+    vxs_free(j->owners);
+    vxs_free(j->heard);
+    vxs_free(j->clocks);
+    vxs_free(j->rels);
+    vxs_free(j->pairs);
+    vxs_free(j->streams);
+    vxs_free(j);
+}
+
+/* ==== the index pass ======================================================================= */
+
+/* lidar_packet samples one LiDAR data packet: its stream's device clock against the logger. */
+static void lidar_packet(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
+    const uint32_t k = rec->sensor - s->sensor_base;
+    if (rec->sensor < s->sensor_base || k >= JOB_STREAMS) return;
+    if (s->dev_edge[k] == SIZE_MAX) {
+        const size_t dev =
+            find_node(j, VXS_CLOCK_DEVICE, (int)s->agent, rec->sensor, 0, VXS_V2X_TF_NONE);
+        if (dev == SIZE_MAX) return;
+        node_t *n = &j->nodes[dev];
+        if (k == 0)
+            snprintf(n->name, sizeof n->name, "%s/%s", j->man->agents[s->agent].id,
+                     s->ms->sensor);
+        else
+            snprintf(n->name, sizeof n->name, "%s/%s#%u", j->man->agents[s->agent].id,
+                     s->ms->sensor, k);
+        if (s->ms->clock.gps_locked) {
+            n->anchored = true;
+            n->hint = "gps_locked";
+        }
+        if (s->ms->clock.has_offset) {
+            n->has_offset = true;
+            n->offset_ns = s->ms->clock.offset_ns;
+            n->hint = "offset_ns";
+        }
+        s->dev_node[k] = dev;
+        s->dev_edge[k] = find_edge(j, dev, j->logger_node[s->agent], VXS_DELAY_NONE);
+        if (s->dev_edge[k] == SIZE_MAX) return;
+    }
+    add_sample(j, s->dev_edge[k], rec->device_time, rec->capture_time);
+}
+
+static size_t sender_node(vxs_job_t *j, const vxs_record_t *rec) {
+    const size_t v = find_node(j, VXS_CLOCK_SENDER, -1, 0, rec->device_clock.station,
+                               rec->device_clock.field);
+    if (v != SIZE_MAX && j->nodes[v].name[0] == '\0') {
+        node_t *n = &j->nodes[v];
+        /* GNSS-timed generation: ETSI and SAE stacks take it from the GNSS receiver; used as
+         * an anchor and checked against the other paths (vxs_clock_solve). */
+        n->anchored = true;
+        n->hint = "gnss";
+        snprintf(n->name, sizeof n->name, "sender:%" PRIu64 "/%s", n->station,
+                 vxs_v2x_time_field_name(n->field));
+    }
+    return v;
+}
+
+static void v2x_message(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
+    s->records++;
+    if (rec->device_time == VXS_TIME_NONE || rec->capture_time == VXS_TIME_NONE) return;
+    const size_t v = sender_node(j, rec);
+    if (v == SIZE_MAX) return;
+    const bool sent = rec->u.v2x.sent;
+    if (sent)
+        note_owner(j, rec->device_clock.station, (int)s->agent);
+    else
+        note_heard(j, s->agent, rec->device_clock.station);
+    /* DENM and CPM referenceTime is the event's time, repeated unchanged by every repetition:
+     * not a transmission time, so it says nothing about the clocks */
+    if (rec->device_clock.field == VXS_V2X_TF_ITS_TIME) return;
+    const size_t e = find_edge(j, v, j->logger_node[s->agent],
+                               sent ? VXS_DELAY_TX_LOG : VXS_DELAY_AIR);
+    add_sample(j, e, rec->device_time, rec->capture_time);
+}
+
+static void index_record(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
+    switch (rec->kind) {
+    case VXS_REC_LIDAR_PACKET: lidar_packet(j, s, rec); break;
+    case VXS_REC_IMU:
+        if (rec->u.imu.pps != 0xFF && rec->sensor == s->sensor_base) {
+            s->pps_seen++;
+            s->pps_locked += rec->u.imu.pps == 2;
+        }
+        break;
+    case VXS_REC_LIDAR_SWEEP:
+        if (rec->sensor != s->sensor_base) break;
+        s->records++;
+        vxs_stream_stats_add(s->period, rec->device_time, s->records);
+        break;
+    case VXS_REC_CAMERA_FRAME: {
+        s->records++;
+        const vxs_time_t t =
+            rec->capture_time != VXS_TIME_NONE ? rec->capture_time : rec->device_time;
+        vxs_stream_stats_add(s->period, t, s->records);
+        break;
+    }
+    case VXS_REC_V2X: v2x_message(j, s, rec); break;
+    default: break;
+    }
+}
+
+vxs_status_t vxs_job_index(vxs_job_t *j) {
+    VXS_RETURN_IF(!j, VXS_E_ARG);
+    if (j->stage != STAGE_NEW) {
+        vxsi_fmt(j->err, sizeof j->err, "the index pass has already run");
+        return VXS_E_STATE;
+    }
+    const double t0 = now_s();
+    for (size_t i = 0; i < j->n_srcs && !j->oom && !j->canceled; i++) {
+        jsrc_t *s = &j->srcs[i];
+        const vxs_record_t *rec;
+        uint64_t n = 0;
+        /* errors end the source and were reported to its diag sink (the rule on bad units) */
+        while (vxs_source_next(s->src, &rec) == VXS_OK) {
+            index_record(j, s, rec);
+            if ((++n & 1023) == 0) {
+                vxsi_job_progress(j, vxs_source_position(s->src, NULL));
+                if (j->canceled || j->oom) break;
+            }
+        }
+        j->bytes_done += s->size;
+        vxsi_job_progress(j, 0);
+    }
+    j->sum.seconds_index = now_s() - t0;
+    if (j->oom) {
+        vxsi_fmt(j->err, sizeof j->err, "out of memory in the index pass");
+        return VXS_E_NOMEM;
+    }
+    if (j->canceled) {
+        vxsi_fmt(j->err, sizeof j->err, "canceled");
+        return VXS_E_CANCELED;
+    }
+    j->stage = STAGE_INDEXED;
+    return VXS_OK;
+}
+
+/* ==== the solve ============================================================================= */
+
+static vxs_time_t first_time(const vxs_job_t *j) {
+    vxs_time_t t = j->t_first;
+    for (size_t i = 0; i < j->n_srcs; i++) {
+        vxs_stream_summary_t sum;
+        vxs_stream_stats_summarize(j->srcs[i].period, &sum);
+        if (sum.min != VXS_TIME_NONE && (t == VXS_TIME_NONE || sum.min < t)) t = sum.min;
+    }
+    return t;
+}
+
+/* sort_graph puts the nodes in the order of their names and the edges in the order of (from,
+ * to, class), so the solve and every output do not depend on the order sources were read in. */
+static vxs_status_t sort_graph(vxs_job_t *j) {
+    size_t *perm = vxs_calloc(j->n_nodes, sizeof *perm), *inv = vxs_calloc(j->n_nodes, sizeof *inv);
+    node_t *sorted = vxs_calloc(j->n_nodes, sizeof *sorted);
+    if (!perm || !inv || !sorted) {
+        vxs_free(perm);
+        vxs_free(inv);
+        vxs_free(sorted);
+        return VXS_E_NOMEM;
+    }
+    for (size_t i = 0; i < j->n_nodes; i++) perm[i] = i;
+    for (size_t a = 1; a < j->n_nodes; a++)
+        for (size_t b = a; b > 0 && strcmp(j->nodes[perm[b - 1]].name, j->nodes[perm[b]].name) > 0;
+             b--) {
+            const size_t t = perm[b];
+            perm[b] = perm[b - 1];
+            perm[b - 1] = t;
+        }
+    for (size_t i = 0; i < j->n_nodes; i++) {
+        sorted[i] = j->nodes[perm[i]];
+        inv[perm[i]] = i;
+    }
+    memcpy(j->nodes, sorted, j->n_nodes * sizeof *sorted);
+    for (size_t e = 0; e < j->n_edges; e++) {
+        j->edges[e].src = inv[j->edges[e].src];
+        j->edges[e].dst = inv[j->edges[e].dst];
+    }
+    for (size_t a = 0; a < j->man->n_agents; a++) j->logger_node[a] = inv[j->logger_node[a]];
+    for (size_t i = 0; i < j->n_srcs; i++)
+        for (int q = 0; q < JOB_STREAMS; q++)
+            if (j->srcs[i].dev_node[q] != SIZE_MAX)
+                j->srcs[i].dev_node[q] = inv[j->srcs[i].dev_node[q]];
+    vxs_free(perm);
+    vxs_free(inv);
+    vxs_free(sorted);
+    for (size_t a = 1; a < j->n_edges; a++)
+        for (size_t b = a; b > 0; b--) {
+            const edge_t *x = &j->edges[b - 1], *y = &j->edges[b];
+            int c = strcmp(j->nodes[x->src].name, j->nodes[y->src].name);
+            if (!c) c = strcmp(j->nodes[x->dst].name, j->nodes[y->dst].name);
+            if (!c) c = (int)x->delay - (int)y->delay;
+            if (c <= 0) break;
+            const edge_t t = j->edges[b];
+            j->edges[b] = j->edges[b - 1];
+            j->edges[b - 1] = t;
+        }
+    for (size_t i = 0; i < j->n_srcs; i++)
+        for (int q = 0; q < JOB_STREAMS; q++) j->srcs[i].dev_edge[q] = SIZE_MAX; /* stale */
+    return VXS_OK;
+}
+
+/* one_way returns the envelope offset of (b's capture - a's own tx log) through a sender of a
+ * heard by both: fit(sender -> logger b, AIR) - fit(sender -> logger a, TX_LOG). */
+static bool one_way(const vxs_job_t *j, size_t a, size_t b, double *out) {
+    bool have = false;
+    for (size_t e = 0; e < j->n_edges; e++) {
+        const edge_t *rx = &j->edges[e];
+        if (rx->delay != VXS_DELAY_AIR || rx->dst != j->logger_node[b] || !rx->fit.n_pieces)
+            continue;
+        if (j->nodes[rx->src].agent != (int)a) continue;
+        for (size_t f = 0; f < j->n_edges; f++) {
+            const edge_t *tx = &j->edges[f];
+            if (tx->delay != VXS_DELAY_TX_LOG || tx->src != rx->src ||
+                tx->dst != j->logger_node[a] || !tx->fit.n_pieces)
+                continue;
+            const double v = rx->fit.pieces[0].offset_ns - tx->fit.pieces[0].offset_ns;
+            if (!have || v < *out) *out = v;
+            have = true;
+        }
+    }
+    return have;
+}
+
+/* build_report turns the solved graph into the clock report (vxs_frame.h). */
+static vxs_status_t build_report(vxs_job_t *j) {
+    const size_t na = j->man->n_agents;
+    j->clocks = vxs_calloc(j->n_nodes ? j->n_nodes : 1, sizeof *j->clocks);
+    j->rels = vxs_calloc(j->n_edges ? j->n_edges : 1, sizeof *j->rels);
+    j->pairs = vxs_calloc(na * na / 2 + 1, sizeof *j->pairs);
+    size_t *ord = vxs_calloc(na ? na : 1, sizeof *ord);
+    if (!j->clocks || !j->rels || !j->pairs || !ord) {
+        vxs_free(ord);
+        return VXS_E_NOMEM;
+    }
+    for (size_t i = 0; i < j->n_nodes; i++) {
+        const node_t *n = &j->nodes[i];
+        vxs_clock_info_t *c = &j->clocks[i];
+        c->name = n->name;
+        c->kind = n->kind;
+        c->agent = n->agent;
+        c->sensor = n->sensor;
+        c->station = n->station;
+        c->field = n->field;
+        c->hint = n->hint;
+        c->has_offset = n->has_offset;
+        c->offset_ns = n->offset_ns;
+        c->est = j->res[i];
+    }
+    for (size_t e = 0; e < j->n_edges; e++) {
+        const edge_t *E = &j->edges[e];
+        const vxs_series_fit_t *f = &E->fit;
+        vxs_clock_relation_t *r = &j->rels[e];
+        r->from = E->src;
+        r->to = E->dst;
+        r->delay = E->delay;
+        r->samples = vxs_series_count(E->series);
+        r->windows = f->windows;
+        r->windows_below = f->windows_below;
+        r->windows_above = f->windows_above;
+        r->n_pieces = f->n_pieces;
+        for (size_t k = 0; k < f->n_pieces; k++) {
+            const vxs_series_piece_t *p = &f->pieces[k];
+            r->pieces[k] = (vxs_relation_piece_t){p->x_start,  p->x_end,           p->offset_ns,
+                                                  p->slope,    p->samples,         p->inliers,
+                                                  p->resid_median_ns, p->offset_sd_ns,
+                                                  p->slope_sd};
+        }
+        /* what the solved models say the envelope should be at the epoch, minus what it is */
+        if (f->n_pieces) {
+            const vxs_clock_result_t *a = &j->res[E->src], *b = &j->res[E->dst];
+            const double pred = b->model.pieces[0].offset_ns - a->model.pieces[0].offset_ns +
+                                j->sol.delay_ns[E->delay] -
+                                f->pieces[0].slope * a->model.pieces[0].offset_ns;
+            r->has_residual = true;
+            r->residual_ns = f->pieces[0].offset_ns - pred;
+        }
+    }
+    /* two-way pairs, agents in the order of their ids */
+    for (size_t i = 0; i < na; i++) ord[i] = i;
+    for (size_t x = 1; x < na; x++)
+        for (size_t y = x; y > 0 && strcmp(j->man->agents[ord[y - 1]].id,
+                                           j->man->agents[ord[y]].id) > 0; y--) {
+            const size_t t = ord[y];
+            ord[y] = ord[y - 1];
+            ord[y - 1] = t;
+        }
+    for (size_t ia = 0; ia < na; ia++)
+        for (size_t ib = ia + 1; ib < na; ib++) {
+            const size_t a = ord[ia], b = ord[ib];
+            double ab, ba;
+            if (!one_way(j, a, b, &ab) || !one_way(j, b, a, &ba)) continue;
+            const double solved = j->res[j->logger_node[b]].model.pieces[0].offset_ns -
+                                  j->res[j->logger_node[a]].model.pieces[0].offset_ns;
+            j->pairs[j->n_pairs++] =
+                (vxs_clock_pair_t){(uint32_t)a, (uint32_t)b, (ab - ba) / 2, (ab + ba) / 2, solved};
+        }
+    vxs_free(ord);
+    vxs_clock_report_t *R = &j->report;
+    R->epoch = j->epoch;
+    R->clocks = j->clocks;
+    R->n_clocks = j->n_nodes;
+    R->reference_clock = j->sol.reference_node;
+    R->hints_rejected = j->sol.hints_rejected;
+    for (int c = 0; c < VXS_DELAY_CLASSES; c++) {
+        R->delay_ns[c] = j->sol.delay_ns[c];
+        R->delay_sd_ns[c] = j->sol.delay_sd_ns[c];
+        R->delay_used[c] = j->sol.delay_used[c];
+    }
+    R->relations = j->rels;
+    R->n_relations = j->n_edges;
+    R->pairs = j->pairs;
+    R->n_pairs = j->n_pairs;
+    for (size_t i = 0; i < j->n_srcs; i++)
+        j->run_srcs[i] = (vxs_run_source_t){(uint32_t)j->srcs[i].agent, j->srcs[i].ms,
+                                            j->srcs[i].records, j->srcs[i].bad};
+    vxs_run_info_t *run = &j->run;
+    run->manifest = j->man;
+    run->sources = j->run_srcs;
+    run->n_sources = j->n_srcs;
+    run->clocks = R;
+    run->v2x_window_ns = (int64_t)llround(j->man->frames.v2x_window_ms * 1e6);
+    run->fixed_rate = j->man->frames.policy == VXS_FRAMES_FIXED_RATE;
+    run->t_from = run->t_to = VXS_TIME_NONE;
+    return VXS_OK;
+}
+
+vxs_status_t vxs_job_solve(vxs_job_t *j) {
+    VXS_RETURN_IF(!j, VXS_E_ARG);
+    if (j->stage != STAGE_INDEXED) {
+        vxsi_fmt(j->err, sizeof j->err, "the clocks are solved once, after the index pass");
+        return VXS_E_STATE;
+    }
+    const double t0 = now_s();
+    /* Senders owned by an agent get named after it. */
+    for (size_t i = 0; i < j->n_nodes; i++) {
+        node_t *n = &j->nodes[i];
+        if (n->kind != VXS_CLOCK_SENDER) continue;
+        n->agent = vxsi_job_owner_of(j, n->station);
+        if (n->agent >= 0)
+            snprintf(n->name, sizeof n->name, "sender:%s/%" PRIu64 "/%s",
+                     j->man->agents[n->agent].id, n->station, vxs_v2x_time_field_name(n->field));
+    }
+    if (sort_graph(j) != VXS_OK) goto oom;
+    /* The epoch: the first whole second of the drive on any clock (the sweeps' and frames'
+     * times, else the first sample of any series). */
+    vxs_time_t t0s = first_time(j);
+    if (t0s == VXS_TIME_NONE) t0s = 0;
+    j->epoch = t0s - ((t0s % 1000000000 + 1000000000) % 1000000000);
+    for (size_t e = 0; e < j->n_edges; e++) {
+        edge_t *E = &j->edges[e];
+        if (vxs_series_count(E->series) < 2 ||
+            vxs_series_fit(E->series, j->epoch, &E->fit) != VXS_OK)
+            memset(&E->fit, 0, sizeof E->fit);
+    }
+    vxs_clock_node_t *cn = vxs_calloc(j->n_nodes ? j->n_nodes : 1, sizeof *cn);
+    vxs_clock_edge_t *ce = vxs_calloc(j->n_edges ? j->n_edges : 1, sizeof *ce);
+    j->res = vxs_calloc(j->n_nodes ? j->n_nodes : 1, sizeof *j->res);
+    if (!cn || !ce || !j->res) {
+        vxs_free(cn);
+        vxs_free(ce);
+        goto oom;
+    }
+    for (size_t i = 0; i < j->n_nodes; i++)
+        cn[i] = (vxs_clock_node_t){j->nodes[i].name, j->nodes[i].anchored,
+                                   j->nodes[i].has_offset, j->nodes[i].offset_ns};
+    for (size_t e = 0; e < j->n_edges; e++) {
+        const node_t *src = &j->nodes[j->edges[e].src];
+        /* 1609.2 generationTime counts µs; every other V2X time field ms; LiDARs ns */
+        const double res =
+            src->kind != VXS_CLOCK_SENDER ? 0.0 : vxs_v2x_time_field_resolution_ns(src->field);
+        ce[e] = (vxs_clock_edge_t){j->edges[e].src, j->edges[e].dst, j->edges[e].delay,
+                                   &j->edges[e].fit, res};
+    }
+    const size_t fallback = j->logger_node[j->man->ref_agent];
+    vxs_status_t st =
+        vxs_clock_solve(cn, j->n_nodes, ce, j->n_edges, j->epoch, fallback, j->res, &j->sol);
+    vxs_free(cn);
+    vxs_free(ce);
+    if (st != VXS_OK) {
+        vxsi_fmt(j->err, sizeof j->err, "clock solve: %s", vxs_strerror(st));
+        return st;
+    }
+    if (build_report(j) != VXS_OK) goto oom;
+    j->sum.seconds_clocks = now_s() - t0;
+    j->stage = STAGE_SOLVED;
+    return VXS_OK;
+oom:
+    vxsi_fmt(j->err, sizeof j->err, "out of memory in the clock solve");
+    return VXS_E_NOMEM;
+}
+
+/* ==== accessors and the whole run ========================================================== */
+
+const vxs_clock_report_t *vxs_job_clocks(const vxs_job_t *j) {
+    return j && j->stage >= STAGE_SOLVED ? &j->report : NULL;
+}
+
+size_t vxs_job_clock_index(const vxs_job_t *j, const char *name) {
+    for (size_t i = 0; j && name && j->stage >= STAGE_SOLVED && i < j->n_nodes; i++)
+        if (strcmp(j->nodes[i].name, name) == 0) return i;
+    return SIZE_MAX;
+}
+
+const vxs_run_info_t *vxs_job_run_info(const vxs_job_t *j) {
+    return j && j->stage >= STAGE_SOLVED ? &j->run : NULL;
+}
+
+const vxs_run_summary_t *vxs_job_summary(const vxs_job_t *j) { return j ? &j->sum : NULL; }
+
+const char *vxs_job_errmsg(const vxs_job_t *j) { return j ? j->err : ""; }
+
+vxs_status_t vxs_job_frames(vxs_job_t *j, vxs_time_t t_from, vxs_time_t t_to,
+                            vxs_frame_sink_t *const *sinks, size_t n_sinks) {
+    VXS_RETURN_IF(!j || (n_sinks && !sinks), VXS_E_ARG);
+    if (j->stage != STAGE_SOLVED) {
+        vxsi_fmt(j->err, sizeof j->err, "the frame pass runs once, after the clock solve");
+        return VXS_E_STATE;
+    }
+    j->stage = STAGE_FRAMED;
+    return vxsi_job_frame_pass(j, t_from, t_to, sinks, n_sinks);
+}
+
+vxs_status_t vxs_job_run(vxs_job_t *j, vxs_frame_sink_t *const *sinks, size_t n_sinks) {
+    VXS_FORWARD(vxs_job_index(j));
+    VXS_FORWARD(vxs_job_solve(j));
+    return vxs_job_frames(j, VXS_TIME_NONE, VXS_TIME_NONE, sinks, n_sinks);
+}
