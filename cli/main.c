@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #if defined(__GLIBC__)
-#include <malloc.h>
 #endif
 
 #include "cli.h"
@@ -29,21 +28,7 @@ static void print_main_help(FILE *out) {
                  "2 usage or input error.\n");
 }
 
-/* tune_malloc fixes glibc's mmap threshold at its default, 128 KiB. Left dynamic, glibc raises
- * the threshold to the size of every large block freed (up to 32 MiB): after the first demuxer
- * closes, the growing buffers that follow (offset series, sample tables) land in the brk heap,
- * where each doubling leaves a hole that is kept resident, so the peak grew with the length of
- * the drive (10 MB more for a 60-minute drive than for a 10-minute one). Fixed, blocks of 128
- * KiB and more get their own mapping, returned to the system when freed. Measured to cost no
- * time. A program's choice, not the library's: the library never calls mallopt. */
-static void tune_malloc(void) {
-#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
-    (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-#endif
-}
-
 int main(int argc, char **argv) {
-    tune_malloc();
     if (argc < 2) {
         print_main_help(stderr);
         return VXS_EXIT_USAGE;

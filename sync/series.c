@@ -313,13 +313,15 @@ static void ws_open(wset_t *ws, pt_t p, bool starts_piece) {
     ws->open = true;
 }
 
-/* ws_reserve makes room for `need` windows, growing geometrically: the final size is reached
- * early and adds are then allocation-free. */
+/* ws_reserve makes room for `need` windows. The first call reserves the most the series can
+ * ever hold (merging keeps nw below it), once: a buffer grown by doubling leaves, at every step,
+ * a freed block behind that the C library may keep resident (glibc moves blocks of this size
+ * from their own mappings into the heap once it has seen larger ones freed), so the peak grew
+ * with the drive's length. Reserved is not resident: pages are touched only as windows fill
+ * them, and adds are then allocation-free. */
 static vxs_status_t ws_reserve(wset_t *ws, size_t need) {
     if (need <= ws->cap) return VXS_OK;
-    size_t cap = ws->cap ? ws->cap * 2 : 64;
-    size_t top = ws->max_windows + VXS_SERIES_MAX_PIECES + 4; /* merging keeps nw below this */
-    if (cap > top) cap = top;
+    size_t cap = ws->max_windows + VXS_SERIES_MAX_PIECES + 4;
     if (cap < need) cap = need;
     if (cap > SIZE_MAX / sizeof(window_t)) return VXS_E_NOMEM;
     window_t *w = vxs_realloc(ws->w, cap * sizeof(window_t));
