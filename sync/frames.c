@@ -279,7 +279,9 @@ static vxs_status_t setup(pass_t *p) {
     p->v2x = vxs_calloc(n ? n : 1, sizeof *p->v2x);
     p->reasons = vxs_calloc(n + 1 + n * MAX_LINKS, sizeof *p->reasons);
     j->streams = vxs_calloc(n + 1, sizeof *j->streams);
-    if (!p->ms || !p->vf || !p->tol || !p->members || !p->v2x || !p->reasons || !j->streams)
+    j->stream_names = vxs_calloc(n + 1, sizeof *j->stream_names);
+    if (!p->ms || !p->vf || !p->tol || !p->members || !p->v2x || !p->reasons || !j->streams ||
+        !j->stream_names)
         return VXS_E_NOMEM;
     size_t ref_src = SIZE_MAX;
     for (size_t i = 0; i < n; i++)
@@ -354,11 +356,12 @@ static vxs_status_t setup(pass_t *p) {
     /* the run's streams: the members, in order */
     for (size_t k = 0; k < p->nm; k++) {
         const mstream_t *m = &p->ms[k];
+        memcpy(j->stream_names[k], m->name, sizeof j->stream_names[k]);
         j->streams[k] = (vxs_frame_stream_t){(uint32_t)m->src->index,
                                              (uint32_t)m->src->agent,
                                              m->src->sensor_base,
                                              m->kind,
-                                             m->name,
+                                             j->stream_names[k],
                                              m->clock,
                                              m->tol_ns,
                                              k == 0 && !p->fixed_rate};

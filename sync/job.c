@@ -224,6 +224,7 @@ void vxs_job_destroy(vxs_job_t *j) {
     vxs_free(j->rels);
     vxs_free(j->pairs);
     vxs_free(j->streams);
+    vxs_free(j->stream_names);
     vxs_free(j);
 }
 
@@ -305,13 +306,14 @@ static void index_record(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
     case VXS_REC_LIDAR_SWEEP:
         if (rec->sensor != s->sensor_base) break;
         s->records++;
-        vxs_stream_stats_add(s->period, rec->device_time, s->records);
+        if (vxs_stream_stats_add(s->period, rec->device_time, s->records) == VXS_E_NOMEM)
+            j->oom = true;
         break;
     case VXS_REC_CAMERA_FRAME: {
         s->records++;
         const vxs_time_t t =
             rec->capture_time != VXS_TIME_NONE ? rec->capture_time : rec->device_time;
-        vxs_stream_stats_add(s->period, t, s->records);
+        if (vxs_stream_stats_add(s->period, t, s->records) == VXS_E_NOMEM) j->oom = true;
         break;
     }
     case VXS_REC_V2X: v2x_message(j, s, rec); break;

@@ -99,6 +99,7 @@ struct vxs_job {
     vxs_clock_report_t report;
     vxs_run_source_t *run_srcs;
     vxs_frame_stream_t *streams; /* filled by the frame pass */
+    char (*stream_names)[200];   /* their names ("ego/lidar"), as long as the job */
     vxs_run_info_t run;
     vxs_run_summary_t sum;
     vxs_impossible_msg_t impossible[VXS_IMPOSSIBLE_LISTED];

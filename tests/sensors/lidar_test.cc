@@ -1,5 +1,6 @@
 // The sweep reader (sensors/lidar.c) on the real captures: sweeps, times, locators and fetched
 // points; damaged captures.
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -413,24 +414,76 @@ TEST(LidarReader, OpenErrorsNameTheFile) {
     EXPECT_NE(std::string(err).find("/nonexistent/x.pcap"), std::string::npos) << err;
 }
 
+// An allocation that fails while a capture is read must show: the open fails with VXS_E_NOMEM,
+// a fetch returns VXS_E_NOMEM, or a bad unit is reported. Where none of these shows, the reader
+// must have got over it: the same sweeps and points as an undisturbed read.
 TEST(LidarReader, AllocationFailuresAreReportedNotCrashes) {
     VXS_SHARED_OR_SKIP(path, "datasets/lidar/velodyne/nebula_vlp32c.pcap");
-    Diags quiet;
-    vxs_diag_sink_t sink = {Diags::Fn, &quiet};
-    vxs_lidar_options_t o;
-    vxs_lidar_options_init(&o);
-    o.diag = &sink;
-    for (long n = 1; n < 40; n++) {
-        vxs_test::FailAllocAfter fail(n);
+    struct Outcome {
+        vxs_status_t open = VXS_OK;
+        std::vector<vxs_status_t> fetches;
+        size_t diags = 0;
+        uint64_t sweeps = 0, points = 0;
+    };
+    long total = 0;
+    auto read = [&](long fail_at, bool *failed) {
+        Outcome r;
+        Diags d;
+        vxs_diag_sink_t sink = {Diags::Fn, &d};
+        vxs_lidar_options_t o;
+        vxs_lidar_options_init(&o);
+        o.diag = &sink;
+        vxs_test::FailAllocAfter fail(fail_at);
         vxs_lidar_t *l = nullptr;
-        if (vxs_lidar_open(&l, path.c_str(), &o, nullptr, 0) != VXS_OK) continue;
-        const vxs_record_t *rec;
-        vxs_points_t pts = {nullptr, 0, 0};
-        while (vxs_lidar_next(l, &rec) == VXS_OK)
-            if (rec->kind == VXS_REC_LIDAR_SWEEP) (void)vxs_lidar_fetch_points(l, &pts, rec);
-        vxs_points_free(&pts);
-        vxs_lidar_close(l);
+        r.open = vxs_lidar_open(&l, path.c_str(), &o, nullptr, 0);
+        if (r.open == VXS_OK) {
+            const vxs_record_t *rec;
+            vxs_points_t pts = {nullptr, 0, 0};
+            while (vxs_lidar_next(l, &rec) == VXS_OK) {
+                if (rec->kind != VXS_REC_LIDAR_SWEEP) continue;
+                r.sweeps++;
+                r.fetches.push_back(vxs_lidar_fetch_points(l, &pts, rec));
+                if (r.fetches.back() == VXS_OK) r.points += pts.len;
+            }
+            vxs_points_free(&pts);
+            vxs_lidar_close(l);
+        }
+        r.diags = d.msgs.size();
+        *failed = vxs_test::FailAllocAfter::Failed();
+        total = vxs_test::FailAllocAfter::AllocCount();
+        return r;
+    };
+    bool failed = false;
+    const Outcome ref = read(LONG_MAX, &failed);
+    ASSERT_EQ(ref.open, VXS_OK);
+    ASSERT_FALSE(failed);
+    ASSERT_GT(ref.sweeps, 0u);
+    const long all = total;
+    ASSERT_GT(all, 20); // open, decoder tables, fetch buffers...
+    int shown = 0, tried = 0;
+    for (long n = 1; n <= all; n += n < 40 ? 1 : all / 40 + 1) {
+        const Outcome r = read(n, &failed);
+        if (!failed) continue;
+        tried++;
+        bool visible = false;
+        if (r.open != VXS_OK) {
+            EXPECT_EQ(r.open, VXS_E_NOMEM) << "allocation " << n;
+            visible = true;
+        }
+        for (vxs_status_t st : r.fetches) {
+            if (st == VXS_OK) continue;
+            EXPECT_EQ(st, VXS_E_NOMEM) << "allocation " << n;
+            visible = true;
+        }
+        visible = visible || r.diags > 0;
+        shown += visible;
+        if (!visible) {
+            EXPECT_EQ(r.sweeps, ref.sweeps) << "allocation " << n << " failed unseen";
+            EXPECT_EQ(r.points, ref.points) << "allocation " << n << " failed unseen";
+        }
     }
+    EXPECT_GT(shown, 0);
+    EXPECT_GT(tried, 40) << all << " allocations";
 }
 
 } // namespace

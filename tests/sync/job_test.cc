@@ -1,0 +1,756 @@
+// The sync job through the library (vxs_sync.h section 5): the clock graph built from records,
+// the solve, the frame plan and the V2X window, with in-memory sources behind the job's opener
+// and a sink that keeps what it is given. No file is read: every record is made here from a
+// world whose clocks, latencies and losses the test knows, so every expectation is the truth.
+//
+// The world (20 s): "ego" has a GPS-locked LiDAR (10 Hz sweeps, a packet every ms), a camera on
+// its logger (20 Hz, one frame dropped) and a V2X radio; "veh" has a V2X radio only. Loggers:
+// ego +50 ms and +10 ppm, veh -30 ms and -20 ppm against true time. Each radio sends a message
+// every 100 ms (1609.2 generation time, GNSS time), logs its own 0.1 ms after generation, and
+// the other one captures it 1.5 ms (+ up to 0.4 ms jitter) after generation. veh -> ego is lost
+// from 10 s to 12.5 s; one message veh -> ego carries a generation time 80 ms after its capture.
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+#include "vxs_sync.h"
+
+namespace {
+
+const vxs_time_t kEpoch = INT64_C(1700000000000000000);
+const vxs_time_t kT0 = kEpoch + 300 * VXS_NS_PER_MS; // the drive starts at 0.3 s past a second
+const int64_t kMs = VXS_NS_PER_MS, kUs = VXS_NS_PER_US, kS = VXS_NS_PER_S;
+const int64_t kDrive = 20 * kS;
+
+struct Clock {
+    double off_ns, drift;
+    vxs_time_t Local(vxs_time_t t) const {
+        return t + (vxs_time_t)llround(off_ns + drift * (double)(t - kEpoch));
+    }
+};
+const Clock kEgo = {50e6, 10e-6}, kVeh = {-30e6, -20e-6};
+
+// Lcg is a small deterministic generator (jitter), the same on every machine.
+struct Lcg {
+    uint64_t s;
+    double Next() { // [0, 1)
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        return (double)(s >> 11) / 9007199254740992.0;
+    }
+};
+
+// A message of the world, with where it was received.
+struct Msg {
+    std::string from, to;
+    vxs_time_t gen, rx_true;
+    bool lost;
+};
+
+std::vector<Msg> Messages() {
+    std::vector<Msg> v;
+    Lcg r{7};
+    for (int k = 0; k < 200; k++) {
+        for (int who = 0; who < 2; who++) {
+            Msg m;
+            m.from = who ? "veh" : "ego";
+            m.to = who ? "ego" : "veh";
+            m.gen = kT0 + k * 100 * kMs + (who ? 37 * kMs : 11 * kMs);
+            m.rx_true = m.gen + 1500 * kUs + (int64_t)(r.Next() * 400e3);
+            m.lost = who && m.gen >= kT0 + 10 * kS && m.gen < kT0 + 12500 * kMs;
+            v.push_back(m);
+        }
+    }
+    return v;
+}
+
+vxs_record_t Rec(vxs_record_kind_t kind, uint32_t agent, uint32_t index) {
+    vxs_record_t r;
+    vxs_record_init(&r, kind);
+    r.agent = agent;
+    r.sensor = index * VXS_STREAMS_PER_SOURCE;
+    r.loc.source = index;
+    r.loc.count = 1;
+    return r;
+}
+
+// Records of each source of the world, as the readers would give them.
+std::vector<vxs_record_t> LidarRecords(uint32_t agent, uint32_t index) {
+    std::vector<vxs_record_t> v;
+    Lcg r{3};
+    uint64_t unit = 0;
+    for (int s = 0; s < 200; s++) {
+        const vxs_time_t start = kT0 + s * 100 * kMs;
+        for (int p = 0; p < 100; p++) {
+            vxs_record_t k = Rec(VXS_REC_LIDAR_PACKET, agent, index);
+            k.device_time = start + p * kMs + 900 * kUs; // its last firing
+            k.device_clock = {VXS_CLOCK_DEVICE, agent, k.sensor, 0, VXS_V2X_TF_NONE};
+            k.capture_time = kEgo.Local(k.device_time) + 20 * kUs + (int64_t)(r.Next() * 200e3);
+            k.loc.index = unit++;
+            v.push_back(k);
+        }
+        vxs_record_t w = Rec(VXS_REC_LIDAR_SWEEP, agent, index);
+        w.device_time = start;
+        w.device_clock = {VXS_CLOCK_DEVICE, agent, w.sensor, 0, VXS_V2X_TF_NONE};
+        w.capture_time = kEgo.Local(start);
+        w.u.sweep.device_end = start + 99900 * kUs;
+        w.u.sweep.points = 1000 + (uint32_t)s;
+        w.u.sweep.complete = true;
+        w.seq = (uint64_t)s;
+        w.has_seq = true;
+        w.loc.index = unit - 100;
+        w.loc.count = 100;
+        v.push_back(w);
+    }
+    return v;
+}
+
+std::vector<vxs_record_t> CameraRecords(uint32_t agent, uint32_t index) {
+    std::vector<vxs_record_t> v;
+    for (int f = 0; f < 400; f++) {
+        if (f == 40) continue; // dropped: the sweep at 2.0 s has no camera frame near it
+        vxs_record_t r = Rec(VXS_REC_CAMERA_FRAME, agent, index);
+        const vxs_time_t t = kT0 + 3 * kMs + f * 50 * kMs;
+        r.capture_time = kEgo.Local(t);
+        r.device_time = f * 50 * kMs;
+        r.u.frame.pts = f * 1500;
+        r.u.frame.width = 64;
+        r.u.frame.height = 48;
+        r.loc.index = (uint64_t)v.size();
+        v.push_back(r);
+    }
+    return v;
+}
+
+const uint64_t kEgoStation = 1001, kVehStation = 1002;
+
+std::vector<vxs_record_t> V2xRecords(const std::string &agent_id, uint32_t agent,
+                                     uint32_t index) {
+    const Clock &c = agent_id == "ego" ? kEgo : kVeh;
+    std::vector<vxs_record_t> v;
+    std::vector<Msg> all = Messages();
+    for (const Msg &m : all) {
+        const bool own = m.from == agent_id;
+        if (!own && (m.to != agent_id || m.lost)) continue;
+        vxs_record_t r = Rec(VXS_REC_V2X, agent, index);
+        r.device_time = m.gen;
+        r.device_clock = {VXS_CLOCK_SENDER, agent, 0, m.from == "ego" ? kEgoStation : kVehStation,
+                          VXS_V2X_TF_1609_GEN};
+        r.capture_time = c.Local(own ? m.gen + 100 * kUs : m.rx_true);
+        r.u.v2x.protocol = VXS_V2X_PROTO_J2735;
+        r.u.v2x.msg_type = VXS_J2735_BSM;
+        r.u.v2x.sender_id = r.device_clock.station;
+        r.u.v2x.sent = own;
+        v.push_back(r);
+    }
+    // captures are in capture order
+    std::stable_sort(v.begin(), v.end(), [](const vxs_record_t &a, const vxs_record_t &b) {
+        return a.capture_time < b.capture_time;
+    });
+    if (agent_id == "ego") {
+        // one received message whose generation time lies 80 ms after its capture
+        for (vxs_record_t &r : v)
+            if (!r.u.v2x.sent && r.capture_time > kEgo.Local(kT0 + 15 * kS)) {
+                r.device_time += 81900 * kUs; // received 80.0..80.4 ms before it was sent
+                r.loc.offset = 4242;
+                break;
+            }
+    }
+    for (size_t i = 0; i < v.size(); i++) v[i].loc.index = i;
+    return v;
+}
+
+// FakeSource serves records from memory through the vxs_source_t vtable, honouring the kinds
+// mask of rewind; `bad_at` makes it report a bad unit (and skip a record) at that position.
+struct FakeSource {
+    std::vector<vxs_record_t> recs;
+    size_t pos = 0;
+    uint32_t kinds = 0;
+    vxs_diag_sink_t diag{};
+    std::string path;
+    long bad_at = -1;
+    int rewinds = 0;
+    vxs_record_t cur;
+};
+
+vxs_status_t FsNext(void *impl, const vxs_record_t **out) {
+    auto *f = static_cast<FakeSource *>(impl);
+    while (f->pos < f->recs.size()) {
+        const size_t i = f->pos++;
+        if ((long)i == f->bad_at) {
+            vxs_diag_t d = {f->path.c_str(), i + 1, 0, VXS_E_MALFORMED, "fake: a bad unit"};
+            vxs_diag_emit(&f->diag, &d);
+            continue;
+        }
+        if (f->kinds && !(f->kinds & VXS_REC_KIND_BIT(f->recs[i].kind))) continue;
+        f->cur = f->recs[i];
+        *out = &f->cur;
+        return VXS_OK;
+    }
+    return VXS_EOF;
+}
+
+vxs_status_t FsFetch(void *, vxs_buf_t *out, const vxs_record_t *rec) {
+    const std::string payload = "payload of " + std::to_string(rec->loc.index);
+    return vxs_buf_set(out, payload.data(), payload.size());
+}
+
+vxs_status_t FsRewind(void *impl, uint32_t kinds) {
+    auto *f = static_cast<FakeSource *>(impl);
+    f->pos = 0;
+    f->kinds = kinds;
+    f->rewinds++;
+    return VXS_OK;
+}
+
+uint64_t FsPosition(const void *impl, uint64_t *size) {
+    auto *f = static_cast<const FakeSource *>(impl);
+    if (size) *size = f->recs.size();
+    return f->pos;
+}
+
+const char *FsErr(const void *) { return ""; }
+void FsDestroy(void *impl) { delete static_cast<FakeSource *>(impl); }
+
+const vxs_source_ops_t kFakeOps = {"fake", FsNext, FsFetch, FsRewind, FsPosition, FsErr,
+                                   FsDestroy};
+
+// World is the opener's state: which sources exist and what to break.
+struct World {
+    std::map<std::string, long> bad_at; // path -> record position of a bad unit
+    std::string fail_path;              // the opener refuses this one
+    std::string empty_path;             // this one has no record at all
+    std::vector<FakeSource *> opened;
+};
+
+vxs_status_t OpenFake(void *user, vxs_source_t **out, const vxs_manifest_t *man,
+                      vxs_source_ref_t ref, uint32_t index, const vxs_diag_sink_t *diag,
+                      char *err, size_t err_len) {
+    auto *w = static_cast<World *>(user);
+    const vxs_manifest_source_t *ms = &man->agents[ref.agent].sources[ref.source];
+    const std::string agent = man->agents[ref.agent].id, path = ms->path;
+    if (path == w->fail_path) {
+        snprintf(err, err_len, "%s: cannot open: no such file", ms->path);
+        return VXS_E_IO;
+    }
+    auto *f = new FakeSource;
+    f->path = path;
+    f->diag = *diag;
+    if (ms->kind == VXS_SOURCE_LIDAR) f->recs = LidarRecords((uint32_t)ref.agent, index);
+    if (ms->kind == VXS_SOURCE_CAMERA) f->recs = CameraRecords((uint32_t)ref.agent, index);
+    if (ms->kind == VXS_SOURCE_V2X) f->recs = V2xRecords(agent, (uint32_t)ref.agent, index);
+    if (w->bad_at.count(path)) f->bad_at = w->bad_at[path];
+    if (path == w->empty_path) f->recs.clear();
+    vxs_status_t st = vxs_source_create(out, &kFakeOps, f);
+    if (st != VXS_OK) {
+        delete f;
+        return st;
+    }
+    w->opened.push_back(f);
+    return VXS_OK;
+}
+
+// Kept is what a sink was given, copied out of the borrowed structures.
+struct KeptMember {
+    vxs_member_status_t status;
+    bool has_record;
+    uint64_t item, loc_index;
+    vxs_time_t t_ref;
+    int64_t dt;
+    std::string reason;
+};
+struct KeptMsg {
+    uint64_t station;
+    int32_t sender_agent;
+    vxs_time_t rx_ref, gen_ref;
+};
+struct KeptFrame {
+    uint64_t index;
+    vxs_time_t t;
+    std::vector<KeptMember> members;
+    std::vector<std::vector<KeptMsg>> msgs;        // per V2X source
+    std::vector<std::vector<vxs_frame_link_t>> links;
+    std::vector<std::string> reasons;
+    bool partial;
+    std::string payload0; // the first member's payload, fetched
+};
+struct Kept {
+    bool begun = false, finished = false;
+    std::vector<std::string> streams, clocks;
+    size_t n_sources = 0;
+    std::vector<KeptFrame> frames;
+    vxs_run_summary_t sum{};
+    std::vector<vxs_impossible_msg_t> impossible;
+    int fail_at_frame = -1; // frame call that returns VXS_E_IO
+    int destroyed = 0;
+};
+
+vxs_status_t KBegin(void *impl, const vxs_run_info_t *run) {
+    auto *k = static_cast<Kept *>(impl);
+    k->begun = true;
+    k->n_sources = run->n_sources;
+    for (size_t i = 0; i < run->n_streams; i++) k->streams.push_back(run->streams[i].name);
+    for (size_t i = 0; i < run->clocks->n_clocks; i++) k->clocks.push_back(run->clocks->clocks[i].name);
+    return VXS_OK;
+}
+
+vxs_status_t KFrame(void *impl, const vxs_frame_t *f, const vxs_fetcher_t *fetch) {
+    auto *k = static_cast<Kept *>(impl);
+    if ((int)k->frames.size() == k->fail_at_frame) return VXS_E_IO;
+    KeptFrame kf;
+    kf.index = f->index;
+    kf.t = f->t;
+    kf.partial = f->partial;
+    for (size_t i = 0; i < f->n_members; i++) {
+        const vxs_frame_member_t *m = &f->members[i];
+        kf.members.push_back({m->status, m->record != nullptr, m->item,
+                              m->record ? m->record->loc.index : 0, m->t_ref, m->dt_ns,
+                              m->reason ? m->reason : ""});
+    }
+    for (size_t v = 0; v < f->n_v2x; v++) {
+        std::vector<KeptMsg> ms;
+        for (size_t q = 0; q < f->v2x[v].n_msgs; q++) {
+            const vxs_frame_msg_t *m = &f->v2x[v].msgs[q];
+            ms.push_back({m->station, m->sender_agent, m->rx_ref, m->gen_ref});
+        }
+        kf.msgs.push_back(ms);
+        kf.links.emplace_back(f->v2x[v].links, f->v2x[v].links + f->v2x[v].n_links);
+    }
+    for (size_t r = 0; r < f->n_reasons; r++) kf.reasons.push_back(f->reasons[r]);
+    if (f->n_members && f->members[0].record) {
+        vxs_buf_t b = {};
+        const vxs_status_t st = vxs_fetcher_fetch(fetch, &b, f->members[0].record);
+        if (st == VXS_OK) kf.payload0.assign(reinterpret_cast<char *>(b.data), b.len);
+        vxs_buf_free(&b);
+        if (st != VXS_OK) return st; /* a real sink fails on a payload it cannot have */
+    }
+    k->frames.push_back(kf);
+    return VXS_OK;
+}
+
+vxs_status_t KFinish(void *impl, const vxs_run_summary_t *s) {
+    auto *k = static_cast<Kept *>(impl);
+    k->finished = true;
+    k->sum = *s;
+    k->impossible.assign(s->impossible_listed, s->impossible_listed + s->n_impossible_listed);
+    return VXS_OK;
+}
+
+const char *KErr(const void *) { return "kept: cannot write"; }
+void KDestroy(void *impl) { static_cast<Kept *>(impl)->destroyed++; }
+
+const vxs_frame_sink_ops_t kKeptOps = {"kept", KBegin, KFrame, KFinish, KErr, KDestroy};
+
+const char kManifest[] = R"({
+  "version": 1, "name": "world",
+  "agents": [
+    {"id": "veh", "sources": [{"path": "veh/v2x", "kind": "v2x"}]},
+    {"id": "ego", "sources": [
+      {"path": "ego/v2x", "kind": "v2x"},
+      {"path": "ego/camera", "kind": "camera"},
+      {"path": "ego/lidar", "kind": "lidar", "clock": {"gps_locked": true}}]}
+  ],
+  "reference": {"agent": "ego", "sensor": "lidar"}%s
+})";
+
+vxs_manifest_t *ParseQuietly(const std::string &extra, char *err, size_t err_len) {
+    char text[2048];
+    snprintf(text, sizeof text, kManifest, extra.c_str());
+    vxs_manifest_t *m = nullptr;
+    return vxs_manifest_parse(&m, text, strlen(text), nullptr, "world.json", err, err_len) ==
+                   VXS_OK
+               ? m
+               : nullptr;
+}
+
+vxs_manifest_t *Manifest(const std::string &extra = "") {
+    char err[VXS_MANIFEST_ERR_LEN] = "";
+    vxs_manifest_t *m = ParseQuietly(extra, err, sizeof err);
+    EXPECT_NE(m, nullptr) << err;
+    return m;
+}
+
+// Run runs a whole job of the world into one Kept sink.
+struct JobRun {
+    vxs_manifest_t *man = nullptr;
+    vxs_job_t *job = nullptr;
+    World world;
+    Kept kept;
+    vxs_frame_sink_t *sink = nullptr;
+    uint64_t diags = 0;
+    vxs_status_t st = VXS_E_STATE;
+
+    static void CountDiag(void *user, const vxs_diag_t *) { ++*static_cast<uint64_t *>(user); }
+
+    explicit JobRun(const std::string &extra = "", vxs_time_t from = VXS_TIME_NONE,
+                 vxs_time_t to = VXS_TIME_NONE, int fail_at_frame = -1,
+                 std::map<std::string, long> bad = {}, const std::string &empty = "") {
+        man = Manifest(extra);
+        if (!man) return;
+        world.bad_at = bad;
+        world.empty_path = empty;
+        kept.fail_at_frame = fail_at_frame;
+        static thread_local vxs_diag_sink_t diag;
+        diag = {CountDiag, &diags};
+        vxs_job_options_t o;
+        vxs_job_options_init(&o);
+        o.open_source = OpenFake;
+        o.open_user = &world;
+        o.diag = &diag;
+        char err[256];
+        EXPECT_EQ(vxs_job_create(&job, man, &o, err, sizeof err), VXS_OK) << err;
+        EXPECT_EQ(vxs_frame_sink_create(&sink, &kKeptOps, &kept), VXS_OK);
+        if (!job || !sink) return;
+        st = vxs_job_index(job);
+        if (st == VXS_OK) st = vxs_job_solve(job);
+        if (st == VXS_OK) st = vxs_job_frames(job, from, to, &sink, 1);
+    }
+    ~JobRun() {
+        vxs_frame_sink_destroy(sink);
+        vxs_job_destroy(job);
+        vxs_manifest_free(man);
+    }
+    const vxs_clock_info_t *Clock(const char *name) const {
+        const size_t i = vxs_job_clock_index(job, name);
+        return i == SIZE_MAX ? nullptr : &vxs_job_clocks(job)->clocks[i];
+    }
+};
+
+// At mid-drive, the estimate of a logger against the truth (ns).
+double ErrorAtMid(const vxs_clock_info_t *c, const Clock &truth) {
+    const vxs_time_t mid = kT0 + kDrive / 2;
+    return (double)(vxs_clock_to_local(&c->est.model, mid) - truth.Local(mid));
+}
+
+// ---- the clock graph and the solve -----------------------------------------------------------
+
+TEST(SyncJob, ClockGraphFromRecordsAndTheSolve) {
+    JobRun r;
+    ASSERT_EQ(r.st, VXS_OK) << vxs_job_errmsg(r.job);
+    const vxs_clock_report_t *R = vxs_job_clocks(r.job);
+    ASSERT_NE(R, nullptr);
+    EXPECT_EQ(R->epoch, kEpoch); // the first whole second of the drive (veh's logger is behind)
+    // nodes, named and sorted: loggers, the LiDAR's device clock, the senders named after the
+    // agents that log them as sent
+    std::vector<std::string> names;
+    for (size_t i = 0; i < R->n_clocks; i++) names.push_back(R->clocks[i].name);
+    EXPECT_EQ(names, (std::vector<std::string>{"ego/lidar", "ego/logger",
+                                               "sender:ego/1001/1609.2",
+                                               "sender:veh/1002/1609.2", "veh/logger"}));
+    const vxs_clock_info_t *lidar = r.Clock("ego/lidar"), *ego = r.Clock("ego/logger"),
+                           *veh = r.Clock("veh/logger"), *s1 = r.Clock("sender:ego/1001/1609.2");
+    ASSERT_TRUE(lidar && ego && veh && s1);
+    EXPECT_EQ(lidar->est.method, VXS_CLOCK_M_ANCHOR);
+    EXPECT_STREQ(lidar->hint, "gps_locked");
+    EXPECT_EQ(s1->kind, VXS_CLOCK_SENDER);
+    EXPECT_EQ(s1->field, VXS_V2X_TF_1609_GEN);
+    EXPECT_EQ(s1->station, kEgoStation);
+    EXPECT_STREQ(s1->hint, "gnss");
+    EXPECT_EQ(ego->est.method, VXS_CLOCK_M_ESTIMATED);
+    EXPECT_EQ(veh->est.method, VXS_CLOCK_M_ESTIMATED);
+    // ego through its LiDAR (its minimum wire delay, 20 µs, is in the estimate: README), veh
+    // through the V2X relations; drifts within 0.2 ppm
+    EXPECT_NEAR(ErrorAtMid(ego, kEgo), 20e3, 30e3);
+    EXPECT_NEAR(ErrorAtMid(veh, kVeh), 0, 100e3);
+    EXPECT_NEAR(ego->est.model.drift, kEgo.drift, 0.2e-6);
+    EXPECT_NEAR(veh->est.model.drift, kVeh.drift, 0.2e-6);
+    EXPECT_EQ(ego->agent, 1); // manifest order: veh is agent 0
+    EXPECT_EQ(veh->agent, 0);
+    // the minimum delays of the two V2X delay classes: own log 0.1 ms, air 1.5 ms
+    ASSERT_TRUE(R->delay_used[VXS_DELAY_TX_LOG] && R->delay_used[VXS_DELAY_AIR]);
+    EXPECT_NEAR(R->delay_ns[VXS_DELAY_TX_LOG], 100e3, 60e3);
+    EXPECT_NEAR(R->delay_ns[VXS_DELAY_AIR], 1500e3, 100e3);
+    // relations: device -> logger (NONE), and per sender its own log (TX_LOG) and the other's
+    // capture (AIR); each fitted, with a residual
+    size_t none = 0, tx = 0, air = 0;
+    for (size_t e = 0; e < R->n_relations; e++) {
+        const vxs_clock_relation_t *E = &R->relations[e];
+        none += E->delay == VXS_DELAY_NONE;
+        tx += E->delay == VXS_DELAY_TX_LOG;
+        air += E->delay == VXS_DELAY_AIR;
+        EXPECT_GE(E->n_pieces, 1u) << R->clocks[E->from].name << " -> " << R->clocks[E->to].name;
+        EXPECT_TRUE(E->has_residual);
+        EXPECT_LT(std::fabs(E->residual_ns), 100e3);
+    }
+    EXPECT_EQ(none, 1u);
+    EXPECT_EQ(tx, 2u);
+    EXPECT_EQ(air, 2u);
+    // messages flow both ways: one pair, ego before veh; offset veh - ego = -80 ms, latency
+    // (air + own log) / 2 halves: the two-way combination sees 1.5 - 0.1 = 1.4 ms
+    ASSERT_EQ(R->n_pairs, 1u);
+    EXPECT_EQ(R->pairs[0].a, 1u);
+    EXPECT_EQ(R->pairs[0].b, 0u);
+    const double true_pair = kVeh.off_ns - kEgo.off_ns;
+    EXPECT_NEAR(R->pairs[0].offset_ns, true_pair, 0.2e6);
+    EXPECT_NEAR(R->pairs[0].min_latency_ns, 1.4e6, 0.2e6);
+    EXPECT_NEAR(R->pairs[0].solver_offset_ns, true_pair, 0.2e6);
+}
+
+// ---- the frame plan ---------------------------------------------------------------------------
+
+TEST(SyncJob, OneFramePerSweepWithTheNearestCameraFrame) {
+    JobRun r;
+    ASSERT_EQ(r.st, VXS_OK) << vxs_job_errmsg(r.job);
+    EXPECT_TRUE(r.kept.begun && r.kept.finished);
+    EXPECT_EQ(r.kept.n_sources, 4u);
+    EXPECT_EQ(r.kept.streams, (std::vector<std::string>{"ego/lidar", "ego/camera"}));
+    ASSERT_EQ(r.kept.frames.size(), 200u);
+    EXPECT_EQ(r.kept.sum.frames, 200u);
+    const vxs_clock_info_t *lidar = r.Clock("ego/lidar");
+    for (size_t i = 0; i < r.kept.frames.size(); i++) {
+        const KeptFrame &f = r.kept.frames[i];
+        EXPECT_EQ(f.index, i);
+        // T: each sweep's start (sweep_time "start") on the reference timeline (locked: itself)
+        EXPECT_EQ(f.t, vxs_clock_to_reference(&lidar->est.model, kT0 + (int64_t)i * 100 * kMs,
+                                              nullptr));
+        ASSERT_EQ(f.members.size(), 2u);
+        EXPECT_EQ(f.members[0].status, VXS_MEMBER_OK);
+        EXPECT_EQ(f.members[0].item, i);
+        EXPECT_EQ(f.members[0].dt, 0);
+        // the payload of a member comes through its source
+        EXPECT_EQ(f.payload0, "payload of " + std::to_string(f.members[0].loc_index));
+        const KeptMember &cam = f.members[1];
+        if (i == 20) {
+            // camera frame 40 (2.003 s) was dropped: its neighbours are 47 and 53 ms away, the
+            // tolerance half the camera's period, 25 ms
+            EXPECT_EQ(cam.status, VXS_MEMBER_NONE_WITHIN_TOLERANCE);
+            EXPECT_FALSE(cam.has_record);
+            EXPECT_NEAR((double)cam.dt, -47e6, 0.2e6);
+            EXPECT_NE(cam.reason.find("ego/camera: none_within_tolerance (nearest -47."),
+                      std::string::npos)
+                << cam.reason;
+            EXPECT_NE(cam.reason.find("tolerance 25.0 ms"), std::string::npos) << cam.reason;
+            continue;
+        }
+        EXPECT_EQ(cam.status, VXS_MEMBER_OK) << "frame " << i;
+        EXPECT_EQ(cam.item, 2 * i - (i > 20)); // the frames' numbers count the ones read
+        EXPECT_NEAR((double)cam.dt, 3e6, 0.1e6); // 3 ms after the sweep, on the timeline
+    }
+}
+
+// ---- the V2X window ---------------------------------------------------------------------------
+
+TEST(SyncJob, V2xWindowLinksAndImpossibleMessages) {
+    JobRun r;
+    ASSERT_EQ(r.st, VXS_OK) << vxs_job_errmsg(r.job);
+    std::vector<Msg> all = Messages();
+    size_t silent_frames = 0;
+    for (const KeptFrame &f : r.kept.frames) {
+        ASSERT_EQ(f.msgs.size(), 2u); // the V2X sources in the job's order: ego, veh
+        // ego's window: messages from veh received in (T - 1 s, T], against the truth (the
+        // clocks are within 0.1 ms: frames near a window edge may differ by one)
+        size_t lo = 0, hi = 0;
+        for (const Msg &m : all) {
+            if (m.from != "veh" || m.lost) continue;
+            lo += m.rx_true > f.t - kS + kMs && m.rx_true <= f.t - kMs;
+            hi += m.rx_true > f.t - kS - kMs && m.rx_true <= f.t + kMs;
+        }
+        size_t from_veh = 0;
+        for (const KeptMsg &m : f.msgs[0]) {
+            EXPECT_GT(m.rx_ref, f.t - kS);
+            EXPECT_LE(m.rx_ref, f.t);
+            from_veh += m.station == kVehStation;
+            EXPECT_EQ(m.sender_agent, 0); // veh logs 1002 as sent
+        }
+        EXPECT_GE(from_veh, lo) << "frame " << f.index;
+        EXPECT_LE(from_veh, hi) << "frame " << f.index;
+        // the link veh -> ego: silent when nothing came in the last second
+        ASSERT_EQ(f.links[0].size(), 1u);
+        const vxs_frame_link_t &L = f.links[0][0];
+        const vxs_time_t rel = f.t - kT0;
+        const bool in_gap = rel > 11050 * kMs && rel < 12500 * kMs;
+        const bool clear = rel < 10900 * kMs || rel > 12600 * kMs;
+        if (in_gap) {
+            EXPECT_TRUE(L.silent) << "frame at " << rel / 1e6 << " ms";
+        }
+        if (clear && rel > 1100 * kMs) {
+            EXPECT_FALSE(L.silent) << "frame at " << rel / 1e6 << " ms";
+        }
+        if (L.silent) {
+            silent_frames++;
+            EXPECT_TRUE(f.partial);
+            EXPECT_NE(std::find(f.reasons.begin(), f.reasons.end(),
+                                "link veh -> ego silent: no message received in the last 1.000 s"),
+                      f.reasons.end());
+        }
+    }
+    EXPECT_GE(silent_frames, 14u);
+    EXPECT_LE(silent_frames, 17u);
+    // partial frames: the silent ones and the one without a camera frame
+    EXPECT_EQ(r.kept.sum.partial_frames, silent_frames + 1);
+    // the message received 80 ms before it was sent: counted once, listed with its position
+    EXPECT_EQ(r.kept.sum.impossible, 1u);
+    ASSERT_EQ(r.kept.impossible.size(), 1u);
+    EXPECT_EQ(r.kept.impossible[0].byte_offset, 4242u);
+    EXPECT_NEAR((double)r.kept.impossible[0].latency_ns, -80.2e6, 0.3e6);
+    EXPECT_EQ(r.kept.impossible[0].source, 2u); // ego/v2x: after ego/camera and ego/lidar
+    uint64_t attached = 0;
+    for (const KeptFrame &f : r.kept.frames)
+        for (const auto &v : f.msgs) attached += v.size();
+    EXPECT_EQ(r.kept.sum.v2x_attached, attached);
+}
+
+// ---- sources, ranges, errors --------------------------------------------------------------
+
+TEST(SyncJob, SourcesAreNumberedByAgentAndSensorAndRewoundOnce) {
+    JobRun r;
+    ASSERT_EQ(r.st, VXS_OK);
+    const vxs_run_info_t *run = vxs_job_run_info(r.job);
+    ASSERT_EQ(run->n_sources, 4u);
+    // (agent id, sensor id): ego/camera, ego/lidar, ego/v2x, veh/v2x
+    EXPECT_STREQ(run->sources[0].ms->sensor, "camera");
+    EXPECT_STREQ(run->sources[1].ms->sensor, "lidar");
+    EXPECT_STREQ(run->sources[2].ms->sensor, "v2x");
+    EXPECT_STREQ(run->manifest->agents[run->sources[3].agent].id, "veh");
+    EXPECT_EQ(run->sources[1].records, 200u); // sweeps (packets are samples, not records)
+    EXPECT_EQ(run->sources[0].records, 399u);
+    for (FakeSource *f : r.world.opened) EXPECT_EQ(f->rewinds, 1) << f->path;
+}
+
+TEST(SyncJob, RangeGivesTheFramesInItWithTheirDriveWideNumbers) {
+    JobRun r("", kT0 + 5 * kS, kT0 + 7 * kS);
+    ASSERT_EQ(r.st, VXS_OK);
+    ASSERT_EQ(r.kept.frames.size(), 20u);
+    EXPECT_EQ(r.kept.frames.front().index, 50u);
+    EXPECT_EQ(r.kept.frames.back().index, 69u);
+    EXPECT_EQ(r.kept.sum.frames, 20u);
+    EXPECT_TRUE(r.kept.finished);
+}
+
+TEST(SyncJob, BadUnitsAreCountedOnceAndPassedOn) {
+    JobRun r("", VXS_TIME_NONE, VXS_TIME_NONE, -1, {{"ego/camera", 5}, {"veh/v2x", 10}});
+    ASSERT_EQ(r.st, VXS_OK);
+    // each source reports its bad unit in both passes; the job counts and passes on the first
+    EXPECT_EQ(vxs_job_summary(r.job)->damaged_units, 2u);
+    EXPECT_EQ(r.diags, 2u);
+    const vxs_run_info_t *run = vxs_job_run_info(r.job);
+    EXPECT_EQ(run->sources[0].bad_units, 1u);
+    EXPECT_EQ(run->sources[3].bad_units, 1u);
+}
+
+TEST(SyncJob, FixedRateTicksOverTheStreams) {
+    JobRun r(R"(, "frames": {"policy": "fixed_rate", "rate_hz": 4})");
+    ASSERT_EQ(r.st, VXS_OK) << vxs_job_errmsg(r.job);
+    // the LiDAR and the camera both become members; T every 250 ms over their span
+    EXPECT_EQ(r.kept.streams, (std::vector<std::string>{"ego/camera", "ego/lidar"}));
+    ASSERT_GE(r.kept.frames.size(), 79u);
+    ASSERT_LE(r.kept.frames.size(), 81u);
+    for (size_t i = 1; i < r.kept.frames.size(); i++)
+        EXPECT_EQ(r.kept.frames[i].t - r.kept.frames[i - 1].t, 250 * kMs);
+}
+
+TEST(SyncJob, ErrorsSayWhatAndLeaveSinksUnfinished) {
+    {
+        // an opener failure names the file and fails the creation
+        vxs_manifest_t *man = Manifest();
+        World w;
+        w.fail_path = "ego/lidar";
+        vxs_job_options_t o;
+        vxs_job_options_init(&o);
+        o.open_source = OpenFake;
+        o.open_user = &w;
+        vxs_job_t *job = reinterpret_cast<vxs_job_t *>(0x1);
+        char err[256];
+        EXPECT_EQ(vxs_job_create(&job, man, &o, err, sizeof err), VXS_E_IO);
+        EXPECT_EQ(job, nullptr);
+        EXPECT_STREQ(err, "ego/lidar: cannot open: no such file");
+        o.open_source = nullptr;
+        EXPECT_EQ(vxs_job_create(&job, man, &o, err, sizeof err), VXS_E_ARG);
+        vxs_manifest_free(man);
+    }
+    {
+        // a sink error stops the pass: no finish, the message names the sink
+        JobRun r("", VXS_TIME_NONE, VXS_TIME_NONE, 3);
+        EXPECT_EQ(r.st, VXS_E_IO);
+        EXPECT_STREQ(vxs_job_errmsg(r.job), "kept: cannot write");
+        EXPECT_EQ(r.kept.frames.size(), 3u);
+        EXPECT_FALSE(r.kept.finished);
+        // steps out of order
+        EXPECT_EQ(vxs_job_index(r.job), VXS_E_STATE);
+        EXPECT_EQ(vxs_job_solve(r.job), VXS_E_STATE);
+    }
+    {
+        // the reference sensor has no record: nothing to cut frames on, and no sink begun
+        JobRun r("", VXS_TIME_NONE, VXS_TIME_NONE, -1, {}, "ego/lidar");
+        EXPECT_EQ(r.st, VXS_E_MALFORMED);
+        EXPECT_STREQ(vxs_job_errmsg(r.job),
+                     "world: the reference sensor ego/lidar has no records to cut frames on");
+        EXPECT_FALSE(r.kept.begun);
+    }
+}
+
+TEST(SyncJob, V2xOnlyScenarioHasClocksAndNoFrames) {
+    const char text[] = R"({"version": 1, "agents": [
+        {"id": "veh", "sources": [{"path": "veh/v2x", "kind": "v2x"}]},
+        {"id": "ego", "sources": [{"path": "ego/v2x", "kind": "v2x"}]}]})";
+    vxs_manifest_t *man = nullptr;
+    char err[VXS_MANIFEST_ERR_LEN];
+    ASSERT_EQ(vxs_manifest_parse(&man, text, strlen(text), nullptr, "m", err, sizeof err), VXS_OK)
+        << err;
+    World w;
+    Kept kept;
+    vxs_job_options_t o;
+    vxs_job_options_init(&o);
+    o.open_source = OpenFake;
+    o.open_user = &w;
+    vxs_job_t *job = nullptr;
+    vxs_frame_sink_t *sink = nullptr;
+    ASSERT_EQ(vxs_job_create(&job, man, &o, err, sizeof err), VXS_OK);
+    ASSERT_EQ(vxs_frame_sink_create(&sink, &kKeptOps, &kept), VXS_OK);
+    EXPECT_EQ(vxs_job_clocks(job), nullptr); // not before the solve
+    ASSERT_EQ(vxs_job_run(job, &sink, 1), VXS_OK) << vxs_job_errmsg(job);
+    EXPECT_TRUE(kept.begun && kept.finished);
+    EXPECT_TRUE(kept.streams.empty());
+    EXPECT_TRUE(kept.frames.empty());
+    // nothing anchors the loggers but GNSS-timed senders: both are estimated
+    EXPECT_EQ(vxs_job_clocks(job)->clocks[vxs_job_clock_index(job, "ego/logger")].est.method,
+              VXS_CLOCK_M_ESTIMATED);
+    vxs_frame_sink_destroy(sink);
+    vxs_job_destroy(job);
+    vxs_manifest_free(man);
+    EXPECT_EQ(kept.destroyed, 1);
+}
+
+TEST(SyncJob, AllocationFailuresFailCleanly) {
+    // every allocation of a whole run, failed in turn: an error status, never a crash or leak
+    // (ASan's leak checker watches the last part)
+    long total;
+    {
+        vxs_test::FailAllocAfter count(LONG_MAX);
+        JobRun r;
+        ASSERT_EQ(r.st, VXS_OK);
+        total = vxs_test::FailAllocAfter::AllocCount();
+    }
+    ASSERT_GT(total, 10);
+    for (long n = 1; n <= total; n += (n < 200 ? 1 : 97)) {
+        vxs_test::FailAllocAfter fail(n);
+        char perr[VXS_MANIFEST_ERR_LEN];
+        vxs_manifest_t *man = ParseQuietly("", perr, sizeof perr); // may fail itself
+        if (!man) continue;
+        World w;
+        Kept kept;
+        vxs_job_options_t o;
+        vxs_job_options_init(&o);
+        o.open_source = OpenFake;
+        o.open_user = &w;
+        vxs_job_t *job = nullptr;
+        vxs_frame_sink_t *sink = nullptr;
+        char err[256];
+        vxs_status_t st = vxs_job_create(&job, man, &o, err, sizeof err);
+        if (st == VXS_OK) st = vxs_frame_sink_create(&sink, &kKeptOps, &kept);
+        if (st == VXS_OK) st = vxs_job_run(job, &sink, 1);
+        if (vxs_test::FailAllocAfter::Failed()) {
+            EXPECT_NE(st, VXS_OK) << "allocation " << n;
+        }
+        vxs_frame_sink_destroy(sink);
+        vxs_job_destroy(job);
+        vxs_manifest_free(man);
+    }
+}
+
+} // namespace
