@@ -183,10 +183,15 @@ vxs_status_t vxs_velo_parse_header(vxs_velo_header_t *out, const uint8_t *pkt, s
  * groups of 4 lasers 6 µs apart with {0, 1.26, 2.46, 3.66} µs inside a group; S3 57.6 / 7.2 /
  * {0, 1.3, 2.5, 3.7}.
  *
- * VLS-128 (VLS-128 manual 63-9480, firing sequence; ROS rawdata.cc): four blocks (banks) of one
- * azimuth are one sequence of 53.3 µs; laser l belongs to firing group g = l/8 fired at slot
- * g + g/8 (a recharge slot after group 7), 2.665 µs apart; the timestamp is taken 8.7 µs after
- * the first firing. Dual return: one sequence per packet, both returns share its times. */
+ * VLS-128 (VLS-128 manual 63-9480, firing sequence and timing table, as nebula's and ROS's
+ * timing tables have it): four blocks (banks) of one azimuth reading are one sequence of 53.3 µs
+ * = 20 slots of 2.665 µs; laser l belongs to firing group g = l/8 (8 lasers fire at once), fired
+ * in slot g + g/8 (a maintenance slot between groups 7 and 8); the timestamp is taken 8.7 µs
+ * after the first firing. The reading is the azimuth at the sequence's first firing, so the
+ * laser's azimuth is that fraction (slot / 20) of the step to the next sequence's reading
+ * (VXS_VELO_AZ_FIRING; nebula and ROS interpolate over the step to the next *block*, which is
+ * 0 inside a sequence: VXS_VELO_AZ_BLOCK_STEP, set in decode_common). Dual return: one sequence
+ * per packet, both returns share its times. */
 static double firing_us(vxs_velo_model_t model, bool dual, int b, int c, double *frac) {
     double t = 0, f = 0;
     switch (model) {
@@ -266,6 +271,7 @@ typedef void (*decode_fn)(const struct vxs_velo *v, const layout_t *lay, const u
 
 struct vxs_velo {
     vxs_velo_model_t model;
+    vxs_velo_azimuth_t az_mode;
     bool ready;
     bool have_calib;
     vxs_velo_calib_t calib;
@@ -375,6 +381,10 @@ vxs_status_t vxs_velo_create(vxs_velo_t **out, const vxs_velo_config_t *cfg, cha
         vxsi_fmt(err, err_len, "velodyne: range limits must be >= 0");
         return VXS_E_ARG;
     }
+    if (cfg->azimuth != VXS_VELO_AZ_FIRING && cfg->azimuth != VXS_VELO_AZ_BLOCK_STEP) {
+        vxsi_fmt(err, err_len, "velodyne: unknown azimuth convention %d", (int)cfg->azimuth);
+        return VXS_E_ARG;
+    }
     vxs_velo_t *v = vxs_calloc(1, sizeof *v);
     VXS_RETURN_IF(v == NULL, VXS_E_NOMEM);
     for (int i = 0; i < AZ_UNITS; i++) {
@@ -387,6 +397,7 @@ vxs_status_t vxs_velo_create(vxs_velo_t **out, const vxs_velo_config_t *cfg, cha
     v->min_range = (float)cfg->min_range_m;
     v->max_range = cfg->max_range_m > 0 ? (float)cfg->max_range_m : INFINITY;
     v->model = cfg->model;
+    v->az_mode = cfg->azimuth;
     if (cfg->calib) {
         v->calib = *cfg->calib;
         v->have_calib = true;
@@ -533,11 +544,16 @@ static vxs_status_t decode_common(vxs_velo_t *v, vxs_points_t *out, const uint8_
             if (sh > 0 && (double)sh < turn_ns) npause = llround((double)sh / (double)group_ns);
         }
     }
+    /* VXS_VELO_AZ_BLOCK_STEP (vxs_lidar.h): ROS's and nebula's step to the next block, which
+     * for the VLS-128 is the step to the next sequence for its last bank (0xBBFF) and 0 for the
+     * other banks, whose next block shares the reading, and for the packet's last block. */
+    const bool block_step = v->az_mode == VXS_VELO_AZ_BLOCK_STEP && v->model == VXS_VELO_VLS128;
     vxs_time_t tb[BLOCKS];
     for (int b = 0; b < lay.nb; b++) {
         int64_t g = b / lay.group;
         az[b] = gaz[g];
         step[b] = gstep[g];
+        if (block_step && (b % lay.group != lay.group - 1 || g + 1 >= ng)) step[b] = 0;
         tb[b] = t_packet;
         if (npause >= 0 && g >= jg) tb[b] += (npause + g) * dt / (npause + ng) - g * group_ns;
     }

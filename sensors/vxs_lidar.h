@@ -117,12 +117,33 @@ typedef struct {
  * wrong size, an unknown block flag or an azimuth >= 36000 (the packet is then unusable). */
 vxs_status_t vxs_velo_parse_header(vxs_velo_header_t *out, const uint8_t *pkt, size_t len);
 
-/* vxs_velo_config_t configures a decoder. */
+/* vxs_velo_azimuth_t says how a point's azimuth is interpolated between the azimuth readings
+ * of the packet. It matters for the VLS-128 only, whose four blocks of one firing sequence share
+ * one reading; the other models' blocks each carry their own, and both conventions coincide.
+ *
+ * VXS_VELO_AZ_FIRING (0, the default): each laser at its firing time. A VLS-128 laser of firing
+ *   group g fires (g + g/8) x 2.665 µs into the 53.3 µs sequence (VLS-128 manual 63-9480, firing
+ *   timing table), so its azimuth is the sequence's reading plus that fraction of the step to the
+ *   next sequence's reading: the azimuth that goes with the point's time, as Velodyne's VeloView
+ *   (vtkVelodynePacketInterpreter, VLS128AdjustTimeStamp) and velodyne_decoder compute it.
+ * VXS_VELO_AZ_BLOCK_STEP: the same fraction of the step to the next *block's* reading, as ROS
+ *   velodyne_pointcloud (rawdata.cc) and tier4/nebula (vls128_decoder.cpp) compute it. For the
+ *   VLS-128 that step is 0 inside a sequence, so lasers 0-95 and the packet's last sequence get
+ *   no interpolation, and lasers 96-127 of the first two sequences get the whole fraction; up to
+ *   0.8 of a step (0.15 degree at 600 rpm) off the firing time. For reproducing those decoders'
+ *   output point for point (the nebula ground-truth test does), not for new work. */
+typedef enum {
+    VXS_VELO_AZ_FIRING = 0,
+    VXS_VELO_AZ_BLOCK_STEP = 1,
+} vxs_velo_azimuth_t;
+
+/* vxs_velo_config_t configures a decoder. Zero it, then set what differs from the defaults. */
 typedef struct {
     vxs_velo_model_t model;        /* AUTO: from the first packet's product byte */
     const vxs_velo_calib_t *calib; /* NULL: the built-in default of the model (copied) */
     double min_range_m;            /* points nearer are dropped (default 0: keep all returns) */
     double max_range_m;            /* points farther are dropped (default 0: no limit) */
+    vxs_velo_azimuth_t azimuth;    /* interpolation convention (default VXS_VELO_AZ_FIRING) */
 } vxs_velo_config_t;
 
 /* vxs_velo_t decodes data packets of one sensor into points. Not thread-safe; one per thread. */

@@ -114,10 +114,14 @@ static double decode_mem(const char *path, uint64_t *pkts, uint64_t *points) {
     pcap_close(in);
     memset(&cfg, 0, sizeof cfg);
     if (vxs_velo_create(&v, &cfg, NULL, 0) != VXS_OK) exit(2);
-    /* Sweeps of ~0.1 s worth of packets, as the reference groups them. */
+    /* Sweeps of ~0.1 s worth of packets, as the reference groups them (its packetRate / 10:
+     * VLP-16 754/s, HDL-32E 1808/s, VLP-32C 1507/s, VLS-128 6253.9/s). */
     vxs_velo_header_t hd;
     if (n == 0 || vxs_velo_parse_header(&hd, data, 1206) != VXS_OK) exit(2);
-    size_t per = hd.product == 0x22 || hd.product == 0x24 ? 75 : hd.product == 0x21 ? 181 : 151;
+    size_t per = hd.product == 0x22 || hd.product == 0x24 ? 75
+                 : hd.product == 0x21                     ? 181
+                 : hd.product == 0xA1                     ? 625
+                                                          : 151;
     vxs_points_reserve(&pts, per * 384);
     double t0 = now_s();
     *points = 0;

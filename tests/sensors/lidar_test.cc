@@ -208,6 +208,56 @@ TEST(LidarReader, FetchIsRepeatableInAnyOrder) {
     vxs_lidar_close(l);
 }
 
+// VLS-128 / Alpha Prime (nebula_vls128.pcap: 2193 packets of three 128-laser firing sequences,
+// 0.363 s, GPS-synced device clock): the sweeps hold every point of every packet exactly once,
+// 765,932; three complete 100 ms turns between a partial first and last sweep.
+TEST(LidarReader, Vls128SweepsHoldEveryPoint) {
+    VXS_SHARED_OR_SKIP(path, "datasets/lidar/velodyne/nebula_vls128.pcap");
+    VXS_SHARED_OR_SKIP(cal, "datasets/lidar/calib/velodyne/VLS128.yaml");
+    vxs_velo_calib_t calib;
+    char err[512] = "";
+    ASSERT_EQ(vxs_velo_calib_load(&calib, cal.c_str(), err, sizeof err), VXS_OK) << err;
+    vxs_lidar_options_t o;
+    vxs_lidar_options_init(&o);
+    o.velo_calib = &calib;
+    vxs_lidar_t *l = nullptr;
+    Diags d;
+    Read r = ReadAll(path, &o, &d, &l);
+    EXPECT_TRUE(d.msgs.empty()) << d.msgs[0];
+    EXPECT_EQ(r.counts.lidar_packets, 2193u);
+    vxs_lidar_stream_t st;
+    ASSERT_EQ(vxs_lidar_get_stream(l, &st, 0), VXS_OK);
+    EXPECT_EQ(st.velo_model, VXS_VELO_VLS128);
+    ASSERT_EQ(r.sweeps.size(), 5u);
+    uint64_t counted = 0, fetched = 0;
+    int complete = 0;
+    vxs_points_t pts = {nullptr, 0, 0};
+    for (const auto &s : r.sweeps) {
+        counted += s.u.sweep.points;
+        ASSERT_EQ(vxs_lidar_fetch_points(l, &pts, &s), VXS_OK) << vxs_lidar_errmsg(l);
+        EXPECT_EQ(pts.len, s.u.sweep.points);
+        fetched += pts.len;
+        // The device clock is GPS-synced: ~1-2 ms behind the capture clock (SOURCES.md).
+        EXPECT_NEAR(static_cast<double>(s.capture_time - s.device_time) / 1e6, 1.5, 1.0);
+        if (!s.u.sweep.complete) continue;
+        complete++;
+        EXPECT_NEAR(static_cast<double>(s.u.sweep.device_end - s.device_time) / 1e6, 100.0, 0.5);
+        EXPECT_EQ(s.u.sweep.packets_missing, 0u);
+        // Laser 82 of this unit never returns (its distance counts are 0 in every packet).
+        std::set<int> lasers;
+        for (size_t i = 0; i < pts.len; i++) lasers.insert(pts.pts[i].laser);
+        EXPECT_EQ(lasers.size(), 127u);
+        EXPECT_EQ(lasers.count(82), 0u);
+    }
+    EXPECT_EQ(complete, 3);
+    EXPECT_FALSE(r.sweeps.front().u.sweep.complete);
+    EXPECT_FALSE(r.sweeps.back().u.sweep.complete);
+    EXPECT_EQ(counted, 765932u);
+    EXPECT_EQ(fetched, 765932u);
+    vxs_points_free(&pts);
+    vxs_lidar_close(l);
+}
+
 TEST(LidarReader, Hdl32eWithItsCalibration) {
     VXS_SHARED_OR_SKIP(path, "datasets/lidar/velodyne/mrpt_hdl32e.pcap");
     VXS_SHARED_OR_SKIP(cal, "datasets/lidar/calib/velodyne/mrpt_HDL-32.xml");
