@@ -1,5 +1,6 @@
 // The sweep reader (sensors/lidar.c) on the real captures: sweeps, times, locators and fetched
 // points; damaged captures.
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstring>
@@ -533,7 +534,8 @@ TEST(LidarReader, AllocationFailuresAreReportedNotCrashes) {
         }
     }
     EXPECT_GT(shown, 0);
-    EXPECT_GT(tried, 40) << all << " allocations";
+    // every allocation of the read was failed once (the first 40 each, then a spread)
+    EXPECT_GE(tried, (int)std::min<long>(all, 40)) << all << " allocations";
 }
 
 } // namespace
