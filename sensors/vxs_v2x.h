@@ -246,11 +246,18 @@ typedef struct {
 
 typedef struct vxs_v2x_reader vxs_v2x_reader_t;
 
-/* vxs_v2x_reader_open opens a capture or log. Errors name the file. */
+/* vxs_v2x_reader_open opens the capture or log at `path` (format opt->format, or found from the
+ * content with VXS_V2X_FMT_AUTO) and returns the reader in *out, which the caller must
+ * vxs_v2x_reader_close(). `opt` and what it points to (own_macs, limits) are copied or read
+ * during the call only; opt->diag, when set, is copied too, but the sink's user data must
+ * outlive the reader. Errors: VXS_E_IO (the file cannot be read), those of vxs_pcap_open_file
+ * for a capture libpcap refuses, VXS_E_ARG, VXS_E_NOMEM; `err` (may be NULL) names the file. On
+ * error *out is NULL. */
 vxs_status_t vxs_v2x_reader_open(vxs_v2x_reader_t **out, const char *path,
                                  const vxs_v2x_reader_options_t *opt, char *err, size_t err_len);
 
-/* vxs_v2x_reader_next yields the next message as a VXS_REC_V2X record: capture_time (pcap
+/* vxs_v2x_reader_next yields the next message as a VXS_REC_V2X record (lent: valid until the
+ * next call on `r`, owned by the reader): capture_time (pcap
  * time or log time), device_time = the sender's generation time resolved against it (clock
  * domain VXS_CLOCK_SENDER, station = the sender id), seq = msgCnt / DENM sequence number when
  * there is one, the summary, and the locator (pcap record, or log record / line and byte
@@ -259,9 +266,19 @@ vxs_status_t vxs_v2x_reader_open(vxs_v2x_reader_t **out, const char *path,
  * counted, and skipped. VXS_EOF at the end. */
 vxs_status_t vxs_v2x_reader_next(vxs_v2x_reader_t *r, const vxs_record_t **out);
 
-/* vxs_v2x_reader_msg / _times / _link describe the record last returned. */
+/* vxs_v2x_reader_msg returns the decoded message behind the record last returned by
+ * vxs_v2x_reader_next (NULL for a NULL reader). It is the reader's, lent like the record: valid,
+ * with everything it points to (payload bytes, CPM objects), until the next call of
+ * vxs_v2x_reader_next or vxs_v2x_reader_close; copy what you keep. Before the first message it
+ * holds an initialized empty message. */
 const vxs_v2x_msg_t *vxs_v2x_reader_msg(const vxs_v2x_reader_t *r);
+
+/* vxs_v2x_reader_times copies into *out the last message's time fields resolved against its
+ * capture time (all VXS_TIME_NONE for a NULL reader). *out is the caller's. */
 void vxs_v2x_reader_times(const vxs_v2x_reader_t *r, vxs_v2x_times_t *out);
+
+/* vxs_v2x_reader_link copies into *out what the log said about how the last message travelled
+ * (direction -1 and nothing else for a NULL reader). *out is the caller's. */
 void vxs_v2x_reader_link(const vxs_v2x_reader_t *r, vxs_v2x_link_t *out);
 
 /* vxs_v2x_counts_t counts what the reader has seen. */
@@ -273,12 +290,23 @@ typedef struct {
     uint64_t bad;         /* V2X units that did not decode (reported) */
 } vxs_v2x_counts_t;
 
+/* vxs_v2x_reader_counts copies the counts so far into *out (zeros for a NULL reader). */
 void vxs_v2x_reader_counts(const vxs_v2x_reader_t *r, vxs_v2x_counts_t *out);
+
+/* vxs_v2x_reader_errmsg returns the message of the last bad unit or error, naming the file and
+ * the unit ("f.log: record 12 (byte offset 1844): ..."), or "" when none. Never NULL; the
+ * reader's, valid until the next call on `r`. */
 const char *vxs_v2x_reader_errmsg(const vxs_v2x_reader_t *r);
+
+/* vxs_v2x_reader_position returns the byte offset reading has reached and sets *file_size (may
+ * be NULL) to the file's size (0 if unknown), for progress. */
 uint64_t vxs_v2x_reader_position(const vxs_v2x_reader_t *r, uint64_t *file_size);
+
+/* vxs_v2x_reader_format returns the format being read (the one found for VXS_V2X_FMT_AUTO). */
 vxs_v2x_format_t vxs_v2x_reader_format(const vxs_v2x_reader_t *r);
 
-/* vxs_v2x_reader_close frees everything. Accepts NULL. */
+/* vxs_v2x_reader_close frees the reader and everything it lent (the record, the message).
+ * Accepts NULL. */
 void vxs_v2x_reader_close(vxs_v2x_reader_t *r);
 
 #ifdef __cplusplus
