@@ -183,8 +183,12 @@ vxs_status_t vxs_velo_parse_header(vxs_velo_header_t *out, const uint8_t *pkt, s
  * groups of 4 lasers 6 µs apart with {0, 1.26, 2.46, 3.66} µs inside a group; S3 57.6 / 7.2 /
  * {0, 1.3, 2.5, 3.7}.
  *
- * VLS-128 (VLS-128 manual 63-9480, firing sequence and timing table, as nebula's and ROS's
- * timing tables have it): four blocks (banks) of one azimuth reading are one sequence of 53.3 µs
+ * VLS-128 (VLS-128 User Manual 63-9483 Rev A §9.4, p. 61: "FiringGroupIndex = (DataPointIndex
+ * / 8) + (DataPointIndex / 64)", "ExactPointTime = Timestamp + TimeOffset - 8.7"; §9.5, p. 64:
+ * the block's azimuth is "the azimuth reported at the moment the first firing group of 8 lasers
+ * in the sequence was fired", to be interpolated over the 53.3 µs sequence at constant speed; the
+ * same as nebula's and ROS's timing tables): four blocks (banks) of one azimuth reading are one
+ * sequence of 53.3 µs
  * = 20 slots of 2.665 µs; laser l belongs to firing group g = l/8 (8 lasers fire at once), fired
  * in slot g + g/8 (a maintenance slot between groups 7 and 8); the timestamp is taken 8.7 µs
  * after the first firing. The reading is the azimuth at the sequence's first firing, so the
