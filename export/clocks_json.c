@@ -5,7 +5,7 @@
  * messages are found by the frame pass) through an atomic file. The keys and their order are a
  * documented output format: never reorder them.
  */
-#include "vxs_export.h"
+#include "export_int.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -13,17 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    vxs_afile_t *f;
-    const vxs_run_info_t *run;
-    char err[640];
-} clocks_sink_t;
-
-static json_t *jtime(vxs_time_t t) {
-    if (t == VXS_TIME_NONE) return json_null();
-    char b[VXS_TIME_STRLEN];
-    return json_string(vxs_time_format(b, sizeof b, t));
-}
+typedef vxsi_file_sink_t clocks_sink_t;
 
 static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
@@ -107,7 +97,7 @@ static json_t *clocks_json(const vxs_run_info_t *run, const vxs_run_summary_t *s
     json_object_set_new(root, "version", json_integer(1));
     json_object_set_new(root, "scenario", json_string(man->name));
     json_object_set_new(root, "epoch_ns", json_integer(R->epoch));
-    json_object_set_new(root, "epoch", jtime(R->epoch));
+    json_object_set_new(root, "epoch", vxsi_json_time(R->epoch));
     if (R->reference_clock != SIZE_MAX)
         json_object_set_new(root, "reference",
                             json_pack("{s:s,s:s}", "kind", "clock", "domain",
@@ -154,11 +144,6 @@ static json_t *clocks_json(const vxs_run_info_t *run, const vxs_run_summary_t *s
     return root;
 }
 
-static vxs_status_t cs_begin(void *impl, const vxs_run_info_t *run) {
-    ((clocks_sink_t *)impl)->run = run;
-    return VXS_OK;
-}
-
 static vxs_status_t cs_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_t *fetch) {
     (void)impl;
     (void)f;
@@ -168,46 +153,25 @@ static vxs_status_t cs_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher
 
 static vxs_status_t cs_finish(void *impl, const vxs_run_summary_t *sum) {
     clocks_sink_t *s = impl;
-    vxs_afile_t *f = s->f;
-    s->f = NULL;
     json_t *doc = clocks_json(s->run, sum);
     char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(doc);
     if (!text) {
-        vxs_afile_abort(f);
+        vxs_afile_abort(s->f);
+        s->f = NULL;
         snprintf(s->err, sizeof s->err, "clocks.json: out of memory");
         return VXS_E_NOMEM;
     }
-    vxs_status_t st = vxs_afile_write(f, text, strlen(text));
+    (void)vxs_afile_write(s->f, text, strlen(text)); /* a failed write fails the commit */
     free(text);
-    (void)st; /* a failed write makes the commit fail, with the message */
-    return vxs_afile_commit(f, s->err, sizeof s->err);
+    return vxsi_file_sink_commit(s);
 }
 
-static const char *cs_errmsg(const void *impl) { return ((const clocks_sink_t *)impl)->err; }
-
-static void cs_destroy(void *impl) {
-    clocks_sink_t *s = impl;
-    if (!s) return;
-    vxs_afile_abort(s->f);
-    vxs_free(s);
-}
-
-static const vxs_frame_sink_ops_t clocks_ops = {"clocks.json", cs_begin,  cs_frame,
-                                                cs_finish,     cs_errmsg, cs_destroy};
+static const vxs_frame_sink_ops_t clocks_ops = {
+    "clocks.json", vxsi_file_sink_begin,   cs_frame, cs_finish, vxsi_file_sink_errmsg,
+    vxsi_file_sink_destroy};
 
 vxs_status_t vxs_clocks_json_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
                                          size_t err_len) {
-    clocks_sink_t *s;
-    vxs_status_t st;
-    if (!out || !path) return VXS_E_ARG;
-    *out = NULL;
-    s = vxs_calloc(1, sizeof *s);
-    if (!s) return VXS_E_NOMEM;
-    if ((st = vxs_afile_open(&s->f, path, err, err_len)) != VXS_OK) {
-        vxs_free(s);
-        return st;
-    }
-    if ((st = vxs_frame_sink_create(out, &clocks_ops, s)) != VXS_OK) cs_destroy(s);
-    return st;
+    return vxsi_file_sink_create(out, &clocks_ops, sizeof(clocks_sink_t), path, err, err_len);
 }

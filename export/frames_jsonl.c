@@ -3,23 +3,13 @@
  * line, built with jansson and written through an atomic file (temporary name, fsync, rename
  * at finish). The keys and their order are a documented output format: never reorder them.
  */
-#include "vxs_export.h"
+#include "export_int.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-typedef struct {
-    vxs_afile_t *f;
-    const vxs_run_info_t *run;
-    char err[640];
-} frames_sink_t;
-
-static json_t *jtime(vxs_time_t t) {
-    if (t == VXS_TIME_NONE) return json_null();
-    char b[VXS_TIME_STRLEN];
-    return json_string(vxs_time_format(b, sizeof b, t));
-}
+typedef vxsi_file_sink_t frames_sink_t;
 
 static json_t *jloc(const vxs_locator_t *l) {
     return json_pack("{s:i,s:I,s:I,s:i}", "source", (int)l->source, "index", (json_int_t)l->index,
@@ -104,12 +94,6 @@ static int write_cb(const char *buffer, size_t size, void *data) {
     return vxs_afile_write(data, buffer, size) == VXS_OK ? 0 : -1;
 }
 
-static vxs_status_t fs_begin(void *impl, const vxs_run_info_t *run) {
-    frames_sink_t *s = impl;
-    s->run = run;
-    return VXS_OK;
-}
-
 static vxs_status_t fs_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_t *fetch) {
     frames_sink_t *s = impl;
     const vxs_run_info_t *run = s->run;
@@ -117,7 +101,7 @@ static vxs_status_t fs_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher
     json_t *o = json_object(), *mem = json_array(), *v2x = json_array(), *reasons = json_array();
     json_object_set_new(o, "frame", json_integer((json_int_t)f->index));
     json_object_set_new(o, "t_ref_ns", json_integer(f->t));
-    json_object_set_new(o, "t_ref", jtime(f->t));
+    json_object_set_new(o, "t_ref", vxsi_json_time(f->t));
     for (size_t k = 0; k < f->n_members; k++)
         json_array_append_new(mem, member_json(run, &run->streams[k], &f->members[k]));
     json_object_set_new(o, "members", mem);
@@ -141,37 +125,15 @@ static vxs_status_t fs_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher
 }
 
 static vxs_status_t fs_finish(void *impl, const vxs_run_summary_t *sum) {
-    frames_sink_t *s = impl;
-    vxs_afile_t *f = s->f;
     (void)sum;
-    s->f = NULL;
-    return vxs_afile_commit(f, s->err, sizeof s->err);
+    return vxsi_file_sink_commit(impl);
 }
 
-static const char *fs_errmsg(const void *impl) { return ((const frames_sink_t *)impl)->err; }
-
-static void fs_destroy(void *impl) {
-    frames_sink_t *s = impl;
-    if (!s) return;
-    vxs_afile_abort(s->f);
-    vxs_free(s);
-}
-
-static const vxs_frame_sink_ops_t frames_ops = {"frames.jsonl", fs_begin,  fs_frame,
-                                                fs_finish,      fs_errmsg, fs_destroy};
+static const vxs_frame_sink_ops_t frames_ops = {
+    "frames.jsonl", vxsi_file_sink_begin,   fs_frame, fs_finish, vxsi_file_sink_errmsg,
+    vxsi_file_sink_destroy};
 
 vxs_status_t vxs_frames_jsonl_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
                                           size_t err_len) {
-    frames_sink_t *s;
-    vxs_status_t st;
-    if (!out || !path) return VXS_E_ARG;
-    *out = NULL;
-    s = vxs_calloc(1, sizeof *s);
-    if (!s) return VXS_E_NOMEM;
-    if ((st = vxs_afile_open(&s->f, path, err, err_len)) != VXS_OK) {
-        vxs_free(s);
-        return st;
-    }
-    if ((st = vxs_frame_sink_create(out, &frames_ops, s)) != VXS_OK) fs_destroy(s);
-    return st;
+    return vxsi_file_sink_create(out, &frames_ops, sizeof(frames_sink_t), path, err, err_len);
 }

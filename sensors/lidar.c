@@ -43,6 +43,7 @@
 #include "vxs_core_int.h"
 #include "vxs_lidar.h"
 #include "vxs_sensors.h"
+#include "pcap_int.h"
 
 #define MAX_STREAMS 16
 #define TURN 36000              /* 0.01 degree units per turn */
@@ -324,12 +325,14 @@ static stream_t *new_stream(vxs_lidar_t *l, bool ouster, const uint8_t src[16], 
     return s;
 }
 
-/* imu_record queues an IMU / position record of stream `s` (NULL: the first sensor number)
- * for the packet whose records start at idx/off; the caller fills the summary. */
-static vxs_record_t *imu_record(vxs_lidar_t *l, const stream_t *s, const vxs_packet_t *pkt,
-                                vxs_time_t device_time, uint64_t idx, uint64_t off) {
+/* device_record queues a record of `kind` of stream `s` (NULL: the first sensor number) for the
+ * packet whose records start at idx/off, timed on the device clock; the caller fills the
+ * summary. */
+static vxs_record_t *device_record(vxs_lidar_t *l, vxs_record_kind_t kind, const stream_t *s,
+                                   const vxs_packet_t *pkt, vxs_time_t device_time, uint64_t idx,
+                                   uint64_t off) {
     vxs_record_t *r = enqueue(l);
-    vxs_record_init(r, VXS_REC_IMU);
+    vxs_record_init(r, kind);
     r->agent = l->opt.agent;
     r->sensor = s ? s->sensor : l->opt.sensor;
     r->capture_time = pkt->ts;
@@ -344,38 +347,21 @@ static vxs_record_t *imu_record(vxs_lidar_t *l, const stream_t *s, const vxs_pac
     return r;
 }
 
-/* packet_record queues the VXS_REC_LIDAR_PACKET record of a data packet of stream `s` whose
- * records start at idx/off, when the options ask for them: the capture time against the device
- * time it left the sensor (`device`, its last firing), the clock estimation's sample. */
+/* imu_record queues an IMU / position record; the caller fills the summary. */
+static vxs_record_t *imu_record(vxs_lidar_t *l, const stream_t *s, const vxs_packet_t *pkt,
+                                vxs_time_t device_time, uint64_t idx, uint64_t off) {
+    return device_record(l, VXS_REC_IMU, s, pkt, device_time, idx, off);
+}
+
+/* packet_record queues the VXS_REC_LIDAR_PACKET record of a data packet of stream `s`, when the
+ * options ask for them: the capture time against the device time it left the sensor (`device`,
+ * its last firing), the clock estimation's sample. */
 static void packet_record(vxs_lidar_t *l, const stream_t *s, const vxs_packet_t *pkt,
                           const vxs_pkt_info_t *pl, vxs_time_t device, uint64_t idx,
                           uint64_t off) {
-    vxs_record_t *r;
-    vxs_packet_summary_t *sum;
     if (!l->opt.packet_records) return;
-    r = enqueue(l);
-    vxs_record_init(r, VXS_REC_LIDAR_PACKET);
-    r->agent = l->opt.agent;
-    r->sensor = s->sensor;
-    r->capture_time = pkt->ts;
-    r->device_time = device;
-    r->device_clock.kind = VXS_CLOCK_DEVICE;
-    r->device_clock.agent = l->opt.agent;
-    r->device_clock.sensor = s->sensor;
-    r->loc.source = l->opt.source_index;
-    r->loc.index = idx;
-    r->loc.offset = off;
-    r->loc.count = (uint32_t)(pkt->index - idx + 1);
-    sum = &r->u.packet;
-    sum->caplen = pkt->caplen;
-    sum->wirelen = pkt->wirelen;
-    sum->ethertype = pkt->info.ethertype;
-    sum->ip_version = pl->ip_version;
-    sum->ip_proto = pl->ip_proto;
-    sum->src_port = pl->src_port;
-    sum->dst_port = pl->dst_port;
-    memcpy(sum->src_addr, pl->src_addr, sizeof sum->src_addr);
-    memcpy(sum->dst_addr, pl->dst_addr, sizeof sum->dst_addr);
+    vxs_record_t *r = device_record(l, VXS_REC_LIDAR_PACKET, s, pkt, device, idx, off);
+    vxsi_packet_summary(&r->u.packet, pkt, pl);
 }
 
 /* ---- Velodyne ----------------------------------------------------------------------------- */

@@ -25,6 +25,7 @@
 #include "vxs_core.h"
 #include "vxs_core_int.h"
 #include "vxs_sensors.h"
+#include "pcap_int.h"
 
 #define VXS_PCAP_MSG 512  /* longest formatted detail (decoder text...) */
 #define VXS_PCAP_ERR (VXS_PCAP_MSG + 128) /* ... plus file name and position */
@@ -602,6 +603,19 @@ const vxs_pkt_info_t *vxs_packet_payload(const vxs_packet_t *pkt) {
 
 /* ---- vxs_source_t adapter ------------------------------------------------------------------ */
 
+void vxsi_packet_summary(vxs_packet_summary_t *out, const vxs_packet_t *k,
+                         const vxs_pkt_info_t *pl) {
+    out->caplen = k->caplen;
+    out->wirelen = k->wirelen;
+    out->ethertype = k->info.ethertype;
+    out->ip_version = pl->ip_version;
+    out->ip_proto = pl->ip_proto;
+    out->src_port = pl->src_port;
+    out->dst_port = pl->dst_port;
+    memcpy(out->src_addr, pl->src_addr, sizeof out->src_addr);
+    memcpy(out->dst_addr, pl->dst_addr, sizeof out->dst_addr);
+}
+
 typedef struct {
     vxs_pcap_t *p;
     uint32_t source_index;
@@ -613,8 +627,6 @@ typedef struct {
 static vxs_status_t src_next(void *impl, const vxs_record_t **out) {
     pcap_source_t *s = impl;
     const vxs_packet_t *k = NULL;
-    const vxs_pkt_info_t *pl;
-    vxs_packet_summary_t *sum;
     vxs_status_t st = vxs_pcap_next(s->p, &k);
     *out = NULL;
     /* Damage that ends the capture was reported to the diag sink by vxs_pcap_next (the rule on
@@ -629,19 +641,7 @@ static vxs_status_t src_next(void *impl, const vxs_record_t **out) {
     s->rec.loc.count = 1;
     s->rec.loc.index = k->index;
     s->rec.loc.offset = k->offset;
-    /* Summarize the reassembled datagram when this record completed one (its ports are only in
-     * the first fragment), else the record's own decode. */
-    pl = k->dgram ? k->dgram : &k->info;
-    sum = &s->rec.u.packet;
-    sum->caplen = k->caplen;
-    sum->wirelen = k->wirelen;
-    sum->ethertype = k->info.ethertype;
-    sum->ip_version = pl->ip_version;
-    sum->ip_proto = pl->ip_proto;
-    sum->src_port = pl->src_port;
-    sum->dst_port = pl->dst_port;
-    memcpy(sum->src_addr, pl->src_addr, sizeof sum->src_addr);
-    memcpy(sum->dst_addr, pl->dst_addr, sizeof sum->dst_addr);
+    vxsi_packet_summary(&s->rec.u.packet, k, k->dgram ? k->dgram : &k->info);
     *out = &s->rec;
     return VXS_OK;
 }

@@ -45,9 +45,12 @@ long PeakKb(const std::vector<std::string> &args) {
 
 // What still grows: libavformat keeps an MP4's sample index, about 32 bytes per frame (2.3 MB
 // for an hour of 20 Hz video), a cost of the file rather than of the frames in flight; and the
-// offset series fill up to their window cap. Measured on 2026-11-23: 45.7 MB for 10 min, 48.5 MB
-// for 60 min (+6 %). Before the camera reader stopped holding two demuxers at once and the CLI
-// fixed glibc's mmap threshold, it was 45.7 and 55.6 MB (+21.6 %).
+// offset series fill up to their window cap. The program does not tune the C library's
+// allocator (no mallopt): what it measures is what any user of the library gets. Measured on
+// 2026-12-06: 45.7 MB for 10 min, 51.3 MB for 60 min (+12 %). Before the offset series reserved
+// their cap at once instead of doubling, it took the CLI's mallopt(M_MMAP_THRESHOLD) to stay
+// under the bound (45.7 and 48.5 MB); before the camera reader stopped holding two demuxers at
+// once, it was 45.7 and 55.6 MB (+21.6 %).
 TEST(SyncMemory, TenAndSixtyMinuteDrivesPeakWithinTwentyPercent) {
 #ifdef VXS_ASAN
     GTEST_SKIP() << "skipped under AddressSanitizer: its shadow memory and quarantine dominate "

@@ -255,6 +255,15 @@ vxs_status_t OpenFake(void *user, vxs_source_t **out, const vxs_manifest_t *man,
     return VXS_OK;
 }
 
+// FakeOptions are job options opening the world's in-memory sources.
+vxs_job_options_t FakeOptions(World *w) {
+    vxs_job_options_t o;
+    vxs_job_options_init(&o);
+    o.open_source = OpenFake;
+    o.open_user = w;
+    return o;
+}
+
 // Kept is what a sink was given, copied out of the borrowed structures.
 struct KeptMember {
     vxs_member_status_t status;
@@ -397,10 +406,7 @@ struct JobRun {
         kept.fail_at_frame = fail_at_frame;
         static thread_local vxs_diag_sink_t diag;
         diag = {CountDiag, &diags};
-        vxs_job_options_t o;
-        vxs_job_options_init(&o);
-        o.open_source = OpenFake;
-        o.open_user = &world;
+        vxs_job_options_t o = FakeOptions(&world);
         o.diag = &diag;
         char err[256];
         EXPECT_EQ(vxs_job_create(&job, man, &o, err, sizeof err), VXS_OK) << err;
@@ -650,10 +656,7 @@ TEST(SyncJob, ErrorsSayWhatAndLeaveSinksUnfinished) {
         vxs_manifest_t *man = Manifest();
         World w;
         w.fail_path = "ego/lidar";
-        vxs_job_options_t o;
-        vxs_job_options_init(&o);
-        o.open_source = OpenFake;
-        o.open_user = &w;
+        vxs_job_options_t o = FakeOptions(&w);
         vxs_job_t *job = reinterpret_cast<vxs_job_t *>(0x1);
         char err[256];
         EXPECT_EQ(vxs_job_create(&job, man, &o, err, sizeof err), VXS_E_IO);
@@ -694,10 +697,7 @@ TEST(SyncJob, V2xOnlyScenarioHasClocksAndNoFrames) {
         << err;
     World w;
     Kept kept;
-    vxs_job_options_t o;
-    vxs_job_options_init(&o);
-    o.open_source = OpenFake;
-    o.open_user = &w;
+    vxs_job_options_t o = FakeOptions(&w);
     vxs_job_t *job = nullptr;
     vxs_frame_sink_t *sink = nullptr;
     ASSERT_EQ(vxs_job_create(&job, man, &o, err, sizeof err), VXS_OK);
@@ -734,10 +734,7 @@ TEST(SyncJob, AllocationFailuresFailCleanly) {
         if (!man) continue;
         World w;
         Kept kept;
-        vxs_job_options_t o;
-        vxs_job_options_init(&o);
-        o.open_source = OpenFake;
-        o.open_user = &w;
+        vxs_job_options_t o = FakeOptions(&w);
         vxs_job_t *job = nullptr;
         vxs_frame_sink_t *sink = nullptr;
         char err[256];

@@ -1,0 +1,38 @@
+/*
+ * export_int.h: what the export module's frame sinks share (library-internal, vxsi_ symbols).
+ */
+#ifndef VXS_EXPORT_INT_H
+#define VXS_EXPORT_INT_H
+
+#include <jansson.h>
+
+#include "vxs_export.h"
+
+/* vxsi_file_sink_t is the state every single-file frame sink starts with: its atomic file, the
+ * run it was begun with, its last error. A sink's own state embeds it first. */
+typedef struct {
+    vxs_afile_t *f;
+    const vxs_run_info_t *run;
+    char err[640];
+} vxsi_file_sink_t;
+
+/* vxsi_file_sink_create allocates `size` bytes of zeroed state (a struct starting with
+ * vxsi_file_sink_t), opens the atomic file `path` in it and wraps it behind `ops` (whose
+ * destroy must be vxsi_file_sink_destroy or call it). */
+vxs_status_t vxsi_file_sink_create(vxs_frame_sink_t **out, const vxs_frame_sink_ops_t *ops,
+                                   size_t size, const char *path, char *err, size_t err_len);
+
+/* vxsi_file_sink_begin keeps the run; _errmsg returns the last error; _destroy abandons the
+ * file (nothing under its name) and frees the state. For the vtables. */
+vxs_status_t vxsi_file_sink_begin(void *impl, const vxs_run_info_t *run);
+const char *vxsi_file_sink_errmsg(const void *impl);
+void vxsi_file_sink_destroy(void *impl);
+
+/* vxsi_file_sink_commit completes the file (flush, fsync, rename); the file is gone from the
+ * state either way. */
+vxs_status_t vxsi_file_sink_commit(vxsi_file_sink_t *s);
+
+/* vxsi_json_time returns `t` as an ISO 8601 string, JSON null for VXS_TIME_NONE. */
+json_t *vxsi_json_time(vxs_time_t t);
+
+#endif /* VXS_EXPORT_INT_H */

@@ -1,0 +1,48 @@
+/*
+ * file_sink.c: the part of a single-file frame sink every one of them shares (export_int.h).
+ */
+#include "export_int.h"
+
+vxs_status_t vxsi_file_sink_create(vxs_frame_sink_t **out, const vxs_frame_sink_ops_t *ops,
+                                   size_t size, const char *path, char *err, size_t err_len) {
+    vxsi_file_sink_t *s;
+    vxs_status_t st;
+    if (!out || !path || size < sizeof *s) return VXS_E_ARG;
+    *out = NULL;
+    s = vxs_calloc(1, size);
+    if (!s) return VXS_E_NOMEM;
+    if ((st = vxs_afile_open(&s->f, path, err, err_len)) != VXS_OK) {
+        vxs_free(s);
+        return st;
+    }
+    if ((st = vxs_frame_sink_create(out, ops, s)) != VXS_OK) vxsi_file_sink_destroy(s);
+    return st;
+}
+
+vxs_status_t vxsi_file_sink_begin(void *impl, const vxs_run_info_t *run) {
+    ((vxsi_file_sink_t *)impl)->run = run;
+    return VXS_OK;
+}
+
+const char *vxsi_file_sink_errmsg(const void *impl) {
+    return ((const vxsi_file_sink_t *)impl)->err;
+}
+
+void vxsi_file_sink_destroy(void *impl) {
+    vxsi_file_sink_t *s = impl;
+    if (!s) return;
+    vxs_afile_abort(s->f);
+    vxs_free(s);
+}
+
+vxs_status_t vxsi_file_sink_commit(vxsi_file_sink_t *s) {
+    vxs_afile_t *f = s->f;
+    s->f = NULL;
+    return vxs_afile_commit(f, s->err, sizeof s->err);
+}
+
+json_t *vxsi_json_time(vxs_time_t t) {
+    if (t == VXS_TIME_NONE) return json_null();
+    char b[VXS_TIME_STRLEN];
+    return json_string(vxs_time_format(b, sizeof b, t));
+}
