@@ -55,7 +55,8 @@ static const char *const k_tol_keys[] = {"lidar", "camera", "v2x", NULL};
 static const char *const k_export_keys[] = {"format", "out", "png_level", NULL};
 static const char *const k_extr_keys[] = {"translation", "rotation", NULL};
 static const char *const k_rpy_keys[] = {"roll_deg", "pitch_deg", "yaw_deg", NULL};
-static const char *const k_clock_keys[] = {"offset_ns", "gps_locked", "sweep_time", NULL};
+static const char *const k_clock_keys[] = {"offset_ns", "gps_locked", "sweep_time",
+                                           "stamp_latency_ms", NULL};
 
 /* Source keys and the kinds each is valid for (bit i = vxs_source_kind_t i). */
 #define K_L (1u << VXS_SOURCE_LIDAR)
@@ -502,6 +503,17 @@ static vxs_status_t parse_clock(ctx_t *c, const json_t *src, vxs_source_kind_t k
             int v = (int)h->sweep_time;
             st = get_enum(c, k, "sweep_time", k_sweep, &v);
             h->sweep_time = (vxs_sweep_time_t)v;
+        }
+    }
+    if (st == VXS_OK && json_object_get(k, "stamp_latency_ms") != NULL) {
+        if (kind != VXS_SOURCE_CAMERA) {
+            const size_t o2 = push_key(c, "stamp_latency_ms");
+            st = fail(c, VXS_E_MALFORMED, "not valid for a \"%s\" source (only for \"camera\")",
+                      k_kinds[kind]);
+            pop(c, o2);
+        } else {
+            st = get_number(c, k, "stamp_latency_ms", -1000, false, 1000, &h->stamp_latency_ms,
+                            NULL);
         }
     }
     pop(c, old);

@@ -286,7 +286,8 @@ typedef struct {
                                    index among the records the frame pass read) */
     vxs_time_t t_local;         /* OK: the time standing for the record on its own clock (the
                                    LiDAR's sweep_time convention on its device clock; the
-                                   camera frame's capture time) */
+                                   camera frame's stamp less the manifest's stamp_latency_ms:
+                                   its exposure, on the logger clock) */
     vxs_time_t t_ref;           /* OK: t_local on the reference timeline. Otherwise the item
                                    that was refused (the nearest one, or APPROXIMATE's set
                                    member), VXS_TIME_NONE when the stream had no item at all */

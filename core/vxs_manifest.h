@@ -27,7 +27,11 @@
  *         "clock": {
  *           "offset_ns": (none),             known offset: reference = source time + offset_ns
  *           "gps_locked": false,             the source's clock is GNSS/PPS disciplined
- *           "sweep_time": "start"            "start" | "middle" | "end" (lidar only)
+ *           "sweep_time": "start",           "start" | "middle" | "end" (lidar only)
+ *           "stamp_latency_ms": 0              [-1000, 1000] (camera only): how long after
+ *                                            the exposure each frame's time stamp was taken
+ *                                            (stamp - exposure); subtracted from every frame
+ *                                            time, so members are matched at the exposure
  *         },
  *         "format": "auto",                  "auto" | "pcap" | "wydot" | "hex" (v2x only)
  *         "own_station_id": (none),          0..4294967295: the agent's own V2X id (v2x only)
@@ -167,6 +171,7 @@ typedef struct {
     int64_t offset_ns;           /* reference time = source time + offset_ns; 0 when absent */
     bool gps_locked;             /* default false */
     vxs_sweep_time_t sweep_time; /* lidar sources; VXS_SWEEP_START otherwise */
+    double stamp_latency_ms;     /* camera sources: stamp - exposure, ms; 0 when absent */
 } vxs_clock_hints_t;
 
 /* vxs_manifest_source_t is one recording. Strings and paths are owned by the manifest; optional

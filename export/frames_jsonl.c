@@ -42,6 +42,9 @@ static json_t *member_json(const vxs_run_info_t *run, const vxs_frame_stream_t *
             json_object_set_new(e, "points", json_integer(r->u.sweep.points));
         } else {
             json_object_set_new(e, "pts", json_integer(r->u.frame.pts));
+            /* the stamp itself, when the manifest's stamp_latency_ms moved time_ns from it */
+            if (r->capture_time != VXS_TIME_NONE && r->capture_time != mb->t_local)
+                json_object_set_new(e, "stamp_ns", json_integer(r->capture_time));
         }
     } else if (mb->t_ref != VXS_TIME_NONE) {
         json_object_set_new(e,

@@ -37,6 +37,7 @@ typedef struct {
     vxsi_ring_t q; /* item_t: q_first_id is the id of its first element */
     uint64_t q_first_id, next_id;
     int64_t tol_ns;
+    int64_t stamp_latency_ns; /* cameras: stamp - exposure (manifest) */
     vxs_time_t last_pushed;
     char name[200];
     char reason[REASON_LEN];
@@ -117,7 +118,10 @@ static bool pull_item(mstream_t *m, item_t *it) {
             t = rec->device_time + (w->device_end - rec->device_time) / 2;
         it->t_local = t;
     } else {
-        it->t_local = rec->capture_time != VXS_TIME_NONE ? rec->capture_time : rec->device_time;
+        /* the exposure, on the logger clock: the stamp less the camera's stamp latency */
+        const vxs_time_t stamp =
+            rec->capture_time != VXS_TIME_NONE ? rec->capture_time : rec->device_time;
+        it->t_local = stamp == VXS_TIME_NONE ? VXS_TIME_NONE : stamp - m->stamp_latency_ns;
     }
     it->t_ref = vxs_clock_to_reference(m->model, it->t_local, &m->cur);
     return true;
@@ -325,6 +329,7 @@ static vxs_status_t setup(pass_t *p) {
         m->kind = s->ms->kind;
         m->last_pushed = VXS_TIME_NONE;
         m->tol_ns = tol_ns_for(j, s);
+        m->stamp_latency_ns = (int64_t)llround(s->ms->clock.stamp_latency_ms * 1e6);
         m->q.esize = sizeof(item_t);
         snprintf(m->name, sizeof m->name, "%s/%s", man->agents[s->agent].id, s->ms->sensor);
         if (m->kind == VXS_SOURCE_LIDAR) {

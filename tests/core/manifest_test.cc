@@ -59,7 +59,7 @@ const char kFull[] = R"({
       {"path": "ego/front.mp4", "kind": "camera", "sensor": "front", "model": "GoPro",
        "calibration": "cal/front.yaml", "timestamps": "ego/front.csv", "creation": "start",
        "extrinsics": {"translation": [1.2, 0, 1.4], "rotation": {"roll_deg": 0, "pitch_deg": 0, "yaw_deg": 90}},
-       "clock": {"offset_ns": 2.5e9}},
+       "clock": {"offset_ns": 2.5e9, "stamp_latency_ms": 8.5}},
       {"path": "./ego//obu.pcap", "kind": "v2x", "format": "pcap", "own_station_id": 305419896,
        "own_macs": ["00:1a:2B:3c:4d:5e", "ff:ff:ff:ff:ff:fe"], "clock": {"gps_locked": true}}
     ]},
@@ -125,6 +125,8 @@ TEST(Manifest, FullDocumentEveryField) {
     EXPECT_EQ(c.clock.offset_ns, INT64_C(2500000000));
     EXPECT_FALSE(c.clock.gps_locked);
     EXPECT_EQ(c.clock.sweep_time, VXS_SWEEP_START);
+    EXPECT_EQ(c.clock.stamp_latency_ms, 8.5);
+    EXPECT_EQ(l.clock.stamp_latency_ms, 0.0);
 
     const vxs_manifest_source_t &v = ego.sources[2];
     EXPECT_STREQ(v.path, "/data/run1/ego/obu.pcap");
@@ -628,7 +630,7 @@ TEST(ManifestError, ClockNotObject) {
 TEST(ManifestError, ClockUnknownKey) {
     EXPECT_ERR(Src(std::string(kLidar) + R"("clock": {"offset": 5})"), VXS_E_MALFORMED,
                "scenario.json: agents[0].sources[0].clock.offset: unknown key (expected one of: "
-               "offset_ns, gps_locked, sweep_time)");
+               "offset_ns, gps_locked, sweep_time, stamp_latency_ms)");
 }
 TEST(ManifestError, OffsetNotNumber) {
     EXPECT_ERR(Src(std::string(kLidar) + R"("clock": {"offset_ns": "5"})"), VXS_E_MALFORMED,
@@ -649,6 +651,17 @@ TEST(ManifestError, SweepTimeNotForThisKind) {
     EXPECT_ERR(Src(std::string(kCam) + R"("clock": {"sweep_time": "end"})"), VXS_E_MALFORMED,
                "scenario.json: agents[0].sources[0].clock.sweep_time: not valid for a \"camera\" "
                "source (only for \"lidar\")");
+}
+TEST(ManifestError, StampLatencyOnlyForCamerasAndInRange) {
+    EXPECT_ERR(Src(std::string(kLidar) + R"("clock": {"stamp_latency_ms": 5})"), VXS_E_MALFORMED,
+               "scenario.json: agents[0].sources[0].clock.stamp_latency_ms: not valid for a "
+               "\"lidar\" source (only for \"camera\")");
+    EXPECT_ERR(Src(std::string(kCam) + R"("clock": {"stamp_latency_ms": 1500})"), VXS_E_MALFORMED,
+               "scenario.json: agents[0].sources[0].clock.stamp_latency_ms: expected a number >= "
+               "-1000 and <= 1000, got 1500");
+    EXPECT_ERR(Src(std::string(kCam) + R"("clock": {"stamp_latency_ms": "8"})"), VXS_E_MALFORMED,
+               "scenario.json: agents[0].sources[0].clock.stamp_latency_ms: expected a number, "
+               "got a string");
 }
 TEST(ManifestError, BadSweepTime) {
     EXPECT_ERR(Src(std::string(kLidar) + R"("clock": {"sweep_time": "center"})"), VXS_E_MALFORMED,

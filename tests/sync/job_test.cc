@@ -361,15 +361,16 @@ const char kManifest[] = R"({
     {"id": "veh", "sources": [{"path": "veh/v2x", "kind": "v2x"}]},
     {"id": "ego", "sources": [
       {"path": "ego/v2x", "kind": "v2x"},
-      {"path": "ego/camera", "kind": "camera"},
+      {"path": "ego/camera", "kind": "camera"%s},
       {"path": "ego/lidar", "kind": "lidar", "clock": {"gps_locked": true}}]}
   ],
   "reference": {"agent": "ego", "sensor": "lidar"}%s
 })";
 
-vxs_manifest_t *ParseQuietly(const std::string &extra, char *err, size_t err_len) {
+vxs_manifest_t *ParseQuietly(const std::string &extra, char *err, size_t err_len,
+                             const std::string &camera = "") {
     char text[2048];
-    snprintf(text, sizeof text, kManifest, extra.c_str());
+    snprintf(text, sizeof text, kManifest, camera.c_str(), extra.c_str());
     vxs_manifest_t *m = nullptr;
     return vxs_manifest_parse(&m, text, strlen(text), nullptr, "world.json", err, err_len) ==
                    VXS_OK
@@ -377,9 +378,9 @@ vxs_manifest_t *ParseQuietly(const std::string &extra, char *err, size_t err_len
                : nullptr;
 }
 
-vxs_manifest_t *Manifest(const std::string &extra = "") {
+vxs_manifest_t *Manifest(const std::string &extra = "", const std::string &camera = "") {
     char err[VXS_MANIFEST_ERR_LEN] = "";
-    vxs_manifest_t *m = ParseQuietly(extra, err, sizeof err);
+    vxs_manifest_t *m = ParseQuietly(extra, err, sizeof err, camera);
     EXPECT_NE(m, nullptr) << err;
     return m;
 }
@@ -398,8 +399,9 @@ struct JobRun {
 
     explicit JobRun(const std::string &extra = "", vxs_time_t from = VXS_TIME_NONE,
                  vxs_time_t to = VXS_TIME_NONE, int fail_at_frame = -1,
-                 std::map<std::string, long> bad = {}, const std::string &empty = "") {
-        man = Manifest(extra);
+                 std::map<std::string, long> bad = {}, const std::string &empty = "",
+                    const std::string &camera = "") {
+        man = Manifest(extra, camera);
         if (!man) return;
         world.bad_at = bad;
         world.empty_path = empty;
@@ -637,6 +639,18 @@ TEST(SyncJob, BadUnitsAreCountedOnceAndPassedOn) {
     const vxs_run_info_t *run = vxs_job_run_info(r.job);
     EXPECT_EQ(run->sources[0].bad_units, 1u);
     EXPECT_EQ(run->sources[3].bad_units, 1u);
+}
+
+TEST(SyncJob, CameraStampLatencyMovesFramesToTheirExposure) {
+    // the world's camera stamps are 3 ms after the sweeps; told they are taken 8 ms after the
+    // exposure, the frames are matched 5 ms before the sweeps, and say their stamp
+    JobRun r("", VXS_TIME_NONE, VXS_TIME_NONE, -1, {}, "", R"(, "clock": {"stamp_latency_ms": 8})");
+    ASSERT_EQ(r.st, VXS_OK) << vxs_job_errmsg(r.job);
+    ASSERT_EQ(r.kept.frames.size(), 200u);
+    for (const KeptFrame &f : r.kept.frames) {
+        if (f.members[1].status != VXS_MEMBER_OK) continue;
+        EXPECT_NEAR((double)f.members[1].dt, -5e6, 0.1e6) << "frame " << f.index;
+    }
 }
 
 TEST(SyncJob, FixedRateTicksOverTheStreams) {
