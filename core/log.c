@@ -74,6 +74,25 @@ size_t vxsi_fmt(char *buf, size_t buf_len, const char *fmt, ...) {
     return (size_t)n < buf_len ? (size_t)n : buf_len - 1;
 }
 
+char *vxsi_vstrfmt(const char *fmt, va_list ap) {
+    va_list ap2;
+    va_copy(ap2, ap);
+    const int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) return NULL;
+    char *s = vxs_malloc((size_t)n + 1);
+    if (s != NULL) vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+char *vxsi_strfmt(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vxsi_vstrfmt(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
 vxs_status_t vxs_progress_report(const vxs_progress_t *p, uint64_t done, uint64_t total) {
     if (p == NULL || p->fn == NULL) return VXS_OK;
     return p->fn(p->user, done, total) != 0 ? VXS_E_CANCELED : VXS_OK;

@@ -6,6 +6,7 @@
 #ifndef VXS_CORE_INT_H
 #define VXS_CORE_INT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,6 +65,19 @@ extern "C" {
 size_t vxsi_fmt(char *buf, size_t buf_len, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* vxsi_strfmt returns a vxs_malloc'd string formatted printf-style (the caller vxs_free()s it),
+ * or NULL when out of memory or on an encoding error. vxsi_vstrfmt takes a va_list. */
+char *vxsi_strfmt(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+char *vxsi_vstrfmt(const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 0)))
 #endif
     ;
 

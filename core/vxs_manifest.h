@@ -278,6 +278,80 @@ const char *vxs_agent_type_name(vxs_agent_type_t t);
 /* vxs_source_kind_name returns "lidar", "camera" or "v2x" ("unknown" otherwise). Never NULL. */
 const char *vxs_source_kind_name(vxs_source_kind_t k);
 
+/* ==== Drafts: a manifest written from what was found (`v2xsync init`) ================== */
+
+/* A draft is what a scan of recordings found (sensors/vxs_sensors.h section 7,
+ * vxs_draft_scan), as plain data, and vxs_manifest_draft_json writes it as the manifest text
+ * described at the top of this file. Paths in a draft are relative to the drafted folder
+ * (dir_real): "<agent folder>/<file>". Strings are NUL-terminated; every pointer a scan fills is
+ * vxs_malloc'd and freed by vxs_manifest_draft_free. A caller may fill a draft itself (with its
+ * own memory, which it then releases itself) to have it written. */
+
+/* VXS_DRAFT_MAX_OWN_MACS is how many own MAC addresses a draft source keeps. */
+#define VXS_DRAFT_MAX_OWN_MACS 4
+
+/* vxs_draft_source_t is one recording found in an agent folder. */
+typedef struct {
+    vxs_source_kind_t kind;
+    char *path;        /* never NULL; relative to the drafted folder */
+    char *model;       /* NULL: unknown (written only when known) */
+    char *calibration; /* NULL: none; a Velodyne calibration, relative like `path` */
+    char *metadata;    /* NULL: none; Ouster metadata, relative like `path` */
+    char *timestamps;  /* NULL: none; a camera's per-frame sidecar, relative like `path` */
+    bool has_gps_locked; /* the clock lock is known (Velodyne position packets): "clock" written */
+    bool gps_locked;
+    /* v2x only: "format" is written for every v2x source, the rest when known */
+    vxs_manifest_v2x_format_t v2x_format;
+    bool has_own_station_id;
+    uint32_t own_station_id;
+    uint8_t own_macs[VXS_DRAFT_MAX_OWN_MACS][6];
+    size_t n_own_macs; /* 0: "own_macs" not written */
+} vxs_draft_source_t;
+
+/* vxs_draft_agent_t is one agent folder with at least one recording. */
+typedef struct {
+    char *id; /* never NULL; a manifest id (1-64 of A-Z a-z 0-9 _ - . not starting '.') */
+    vxs_agent_type_t type;
+    vxs_draft_source_t *sources; /* n_sources entries, in the order they are written */
+    size_t n_sources;
+} vxs_draft_agent_t;
+
+/* vxs_manifest_draft_t is a whole draft. */
+typedef struct {
+    char *name;     /* the manifest's "name" (NULL: not written); a scan gives the folder's */
+    char *dir_real; /* never NULL; the drafted folder's real path (realpath(3)), which the
+                       sources' relative paths are below */
+    vxs_draft_agent_t *agents; /* n_agents entries, in the order they are written */
+    size_t n_agents;
+} vxs_manifest_draft_t;
+
+/* vxs_manifest_draft_json writes `draft` as manifest text into *out_text (NUL-terminated,
+ * *out_len bytes without the NUL), which the caller frees with vxs_free. The text is 2-space
+ * JSON with keys in the schema's order and a trailing newline: "version" 1, "name", "agents"
+ * (each with "id", "type" and its sources' "path", "kind", "sensor", "model", "calibration",
+ * "metadata", "clock" {"gps_locked"}, "format", "own_station_id", "own_macs", "timestamps", the
+ * optional ones only when the draft has them), then "reference": the first agent with a lidar
+ * source and that source, left out when no agent has one. Sensor ids are numbered per agent and
+ * kind in source order: "lidar", "lidar2", ..., "camera", "camera2", ..., "v2x", ....
+ *
+ * Paths: with `out_dir_real` NULL they are written as in the draft, relative to the drafted
+ * folder (a manifest kept in that folder). Otherwise `out_dir_real` is the real path of the
+ * folder the manifest will be written to: a file below it is written relative to it, any other
+ * with its absolute path (dir_real joined to the draft's path; symlinks are not resolved).
+ *
+ * The text is checked with vxs_manifest_parse before it is handed out, so a draft our own
+ * parser would refuse (a bad agent id, an agent without sources, a string that is not UTF-8...)
+ * is never written. Returns VXS_OK; the parser's status (VXS_E_MALFORMED, VXS_E_LIMIT...) with
+ * its message, which starts with "draft", in `err`; VXS_E_ARG for a NULL pointer; VXS_E_NOMEM.
+ * On error *out_text is NULL. */
+vxs_status_t vxs_manifest_draft_json(char **out_text, size_t *out_len,
+                                     const vxs_manifest_draft_t *draft, const char *out_dir_real,
+                                     char *err, size_t err_len);
+
+/* vxs_manifest_draft_free frees `draft` and every string and array in it (all vxs_malloc'd, as
+ * vxs_draft_scan makes them). Accepts NULL. */
+void vxs_manifest_draft_free(vxs_manifest_draft_t *draft);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,9 +10,10 @@
  *             └─ IPv4 / IPv6 ──► UDP ──► payload
  *                  └─ IPv4 fragments ──► bounded reassembler ──► UDP ──► payload
  *
- * the content detection and video probing behind `v2xsync inspect`, and the one function that
- * opens a scenario manifest's source with its reader (section 6). No libpcap or FFmpeg
- * type crosses this header. Link-type numbers are the LINKTYPE_ values of the pcap file formats
+ * the content detection and video probing behind `v2xsync inspect`, the one function that
+ * opens a scenario manifest's source with its reader (section 6), and the scan that drafts a
+ * manifest from a folder of recordings (section 7). No libpcap or FFmpeg type crosses this
+ * header. Link-type numbers are the LINKTYPE_ values of the pcap file formats
  * (https://www.tcpdump.org/linktypes.html), not the platform's DLT_ values.
  */
 #ifndef VXS_SENSORS_H
@@ -450,6 +451,67 @@ typedef struct {
 vxs_status_t vxs_source_open_manifest(void *user, vxs_source_t **out, const vxs_manifest_t *man,
                                       vxs_source_ref_t ref, uint32_t source_index,
                                       const vxs_diag_sink_t *diag, char *err, size_t err_len);
+
+/* ==== 7. Drafting a scenario from a folder of recordings (`v2xsync init`) ============== */
+
+/* vxs_draft_report_t receives what a scan did not take and what the user should look at. Both
+ * functions may be NULL (not told); the strings are borrowed for the call only. */
+typedef struct {
+    /* skipped is told of a file or folder the draft leaves out: `path` as opened (DIR as given,
+     * without trailing '/', joined with the names below it), `what` it was ("hidden", "not in an
+     * agent folder", "unreadable", "unrecognised", "unused", "too many agents", ...) and `detail`,
+     * why, or NULL when `what` says it all. The program prints "PATH: WHAT, skipped (DETAIL)". */
+    void (*skipped)(void *user, const char *path, const char *what, const char *detail);
+    /* note is told of something found that the user should check (a sidecar with the wrong line
+     * count, an own V2X station not recognised and why, an agent folder left out...). */
+    void (*note)(void *user, const char *msg);
+    void *user;
+} vxs_draft_report_t;
+
+/* vxs_draft_scan drafts the manifest of the recordings in `dir`, a folder with one subfolder
+ * per agent. It only reads `dir`, never writes into it.
+ *
+ *   Agents   every subfolder not starting with '.', in bytewise name order (so the draft is the
+ *            same on every run); its id is the name with characters outside A-Z a-z 0-9 _ - .
+ *            replaced by '_' (cut to 64, a leading '.' made '_', "_2", "_3"... appended when two
+ *            names come out alike); its type "rsu" if the name contains "rsu", "vru" if it
+ *            contains phone, ped, vru or bike (any case), else "vehicle". At most
+ *            VXS_MANIFEST_MAX_AGENTS. Files directly in `dir` and subfolders of agent folders
+ *            are skipped.
+ *   Files    recognised by content, never by name, in name order:
+ *            captures (pcap, pcapng): the first 2000 packets are classified. Velodyne data: a
+ *              lidar source, model from the product byte, gps_locked when more than half the
+ *              position packets show PPS locked with a $GPRMC sentence. Ouster: a lidar source.
+ *              GeoNetworking or WSMP: a v2x source of format pcap. Both: two sources.
+ *            videos (vxs_video_probe): a camera source; <stem>.timestamps, <stem>.txt, then
+ *              timestamps.txt of the same folder is its timestamps when its line count (blank
+ *              and '#' lines left out) equals the frame count.
+ *            V2X logs that vxs_v2x_reader reads cleanly (8 messages, no bad unit): a v2x source
+ *              of format wydot or hex.
+ *            Ouster metadata goes to the Ouster capture of the same stem, else to one whose
+ *              packet size and port fit (its prod_line becomes the model); a Velodyne
+ *              calibration to the first Velodyne capture without one whose laser count fits.
+ *            At most VXS_MANIFEST_MAX_SOURCES sources an agent; sources in file order.
+ *   Own V2X  for each v2x source, from its first 200000 messages: a log that marks what was
+ *   identity sent gives the most frequent sender of sent messages. Otherwise, per sender, the
+ *            median of capture time - generation time: the sender whose median is below every
+ *            other's by 0.5 to 50 ms and that sent at least 10 messages is the agent itself
+ *            (own_station_id and its source MACs, at most VXS_DRAFT_MAX_OWN_MACS). Else a note
+ *            says why not.
+ *
+ * Agent folders without a recognised recording are left out with a note. On VXS_OK *out holds
+ * the draft (name: the folder's name; dir_real: its real path; paths relative to it), which the
+ * caller frees with vxs_manifest_draft_free and writes with vxs_manifest_draft_json. Errors,
+ * each with a message in `err` (without a program name), *out NULL:
+ *   VXS_E_IO          `dir` cannot be read or is not a folder ("DIR: not a folder ...");
+ *   VXS_E_NOTFOUND    no agent folder in `dir` ("DIR has no agent folder ...");
+ *   VXS_E_UNSUPPORTED no recognised recording in any agent folder ("no recognised recording
+ *                     in DIR");
+ *   VXS_E_ARG         NULL `out` or `dir`;
+ *   VXS_E_NOMEM.
+ * What was skipped and noted before an error has been reported. */
+vxs_status_t vxs_draft_scan(vxs_manifest_draft_t **out, const char *dir,
+                            const vxs_draft_report_t *report, char *err, size_t err_len);
 
 #ifdef __cplusplus
 }
