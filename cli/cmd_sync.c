@@ -66,21 +66,23 @@ static void print_summary(const vxs_job_t *job, const char *out_dir) {
            " V2X attachments\n",
            man->name, man->n_agents, run->n_sources, s->frames, s->partial_frames,
            s->v2x_attached);
-    printf("\nClock domains (local = reference + offset + drift x (t - %s)):\n", man->name);
-    printf("  %-34s %-10s %16s %10s %10s %6s\n", "domain", "method", "offset ms", "drift ppm",
-           "+-ms", "jumps");
+    char ep[VXS_TIME_STRLEN];
+    printf("\nClock domains (local = reference + offset + drift x (t - %s)):\n",
+           vxs_time_format(ep, sizeof ep, R->epoch));
+    printf("  %-34s %-10s %-11s %16s %10s %10s %6s\n", "domain", "method", "pinned by",
+           "offset ms", "drift ppm", "+-ms", "jumps");
     for (size_t i = 0; i < R->n_clocks; i++) {
         const vxs_clock_result_t *r = &R->clocks[i].est;
-        printf("  %-34s %-10s %16.3f %10.3f %10.3f %6u%s\n", R->clocks[i].name,
-               vxs_clock_method_name(r->method), r->model.pieces[0].offset_ns / 1e6,
-               r->model.drift * 1e6, r->offset_sd_ns / 1e6, r->jumps,
-               r->hint_rejected ? "  hint rejected" : "");
+        printf("  %-34s %-10s %-11s %16.3f %10.3f %10.3f %6u%s\n", R->clocks[i].name,
+               vxs_clock_method_name(r->method), vxs_clock_ident_name(r->ident),
+               r->model.pieces[0].offset_ns / 1e6, r->model.drift * 1e6, r->offset_sd_ns / 1e6,
+               r->jumps, r->hint_rejected ? "  hint rejected" : "");
     }
     for (int c = 1; c < VXS_DELAY_CLASSES; c++)
         if (R->delay_used[c])
-            printf("  minimum delay %-8s %.3f ms (+-%.3f)\n",
-                   vxs_delay_class_name((vxs_delay_class_t)c), R->delay_ns[c] / 1e6,
-                   R->delay_sd_ns[c] / 1e6);
+            printf("  %-6s floors: %u measured; the others %.3f ms +- %.3f (prior)\n",
+                   vxs_delay_class_name((vxs_delay_class_t)c), R->floors_measured[c],
+                   R->delay_ns[c] / 1e6, R->delay_sd_ns[c] / 1e6);
     if (s->impossible)
         printf("  %" PRIu64 " messages received before they were sent (clocks.json "
                "\"impossible_messages\")\n",

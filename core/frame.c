@@ -105,6 +105,18 @@ const char *vxs_clock_method_name(vxs_clock_method_t m) {
 }
 
 
+const char *vxs_clock_ident_name(vxs_clock_ident_t i) {
+    switch (i) {
+    case VXS_IDENT_UNKNOWN: return "unknown";
+    case VXS_IDENT_ANCHOR: return "anchor";
+    case VXS_IDENT_HINT: return "hint";
+    case VXS_IDENT_REFERENCE: return "reference";
+    case VXS_IDENT_PINNED: return "pinned";
+    case VXS_IDENT_FLOOR_PRIOR: return "floor_prior";
+    }
+    return "unknown";
+}
+
 const char *vxs_member_status_name(vxs_member_status_t s) {
     switch (s) {
     case VXS_MEMBER_OK: return "ok";

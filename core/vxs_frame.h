@@ -116,10 +116,30 @@ typedef enum {
  * NULL. */
 const char *vxs_clock_method_name(vxs_clock_method_t m);
 
+/* What pins a clock to the reference timeline, and so how far its estimate can be trusted. */
+typedef enum {
+    VXS_IDENT_UNKNOWN = 0,     /* nothing ties it to the reference */
+    VXS_IDENT_ANCHOR = 1,      /* anchored itself (GNSS/PPS-locked, GNSS-timed generation) */
+    VXS_IDENT_HINT = 2,        /* a known offset given in the manifest */
+    VXS_IDENT_REFERENCE = 3,   /* it defines the reference (nothing is anchored) */
+    VXS_IDENT_PINNED = 4,      /* tied to an anchor through relations without an unknown delay
+                                  (a LiDAR's device clock and its logger): as good as the fits */
+    VXS_IDENT_FLOOR_PRIOR = 5  /* tied only through V2X relations whose minimum delay (the link's
+                                  latency floor, a stack's logging delay) no pinned clock
+                                  measures: the offset carries the spread of those floors */
+} vxs_clock_ident_t;
+
+/* vxs_clock_ident_name returns "unknown", "anchor", "hint", "reference", "pinned" or
+ * "floor_prior". Never NULL. */
+const char *vxs_clock_ident_name(vxs_clock_ident_t i);
+
 /* vxs_clock_result_t is what the solver says about one clock. */
 typedef struct {
     vxs_clock_model_t model;
     vxs_clock_method_t method;
+    vxs_clock_ident_t ident;  /* what pins it */
+    size_t limited_by;        /* the relation (the solver's edge index) whose unknown floor
+                                 limits it (VXS_IDENT_FLOOR_PRIOR), SIZE_MAX otherwise */
     double offset_sd_ns;     /* 1 sigma, from the weighted least squares */
     double drift_sd;
     uint64_t samples;        /* samples of the relations touching it */
@@ -209,8 +229,14 @@ typedef struct {
     size_t n_pieces;          /* 0 when there were too few samples to fit */
     vxs_relation_piece_t pieces[VXS_CLOCK_MAX_PIECES];
     bool has_residual;        /* n_pieces > 0 */
-    double residual_ns;       /* the first piece's offset minus what the solved models say it
-                                 should be at the epoch */
+    double residual_ns;       /* the first piece's offset minus what the solved models and the
+                                 floor say it should be at the epoch */
+    double floor_ns;          /* the relation's minimum delay: a V2X link's latency floor, a
+                                 radio stack's own-message logging delay; 0 for NONE */
+    double floor_sd_ns;       /* its uncertainty (1 sigma) */
+    bool floor_measured;      /* both clocks are pinned otherwise, so the data measure it; if
+                                 not, it comes from its class's prior (vxs_clock_report_t) */
+    bool floor_clamped;       /* the data put it below 0: held at 0 */
 } vxs_clock_relation_t;
 
 /* vxs_clock_pair_t is two agents whose V2X messages flow both ways, compared through their
@@ -231,9 +257,12 @@ typedef struct {
     size_t reference_clock;        /* the clock defining the reference when nothing was anchored;
                                       SIZE_MAX when anchors (GNSS/PPS time, known offsets) do */
     uint32_t hints_rejected;
-    double delay_ns[VXS_DELAY_CLASSES]; /* estimated minimum delays (NONE: 0) */
-    double delay_sd_ns[VXS_DELAY_CLASSES];
+    double delay_ns[VXS_DELAY_CLASSES]; /* per class, the prior of the floors the data do not
+                                           measure: the mean of the measured ones, else the
+                                           default (NONE: 0) */
+    double delay_sd_ns[VXS_DELAY_CLASSES]; /* ... and its spread */
     bool delay_used[VXS_DELAY_CLASSES];
+    uint32_t floors_measured[VXS_DELAY_CLASSES]; /* relations whose floor the data measure */
     const vxs_clock_relation_t *relations; /* sorted by (from name, to name, delay class) */
     size_t n_relations;
     const vxs_clock_pair_t *pairs;         /* by (a id, b id) */

@@ -26,7 +26,8 @@ static const char *kind_name(vxs_clock_kind_t k) {
     }
 }
 
-static json_t *domain_json(const vxs_manifest_t *man, const vxs_clock_info_t *n) {
+static json_t *domain_json(const vxs_manifest_t *man, const vxs_clock_report_t *R,
+                           const vxs_clock_info_t *n) {
     const vxs_clock_result_t *r = &n->est;
     json_t *d = json_object();
     json_object_set_new(d, "name", json_string(n->name));
@@ -37,6 +38,13 @@ static json_t *domain_json(const vxs_manifest_t *man, const vxs_clock_info_t *n)
         json_object_set_new(d, "time_field", json_string(vxs_v2x_time_field_name(n->field)));
     }
     json_object_set_new(d, "method", json_string(vxs_clock_method_name(r->method)));
+    json_object_set_new(d, "identifiability", json_string(vxs_clock_ident_name(r->ident)));
+    if (r->limited_by < R->n_relations) {
+        const vxs_clock_relation_t *E = &R->relations[r->limited_by];
+        json_object_set_new(d, "limited_by",
+                            json_sprintf("%s -> %s (%s)", R->clocks[E->from].name,
+                                         R->clocks[E->to].name, vxs_delay_class_name(E->delay)));
+    }
     json_object_set_new(d, "offset_ns", jnum(r->model.pieces[0].offset_ns));
     json_object_set_new(d, "drift_ppm", jnum(r->model.drift * 1e6));
     json_object_set_new(d, "offset_sd_ns", jnum(r->offset_sd_ns));
@@ -85,6 +93,13 @@ static json_t *relation_json(const vxs_clock_report_t *R, const vxs_clock_relati
     }
     json_object_set_new(r, "pieces", pieces);
     if (E->has_residual) json_object_set_new(r, "residual_ns", jnum(E->residual_ns));
+    if (E->delay != VXS_DELAY_NONE) {
+        json_object_set_new(r, "floor_ns", jnum(E->floor_ns));
+        json_object_set_new(r, "floor_sd_ns", jnum(E->floor_sd_ns));
+        json_object_set_new(r, "floor", json_string(E->floor_clamped    ? "clamped"
+                                                    : E->floor_measured ? "measured"
+                                                                        : "prior"));
+    }
     return r;
 }
 
@@ -110,11 +125,12 @@ static json_t *clocks_json(const vxs_run_info_t *run, const vxs_run_summary_t *s
     for (int c = 1; c < VXS_DELAY_CLASSES; c++)
         if (R->delay_used[c])
             json_object_set_new(delays, vxs_delay_class_name((vxs_delay_class_t)c),
-                                json_pack("{s:o,s:o}", "min_ns", jnum(R->delay_ns[c]), "sd_ns",
-                                          jnum(R->delay_sd_ns[c])));
+                                json_pack("{s:o,s:o,s:i}", "prior_ns", jnum(R->delay_ns[c]),
+                                          "prior_sd_ns", jnum(R->delay_sd_ns[c]),
+                                          "measured_links", (int)R->floors_measured[c]));
     json_object_set_new(root, "min_delays", delays);
     json_t *doms = json_array();
-    for (size_t i = 0; i < R->n_clocks; i++) json_array_append_new(doms, domain_json(man, &R->clocks[i]));
+    for (size_t i = 0; i < R->n_clocks; i++) json_array_append_new(doms, domain_json(man, R, &R->clocks[i]));
     json_object_set_new(root, "domains", doms);
     json_t *rels = json_array();
     for (size_t e = 0; e < R->n_relations; e++)

@@ -5,18 +5,24 @@
  * (vxs_frame.h section 1: every module maps times with them).
  *
  * The solver in brief. Node i has local = ref + theta_i + beta_i (ref - epoch) (+ its jumps).
- * An edge src -> dst is the envelope of y = local_dst - local_src sampled at x = local_src; its
- * line a + b (x - epoch) says, once x is written in reference time (x = ref + theta_src + ...):
+ * An edge src -> dst is the envelope of y = local_dst - local_src sampled at x = local_src. At
+ * the centre xc of its samples its line says, with t = the reference time of xc:
  *
- *     theta_dst - theta_src + delay(class) = a + b * theta_src       beta_dst - beta_src = b
+ *     theta_dst - theta_src + (beta_dst - beta_src) (t - epoch) + floor_e = envelope(xc)
+ *     beta_dst - beta_src = slope
  *
- * Anchored nodes (and nodes with a known offset) are fixed; the other thetas, and the minimum
- * delays of the TX_LOG and AIR classes, are the weighted least-squares solution of all edges
- * (weights 1 / sd^2 from the fits, with a floor), with weak priors: TX_LOG ~ 0 +- 1 ms,
- * AIR ~ 0 +- 20 ms, every theta ~ 0 +- 1000 s (only to keep the system regular; a node no edge
- * ties to a fixed one is reported unknown instead), every drift ~ 0 +- 200 ppm (what any clock
- * crystal holds: a few seconds of noisy data cannot claim more). The b * theta_src term needs theta_src: the
- * solve runs twice, the second time with the first one's thetas.
+ * (t - epoch = (xc - epoch - theta_src) / (1 + beta_src): the solve is repeated with the
+ * previous thetas, so a free-running clock seconds off and tens of ppm fast is not biased.)
+ * Anchored nodes (and nodes with a known offset) are fixed. The unknowns are every other node's
+ * theta and beta and every V2X relation's floor: its minimum delay, its own (links are
+ * asymmetric, stacks differ). Weak priors keep the system regular: every theta ~ 0 +- 1000 s
+ * (a node no edge ties to a fixed one is reported unknown instead), every beta ~ 0 +- 200 ppm
+ * (what any crystal holds: a few seconds of noisy data cannot claim more). Floors have the
+ * prior of their class: floor_e = psi_g + delta_e with psi_g ~ N(0, sigma^2 / 2) shared by the
+ * relations into one receiver (its radio and capture path) and delta_e ~ N(mu, sigma^2 / 2).
+ * mu and sigma come from the floors the data measure (both ends pinned), else the defaults.
+ * Where a floor is measured the data outweigh the prior; where it is not, the prior's spread
+ * goes into the offsets that depend on it: the stated uncertainty covers what is not known.
  */
 #include <math.h>
 #include <stdint.h>
@@ -28,13 +34,13 @@
 #define SLOPE_SD_FLOOR 1e-9   /* ... or 0.001 ppm */
 #define PRIOR_THETA_SD 1e12   /* ns: 1000 s */
 #define PRIOR_BETA_SD 2e-4    /* 200 ppm: any crystal; data of a few minutes outweighs it */
-#define PRIOR_TX_SD 1e6       /* ns */
-#define PRIOR_AIR_SD 2e7
+#define CLAMP_SD_NS 1e3       /* a floor held at 0 */
 #define REJECT_MIN_NS 2e6     /* a hint is rejected when the data disagree by more than this */
 #define REJECT_SIGMAS 5.0
 #define JUMP_MATCH_NS 2e6     /* jumps seen by two relations of one clock are the same when
                                  their sizes agree within this (or 5 %) ... */
 #define JUMP_NEAR_NS 2000000000LL /* ... and their positions within 2 s + the jump */
+#define ITERATIONS 3          /* solves per pass, each with the previous thetas */
 
 /* ==== the solver ============================================================================ */
 
@@ -51,10 +57,11 @@ typedef struct {
     size_t n;
 } node_jumps_t;
 
-/* An edge reduced to one line at the epoch, jumps of its destination taken out. */
+/* An edge reduced to one jump-free line at the centre of its samples. */
 typedef struct {
-    double a, b;       /* offset at epoch (jump-free, level of the destination's first piece) */
-    double a_sd, b_sd;
+    double xc;         /* the centre: a source reading, minus the epoch */
+    double ac, b;      /* the envelope there (level of the destination's first piece), slope */
+    double ac_sd, b_sd;
     uint64_t samples;
     bool usable;
 } edge_line_t;
@@ -70,11 +77,17 @@ typedef struct {
     bool *fixed;       /* theta and beta known */
     double *fix_theta; /* the value when fixed */
     bool *reach;       /* tied to a fixed node */
-    double *theta, *beta, *theta_sd, *beta_sd;
-    double delay[VXS_DELAY_CLASSES], delay_sd[VXS_DELAY_CLASSES];
-    bool delay_used[VXS_DELAY_CLASSES];
-    double *mat; /* scratch: (n + 2)^2 */
-    double *rhs, *col;
+    bool *pinned;      /* tied to a fixed node through NONE relations */
+    /* unknowns: theta (n), beta (n), floors (nf), shared parts (ng) */
+    size_t nf, ng, m;
+    size_t *fidx;      /* per edge: its floor's index among the floors, SIZE_MAX for NONE */
+    size_t *gidx;      /* per floor: its shared part's index */
+    bool *clamped;     /* per floor */
+    double mu[VXS_DELAY_CLASSES], sigma[VXS_DELAY_CLASSES];
+    uint32_t measured[VXS_DELAY_CLASSES];
+    double *x, *sd;    /* the solution and its sd (m each) */
+    double *sd_free;   /* the sd before any floor was held at 0 */
+    double *N, *r, *L; /* scratch: normal matrix, right-hand side, its Cholesky factor */
 } solver_t;
 
 static double line_at(const vxs_series_piece_t *p, vxs_time_t x0, double x) {
@@ -82,7 +95,9 @@ static double line_at(const vxs_series_piece_t *p, vxs_time_t x0, double x) {
 }
 
 /* collect_jumps gives every jump an edge's fit found to the edge's destination, merging the ones
- * several edges saw; then reduces each edge to one jump-free line. */
+ * several edges saw and dropping the ones under the series' threshold (a fit's pieces can
+ * differ by less where a relation's floor moved: that is not the clock stepping); then reduces
+ * each edge to one jump-free line at the centre of its samples. */
 static void collect_jumps(solver_t *s) {
     for (size_t e = 0; e < s->ne; e++) {
         const vxs_series_fit_t *f = s->edges[e].fit;
@@ -93,6 +108,7 @@ static void collect_jumps(solver_t *s) {
             const double xe = (double)f->pieces[k - 1].x_end;
             const double xm = xe + (x - xe) / 2;
             const double size = line_at(&f->pieces[k], f->x0, x) - line_at(&f->pieces[k - 1], f->x0, x);
+            if (fabs(size) < VXS_CLOCK_JUMP_MIN_NS) continue;
             const jump_t c = {xm + line_at(&f->pieces[k - 1], f->x0, xm), size, x - xe};
             size_t i = 0;
             for (; i < nj->n; i++) {
@@ -124,7 +140,8 @@ static void collect_jumps(solver_t *s) {
         memset(L, 0, sizeof *L);
         if (!f || f->n_pieces == 0) continue;
         const node_jumps_t *nj = &s->jumps[s->edges[e].dst];
-        double wa = 0, sa = 0, wb = 0, sb = 0;
+        double wa = 0, swx = 0, wb = 0, sb = 0;
+        double xk[VXS_SERIES_MAX_PIECES], ok[VXS_SERIES_MAX_PIECES], wk[VXS_SERIES_MAX_PIECES];
         for (size_t k = 0; k < f->n_pieces; k++) {
             const vxs_series_piece_t *p = &f->pieces[k];
             /* the destination's jumps before this piece: those whose reading precedes the
@@ -139,10 +156,12 @@ static void collect_jumps(solver_t *s) {
                     if (nj->j[i].local_pre <= before + 1e6) cum += nj->j[i].size_ns;
                 }
             }
-            const double sd = fmax(p->offset_sd_ns, SD_FLOOR_NS);
-            const double w = 1.0 / (sd * sd) * (p->windows >= 2 ? 1.0 : 0.01);
-            wa += w;
-            sa += w * (p->offset_ns - cum);
+            const double sd = fmax(p->center_sd_ns, SD_FLOOR_NS);
+            wk[k] = 1.0 / (sd * sd) * (p->windows >= 2 ? 1.0 : 0.01);
+            xk[k] = (double)(p->x_center - s->epoch);
+            ok[k] = line_at(p, f->x0, (double)p->x_center) - cum;
+            wa += wk[k];
+            swx += wk[k] * xk[k];
             const double bsd = fmax(p->slope_sd, SLOPE_SD_FLOOR);
             if (p->windows >= 2) {
                 wb += 1.0 / (bsd * bsd);
@@ -151,185 +170,315 @@ static void collect_jumps(solver_t *s) {
             L->samples += p->samples;
         }
         if (wa <= 0) continue;
-        L->a = sa / wa;
-        L->a_sd = 1.0 / sqrt(wa);
         L->b = wb > 0 ? sb / wb : 0.0;
         L->b_sd = wb > 0 ? 1.0 / sqrt(wb) : 1e-3;
+        L->xc = swx / wa;
+        double sa = 0;
+        for (size_t k = 0; k < f->n_pieces; k++) sa += wk[k] * (ok[k] + L->b * (L->xc - xk[k]));
+        L->ac = sa / wa;
+        L->ac_sd = 1.0 / sqrt(wa);
         L->usable = true;
     }
 }
 
-/* reachability from the fixed nodes over usable edges */
+/* find_reach marks the nodes tied to a fixed one over usable edges (reach), and over usable
+ * NONE edges only (pinned). */
 static void find_reach(solver_t *s) {
-    for (size_t v = 0; v < s->n; v++) s->reach[v] = s->fixed[v];
-    for (bool grew = true; grew;) {
-        grew = false;
-        for (size_t e = 0; e < s->ne; e++) {
-            if (!s->lines[e].usable) continue;
-            const size_t a = s->edges[e].src, b = s->edges[e].dst;
-            if (s->reach[a] != s->reach[b]) {
-                s->reach[a] = s->reach[b] = true;
-                grew = true;
+    for (size_t v = 0; v < s->n; v++) s->reach[v] = s->pinned[v] = s->fixed[v];
+    for (int pass = 0; pass < 2; pass++) {
+        bool *mark = pass ? s->pinned : s->reach;
+        for (bool grew = true; grew;) {
+            grew = false;
+            for (size_t e = 0; e < s->ne; e++) {
+                if (!s->lines[e].usable || (pass && s->edges[e].delay != VXS_DELAY_NONE))
+                    continue;
+                const size_t a = s->edges[e].src, b = s->edges[e].dst;
+                if (mark[a] != mark[b]) {
+                    mark[a] = mark[b] = true;
+                    grew = true;
+                }
             }
         }
     }
 }
 
-/* solve_dense solves the symmetric positive definite m x m system A x = r in place (Gaussian
- * elimination with partial pivoting; A and r are destroyed, x returned in r). */
-static bool solve_dense(double *A, double *r, size_t m) {
-    for (size_t c = 0; c < m; c++) {
-        size_t piv = c;
-        for (size_t i = c + 1; i < m; i++)
-            if (fabs(A[i * m + c]) > fabs(A[piv * m + c])) piv = i;
-        if (A[piv * m + c] == 0.0) return false;
-        if (piv != c) {
-            for (size_t k = 0; k < m; k++) {
-                const double t = A[c * m + k];
-                A[c * m + k] = A[piv * m + k];
-                A[piv * m + k] = t;
+/* cholesky factors the symmetric positive definite m x m matrix A = L L^T into L (lower part);
+ * false when A is not positive definite. */
+static bool cholesky(double *L, const double *A, size_t m) {
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j <= i; j++) {
+            double v = A[i * m + j];
+            for (size_t k = 0; k < j; k++) v -= L[i * m + k] * L[j * m + k];
+            if (i == j) {
+                if (!(v > 0)) return false;
+                L[i * m + i] = sqrt(v);
+            } else {
+                L[i * m + j] = v / L[j * m + j];
             }
-            const double t = r[c];
-            r[c] = r[piv];
-            r[piv] = t;
         }
-        for (size_t i = c + 1; i < m; i++) {
-            const double f = A[i * m + c] / A[c * m + c];
-            if (f == 0.0) continue;
-            for (size_t k = c; k < m; k++) A[i * m + k] -= f * A[c * m + k];
-            r[i] -= f * r[c];
-        }
-    }
-    for (size_t c = m; c-- > 0;) {
-        double v = r[c];
-        for (size_t k = c + 1; k < m; k++) v -= A[c * m + k] * r[k];
-        r[c] = v / A[c * m + c];
-    }
     return true;
 }
 
-/* One weighted least-squares system over the free nodes (and, for offsets, the two delay
- * classes). Unknown index: node v -> v; TX_LOG -> n; AIR -> n + 1. */
-typedef struct {
-    double *N; /* normal matrix (m x m) */
-    double *r;
-    size_t m;
-} normal_t;
-
-static void add_row(normal_t *q, const size_t *idx, const double *coef, size_t k, double b,
-                    double w) {
-    for (size_t i = 0; i < k; i++) {
-        q->r[idx[i]] += w * coef[i] * b;
-        for (size_t j = 0; j < k; j++) q->N[idx[i] * q->m + idx[j]] += w * coef[i] * coef[j];
+/* chol_solve solves L L^T x = b in place (b becomes x). */
+static void chol_solve(const double *L, double *b, size_t m) {
+    for (size_t i = 0; i < m; i++) {
+        double v = b[i];
+        for (size_t k = 0; k < i; k++) v -= L[i * m + k] * b[k];
+        b[i] = v / L[i * m + i];
+    }
+    for (size_t i = m; i-- > 0;) {
+        double v = b[i];
+        for (size_t k = i + 1; k < m; k++) v -= L[k * m + i] * b[k];
+        b[i] = v / L[i * m + i];
     }
 }
 
-/* solve_pass solves drift (offsets = false) or offsets (true) and writes s->beta / s->theta and
- * their sd. */
-static bool solve_pass(solver_t *s, bool offsets) {
-    const size_t n = s->n, m = offsets ? n + 2 : n;
-    normal_t q = {s->mat, s->rhs, m};
-    memset(q.N, 0, m * m * sizeof *q.N);
-    memset(q.r, 0, m * sizeof *q.r);
-    for (size_t v = 0; v < n; v++) {
-        const size_t i = v;
-        const double one = 1.0;
-        if (s->fixed[v]) {
-            add_row(&q, &i, &one, 1, offsets ? s->fix_theta[v] : 0.0, 1.0); /* exact below */
+/* The unknowns' indexes. */
+static size_t i_theta(size_t v) { return v; }
+static size_t i_beta(const solver_t *s, size_t v) { return s->n + v; }
+static size_t i_floor(const solver_t *s, size_t f) { return 2 * s->n + f; }
+static size_t i_group(const solver_t *s, size_t g) { return 2 * s->n + s->nf + g; }
+
+/* is_fixed_idx says whether unknown `i` is a fixed node's theta or beta, and its value. */
+static bool is_fixed_idx(const solver_t *s, size_t i, double *val) {
+    if (i < s->n && s->fixed[i]) {
+        *val = s->fix_theta[i];
+        return true;
+    }
+    if (i >= s->n && i < 2 * s->n && s->fixed[i - s->n]) {
+        *val = 0.0;
+        return true;
+    }
+    return false;
+}
+
+/* add_row adds the weighted row sum(coef x[idx]) = b to the normal equations, the fixed
+ * unknowns moved to the right-hand side. */
+static void add_row(solver_t *s, const size_t *idx, const double *coef, size_t k, double b,
+                    double w) {
+    size_t fi[5];
+    double fc[5], val;
+    size_t kk = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (is_fixed_idx(s, idx[i], &val)) {
+            b -= coef[i] * val;
         } else {
-            const double sd = offsets ? PRIOR_THETA_SD : PRIOR_BETA_SD;
-            add_row(&q, &i, &one, 1, 0.0, 1.0 / (sd * sd));
+            fi[kk] = idx[i];
+            fc[kk++] = coef[i];
         }
     }
-    if (offsets) {
-        const size_t itx = n, iair = n + 1;
+    const size_t m = s->m;
+    for (size_t i = 0; i < kk; i++) {
+        s->r[fi[i]] += w * fc[i] * b;
+        for (size_t j = 0; j < kk; j++) s->N[fi[i] * m + fi[j]] += w * fc[i] * fc[j];
+    }
+}
+
+/* solve_once builds and solves the system with the current x for the nonlinear terms; with
+ * `variances`, also the sd of every unknown (the diagonal of the inverse: O(m^3)). */
+static bool solve_once(solver_t *s, bool variances) {
+    const size_t n = s->n, m = s->m;
+    memset(s->N, 0, m * m * sizeof *s->N);
+    memset(s->r, 0, m * sizeof *s->r);
+    for (size_t v = 0; v < n; v++) {
         const double one = 1.0;
-        add_row(&q, &itx, &one, 1, 0.0, 1.0 / (PRIOR_TX_SD * PRIOR_TX_SD));
-        add_row(&q, &iair, &one, 1, 0.0, 1.0 / (PRIOR_AIR_SD * PRIOR_AIR_SD));
+        size_t i = i_theta(v);
+        add_row(s, &i, &one, 1, 0.0, 1.0 / (PRIOR_THETA_SD * PRIOR_THETA_SD));
+        i = i_beta(s, v);
+        add_row(s, &i, &one, 1, 0.0, 1.0 / (PRIOR_BETA_SD * PRIOR_BETA_SD));
     }
     for (size_t e = 0; e < s->ne; e++) {
         const edge_line_t *L = &s->lines[e];
         const size_t a = s->edges[e].src, b = s->edges[e].dst;
         if (!L->usable || !s->reach[a] || !s->reach[b]) continue;
-        size_t idx[3] = {b, a, 0};
-        double coef[3] = {1.0, -1.0, 1.0};
-        size_t k = 2;
-        double val, sd;
-        if (offsets) {
-            val = L->a + L->b * s->theta[a];
-            sd = fmax(fmax(L->a_sd, SD_FLOOR_NS), s->edges[e].resolution_ns / 2);
-            if (s->edges[e].delay == VXS_DELAY_TX_LOG) idx[k++] = n;
-            if (s->edges[e].delay == VXS_DELAY_AIR) idx[k++] = n + 1;
-        } else {
-            val = L->b;
-            sd = fmax(L->b_sd, SLOPE_SD_FLOOR);
+        /* drift */
+        {
+            const size_t idx[2] = {i_beta(s, b), i_beta(s, a)};
+            const double coef[2] = {1.0, -1.0};
+            const double sd = fmax(L->b_sd, SLOPE_SD_FLOOR);
+            add_row(s, idx, coef, 2, L->b, 1.0 / (sd * sd));
         }
-        /* fixed nodes move to the right-hand side */
-        size_t ki = 0;
-        size_t fidx[3];
-        double fcoef[3];
-        for (size_t i = 0; i < k; i++) {
-            if (idx[i] < n && s->fixed[idx[i]]) {
-                val -= coef[i] * (offsets ? s->fix_theta[idx[i]] : 0.0);
-            } else {
-                fidx[ki] = idx[i];
-                fcoef[ki++] = coef[i];
-            }
-        }
-        if (ki) add_row(&q, fidx, fcoef, ki, val, 1.0 / (sd * sd));
+        /* offset at the centre: t - epoch from the source's current estimate */
+        const double u = (L->xc - s->x[i_theta(a)]) / (1.0 + s->x[i_beta(s, a)]);
+        size_t idx[5] = {i_theta(b), i_theta(a), i_beta(s, b), i_beta(s, a), 0};
+        double coef[5] = {1.0, -1.0, u, -u, 1.0};
+        size_t k = 4;
+        if (s->fidx[e] != SIZE_MAX) idx[k++] = i_floor(s, s->fidx[e]);
+        const double sd =
+            fmax(fmax(L->ac_sd, SD_FLOOR_NS), s->edges[e].resolution_ns / 2);
+        add_row(s, idx, coef, k, L->ac, 1.0 / (sd * sd));
     }
-    /* fixed nodes: their rows carry only the unit weight added above, and no edge term, so the
-     * solution gives them exactly their value */
-    for (size_t v = 0; v < n; v++)
-        if (s->fixed[v]) {
-            for (size_t j = 0; j < m; j++) q.N[v * m + j] = q.N[j * m + v] = 0.0;
-            q.N[v * m + v] = 1.0;
-            q.r[v] = offsets ? s->fix_theta[v] : 0.0;
+    for (size_t e = 0; e < s->ne; e++) {
+        const size_t f = s->fidx[e];
+        if (f == SIZE_MAX) continue;
+        const int c = (int)s->edges[e].delay;
+        const double half = s->sigma[c] * s->sigma[c] / 2;
+        if (s->clamped[f]) {
+            const size_t i = i_floor(s, f);
+            const double one = 1.0;
+            add_row(s, &i, &one, 1, 0.0, 1.0 / (CLAMP_SD_NS * CLAMP_SD_NS));
         }
-    /* keep the matrix for the variances: solve for each unit vector too */
-    double *A = s->col; /* (m*m) copy + r */
-    memcpy(A, q.N, m * m * sizeof *A);
-    double *x = A + m * m;
-    memcpy(x, q.r, m * sizeof *x);
-    if (!solve_dense(A, x, m)) return false;
-    double *out = offsets ? s->theta : s->beta;
-    double *out_sd = offsets ? s->theta_sd : s->beta_sd;
-    for (size_t v = 0; v < n; v++) out[v] = x[v];
-    if (offsets)
-        for (int c = 1; c < VXS_DELAY_CLASSES; c++) s->delay[c] = x[n + (size_t)c - 1];
+        const size_t idx[2] = {i_floor(s, f), i_group(s, s->gidx[f])};
+        const double coef[2] = {1.0, -1.0};
+        add_row(s, idx, coef, 2, s->mu[c], 1.0 / half);
+    }
+    for (size_t g = 0; g < s->ng; g++) {
+        /* the shared part's spread: that of the first floor of the group's class */
+        double sg = 0;
+        for (size_t e = 0; e < s->ne && sg == 0; e++)
+            if (s->fidx[e] != SIZE_MAX && s->gidx[s->fidx[e]] == g)
+                sg = s->sigma[s->edges[e].delay];
+        const size_t i = i_group(s, g);
+        const double one = 1.0;
+        add_row(s, &i, &one, 1, 0.0, 2.0 / (sg * sg));
+    }
+    /* fixed unknowns: identity rows with their value */
+    for (size_t i = 0; i < 2 * n; i++) {
+        double val;
+        if (!is_fixed_idx(s, i, &val)) continue;
+        for (size_t j = 0; j < m; j++) s->N[i * m + j] = s->N[j * m + i] = 0.0;
+        s->N[i * m + i] = 1.0;
+        s->r[i] = val;
+    }
+    if (!cholesky(s->L, s->N, m)) return false;
+    memcpy(s->x, s->r, m * sizeof *s->x);
+    chol_solve(s->L, s->x, m);
+    if (!variances) return true;
+    /* the variances: the diagonal of N^-1, one column at a time */
+    double *col = s->r; /* no longer needed */
     for (size_t i = 0; i < m; i++) {
-        double *e = x;
-        memcpy(A, q.N, m * m * sizeof *A);
-        memset(e, 0, m * sizeof *e);
-        e[i] = 1.0;
-        if (!solve_dense(A, e, m)) return false;
-        const double var = e[i] > 0 ? sqrt(e[i]) : 0.0;
-        const bool fixed = i < n && s->fixed[i];
-        if (i < n) out_sd[i] = fixed ? 0.0 : var;
-        else s->delay_sd[i - n + 1] = var;
+        double val;
+        if (is_fixed_idx(s, i, &val)) {
+            s->sd[i] = 0.0;
+            continue;
+        }
+        memset(col, 0, m * sizeof *col);
+        col[i] = 1.0;
+        chol_solve(s->L, col, m);
+        s->sd[i] = col[i] > 0 ? sqrt(col[i]) : 0.0;
     }
     return true;
 }
 
-static bool solve_all(solver_t *s) {
-    find_reach(s);
-    if (!solve_pass(s, false)) return false;
-    for (size_t v = 0; v < s->n; v++) s->theta[v] = 0.0;
-    for (int it = 0; it < 2; it++)
-        if (!solve_pass(s, true)) return false;
+/* solve_pass repeats solve_once with the previous thetas for the nonlinear terms (starting from
+ * the last solution: the terms only need the source's offset to within seconds). */
+static bool solve_pass(solver_t *s) {
+    for (int it = 0; it < ITERATIONS; it++)
+        if (!solve_once(s, it == ITERATIONS - 1)) return false;
     return true;
+}
+
+/* set_priors takes each class's floor prior from the floors the data measure (both ends
+ * pinned), else the defaults. */
+static void set_priors(solver_t *s, bool from_data) {
+    static const double mean[VXS_DELAY_CLASSES] = {0.0, VXS_CLOCK_TX_PRIOR_MEAN_NS,
+                                                   VXS_CLOCK_AIR_PRIOR_MEAN_NS};
+    static const double sdv[VXS_DELAY_CLASSES] = {1.0, VXS_CLOCK_TX_PRIOR_SD_NS,
+                                                  VXS_CLOCK_AIR_PRIOR_SD_NS};
+    static const double sdmin[VXS_DELAY_CLASSES] = {1.0, VXS_CLOCK_TX_SD_MIN_NS,
+                                                    VXS_CLOCK_AIR_SD_MIN_NS};
+    for (int c = 0; c < VXS_DELAY_CLASSES; c++) {
+        s->mu[c] = mean[c];
+        s->sigma[c] = sdv[c];
+        s->measured[c] = 0;
+        if (!from_data || c == VXS_DELAY_NONE) continue;
+        double sum = 0, sum2 = 0;
+        uint32_t k = 0;
+        for (size_t e = 0; e < s->ne; e++) {
+            const size_t f = s->fidx[e];
+            if (f == SIZE_MAX || (int)s->edges[e].delay != c || !s->lines[e].usable) continue;
+            if (!s->pinned[s->edges[e].src] || !s->pinned[s->edges[e].dst]) continue;
+            const double v = fmax(s->x[i_floor(s, f)], 0.0);
+            sum += v;
+            sum2 += v * v;
+            k++;
+        }
+        s->measured[c] = k;
+        if (k == 0) continue;
+        s->mu[c] = sum / k;
+        if (k >= 2) {
+            const double var = (sum2 - sum * sum / k) / (k - 1);
+            /* a spread estimated from few links is itself uncertain: widened by 1 + 1/sqrt(k) */
+            const double sd = sqrt(fmax(var, 0.0)) * (1.0 + 1.0 / sqrt((double)k));
+            s->sigma[c] = fmax(sd, sdmin[c]);
+        }
+    }
+}
+
+/* solve_all: a pass with the default priors, the priors from the measured floors, a pass with
+ * them, and, with `clamp`, floors below 0 held at 0 until none is. The checks of the hints do
+ * not clamp: a wrong anchor makes some floor negative, and holding it at 0 would hand its error
+ * to the clocks around it, which would then look wrong in its place. */
+static bool solve_all(solver_t *s, bool clamp) {
+    find_reach(s);
+    memset(s->clamped, 0, (s->nf ? s->nf : 1) * sizeof *s->clamped);
+    set_priors(s, false);
+    if (!solve_pass(s)) return false;
+    set_priors(s, true);
+    if (!solve_pass(s)) return false;
+    /* Holding a floor at 0 moves the estimates, but does not make them more certain than they
+     * were: the bound is an inequality (the truth may be anywhere above it), not a measurement.
+     * So the uncertainties are those of the free solve where larger. */
+    bool any_clamped = false;
+    for (size_t round = 0; clamp && round <= s->nf; round++) {
+        bool any = false;
+        for (size_t f = 0; f < s->nf; f++)
+            if (!s->clamped[f] && s->x[i_floor(s, f)] < 0) {
+                s->clamped[f] = true;
+                any = true;
+            }
+        if (!any) break;
+        if (!any_clamped) memcpy(s->sd_free, s->sd, s->m * sizeof *s->sd);
+        any_clamped = true;
+        if (!solve_pass(s)) return false;
+    }
+    if (any_clamped)
+        for (size_t i = 0; i < s->m; i++) s->sd[i] = fmax(s->sd[i], s->sd_free[i]);
+    return true;
+}
+
+/* limiting_edge returns, for a node tied only through floors it cannot measure, the V2X
+ * relation of its NONE-connected group whose floor is the least uncertain (the one that limits
+ * it least badly: the best it can do); SIZE_MAX when there is none. */
+static size_t limiting_edge(const solver_t *s, size_t v, bool *group) {
+    memset(group, 0, s->n * sizeof *group);
+    group[v] = true;
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (size_t e = 0; e < s->ne; e++) {
+            if (!s->lines[e].usable || s->edges[e].delay != VXS_DELAY_NONE) continue;
+            const size_t a = s->edges[e].src, b = s->edges[e].dst;
+            if (group[a] != group[b]) {
+                group[a] = group[b] = true;
+                grew = true;
+            }
+        }
+    }
+    size_t best = SIZE_MAX;
+    double best_sd = INFINITY;
+    for (size_t e = 0; e < s->ne; e++) {
+        const size_t f = s->fidx[e];
+        if (f == SIZE_MAX || !s->lines[e].usable) continue;
+        if (!group[s->edges[e].src] && !group[s->edges[e].dst]) continue;
+        const double sd = s->sd[i_floor(s, f)];
+        if (sd < best_sd) {
+            best_sd = sd;
+            best = e;
+        }
+    }
+    return best;
 }
 
 vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
                              const vxs_clock_edge_t *edges, size_t n_edges, vxs_time_t epoch,
                              size_t fallback_ref, vxs_clock_result_t *out,
-                             vxs_clock_solution_t *sol) {
+                             vxs_clock_edge_result_t *edge_out, vxs_clock_solution_t *sol) {
     if (!nodes || !out || !sol || n_nodes == 0 || (n_edges && !edges)) return VXS_E_ARG;
     for (size_t e = 0; e < n_edges; e++)
         if (edges[e].src >= n_nodes || edges[e].dst >= n_nodes || edges[e].src == edges[e].dst ||
             (unsigned)edges[e].delay >= VXS_DELAY_CLASSES)
             return VXS_E_ARG;
-    const size_t n = n_nodes, m = n + 2;
+    const size_t n = n_nodes;
     solver_t s;
     memset(&s, 0, sizeof s);
     s.nodes = nodes;
@@ -337,29 +486,56 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
     s.edges = edges;
     s.ne = n_edges;
     s.epoch = epoch;
-    s.lines = vxs_calloc(n_edges ? n_edges : 1, sizeof *s.lines);
+    const size_t ne1 = n_edges ? n_edges : 1;
+    s.lines = vxs_calloc(ne1, sizeof *s.lines);
     s.jumps = vxs_calloc(n, sizeof *s.jumps);
     s.fixed = vxs_calloc(n, sizeof *s.fixed);
     s.reach = vxs_calloc(n, sizeof *s.reach);
+    s.pinned = vxs_calloc(n, sizeof *s.pinned);
     s.fix_theta = vxs_calloc(n, sizeof *s.fix_theta);
-    s.theta = vxs_calloc(6 * n, sizeof *s.theta);
-    s.mat = vxs_calloc(m * m, sizeof *s.mat);
-    s.rhs = vxs_calloc(m, sizeof *s.rhs);
-    s.col = vxs_calloc(m * m + m, sizeof *s.col);
+    s.fidx = vxs_calloc(ne1, sizeof *s.fidx);
+    s.gidx = vxs_calloc(ne1, sizeof *s.gidx);
+    s.clamped = vxs_calloc(ne1, sizeof *s.clamped);
     bool *rejected = vxs_calloc(n, sizeof *rejected);
+    bool *group = vxs_calloc(n, sizeof *group);
+    double *resid = vxs_calloc(2 * n, sizeof *resid), *resid_sd = resid ? resid + n : NULL;
+    size_t *gkey = vxs_calloc(2 * ne1, sizeof *gkey); /* (dst, class) of each group */
     vxs_status_t st = VXS_OK;
-    if (!s.lines || !s.jumps || !s.fixed || !s.reach || !s.fix_theta || !s.theta || !s.mat ||
-        !s.rhs || !s.col || !rejected) {
+    if (!s.lines || !s.jumps || !s.fixed || !s.reach || !s.pinned || !s.fix_theta || !s.fidx ||
+        !s.gidx || !s.clamped || !rejected || !group || !resid || !gkey) {
         st = VXS_E_NOMEM;
         goto done;
     }
-    s.beta = s.theta + n;
-    s.theta_sd = s.theta + 2 * n;
-    s.beta_sd = s.theta + 3 * n;
-    double *resid = s.theta + 4 * n, *resid_sd = s.theta + 5 * n;
     memset(sol, 0, sizeof *sol);
     sol->reference_node = SIZE_MAX;
     collect_jumps(&s);
+
+    /* the floors' unknowns: one per usable V2X relation, grouped by (receiver, class) */
+    for (size_t e = 0; e < n_edges; e++) {
+        s.fidx[e] = SIZE_MAX;
+        if (!s.lines[e].usable || edges[e].delay == VXS_DELAY_NONE) continue;
+        size_t g = 0;
+        while (g < s.ng && !(gkey[2 * g] == edges[e].dst && gkey[2 * g + 1] == edges[e].delay))
+            g++;
+        if (g == s.ng) {
+            gkey[2 * g] = edges[e].dst;
+            gkey[2 * g + 1] = edges[e].delay;
+            s.ng++;
+        }
+        s.gidx[s.nf] = g;
+        s.fidx[e] = s.nf++;
+    }
+    s.m = 2 * n + s.nf + s.ng;
+    s.x = vxs_calloc(3 * s.m, sizeof *s.x);
+    s.N = vxs_calloc(s.m * s.m, sizeof *s.N);
+    s.L = vxs_calloc(s.m * s.m, sizeof *s.L);
+    s.r = vxs_calloc(s.m, sizeof *s.r);
+    if (!s.x || !s.N || !s.L || !s.r) {
+        st = VXS_E_NOMEM;
+        goto done;
+    }
+    s.sd = s.x + s.m;
+    s.sd_free = s.x + 2 * s.m;
 
     bool any_fixed = false;
     for (size_t v = 0; v < n; v++) {
@@ -393,10 +569,10 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
             s.fixed[v] = false;
             find_reach(&s);
             const bool checkable = s.reach[v];
-            if (checkable && solve_all(&s)) {
-                resid[v] = s.theta[v] - s.fix_theta[v];
-                resid_sd[v] = s.theta_sd[v];
-                const double lim = fmax(REJECT_MIN_NS, REJECT_SIGMAS * s.theta_sd[v]);
+            if (checkable && solve_all(&s, false)) {
+                resid[v] = s.x[i_theta(v)] - s.fix_theta[v];
+                resid_sd[v] = s.sd[i_theta(v)];
+                const double lim = fmax(REJECT_MIN_NS, REJECT_SIGMAS * s.sd[i_theta(v)]);
                 if (fabs(resid[v]) > lim && fabs(resid[v]) / lim > worst) {
                     worst = fabs(resid[v]) / lim;
                     worst_v = v;
@@ -415,22 +591,37 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
             sol->reference_node = fallback_ref < n ? fallback_ref : 0;
         }
     }
-    if (!solve_all(&s)) {
+    if (!solve_all(&s, true)) {
         st = VXS_E_STATE;
         goto done;
     }
 
     for (int c = 0; c < VXS_DELAY_CLASSES; c++) {
-        sol->delay_ns[c] = c ? s.delay[c] : 0.0;
-        sol->delay_sd_ns[c] = c ? s.delay_sd[c] : 0.0;
+        sol->delay_ns[c] = c ? s.mu[c] : 0.0;
+        sol->delay_sd_ns[c] = c ? s.sigma[c] : 0.0;
+        sol->floors_measured[c] = c ? s.measured[c] : 0;
     }
-    for (size_t e = 0; e < s.ne; e++)
+    for (size_t e = 0; e < s.ne; e++) {
         if (s.lines[e].usable && s.reach[edges[e].src]) sol->delay_used[edges[e].delay] = true;
+        if (!edge_out) continue;
+        vxs_clock_edge_result_t *er = &edge_out[e];
+        memset(er, 0, sizeof *er);
+        const size_t f = s.fidx[e];
+        if (f == SIZE_MAX) {
+            er->measured = s.lines[e].usable;
+            continue;
+        }
+        er->floor_ns = s.clamped[f] ? 0.0 : s.x[i_floor(&s, f)];
+        er->floor_sd_ns = s.sd[i_floor(&s, f)];
+        er->measured = s.pinned[edges[e].src] && s.pinned[edges[e].dst];
+        er->clamped = s.clamped[f];
+    }
 
     for (size_t v = 0; v < n; v++) {
         vxs_clock_result_t *r = &out[v];
         memset(r, 0, sizeof *r);
         vxs_clock_model_identity(&r->model, epoch);
+        r->limited_by = SIZE_MAX;
         for (size_t e = 0; e < s.ne; e++)
             if (s.lines[e].usable && (edges[e].src == v || edges[e].dst == v)) {
                 r->edges++;
@@ -441,24 +632,32 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
         r->hint_residual_ns = resid[v];
         if (!s.reach[v]) {
             r->method = VXS_CLOCK_M_UNKNOWN;
+            r->ident = VXS_IDENT_UNKNOWN;
             continue;
         }
         r->method = v == sol->reference_node ? VXS_CLOCK_M_REFERENCE
                     : s.fixed[v]             ? (nodes[v].has_offset ? VXS_CLOCK_M_HINT
                                                                     : VXS_CLOCK_M_ANCHOR)
                                              : VXS_CLOCK_M_ESTIMATED;
-        r->model.drift = s.beta[v];
-        r->model.pieces[0].offset_ns = s.theta[v];
-        r->offset_sd_ns = s.theta_sd[v];
-        r->drift_sd = s.beta_sd[v];
+        r->ident = v == sol->reference_node ? VXS_IDENT_REFERENCE
+                   : s.fixed[v]             ? (nodes[v].has_offset ? VXS_IDENT_HINT
+                                                                   : VXS_IDENT_ANCHOR)
+                   : s.pinned[v]            ? VXS_IDENT_PINNED
+                                            : VXS_IDENT_FLOOR_PRIOR;
+        if (r->ident == VXS_IDENT_FLOOR_PRIOR) r->limited_by = limiting_edge(&s, v, group);
+        r->model.drift = s.x[i_beta(&s, v)];
+        r->model.pieces[0].offset_ns = s.x[i_theta(v)];
+        r->offset_sd_ns = s.sd[i_theta(v)];
+        r->drift_sd = s.sd[i_beta(&s, v)];
         const node_jumps_t *nj = &s.jumps[v];
         if (!s.fixed[v]) {
-            double cum = s.theta[v];
+            double cum = s.x[i_theta(v)];
             for (size_t i = 0; i < nj->n; i++) {
                 vxs_clock_model_t *md = &r->model;
                 const size_t k = md->n_pieces;
                 /* the jump happens when the clock, still on piece k-1, reads local_pre */
-                const vxs_time_t at = vxs_clock_piece_to_reference(md, k - 1, (vxs_time_t)llround(nj->j[i].local_pre));
+                const vxs_time_t at =
+                    vxs_clock_piece_to_reference(md, k - 1, (vxs_time_t)llround(nj->j[i].local_pre));
                 cum += nj->j[i].size_ns;
                 md->pieces[k].from_ref = at;
                 md->pieces[k].offset_ns = cum;
@@ -472,11 +671,18 @@ done:
     vxs_free(s.jumps);
     vxs_free(s.fixed);
     vxs_free(s.reach);
+    vxs_free(s.pinned);
     vxs_free(s.fix_theta);
-    vxs_free(s.theta);
-    vxs_free(s.mat);
-    vxs_free(s.rhs);
-    vxs_free(s.col);
+    vxs_free(s.fidx);
+    vxs_free(s.gidx);
+    vxs_free(s.clamped);
+    vxs_free(s.x);
+    vxs_free(s.N);
+    vxs_free(s.L);
+    vxs_free(s.r);
     vxs_free(rejected);
+    vxs_free(group);
+    vxs_free(resid);
+    vxs_free(gkey);
     return st;
 }

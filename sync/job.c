@@ -77,7 +77,6 @@ static size_t find_edge(vxs_job_t *j, size_t src, size_t dst, vxs_delay_class_t 
 
 static void add_sample(vxs_job_t *j, size_t e, vxs_time_t x, vxs_time_t capture) {
     if (e == SIZE_MAX || x == VXS_TIME_NONE || capture == VXS_TIME_NONE) return;
-    if (j->t_first == VXS_TIME_NONE || capture < j->t_first) j->t_first = capture;
     if (vxs_series_add(j->edges[e].series, x, capture - x) == VXS_E_NOMEM) j->oom = true;
 }
 
@@ -162,8 +161,10 @@ vxs_status_t vxs_job_create(vxs_job_t **out, const vxs_manifest_t *man,
     j->srcs = vxs_calloc(n ? n : 1, sizeof *j->srcs);
     j->run_srcs = vxs_calloc(n ? n : 1, sizeof *j->run_srcs);
     j->logger_node = vxs_calloc(man->n_agents ? man->n_agents : 1, sizeof *j->logger_node);
+    j->agent_first = vxs_calloc(man->n_agents ? man->n_agents : 1, sizeof *j->agent_first);
     order = vxs_calloc(n ? n : 1, sizeof *order);
-    if (!j->srcs || !j->run_srcs || !j->logger_node || !order) goto fail;
+    if (!j->srcs || !j->run_srcs || !j->logger_node || !j->agent_first || !order) goto fail;
+    for (size_t a = 0; a < man->n_agents; a++) j->agent_first[a] = VXS_TIME_NONE;
     /* each agent's logger clock first, in manifest order (the names sort them later) */
     for (size_t a = 0; a < man->n_agents; a++) {
         const size_t v = find_node(j, VXS_CLOCK_LOGGER, (int)a, 0, 0, VXS_V2X_TF_NONE);
@@ -217,7 +218,9 @@ void vxs_job_destroy(vxs_job_t *j) {
     vxs_free(j->srcs);
     vxs_free(j->run_srcs);
     vxs_free(j->logger_node);
+    vxs_free(j->agent_first);
     vxs_free(j->res);
+    vxs_free(j->eres);
     vxs_free(j->owners);
     vxs_free(j->heard);
     vxs_free(j->clocks);
@@ -295,6 +298,12 @@ static void v2x_message(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
 }
 
 static void index_record(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
+    const vxs_time_t c = rec->capture_time;
+    if (c != VXS_TIME_NONE) {
+        if (j->t_first == VXS_TIME_NONE || c < j->t_first) j->t_first = c;
+        vxs_time_t *af = &j->agent_first[s->agent];
+        if (*af == VXS_TIME_NONE || c < *af) *af = c;
+    }
     switch (rec->kind) {
     case VXS_REC_LIDAR_PACKET: lidar_packet(j, s, rec); break;
     case VXS_REC_IMU:
@@ -358,14 +367,32 @@ vxs_status_t vxs_job_index(vxs_job_t *j) {
 
 /* ==== the solve ============================================================================= */
 
-static vxs_time_t first_time(const vxs_job_t *j) {
-    vxs_time_t t = j->t_first;
-    for (size_t i = 0; i < j->n_srcs; i++) {
-        vxs_stream_summary_t sum;
-        vxs_stream_stats_summarize(j->srcs[i].period, &sum);
-        if (sum.min != VXS_TIME_NONE && (t == VXS_TIME_NONE || sum.min < t)) t = sum.min;
+/* whole_second_at_or_after rounds `t` up to a whole second. */
+static vxs_time_t whole_second_at_or_after(vxs_time_t t) {
+    const vxs_time_t r = (t % 1000000000 + 1000000000) % 1000000000;
+    return r ? t + (1000000000 - r) : t;
+}
+
+/* move_epoch re-expresses every solved model at the epoch `e` (the models are the same
+ * functions: offset_k += drift (e - old epoch)), and the relations' fits with it. */
+static void move_epoch(vxs_job_t *j, vxs_time_t e) {
+    const double d = (double)(e - j->epoch);
+    for (size_t i = 0; i < j->n_nodes; i++) {
+        vxs_clock_result_t *r = &j->res[i];
+        for (size_t k = 0; k < r->model.n_pieces; k++) r->model.pieces[k].offset_ns += r->model.drift * d;
+        r->model.epoch = e;
+        r->offset_sd_ns = sqrt(r->offset_sd_ns * r->offset_sd_ns + d * d * r->drift_sd * r->drift_sd);
     }
-    return t;
+    for (size_t k = 0; k < j->n_edges; k++) {
+        vxs_series_fit_t *f = &j->edges[k].fit;
+        for (size_t p = 0; p < f->n_pieces; p++) {
+            vxs_series_piece_t *pc = &f->pieces[p];
+            pc->offset_ns += pc->slope * d;
+            pc->offset_sd_ns = sqrt(pc->offset_sd_ns * pc->offset_sd_ns + d * d * pc->slope_sd * pc->slope_sd);
+        }
+        if (f->n_pieces) f->x0 = e;
+    }
+    j->epoch = e;
 }
 
 /* sort_graph puts the nodes in the order of their names and the edges in the order of (from,
@@ -486,12 +513,16 @@ static vxs_status_t build_report(vxs_job_t *j) {
                                                   p->resid_median_ns, p->offset_sd_ns,
                                                   p->slope_sd};
         }
+        const vxs_clock_edge_result_t *er = &j->eres[e];
+        r->floor_ns = er->floor_ns;
+        r->floor_sd_ns = er->floor_sd_ns;
+        r->floor_measured = er->measured;
+        r->floor_clamped = er->clamped;
         /* what the solved models say the envelope should be at the epoch, minus what it is */
         if (f->n_pieces) {
             const vxs_clock_result_t *a = &j->res[E->src], *b = &j->res[E->dst];
             const double pred = b->model.pieces[0].offset_ns - a->model.pieces[0].offset_ns +
-                                j->sol.delay_ns[E->delay] -
-                                f->pieces[0].slope * a->model.pieces[0].offset_ns;
+                                er->floor_ns - f->pieces[0].slope * a->model.pieces[0].offset_ns;
             r->has_residual = true;
             r->residual_ns = f->pieces[0].offset_ns - pred;
         }
@@ -526,6 +557,7 @@ static vxs_status_t build_report(vxs_job_t *j) {
         R->delay_ns[c] = j->sol.delay_ns[c];
         R->delay_sd_ns[c] = j->sol.delay_sd_ns[c];
         R->delay_used[c] = j->sol.delay_used[c];
+        R->floors_measured[c] = j->sol.floors_measured[c];
     }
     R->relations = j->rels;
     R->n_relations = j->n_edges;
@@ -562,11 +594,10 @@ vxs_status_t vxs_job_solve(vxs_job_t *j) {
                      j->man->agents[n->agent].id, n->station, vxs_v2x_time_field_name(n->field));
     }
     if (sort_graph(j) != VXS_OK) goto oom;
-    /* The epoch: the first whole second of the drive on any clock (the sweeps' and frames'
-     * times, else the first sample of any series). */
-    vxs_time_t t0s = first_time(j);
-    if (t0s == VXS_TIME_NONE) t0s = 0;
-    j->epoch = t0s - ((t0s % 1000000000 + 1000000000) % 1000000000);
+    /* A provisional epoch near the drive: the first whole second of the earliest capture time
+     * (loggers are within seconds of true time; a free-running device clock may be hours off).
+     * The models are moved to the final one once solved. */
+    j->epoch = whole_second_at_or_after(j->t_first == VXS_TIME_NONE ? 0 : j->t_first);
     for (size_t e = 0; e < j->n_edges; e++) {
         edge_t *E = &j->edges[e];
         if (vxs_series_count(E->series) < 2 ||
@@ -576,7 +607,8 @@ vxs_status_t vxs_job_solve(vxs_job_t *j) {
     vxs_clock_node_t *cn = vxs_calloc(j->n_nodes ? j->n_nodes : 1, sizeof *cn);
     vxs_clock_edge_t *ce = vxs_calloc(j->n_edges ? j->n_edges : 1, sizeof *ce);
     j->res = vxs_calloc(j->n_nodes ? j->n_nodes : 1, sizeof *j->res);
-    if (!cn || !ce || !j->res) {
+    j->eres = vxs_calloc(j->n_edges ? j->n_edges : 1, sizeof *j->eres);
+    if (!cn || !ce || !j->res || !j->eres) {
         vxs_free(cn);
         vxs_free(ce);
         goto oom;
@@ -593,14 +625,24 @@ vxs_status_t vxs_job_solve(vxs_job_t *j) {
                                    &j->edges[e].fit, res};
     }
     const size_t fallback = j->logger_node[j->man->ref_agent];
-    vxs_status_t st =
-        vxs_clock_solve(cn, j->n_nodes, ce, j->n_edges, j->epoch, fallback, j->res, &j->sol);
+    vxs_status_t st = vxs_clock_solve(cn, j->n_nodes, ce, j->n_edges, j->epoch, fallback,
+                                      j->res, j->eres, &j->sol);
     vxs_free(cn);
     vxs_free(ce);
     if (st != VXS_OK) {
         vxsi_fmt(j->err, sizeof j->err, "clock solve: %s", vxs_strerror(st));
         return st;
     }
+    /* The epoch: the first whole second of the drive on the reference timeline (each agent's
+     * earliest capture through its logger's model). */
+    vxs_time_t r_min = VXS_TIME_NONE;
+    for (size_t a = 0; a < j->man->n_agents; a++) {
+        if (j->agent_first[a] == VXS_TIME_NONE) continue;
+        const vxs_time_t r =
+            vxs_clock_to_reference(&j->res[j->logger_node[a]].model, j->agent_first[a], NULL);
+        if (r != VXS_TIME_NONE && (r_min == VXS_TIME_NONE || r < r_min)) r_min = r;
+    }
+    if (r_min != VXS_TIME_NONE) move_epoch(j, whole_second_at_or_after(r_min));
     if (build_report(j) != VXS_OK) goto oom;
     j->sum.seconds_clocks = now_s() - t0;
     j->stage = STAGE_SOLVED;

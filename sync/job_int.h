@@ -79,9 +79,11 @@ struct vxs_job {
     size_t n_edges, cap_edges;
     size_t *logger_node; /* per agent */
     vxs_clock_result_t *res;
+    vxs_clock_edge_result_t *eres;
     vxs_clock_solution_t sol;
     vxs_time_t epoch;
-    vxs_time_t t_first; /* the earliest capture time sampled */
+    vxs_time_t t_first;       /* the earliest capture time read */
+    vxs_time_t *agent_first;  /* per agent, the earliest capture time on its logger */
     owner_t *owners;
     size_t n_owners, cap_owners;
     heard_t *heard;

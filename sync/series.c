@@ -884,6 +884,9 @@ static vxs_status_t fit_windows(const wset_t *ws, vxs_series_fit_t *out) {
         pc->slope_sd = sqrt(slope_var);
         double k = nin_w[p] ? (double)nin_w[p] : 1.0;
         pc->offset_sd_ns = sqrt(s * s / k + (dx0 - lmx[p]) * (dx0 - lmx[p]) * slope_var);
+        pc->x_center = sat_add(c.xref, (int64_t)llround(lmx[p]));
+        if (nin_w[p] == 0) pc->x_center = sat_add(pc->x_start, sat_sub(pc->x_end, pc->x_start) / 2);
+        pc->center_sd_ns = s / sqrt(k);
     }
     st = VXS_OK;
 end:

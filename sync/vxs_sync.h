@@ -177,6 +177,10 @@ typedef struct {
                                   close to the envelope the typical window gets */
     double offset_sd_ns;       /* uncertainty (1 sigma) of the line at x0 */
     double slope_sd;           /* uncertainty (1 sigma) of the slope */
+    vxs_time_t x_center;       /* the x where the line's offset and slope are uncorrelated (the
+                                  mean x of the inlier windows' minima): fits combine there, so
+                                  nothing depends on where x0 lies */
+    double center_sd_ns;       /* uncertainty (1 sigma) of the line at x_center */
 } vxs_series_piece_t;
 
 /* vxs_series_fit_t is the fitted envelope. */
@@ -310,31 +314,70 @@ typedef struct {
                                     high, so the edge weighs no more than resolution / 2 allows */
 } vxs_clock_edge_t;
 
+/* vxs_clock_edge_result_t is what the solver says about one relation: its minimum delay (the
+ * latency floor of a V2X link, the logging delay of a radio stack; 0 for class NONE). */
+typedef struct {
+    double floor_ns;
+    double floor_sd_ns;  /* 1 sigma; for an unmeasured floor, the prior's spread */
+    bool measured;       /* both clocks are pinned without this relation: the data measure the
+                            floor; otherwise it comes from the prior of its class */
+    bool clamped;        /* the data put it below 0: held at 0 */
+} vxs_clock_edge_result_t;
+
 /* vxs_clock_solution_t is what the solver says about the whole. */
 typedef struct {
-    double delay_ns[VXS_DELAY_CLASSES];    /* estimated minimum delays (NONE: 0) */
-    double delay_sd_ns[VXS_DELAY_CLASSES];
+    double delay_ns[VXS_DELAY_CLASSES];    /* per class, the prior mean of the floors no pinned
+                                              clock measures: the mean of the measured ones,
+                                              else the default (NONE: 0) */
+    double delay_sd_ns[VXS_DELAY_CLASSES]; /* ... and its spread (1 sigma) */
     bool delay_used[VXS_DELAY_CLASSES];
+    uint32_t floors_measured[VXS_DELAY_CLASSES]; /* relations whose floor the data measure */
     size_t reference_node;                 /* node defining the reference when nothing is
                                               anchored; SIZE_MAX otherwise */
     uint32_t hints_rejected;
 } vxs_clock_solution_t;
 
-/* vxs_clock_solve estimates every node's model from the edges: jumps found by the fits are
- * given to the destination clock (the logger: loggers are what NTP steps); drift and offset
- * at `epoch` by weighted least squares over all relations, anchors and hints (every relation
- * weighted by its fit's uncertainty), with the minimum delays of TX_LOG and AIR as unknowns;
- * the relation between a free-running clock and its anchor is evaluated at the right reference
- * time (iterated twice, so an offset of seconds and a drift of tens of ppm do not bias it).
+/* vxs_clock_solve estimates every node's model and every edge's minimum delay.
+ *
+ * Jumps found by the fits are given to the destination clock (the logger: loggers are what NTP
+ * steps), those under VXS_CLOCK_JUMP_MIN_NS dropped as noise. Then one weighted least squares
+ * over offsets at `epoch`, drifts and floors: every relation src -> dst measured at the centre of
+ * its samples (where offset and slope are uncorrelated, so nothing depends on where `epoch`
+ * lies) says
+ *
+ *     theta_dst - theta_src + (beta_dst - beta_src) (t - epoch) + floor = envelope(t)
+ *     beta_dst - beta_src = slope
+ *
+ * Every relation of class TX_LOG or AIR has a floor of its own (links are asymmetric, stacks
+ * differ). A floor is measured when both clocks are pinned otherwise (anchors, and relations of
+ * class NONE from them); a floor nobody measures is drawn from its class's prior: the mean and
+ * spread of the measured floors of the class (the spread never below 0.5 ms for AIR and
+ * 0.25 ms for TX_LOG; with one measured floor, the default spread), else the defaults
+ * VXS_CLOCK_AIR_PRIOR_* / VXS_CLOCK_TX_PRIOR_*. Half of that spread is shared by every floor
+ * into one receiver (its own radio and capture path), so many links into one receiver do not
+ * make its offset more certain than that. The offset of a clock tied only through such floors
+ * carries their uncertainty (VXS_IDENT_FLOOR_PRIOR). A floor the solution puts below 0 is
+ * held at 0 and the solve repeated. The relation between a free-running clock and its anchor
+ * is evaluated at the right reference time (iterated).
+ *
  * Anchors and offset hints are then checked: one whose relations disagree with the rest by more
  * than max(2 ms, 5 sigma) is rejected and the solve repeated without it. Nodes that no relation
  * connects to an anchor get VXS_CLOCK_M_UNKNOWN. When no node is anchored, `fallback_ref` is
- * (it defines the reference timeline: VXS_CLOCK_M_REFERENCE). `out` has n_nodes entries.
- * VXS_E_ARG for bad indexes, VXS_E_NOMEM. */
+ * (it defines the reference timeline: VXS_CLOCK_M_REFERENCE). `out` has n_nodes entries,
+ * `edge_out` (may be NULL) n_edges. VXS_E_ARG for bad indexes, VXS_E_NOMEM. */
 vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
                              const vxs_clock_edge_t *edges, size_t n_edges, vxs_time_t epoch,
                              size_t fallback_ref, vxs_clock_result_t *out,
-                             vxs_clock_solution_t *sol);
+                             vxs_clock_edge_result_t *edge_out, vxs_clock_solution_t *sol);
+
+/* The solver's defaults (README "How clocks are estimated"). */
+#define VXS_CLOCK_JUMP_MIN_NS 5e6     /* the series' jump threshold: smaller "jumps" are noise */
+#define VXS_CLOCK_AIR_PRIOR_MEAN_NS 3e6 /* V2X air latency floor when no link measures one ... */
+#define VXS_CLOCK_AIR_PRIOR_SD_NS 2e6   /* ... and its spread: real links have 1-7 ms */
+#define VXS_CLOCK_AIR_SD_MIN_NS 0.5e6
+#define VXS_CLOCK_TX_PRIOR_MEAN_NS 0.5e6 /* a stack's own-message logging delay, likewise */
+#define VXS_CLOCK_TX_PRIOR_SD_NS 0.75e6
+#define VXS_CLOCK_TX_SD_MIN_NS 0.25e6
 
 /* ==== 5. The job: a scenario from its recordings to synchronized frames ================= */
 

@@ -90,6 +90,12 @@ struct SmallRun {
         clocks[1].est.samples = 99;
         clocks[1].est.edges = 1;
         clocks[1].est.jumps = 1;
+        clocks[1].est.ident = VXS_IDENT_PINNED;
+        clocks[0].est.ident = VXS_IDENT_ANCHOR;
+        clocks[0].est.limited_by = SIZE_MAX;
+        clocks[1].est.limited_by = SIZE_MAX;
+        clocks[2].est.ident = VXS_IDENT_FLOOR_PRIOR;
+        clocks[2].est.limited_by = 1;
         clocks[2].name = "sender:1234/secMark";
         clocks[2].kind = VXS_CLOCK_SENDER;
         clocks[2].agent = -1;
@@ -99,8 +105,14 @@ struct SmallRun {
         clocks[2].has_offset = true;
         clocks[2].offset_ns = -7;
         clocks[2].est.method = VXS_CLOCK_M_HINT;
-        rels.resize(1);
+        rels.resize(2);
         std::memset(&rels[0], 0, sizeof rels[0]);
+        std::memset(&rels[1], 0, sizeof rels[1]);
+        rels[1].from = 2;
+        rels[1].to = 1;
+        rels[1].delay = VXS_DELAY_AIR;
+        rels[1].floor_ns = 2.5e6;
+        rels[1].floor_sd_ns = 1e6;
         rels[0].from = 0;
         rels[0].to = 1;
         rels[0].delay = VXS_DELAY_NONE;
@@ -119,6 +131,7 @@ struct SmallRun {
         report.delay_used[VXS_DELAY_AIR] = true;
         report.delay_ns[VXS_DELAY_AIR] = 1500000.0;
         report.delay_sd_ns[VXS_DELAY_AIR] = 50.0;
+        report.floors_measured[VXS_DELAY_AIR] = 2;
         report.relations = rels.data();
         report.n_relations = rels.size();
         report.pairs = &pair;
@@ -255,7 +268,9 @@ TEST(ClocksJson, WritesEveryClockRelationPairAndImpossibleMessage) {
     EXPECT_STREQ(json_string_value(json_object_get(json_object_get(doc, "reference"), "kind")),
                  "anchors (GNSS/PPS time, known offsets)");
     json_t *air = json_object_get(json_object_get(doc, "min_delays"), "air");
-    EXPECT_EQ(json_real_value(json_object_get(air, "min_ns")), 1500000.0);
+    EXPECT_EQ(json_real_value(json_object_get(air, "prior_ns")), 1500000.0);
+    EXPECT_EQ(json_real_value(json_object_get(air, "prior_sd_ns")), 50.0);
+    EXPECT_EQ(json_integer_value(json_object_get(air, "measured_links")), 2);
     EXPECT_EQ(json_object_get(json_object_get(doc, "min_delays"), "tx_log"), nullptr);
     json_t *doms = json_object_get(doc, "domains");
     ASSERT_EQ(json_array_size(doms), 3u);
@@ -268,6 +283,11 @@ TEST(ClocksJson, WritesEveryClockRelationPairAndImpossibleMessage) {
     EXPECT_TRUE(json_is_true(json_object_get(hint, "checked")));
     EXPECT_EQ(json_real_value(json_object_get(hint, "residual_ns")), 12.5);
     EXPECT_STREQ(json_string_value(json_object_get(logger, "method")), "estimated");
+    EXPECT_STREQ(json_string_value(json_object_get(logger, "identifiability")), "pinned");
+    EXPECT_EQ(json_object_get(logger, "limited_by"), nullptr);
+    EXPECT_STREQ(json_string_value(json_object_get(sender, "identifiability")), "floor_prior");
+    EXPECT_STREQ(json_string_value(json_object_get(sender, "limited_by")),
+                 "sender:1234/secMark -> ego/logger (air)");
     EXPECT_EQ(json_real_value(json_object_get(logger, "offset_ns")), 1500.5);
     EXPECT_NEAR(json_real_value(json_object_get(logger, "drift_ppm")), 2.0, 1e-12);
     EXPECT_TRUE(json_is_null(json_object_get(logger, "offset_sd_ns")));
@@ -287,6 +307,11 @@ TEST(ClocksJson, WritesEveryClockRelationPairAndImpossibleMessage) {
     EXPECT_STREQ(json_string_value(json_object_get(rel, "to")), "ego/logger");
     EXPECT_STREQ(json_string_value(json_object_get(rel, "delay_class")), "none");
     EXPECT_EQ(json_real_value(json_object_get(rel, "residual_ns")), -0.5);
+    EXPECT_EQ(json_object_get(rel, "floor_ns"), nullptr); // a wire: no floor
+    json_t *air_rel = json_array_get(json_object_get(doc, "relations"), 1);
+    EXPECT_EQ(json_real_value(json_object_get(air_rel, "floor_ns")), 2.5e6);
+    EXPECT_EQ(json_real_value(json_object_get(air_rel, "floor_sd_ns")), 1e6);
+    EXPECT_STREQ(json_string_value(json_object_get(air_rel, "floor")), "prior");
     json_t *piece = json_array_get(json_object_get(rel, "pieces"), 0);
     EXPECT_EQ(json_integer_value(json_object_get(piece, "x_end_ns")), 20);
     EXPECT_NEAR(json_real_value(json_object_get(piece, "slope_ppm")), 2.0, 1e-12);
