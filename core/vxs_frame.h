@@ -321,6 +321,8 @@ typedef struct {
                                    that was refused (the nearest one, or APPROXIMATE's set
                                    member), VXS_TIME_NONE when the stream had no item at all */
     int64_t dt_ns;              /* t_ref - T (when t_ref is not VXS_TIME_NONE) */
+    uint32_t piece;             /* OK: the piece of the clock's model t_ref was read on:
+                                   t_ref = vxs_clock_piece_to_reference(model, piece, t_local) */
     const char *reason;         /* NULL when OK; else "ego/camera: none_within_tolerance
                                    (nearest 31.2 ms away, tolerance 25.0 ms)" */
 } vxs_frame_member_t;
@@ -336,7 +338,9 @@ typedef struct {
     uint16_t protocol;      /* VXS_V2X_PROTO_* */
     uint16_t msg_type;      /* J2735 DSRCmsgID or ETSI messageID */
     vxs_time_t capture;     /* on the receiver's logger clock */
-    vxs_time_t rx_ref;      /* reception on the reference timeline */
+    vxs_time_t rx_ref;      /* reception on the reference timeline: the receiver logger's
+                               model on piece rx_piece applied to `capture` */
+    uint32_t rx_piece;
     vxs_time_t gen;         /* generation on the sender's clock; VXS_TIME_NONE when the
                                message has no time field */
     vxs_time_t gen_ref;     /* generation on the reference timeline (when gen is known) */

@@ -36,6 +36,7 @@ static json_t *member_json(const vxs_run_info_t *run, const vxs_frame_stream_t *
         json_object_set_new(e, "clock", json_string(run->clocks->clocks[st->clock].name));
         json_object_set_new(e, "time_ns", json_integer(mb->t_local));
         json_object_set_new(e, "t_ref_ns", json_integer(mb->t_ref));
+        if (mb->piece) json_object_set_new(e, "piece", json_integer(mb->piece));
         json_object_set_new(e, "dt_ns", json_integer(mb->dt_ns));
         if (st->kind == VXS_SOURCE_LIDAR) {
             json_object_set_new(e, "complete", json_boolean(r->u.sweep.complete));
@@ -68,6 +69,7 @@ static json_t *v2x_json(const vxs_run_info_t *run, const vxs_frame_t *f, const v
         json_object_set_new(x, "locator", jloc(&m->loc));
         json_object_set_new(x, "capture_ns", json_integer(m->capture));
         json_object_set_new(x, "rx_ref_ns", json_integer(m->rx_ref));
+        if (m->rx_piece) json_object_set_new(x, "rx_piece", json_integer(m->rx_piece));
         if (m->gen != VXS_TIME_NONE) {
             json_object_set_new(x, "gen_ns", json_integer(m->gen));
             json_object_set_new(x, "gen_ref_ns", json_integer(m->gen_ref));

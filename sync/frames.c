@@ -21,7 +21,8 @@
 /* item_t is one record of a member stream, on the reference timeline. */
 typedef struct {
     vxs_time_t t_ref, t_local;
-    uint64_t index; /* its number among the stream's records */
+    uint32_t piece;  /* the piece of its clock's model t_ref was read on */
+    uint64_t index;  /* its number among the stream's records */
     vxs_record_t rec;
 } item_t;
 
@@ -32,6 +33,7 @@ typedef struct {
     const vxs_clock_model_t *model;
     size_t clock;
     vxs_clock_cursor_t cur;
+    vxs_time_t prev_ref, prev_device; /* the last record's times: cameras step with pts */
     uint64_t next_index;
     bool eof;
     vxsi_ring_t q; /* item_t: q_first_id is the id of its first element */
@@ -91,6 +93,71 @@ static const vxs_clock_model_t *model_of(const vxs_job_t *j, size_t node) {
     return &j->res[node].model;
 }
 
+/* ---- one mapping through the steps of a clock ------------------------------------------------ */
+
+/* STEP_SLACK_NS widens each piece of a stepped clock: where the step happened is known only to
+ * within the samples around it, and readings around a backward step occur twice. */
+#define STEP_SLACK_NS (1000 * VXS_NS_PER_MS)
+
+/* map_reading maps `local` on `m` to the reference timeline and says on which piece (*piece).
+ * A clock with one piece is a formula. A stepped one may give a reading near a step two
+ * readings: each piece whose stretch (widened by STEP_SLACK_NS and the step) holds its
+ * mapping is a candidate, and the record's other clock decides, as the relations showed the
+ * step in the first place:
+ *   - `not_before` (a V2X message's generation time): the candidate on or after it, the
+ *     earliest of them (the smallest latency the link allows: a reception before the
+ *     generation is the wrong side of the step; one a step's size too late is too);
+ *   - `expect` (a camera frame: the previous frame plus the pts advance): the nearest to it;
+ *   - neither: the cursor's rule (the readings stepping back, else the latest piece holding
+ *     the mapping).
+ * Every time written is vxs_clock_piece_to_reference(m, *piece, local) (README "frames.jsonl":
+ * the piece is written beside it when the clock has more than one). */
+static vxs_time_t map_reading(const vxs_clock_model_t *m, vxs_time_t local, vxs_time_t not_before,
+                              vxs_time_t expect, vxs_clock_cursor_t *cur, uint32_t *piece) {
+    *piece = 0;
+    if (local == VXS_TIME_NONE) return VXS_TIME_NONE;
+    if (m->n_pieces > 1 && (not_before != VXS_TIME_NONE || expect != VXS_TIME_NONE)) {
+        vxs_time_t best = VXS_TIME_NONE;
+        size_t best_k = 0;
+        double best_cost = INFINITY;
+        for (size_t k = 0; k < m->n_pieces; k++) {
+            const vxs_time_t r = vxs_clock_piece_to_reference(m, k, local);
+            const double jump_in =
+                k ? fabs(m->pieces[k].offset_ns - m->pieces[k - 1].offset_ns) : 0.0;
+            const double jump_out =
+                k + 1 < m->n_pieces ? fabs(m->pieces[k + 1].offset_ns - m->pieces[k].offset_ns)
+                                    : 0.0;
+            if (k > 0 && (double)r < (double)m->pieces[k].from_ref - STEP_SLACK_NS - jump_in)
+                continue;
+            if (k + 1 < m->n_pieces &&
+                (double)r >= (double)m->pieces[k + 1].from_ref + STEP_SLACK_NS + jump_out)
+                continue;
+            double cost;
+            if (not_before != VXS_TIME_NONE)
+                cost = r >= not_before ? (double)(r - not_before)
+                                       : 1e18 + (double)(not_before - r); /* the least wrong */
+            else
+                cost = fabs((double)(r - expect));
+            if (cost < best_cost) {
+                best_cost = cost;
+                best = r;
+                best_k = k;
+            }
+        }
+        if (best != VXS_TIME_NONE) {
+            *piece = (uint32_t)best_k;
+            /* the stream goes on from there */
+            cur->piece = best_k;
+            cur->last_local = local;
+            cur->started = true;
+            return best;
+        }
+    }
+    const vxs_time_t r = vxs_clock_to_reference(m, local, cur);
+    *piece = (uint32_t)cur->piece;
+    return r;
+}
+
 /* ---- member streams ------------------------------------------------------------------------ */
 
 /* pull_item reads the stream's next record and maps it to the reference timeline. */
@@ -123,7 +190,15 @@ static bool pull_item(mstream_t *m, item_t *it) {
             rec->capture_time != VXS_TIME_NONE ? rec->capture_time : rec->device_time;
         it->t_local = stamp == VXS_TIME_NONE ? VXS_TIME_NONE : stamp - m->stamp_latency_ns;
     }
-    it->t_ref = vxs_clock_to_reference(m->model, it->t_local, &m->cur);
+    /* a camera frame is expected where the previous one was plus its pts advance (the camera's
+     * own clock: it does not step when the logger does) */
+    vxs_time_t expect = VXS_TIME_NONE;
+    if (m->kind == VXS_SOURCE_CAMERA && m->prev_ref != VXS_TIME_NONE &&
+        rec->device_time != VXS_TIME_NONE && m->prev_device != VXS_TIME_NONE)
+        expect = m->prev_ref + (rec->device_time - m->prev_device);
+    it->t_ref = map_reading(m->model, it->t_local, VXS_TIME_NONE, expect, &m->cur, &it->piece);
+    m->prev_ref = it->t_ref;
+    m->prev_device = rec->device_time;
     return true;
 }
 
@@ -192,11 +267,12 @@ static bool v2x_next(vxs_job_t *j, vfeed_t *f) {
         m->sender_agent = vxsi_job_owner_of(j, m->station);
         m->protocol = rec->u.v2x.protocol;
         m->msg_type = rec->u.v2x.msg_type;
-        m->rx_ref = vxs_clock_to_reference(model_of(j, logger), m->capture, &f->cur);
         const size_t sn = vxsi_job_sender_node(j, m->station, rec->device_clock.field);
         m->gen_ref = m->gen == VXS_TIME_NONE || sn == SIZE_MAX
                          ? VXS_TIME_NONE
                          : vxs_clock_to_reference(model_of(j, sn), m->gen, NULL);
+        m->rx_ref = map_reading(model_of(j, logger), m->capture, m->gen_ref, VXS_TIME_NONE,
+                                &f->cur, &m->rx_piece);
         if (m->gen_ref != VXS_TIME_NONE) {
             /* received before it was sent, beyond what the clocks' uncertainty explains */
             const double sd =
@@ -328,6 +404,7 @@ static vxs_status_t setup(pass_t *p) {
         m->src = s;
         m->kind = s->ms->kind;
         m->last_pushed = VXS_TIME_NONE;
+        m->prev_ref = m->prev_device = VXS_TIME_NONE;
         m->tol_ns = tol_ns_for(j, s);
         m->stamp_latency_ns = (int64_t)llround(s->ms->clock.stamp_latency_ms * 1e6);
         m->q.esize = sizeof(item_t);
@@ -416,6 +493,7 @@ static vxs_status_t give(pass_t *p, const vxs_match_frame_t *fr, uint64_t index,
             e->item = it->index;
             e->t_local = it->t_local;
             e->t_ref = it->t_ref;
+            e->piece = it->piece;
             e->dt_ns = mb->dt_ns;
             continue;
         }

@@ -164,10 +164,10 @@ struct OneFrame {
         sweep.loc = {1, 3, 40, 4096};
         sweep.u.sweep.points = 777;
         sweep.u.sweep.complete = true;
-        members[0] = {VXS_MEMBER_OK, &sweep, 4, 2000000000, 2000000001, 0, nullptr};
+        members[0] = {VXS_MEMBER_OK, &sweep, 4, 2000000000, 2000000001, 0, 0, nullptr};
         members[1] = {VXS_MEMBER_NONE_WITHIN_TOLERANCE, nullptr, 0, VXS_TIME_NONE, 2031000001,
-                      31000000, "ego/camera: none_within_tolerance (nearest 31.0 ms away, "
-                                "tolerance 25.0 ms)"};
+                      31000000, 0, "ego/camera: none_within_tolerance (nearest 31.0 ms away, "
+                                   "tolerance 25.0 ms)"};
         std::memset(&msg, 0, sizeof msg);
         msg.source = 2;
         msg.message = 17;
