@@ -167,7 +167,8 @@ static json_t *realism_json(const synth_realism_t *r) {
     json_t *a = json_array();
     synth_realism_t c = *r;
     for (size_t i = 0; i < SYNTH_REALISM_N; i++)
-        if (*synth_realism_flag(&c, i)) json_array_append_new(a, json_string(synth_realism_name(i)));
+        if (*synth_realism_flag(&c, i))
+            json_array_append_new(a, json_string(synth_realism_name(i)));
     return a;
 }
 

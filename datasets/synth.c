@@ -510,7 +510,8 @@ static bool place_step(synth_rng_t *r, const synth_clock_t *c, int64_t lo, int64
     for (int tries = 0; tries < 50; tries++) {
         const int64_t t = lo + (int64_t)(synth_rng_uniform(r) * (double)(hi - lo));
         bool ok = c->jump_at_ns == INT64_MAX || llabs(t - c->jump_at_ns) >= STEP_GAP_NS;
-        for (size_t k = 0; k < c->n_steps && ok; k++) ok = llabs(t - c->steps[k].at_ns) >= STEP_GAP_NS;
+        for (size_t k = 0; k < c->n_steps && ok; k++)
+            ok = llabs(t - c->steps[k].at_ns) >= STEP_GAP_NS;
         if (ok) {
             *out = t;
             return true;
@@ -829,6 +830,22 @@ static json_t *clock_json(const synth_clock_t *c) {
 
 static json_t *vec3(const double v[3]) { return json_pack("[f,f,f]", v[0], v[1], v[2]); }
 
+/* header_json is the head of truth.json (README "truth.json"): version, generator, seed,
+ * profile, start_ns, duration_ns, origin, ring_radius_m; then
+ *   realism      (any option on) the names of the options on, synth_realism_name order
+ *   agents[]     id, type, box_lwh_m, station_id, etsi_station_type, etsi, us (stacks run and
+ *                received), mac, motion, sensors[] (lidar ...; camera ..., and with
+ *                camera-latency stamp_latency_ms / stamp_jitter_ms, with sidecar-names path /
+ *                timestamps: the file names in the agent's folder); with rx-only
+ *                sends {etsi, us} (stacks transmitted on); with tx-log
+ *                tx_log {etsi|us: {delay_ms, jitter_mean_ms}} (own messages logged delay +
+ *                Exp(jitter mean) after generation)
+ *   clocks[]     per clock: offset_ns, drift_ppm, epoch_ns, jump_at_true_ns / jump_ns (stepped),
+ *                steps[] {at_true_ns, step_ns} and slews[] {start_true_ns, end_true_ns (null:
+ *                for good), rate_ppm} when there are any: the synth_clock_t model, exactly
+ *   link_model   the classic link parameters; link_floors[] (link-floors) {from, to,
+ *                floor_ms} per directed link; shadow
+ * A classic drive's head has none of the realism keys: its bytes are the classic ones. */
 static json_t *header_json(const synth_world_t *w) {
     json_t *root = json_object();
     json_object_set_new(root, "version", json_integer(1));
