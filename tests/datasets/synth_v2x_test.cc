@@ -106,6 +106,21 @@ double AngleDiff(double a, double b) {
     return d > 180.0 ? 360.0 - d : d;
 }
 
+// OpenAsAgent opens agent a's pcap with the reader told the agent's own MAC and station (so
+// its own transmissions read as sent); NULL (and a failure) when it cannot.
+vxs_v2x_reader_t *OpenAsAgent(const Drive &d, size_t a) {
+    const synth_agent_t &ag = d.w.agents[a];
+    vxs_v2x_reader_options_t opt;
+    memset(&opt, 0, sizeof opt);
+    opt.own_macs = &ag.mac;
+    opt.n_own_macs = 1;
+    opt.own_station_id = ag.station_id;
+    vxs_v2x_reader_t *r = NULL;
+    char err[512] = "";
+    EXPECT_EQ(vxs_v2x_reader_open(&r, d.Pcap(a).c_str(), &opt, err, sizeof err), VXS_OK) << err;
+    return r;
+}
+
 // What VerifyPcaps found, for the tests' extra checks.
 struct Seen {
     uint64_t records = 0, duplicates_read = 0, reorders = 0;
@@ -252,14 +267,8 @@ void VerifyPcaps(const Drive &d, Seen *seen) {
         }
         seen->n_expected += n_expected;
 
-        vxs_v2x_reader_options_t opt;
-        memset(&opt, 0, sizeof opt);
-        opt.own_macs = &ag.mac;
-        opt.n_own_macs = 1;
-        opt.own_station_id = ag.station_id;
-        vxs_v2x_reader_t *r = NULL;
-        char err[512] = "";
-        ASSERT_EQ(vxs_v2x_reader_open(&r, d.Pcap(a).c_str(), &opt, err, sizeof err), VXS_OK) << err;
+        vxs_v2x_reader_t *r = OpenAsAgent(d, a);
+        ASSERT_TRUE(r);
         const vxs_record_t *rec;
         vxs_status_t st;
         size_t n = 0;
@@ -409,15 +418,8 @@ struct Rx {
 
 std::vector<Rx> ReadRecords(const Drive &d, size_t a) {
     const synth_agent_t &ag = d.w.agents[a];
-    vxs_v2x_reader_options_t opt;
-    memset(&opt, 0, sizeof opt);
-    opt.own_macs = &ag.mac;
-    opt.n_own_macs = 1;
-    opt.own_station_id = ag.station_id;
-    vxs_v2x_reader_t *r = NULL;
-    char err[512] = "";
     std::vector<Rx> out;
-    EXPECT_EQ(vxs_v2x_reader_open(&r, d.Pcap(a).c_str(), &opt, err, sizeof err), VXS_OK) << err;
+    vxs_v2x_reader_t *r = OpenAsAgent(d, a);
     if (!r) return out;
     const vxs_record_t *rec;
     while (vxs_v2x_reader_next(r, &rec) == VXS_OK) {

@@ -348,21 +348,17 @@ TEST(SynthRealism, OptionsDrawFromStreamsOfTheirOwn) {
     ASSERT_EQ(synth_world_init_ex(&one, 8, SYNTH_PROFILE_MIXED, 30.0, &r), VXS_OK);
     EXPECT_EQ(std::memcmp(one.link.floor_ms, full.link.floor_ms, sizeof one.link.floor_ms), 0);
     EXPECT_EQ(std::memcmp(one.agents, plain.agents, sizeof one.agents), 0);
-    r = Realism("logger-steps");
-    ASSERT_EQ(synth_world_init_ex(&one, 8, SYNTH_PROFILE_MIXED, 30.0, &r), VXS_OK);
-    for (size_t a = 0; a < SYNTH_N_AGENTS; a++) {
-        const synth_clock_t &x = one.agents[a].logger, &y = full.agents[a].logger;
-        ASSERT_EQ(x.n_steps, y.n_steps);
-        EXPECT_EQ(std::memcmp(x.steps, y.steps, sizeof x.steps), 0);
-        EXPECT_EQ(x.n_slews, 0u);
-    }
-    r = Realism("slew");
-    ASSERT_EQ(synth_world_init_ex(&one, 8, SYNTH_PROFILE_MIXED, 30.0, &r), VXS_OK);
-    for (size_t a = 0; a < SYNTH_N_AGENTS; a++) {
-        const synth_clock_t &x = one.agents[a].logger, &y = full.agents[a].logger;
-        ASSERT_EQ(x.n_slews, y.n_slews);
-        EXPECT_EQ(std::memcmp(x.slews, y.slews, sizeof x.slews), 0);
-        EXPECT_EQ(x.n_steps, 0u);
+    for (const bool steps : {true, false}) { // logger-steps, then slew: each alone as in full
+        r = Realism(steps ? "logger-steps" : "slew");
+        ASSERT_EQ(synth_world_init_ex(&one, 8, SYNTH_PROFILE_MIXED, 30.0, &r), VXS_OK);
+        for (size_t a = 0; a < SYNTH_N_AGENTS; a++) {
+            const synth_clock_t &x = one.agents[a].logger, &y = full.agents[a].logger;
+            EXPECT_EQ(x.n_steps, steps ? y.n_steps : 0u);
+            EXPECT_EQ(x.n_slews, steps ? 0u : y.n_slews);
+            EXPECT_EQ(steps ? std::memcmp(x.steps, y.steps, sizeof x.steps)
+                            : std::memcmp(x.slews, y.slews, sizeof x.slews),
+                      0);
+        }
     }
     r = Realism("lidar-behind");
     ASSERT_EQ(synth_world_init_ex(&one, 8, SYNTH_PROFILE_MIXED, 30.0, &r), VXS_OK);
