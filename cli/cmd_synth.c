@@ -21,7 +21,8 @@
 #include "vxs_sensors.h"
 #include "vxs_sync.h"
 
-enum { OPT_SEED = 1, OPT_OUT, OPT_DURATION, OPT_PROFILE, OPT_FORCE, OPT_JSON, OPT_QUIET };
+enum { OPT_SEED = 1, OPT_OUT, OPT_DURATION, OPT_PROFILE, OPT_FORCE, OPT_JSON, OPT_QUIET,
+       OPT_REALISM, OPT_REALISM_ONE /* + the option's index in synth_realism_t */ };
 
 typedef struct {
     const char *cmd;
@@ -30,6 +31,7 @@ typedef struct {
     double duration_s;
     synth_profile_t profile;
     bool force, json, quiet;
+    synth_realism_t realism; /* classic unless synth's options say otherwise */
 } synth_opts_t;
 
 static const vxs_cli_opt_t synth_opts[] = {
@@ -38,6 +40,26 @@ static const vxs_cli_opt_t synth_opts[] = {
     {"duration", 0, "S", "drive length in seconds (default 60; 1..7200)", OPT_DURATION},
     {"profile", 0, "P", "V2X stacks: etsi, us or mixed (default mixed: every agent runs both)",
      OPT_PROFILE},
+    {"realism", 0, "R",
+     "classic (default), full (every option below), or a comma-separated list of the options "
+     "below by name; a leading '-' switches one off (full,-slew)",
+     OPT_REALISM},
+    {"link-floors", 0, NULL, "a latency floor per directed V2X link, 1.5-6.5 ms",
+     OPT_REALISM_ONE + 0},
+    {"tx-log", 0, NULL, "own-message logging delay per agent and stack, 0.05-1.5 ms",
+     OPT_REALISM_ONE + 1},
+    {"rx-only", 0, NULL, "the roadside unit sends nothing (mixed: the phone nothing on US)",
+     OPT_REALISM_ONE + 2},
+    {"camera-latency", 0, NULL, "frames stamped 4-15 ms (+-0.5 ms) after their exposure",
+     OPT_REALISM_ONE + 3},
+    {"logger-steps", 0, NULL, "logger clocks step both ways by 5-60 ms, several times",
+     OPT_REALISM_ONE + 4},
+    {"slew", 0, NULL, "NTP-style slews (100-500 ppm for 2-10 s) or drift changes",
+     OPT_REALISM_ONE + 5},
+    {"lidar-behind", 0, NULL, "the free-running LiDAR runs 5-1500 s behind true time",
+     OPT_REALISM_ONE + 6},
+    {"sidecar-names", 0, NULL, "camera files named as rigs name them (camera_front.mp4 ...)",
+     OPT_REALISM_ONE + 7},
     {"force", 'f', NULL, "write into DIR even if it already holds a drive", OPT_FORCE},
     {"json", 0, NULL, "print a JSON summary on stdout", OPT_JSON},
     {"quiet", 'q', NULL, "no progress bar on stderr", OPT_QUIET},
@@ -55,7 +77,12 @@ static const vxs_cli_opt_t synth_opts[] = {
     "duplicates and reordering; a building shadows the ego-phone link for 2 s.\n\n"               \
     "Files: scenario.json (the manifest; README \"The scenario manifest\"), truth.json\n"        \
     "(README \"Synthetic drives\"), and per agent <id>/v2x.pcap, <id>/lidar.pcap,\n"             \
-    "ego/camera.mp4 (H.264) with ego/camera.timestamps (logger time of each frame, ns).\n"
+    "ego/camera.mp4 (H.264) with ego/camera.timestamps (logger time of each frame, ns).\n\n"     \
+    "Realism: the classic drive keeps what real rigs do not: one symmetric latency floor on\n"   \
+    "every link, every agent sending, frames stamped at exposure, one large step, the sidecar\n" \
+    "name init expects. Each option above brings one reality back (truth.json records it);\n"   \
+    "--realism full brings them all. Without them the files are byte-identical to earlier\n"   \
+    "versions'.\n"
 
 const vxs_cli_cmd_t vxs_cmd_synth_def = {
     "synth", "--out DIR [options]",
@@ -118,8 +145,31 @@ static int on_opt(void *user, int id, const char *arg) {
     case OPT_FORCE: o->force = true; return 0;
     case OPT_JSON: o->json = true; return 0;
     case OPT_QUIET: o->quiet = true; return 0;
-    default: return 1;
+    case OPT_REALISM: {
+        char err[512] = "";
+        if (synth_realism_parse(&o->realism, arg, err, sizeof err) != VXS_OK) {
+            vxs_cli_usage_error(o->cmd, "--realism: %s", err);
+            return 1;
+        }
+        return 0;
     }
+    default:
+        if (id >= OPT_REALISM_ONE && id < OPT_REALISM_ONE + SYNTH_REALISM_N) {
+            *synth_realism_flag(&o->realism, (size_t)(id - OPT_REALISM_ONE)) = true;
+            return 0;
+        }
+        return 1;
+    }
+}
+
+/* realism_json lists the realism options that are on (empty for classic). */
+static json_t *realism_json(const synth_realism_t *r) {
+    json_t *a = json_array();
+    synth_realism_t c = *r;
+    for (size_t i = 0; i < SYNTH_REALISM_N; i++)
+        if (*synth_realism_flag(&c, i))
+            json_array_append_new(a, json_string(synth_realism_name(i)));
+    return a;
 }
 
 static const char *const PROFILE_NAMES[] = {"etsi", "us", "mixed"};
@@ -153,8 +203,8 @@ static json_t *file_list(const synth_world_t *w, const char *dir, uint64_t *tota
             names[k++] = SYNTH_V2X_FILE;
             if (g->lidar.present) names[k++] = SYNTH_LIDAR_FILE;
             if (g->camera.present) {
-                names[k++] = SYNTH_CAMERA_FILE;
-                names[k++] = SYNTH_CAMERA_TIMES;
+                names[k++] = g->camera.file;
+                names[k++] = g->camera.times;
             }
         }
         for (size_t k = 0; k < 4 && names[k]; k++) {
@@ -173,7 +223,7 @@ static json_t *file_list(const synth_world_t *w, const char *dir, uint64_t *tota
 
 /* generate: the part synth and demo share. Returns an exit code. */
 static int generate(const synth_opts_t *o, synth_world_t *w, double *secs) {
-    if (synth_world_init(w, o->seed, o->profile, o->duration_s) != VXS_OK)
+    if (synth_world_init_ex(w, o->seed, o->profile, o->duration_s, &o->realism) != VXS_OK)
         return vxs_cli_usage_error(o->cmd, "bad drive parameters");
     vxs_cli_progress_t bar;
     vxs_cli_progress_begin(&bar, o->cmd, o->quiet || o->json);
@@ -191,7 +241,7 @@ static int generate(const synth_opts_t *o, synth_world_t *w, double *secs) {
 }
 
 int vxs_cmd_synth(int argc, char **argv) {
-    synth_opts_t o = {"synth", 1, NULL, 60.0, SYNTH_PROFILE_MIXED, false, false, false};
+    synth_opts_t o = {"synth", 1, NULL, 60.0, SYNTH_PROFILE_MIXED, false, false, false, {0}};
     int npos = 0, code = 0;
     if (vxs_cli_parse(&vxs_cmd_synth_def, argc, argv, on_opt, &o, &npos, &code) != 0) return code;
     if (npos > 0) return vxs_cli_usage_error("synth", "unexpected argument '%s'", argv[0]);
@@ -208,10 +258,10 @@ int vxs_cmd_synth(int argc, char **argv) {
     uint64_t total = 0;
     json_t *files = file_list(&w, o.out, &total);
     if (o.json) {
-        json_t *j = json_pack("{s:s, s:I, s:s, s:f, s:f, s:I, s:o}", "out", o.out, "seed",
+        json_t *j = json_pack("{s:s, s:I, s:s, s:o, s:f, s:f, s:I, s:o}", "out", o.out, "seed",
                               (json_int_t)o.seed, "profile", PROFILE_NAMES[o.profile],
-                              "duration_s", o.duration_s, "seconds", secs, "bytes",
-                              (json_int_t)total, "files", files);
+                              "realism", realism_json(&o.realism), "duration_s", o.duration_s,
+                              "seconds", secs, "bytes", (json_int_t)total, "files", files);
         json_dumpf(j, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
         json_decref(j);
@@ -219,6 +269,13 @@ int vxs_cmd_synth(int argc, char **argv) {
     }
     printf("%s: %.0f s drive, seed %" PRIu64 ", profile %s, written in %.2f s\n", o.out,
            o.duration_s, o.seed, PROFILE_NAMES[o.profile], secs);
+    if (synth_realism_any(&o.realism)) {
+        json_t *names = realism_json(&o.realism);
+        char *txt = json_dumps(names, JSON_COMPACT);
+        printf("  realism: %s\n", txt ? txt : "?");
+        free(txt);
+        json_decref(names);
+    }
     size_t i;
     json_t *f;
     json_array_foreach(files, i, f) {
@@ -396,7 +453,7 @@ static bool run_sync(bool json, const char *dir, const synth_world_t *w, char *s
 }
 
 int vxs_cmd_demo(int argc, char **argv) {
-    synth_opts_t o = {"demo", 1, NULL, 10.0, SYNTH_PROFILE_MIXED, true, false, false};
+    synth_opts_t o = {"demo", 1, NULL, 10.0, SYNTH_PROFILE_MIXED, true, false, false, {0}};
     int npos = 0, code = 0;
     if (vxs_cli_parse(&vxs_cmd_demo_def, argc, argv, on_opt, &o, &npos, &code) != 0) return code;
     if (npos > 0) return vxs_cli_usage_error("demo", "unexpected argument '%s'", argv[0]);

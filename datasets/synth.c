@@ -78,31 +78,63 @@ double synth_rng_exp(synth_rng_t *r, double mean) {
 
 /* ==== clocks ============================================================================= */
 
-static int64_t clock_smooth(const synth_clock_t *c, int64_t t);
+/* clock_smooth is the reading without the steps: offset, drift and slews, rounded once. */
+static int64_t clock_smooth(const synth_clock_t *c, int64_t t) {
+    double x = c->drift_ppm * 1e-6 * (double)(t - c->epoch_ns);
+    for (size_t k = 0; k < c->n_slews; k++) {
+        const synth_slew_t *s = &c->slews[k];
+        if (t <= s->start_ns) continue;
+        const int64_t until = t < s->end_ns ? t : s->end_ns;
+        x += s->rate_ppm * 1e-6 * (double)(until - s->start_ns);
+    }
+    return t + c->offset_ns + (int64_t)llround(x);
+}
+
+/* clock_steps is the sum of the steps (the jump included) in effect at true time t. */
+static int64_t clock_steps(const synth_clock_t *c, int64_t t) {
+    int64_t sum = t >= c->jump_at_ns ? c->jump_ns : 0;
+    for (size_t k = 0; k < c->n_steps; k++)
+        if (t >= c->steps[k].at_ns) sum += c->steps[k].step_ns;
+    return sum;
+}
 
 int64_t synth_clock_local(const synth_clock_t *c, int64_t t) {
-    return clock_smooth(c, t) + (t >= c->jump_at_ns ? c->jump_ns : 0);
+    return clock_smooth(c, t) + clock_steps(c, t);
 }
 
-static int64_t clock_smooth(const synth_clock_t *c, int64_t t) {
-    return t + c->offset_ns + (int64_t)llround(c->drift_ppm * 1e-6 * (double)(t - c->epoch_ns));
-}
-
-/* invert_smooth: the latest t with clock_smooth(t) <= local (the smooth part is monotone). */
+/* invert_smooth: the latest t with clock_smooth(t) <= local. The smooth part is monotone (one
+ * rounding of a sum whose rate stays far from -1), so a few fixed-point steps from the drift's
+ * linear guess land within a few ns (slews move it by ms), and single steps finish. */
 static int64_t invert_smooth(const synth_clock_t *c, int64_t local) {
     int64_t t = c->epoch_ns + (int64_t)llround((double)(local - c->offset_ns - c->epoch_ns) /
                                                (1.0 + c->drift_ppm * 1e-6));
+    for (int i = 0; i < 8 && c->n_slews; i++) {
+        const int64_t d = local - clock_smooth(c, t);
+        if (d >= -2 && d <= 2) break;
+        t += d;
+    }
     while (clock_smooth(c, t) > local) t--;
     while (clock_smooth(c, t + 1) <= local) t++;
     return t;
 }
 
 int64_t synth_clock_true(const synth_clock_t *c, int64_t local) {
-    if (c->jump_at_ns == INT64_MAX) return invert_smooth(c, local);
-    const int64_t after = invert_smooth(c, local - c->jump_ns);
-    if (after >= c->jump_at_ns) return after; /* the later reading wins */
-    const int64_t before = invert_smooth(c, local);
-    return before < c->jump_at_ns ? before : c->jump_at_ns; /* inside a forward step's gap */
+    /* The step instants split true time into pieces, each smooth; the latest piece that holds
+     * an instant reading `local` wins (a forward step's gap maps to the step's instant). */
+    int64_t at[SYNTH_CLOCK_MAX_STEPS + 1];
+    size_t n = 0;
+    if (c->jump_at_ns != INT64_MAX) at[n++] = c->jump_at_ns;
+    for (size_t k = 0; k < c->n_steps && n < SYNTH_CLOCK_MAX_STEPS + 1; k++) {
+        size_t j = n++;
+        for (; j > 0 && at[j - 1] > c->steps[k].at_ns; j--) at[j] = at[j - 1];
+        at[j] = c->steps[k].at_ns;
+    }
+    for (size_t i = n + 1; i-- > 0;) {
+        const int64_t lo = i ? at[i - 1] : INT64_MIN, hi = i < n ? at[i] : INT64_MAX;
+        const int64_t t = invert_smooth(c, local - (i ? clock_steps(c, lo) : 0));
+        if (i == 0 || t >= lo) return t < hi ? t : hi;
+    }
+    return INT64_MIN; /* not reached: piece 0 always answers */
 }
 
 /* ==== geometry ============================================================================ */
@@ -243,6 +275,7 @@ static double signed_range(synth_rng_t *r, double lo, double hi) {
 static synth_clock_t draw_clock(synth_rng_t *r, int64_t epoch, double off_lo_s, double off_hi_s,
                                 double ppm_lo, double ppm_hi) {
     synth_clock_t c;
+    memset(&c, 0, sizeof c); /* no steps, no slews */
     c.offset_ns = (int64_t)llround(signed_range(r, off_lo_s, off_hi_s) * 1e9);
     c.drift_ppm = signed_range(r, ppm_lo, ppm_hi);
     c.epoch_ns = epoch;
@@ -256,8 +289,10 @@ static void set_mac(uint8_t mac[6], uint8_t a, uint8_t b) {
     memcpy(mac, m, 6);
 }
 
-vxs_status_t synth_world_init(synth_world_t *w, uint64_t seed, synth_profile_t profile,
-                              double duration_s) {
+/* world_classic builds the classic world of synth_world_init. Its draws never change: the
+ * realism options draw from streams of their own (apply_realism). */
+static vxs_status_t world_classic(synth_world_t *w, uint64_t seed, synth_profile_t profile,
+                                  double duration_s) {
     if (!w || !(duration_s >= SYNTH_MIN_DURATION_S && duration_s <= SYNTH_MAX_DURATION_S) ||
         profile < SYNTH_PROFILE_ETSI || profile > SYNTH_PROFILE_MIXED)
         return VXS_E_ARG;
@@ -300,6 +335,8 @@ vxs_status_t synth_world_init(synth_world_t *w, uint64_t seed, synth_profile_t p
         set_mac(g->mac, 0x10, (uint8_t)(a + 1));
         g->etsi = etsi;
         g->us = us;
+        g->tx_etsi = etsi;
+        g->tx_us = us && g->type != SYNTH_TYPE_RSU; /* the RSU sends CAMs and DENMs only */
     }
 
     /* Logger clocks: offsets of tens of ms to seconds, drifts of tens of ppm; vehicle2's logger
@@ -357,7 +394,7 @@ vxs_status_t synth_world_init(synth_world_t *w, uint64_t seed, synth_profile_t p
         l->fov_end_deg = L[i].fov1;
         l->rpm = 600.0;
         l->gps_locked = L[i].locked;
-        l->device = (synth_clock_t){0, 0.0, t0, INT64_MAX, 0};
+        l->device = (synth_clock_t){.epoch_ns = t0, .jump_at_ns = INT64_MAX};
         if (!l->gps_locked) l->device = draw_clock(&r, t0, 5.0, 20.0, 20, 60);
         set_mac(l->mac, 0x20, (uint8_t)(L[i].a + 1));
         l->ip = (192u << 24) | (168u << 16) | (1u << 8) | (uint32_t)(201 + i);
@@ -375,6 +412,8 @@ vxs_status_t synth_world_init(synth_world_t *w, uint64_t seed, synth_profile_t p
     ego->camera.mount[1] = 0.0;
     ego->camera.mount[2] = 1.35;
     ego->camera.drop_prob = 0.01;
+    snprintf(ego->camera.file, sizeof ego->camera.file, "%s", SYNTH_CAMERA_FILE);
+    snprintf(ego->camera.times, sizeof ego->camera.times, "%s", SYNTH_CAMERA_TIMES);
 
     /* Links. */
     synth_link_model_t *k = &w->link;
@@ -395,7 +434,208 @@ vxs_status_t synth_world_init(synth_world_t *w, uint64_t seed, synth_profile_t p
     k->shadow_b = SYNTH_PHONE;
     k->shadow_start_ns = t0 + (int64_t)llround(0.45 * (double)w->duration_ns);
     k->shadow_end_ns = k->shadow_start_ns + INT64_C(2000000000);
+    for (size_t a = 0; a < SYNTH_N_AGENTS; a++) {
+        for (size_t b = 0; b < SYNTH_N_AGENTS; b++) k->floor_ms[a][b] = k->base_latency_ms;
+        for (size_t st = 0; st < SYNTH_N_STACKS; st++) {
+            w->agents[a].tx_log_ms[st] = k->tx_log_delay_ms;
+            w->agents[a].tx_jitter_ms[st] = k->tx_log_delay_ms / 5.0;
+        }
+    }
     return VXS_OK;
+}
+
+/* ==== realism ============================================================================= */
+
+static const char *const REALISM_NAMES[SYNTH_REALISM_N] = {
+    "link-floors", "tx-log", "rx-only", "camera-latency",
+    "logger-steps", "slew", "lidar-behind", "sidecar-names"};
+
+const char *synth_realism_name(size_t i) { return i < SYNTH_REALISM_N ? REALISM_NAMES[i] : NULL; }
+
+bool *synth_realism_flag(synth_realism_t *r, size_t i) {
+    bool *const f[SYNTH_REALISM_N] = {&r->link_floors,  &r->tx_log, &r->rx_only,
+                                      &r->camera_latency, &r->logger_steps, &r->slew,
+                                      &r->lidar_behind, &r->sidecar_names};
+    return i < SYNTH_REALISM_N ? f[i] : NULL;
+}
+
+void synth_realism_set(synth_realism_t *r, bool on) {
+    for (size_t i = 0; i < SYNTH_REALISM_N; i++) *synth_realism_flag(r, i) = on;
+}
+
+bool synth_realism_any(const synth_realism_t *r) {
+    synth_realism_t c = *r;
+    for (size_t i = 0; i < SYNTH_REALISM_N; i++)
+        if (*synth_realism_flag(&c, i)) return true;
+    return false;
+}
+
+vxs_status_t synth_realism_parse(synth_realism_t *r, const char *spec, char *err,
+                                 size_t err_len) {
+    const char *p = spec ? spec : "";
+    for (;;) {
+        const char *end = strchr(p, ',');
+        const size_t len = end ? (size_t)(end - p) : strlen(p);
+        const bool off = len > 0 && p[0] == '-';
+        const char *word = off ? p + 1 : p;
+        const size_t wlen = off ? len - 1 : len;
+        size_t i = 0;
+        while (i < SYNTH_REALISM_N &&
+               !(strlen(REALISM_NAMES[i]) == wlen && strncmp(REALISM_NAMES[i], word, wlen) == 0))
+            i++;
+        if (i < SYNTH_REALISM_N) {
+            *synth_realism_flag(r, i) = !off;
+        } else if (!off && wlen == 4 && strncmp(word, "full", 4) == 0) {
+            synth_realism_set(r, true);
+        } else if (!off && wlen == 7 && strncmp(word, "classic", 7) == 0) {
+            synth_realism_set(r, false);
+        } else {
+            synth_seterr(err, err_len,
+                         "unknown realism '%.*s': expected classic, full or a comma-separated "
+                         "list of link-floors, tx-log, rx-only, camera-latency, logger-steps, "
+                         "slew, lidar-behind, sidecar-names (a leading '-' switches one off)",
+                         (int)len, p);
+            return VXS_E_ARG;
+        }
+        if (!end) return VXS_OK;
+        p = end + 1;
+    }
+}
+
+/* place_step draws the instant of a step of clock c in [lo, hi), at least STEP_GAP_NS from its
+ * other steps and its jump; false when 50 draws found no room (a short drive). */
+#define STEP_GAP_NS INT64_C(1500000000)
+static bool place_step(synth_rng_t *r, const synth_clock_t *c, int64_t lo, int64_t hi,
+                       int64_t *out) {
+    for (int tries = 0; tries < 50; tries++) {
+        const int64_t t = lo + (int64_t)(synth_rng_uniform(r) * (double)(hi - lo));
+        bool ok = c->jump_at_ns == INT64_MAX || llabs(t - c->jump_at_ns) >= STEP_GAP_NS;
+        for (size_t k = 0; k < c->n_steps && ok; k++)
+            ok = llabs(t - c->steps[k].at_ns) >= STEP_GAP_NS;
+        if (ok) {
+            *out = t;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* apply_realism draws the parameters of every option switched on in w->realism, each option
+ * from a stream of its own (SYNTH_STREAM_REALISM + its index), so switching one on or off never
+ * moves another's draws. */
+static void apply_realism(synth_world_t *w) {
+    const synth_realism_t *o = &w->realism;
+    const int64_t t0 = w->start_ns, d = w->duration_ns;
+    synth_rng_t r;
+    if (o->link_floors) {
+        synth_rng_seed(&r, w->seed, SYNTH_STREAM_REALISM + 0);
+        for (size_t a = 0; a < w->n_agents; a++)
+            for (size_t b = 0; b < w->n_agents; b++)
+                if (a != b) w->link.floor_ms[a][b] = synth_rng_range(&r, 1.5, 6.5);
+    }
+    if (o->tx_log) {
+        synth_rng_seed(&r, w->seed, SYNTH_STREAM_REALISM + 1);
+        for (size_t a = 0; a < w->n_agents; a++)
+            for (size_t st = 0; st < SYNTH_N_STACKS; st++) {
+                w->agents[a].tx_log_ms[st] = synth_rng_range(&r, 0.05, 1.5);
+                w->agents[a].tx_jitter_ms[st] = synth_rng_range(&r, 0.02, 0.1);
+            }
+    }
+    if (o->rx_only) {
+        w->agents[SYNTH_RSU].tx_etsi = w->agents[SYNTH_RSU].tx_us = false;
+        if (w->profile == SYNTH_PROFILE_MIXED) w->agents[SYNTH_PHONE].tx_us = false;
+    }
+    if (o->camera_latency) {
+        synth_rng_seed(&r, w->seed, SYNTH_STREAM_REALISM + 3);
+        for (size_t a = 0; a < w->n_agents; a++) {
+            if (!w->agents[a].camera.present) continue;
+            w->agents[a].camera.stamp_latency_ms = synth_rng_range(&r, 4.0, 15.0);
+            w->agents[a].camera.stamp_jitter_ms = 0.5;
+        }
+    }
+    if (o->logger_steps) {
+        synth_rng_seed(&r, w->seed, SYNTH_STREAM_REALISM + 4);
+        for (size_t a = 0; a < w->n_agents; a++) {
+            synth_clock_t *c = &w->agents[a].logger;
+            const uint64_t k = synth_rng_u64(&r);
+            const bool has = a == SYNTH_PHONE || synth_rng_uniform(&r) < 0.5;
+            const size_t n = has ? (a == SYNTH_PHONE ? 2 : 1) + (size_t)(k % 3) : 0;
+            bool back = synth_rng_uniform(&r) < 0.5;
+            for (size_t i = 0; i < n; i++) {
+                int64_t at;
+                const double ms = synth_rng_range(&r, 5.0, 60.0);
+                if (!place_step(&r, c, t0 + d / 10, t0 + d * 9 / 10, &at)) continue;
+                size_t j = c->n_steps++;
+                for (; j > 0 && c->steps[j - 1].at_ns > at; j--) c->steps[j] = c->steps[j - 1];
+                c->steps[j] = (synth_step_t){at, (int64_t)llround(ms * 1e6)};
+            }
+            for (size_t i = 0; i < c->n_steps; i++, back = !back) /* in time order */
+                if (back) c->steps[i].step_ns = -c->steps[i].step_ns;
+        }
+    }
+    if (o->slew) {
+        synth_rng_seed(&r, w->seed, SYNTH_STREAM_REALISM + 5);
+        synth_slew_t drawn[SYNTH_N_AGENTS];
+        bool any = false, has[SYNTH_N_AGENTS];
+        for (size_t a = 0; a < w->n_agents; a++) { /* seven draws per agent, whatever is used */
+            has[a] = synth_rng_uniform(&r) < 0.6;
+            const bool period = synth_rng_uniform(&r) < 0.5;
+            const double sign = synth_rng_uniform(&r) < 0.5 ? -1.0 : 1.0;
+            const double rate = synth_rng_range(&r, 100.0, 500.0);
+            const double secs = synth_rng_range(&r, 2.0, 10.0);
+            const double at = synth_rng_range(&r, 0.1, 0.8), at2 = synth_rng_range(&r, 0.2, 0.8);
+            const double ppm = synth_rng_range(&r, 2.0, 20.0);
+            if (period) {
+                const int64_t start = t0 + (int64_t)llround(at * (double)d);
+                drawn[a] = (synth_slew_t){start, start + (int64_t)llround(secs * 1e9), sign * rate};
+            } else {
+                drawn[a] = (synth_slew_t){t0 + (int64_t)llround(at2 * (double)d), INT64_MAX,
+                                          sign * ppm};
+            }
+            any = any || has[a];
+        }
+        if (!any) has[SYNTH_PHONE] = true;
+        for (size_t a = 0; a < w->n_agents; a++)
+            if (has[a]) w->agents[a].logger.slews[w->agents[a].logger.n_slews++] = drawn[a];
+    }
+    if (o->lidar_behind) {
+        synth_rng_seed(&r, w->seed, SYNTH_STREAM_REALISM + 6);
+        for (size_t a = 0; a < w->n_agents; a++) {
+            synth_lidar_t *l = &w->agents[a].lidar;
+            if (l->present && !l->gps_locked)
+                l->device.offset_ns = -(int64_t)llround(synth_rng_range(&r, 5.0, 1500.0) * 1e9);
+        }
+    }
+    if (o->sidecar_names) {
+        static const char *const stems[3] = {"camera", "camera_front", "front"};
+        const char *stem = stems[(w->seed / 5) % 3];
+        for (size_t a = 0; a < w->n_agents; a++) {
+            synth_camera_t *cm = &w->agents[a].camera;
+            if (!cm->present) continue;
+            snprintf(cm->file, sizeof cm->file, "%s.mp4", stem);
+            switch (w->seed % 5) {
+            case 0: snprintf(cm->times, sizeof cm->times, "%s.timestamps.txt", stem); break;
+            case 1: snprintf(cm->times, sizeof cm->times, "%s_timestamps.txt", stem); break;
+            case 2: snprintf(cm->times, sizeof cm->times, "timestamps.txt"); break;
+            case 3: snprintf(cm->times, sizeof cm->times, "%s.txt", stem); break;
+            default: snprintf(cm->times, sizeof cm->times, "%s.csv", stem); break;
+            }
+        }
+    }
+}
+
+vxs_status_t synth_world_init_ex(synth_world_t *w, uint64_t seed, synth_profile_t profile,
+                                 double duration_s, const synth_realism_t *realism) {
+    const vxs_status_t st = world_classic(w, seed, profile, duration_s);
+    if (st != VXS_OK || !realism) return st;
+    w->realism = *realism;
+    apply_realism(w);
+    return VXS_OK;
+}
+
+vxs_status_t synth_world_init(synth_world_t *w, uint64_t seed, synth_profile_t profile,
+                              double duration_s) {
+    return synth_world_init_ex(w, seed, profile, duration_s, NULL);
 }
 
 /* ==== pcap ================================================================================ */
@@ -565,11 +805,47 @@ static json_t *clock_json(const synth_clock_t *c) {
         json_object_set_new(o, "jump_at_true_ns", json_integer(c->jump_at_ns));
         json_object_set_new(o, "jump_ns", json_integer(c->jump_ns));
     }
+    if (c->n_steps) {
+        json_t *a = json_array();
+        for (size_t k = 0; k < c->n_steps; k++)
+            json_array_append_new(a, json_pack("{s:I, s:I}", "at_true_ns",
+                                               (json_int_t)c->steps[k].at_ns, "step_ns",
+                                               (json_int_t)c->steps[k].step_ns));
+        json_object_set_new(o, "steps", a);
+    }
+    if (c->n_slews) {
+        json_t *a = json_array();
+        for (size_t k = 0; k < c->n_slews; k++) {
+            const synth_slew_t *sl = &c->slews[k];
+            json_array_append_new(
+                a, json_pack("{s:I, s:o, s:f}", "start_true_ns", (json_int_t)sl->start_ns,
+                             "end_true_ns",
+                             sl->end_ns == INT64_MAX ? json_null() : json_integer(sl->end_ns),
+                             "rate_ppm", sl->rate_ppm));
+        }
+        json_object_set_new(o, "slews", a);
+    }
     return o;
 }
 
 static json_t *vec3(const double v[3]) { return json_pack("[f,f,f]", v[0], v[1], v[2]); }
 
+/* header_json is the head of truth.json (README "truth.json"): version, generator, seed,
+ * profile, start_ns, duration_ns, origin, ring_radius_m; then
+ *   realism      (any option on) the names of the options on, synth_realism_name order
+ *   agents[]     id, type, box_lwh_m, station_id, etsi_station_type, etsi, us (stacks run and
+ *                received), mac, motion, sensors[] (lidar ...; camera ..., and with
+ *                camera-latency stamp_latency_ms / stamp_jitter_ms, with sidecar-names path /
+ *                timestamps: the file names in the agent's folder); with rx-only
+ *                sends {etsi, us} (stacks transmitted on); with tx-log
+ *                tx_log {etsi|us: {delay_ms, jitter_mean_ms}} (own messages logged delay +
+ *                Exp(jitter mean) after generation)
+ *   clocks[]     per clock: offset_ns, drift_ppm, epoch_ns, jump_at_true_ns / jump_ns (stepped),
+ *                steps[] {at_true_ns, step_ns} and slews[] {start_true_ns, end_true_ns (null:
+ *                for good), rate_ppm} when there are any: the synth_clock_t model, exactly
+ *   link_model   the classic link parameters; link_floors[] (link-floors) {from, to,
+ *                floor_ms} per directed link; shadow
+ * A classic drive's head has none of the realism keys: its bytes are the classic ones. */
 static json_t *header_json(const synth_world_t *w) {
     json_t *root = json_object();
     json_object_set_new(root, "version", json_integer(1));
@@ -581,6 +857,15 @@ static json_t *header_json(const synth_world_t *w) {
     json_object_set_new(root, "origin", json_pack("{s:f,s:f,s:f}", "lat_deg", w->lat0_deg,
                                                   "lon_deg", w->lon0_deg, "alt_m", w->alt0_m));
     json_object_set_new(root, "ring_radius_m", json_real(w->ring_radius_m));
+    const synth_realism_t *re = &w->realism;
+    if (synth_realism_any(re)) { /* a classic drive's truth stays as it always was */
+        json_t *names = json_array();
+        synth_realism_t copy = *re;
+        for (size_t i = 0; i < SYNTH_REALISM_N; i++)
+            if (*synth_realism_flag(&copy, i))
+                json_array_append_new(names, json_string(synth_realism_name(i)));
+        json_object_set_new(root, "realism", names);
+    }
 
     json_t *agents = json_array(), *clocks = json_array();
     for (size_t a = 0; a < w->n_agents; a++) {
@@ -593,6 +878,17 @@ static json_t *header_json(const synth_world_t *w) {
         snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", g->mac[0], g->mac[1],
                  g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
         json_object_set_new(o, "mac", json_string(mac));
+        if (re->rx_only)
+            json_object_set_new(o, "sends", json_pack("{s:b, s:b}", "etsi", g->tx_etsi, "us",
+                                                      g->tx_us));
+        if (re->tx_log)
+            json_object_set_new(o, "tx_log", json_pack("{s:{s:f, s:f}, s:{s:f, s:f}}", "etsi",
+                                                       "delay_ms", g->tx_log_ms[SYNTH_STACK_ETSI],
+                                                       "jitter_mean_ms",
+                                                       g->tx_jitter_ms[SYNTH_STACK_ETSI], "us",
+                                                       "delay_ms", g->tx_log_ms[SYNTH_STACK_US],
+                                                       "jitter_mean_ms",
+                                                       g->tx_jitter_ms[SYNTH_STACK_US]));
         if (g->type == SYNTH_TYPE_RSU)
             json_object_set_new(o, "motion", json_pack("{s:s}", "law", "static at the origin"));
         else if (g->type == SYNTH_TYPE_VRU)
@@ -628,11 +924,19 @@ static json_t *header_json(const synth_world_t *w) {
         }
         if (g->camera.present) {
             const synth_camera_t *cm = &g->camera;
-            json_array_append_new(
-                sensors, json_pack("{s:s, s:i, s:i, s:f, s:f, s:o, s:f}", "sensor", "camera",
-                                   "width", cm->width, "height", cm->height, "fps", cm->fps,
-                                   "hfov_deg", cm->hfov_deg, "mount_m", vec3(cm->mount),
-                                   "drop_prob", cm->drop_prob));
+            json_t *s = json_pack("{s:s, s:i, s:i, s:f, s:f, s:o, s:f}", "sensor", "camera",
+                                  "width", cm->width, "height", cm->height, "fps", cm->fps,
+                                  "hfov_deg", cm->hfov_deg, "mount_m", vec3(cm->mount),
+                                  "drop_prob", cm->drop_prob);
+            if (re->camera_latency) {
+                json_object_set_new(s, "stamp_latency_ms", json_real(cm->stamp_latency_ms));
+                json_object_set_new(s, "stamp_jitter_ms", json_real(cm->stamp_jitter_ms));
+            }
+            if (re->sidecar_names) {
+                json_object_set_new(s, "path", json_string(cm->file));
+                json_object_set_new(s, "timestamps", json_string(cm->times));
+            }
+            json_array_append_new(sensors, s);
         }
         json_object_set_new(o, "sensors", sensors);
         json_array_append_new(agents, o);
@@ -662,6 +966,17 @@ static json_t *header_json(const synth_world_t *w) {
                   "spike_min_ms", k->spike_min_ms, "spike_max_ms", k->spike_max_ms, "dup_prob",
                   k->dup_prob, "dup_delay_min_ms", k->dup_delay_min_ms, "dup_delay_max_ms",
                   k->dup_delay_max_ms, "tx_log_delay_ms", k->tx_log_delay_ms));
+    if (re->link_floors) {
+        json_t *floors = json_array();
+        for (size_t a = 0; a < w->n_agents; a++)
+            for (size_t b = 0; b < w->n_agents; b++)
+                if (a != b)
+                    json_array_append_new(floors, json_pack("{s:s, s:s, s:f}", "from",
+                                                            w->agents[a].id, "to",
+                                                            w->agents[b].id, "floor_ms",
+                                                            k->floor_ms[a][b]));
+        json_object_set_new(root, "link_floors", floors);
+    }
     json_object_set_new(root, "shadow",
                         json_pack("{s:[s,s], s:I, s:I}", "agents", w->agents[k->shadow_a].id,
                                   w->agents[k->shadow_b].id, "start_ns",

@@ -8,11 +8,20 @@
  *   synth_v2x.c     per agent  <id>/v2x.pcap      what its radio sent and received
  *   synth_lidar.c   per lidar  <id>/lidar.pcap    Velodyne VLP-16 / VLP-32C data + position
  *   synth_camera.c  ego        ego/camera.mp4     H.264 (libx264), + ego/camera.timestamps
+ *                                                  (other names with realism sidecar-names)
  *   synth.c         scenario.json (the manifest, core/vxs_manifest.h) and truth.json
  *
- * Everything is a pure function of (seed, profile, duration): each writer draws from its own
- * random streams (synth_rng_seed with a stream id of its own), so the same seed gives
+ * Everything is a pure function of (seed, profile, duration, realism): each writer draws from
+ * its own random streams (synth_rng_seed with a stream id of its own), so the same seed gives
  * byte-identical files, and adding draws to one writer never changes another's output.
+ *
+ * Realism (synth_realism_t). The "classic" drive has one symmetric latency floor on every
+ * link, one own-message logging delay for every agent, cameras stamped at exposure, one large
+ * logger step, a free-running LiDAR ahead of or behind true time by 5-20 s, and the sidecar
+ * name `v2xsync init` looks for. Each realism option replaces one of these simplifications by
+ * what real rigs do (see synth_realism_t); with every option off the drive is byte-identical
+ * to the classic one, because the options' parameters are drawn from streams of their own
+ * (SYNTH_STREAM_REALISM) and the writers draw nothing more for an option that is off.
  *
  * Time. "True time" is GNSS time expressed as ns since 1970 UTC (vxs_time_t); V2X generation
  * times are taken from it (senders are GNSS-timed). Each agent's logger (the computer writing
@@ -54,7 +63,8 @@ enum {
     SYNTH_STREAM_WORLD = 1,    /* clock offsets, drifts, phases (synth.c) */
     SYNTH_STREAM_V2X = 100,    /* synth_v2x.c: 100..199 */
     SYNTH_STREAM_LIDAR = 200,  /* synth_lidar.c: 200..299 */
-    SYNTH_STREAM_CAMERA = 300  /* synth_camera.c: 300..399 */
+    SYNTH_STREAM_CAMERA = 300, /* synth_camera.c: 300..399 */
+    SYNTH_STREAM_REALISM = 400 /* synth.c: the realism options' parameters, 400..499 */
 };
 
 void synth_rng_seed(synth_rng_t *r, uint64_t seed, uint64_t stream);
@@ -66,21 +76,52 @@ double synth_rng_exp(synth_rng_t *r, double mean);    /* exponential, mean `mean
 
 /* ==== Clocks ============================================================================ */
 
+/* synth_step_t is a step of a logger clock (an NTP step): `step_ns` is added to every reading
+ * from true time `at_ns` on (negative: the clock steps back). */
+typedef struct {
+    int64_t at_ns;
+    int64_t step_ns;
+} synth_step_t;
+
+/* synth_slew_t is a change of a clock's rate: `rate_ppm` is added to its drift over true time
+ * [start_ns, end_ns), and what it accumulated stays after end_ns (NTP slewing an offset away:
+ * a few hundred ppm for seconds). end_ns = INT64_MAX: the rate changes for good (a frequency
+ * correction: the drift is piecewise constant). */
+typedef struct {
+    int64_t start_ns;
+    int64_t end_ns;
+    double rate_ppm;
+} synth_slew_t;
+
+#define SYNTH_CLOCK_MAX_STEPS 8
+#define SYNTH_CLOCK_MAX_SLEWS 4
+
 /* synth_clock_t maps true time to a clock's reading:
- *   local = true + offset_ns + round(drift_ppm * 1e-6 * (true - epoch_ns))
- *           + (true >= jump_at_ns ? jump_ns : 0)
- * jump_at_ns = INT64_MAX: no jump. A GNSS-locked clock is all zeros (local = true). */
+ *   local = true + offset_ns + round(drift_ppm * 1e-6 * (true - epoch_ns)
+ *                                    + sum_k slews[k].rate_ppm * 1e-6 * overlap_k(true))
+ *           + (true >= jump_at_ns ? jump_ns : 0) + sum_k (true >= steps[k].at_ns ? step_ns : 0)
+ * where overlap_k(true) = clamp(true - start_ns, 0, end_ns - start_ns) (ns of the slew before
+ * `true`). jump_at_ns = INT64_MAX: no jump. A GNSS-locked clock is all zeros (local = true).
+ * The classic drive uses offset, drift and the one jump; steps and slews come from the realism
+ * options (n_steps = n_slews = 0 otherwise). Rates stay well below 1e6 ppm, so the clock is
+ * non-decreasing between steps. */
 typedef struct {
     int64_t offset_ns;
     double drift_ppm;
     int64_t epoch_ns;
     int64_t jump_at_ns;
     int64_t jump_ns;
+    size_t n_steps;        /* steps[] in time order, none at jump_at_ns */
+    synth_step_t steps[SYNTH_CLOCK_MAX_STEPS];
+    size_t n_slews;
+    synth_slew_t slews[SYNTH_CLOCK_MAX_SLEWS];
 } synth_clock_t;
 
 int64_t synth_clock_local(const synth_clock_t *c, int64_t true_ns);
-/* synth_clock_true inverts synth_clock_local (exact to 1 ns away from a jump; a reading that
- * two true times share around a backward jump maps to the later one). */
+/* synth_clock_true inverts synth_clock_local: the latest true time whose reading is `local_ns`
+ * or, where no instant reads it, the latest whose reading is below it (exact to 1 ns away from
+ * steps; a reading that two true times share around a backward step maps to the later one, a
+ * reading inside a forward step's gap to the step's instant). */
 int64_t synth_clock_true(const synth_clock_t *c, int64_t local_ns);
 
 /* ==== The world ========================================================================= */
@@ -130,7 +171,14 @@ typedef struct {
     double hfov_deg;       /* horizontal field of view of the pinhole model */
     double mount[3];       /* optical centre in the body frame; looks along body +x */
     double drop_prob;      /* probability a frame is dropped (never written) */
+    double stamp_latency_ms; /* the logger stamps a frame this long after its exposure ... */
+    double stamp_jitter_ms;  /* ... + N(0, jitter) per frame (0, 0: stamped at exposure) */
+    char file[64];         /* the video's name in the agent's folder (SYNTH_CAMERA_FILE) */
+    char times[64];        /* the sidecar's name beside it (SYNTH_CAMERA_TIMES) */
 } synth_camera_t;
+
+/* Radio stacks, to index per-stack arrays. */
+enum { SYNTH_STACK_ETSI = 0, SYNTH_STACK_US = 1, SYNTH_N_STACKS = 2 };
 
 /* synth_agent_t is one road user and its recorders. */
 typedef struct {
@@ -140,7 +188,11 @@ typedef struct {
     uint32_t station_id;   /* ETSI StationID; J2735 TemporaryID is its 4 big-endian bytes */
     int etsi_station_type; /* 5 passengerCar, 15 roadSideUnit, 1 pedestrian */
     uint8_t mac[6];        /* its V2X radio's MAC */
-    bool etsi, us;         /* which V2X stacks it runs (from the profile) */
+    bool etsi, us;         /* which V2X stacks it runs (from the profile): it receives on them */
+    bool tx_etsi, tx_us;   /* which of them it also sends on (the RSU never sends on the US
+                              stack; realism rx-only silences more) */
+    double tx_log_ms[SYNTH_N_STACKS];  /* own messages are logged tx_log_ms[stack] + Exp(mean */
+    double tx_jitter_ms[SYNTH_N_STACKS]; /* tx_jitter_ms[stack]) after generation */
     synth_clock_t logger;  /* the clock its captures are stamped with */
     synth_lidar_t lidar;
     synth_camera_t camera;
@@ -153,20 +205,80 @@ typedef struct {
 typedef struct {
     double p_good_to_bad, p_bad_to_good; /* Gilbert-Elliott transitions, per message */
     double loss_good, loss_bad;           /* loss probability in each state */
-    double base_latency_ms;               /* minimum one-way latency */
+    double base_latency_ms;               /* minimum one-way latency (classic: every link) */
+    double floor_ms[SYNTH_N_AGENTS][SYNTH_N_AGENTS]; /* [sender][receiver]: the link's minimum
+                                                        latency (base_latency_ms, or drawn per
+                                                        directed link by realism link-floors) */
     double jitter_mean_ms;                /* exponential jitter on top */
     double spike_prob, spike_min_ms, spike_max_ms; /* rare long delays */
     double dup_prob;                      /* a delivered message arrives twice */
     double dup_delay_min_ms, dup_delay_max_ms;
-    double tx_log_delay_ms;               /* sender logs its own message this long after gen */
+    double tx_log_delay_ms;               /* classic: every sender logs its own message this
+                                             long + Exp(tx_log_delay_ms / 5) after generation
+                                             (synth_agent_t.tx_log_ms is what applies) */
     int shadow_a, shadow_b;               /* agents whose link a building shadows (both ways) */
     int64_t shadow_start_ns, shadow_end_ns; /* true time; every message on it is lost */
 } synth_link_model_t;
+
+/* synth_realism_t switches on what real rigs do and the classic drive does not (each off in
+ * "classic", all on in "full"). Names are the CLI's (`v2xsync synth --realism`).
+ *   link_floors     "link-floors": every directed link sender -> receiver gets a latency floor
+ *                   of its own, U(1.5, 6.5) ms, drawn independently (so a -> b and b -> a
+ *                   differ), under the same jitter, spikes and duplicates
+ *   tx_log          "tx-log": every agent logs its own messages U(0.05, 1.5) ms + Exp(mean
+ *                   U(0.02, 0.1) ms) after generation, drawn per agent and radio stack
+ *   rx_only         "rx-only": the RSU sends nothing at all (its captures hold receptions only)
+ *                   and, in the mixed profile, the phone sends nothing on the US stack
+ *   camera_latency  "camera-latency": a camera's logger stamps each frame U(4, 15) ms (per
+ *                   camera) + N(0, 0.5 ms) (per frame, at least 1 ms in all) after its exposure
+ *   logger_steps    "logger-steps": loggers step both ways by U(5, 60) ms: the phone's 2-4 times,
+ *                   each other logger's 1-3 times with probability 1/2; steps alternate in sign,
+ *                   at least 1.5 s apart (and from the classic step), in [10 %, 90 %] of the drive
+ *   slew            "slew": NTP-style rate changes: each logger with probability 0.6 (the phone
+ *                   if none drew one) either slews at +-U(100, 500) ppm for U(2, 10) s from a time
+ *                   in [10 %, 80 %] of the drive, or changes its drift for good by +-U(2, 20) ppm
+ *                   from a time in [20 %, 80 %]
+ *   lidar_behind    "lidar-behind": the free-running LiDAR's device clock is behind true time by
+ *                   U(5, 1500) s (classic: +-5-20 s)
+ *   sidecar_names   "sidecar-names": the camera's files are named as real rigs name them: the
+ *                   video <stem>.mp4 with stem (seed / 5) % 3 of camera, camera_front, front, and
+ *                   the sidecar pattern seed % 5 of <stem>.timestamps.txt, <stem>_timestamps.txt,
+ *                   timestamps.txt, <stem>.txt, <stem>.csv (the manifest names them) */
+typedef struct {
+    bool link_floors;
+    bool tx_log;
+    bool rx_only;
+    bool camera_latency;
+    bool logger_steps;
+    bool slew;
+    bool lidar_behind;
+    bool sidecar_names;
+} synth_realism_t;
+
+#define SYNTH_REALISM_N 8
+
+/* synth_realism_name is the name of option i (0 <= i < SYNTH_REALISM_N, in the struct's order),
+ * NULL beyond; synth_realism_flag its field in r. */
+const char *synth_realism_name(size_t i);
+bool *synth_realism_flag(synth_realism_t *r, size_t i);
+
+/* synth_realism_set sets every option of r to `on` ("full" when true, "classic" when false). */
+void synth_realism_set(synth_realism_t *r, bool on);
+
+/* synth_realism_parse adds to r what `spec` asks for: "classic" (every option off), "full"
+ * (every option on) or one option's name, or several of these separated by commas, applied in
+ * order ("full,-slew": every option but slew; a leading '-' switches an option off). VXS_E_ARG
+ * with a message naming the bad word otherwise. */
+vxs_status_t synth_realism_parse(synth_realism_t *r, const char *spec, char *err, size_t err_len);
+
+/* synth_realism_any is true when any option of r is on. */
+bool synth_realism_any(const synth_realism_t *r);
 
 /* synth_world_t is a whole drive. Filled by synth_world_init; writers only read it. */
 typedef struct {
     uint64_t seed;
     synth_profile_t profile;
+    synth_realism_t realism;
     int64_t start_ns;      /* true time of the drive's start */
     int64_t duration_ns;
     double lat0_deg, lon0_deg, alt0_m; /* world origin */
@@ -180,11 +292,14 @@ typedef struct {
 #define SYNTH_MIN_DURATION_S 1.0
 #define SYNTH_MAX_DURATION_S 7200.0
 
-/* synth_world_init builds the world of `seed`: clock offsets, drifts and phases are drawn from
- * the seed; the geometry and rates are fixed. duration_s in [SYNTH_MIN_DURATION_S,
- * SYNTH_MAX_DURATION_S] (VXS_E_ARG otherwise). */
+/* synth_world_init builds the classic world of `seed`: clock offsets, drifts and phases are
+ * drawn from the seed; the geometry and rates are fixed. duration_s in [SYNTH_MIN_DURATION_S,
+ * SYNTH_MAX_DURATION_S] (VXS_E_ARG otherwise). synth_world_init_ex does the same with the
+ * realism options of `realism` (NULL: classic) and draws their parameters from the seed. */
 vxs_status_t synth_world_init(synth_world_t *w, uint64_t seed, synth_profile_t profile,
                               double duration_s);
+vxs_status_t synth_world_init_ex(synth_world_t *w, uint64_t seed, synth_profile_t profile,
+                                 double duration_s, const synth_realism_t *realism);
 
 /* synth_pose gives agent `a`'s true pose at true time t (any t; before the start and after the
  * end the motion law simply continues). */
@@ -279,11 +394,13 @@ typedef struct {
 } synth_job_t;
 
 /* Each writer writes its files and its truth section(s), and returns VXS_OK or an error with a
- * message in job->err. The paths they write are relative to out_dir and fixed: */
+ * message in job->err. The paths they write are relative to out_dir; the camera's names are
+ * the camera's `file` and `times`, these by default: */
 #define SYNTH_V2X_FILE "v2x.pcap"          /* <agent id>/v2x.pcap, every agent */
 #define SYNTH_LIDAR_FILE "lidar.pcap"      /* <agent id>/lidar.pcap, agents with a lidar */
-#define SYNTH_CAMERA_FILE "camera.mp4"     /* ego/camera.mp4 */
-#define SYNTH_CAMERA_TIMES "camera.timestamps" /* ego/camera.timestamps: ns per line */
+#define SYNTH_CAMERA_FILE "camera.mp4"     /* ego/camera.mp4 (classic; camera.file) */
+#define SYNTH_CAMERA_TIMES "camera.timestamps" /* ego/camera.timestamps: ns per line (classic;
+                                                  camera.times) */
 
 /* "messages": one item per generated message (synth_v2x.c). */
 vxs_status_t synth_write_v2x(const synth_job_t *job);

@@ -1,7 +1,9 @@
 /*
  * synth_camera.c: the camera writer. For every agent with a camera (today the ego) it renders
  * what a forward pinhole camera sees, encodes it with libx264 into <id>/camera.mp4 and writes
- * the capture times into <id>/camera.timestamps, the way a dashcam logger does.
+ * the capture times into <id>/camera.timestamps, the way a dashcam logger does (with realism
+ * sidecar-names the two are named camera.file and camera.times instead, e.g.
+ * <id>/camera_front.mp4 and <id>/camera_front_timestamps.txt: synth.h).
  *
  * Frames. Nominal capture k (k = 0, 1, ...) happens at true time
  *     true_k = start + phase + round(k * 1e9 / fps)        while true_k < start + duration,
@@ -11,8 +13,13 @@
  * neither encoded nor listed in the sidecar.
  *
  * Times (shared/specs/camera-timestamps.md). Sidecar line i is the logger-clock reading of the
- * i-th written frame's true capture time, integer ns since 1970 (the reader's AUTO unit takes
- * values >= 1e17 as ns). The MP4 time base is 1/90000 and
+ * instant the i-th written frame was stamped, integer ns since 1970 (the reader's AUTO unit takes
+ * values >= 1e17 as ns). Classic: a frame is stamped at its exposure (true_k). With realism
+ * camera-latency the logger stamps it later, as real pipelines do (exposure, readout, ISP,
+ * delivery to the logging process): stamp_k = true_k + round((stamp_latency_ms + stamp_jitter_ms
+ * * N(0, 1)) * 1e6), at least 1 ms after the exposure, the normal draw from the agent's stream
+ * STREAM_LATENCY (drawn for every nominal frame, dropped ones included). The MP4 time base is
+ * 1/90000 and
  *     pts = round((local_written - local_first_written) * 90000 / 1e9),
  * so a dropped frame leaves a gap and the drift of the logger shows in the pts, as in a real
  * variable-frame-rate dashcam (strictly increasing: a clock that steps back would get pts =
@@ -49,8 +56,11 @@
  *   agent     string  the agent's id ("ego")
  *   sensor    string  "camera"
  *   index     int     k, the nominal capture index (also in the barcode, mod 65536)
- *   true_ns   int     true capture time, ns since 1970 (GNSS time)
- *   local_ns  int     the agent's logger clock at true_ns: the sidecar value when written
+ *   true_ns   int     true capture (exposure) time, ns since 1970 (GNSS time)
+ *   local_ns  int     the agent's logger clock at the stamp's true time (true_ns, or
+ *                     stamp_true_ns with camera-latency): the sidecar value when written
+ *   stamp_true_ns    int  (camera-latency only) true time the logger stamped the frame
+ *   stamp_latency_ns int  (camera-latency only) stamp_true_ns - true_ns
  *   dropped   bool    the frame was dropped (not encoded, no sidecar line)
  *   frame     int     index among the written frames (= line of the sidecar, = presentation
  *                     order in camera.mp4); null when dropped
@@ -109,7 +119,7 @@
 #define CELL_BIAS 1048576.0        /* 2^20 cells */
 
 /* Random streams of this file: SYNTH_STREAM_CAMERA + 10 * agent + one of these. */
-enum { STREAM_TIMING = 0, STREAM_DROPS = 1 };
+enum { STREAM_TIMING = 0, STREAM_DROPS = 1, STREAM_LATENCY = 2 };
 
 /* Palette: the renderer draws palette indexes, converted to YUV at the end. */
 enum {
@@ -555,13 +565,20 @@ static int64_t frame_true_ns(const synth_world_t *w, int64_t phase_ns, double pe
     return w->start_ns + phase_ns + (int64_t)llround((double)k * period_ns);
 }
 
-static json_t *frame_item(const synth_agent_t *g, uint64_t k, int64_t true_ns, int64_t local_ns,
-                          bool dropped, uint64_t frame, int64_t pts) {
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:o, s:o}", "agent", g->id, "sensor",
-                     "camera", "index", (json_int_t)k, "true_ns", (json_int_t)true_ns,
-                     "local_ns", (json_int_t)local_ns, "dropped", dropped, "frame",
-                     dropped ? json_null() : json_integer((json_int_t)frame), "pts",
-                     dropped ? json_null() : json_integer((json_int_t)pts));
+/* frame_item is the truth of nominal frame k; stamp_ns (the true time it was stamped) is
+ * written when the camera has a stamp latency. */
+static json_t *frame_item(const synth_agent_t *g, uint64_t k, int64_t true_ns, int64_t stamp_ns,
+                          int64_t local_ns, bool dropped, uint64_t frame, int64_t pts) {
+    json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:o, s:o}", "agent", g->id, "sensor",
+                          "camera", "index", (json_int_t)k, "true_ns", (json_int_t)true_ns,
+                          "local_ns", (json_int_t)local_ns, "dropped", dropped, "frame",
+                          dropped ? json_null() : json_integer((json_int_t)frame), "pts",
+                          dropped ? json_null() : json_integer((json_int_t)pts));
+    if (o && g->camera.stamp_latency_ms > 0.0) {
+        json_object_set_new(o, "stamp_true_ns", json_integer(stamp_ns));
+        json_object_set_new(o, "stamp_latency_ns", json_integer(stamp_ns - true_ns));
+    }
+    return o;
 }
 
 static vxs_status_t write_agent(const synth_job_t *job, size_t a) {
@@ -579,22 +596,23 @@ static vxs_status_t write_agent(const synth_job_t *job, size_t a) {
         cm->height % 2 || !(cm->fps > 0.0 && cm->fps <= 1000.0) ||
         !(cm->hfov_deg > 1.0 && cm->hfov_deg < 179.0) || !(cm->mount[2] > 0.0)) {
         job_err(job, "%s/%s: unsupported camera (%dx%d px, even sizes >= %dx%d, %.3f fps, "
-               "hfov %.1f deg, mount height %.2f m)", g->id, SYNTH_CAMERA_FILE, cm->width,
+               "hfov %.1f deg, mount height %.2f m)", g->id, cm->file, cm->width,
                cm->height, BAR_BITS * BAR_BLOCK, 4 * BAR_BLOCK, cm->fps, cm->hfov_deg,
                cm->mount[2]);
         return VXS_E_ARG;
     }
-    snprintf(rel, sizeof rel, "%s/%s", g->id, SYNTH_CAMERA_FILE);
+    snprintf(rel, sizeof rel, "%s/%s", g->id, cm->file);
     st = synth_path(e.path, sizeof e.path, job->out_dir, rel, job->err, job->err_len);
     if (st != VXS_OK) return st;
-    snprintf(rel, sizeof rel, "%s/%s", g->id, SYNTH_CAMERA_TIMES);
+    snprintf(rel, sizeof rel, "%s/%s", g->id, cm->times);
     st = synth_path(times_path, sizeof times_path, job->out_dir, rel, job->err, job->err_len);
     if (st != VXS_OK) return st;
 
     /* Timing and the forced drops (STREAM_TIMING); per-frame drop draws (STREAM_DROPS). */
-    synth_rng_t rt, rd;
+    synth_rng_t rt, rd, rl;
     synth_rng_seed(&rt, w->seed, SYNTH_STREAM_CAMERA + 10 * (uint64_t)a + STREAM_TIMING);
     synth_rng_seed(&rd, w->seed, SYNTH_STREAM_CAMERA + 10 * (uint64_t)a + STREAM_DROPS);
+    synth_rng_seed(&rl, w->seed, SYNTH_STREAM_CAMERA + 10 * (uint64_t)a + STREAM_LATENCY);
     const double period_ns = 1e9 / cm->fps;
     const int64_t phase_ns = (int64_t)(synth_rng_uniform(&rt) * period_ns);
     const int64_t end_ns = w->start_ns + w->duration_ns;
@@ -631,7 +649,12 @@ static vxs_status_t write_agent(const synth_job_t *job, size_t a) {
     uint64_t written = 0;
     for (uint64_t k = 0; k < n; k++) {
         const int64_t t = frame_true_ns(w, phase_ns, period_ns, k);
-        const int64_t local = synth_clock_local(&g->logger, t);
+        int64_t stamp = t; /* the true time the logger stamps the frame */
+        if (cm->stamp_latency_ms > 0.0) {
+            const double ms = cm->stamp_latency_ms + cm->stamp_jitter_ms * synth_rng_normal(&rl);
+            stamp += llround((ms > 1.0 ? ms : 1.0) * 1e6);
+        }
+        const int64_t local = synth_clock_local(&g->logger, stamp);
         bool dropped = synth_rng_uniform(&rd) < cm->drop_prob;
         for (int i = 0; i < FORCED_DROPS; i++) dropped = dropped || forced[i] == k;
         dropped = dropped && k > 0;
@@ -667,7 +690,7 @@ static vxs_status_t write_agent(const synth_job_t *job, size_t a) {
             }
         }
         st = synth_truth_item(job->truth,
-                              frame_item(g, k, t, local, dropped, written, pts));
+                              frame_item(g, k, t, stamp, local, dropped, written, pts));
         if (st != VXS_OK) {
             job_err(job, "truth.json: cannot write camera frame %" PRIu64 " of %s", k, g->id);
             goto done;

@@ -20,7 +20,9 @@ static json_t *extrinsics(const double mount[3], const double q[4]) {
 }
 
 /* scenario_json builds the manifest of the drive. Clock hints say only what a recording team
- * would know: which LiDARs are GPS/PPS-locked; offsets are left for the alignment engine. */
+ * would know: which LiDARs are GPS/PPS-locked; offsets are left for the alignment engine. The
+ * camera's video and sidecar are named as written (camera.file, camera.times). Every V2X source
+ * names its agent's own station and MAC, a receive-only one too (the radio has them). */
 static json_t *scenario_json(const synth_world_t *w) {
     json_t *agents = json_array();
     static const double identity[4] = {1, 0, 0, 0};
@@ -39,9 +41,9 @@ static json_t *scenario_json(const synth_world_t *w) {
         if (g->camera.present) {
             json_t *s = json_pack("{s:s, s:s, s:s, s:o}", "path", "", "kind", "camera", "sensor",
                                   "camera", "extrinsics", extrinsics(g->camera.mount, identity));
-            json_object_set_new(s, "path", json_sprintf("%s/%s", g->id, SYNTH_CAMERA_FILE));
+            json_object_set_new(s, "path", json_sprintf("%s/%s", g->id, g->camera.file));
             json_object_set_new(s, "timestamps",
-                                json_sprintf("%s/%s", g->id, SYNTH_CAMERA_TIMES));
+                                json_sprintf("%s/%s", g->id, g->camera.times));
             json_array_append_new(sources, s);
         }
         char mac[18];

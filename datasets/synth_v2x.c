@@ -52,7 +52,10 @@
  *   acceleration is positive to the right and its yaw rate positive clockwise, the opposite
  *   signs of synth_pose_t's.
  *
- * Profile mixed: every agent runs both stacks. A receiver only receives a stack it runs.
+ * Profile mixed: every agent runs both stacks. A receiver only receives a stack it runs. An
+ * agent sends on the stacks of agent.tx_etsi / agent.tx_us only: with realism rx-only the RSU
+ * sends nothing at all and, in the mixed profile, the phone nothing on the US stack; their
+ * captures then hold receptions only (on that stack).
  *
  * ---- The links ----------------------------------------------------------------------------
  *
@@ -60,11 +63,15 @@
  * state (shared by both stacks: one radio environment), updated once per message on the link
  * (w->link): first the state transition, then the loss draw with the new state's probability.
  * A message between shadow_a and shadow_b (either way) generated in [shadow_start_ns,
- * shadow_end_ns) is lost whatever the draws said. A delivered message arrives after base +
- * Exp(jitter_mean), or, with spike_prob, base + U(spike_min, spike_max); with dup_prob a second
- * copy arrives U(dup_delay_min, dup_delay_max) after the first. Every message draws the same six
- * numbers on every link, so one outcome never shifts the draws of another. The sender logs its
- * own message tx_log_delay_ms + Exp(tx_log_delay_ms / 5) after generation.
+ * shadow_end_ns) is lost whatever the draws said. A delivered message arrives after floor +
+ * Exp(jitter_mean), or, with spike_prob, floor + U(spike_min, spike_max), where floor is the
+ * link's own minimum latency link.floor_ms[sender][receiver] (classic: base_latency_ms on every
+ * link; realism link-floors: drawn per directed link, truth "link_floors"); with dup_prob a
+ * second copy arrives U(dup_delay_min, dup_delay_max) after the first. Every message draws the
+ * same six numbers on every link, so one outcome never shifts the draws of another. The sender
+ * logs its own message agent.tx_log_ms[stack] + Exp(mean agent.tx_jitter_ms[stack]) after
+ * generation (classic: tx_log_delay_ms + Exp(tx_log_delay_ms / 5) for every agent and stack;
+ * realism tx-log: drawn per agent and stack, truth agents[].tx_log).
  *
  * Records are written in the order the events happen in true time (ties: the order they were
  * produced), each stamped with the agent's logger clock. Messages are produced in generation
@@ -87,7 +94,8 @@
  *   speed            the sender's true speed at gen_ns, m/s
  *   heading_deg      its true heading, deg clockwise from north, [0, 360)
  *   frame_len        octets of the Ethernet frame
- *   tx_ns            true time the sender logged its own message
+ *   tx_ns            true time the sender logged its own message (gen_ns + its stack's logging
+ *                    delay: tx_ns - gen_ns >= agents[].tx_log.<family>.delay_ms)
  *   tx_capture_ns    the sender's logger reading of that record (its pcap timestamp)
  *   ETSI messages:
  *     sender_lat, sender_lon  the sender's true position (the GN source position vector)
@@ -112,7 +120,8 @@
  *     delivered      bool
  *     cause          when lost: "shadow" (the shadowed link), "burst" (lost in the bad
  *                    state), "random" (lost in the good state)
- *     latency_ns     true arrival - gen_ns (delivered only, as the rest)
+ *     latency_ns     true arrival - gen_ns (delivered only, as the rest; at least the link's
+ *                    floor, link_floors[] or link_model.base_latency_ms)
  *     arrival_ns     true arrival time of the first copy
  *     spike          the latency is a spike
  *     duplicate      a second copy arrived
@@ -830,7 +839,7 @@ static vxs_status_t deliver(v2x_t *c, const msg_t *m, size_t r, uint32_t slot, j
 
     const bool spike = u_spike < k->spike_prob, dup = u_dup < k->dup_prob;
     const double lat_ms =
-        k->base_latency_ms + (spike ? k->spike_min_ms + (k->spike_max_ms - k->spike_min_ms) * u_lat
+        k->floor_ms[s][r] + (spike ? k->spike_min_ms + (k->spike_max_ms - k->spike_min_ms) * u_lat
                                     : -k->jitter_mean_ms * log(1.0 - u_lat));
     const int64_t arrival = m->gen_ns + llround(lat_ms * 1e6);
     const synth_clock_t *clk = &w->agents[r].logger;
@@ -885,9 +894,10 @@ static vxs_status_t emit(v2x_t *c, stream_t *s, msg_t *m) {
         return st;
     }
 
-    /* the sender's own record: logged tx_log_delay + Exp(tx_log_delay / 5) after generation */
-    const double tx_ms = w->link.tx_log_delay_ms +
-                         synth_rng_exp(&s->rng, w->link.tx_log_delay_ms / 5.0);
+    /* the sender's own record: logged tx_log_ms + Exp(tx_jitter_ms) of the stack after
+     * generation (classic: 0.25 ms + Exp(0.05 ms) everywhere) */
+    const int stack = etsi ? SYNTH_STACK_ETSI : SYNTH_STACK_US;
+    const double tx_ms = g->tx_log_ms[stack] + synth_rng_exp(&s->rng, g->tx_jitter_ms[stack]);
     const int64_t tx_ns = m->gen_ns + llround(tx_ms * 1e6);
     const int64_t tx_local = synth_clock_local(&g->logger, tx_ns);
 
@@ -1097,12 +1107,11 @@ vxs_status_t synth_write_v2x(const synth_job_t *job) {
     /* who sends what */
     for (size_t a = 0; a < w->n_agents; a++) {
         const synth_agent_t *g = &w->agents[a];
-        if (g->etsi) {
+        if (g->tx_etsi) {
             add_stream(c, a, g->type == SYNTH_TYPE_VRU ? MT_VAM : MT_CAM);
             if (g->type == SYNTH_TYPE_RSU) add_stream(c, a, MT_DENM);
         }
-        if (g->us && g->type != SYNTH_TYPE_RSU)
-            add_stream(c, a, g->type == SYNTH_TYPE_VRU ? MT_PSM : MT_BSM);
+        if (g->tx_us) add_stream(c, a, g->type == SYNTH_TYPE_VRU ? MT_PSM : MT_BSM);
     }
     for (size_t s = 0; s < w->n_agents; s++)
         for (size_t r = 0; r < w->n_agents; r++)

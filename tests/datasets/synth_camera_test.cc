@@ -22,6 +22,7 @@ namespace {
 struct TruthFrame {
     uint64_t index;
     int64_t true_ns, local_ns;
+    int64_t stamp_ns; // stamp_true_ns (camera-latency), else true_ns
     bool dropped;
     int64_t frame, pts; // -1 when dropped (null in the JSON)
 };
@@ -39,12 +40,13 @@ int64_t JsonInt(json_t *o, const char *key) {
     return (int64_t)json_integer_value(v);
 }
 
-// MakeDrive runs the camera writer alone on a drive of `seconds` and loads its truth.
-void MakeDrive(Drive *d, uint64_t seed, double seconds) {
-    ASSERT_EQ(synth_world_init(&d->w, seed, SYNTH_PROFILE_MIXED, seconds), VXS_OK);
+// MakeDrive runs the camera writer alone on a drive of `seconds` (realism: NULL for classic)
+// and loads its truth.
+void MakeDrive(Drive *d, uint64_t seed, double seconds, const synth_realism_t *realism = nullptr) {
+    ASSERT_EQ(synth_world_init_ex(&d->w, seed, SYNTH_PROFILE_MIXED, seconds, realism), VXS_OK);
     d->dir = vxs_test::TempDir();
-    d->mp4 = d->dir + "/ego/" SYNTH_CAMERA_FILE;
-    d->times = d->dir + "/ego/" SYNTH_CAMERA_TIMES;
+    d->mp4 = d->dir + "/ego/" + d->w.agents[SYNTH_EGO].camera.file;
+    d->times = d->dir + "/ego/" + d->w.agents[SYNTH_EGO].camera.times;
     char err[512] = "";
     synth_truth_t *t = nullptr;
     ASSERT_EQ(synth_truth_open(&t, (d->dir + "/truth.json").c_str(), &d->w, err, sizeof err),
@@ -69,6 +71,8 @@ void MakeDrive(Drive *d, uint64_t seed, double seconds) {
         f.index = (uint64_t)JsonInt(it, "index");
         f.true_ns = JsonInt(it, "true_ns");
         f.local_ns = JsonInt(it, "local_ns");
+        f.stamp_ns = json_object_get(it, "stamp_true_ns") ? JsonInt(it, "stamp_true_ns")
+                                                           : f.true_ns;
         json_t *dr = json_object_get(it, "dropped");
         EXPECT_TRUE(json_is_boolean(dr));
         f.dropped = json_is_true(dr);
@@ -281,6 +285,58 @@ TEST(SynthCamera, BarcodeCarriesIndexAndTime) {
         const TruthFrame &t = d.written[i];
         EXPECT_EQ(code >> 16, t.index & 0xffff) << "frame " << i;
         EXPECT_EQ(code & 0xffff, (uint64_t)(t.true_ns / 1000000) & 0xffff) << "frame " << i;
+    }
+    vxs_camera_close(c);
+}
+
+// Realism camera-latency (with sidecar-names): the sidecar holds the logger's stamp, taken
+// stamp_latency_ms (+- 0.5 ms) after the exposure; the picture (its barcode) is the exposure's.
+// Read back through the sidecar under the rig's name.
+TEST(SynthCamera, StampsComeAfterTheExposureTheImageShows) {
+    synth_realism_t r = {};
+    r.camera_latency = r.sidecar_names = true;
+    Drive d;
+    ASSERT_NO_FATAL_FAILURE(MakeDrive(&d, 13, 3.0, &r));
+    const synth_camera_t &cm = d.w.agents[SYNTH_EGO].camera;
+    const synth_clock_t &logger = d.w.agents[SYNTH_EGO].logger;
+    EXPECT_EQ(std::string(cm.times), "front.txt"); // seed 13: stem 13 / 5 % 3, pattern 13 % 5
+    EXPECT_EQ(std::string(cm.file), "front.mp4");
+    struct stat st;
+    ASSERT_EQ(stat(d.times.c_str(), &st), 0) << d.times;
+    ASSERT_EQ(stat((d.dir + "/ego/" SYNTH_CAMERA_TIMES).c_str(), &st), -1);
+    double sum = 0, sum2 = 0;
+    for (const TruthFrame &f : d.frames) {
+        const double lat = (double)(f.stamp_ns - f.true_ns) / 1e6;
+        EXPECT_GE(lat, 1.0) << f.index;
+        EXPECT_NEAR(lat, cm.stamp_latency_ms, 2.5) << f.index; // 5 sigma
+        EXPECT_EQ(f.local_ns, synth_clock_local(&logger, f.stamp_ns)) << f.index;
+        sum += lat;
+        sum2 += lat * lat;
+    }
+    const double n = (double)d.frames.size(), mean = sum / n;
+    EXPECT_NEAR(mean, cm.stamp_latency_ms, 0.25);
+    EXPECT_NEAR(std::sqrt(sum2 / n - mean * mean), 0.5, 0.2);
+
+    vxs_camera_t *c = OpenWithSidecar(d);
+    ASSERT_TRUE(c);
+    for (size_t i = 0; i < d.written.size(); i++) {
+        const vxs_record_t *rec = nullptr;
+        ASSERT_EQ(vxs_camera_next(c, &rec), VXS_OK) << vxs_camera_errmsg(c);
+        const TruthFrame &t = d.written[i];
+        EXPECT_EQ(rec->capture_time, t.local_ns) << "frame " << i;
+        // the stamp, mapped back through the logger clock: exposure + latency
+        EXPECT_EQ(synth_clock_true(&logger, rec->capture_time), t.stamp_ns) << "frame " << i;
+    }
+    vxs_camera_close(c);
+    c = OpenWithSidecar(d);
+    ASSERT_TRUE(c);
+    for (size_t i : {(size_t)0, d.written.size() / 2, d.written.size() - 1}) {
+        int w = 0, h = 0;
+        const std::vector<uint8_t> rgb = Fetch(c, i, &w, &h);
+        const uint32_t code = ReadBarcode(rgb, w, h);
+        const TruthFrame &t = d.written[i];
+        EXPECT_EQ(code & 0xffff, (uint64_t)(t.true_ns / 1000000) & 0xffff) << "frame " << i;
+        EXPECT_NE(code & 0xffff, (uint64_t)(t.stamp_ns / 1000000) & 0xffff) << "frame " << i;
     }
     vxs_camera_close(c);
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,9 +33,10 @@ void Files(const std::string &dir, const std::string &rel, std::map<std::string,
     closedir(d);
 }
 
-std::string Generate(uint64_t seed, synth_profile_t profile, double seconds) {
+std::string Generate(uint64_t seed, synth_profile_t profile, double seconds,
+                     const synth_realism_t *realism = nullptr) {
     synth_world_t w;
-    EXPECT_EQ(synth_world_init(&w, seed, profile, seconds), VXS_OK);
+    EXPECT_EQ(synth_world_init_ex(&w, seed, profile, seconds, realism), VXS_OK);
     const std::string dir = vxs_test::TempDir() + "/drive";
     char err[512] = "";
     EXPECT_EQ(synth_generate(&w, dir.c_str(), vxs_progress_t{NULL, NULL}, err, sizeof err), VXS_OK)
@@ -130,6 +132,132 @@ TEST(SynthDrive, SixtySecondsFitInAHundredMegabytes) {
     double total = 0;
     for (const auto &kv : f) total += (double)kv.second.size();
     EXPECT_LT(total * 10, 100e6) << "6 s drive: " << total / 1e6 << " MB";
+}
+
+// Realism: the same seed and options give the same bytes; the classic options asked for
+// explicitly give the classic drive; every option on changes the captures and the truth.
+TEST(SynthDrive, SameSeedAndRealismSameBytes) {
+    synth_realism_t full = {}, classic = {};
+    synth_realism_set(&full, true);
+    std::map<std::string, std::vector<uint8_t>> a, b, c, p;
+    Files(Generate(11, SYNTH_PROFILE_MIXED, 3.0, &full), "", &a);
+    Files(Generate(11, SYNTH_PROFILE_MIXED, 3.0, &full), "", &b);
+    Files(Generate(11, SYNTH_PROFILE_MIXED, 3.0, &classic), "", &c);
+    Files(Generate(11, SYNTH_PROFILE_MIXED, 3.0), "", &p);
+    ASSERT_EQ(a.size(), sizeof kExpected / sizeof kExpected[0]);
+    EXPECT_TRUE(a == b) << "two runs with the same seed and options differ";
+    EXPECT_TRUE(c == p) << "the classic options differ from no options";
+    for (const char *f : {"truth.json", "ego/v2x.pcap", "phone/v2x.pcap", "rsu/v2x.pcap",
+                          "vehicle2/lidar.pcap", "ego/lidar.pcap", "scenario.json"})
+        EXPECT_FALSE(a[f] == p[f]) << f << " is the same with every realism option on";
+}
+
+// Realism sidecar-names: each of the five patterns, the video and the sidecar under the names
+// the world gives, the manifest naming them (no classic name left behind), and truth.json
+// recording them.
+TEST(SynthDrive, ManifestNamesTheSidecarsRigsWrite) {
+    synth_realism_t r = {};
+    r.sidecar_names = true;
+    std::set<std::string> patterns;
+    for (uint64_t seed = 20; seed < 25; seed++) {
+        SCOPED_TRACE(seed);
+        synth_world_t w;
+        ASSERT_EQ(synth_world_init_ex(&w, seed, SYNTH_PROFILE_ETSI, 1.0, &r), VXS_OK);
+        const synth_camera_t &cm = w.agents[SYNTH_EGO].camera;
+        const std::string dir = Generate(seed, SYNTH_PROFILE_ETSI, 1.0, &r);
+        std::map<std::string, std::vector<uint8_t>> f;
+        Files(dir, "", &f);
+        EXPECT_TRUE(f.count(std::string("ego/") + cm.file)) << cm.file;
+        EXPECT_TRUE(f.count(std::string("ego/") + cm.times)) << cm.times;
+        EXPECT_FALSE(f.count("ego/" SYNTH_CAMERA_TIMES));
+        EXPECT_EQ(f.size(), sizeof kExpected / sizeof kExpected[0]);
+        std::string p = cm.times;
+        const std::string stem = std::string(cm.file).substr(0, strlen(cm.file) - 4);
+        if (p.compare(0, stem.size(), stem) == 0) p = "<stem>" + p.substr(stem.size());
+        patterns.insert(p);
+
+        vxs_manifest_t *m = NULL;
+        char err[VXS_MANIFEST_ERR_LEN] = "";
+        ASSERT_EQ(vxs_manifest_load(&m, (dir + "/scenario.json").c_str(), err, sizeof err),
+                  VXS_OK) << err;
+        const vxs_manifest_agent_t &g = m->agents[SYNTH_EGO];
+        bool found = false;
+        for (size_t k = 0; k < g.n_sources; k++) {
+            const vxs_manifest_source_t &s = g.sources[k];
+            if (s.kind != VXS_SOURCE_CAMERA) continue;
+            found = true;
+            EXPECT_EQ(std::string(s.path), dir + "/ego/" + cm.file);
+            ASSERT_TRUE(s.timestamps);
+            EXPECT_EQ(std::string(s.timestamps), dir + "/ego/" + cm.times);
+        }
+        EXPECT_TRUE(found);
+        vxs_manifest_free(m);
+
+        json_error_t je;
+        json_t *t = json_load_file((dir + "/truth.json").c_str(), 0, &je);
+        ASSERT_TRUE(t) << je.text;
+        json_t *cam = json_array_get(json_object_get(json_array_get(json_object_get(t, "agents"),
+                                                                   0), "sensors"), 1);
+        EXPECT_STREQ(json_string_value(json_object_get(cam, "path")), cm.file);
+        EXPECT_STREQ(json_string_value(json_object_get(cam, "timestamps")), cm.times);
+        json_decref(t);
+    }
+    EXPECT_EQ(patterns, (std::set<std::string>{"<stem>.timestamps.txt", "<stem>_timestamps.txt",
+                                               "timestamps.txt", "<stem>.txt", "<stem>.csv"}));
+}
+
+// `v2xsync synth` switches the options on by --realism (a list, negations) or one flag each,
+// says which in its JSON summary and truth.json, and refuses an unknown name.
+TEST(SynthDrive, CliRealismOptions) {
+    const std::string dir = vxs_test::TempDir();
+    std::string out;
+    ASSERT_EQ(vxs_test::RunCli("synth -q --duration 2 --realism full,-slew -o " + dir +
+                                   "/a --json",
+                               &out),
+              0)
+        << out;
+    auto names = [](json_t *arr) {
+        std::vector<std::string> v;
+        for (size_t i = 0; i < json_array_size(arr); i++)
+            v.push_back(json_string_value(json_array_get(arr, i)));
+        return v;
+    };
+    const std::vector<std::string> want = {"link-floors",  "tx-log", "rx-only", "camera-latency",
+                                           "logger-steps", "lidar-behind", "sidecar-names"};
+    json_error_t je;
+    json_t *j = json_loads(out.c_str(), 0, &je);
+    ASSERT_TRUE(j) << je.text << "\n" << out;
+    EXPECT_EQ(names(json_object_get(j, "realism")), want);
+    json_decref(j);
+    json_t *t = json_load_file((dir + "/a/truth.json").c_str(), 0, &je);
+    ASSERT_TRUE(t) << je.text;
+    EXPECT_EQ(names(json_object_get(t, "realism")), want);
+    json_decref(t);
+
+    ASSERT_EQ(vxs_test::RunCli("synth -q --duration 2 --slew --lidar-behind -o " + dir + "/b",
+                               &out),
+              0)
+        << out;
+    t = json_load_file((dir + "/b/truth.json").c_str(), 0, &je);
+    ASSERT_TRUE(t) << je.text;
+    EXPECT_EQ(names(json_object_get(t, "realism")),
+              (std::vector<std::string>{"slew", "lidar-behind"}));
+    json_decref(t);
+
+    ASSERT_EQ(vxs_test::RunCli("synth -q --duration 2 --realism classic -o " + dir + "/c", &out),
+              0)
+        << out;
+    t = json_load_file((dir + "/c/truth.json").c_str(), 0, &je);
+    ASSERT_TRUE(t) << je.text;
+    EXPECT_EQ(json_object_get(t, "realism"), nullptr); // a classic truth is as it always was
+    json_decref(t);
+
+    EXPECT_EQ(vxs_test::RunCli("synth -q --duration 2 --realism fast -o " + dir + "/d", &out), 2);
+    EXPECT_NE(out.find("--realism: unknown realism 'fast'"), std::string::npos) << out;
+    ASSERT_EQ(vxs_test::RunCli("synth --help", &out), 0);
+    for (size_t i = 0; i < SYNTH_REALISM_N; i++)
+        EXPECT_NE(out.find(std::string("--") + synth_realism_name(i)), std::string::npos)
+            << synth_realism_name(i);
 }
 
 TEST(SynthDrive, UnwritableFolderIsAnErrorNamingIt) {

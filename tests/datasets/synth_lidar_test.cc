@@ -42,8 +42,9 @@ struct Drive {
 };
 
 vxs_status_t WriteDrive(const std::string &dir, uint64_t seed, synth_world_t *w,
-                        vxs_progress_t progress, std::string *err) {
-    EXPECT_EQ(synth_world_init(w, seed, SYNTH_PROFILE_MIXED, kSeconds), VXS_OK);
+                        vxs_progress_t progress, std::string *err,
+                        const synth_realism_t *realism = nullptr) {
+    EXPECT_EQ(synth_world_init_ex(w, seed, SYNTH_PROFILE_MIXED, kSeconds, realism), VXS_OK);
     char e[512] = "";
     synth_truth_t *t = nullptr;
     vxs_status_t st = synth_truth_open(&t, (dir + "/truth.json").c_str(), w, e, sizeof e);
@@ -63,37 +64,42 @@ int64_t Int(json_t *o, const char *k) {
     return json_integer_value(v);
 }
 
+// LoadSweeps reads the "sweeps" truth of the drive in d->dir.
+void LoadSweeps(Drive *d) {
+    json_error_t je;
+    json_t *root = json_load_file((d->dir + "/truth.json").c_str(), 0, &je);
+    ASSERT_NE(root, nullptr) << je.text;
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(root, "sweeps"), i, it) {
+        TruthSweep s;
+        s.index = Int(it, "index");
+        s.start_true = Int(it, "start_true_ns");
+        s.end_true = Int(it, "end_true_ns");
+        s.start_dev = Int(it, "start_device_ns");
+        s.end_dev = Int(it, "end_device_ns");
+        s.cap_start = Int(it, "start_capture_ns");
+        s.cap_end = Int(it, "end_capture_ns");
+        s.packets = static_cast<uint32_t>(Int(it, "packets"));
+        s.points = static_cast<uint32_t>(Int(it, "points"));
+        s.mid = json_is_true(json_object_get(it, "starts_mid_packet"));
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(it, "hits"), k, v) {
+            s.hits[k] = static_cast<uint32_t>(json_integer_value(v));
+        }
+        d->sweeps[json_string_value(json_object_get(it, "agent"))].push_back(s);
+    }
+    json_decref(root);
+}
+
 const Drive &TheDrive() {
     static Drive *d = [] {
         auto *r = new Drive;
         r->dir = vxs_test::TempDir();
         std::string err;
         EXPECT_EQ(WriteDrive(r->dir, kSeed, &r->w, {nullptr, nullptr}, &err), VXS_OK) << err;
-        json_error_t je;
-        json_t *root = json_load_file((r->dir + "/truth.json").c_str(), 0, &je);
-        EXPECT_NE(root, nullptr) << je.text;
-        size_t i;
-        json_t *it;
-        json_array_foreach(json_object_get(root, "sweeps"), i, it) {
-            TruthSweep s;
-            s.index = Int(it, "index");
-            s.start_true = Int(it, "start_true_ns");
-            s.end_true = Int(it, "end_true_ns");
-            s.start_dev = Int(it, "start_device_ns");
-            s.end_dev = Int(it, "end_device_ns");
-            s.cap_start = Int(it, "start_capture_ns");
-            s.cap_end = Int(it, "end_capture_ns");
-            s.packets = static_cast<uint32_t>(Int(it, "packets"));
-            s.points = static_cast<uint32_t>(Int(it, "points"));
-            s.mid = json_is_true(json_object_get(it, "starts_mid_packet"));
-            const char *k;
-            json_t *v;
-            json_object_foreach(json_object_get(it, "hits"), k, v) {
-                s.hits[k] = static_cast<uint32_t>(json_integer_value(v));
-            }
-            r->sweeps[json_string_value(json_object_get(it, "agent"))].push_back(s);
-        }
-        json_decref(root);
+        LoadSweeps(r);
         return r;
     }();
     return *d;
@@ -309,6 +315,59 @@ TEST(SynthLidar, DeviceClocksResolveToFullTime) {
                 EXPECT_GT(std::llabs(t.end_dev - t.end_true), INT64_C(4000000000));
                 EXPECT_LT(t.end_dev - r.sweeps[i].u.sweep.device_end, kUsSlackNs);
                 EXPECT_GE(t.end_dev - r.sweeps[i].u.sweep.device_end, 0);
+            }
+        }
+    }
+}
+
+// Realism lidar-behind, logger-steps and slew: the free-running device clock runs over 1000 s
+// behind true time and the reader still resolves its hour (the +-30 min rule against the
+// capture clock); every sweep's capture time is the stepped and slewed logger's; each step of
+// the ego's logger shows between the two sweeps around it.
+TEST(SynthLidar, DeviceBehindTrueTimeAndLoggerStepsReadBack) {
+    synth_realism_t r = {};
+    r.lidar_behind = r.logger_steps = r.slew = true;
+    uint64_t seed = 0; // the first seed far behind, with a stepped ego logger
+    for (;; seed++) {
+        synth_world_t w;
+        ASSERT_EQ(synth_world_init_ex(&w, seed, SYNTH_PROFILE_MIXED, kSeconds, &r), VXS_OK);
+        if (w.agents[SYNTH_VEHICLE2].lidar.device.offset_ns < INT64_C(-1000000000000) &&
+            w.agents[SYNTH_EGO].logger.n_steps > 0)
+            break;
+        ASSERT_LT(seed, 200u);
+    }
+    Drive d;
+    d.dir = vxs_test::TempDir();
+    std::string err;
+    ASSERT_EQ(WriteDrive(d.dir, seed, &d.w, {nullptr, nullptr}, &err, &r), VXS_OK) << err;
+    ASSERT_NO_FATAL_FAILURE(LoadSweeps(&d));
+    for (const char *id : kLidars) {
+        SCOPED_TRACE(id);
+        const synth_agent_t &g = d.w.agents[AgentIndex(d.w, id)];
+        Read rd;
+        ReadLidar(d.dir + "/" + id + "/" SYNTH_LIDAR_FILE, &rd);
+        const auto &truth = d.sweeps.at(id);
+        ASSERT_EQ(rd.sweeps.size(), truth.size());
+        EXPECT_EQ(rd.counts.bad_packets, 0u);
+        for (size_t i = 0; i < truth.size(); i++) {
+            const TruthSweep &t = truth[i];
+            EXPECT_EQ(rd.sweeps[i].capture_time, t.cap_start) << i;
+            EXPECT_EQ(t.end_dev, synth_clock_local(&g.lidar.device, t.end_true));
+            EXPECT_GE(t.end_dev - rd.sweeps[i].u.sweep.device_end, 0) << i;
+            EXPECT_LT(t.end_dev - rd.sweeps[i].u.sweep.device_end, kUsSlackNs) << i;
+            if (!g.lidar.gps_locked) {
+                EXPECT_LT(t.end_dev - t.end_true, INT64_C(-1000000000000));
+            }
+        }
+        const synth_clock_t &c = g.logger;
+        for (size_t k = 0; k < c.n_steps; k++) {
+            for (size_t i = 0; i + 1 < truth.size(); i++) {
+                const TruthSweep &a = truth[i], &b = truth[i + 1];
+                if (!(a.start_true < c.steps[k].at_ns && b.start_true >= c.steps[k].at_ns))
+                    continue;
+                const int64_t gap_cap = rd.sweeps[i + 1].capture_time - rd.sweeps[i].capture_time;
+                EXPECT_NEAR((double)(gap_cap - (b.start_true - a.start_true)),
+                            (double)c.steps[k].step_ns, 1e6) << "step " << k;
             }
         }
     }

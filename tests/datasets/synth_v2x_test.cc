@@ -58,8 +58,8 @@ bool B(const json_t *o, const char *k) {
 // Generate writes the V2X files and a truth.json holding the header and "messages".
 void Generate(Drive *d, uint64_t seed, synth_profile_t profile, double seconds,
               vxs_progress_t progress = vxs_progress_t{NULL, NULL},
-              vxs_status_t expect = VXS_OK) {
-    ASSERT_EQ(synth_world_init(&d->w, seed, profile, seconds), VXS_OK);
+              vxs_status_t expect = VXS_OK, const synth_realism_t *realism = nullptr) {
+    ASSERT_EQ(synth_world_init_ex(&d->w, seed, profile, seconds, realism), VXS_OK);
     d->dir = vxs_test::TempDir();
     char err[512] = "";
     synth_truth_t *t = NULL;
@@ -104,6 +104,21 @@ std::string Key(const std::string &type, int64_t station, int64_t t) {
 double AngleDiff(double a, double b) {
     double d = std::fabs(std::fmod(a - b, 360.0));
     return d > 180.0 ? 360.0 - d : d;
+}
+
+// OpenAsAgent opens agent a's pcap with the reader told the agent's own MAC and station (so
+// its own transmissions read as sent); NULL (and a failure) when it cannot.
+vxs_v2x_reader_t *OpenAsAgent(const Drive &d, size_t a) {
+    const synth_agent_t &ag = d.w.agents[a];
+    vxs_v2x_reader_options_t opt;
+    memset(&opt, 0, sizeof opt);
+    opt.own_macs = &ag.mac;
+    opt.n_own_macs = 1;
+    opt.own_station_id = ag.station_id;
+    vxs_v2x_reader_t *r = NULL;
+    char err[512] = "";
+    EXPECT_EQ(vxs_v2x_reader_open(&r, d.Pcap(a).c_str(), &opt, err, sizeof err), VXS_OK) << err;
+    return r;
 }
 
 // What VerifyPcaps found, for the tests' extra checks.
@@ -252,14 +267,8 @@ void VerifyPcaps(const Drive &d, Seen *seen) {
         }
         seen->n_expected += n_expected;
 
-        vxs_v2x_reader_options_t opt;
-        memset(&opt, 0, sizeof opt);
-        opt.own_macs = &ag.mac;
-        opt.n_own_macs = 1;
-        opt.own_station_id = ag.station_id;
-        vxs_v2x_reader_t *r = NULL;
-        char err[512] = "";
-        ASSERT_EQ(vxs_v2x_reader_open(&r, d.Pcap(a).c_str(), &opt, err, sizeof err), VXS_OK) << err;
+        vxs_v2x_reader_t *r = OpenAsAgent(d, a);
+        ASSERT_TRUE(r);
         const vxs_record_t *rec;
         vxs_status_t st;
         size_t n = 0;
@@ -398,6 +407,126 @@ void CheckProfile(synth_profile_t profile, uint64_t seed) {
     VerifyPcaps(d, &seen);
     CheckShadow(d);
 }
+
+// One record of a capture as the reader gives it, with what the truth of the world makes of it.
+struct Rx {
+    int sender;          // agent index (from the source MAC)
+    bool own, us;        // the agent's own transmission; the US stack
+    int64_t capture, gen; // pcap stamp (logger clock); generation time as the message says it
+    int64_t true_at;     // the stamp mapped back to true time through the truth's logger clock
+};
+
+std::vector<Rx> ReadRecords(const Drive &d, size_t a) {
+    const synth_agent_t &ag = d.w.agents[a];
+    std::vector<Rx> out;
+    vxs_v2x_reader_t *r = OpenAsAgent(d, a);
+    if (!r) return out;
+    const vxs_record_t *rec;
+    while (vxs_v2x_reader_next(r, &rec) == VXS_OK) {
+        vxs_v2x_link_t link;
+        vxs_v2x_reader_link(r, &link);
+        Rx x;
+        x.sender = -1;
+        for (size_t k = 0; k < d.w.n_agents; k++)
+            if (memcmp(link.src_mac, d.w.agents[k].mac, 6) == 0) x.sender = (int)k;
+        x.own = link.direction == 0;
+        x.us = vxs_v2x_reader_msg(r)->protocol == VXS_V2X_PROTO_J2735;
+        x.capture = rec->capture_time;
+        x.gen = rec->device_time;
+        x.true_at = synth_clock_true(&ag.logger, x.capture);
+        out.push_back(x);
+    }
+    vxs_v2x_reader_close(r);
+    return out;
+}
+
+// CheckRealism: with every realism option on, every record still reads back exactly as the
+// truth says (VerifyPcaps: the steps and slews are in the stamps), and from the captures alone:
+// receive-only agents sent nothing; every latency lies on or above its directed link's floor and
+// the lowest US ones (µs generation times) reach it; own messages are logged no sooner than
+// their agent and stack's delay, the quickest right after it; each logger step shows as a step
+// of capture - generation time.
+void CheckRealism(synth_profile_t profile, uint64_t seed) {
+    synth_realism_t full = {};
+    synth_realism_set(&full, true);
+    Drive d;
+    Generate(&d, seed, profile, 10.0, vxs_progress_t{NULL, NULL}, VXS_OK, &full);
+    if (::testing::Test::HasFatalFailure()) return;
+    Seen seen;
+    VerifyPcaps(d, &seen);
+    for (const json_t *t : d.msgs) {
+        EXPECT_NE(S(t, "sender"), "rsu") << "msg " << I(t, "msg");
+        if (profile == SYNTH_PROFILE_MIXED) {
+            EXPECT_FALSE(S(t, "sender") == "phone" && S(t, "family") == "us");
+        }
+        const int s = AgentIndex(d, S(t, "sender"));
+        const synth_agent_t &g = d.w.agents[s];
+        const int stack = S(t, "family") == "us" ? SYNTH_STACK_US : SYNTH_STACK_ETSI;
+        EXPECT_GE(I(t, "tx_ns") - I(t, "gen_ns"), std::llround(g.tx_log_ms[stack] * 1e6));
+        const json_t *rx = json_object_get(t, "rx");
+        for (size_t i = 0; i < json_array_size(rx); i++) {
+            const json_t *e = json_array_get(rx, i);
+            if (!B(e, "delivered")) continue;
+            const int r = AgentIndex(d, S(e, "agent"));
+            EXPECT_GE(I(e, "latency_ns"), std::llround(d.w.link.floor_ms[s][r] * 1e6));
+        }
+    }
+    const int64_t us_tol = 1000; // US generation times count µs
+    for (size_t a = 0; a < d.w.n_agents; a++) {
+        const synth_agent_t &ag = d.w.agents[a];
+        SCOPED_TRACE(ag.id);
+        const std::vector<Rx> recs = ReadRecords(d, a);
+        ASSERT_FALSE(recs.empty()) << "a receive-only capture still holds its receptions";
+        std::map<int, int64_t> min_link, min_own; // US only: sender / stack -> lowest delay
+        for (const Rx &x : recs) {
+            ASSERT_GE(x.sender, 0) << "a record from no agent's MAC";
+            EXPECT_EQ(x.own, x.sender == (int)a);
+            const int64_t delay = x.true_at - x.gen;
+            if (x.own) {
+                EXPECT_TRUE(x.us ? ag.tx_us : ag.tx_etsi) << "sent on a stack it only receives";
+                const int st = x.us ? SYNTH_STACK_US : SYNTH_STACK_ETSI;
+                EXPECT_GE(delay, std::llround(ag.tx_log_ms[st] * 1e6) - 1);
+                if (x.us && (!min_own.count(st) || delay < min_own[st])) min_own[st] = delay;
+            } else {
+                EXPECT_GE(delay, std::llround(d.w.link.floor_ms[x.sender][a] * 1e6) - 1);
+                if (x.us && (!min_link.count(x.sender) || delay < min_link[x.sender]))
+                    min_link[x.sender] = delay;
+            }
+        }
+        for (const auto &kv : min_link) // Exp(0.6 ms) over ~90 messages: tens of µs at most
+            EXPECT_LT(kv.second - d.w.link.floor_ms[kv.first][a] * 1e6, 100000 + us_tol)
+                << "from " << d.w.agents[kv.first].id;
+        for (const auto &kv : min_own) // Exp(<= 0.1 ms) over ~50 messages
+            EXPECT_LT(kv.second - ag.tx_log_ms[kv.first] * 1e6, 50000 + us_tol);
+        // Every step of the logger, in the capture stamps alone: the lowest capture - generation
+        // of the US records 0.1-1.3 s before and after it differ by the step (drift and a slew
+        // move them by < 1 ms over the windows).
+        const synth_clock_t &c = ag.logger;
+        size_t compared = 0;
+        for (size_t k = 0; k < c.n_steps; k++) {
+            const int64_t at = c.steps[k].at_ns;
+            int64_t before = INT64_MAX, after = INT64_MAX;
+            for (const Rx &x : recs) {
+                if (!x.us) continue;
+                const int64_t dt = x.gen - at, v = x.capture - x.gen;
+                if (dt > -1300 * kMs && dt < -100 * kMs) before = std::min(before, v);
+                if (dt > 100 * kMs && dt < 1300 * kMs) after = std::min(after, v);
+            }
+            if (before == INT64_MAX || after == INT64_MAX) continue; // no US records there
+            EXPECT_NEAR((double)(after - before), (double)c.steps[k].step_ns, 1e6) << "step " << k;
+            compared++;
+        }
+        if (profile != SYNTH_PROFILE_ETSI) { // BSMs at 10 Hz around every step
+            EXPECT_EQ(compared, c.n_steps);
+            EXPECT_FALSE(min_link.empty());
+        }
+        EXPECT_GE(c.n_steps, a == SYNTH_PHONE ? 2u : 0u);
+    }
+}
+
+TEST(SynthV2x, MixedRealismDriveReadsBackAsTheTruth) { CheckRealism(SYNTH_PROFILE_MIXED, 4); }
+TEST(SynthV2x, UsRealismDriveReadsBackAsTheTruth) { CheckRealism(SYNTH_PROFILE_US, 5); }
+TEST(SynthV2x, EtsiRealismDriveReadsBackAsTheTruth) { CheckRealism(SYNTH_PROFILE_ETSI, 6); }
 
 TEST(SynthV2x, EtsiDriveReadsBackAsTheTruth) { CheckProfile(SYNTH_PROFILE_ETSI, 3); }
 TEST(SynthV2x, UsDriveReadsBackAsTheTruth) { CheckProfile(SYNTH_PROFILE_US, 3); }

@@ -48,7 +48,11 @@ TEST(SynthWorld, RandomStreamsAreReproducibleAndIndependent) {
 }
 
 TEST(SynthWorld, ClockMapsAndInvertsExactly) {
-    synth_clock_t c = {INT64_C(-1234567890), 37.5, INT64_C(1718181000000000000), INT64_MAX, 0};
+    synth_clock_t c = {};
+    c.offset_ns = INT64_C(-1234567890);
+    c.drift_ppm = 37.5;
+    c.epoch_ns = INT64_C(1718181000000000000);
+    c.jump_at_ns = INT64_MAX;
     const int64_t t0 = c.epoch_ns;
     // offset + drift: 37.5 ppm over 100 s is 3.75 ms
     EXPECT_EQ(synth_clock_local(&c, t0), t0 - 1234567890);
@@ -291,6 +295,216 @@ TEST(SynthWorld, TruthWriterStreamsValidJson) {
     EXPECT_EQ(json_array_size(json_object_get(j, "things")), 3u);
     EXPECT_EQ(json_array_size(json_object_get(j, "empty")), 0u);
     json_decref(j);
+}
+
+// ==== realism (synth_realism_t) ==============================================================
+
+synth_realism_t Realism(const char *spec) {
+    synth_realism_t r = {};
+    char err[512] = "";
+    EXPECT_EQ(synth_realism_parse(&r, spec, err, sizeof err), VXS_OK) << spec << ": " << err;
+    return r;
+}
+
+TEST(SynthRealism, ParsesClassicFullNamesAndNegations) {
+    synth_realism_t r = Realism("classic");
+    EXPECT_FALSE(synth_realism_any(&r));
+    r = Realism("full");
+    for (size_t i = 0; i < SYNTH_REALISM_N; i++) EXPECT_TRUE(*synth_realism_flag(&r, i)) << i;
+    r = Realism("full,-slew,-sidecar-names");
+    EXPECT_FALSE(r.slew);
+    EXPECT_FALSE(r.sidecar_names);
+    EXPECT_TRUE(r.link_floors && r.tx_log && r.rx_only && r.camera_latency && r.logger_steps &&
+                r.lidar_behind);
+    r = Realism("link-floors,tx-log");
+    EXPECT_TRUE(r.link_floors && r.tx_log);
+    EXPECT_FALSE(r.rx_only || r.slew);
+    for (size_t i = 0; i < SYNTH_REALISM_N; i++) {
+        const synth_realism_t one = Realism(synth_realism_name(i));
+        synth_realism_t c = one;
+        for (size_t k = 0; k < SYNTH_REALISM_N; k++)
+            EXPECT_EQ(*synth_realism_flag(&c, k), k == i) << synth_realism_name(i);
+    }
+    EXPECT_EQ(synth_realism_name(SYNTH_REALISM_N), nullptr);
+    char err[512] = "";
+    EXPECT_EQ(synth_realism_parse(&r, "full,slow", err, sizeof err), VXS_E_ARG);
+    EXPECT_NE(std::string(err).find("unknown realism 'slow'"), std::string::npos) << err;
+    EXPECT_EQ(synth_realism_parse(&r, "-full", err, sizeof err), VXS_E_ARG);
+    EXPECT_EQ(synth_realism_parse(&r, "", err, sizeof err), VXS_E_ARG);
+}
+
+// The classic world whatever the way it is asked for; each option's parameters are the same
+// alone as with every other option on (its own random stream), and an option changes nothing
+// of what it does not own.
+TEST(SynthRealism, OptionsDrawFromStreamsOfTheirOwn) {
+    synth_world_t plain, classic, full, one;
+    const synth_realism_t none = Realism("classic"), all = Realism("full");
+    ASSERT_EQ(synth_world_init(&plain, 8, SYNTH_PROFILE_MIXED, 30.0), VXS_OK);
+    ASSERT_EQ(synth_world_init_ex(&classic, 8, SYNTH_PROFILE_MIXED, 30.0, &none), VXS_OK);
+    ASSERT_EQ(synth_world_init_ex(&full, 8, SYNTH_PROFILE_MIXED, 30.0, &all), VXS_OK);
+    EXPECT_EQ(std::memcmp(&plain, &classic, sizeof plain), 0);
+
+    synth_realism_t r = Realism("link-floors");
+    ASSERT_EQ(synth_world_init_ex(&one, 8, SYNTH_PROFILE_MIXED, 30.0, &r), VXS_OK);
+    EXPECT_EQ(std::memcmp(one.link.floor_ms, full.link.floor_ms, sizeof one.link.floor_ms), 0);
+    EXPECT_EQ(std::memcmp(one.agents, plain.agents, sizeof one.agents), 0);
+    for (const bool steps : {true, false}) { // logger-steps, then slew: each alone as in full
+        r = Realism(steps ? "logger-steps" : "slew");
+        ASSERT_EQ(synth_world_init_ex(&one, 8, SYNTH_PROFILE_MIXED, 30.0, &r), VXS_OK);
+        for (size_t a = 0; a < SYNTH_N_AGENTS; a++) {
+            const synth_clock_t &x = one.agents[a].logger, &y = full.agents[a].logger;
+            EXPECT_EQ(x.n_steps, steps ? y.n_steps : 0u);
+            EXPECT_EQ(x.n_slews, steps ? 0u : y.n_slews);
+            EXPECT_EQ(steps ? std::memcmp(x.steps, y.steps, sizeof x.steps)
+                            : std::memcmp(x.slews, y.slews, sizeof x.slews),
+                      0);
+        }
+    }
+    r = Realism("lidar-behind");
+    ASSERT_EQ(synth_world_init_ex(&one, 8, SYNTH_PROFILE_MIXED, 30.0, &r), VXS_OK);
+    EXPECT_EQ(one.agents[SYNTH_VEHICLE2].lidar.device.offset_ns,
+              full.agents[SYNTH_VEHICLE2].lidar.device.offset_ns);
+    EXPECT_EQ(std::memcmp(&one.link, &plain.link, sizeof one.link), 0);
+}
+
+// Every drawn parameter in the range synth.h promises, over many seeds and the three profiles.
+TEST(SynthRealism, ParametersStayInTheirRanges) {
+    const synth_realism_t all = Realism("full");
+    std::map<std::string, int> sidecars, stems;
+    int with_slews = 0, back = 0, fwd = 0;
+    for (uint64_t seed = 0; seed < 60; seed++) {
+        const synth_profile_t profile = (synth_profile_t)(seed % 3);
+        const double secs = 20.0 + (double)(seed % 5) * 10.0;
+        synth_world_t w;
+        ASSERT_EQ(synth_world_init_ex(&w, seed, profile, secs, &all), VXS_OK);
+        SCOPED_TRACE("seed " + std::to_string(seed));
+        const int64_t t0 = w.start_ns, d = w.duration_ns;
+        for (size_t a = 0; a < SYNTH_N_AGENTS; a++)
+            for (size_t b = 0; b < SYNTH_N_AGENTS; b++) {
+                if (a == b) continue;
+                EXPECT_GE(w.link.floor_ms[a][b], 1.5);
+                EXPECT_LT(w.link.floor_ms[a][b], 6.5);
+                EXPECT_NE(w.link.floor_ms[a][b], w.link.floor_ms[b][a]); // asymmetric
+            }
+        for (const synth_agent_t &g : w.agents) {
+            SCOPED_TRACE(g.id);
+            for (int st = 0; st < SYNTH_N_STACKS; st++) {
+                EXPECT_GE(g.tx_log_ms[st], 0.05);
+                EXPECT_LT(g.tx_log_ms[st], 1.5);
+                EXPECT_GE(g.tx_jitter_ms[st], 0.02);
+                EXPECT_LT(g.tx_jitter_ms[st], 0.1);
+            }
+            const synth_clock_t &c = g.logger;
+            if (&g == &w.agents[SYNTH_PHONE]) {
+                EXPECT_GE(c.n_steps, 2u);
+                EXPECT_LE(c.n_steps, 4u);
+            }
+            for (size_t k = 0; k < c.n_steps; k++) {
+                const int64_t at = c.steps[k].at_ns, ms = std::llabs(c.steps[k].step_ns);
+                EXPECT_GE(ms, 5000000);
+                EXPECT_LE(ms, 60000000);
+                EXPECT_GE(at, t0 + d / 10);
+                EXPECT_LT(at, t0 + d * 9 / 10);
+                if (c.jump_at_ns != INT64_MAX) {
+                    EXPECT_GE(std::llabs(at - c.jump_at_ns), 1500000000);
+                }
+                if (k) {
+                    EXPECT_GE(at - c.steps[k - 1].at_ns, 1500000000); // in order, apart
+                    EXPECT_NE(c.steps[k].step_ns < 0, c.steps[k - 1].step_ns < 0); // both ways
+                }
+                (c.steps[k].step_ns < 0 ? back : fwd)++;
+            }
+            for (size_t k = 0; k < c.n_slews; k++) {
+                const synth_slew_t &s = c.slews[k];
+                if (s.end_ns == INT64_MAX) { // a lasting drift change
+                    EXPECT_GE(std::fabs(s.rate_ppm), 2.0);
+                    EXPECT_LT(std::fabs(s.rate_ppm), 20.0);
+                } else {
+                    EXPECT_GE(std::fabs(s.rate_ppm), 100.0);
+                    EXPECT_LT(std::fabs(s.rate_ppm), 500.0);
+                    EXPECT_GE(s.end_ns - s.start_ns, 2000000000);
+                    EXPECT_LE(s.end_ns - s.start_ns, 10000000000);
+                }
+                EXPECT_GE(s.start_ns, t0 + d / 10);
+                EXPECT_LE(s.start_ns, t0 + d * 8 / 10);
+            }
+            with_slews += c.n_slews > 0;
+            // The model inverts exactly, across the slews, but for the instants whose reading
+            // comes again after a backward step (the later one is given).
+            auto shared = [](int64_t t, int64_t at, int64_t step) {
+                return step < 0 && t < at && t >= at + step - 1000000;
+            };
+            for (int64_t t = t0; t < t0 + d; t += 97654321) {
+                bool skip = c.jump_at_ns != INT64_MAX && shared(t, c.jump_at_ns, c.jump_ns);
+                for (size_t k = 0; k < c.n_steps; k++)
+                    skip = skip || shared(t, c.steps[k].at_ns, c.steps[k].step_ns);
+                if (!skip) { // a rate below 1 reads the same for two ns now and then
+                    EXPECT_LE(std::llabs(synth_clock_true(&c, synth_clock_local(&c, t)) - t), 1);
+                }
+            }
+        }
+        EXPECT_FALSE(w.agents[SYNTH_RSU].tx_etsi || w.agents[SYNTH_RSU].tx_us);
+        EXPECT_EQ(w.agents[SYNTH_PHONE].tx_us, profile == SYNTH_PROFILE_US);
+        EXPECT_EQ(w.agents[SYNTH_PHONE].tx_etsi, profile != SYNTH_PROFILE_US);
+        const synth_camera_t &cm = w.agents[SYNTH_EGO].camera;
+        EXPECT_GE(cm.stamp_latency_ms, 4.0);
+        EXPECT_LT(cm.stamp_latency_ms, 15.0);
+        EXPECT_EQ(cm.stamp_jitter_ms, 0.5);
+        const int64_t dev = w.agents[SYNTH_VEHICLE2].lidar.device.offset_ns;
+        EXPECT_LE(dev, INT64_C(-5000000000));
+        EXPECT_GE(dev, INT64_C(-1500000000000));
+        EXPECT_EQ(w.agents[SYNTH_EGO].lidar.device.offset_ns, 0); // locked ones stay locked
+        std::string times = cm.times, file = cm.file;
+        const std::string stem = file.substr(0, file.size() - 4);
+        ASSERT_EQ(file.substr(file.size() - 4), ".mp4");
+        stems[stem]++;
+        if (times.compare(0, stem.size(), stem) == 0) times = "<stem>" + times.substr(stem.size());
+        sidecars[times]++;
+    }
+    EXPECT_GT(with_slews, 60);
+    EXPECT_GT(back, 20);
+    EXPECT_GT(fwd, 20);
+    EXPECT_EQ(stems.size(), 3u);
+    EXPECT_EQ(sidecars, (std::map<std::string, int>{{"<stem>.timestamps.txt", 12},
+                                                    {"<stem>_timestamps.txt", 12},
+                                                    {"timestamps.txt", 12},
+                                                    {"<stem>.txt", 12},
+                                                    {"<stem>.csv", 12}}));
+}
+
+// Steps both ways and slews: readings across a slew move by its rate x its length; a reading
+// shared around a backward step maps to the later instant, one in a forward step's gap to the
+// step.
+TEST(SynthRealism, ClockWithStepsAndSlewsMapsAndInverts) {
+    synth_clock_t c = {};
+    const int64_t t0 = INT64_C(1718181000000000000), s = 1000000000;
+    c.offset_ns = 500000000;
+    c.drift_ppm = -20.0;
+    c.epoch_ns = t0;
+    c.jump_at_ns = INT64_MAX;
+    c.n_steps = 2;
+    c.steps[0] = {t0 + 10 * s, -30000000};
+    c.steps[1] = {t0 + 20 * s, 45000000};
+    c.n_slews = 2;
+    c.slews[0] = {t0 + 12 * s, t0 + 17 * s, 400.0}; // 2 ms over 5 s
+    c.slews[1] = {t0 + 25 * s, INT64_MAX, -8.0};
+    auto off = [&](int64_t t) { return synth_clock_local(&c, t) - t; };
+    EXPECT_EQ(off(t0), 500000000);
+    EXPECT_EQ(off(t0 + 10 * s) - off(t0 + 10 * s - 1), -30000000);
+    EXPECT_EQ(off(t0 + 20 * s) - off(t0 + 20 * s - 1), 45000000);
+    // 5 s of slew at 400 ppm on top of -20 ppm
+    EXPECT_EQ(off(t0 + 17 * s) - off(t0 + 12 * s), 2000000 - 100000);
+    EXPECT_EQ(off(t0 + 18 * s) - off(t0 + 17 * s), -20000);
+    EXPECT_EQ(off(t0 + 30 * s) - off(t0 + 25 * s), -100000 - 40000);
+    for (int64_t t = t0 - 3 * s; t < t0 + 40 * s; t += 12345677) {
+        if (std::llabs(t - t0 - 10 * s) < 40000000) continue; // the backward step's double
+        EXPECT_LE(std::llabs(synth_clock_true(&c, synth_clock_local(&c, t)) - t), 1) << (t - t0);
+    }
+    const int64_t at = t0 + 10 * s;
+    EXPECT_EQ(synth_clock_true(&c, synth_clock_local(&c, at - 1000)), at + 30000000 - 1000 +
+                                                                            /* drift */ 600);
+    EXPECT_EQ(synth_clock_true(&c, synth_clock_local(&c, t0 + 20 * s - 1) + 1000000),
+              t0 + 20 * s);
 }
 
 } // namespace
