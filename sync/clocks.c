@@ -144,16 +144,19 @@ static void collect_jumps(solver_t *s) {
         double xk[VXS_SERIES_MAX_PIECES], ok[VXS_SERIES_MAX_PIECES], wk[VXS_SERIES_MAX_PIECES];
         for (size_t k = 0; k < f->n_pieces; k++) {
             const vxs_series_piece_t *p = &f->pieces[k];
-            /* the destination's jumps before this piece: those whose reading precedes the
+            /* the destination's jumps before this piece: those whose bracket begins before the
              * piece's first reading (a backward jump's piece begins below its "pre" reading,
-             * so compare with the reading the piece would have had without the jump) */
+             * so compare with the reading the piece would have had without the jump). The
+             * bracket is the tightest any relation saw, so this relation's first sample after
+             * the jump may lie inside it, before its middle: compare with its beginning. */
             const double x = (double)p->x_start;
             double cum = 0;
             if (k > 0) {
                 const double here = x + line_at(p, f->x0, x);
                 for (size_t i = 0; i < nj->n; i++) {
                     const double before = here - cum - nj->j[i].size_ns;
-                    if (nj->j[i].local_pre <= before + 1e6) cum += nj->j[i].size_ns;
+                    if (nj->j[i].local_pre - nj->j[i].gap_ns / 2 <= before + 1e6)
+                        cum += nj->j[i].size_ns;
                 }
             }
             const double sd = fmax(p->center_sd_ns, SD_FLOOR_NS);
