@@ -52,6 +52,8 @@ extern "C" {
 typedef struct {
     vxs_time_t from_ref;
     double offset_ns;
+    int64_t from_span_ns; /* how well from_ref is known: the step happened within from_span_ns
+                             around it (the gap between the samples around it; 0 for piece 0) */
 } vxs_clock_piece_t;
 
 typedef struct {

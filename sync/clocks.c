@@ -26,6 +26,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vxs_sync.h"
@@ -37,9 +38,6 @@
 #define CLAMP_SD_NS 1e3       /* a floor held at 0 */
 #define REJECT_MIN_NS 2e6     /* a hint is rejected when the data disagree by more than this */
 #define REJECT_SIGMAS 5.0
-#define JUMP_MATCH_NS 2e6     /* jumps seen by two relations of one clock are the same when
-                                 their sizes agree within this (or 5 %) ... */
-#define JUMP_NEAR_NS 2000000000LL /* ... and their positions within 2 s + the jump */
 #define ITERATIONS 3          /* solves per pass, each with the previous thetas */
 
 /* ==== the solver ============================================================================ */
@@ -50,6 +48,7 @@ typedef struct {
                          after, as the clock would have read it without the jump */
     double size_ns;
     double gap_ns;    /* that gap: how well the instant is known */
+    double lo, hi;    /* the gap's ends, as the clock would have read them without the jump */
 } jump_t;
 
 typedef struct {
@@ -94,36 +93,63 @@ static double line_at(const vxs_series_piece_t *p, vxs_time_t x0, double x) {
     return p->offset_ns + p->slope * (x - (double)x0);
 }
 
-/* collect_jumps gives every jump an edge's fit found to the edge's destination, merging the ones
- * several edges saw and dropping the ones under the series' threshold (a fit's pieces can
- * differ by less where a relation's floor moved: that is not the clock stepping); then reduces
- * each edge to one jump-free line at the centre of its samples. */
-static void collect_jumps(solver_t *s) {
-    for (size_t e = 0; e < s->ne; e++) {
+/* A jump one relation saw, before the node's jumps are settled. */
+typedef struct {
+    size_t dst;
+    jump_t j;
+} cand_t;
+
+static int cmp_cand_gap(const void *a, const void *b) {
+    const double x = ((const cand_t *)a)->j.gap_ns, y = ((const cand_t *)b)->j.gap_ns;
+    return (x > y) - (x < y);
+}
+
+/* collect_jumps gives the jumps the edges' fits found to the edges' destinations, then reduces
+ * each edge to one jump-free line at the centre of its samples.
+ *
+ * The relations of one clock see its jumps with different precision: a LiDAR's 1 ms samples
+ * bracket a step tightly, a 1 Hz V2X sender loosely, and a sparse relation whose samples straddle
+ * two steps sees only their sum. So the candidates are taken from the tightest bracket up: one
+ * whose bracket overlaps an accepted jump's is the same jump seen again, or several steps seen
+ * as one where the tighter relations told them apart: nothing new; one whose bracket overlaps
+ * none is a jump of its own. Jumps under the series' threshold are dropped: a fit's pieces can differ by less where
+ * a relation's floor moved, and that is not the clock stepping. */
+static bool collect_jumps(solver_t *s) {
+    size_t nc = 0, cap = 0;
+    for (size_t e = 0; e < s->ne; e++)
+        if (s->edges[e].fit && s->edges[e].fit->n_pieces > 1) cap += s->edges[e].fit->n_pieces - 1;
+    cand_t *c = cap ? vxs_calloc(cap, sizeof *c) : NULL;
+    if (cap && !c) return false;
+    for (size_t e = 0; c && e < s->ne; e++) {
         const vxs_series_fit_t *f = s->edges[e].fit;
         if (!f) continue;
-        node_jumps_t *nj = &s->jumps[s->edges[e].dst];
         for (size_t k = 1; k < f->n_pieces; k++) {
             const double x = (double)f->pieces[k].x_start;
             const double xe = (double)f->pieces[k - 1].x_end;
             const double xm = xe + (x - xe) / 2;
             const double size = line_at(&f->pieces[k], f->x0, x) - line_at(&f->pieces[k - 1], f->x0, x);
             if (fabs(size) < VXS_CLOCK_JUMP_MIN_NS) continue;
-            const jump_t c = {xm + line_at(&f->pieces[k - 1], f->x0, xm), size, x - xe};
-            size_t i = 0;
-            for (; i < nj->n; i++) {
-                const double tol = fmax(JUMP_MATCH_NS, 0.05 * fabs(size));
-                if (fabs(nj->j[i].size_ns - size) <= tol &&
-                    fabs(nj->j[i].local_pre - c.local_pre) <= JUMP_NEAR_NS + fabs(size))
-                    break;
-            }
-            if (i < nj->n) {
-                if (c.gap_ns < nj->j[i].gap_ns) nj->j[i] = c; /* the tighter bracket */
-            } else if (nj->n < VXS_SERIES_MAX_PIECES - 1) {
-                nj->j[nj->n++] = c;
-            }
+            cand_t *q = &c[nc++];
+            q->dst = s->edges[e].dst;
+            q->j = (jump_t){xm + line_at(&f->pieces[k - 1], f->x0, xm), size, x - xe,
+                            xe + line_at(&f->pieces[k - 1], f->x0, xe),
+                            x + line_at(&f->pieces[k - 1], f->x0, x)};
         }
     }
+    if (nc) qsort(c, nc, sizeof *c, cmp_cand_gap);
+    for (size_t i = 0; i < nc; i++) {
+        node_jumps_t *nj = &s->jumps[c[i].dst];
+        const double slack = 1e6; /* the brackets' ends are samples: 1 ms either way */
+        size_t inside = 0;
+        /* the step lies inside every bracket that saw it: brackets that overlap saw the same */
+        for (size_t k = 0; k < nj->n; k++)
+            if (nj->j[k].hi >= c[i].j.lo - slack && nj->j[k].lo <= c[i].j.hi + slack) {
+                inside++;
+            }
+        if (inside == 0 && nj->n < VXS_SERIES_MAX_PIECES - 1) nj->j[nj->n++] = c[i].j;
+        /* inside > 0: seen again, or a sum of steps seen better: nothing new */
+    }
+    vxs_free(c);
     /* in order of position */
     for (size_t v = 0; v < s->n; v++) {
         node_jumps_t *nj = &s->jumps[v];
@@ -182,6 +208,7 @@ static void collect_jumps(solver_t *s) {
         L->ac_sd = 1.0 / sqrt(wa);
         L->usable = true;
     }
+    return true;
 }
 
 /* find_reach marks the nodes tied to a fixed one over usable edges (reach), and over usable
@@ -511,7 +538,10 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
     }
     memset(sol, 0, sizeof *sol);
     sol->reference_node = SIZE_MAX;
-    collect_jumps(&s);
+    if (!collect_jumps(&s)) {
+        st = VXS_E_NOMEM;
+        goto done;
+    }
 
     /* the floors' unknowns: one per usable V2X relation, grouped by (receiver, class) */
     for (size_t e = 0; e < n_edges; e++) {
@@ -664,6 +694,7 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
                 cum += nj->j[i].size_ns;
                 md->pieces[k].from_ref = at;
                 md->pieces[k].offset_ns = cum;
+                md->pieces[k].from_span_ns = (int64_t)llround(nj->j[i].gap_ns);
                 md->n_pieces++;
             }
             r->jumps = (uint32_t)nj->n;

@@ -395,6 +395,41 @@ static void move_epoch(vxs_job_t *j, vxs_time_t e) {
     j->epoch = e;
 }
 
+/* STEP_MARGIN_NS widens a step's span when refitting: the samples on either side were captured
+ * with their delays, so the step's instant is known a little less well than the gap says. */
+#define STEP_MARGIN_NS (5 * VXS_NS_PER_MS)
+
+/* refit_with_steps fits every relation into a stepped clock again with that clock's steps
+ * (vxs_series_fit_split), their spans mapped onto the relation's source clock through the
+ * solved models. Returns 1 when a relation was refitted, 0 when none was, -1 out of memory. */
+static int refit_with_steps(vxs_job_t *j) {
+    int any = 0;
+    for (size_t e = 0; e < j->n_edges; e++) {
+        edge_t *E = &j->edges[e];
+        const vxs_clock_model_t *md = &j->res[E->dst].model, *ms = &j->res[E->src].model;
+        if (md->n_pieces < 2 || vxs_series_count(E->series) < 2) continue;
+        vxs_time_t lo[VXS_CLOCK_MAX_PIECES], hi[VXS_CLOCK_MAX_PIECES];
+        size_t n = 0;
+        for (size_t k = 1; k < md->n_pieces; k++) {
+            const int64_t half = md->pieces[k].from_span_ns / 2 + STEP_MARGIN_NS;
+            lo[n] = vxs_clock_to_local(ms, md->pieces[k].from_ref - half);
+            hi[n] = vxs_clock_to_local(ms, md->pieces[k].from_ref + half);
+            if (n > 0 && lo[n] <= hi[n - 1]) { /* overlapping spans: one */
+                hi[n - 1] = hi[n];
+                continue;
+            }
+            n++;
+        }
+        vxs_series_fit_t f;
+        const vxs_status_t st = vxs_series_fit_split(E->series, j->epoch, lo, hi, n, &f);
+        if (st == VXS_E_NOMEM) return -1;
+        if (st != VXS_OK) continue; /* too few samples clear of the steps: the old fit stays */
+        E->fit = f;
+        any = 1;
+    }
+    return any;
+}
+
 /* sort_graph puts the nodes in the order of their names and the edges in the order of (from,
  * to, class), so the solve and every output do not depend on the order sources were read in. */
 static vxs_status_t sort_graph(vxs_job_t *j) {
@@ -627,6 +662,16 @@ vxs_status_t vxs_job_solve(vxs_job_t *j) {
     const size_t fallback = j->logger_node[j->man->ref_agent];
     vxs_status_t st = vxs_clock_solve(cn, j->n_nodes, ce, j->n_edges, j->epoch, fallback,
                                       j->res, j->eres, &j->sol);
+    /* Every relation of a stepped clock is fitted again with the clock's steps, as all its
+     * relations together located them (a sparse relation may have missed one, or seen two as
+     * one), and the clocks solved again. */
+    if (st == VXS_OK) {
+        const int r = refit_with_steps(j);
+        if (r < 0) st = VXS_E_NOMEM;
+        if (r > 0)
+            st = vxs_clock_solve(cn, j->n_nodes, ce, j->n_edges, j->epoch, fallback, j->res,
+                                 j->eres, &j->sol);
+    }
     vxs_free(cn);
     vxs_free(ce);
     if (st != VXS_OK) {

@@ -442,11 +442,16 @@ static int64_t ring_median(vxs_series_t *s, size_t from, size_t to, int64_t belo
 static bool fwd_confirmed(vxs_series_t *s, int64_t floor, int64_t thr) {
     size_t c = s->o.jump_confirm;
     int64_t hi = sat_add(floor, thr), half = sat_add(floor, thr / 2);
+    int64_t under = sat_sub(floor, thr / 2);
     for (size_t i = 1; i <= c; i++)
         if (ring_at(s, i).y <= hi) return false;
+    /* "Coming back" is coming back to the old floor: samples far under it are a further step
+     * back (loggers stepped twice within the ring's span), not a burst of delays ending. */
     size_t late = 0, allow = (s->ring_len - c - 1) / 16;
-    for (size_t i = c + 1; i < s->ring_len; i++)
-        if (ring_at(s, i).y < half && ++late > allow) return false;
+    for (size_t i = c + 1; i < s->ring_len; i++) {
+        const int64_t y = ring_at(s, i).y;
+        if (y < half && y >= under && ++late > allow) return false;
+    }
     return true;
 }
 
@@ -455,13 +460,18 @@ static bool fwd_confirmed(vxs_series_t *s, int64_t floor, int64_t thr) {
  * level delay spikes still rise above the old floor. One corrupted sample, or a few, are a
  * minority and are not a jump. */
 static bool bwd_confirmed(vxs_series_t *s, int64_t floor, int64_t thr) {
-    size_t c = s->o.jump_confirm, n_low = 0, n_half = 0;
+    size_t c = s->o.jump_confirm, n_low = 0, n_back = 0;
     int64_t lo = sat_sub(floor, thr), half = sat_sub(floor, thr / 2);
+    int64_t over = sat_add(floor, thr / 2);
     for (size_t i = 0; i <= c; i++)
         if (ring_at(s, i).y < lo) n_low++;
-    for (size_t i = c + 1; i < s->ring_len; i++)
-        if (ring_at(s, i).y < half) n_half++;
-    return 2 * n_low > c + 1 && 2 * n_half > s->ring_len - c - 1;
+    /* the rest must not come back to the old floor (a further step forward, within the ring's
+     * span, takes it well above it: that is not coming back) */
+    for (size_t i = c + 1; i < s->ring_len; i++) {
+        const int64_t y = ring_at(s, i).y;
+        if (y >= half && y <= over) n_back++;
+    }
+    return 2 * n_low > c + 1 && 2 * n_back < s->ring_len - c - 1;
 }
 
 /* decide_oldest runs when the ring is full: decides whether its oldest sample starts a new level,
@@ -921,6 +931,45 @@ vxs_status_t vxs_series_fit(const vxs_series_t *s, vxs_time_t x0, vxs_series_fit
     for (size_t i = 0; i < s->ring_len; i++) ws_commit(&ws, ring_at(s, i), false);
     ws_close(&ws);
     vxs_status_t st = fit_windows(&ws, out);
+    vxs_free(ws.w);
+    if (st != VXS_OK) {
+        memset(out, 0, sizeof *out);
+        out->x0 = x0;
+    }
+    return st;
+}
+
+vxs_status_t vxs_series_fit_split(const vxs_series_t *s, vxs_time_t x0, const vxs_time_t *lo,
+                                  const vxs_time_t *hi, size_t n, vxs_series_fit_t *out) {
+    if (!out) return VXS_E_ARG;
+    memset(out, 0, sizeof *out);
+    out->x0 = x0;
+    if (!s || (n && (!lo || !hi))) return VXS_E_ARG;
+    out->samples = s->count;
+    if (s->count < 2) return VXS_E_STATE;
+    wset_t ws = s->ws;
+    ws.cap = s->ws.nw + s->ring_len + 1;
+    ws.w = vxs_malloc(ws.cap * sizeof *ws.w);
+    if (!ws.w) return VXS_E_NOMEM;
+    if (s->ws.nw) memcpy(ws.w, s->ws.w, s->ws.nw * sizeof *ws.w);
+    for (size_t i = 0; i < s->ring_len; i++) ws_commit(&ws, ring_at(s, i), false);
+    ws_close(&ws);
+    /* keep the windows clear of every step's span; a piece begins after each span */
+    size_t kept = 0, step = 0;
+    bool new_piece = true;
+    for (size_t i = 0; i < ws.nw; i++) {
+        window_t w = ws.w[i];
+        while (step < n && w.x_first > hi[step]) {
+            step++;
+            new_piece = true;
+        }
+        if (step < n && w.x_last >= lo[step]) continue; /* reaches into a step's span */
+        w.starts_piece = new_piece;
+        new_piece = false;
+        ws.w[kept++] = w;
+    }
+    ws.nw = kept;
+    vxs_status_t st = kept ? fit_windows(&ws, out) : VXS_E_STATE;
     vxs_free(ws.w);
     if (st != VXS_OK) {
         memset(out, 0, sizeof *out);

@@ -208,6 +208,15 @@ typedef struct {
  * series (may be called again after more samples). */
 vxs_status_t vxs_series_fit(const vxs_series_t *s, vxs_time_t x0, vxs_series_fit_t *out);
 
+/* vxs_series_fit_split fits like vxs_series_fit, but with the pieces given instead of the jumps
+ * the series detected itself: the clock's steps, known from all its relations (a sparse relation
+ * may miss a step or see two as one). Step i happened somewhere in [lo[i], hi[i]] (x of this
+ * series, increasing, not overlapping): windows reaching into that span are left out (they may
+ * mix both levels) and the first window after it begins a new piece. A piece left with no window
+ * is not reported (the fit has fewer pieces). Same errors as vxs_series_fit. */
+vxs_status_t vxs_series_fit_split(const vxs_series_t *s, vxs_time_t x0, const vxs_time_t *lo,
+                                  const vxs_time_t *hi, size_t n, vxs_series_fit_t *out);
+
 /* vxs_series_piece_at returns the index of the piece that covers x (the last piece whose x_start
  * <= x; 0 before the first). */
 size_t vxs_series_piece_at(const vxs_series_fit_t *f, vxs_time_t x);

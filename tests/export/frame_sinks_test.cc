@@ -85,7 +85,7 @@ struct SmallRun {
         clocks[1].est.model.pieces[0].offset_ns = 1500.5;
         clocks[1].est.model.drift = 2e-6;
         clocks[1].est.model.n_pieces = 2;
-        clocks[1].est.model.pieces[1] = {1000000500, 2500.5};
+        clocks[1].est.model.pieces[1] = {1000000500, 2500.5, 70000000};
         clocks[1].est.offset_sd_ns = NAN; // not finite: written as null
         clocks[1].est.samples = 99;
         clocks[1].est.edges = 1;
@@ -296,6 +296,8 @@ TEST(ClocksJson, WritesEveryClockRelationPairAndImpossibleMessage) {
     EXPECT_TRUE(json_is_null(json_object_get(json_array_get(pieces, 0), "from_ref_ns")));
     EXPECT_EQ(json_integer_value(json_object_get(json_array_get(pieces, 1), "from_ref_ns")),
               1000000500);
+    EXPECT_EQ(json_integer_value(json_object_get(json_array_get(pieces, 1), "from_span_ns")),
+              70000000);
     EXPECT_EQ(json_object_get(logger, "hint"), nullptr);
     EXPECT_EQ(json_object_get(sender, "agent"), nullptr); // no agent owns it
     EXPECT_EQ(json_integer_value(json_object_get(sender, "station")), 1234);
