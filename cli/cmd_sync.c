@@ -78,8 +78,12 @@ static void print_summary(const vxs_job_t *job, const char *out_dir) {
                r->model.pieces[0].offset_ns / 1e6, r->model.drift * 1e6, r->offset_sd_ns / 1e6,
                r->jumps, r->hint_rejected ? "  hint rejected" : "");
     }
-    for (int c = 1; c < VXS_DELAY_CLASSES; c++)
-        if (R->delay_used[c])
+    for (int c = 0; c < VXS_DELAY_CLASSES; c++)
+        if (R->delay_used[c] && c == VXS_DELAY_WIRE)
+            printf("  %-6s floors: %.3f ms +- %.3f (prior: no recording measures them)\n",
+                   vxs_delay_class_name((vxs_delay_class_t)c), R->delay_ns[c] / 1e6,
+                   R->delay_sd_ns[c] / 1e6);
+        else if (R->delay_used[c])
             printf("  %-6s floors: %u measured; the others %.3f ms +- %.3f (prior)\n",
                    vxs_delay_class_name((vxs_delay_class_t)c), R->floors_measured[c],
                    R->delay_ns[c] / 1e6, R->delay_sd_ns[c] / 1e6);

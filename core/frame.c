@@ -86,7 +86,7 @@ vxs_time_t vxs_clock_to_reference(const vxs_clock_model_t *m, vxs_time_t local,
 
 const char *vxs_delay_class_name(vxs_delay_class_t c) {
     switch (c) {
-    case VXS_DELAY_NONE: return "none";
+    case VXS_DELAY_WIRE: return "wire";
     case VXS_DELAY_TX_LOG: return "tx_log";
     case VXS_DELAY_AIR: return "air";
     default: return "unknown";

@@ -90,13 +90,15 @@ vxs_time_t vxs_clock_to_reference(const vxs_clock_model_t *m, vxs_time_t local,
 vxs_time_t vxs_clock_piece_to_reference(const vxs_clock_model_t *m, size_t k, vxs_time_t local);
 
 /* Minimum-delay classes of a relation between two clocks. A relation's envelope is the clocks'
- * offset plus the minimum delay of its class: NONE is taken as 0 (a LiDAR on a wire to its
- * logger: tens of µs), TX_LOG is the time from generating a V2X message to logging it as sent,
- * AIR from generating it to another agent's logger capturing it. TX_LOG and AIR are estimated
- * from the data when some logger is tied to the reference by other means (a LiDAR, a hint),
- * else AIR - TX_LOG is, from messages flowing both ways, and TX_LOG is taken as 0. */
+ * offset plus its floor, the minimum delay of the path: WIRE from a sensor stamping a packet to
+ * its logger capturing it (a LiDAR on Ethernet: a tenth of a millisecond or so), TX_LOG from a
+ * V2X stack generating a message to its own logger logging it as sent, AIR from generating it
+ * to another agent's logger capturing it. Every relation has a floor of its own (links are
+ * asymmetric, stacks and capture paths differ); vxs_clock_solve measures it where both clocks
+ * are tied to the reference otherwise, else takes it from its class's prior (README "How clocks
+ * are estimated"). */
 typedef enum {
-    VXS_DELAY_NONE = 0,
+    VXS_DELAY_WIRE = 0,
     VXS_DELAY_TX_LOG = 1,
     VXS_DELAY_AIR = 2,
     VXS_DELAY_CLASSES = 3

@@ -95,13 +95,11 @@ static json_t *relation_json(const vxs_clock_report_t *R, const vxs_clock_relati
     }
     json_object_set_new(r, "pieces", pieces);
     if (E->has_residual) json_object_set_new(r, "residual_ns", jnum(E->residual_ns));
-    if (E->delay != VXS_DELAY_NONE) {
-        json_object_set_new(r, "floor_ns", jnum(E->floor_ns));
-        json_object_set_new(r, "floor_sd_ns", jnum(E->floor_sd_ns));
-        json_object_set_new(r, "floor", json_string(E->floor_clamped    ? "clamped"
-                                                    : E->floor_measured ? "measured"
-                                                                        : "prior"));
-    }
+    json_object_set_new(r, "floor_ns", jnum(E->floor_ns));
+    json_object_set_new(r, "floor_sd_ns", jnum(E->floor_sd_ns));
+    json_object_set_new(r, "floor", json_string(E->floor_clamped    ? "clamped"
+                                                : E->floor_measured ? "measured"
+                                                                    : "prior"));
     return r;
 }
 
@@ -124,7 +122,7 @@ static json_t *clocks_json(const vxs_run_info_t *run, const vxs_run_summary_t *s
                             json_pack("{s:s}", "kind", "anchors (GNSS/PPS time, known offsets)"));
     json_object_set_new(root, "hints_rejected", json_integer(R->hints_rejected));
     json_t *delays = json_object();
-    for (int c = 1; c < VXS_DELAY_CLASSES; c++)
+    for (int c = 0; c < VXS_DELAY_CLASSES; c++)
         if (R->delay_used[c])
             json_object_set_new(delays, vxs_delay_class_name((vxs_delay_class_t)c),
                                 json_pack("{s:o,s:o,s:i}", "prior_ns", jnum(R->delay_ns[c]),

@@ -14,13 +14,15 @@
  * (t - epoch = (xc - epoch - theta_src) / (1 + beta_src): the solve is repeated with the
  * previous thetas, so a free-running clock seconds off and tens of ppm fast is not biased.)
  * Anchored nodes (and nodes with a known offset) are fixed. The unknowns are every other node's
- * theta and beta and every V2X relation's floor: its minimum delay, its own (links are
+ * theta and beta and every relation's floor: its minimum delay, its own (links are
  * asymmetric, stacks differ). Weak priors keep the system regular: every theta ~ 0 +- 1000 s
  * (a node no edge ties to a fixed one is reported unknown instead), every beta ~ 0 +- 200 ppm
  * (what any crystal holds: a few seconds of noisy data cannot claim more). Floors have the
  * prior of their class: floor_e = psi_g + delta_e with psi_g ~ N(0, sigma^2 / 2) shared by the
  * relations into one receiver (its radio and capture path) and delta_e ~ N(mu, sigma^2 / 2).
- * mu and sigma come from the floors the data measure (both ends pinned), else the defaults.
+ * mu and sigma come from the floors the data measure (both ends pinned), else the defaults; a
+ * wire floor (a LiDAR to its logger) is never measured, no recording tells it from the logger's
+ * offset, so its class keeps the default (VXS_CLOCK_WIRE_PRIOR_*).
  * Where a floor is measured the data outweigh the prior; where it is not, the prior's spread
  * goes into the offsets that depend on it: the stated uncertainty covers what is not known.
  */
@@ -220,7 +222,7 @@ static void find_reach(solver_t *s) {
         for (bool grew = true; grew;) {
             grew = false;
             for (size_t e = 0; e < s->ne; e++) {
-                if (!s->lines[e].usable || (pass && s->edges[e].delay != VXS_DELAY_NONE))
+                if (!s->lines[e].usable || (pass && s->edges[e].delay != VXS_DELAY_WIRE))
                     continue;
                 const size_t a = s->edges[e].src, b = s->edges[e].dst;
                 if (mark[a] != mark[b]) {
@@ -398,20 +400,22 @@ static bool solve_pass(solver_t *s) {
     return true;
 }
 
-/* set_priors takes each class's floor prior from the floors the data measure (both ends
- * pinned), else the defaults. */
+/* set_priors takes each V2X class's floor prior from the floors the data measure (both ends
+ * pinned), else the defaults. Wire floors are never measured (the clocks they pin are pinned by
+ * them): always the default. */
 static void set_priors(solver_t *s, bool from_data) {
-    static const double mean[VXS_DELAY_CLASSES] = {0.0, VXS_CLOCK_TX_PRIOR_MEAN_NS,
-                                                   VXS_CLOCK_AIR_PRIOR_MEAN_NS};
-    static const double sdv[VXS_DELAY_CLASSES] = {1.0, VXS_CLOCK_TX_PRIOR_SD_NS,
-                                                  VXS_CLOCK_AIR_PRIOR_SD_NS};
-    static const double sdmin[VXS_DELAY_CLASSES] = {1.0, VXS_CLOCK_TX_SD_MIN_NS,
+    static const double mean[VXS_DELAY_CLASSES] = {
+        VXS_CLOCK_WIRE_PRIOR_MEAN_NS, VXS_CLOCK_TX_PRIOR_MEAN_NS, VXS_CLOCK_AIR_PRIOR_MEAN_NS};
+    static const double sdv[VXS_DELAY_CLASSES] = {
+        VXS_CLOCK_WIRE_PRIOR_SD_NS, VXS_CLOCK_TX_PRIOR_SD_NS, VXS_CLOCK_AIR_PRIOR_SD_NS};
+    static const double sdmin[VXS_DELAY_CLASSES] = {VXS_CLOCK_WIRE_PRIOR_SD_NS,
+                                                    VXS_CLOCK_TX_SD_MIN_NS,
                                                     VXS_CLOCK_AIR_SD_MIN_NS};
     for (int c = 0; c < VXS_DELAY_CLASSES; c++) {
         s->mu[c] = mean[c];
         s->sigma[c] = sdv[c];
         s->measured[c] = 0;
-        if (!from_data || c == VXS_DELAY_NONE) continue;
+        if (!from_data || c == VXS_DELAY_WIRE) continue;
         double sum = 0, sum2 = 0;
         uint32_t k = 0;
         for (size_t e = 0; e < s->ne; e++) {
@@ -476,7 +480,7 @@ static size_t limiting_edge(const solver_t *s, size_t v, bool *group) {
     for (bool grew = true; grew;) {
         grew = false;
         for (size_t e = 0; e < s->ne; e++) {
-            if (!s->lines[e].usable || s->edges[e].delay != VXS_DELAY_NONE) continue;
+            if (!s->lines[e].usable || s->edges[e].delay != VXS_DELAY_WIRE) continue;
             const size_t a = s->edges[e].src, b = s->edges[e].dst;
             if (group[a] != group[b]) {
                 group[a] = group[b] = true;
@@ -488,7 +492,8 @@ static size_t limiting_edge(const solver_t *s, size_t v, bool *group) {
     double best_sd = INFINITY;
     for (size_t e = 0; e < s->ne; e++) {
         const size_t f = s->fidx[e];
-        if (f == SIZE_MAX || !s->lines[e].usable) continue;
+        if (f == SIZE_MAX || !s->lines[e].usable || s->edges[e].delay == VXS_DELAY_WIRE)
+            continue;
         if (!group[s->edges[e].src] && !group[s->edges[e].dst]) continue;
         const double sd = s->sd[i_floor(s, f)];
         if (sd < best_sd) {
@@ -543,10 +548,10 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
         goto done;
     }
 
-    /* the floors' unknowns: one per usable V2X relation, grouped by (receiver, class) */
+    /* the floors' unknowns: one per usable relation, grouped by (receiver, class) */
     for (size_t e = 0; e < n_edges; e++) {
         s.fidx[e] = SIZE_MAX;
-        if (!s.lines[e].usable || edges[e].delay == VXS_DELAY_NONE) continue;
+        if (!s.lines[e].usable) continue;
         size_t g = 0;
         while (g < s.ng && !(gkey[2 * g] == edges[e].dst && gkey[2 * g + 1] == edges[e].delay))
             g++;
@@ -630,9 +635,9 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
     }
 
     for (int c = 0; c < VXS_DELAY_CLASSES; c++) {
-        sol->delay_ns[c] = c ? s.mu[c] : 0.0;
-        sol->delay_sd_ns[c] = c ? s.sigma[c] : 0.0;
-        sol->floors_measured[c] = c ? s.measured[c] : 0;
+        sol->delay_ns[c] = s.mu[c];
+        sol->delay_sd_ns[c] = s.sigma[c];
+        sol->floors_measured[c] = s.measured[c];
     }
     for (size_t e = 0; e < s.ne; e++) {
         if (s.lines[e].usable && s.reach[edges[e].src]) sol->delay_used[edges[e].delay] = true;
@@ -646,7 +651,8 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
         }
         er->floor_ns = s.clamped[f] ? 0.0 : s.x[i_floor(&s, f)];
         er->floor_sd_ns = s.sd[i_floor(&s, f)];
-        er->measured = s.pinned[edges[e].src] && s.pinned[edges[e].dst];
+        er->measured = edges[e].delay != VXS_DELAY_WIRE && s.pinned[edges[e].src] &&
+                       s.pinned[edges[e].dst];
         er->clamped = s.clamped[f];
     }
 

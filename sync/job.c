@@ -258,7 +258,7 @@ static void lidar_packet(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
             n->hint = "offset_ns";
         }
         s->dev_node[k] = dev;
-        s->dev_edge[k] = find_edge(j, dev, j->logger_node[s->agent], VXS_DELAY_NONE);
+        s->dev_edge[k] = find_edge(j, dev, j->logger_node[s->agent], VXS_DELAY_WIRE);
         if (s->dev_edge[k] == SIZE_MAX) return;
     }
     add_sample(j, s->dev_edge[k], rec->device_time, rec->capture_time);

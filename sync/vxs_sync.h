@@ -387,6 +387,13 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
 #define VXS_CLOCK_TX_PRIOR_MEAN_NS 0.5e6 /* a stack's own-message logging delay, likewise */
 #define VXS_CLOCK_TX_PRIOR_SD_NS 0.75e6
 #define VXS_CLOCK_TX_SD_MIN_NS 0.25e6
+/* A sensor's wire delay to its logger (a LiDAR packet stamped when its last firing left the
+ * sensor, captured by the logger's NIC and kernel): no recording tells it from the logger's
+ * offset, so every such relation's floor is drawn from this prior. 100 Mbit/s Ethernet
+ * serializes a 1.2 kB packet in 0.1 ms; interrupt moderation and switches add up to a few
+ * tenths. The spread goes into every clock a LiDAR pins. */
+#define VXS_CLOCK_WIRE_PRIOR_MEAN_NS 0.2e6
+#define VXS_CLOCK_WIRE_PRIOR_SD_NS 0.2e6
 
 /* ==== 5. The job: a scenario from its recordings to synchronized frames ================= */
 

@@ -115,7 +115,7 @@ struct SmallRun {
         rels[1].floor_sd_ns = 1e6;
         rels[0].from = 0;
         rels[0].to = 1;
-        rels[0].delay = VXS_DELAY_NONE;
+        rels[0].delay = VXS_DELAY_WIRE;
         rels[0].samples = 99;
         rels[0].windows = 3;
         rels[0].n_pieces = 1;
@@ -307,9 +307,9 @@ TEST(ClocksJson, WritesEveryClockRelationPairAndImpossibleMessage) {
     json_t *rel = json_array_get(json_object_get(doc, "relations"), 0);
     EXPECT_STREQ(json_string_value(json_object_get(rel, "from")), "ego/lidar");
     EXPECT_STREQ(json_string_value(json_object_get(rel, "to")), "ego/logger");
-    EXPECT_STREQ(json_string_value(json_object_get(rel, "delay_class")), "none");
+    EXPECT_STREQ(json_string_value(json_object_get(rel, "delay_class")), "wire");
     EXPECT_EQ(json_real_value(json_object_get(rel, "residual_ns")), -0.5);
-    EXPECT_EQ(json_object_get(rel, "floor_ns"), nullptr); // a wire: no floor
+    EXPECT_STREQ(json_string_value(json_object_get(rel, "floor")), "prior"); // a wire's
     json_t *air_rel = json_array_get(json_object_get(doc, "relations"), 1);
     EXPECT_EQ(json_real_value(json_object_get(air_rel, "floor_ns")), 2.5e6);
     EXPECT_EQ(json_real_value(json_object_get(air_rel, "floor_sd_ns")), 1e6);

@@ -309,7 +309,7 @@ TEST(ClockTruth, FloorsMeasuredWherePinnedNoneNegative) {
     size_t measured = 0;
     for (size_t e = 0; e < R->n_relations; e++) {
         const vxs_clock_relation_t *E = &R->relations[e];
-        if (E->delay == VXS_DELAY_NONE) continue;
+        if (E->delay == VXS_DELAY_WIRE) continue;
         EXPECT_GE(E->floor_ns, 0.0) << R->clocks[E->from].name << " -> " << R->clocks[E->to].name;
         if (!E->floor_measured) continue;
         measured++;

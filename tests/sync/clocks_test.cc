@@ -19,6 +19,9 @@ namespace {
 
 const vxs_time_t kT0 = INT64_C(1700000000000000000); // 2023-11-14T22:13:20Z
 const int64_t kUs = VXS_NS_PER_US, kMs = VXS_NS_PER_MS, kS = VXS_NS_PER_S;
+// Every LiDAR's wire delay to its logger in these worlds: the prior's mean, so that the clocks
+// it pins come out exact (WireDelayOffItsPriorIsCovered takes others).
+const double kWire = VXS_CLOCK_WIRE_PRIOR_MEAN_NS;
 
 // Local is the exact reading (rounded to the ns) of a clock with the given piece offset; the
 // product is formed on times relative to the epoch so that doubles keep sub-ns precision.
@@ -132,7 +135,7 @@ TEST(ClockModel, IdentityAndNames) {
     EXPECT_EQ(vxs_clock_to_reference(&m, VXS_TIME_NONE, &cur), VXS_TIME_NONE);
     EXPECT_EQ(vxs_clock_to_reference(&m, VXS_TIME_NONE, nullptr), VXS_TIME_NONE);
 
-    EXPECT_STREQ(vxs_delay_class_name(VXS_DELAY_NONE), "none");
+    EXPECT_STREQ(vxs_delay_class_name(VXS_DELAY_WIRE), "wire");
     EXPECT_STREQ(vxs_delay_class_name(VXS_DELAY_TX_LOG), "tx_log");
     EXPECT_STREQ(vxs_delay_class_name(VXS_DELAY_AIR), "air");
     EXPECT_STREQ(vxs_delay_class_name(VXS_DELAY_CLASSES), "unknown");
@@ -269,19 +272,23 @@ TEST(ClockModel, BackwardJumpStream) {
 // ==== the solver ================================================================================
 
 // A logger (0) related to a GNSS-anchored LiDAR (1): the LiDAR's readings are reference time,
-// so the envelope line is directly the logger's offset and drift.
+// so the envelope line is directly the logger's offset and drift, plus the wire delay.
 TEST(ClockSolve, AnchorsOnly) {
     const double a = 241.75 * kMs, b = -32.7e-6;
-    const vxs_series_fit_t f = Line(kT0, a, b);
+    const vxs_series_fit_t f = Line(kT0, a + kWire, b);
     const Solved s = Solve({Node("ego/logger", false), Node("ego/lidar", true)},
-                           {Edge(1, 0, VXS_DELAY_NONE, &f)}, kT0);
+                           {Edge(1, 0, VXS_DELAY_WIRE, &f)}, kT0);
     ASSERT_EQ(s.st, VXS_OK);
     EXPECT_EQ(s.sol.reference_node, SIZE_MAX);
     EXPECT_EQ(s.sol.hints_rejected, 0u);
-    EXPECT_TRUE(s.sol.delay_used[VXS_DELAY_NONE]);
+    EXPECT_TRUE(s.sol.delay_used[VXS_DELAY_WIRE]);
     EXPECT_FALSE(s.sol.delay_used[VXS_DELAY_TX_LOG]);
     EXPECT_FALSE(s.sol.delay_used[VXS_DELAY_AIR]);
-    EXPECT_EQ(s.sol.delay_ns[VXS_DELAY_NONE], 0.0);
+    EXPECT_EQ(s.sol.delay_ns[VXS_DELAY_WIRE], VXS_CLOCK_WIRE_PRIOR_MEAN_NS);
+    EXPECT_EQ(s.sol.delay_sd_ns[VXS_DELAY_WIRE], VXS_CLOCK_WIRE_PRIOR_SD_NS);
+    EXPECT_EQ(s.sol.floors_measured[VXS_DELAY_WIRE], 0u);
+    EXPECT_FALSE(s.er[0].measured); // the wire's floor is its prior
+    EXPECT_NEAR(s.er[0].floor_ns, kWire, 1.0);
 
     const vxs_clock_result_t &log = s.r[0], &lid = s.r[1];
     EXPECT_EQ(log.method, VXS_CLOCK_M_ESTIMATED);
@@ -292,8 +299,9 @@ TEST(ClockSolve, AnchorsOnly) {
     EXPECT_EQ(log.edges, 1u);
     EXPECT_EQ(log.samples, 1000u);
     EXPECT_EQ(log.jumps, 0u);
-    // one relation at the 20 µs floor decides it
-    EXPECT_NEAR(log.offset_sd_ns, 20.0 * kUs, 100.0);
+    // one relation at the 20 µs floor, and the wire delay's prior
+    EXPECT_NEAR(log.offset_sd_ns, std::hypot(20.0 * kUs, VXS_CLOCK_WIRE_PRIOR_SD_NS), 100.0);
+    EXPECT_EQ(log.ident, VXS_IDENT_PINNED);
     EXPECT_GT(log.drift_sd, 0.0);
 
     EXPECT_EQ(lid.method, VXS_CLOCK_M_ANCHOR);
@@ -303,6 +311,25 @@ TEST(ClockSolve, AnchorsOnly) {
     // no other path reaches it: nothing to check against
     EXPECT_FALSE(lid.hint_checked);
     EXPECT_FALSE(lid.hint_rejected);
+}
+
+// The wire delay from a LiDAR to its logger is not in any recording: a logger pinned by its
+// LiDAR is off by the true delay minus the prior's mean, and its stated uncertainty covers that
+// for delays from 0 to a few tenths of a millisecond (a direct link to a busy switch).
+TEST(ClockSolve, WireDelayOffItsPriorIsCovered) {
+    const double a = 241.75 * kMs, b = -32.7e-6;
+    for (double wire : {0.0, 0.05 * kMs, 0.15 * kMs, 0.6 * kMs}) {
+        const vxs_series_fit_t f = Line(kT0, a + wire, b);
+        const Solved s = Solve({Node("ego/logger", false), Node("ego/lidar", true)},
+                               {Edge(1, 0, VXS_DELAY_WIRE, &f)}, kT0);
+        ASSERT_EQ(s.st, VXS_OK);
+        const vxs_clock_result_t &log = s.r[0];
+        const double err = log.model.pieces[0].offset_ns - a;
+        EXPECT_NEAR(err, wire - kWire, 1.0) << wire;
+        EXPECT_LE(std::fabs(err), 3 * log.offset_sd_ns) << wire;
+        EXPECT_NEAR(s.er[0].floor_ns, kWire, 1.0) << wire;
+        EXPECT_FALSE(s.er[0].clamped) << wire;
+    }
 }
 
 // A free-running device (2) 18.97 s ahead, related to the logger (0) only. The envelope's x is
@@ -316,11 +343,11 @@ TEST(ClockSolve, FreeRunningDeviceUsesTheSlopeTimesItsOffset) {
     // ref - epoch = (x - epoch - th_dev) / (1 + be_dev)
     const double b = (be_log - be_dev) / (1 + be_dev);
     const double a = (th_log - th_dev) - b * th_dev;
-    const vxs_series_fit_t f_lid = Line(kT0, th_log, be_log);
-    const vxs_series_fit_t f_dev = Line(kT0, a, b);
+    const vxs_series_fit_t f_lid = Line(kT0, th_log + kWire, be_log);
+    const vxs_series_fit_t f_dev = Line(kT0, a + kWire, b);
     const Solved s = Solve({Node("ego/logger", false), Node("ego/lidar", true),
                             Node("ego/radar", false)},
-                           {Edge(1, 0, VXS_DELAY_NONE, &f_lid), Edge(2, 0, VXS_DELAY_NONE, &f_dev)},
+                           {Edge(1, 0, VXS_DELAY_WIRE, &f_lid), Edge(2, 0, VXS_DELAY_WIRE, &f_dev)},
                            kT0);
     ASSERT_EQ(s.st, VXS_OK);
     // theta_dev = theta_log - a - b theta_dev  =>  theta_dev = (theta_log - a) / (1 + b)
@@ -347,17 +374,17 @@ TEST(ClockSolve, FreeRunningDeviceThroughARealSeries) {
     for (int64_t i = -6000; i <= 6000; i++) {
         const vxs_time_t ref = kT0 + i * 10 * kMs;
         const vxs_time_t x = Local(kT0, th_dev, be_dev, ref);
-        const vxs_time_t y = Local(kT0, th_log, be_log, ref) - x;
+        const vxs_time_t y = Local(kT0, th_log, be_log, ref) - x + (vxs_time_t)kWire;
         ASSERT_EQ(vxs_series_add(ser, x, y), VXS_OK);
     }
     vxs_series_fit_t f_dev;
     ASSERT_EQ(vxs_series_fit(ser, kT0, &f_dev), VXS_OK);
     vxs_series_destroy(ser);
     ASSERT_EQ(f_dev.n_pieces, 1u);
-    const vxs_series_fit_t f_lid = Line(kT0, th_log, be_log);
+    const vxs_series_fit_t f_lid = Line(kT0, th_log + kWire, be_log);
     const Solved s = Solve({Node("ego/logger", false), Node("ego/lidar", true),
                             Node("ego/radar", false)},
-                           {Edge(1, 0, VXS_DELAY_NONE, &f_lid), Edge(2, 0, VXS_DELAY_NONE, &f_dev)},
+                           {Edge(1, 0, VXS_DELAY_WIRE, &f_lid), Edge(2, 0, VXS_DELAY_WIRE, &f_dev)},
                            kT0);
     ASSERT_EQ(s.st, VXS_OK);
     EXPECT_EQ(s.r[2].method, VXS_CLOCK_M_ESTIMATED);
@@ -391,8 +418,8 @@ struct TwoAgents {
         fits.reserve(8); // the edges point into it
         nodes = {Node("a/logger", false), Node("a/lidar", true), Node("b/logger", false),
                  Node("a/obu", true), Node("b/obu", true)};
-        fits.push_back(Line(kT0, kThA, kBeA));
-        edges.push_back(Edge(LIDAR_A, LOG_A, VXS_DELAY_NONE, nullptr));
+        fits.push_back(Line(kT0, kThA + kWire, kBeA));
+        edges.push_back(Edge(LIDAR_A, LOG_A, VXS_DELAY_WIRE, nullptr));
         Sender(SEND_A, true, 0);
         Sender(SEND_B, false, err_b);
         if (third_sender) {
@@ -414,23 +441,27 @@ TEST(ClockSolve, FloorsAreMeasuredWherePinnedAndPriorsCarryTheRest) {
     EXPECT_EQ(s.sol.hints_rejected, 0u);
     const vxs_clock_result_t &a = s.r[TwoAgents::LOG_A], &b = s.r[TwoAgents::LOG_B];
     EXPECT_EQ(a.ident, VXS_IDENT_PINNED);
-    EXPECT_NEAR(a.model.pieces[0].offset_ns, TwoAgents::kThA, 1.0 * kUs);
+    // the wire's prior leaves A's offset 0.2 ms uncertain, so the V2X floors' priors pull it
+    // by a few µs
+    EXPECT_NEAR(a.model.pieces[0].offset_ns, TwoAgents::kThA, 10.0 * kUs);
+    EXPECT_GE(a.offset_sd_ns, VXS_CLOCK_WIRE_PRIOR_SD_NS * 0.9);
     EXPECT_EQ(a.limited_by, SIZE_MAX);
     // edges: 0 lidar->A, 1 SA->A tx, 2 SA->B air, 3 SB->B tx, 4 SB->A air
     EXPECT_TRUE(s.er[1].measured);
-    EXPECT_NEAR(s.er[1].floor_ns, TwoAgents::kTx, 2.0 * kUs);
+    EXPECT_NEAR(s.er[1].floor_ns, TwoAgents::kTx, 10.0 * kUs);
     EXPECT_TRUE(s.er[4].measured);
-    EXPECT_NEAR(s.er[4].floor_ns, TwoAgents::kAir, 2.0 * kUs);
+    EXPECT_NEAR(s.er[4].floor_ns, TwoAgents::kAir, 10.0 * kUs);
     EXPECT_FALSE(s.er[2].measured);
     EXPECT_FALSE(s.er[3].measured);
     EXPECT_EQ(s.sol.floors_measured[VXS_DELAY_TX_LOG], 1u);
     EXPECT_EQ(s.sol.floors_measured[VXS_DELAY_AIR], 1u);
-    EXPECT_NEAR(s.sol.delay_ns[VXS_DELAY_TX_LOG], TwoAgents::kTx, 2.0 * kUs);
-    EXPECT_NEAR(s.sol.delay_ns[VXS_DELAY_AIR], TwoAgents::kAir, 2.0 * kUs);
+    // (the priors are taken from the first pass, whose default priors pull A further)
+    EXPECT_NEAR(s.sol.delay_ns[VXS_DELAY_TX_LOG], TwoAgents::kTx, 50.0 * kUs);
+    EXPECT_NEAR(s.sol.delay_ns[VXS_DELAY_AIR], TwoAgents::kAir, 50.0 * kUs);
     // one measured floor says nothing of the spread: the default spreads
     EXPECT_EQ(s.sol.delay_sd_ns[VXS_DELAY_TX_LOG], VXS_CLOCK_TX_PRIOR_SD_NS);
     EXPECT_EQ(s.sol.delay_sd_ns[VXS_DELAY_AIR], VXS_CLOCK_AIR_PRIOR_SD_NS);
-    EXPECT_EQ(s.sol.delay_ns[VXS_DELAY_NONE], 0.0);
+    EXPECT_EQ(s.sol.delay_ns[VXS_DELAY_WIRE], VXS_CLOCK_WIRE_PRIOR_MEAN_NS);
     for (int c = 0; c < VXS_DELAY_CLASSES; c++) EXPECT_TRUE(s.sol.delay_used[c]) << c;
     EXPECT_EQ(b.method, VXS_CLOCK_M_ESTIMATED);
     EXPECT_EQ(b.ident, VXS_IDENT_FLOOR_PRIOR);
@@ -487,21 +518,21 @@ TEST(ClockSolve, WrongAnchorIsRejected) {
     }
     const vxs_clock_result_t &b = s.r[TwoAgents::LOG_B];
     EXPECT_LE(std::fabs(b.model.pieces[0].offset_ns - TwoAgents::kThB), 3 * b.offset_sd_ns);
-    EXPECT_NEAR(s.r[TwoAgents::LOG_A].model.pieces[0].offset_ns, TwoAgents::kThA, 1.0 * kUs);
+    EXPECT_NEAR(s.r[TwoAgents::LOG_A].model.pieces[0].offset_ns, TwoAgents::kThA, 50.0 * kUs);
 }
 
 // An offset hint: reference = local + offset_ns, i.e. the model's offset is -offset_ns.
 TEST(ClockSolve, OffsetHintIsFixedAndChecked) {
     const double a = 241.75 * kMs, b = -32.7e-6;
-    const vxs_series_fit_t f = Line(kT0, a, b);
+    const vxs_series_fit_t f = Line(kT0, a + kWire, b);
     std::vector<vxs_clock_node_t> nodes = {Node("ego/logger", false), Node("ego/lidar", true),
                                            Node("ego/cam", false)};
     nodes[2].has_offset = true;
     nodes[2].offset_ns = 40 * kMs; // the camera reads 40 ms behind
     // camera -> logger, x = local_cam = ref - 40 ms (camera drift-free):
     // y = a + b (ref - epoch) + 40 ms = a + 40 ms + b * 40 ms + b (x - epoch)
-    const vxs_series_fit_t fc = Line(kT0, a + 40.0 * kMs + b * 40.0 * kMs, b);
-    const Solved s = Solve(nodes, {Edge(1, 0, VXS_DELAY_NONE, &f), Edge(2, 0, VXS_DELAY_NONE, &fc)},
+    const vxs_series_fit_t fc = Line(kT0, a + 40.0 * kMs + b * 40.0 * kMs + kWire, b);
+    const Solved s = Solve(nodes, {Edge(1, 0, VXS_DELAY_WIRE, &f), Edge(2, 0, VXS_DELAY_WIRE, &fc)},
                            kT0);
     ASSERT_EQ(s.st, VXS_OK);
     EXPECT_EQ(s.r[2].method, VXS_CLOCK_M_HINT);
@@ -514,7 +545,7 @@ TEST(ClockSolve, OffsetHintIsFixedAndChecked) {
 
 TEST(ClockSolve, NothingAnchoredUsesTheFallbackReference) {
     const double a = 50.0 * kMs, b = 10e-6;
-    const vxs_series_fit_t f = Line(kT0, a, b);
+    const vxs_series_fit_t f = Line(kT0, a + kWire, b);
     const vxs_series_fit_t empty = [] {
         vxs_series_fit_t e;
         memset(&e, 0, sizeof e);
@@ -523,7 +554,7 @@ TEST(ClockSolve, NothingAnchoredUsesTheFallbackReference) {
     }();
     const Solved s = Solve({Node("a/logger", false), Node("b/logger", false),
                             Node("c/logger", false), Node("d/logger", false)},
-                           {Edge(0, 1, VXS_DELAY_NONE, &f), Edge(3, 0, VXS_DELAY_NONE, &empty)},
+                           {Edge(0, 1, VXS_DELAY_WIRE, &f), Edge(3, 0, VXS_DELAY_WIRE, &empty)},
                            kT0, 0);
     ASSERT_EQ(s.st, VXS_OK);
     EXPECT_EQ(s.sol.reference_node, 0u);
@@ -548,7 +579,7 @@ TEST(ClockSolve, NothingAnchoredUsesTheFallbackReference) {
 
     // the same with the fallback on node 1: node 0 is then -a, drift -b
     const Solved s1 = Solve({Node("a/logger", false), Node("b/logger", false)},
-                            {Edge(0, 1, VXS_DELAY_NONE, &f)}, kT0, 1);
+                            {Edge(0, 1, VXS_DELAY_WIRE, &f)}, kT0, 1);
     ASSERT_EQ(s1.st, VXS_OK);
     EXPECT_EQ(s1.sol.reference_node, 1u);
     EXPECT_EQ(s1.r[1].method, VXS_CLOCK_M_REFERENCE);
@@ -567,12 +598,12 @@ TEST(ClockSolve, JumpGivesTheDestinationTwoPieces) {
     memset(&f, 0, sizeof f);
     f.x0 = kT0;
     f.n_pieces = 2;
-    f.pieces[0] = Piece(kT0 - 30 * kS, xe, a, b);
-    f.pieces[1] = Piece(xs, kT0 + 30 * kS, a + jump, b);
+    f.pieces[0] = Piece(kT0 - 30 * kS, xe, a + kWire, b);
+    f.pieces[1] = Piece(xs, kT0 + 30 * kS, a + kWire + jump, b);
     f.samples = 2000;
     f.windows = 20;
     const Solved s = Solve({Node("ego/logger", false), Node("ego/lidar", true)},
-                           {Edge(1, 0, VXS_DELAY_NONE, &f)}, kT0);
+                           {Edge(1, 0, VXS_DELAY_WIRE, &f)}, kT0);
     ASSERT_EQ(s.st, VXS_OK);
     const vxs_clock_model_t &m = s.r[0].model;
     EXPECT_EQ(s.r[0].method, VXS_CLOCK_M_ESTIMATED);
@@ -582,9 +613,10 @@ TEST(ClockSolve, JumpGivesTheDestinationTwoPieces) {
     EXPECT_NEAR(m.pieces[0].offset_ns, a, 1.0);
     EXPECT_NEAR(m.pieces[1].offset_ns - m.pieces[0].offset_ns, jump, 1.0);
     EXPECT_NEAR(m.drift, b, 1e-12);
-    // x is reference time (anchored source): the step lies in the middle of [xe, xs]; the
-    // solver carries the reading through absolute doubles (256 ns quantum at 1.7e18 ns)
-    const vxs_time_t mid = xe + (xs - xe) / 2;
+    // x is reference time (anchored source), each sample captured a wire delay later: the step
+    // lies in the middle of [xe, xs] + kWire; the solver carries the reading through absolute
+    // doubles (256 ns quantum at 1.7e18 ns)
+    const vxs_time_t mid = xe + (xs - xe) / 2 + (vxs_time_t)kWire;
     EXPECT_NEAR((double)(m.pieces[1].from_ref - mid), 0.0, 1.0 * kUs);
     // the source keeps one piece
     EXPECT_EQ(s.r[1].model.n_pieces, 1u);
@@ -596,11 +628,11 @@ TEST(ClockSolve, BadArguments) {
     const std::vector<vxs_clock_node_t> nodes = {Node("x", true), Node("y", false)};
     vxs_clock_result_t out[2];
     vxs_clock_solution_t sol;
-    const vxs_clock_edge_t ok = Edge(0, 1, VXS_DELAY_NONE, &f);
+    const vxs_clock_edge_t ok = Edge(0, 1, VXS_DELAY_WIRE, &f);
     EXPECT_EQ(vxs_clock_solve(nodes.data(), 2, &ok, 1, kT0, 0, out, nullptr, &sol), VXS_OK);
-    for (vxs_clock_edge_t e : {Edge(2, 1, VXS_DELAY_NONE, &f), Edge(0, 2, VXS_DELAY_NONE, &f),
-                               Edge(SIZE_MAX, 1, VXS_DELAY_NONE, &f),
-                               Edge(1, 1, VXS_DELAY_NONE, &f),
+    for (vxs_clock_edge_t e : {Edge(2, 1, VXS_DELAY_WIRE, &f), Edge(0, 2, VXS_DELAY_WIRE, &f),
+                               Edge(SIZE_MAX, 1, VXS_DELAY_WIRE, &f),
+                               Edge(1, 1, VXS_DELAY_WIRE, &f),
                                Edge(0, 1, VXS_DELAY_CLASSES, &f)}) {
         EXPECT_EQ(vxs_clock_solve(nodes.data(), 2, &e, 1, kT0, 0, out, nullptr, &sol), VXS_E_ARG)
             << e.src << "->" << e.dst;
