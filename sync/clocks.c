@@ -176,13 +176,14 @@ static bool collect_jumps(solver_t *s) {
              * piece's first reading (a backward jump's piece begins below its "pre" reading,
              * so compare with the reading the piece would have had without the jump). The
              * bracket is the tightest any relation saw, so this relation's first sample after
-             * the jump may lie inside it, before its middle: compare with its beginning. */
+             * the jump may lie inside it, before its middle: compare with its beginning. The
+             * readings include the jumps before: `here` and every local_pre alike. */
             const double x = (double)p->x_start;
             double cum = 0;
             if (k > 0) {
                 const double here = x + line_at(p, f->x0, x);
                 for (size_t i = 0; i < nj->n; i++) {
-                    const double before = here - cum - nj->j[i].size_ns;
+                    const double before = here - nj->j[i].size_ns;
                     if (nj->j[i].local_pre - nj->j[i].gap_ns / 2 <= before + 1e6)
                         cum += nj->j[i].size_ns;
                 }

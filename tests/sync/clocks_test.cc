@@ -623,6 +623,35 @@ TEST(ClockSolve, JumpGivesTheDestinationTwoPieces) {
     EXPECT_EQ(s.r[1].jumps, 0u);
 }
 
+// Two steps, a large one forward and then a small one back (a logger stepped by NTP, then
+// corrected): each piece of the relation sheds exactly the steps before it, so every piece says
+// the same offset and the logger's model has three pieces, each where the truth is.
+TEST(ClockSolve, EveryPieceShedsTheStepsBeforeIt) {
+    const double a = -1706.4 * kMs, b = 25.9e-6, up = 232.18 * kMs, back = -12.37 * kMs;
+    const vxs_time_t e1 = kT0 + 7 * kS + 333 * kUs, s1 = e1 + 10 * kMs;
+    const vxs_time_t e2 = kT0 + 14 * kS + 777 * kUs, s2 = e2 + 10 * kMs;
+    vxs_series_fit_t f;
+    memset(&f, 0, sizeof f);
+    f.x0 = kT0;
+    f.n_pieces = 3;
+    f.pieces[0] = Piece(kT0 - 10 * kS, e1, a + kWire, b);
+    f.pieces[1] = Piece(s1, e2, a + kWire + up, b);
+    f.pieces[2] = Piece(s2, kT0 + 20 * kS, a + kWire + up + back, b);
+    f.samples = 3000;
+    f.windows = 30;
+    const Solved s = Solve({Node("veh/logger", false), Node("veh/lidar", true)},
+                           {Edge(1, 0, VXS_DELAY_WIRE, &f)}, kT0);
+    ASSERT_EQ(s.st, VXS_OK);
+    const vxs_clock_model_t &m = s.r[0].model;
+    ASSERT_EQ(m.n_pieces, 3u);
+    EXPECT_NEAR(m.pieces[0].offset_ns, a, 1.0);
+    EXPECT_NEAR(m.pieces[1].offset_ns - m.pieces[0].offset_ns, up, 1.0);
+    EXPECT_NEAR(m.pieces[2].offset_ns - m.pieces[1].offset_ns, back, 1.0);
+    EXPECT_NEAR((double)(m.pieces[1].from_ref - (e1 + 5 * kMs + (vxs_time_t)kWire)), 0.0, 1.0 * kUs);
+    EXPECT_NEAR((double)(m.pieces[2].from_ref - (e2 + 5 * kMs + (vxs_time_t)kWire)), 0.0, 1.0 * kUs);
+    EXPECT_NEAR(s.er[0].floor_ns, kWire, 1.0);
+}
+
 TEST(ClockSolve, BadArguments) {
     const vxs_series_fit_t f = Line(kT0, 1.0 * kMs, 0);
     const std::vector<vxs_clock_node_t> nodes = {Node("x", true), Node("y", false)};
