@@ -912,9 +912,39 @@ end:
     return st;
 }
 
+/* ws_with_ring gives a copy of the windows into which the samples still in the detector's ring
+ * are committed, the series left as it is. While the ring holds a candidate, its jump_confirm
+ * confirmations and as many samples again to verify them, the oldest is decided as it would be
+ * when more samples came (the verification over what there is): a step in the drive's last
+ * seconds is a step. The last 2 x (jump_confirm + 1) - 1 samples are committed as they stand
+ * (usually as a window above or below). false when out of memory. */
+static bool ws_with_ring(const vxs_series_t *s, wset_t *out) {
+    vxs_series_t t = *s;
+    t.ws.cap = s->ws.nw + s->ring_len + 1;
+    t.ws.w = vxs_malloc(t.ws.cap * sizeof *t.ws.w);
+    t.ring = s->ring_len ? vxs_malloc(s->ring_cap * sizeof *t.ring) : NULL;
+    t.scratch = s->ring_len ? vxs_malloc(s->ring_cap * sizeof *t.scratch) : NULL;
+    if (!t.ws.w || (s->ring_len && (!t.ring || !t.scratch))) {
+        vxs_free(t.ws.w);
+        vxs_free(t.ring);
+        vxs_free(t.scratch);
+        return false;
+    }
+    if (s->ws.nw) memcpy(t.ws.w, s->ws.w, s->ws.nw * sizeof *t.ws.w);
+    if (s->ring_len) memcpy(t.ring, s->ring, s->ring_cap * sizeof *t.ring);
+    const size_t c1 = (size_t)s->o.jump_confirm + 1;
+    while (t.ring_len >= 2 * c1) decide_oldest(&t);
+    for (size_t i = 0; i < t.ring_len; i++) ws_commit(&t.ws, ring_at(&t, i), false);
+    ws_close(&t.ws);
+    vxs_free(t.ring);
+    vxs_free(t.scratch);
+    *out = t.ws;
+    return true;
+}
+
 /* vxs_series_fit works on a copy of the windows into which the samples still in the detector's
- * ring are committed as they stand (a jump in the last 4 x (jump_confirm + 1) samples is not
- * decided yet: its samples land in the current piece, usually as a window above or below). */
+ * ring are committed (ws_with_ring: a jump is decided until the last 2 x (jump_confirm + 1) - 1
+ * samples, which land in the current piece). */
 vxs_status_t vxs_series_fit(const vxs_series_t *s, vxs_time_t x0, vxs_series_fit_t *out) {
     if (!out) return VXS_E_ARG;
     memset(out, 0, sizeof *out);
@@ -923,13 +953,8 @@ vxs_status_t vxs_series_fit(const vxs_series_t *s, vxs_time_t x0, vxs_series_fit
     out->samples = s->count;
     out->jumps_merged = s->jumps_merged;
     if (s->count < 2) return VXS_E_STATE;
-    wset_t ws = s->ws;
-    ws.cap = s->ws.nw + s->ring_len + 1;
-    ws.w = vxs_malloc(ws.cap * sizeof *ws.w);
-    if (!ws.w) return VXS_E_NOMEM;
-    if (s->ws.nw) memcpy(ws.w, s->ws.w, s->ws.nw * sizeof *ws.w);
-    for (size_t i = 0; i < s->ring_len; i++) ws_commit(&ws, ring_at(s, i), false);
-    ws_close(&ws);
+    wset_t ws;
+    if (!ws_with_ring(s, &ws)) return VXS_E_NOMEM;
     vxs_status_t st = fit_windows(&ws, out);
     vxs_free(ws.w);
     if (st != VXS_OK) {
@@ -947,13 +972,8 @@ vxs_status_t vxs_series_fit_split(const vxs_series_t *s, vxs_time_t x0, const vx
     if (!s || (n && (!lo || !hi))) return VXS_E_ARG;
     out->samples = s->count;
     if (s->count < 2) return VXS_E_STATE;
-    wset_t ws = s->ws;
-    ws.cap = s->ws.nw + s->ring_len + 1;
-    ws.w = vxs_malloc(ws.cap * sizeof *ws.w);
-    if (!ws.w) return VXS_E_NOMEM;
-    if (s->ws.nw) memcpy(ws.w, s->ws.w, s->ws.nw * sizeof *ws.w);
-    for (size_t i = 0; i < s->ring_len; i++) ws_commit(&ws, ring_at(s, i), false);
-    ws_close(&ws);
+    wset_t ws;
+    if (!ws_with_ring(s, &ws)) return VXS_E_NOMEM;
     /* keep the windows clear of every step's span; a piece begins after each span */
     size_t kept = 0, step = 0;
     bool new_piece = true;

@@ -299,6 +299,36 @@ TEST(Series, V2xRateJumpIsLocatedAtTheRightSample) {
     }
 }
 
+// A step in the drive's last seconds: 33 ms forward and 25 ms back, each with 20 samples (2 s
+// at 10 Hz) after it, fewer than the detector's ring holds (36). The fit decides them with what
+// there is; a step with fewer samples after it than a candidate, its confirmations and as many
+// again (17) stays undecided, its samples in the piece before.
+TEST(Series, StepInTheLastSecondsIsAStep) {
+    Model m{3.5e6, 35e-6, kT0, 1.2e6, 0.6e6, 0.0, 0.0, 0.0};
+    for (int64_t step : {33 * kMs, -25 * kMs})
+        for (uint64_t seed = 31; seed <= 33; seed++) {
+            SCOPED_TRACE(seed);
+            Rng r(seed);
+            Series s;
+            const vxs_time_t jx = AddWithStep(s, m, r, 300, 10, XAt(280, 10), step);
+            ASSERT_EQ(jx, XAt(280, 10));
+            vxs_series_fit_t f = s.Fit(kT0);
+            ASSERT_EQ(f.n_pieces, 2u) << step;
+            EXPECT_EQ(f.pieces[1].x_start, jx);
+            EXPECT_NEAR(f.pieces[1].offset_ns - f.pieces[0].offset_ns, (double)step, 0.3e6);
+            // the series itself is left as it was: samples added later still decide as usual
+            for (int64_t i = 300; i < 400; i++) {
+                const vxs_time_t x = XAt(i, 10);
+                ASSERT_EQ(s.Add(x, m.Y(r, x) + step), VXS_OK);
+            }
+            EXPECT_EQ(s.Fit(kT0).n_pieces, 2u);
+            Rng r2(seed);
+            Series late;
+            AddWithStep(late, m, r2, 300, 10, XAt(290, 10), step);
+            EXPECT_EQ(late.Fit(kT0).n_pieces, 1u) << "10 samples after the step";
+        }
+}
+
 TEST(Series, JumpsBeyondTheLastPieceAreMerged) {
     // 10 Hz V2X-like for 210 s; the level alternates 0 / +50 ms every 10 s: 20 jumps, at
     // 10, 20, ... 200 s. The first 15 split the series into 16 pieces (the last starts at
