@@ -19,9 +19,21 @@ void vxs_clock_model_identity(vxs_clock_model_t *m, vxs_time_t epoch) {
     m->pieces[0].from_ref = INT64_MIN;
 }
 
+/* rate_of returns piece k's drift. */
+static double rate_of(const vxs_clock_model_t *m, size_t k) {
+    return m->drift + m->pieces[k].drift_delta;
+}
+
+double vxs_clock_piece_step(const vxs_clock_model_t *m, size_t k) {
+    if (!m || k == 0 || k >= m->n_pieces) return 0.0;
+    const double u = (double)(m->pieces[k].from_ref - m->epoch);
+    return (m->pieces[k].offset_ns + rate_of(m, k) * u) -
+           (m->pieces[k - 1].offset_ns + rate_of(m, k - 1) * u);
+}
+
 vxs_time_t vxs_clock_piece_to_reference(const vxs_clock_model_t *m, size_t k, vxs_time_t local) {
     /* local = ref + off + drift (ref - epoch)  =>  ref - epoch = (local - epoch - off) / (1 + d) */
-    const double r = ((double)(local - m->epoch) - m->pieces[k].offset_ns) / (1.0 + m->drift);
+    const double r = ((double)(local - m->epoch) - m->pieces[k].offset_ns) / (1.0 + rate_of(m, k));
     return m->epoch + (vxs_time_t)llround(r);
 }
 
@@ -36,7 +48,8 @@ vxs_time_t vxs_clock_to_local(const vxs_clock_model_t *m, vxs_time_t ref) {
     /* the correction in double, the absolute time in integers (a double near 1.7e18 ns holds
      * multiples of 256 ns only) */
     const size_t k = piece_of_ref(m, ref);
-    return ref + (vxs_time_t)llround(m->pieces[k].offset_ns + m->drift * (double)(ref - m->epoch));
+    return ref +
+           (vxs_time_t)llround(m->pieces[k].offset_ns + rate_of(m, k) * (double)(ref - m->epoch));
 }
 
 static bool in_piece(const vxs_clock_model_t *m, size_t k, vxs_time_t ref) {
@@ -56,7 +69,7 @@ vxs_time_t vxs_clock_to_reference(const vxs_clock_model_t *m, vxs_time_t local,
     }
     size_t k = cur->piece < m->n_pieces ? cur->piece : m->n_pieces - 1;
     while (k + 1 < m->n_pieces) {
-        const double jump = m->pieces[k + 1].offset_ns - m->pieces[k].offset_ns;
+        const double jump = vxs_clock_piece_step(m, k + 1);
         const double from = (double)m->pieces[k + 1].from_ref;
         const double r_here = (double)vxs_clock_piece_to_reference(m, k, local);
         const double r_next = (double)vxs_clock_piece_to_reference(m, k + 1, local);

@@ -45,15 +45,20 @@ extern "C" {
 
 /* A clock model maps a clock domain onto the reference timeline:
  *
- *     local = ref + offset_ns[piece] + drift * (ref - epoch)
+ *     local = ref + offset_ns[piece] + (drift + drift_delta[piece]) * (ref - epoch)
  *
- * where the piece is the stretch between two jumps (an NTP step of a logger). pieces[0].from_ref
- * is INT64_MIN; piece k >= 1 begins at reference time pieces[k].from_ref. */
+ * where a piece is a stretch between two changes of the clock: a jump (an NTP step of a logger:
+ * the reading steps at from_ref) or a change of its rate (NTP slewing an offset away, or a new
+ * frequency correction: the reading goes on continuously at another rate). pieces[0].from_ref is
+ * INT64_MIN and pieces[0].drift_delta 0; piece k >= 1 begins at reference time
+ * pieces[k].from_ref. vxs_clock_piece_step gives how far the reading steps there. */
 typedef struct {
     vxs_time_t from_ref;
     double offset_ns;
-    int64_t from_span_ns; /* how well from_ref is known: the step happened within from_span_ns
-                             around it (the gap between the samples around it; 0 for piece 0) */
+    int64_t from_span_ns; /* how well from_ref is known: the change happened within from_span_ns
+                             around it (the gap between the samples around a step; 0 for piece
+                             0) */
+    double drift_delta;   /* the piece's rate minus `drift` (dimensionless) */
 } vxs_clock_piece_t;
 
 typedef struct {
@@ -65,6 +70,11 @@ typedef struct {
 
 /* vxs_clock_model_identity sets `m` to local = ref (one piece, no drift). */
 void vxs_clock_model_identity(vxs_clock_model_t *m, vxs_time_t epoch);
+
+/* vxs_clock_piece_step returns how far the clock's reading steps where piece k (1 <= k <
+ * m->n_pieces) begins, in ns: piece k's reading at pieces[k].from_ref minus piece k-1's (0 for a
+ * change of rate alone; 0 for k out of range). */
+double vxs_clock_piece_step(const vxs_clock_model_t *m, size_t k);
 
 /* vxs_clock_to_local maps a reference time to the clock's reading. VXS_TIME_NONE in,
  * VXS_TIME_NONE out. */

@@ -52,11 +52,13 @@ static json_t *domain_json(const vxs_manifest_t *man, const vxs_clock_report_t *
     json_t *pieces = json_array();
     for (size_t k = 0; k < r->model.n_pieces; k++)
         json_array_append_new(
-            pieces, json_pack("{s:o,s:o,s:o}", "from_ref_ns",
+            pieces, json_pack("{s:o,s:o,s:o,s:o,s:o}", "from_ref_ns",
                               k ? json_integer(r->model.pieces[k].from_ref) : json_null(),
                               "from_span_ns",
                               k ? json_integer(r->model.pieces[k].from_span_ns) : json_null(),
-                              "offset_ns", jnum(r->model.pieces[k].offset_ns)));
+                              "offset_ns", jnum(r->model.pieces[k].offset_ns), "drift_ppm",
+                              jnum((r->model.drift + r->model.pieces[k].drift_delta) * 1e6),
+                              "step_ns", jnum(vxs_clock_piece_step(&r->model, k))));
     json_object_set_new(d, "pieces", pieces);
     json_object_set_new(d, "samples", json_integer((json_int_t)r->samples));
     json_object_set_new(d, "relations", json_integer(r->edges));

@@ -122,11 +122,8 @@ static vxs_time_t map_reading(const vxs_clock_model_t *m, vxs_time_t local, vxs_
         double best_cost = INFINITY;
         for (size_t k = 0; k < m->n_pieces; k++) {
             const vxs_time_t r = vxs_clock_piece_to_reference(m, k, local);
-            const double jump_in =
-                k ? fabs(m->pieces[k].offset_ns - m->pieces[k - 1].offset_ns) : 0.0;
-            const double jump_out =
-                k + 1 < m->n_pieces ? fabs(m->pieces[k + 1].offset_ns - m->pieces[k].offset_ns)
-                                    : 0.0;
+            const double jump_in = fabs(vxs_clock_piece_step(m, k));
+            const double jump_out = fabs(vxs_clock_piece_step(m, k + 1));
             if (k > 0 && (double)r < (double)m->pieces[k].from_ref - STEP_SLACK_NS - jump_in)
                 continue;
             if (k + 1 < m->n_pieces &&

@@ -379,7 +379,9 @@ static void move_epoch(vxs_job_t *j, vxs_time_t e) {
     const double d = (double)(e - j->epoch);
     for (size_t i = 0; i < j->n_nodes; i++) {
         vxs_clock_result_t *r = &j->res[i];
-        for (size_t k = 0; k < r->model.n_pieces; k++) r->model.pieces[k].offset_ns += r->model.drift * d;
+        for (size_t k = 0; k < r->model.n_pieces; k++)
+            r->model.pieces[k].offset_ns +=
+                (r->model.drift + r->model.pieces[k].drift_delta) * d;
         r->model.epoch = e;
         r->offset_sd_ns = sqrt(r->offset_sd_ns * r->offset_sd_ns + d * d * r->drift_sd * r->drift_sd);
     }

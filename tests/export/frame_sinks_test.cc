@@ -85,7 +85,7 @@ struct SmallRun {
         clocks[1].est.model.pieces[0].offset_ns = 1500.5;
         clocks[1].est.model.drift = 2e-6;
         clocks[1].est.model.n_pieces = 2;
-        clocks[1].est.model.pieces[1] = {1000000500, 2500.5, 70000000};
+        clocks[1].est.model.pieces[1] = {1000000500, 2500.5, 70000000, 0.0};
         clocks[1].est.offset_sd_ns = NAN; // not finite: written as null
         clocks[1].est.samples = 99;
         clocks[1].est.edges = 1;

@@ -6,6 +6,7 @@
 // sampled at x = local_src. Fits are built by hand (one line per piece, as vxs_series_fit would
 // give for noiseless data) or, where the point is the whole chain, by feeding a real series with
 // samples generated from known clocks.
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -205,6 +206,48 @@ TEST(ClockModel, ToLocalPicksThePieceOfTheReferenceTime) {
 
 // A forward step (+150 ms): readings every ms of reference time through it map back to their
 // true times, with a cursor and without.
+// A clock slewing at +300 ppm for 5 s (1.5 ms gained) and then stepping 20 ms: the slew's
+// pieces begin without a step (the reading goes on at another rate), the step's with one.
+// Readings map back to the reference to the ns, through a stream and one at a time.
+TEST(ClockModel, RateChangesAreContinuous) {
+    const double off = 40.0 * kMs, drift = 10e-6, slew = 300e-6, step = 20.0 * kMs;
+    const vxs_time_t s0 = kT0 + 10 * kS, s1 = kT0 + 15 * kS, j = kT0 + 20 * kS;
+    vxs_clock_model_t m;
+    vxs_clock_model_identity(&m, kT0);
+    m.drift = drift;
+    m.pieces[0].offset_ns = off;
+    // piece 1: rate drift + slew from s0, continuous there: off + slew * (s0 - epoch) less
+    m.pieces[1] = {s0, off - slew * (double)(s0 - kT0), 0, slew};
+    // piece 2: the slew over, its 1.5 ms kept
+    m.pieces[2] = {s1, off + slew * (double)(s1 - s0), 0, 0.0};
+    // piece 3: a step
+    m.pieces[3] = {j, off + slew * (double)(s1 - s0) + step, 0, 0.0};
+    m.n_pieces = 4;
+    EXPECT_NEAR(vxs_clock_piece_step(&m, 1), 0.0, 1e-6);
+    EXPECT_NEAR(vxs_clock_piece_step(&m, 2), 0.0, 1e-6);
+    EXPECT_NEAR(vxs_clock_piece_step(&m, 3), step, 1e-6);
+    EXPECT_EQ(vxs_clock_piece_step(&m, 0), 0.0);
+    EXPECT_EQ(vxs_clock_piece_step(&m, 4), 0.0);
+    // the reading against the truth written out
+    auto truth = [&](vxs_time_t ref) {
+        const double u = (double)(ref - kT0);
+        double o = off + drift * u;
+        if (ref >= s0) o += slew * (double)(std::min(ref, s1) - s0);
+        if (ref >= j) o += step;
+        return ref + (vxs_time_t)llround(o);
+    };
+    vxs_clock_cursor_t cur;
+    memset(&cur, 0, sizeof cur);
+    for (vxs_time_t ref = kT0; ref < kT0 + 30 * kS; ref += 100 * kMs + 17) {
+        const vxs_time_t local = vxs_clock_to_local(&m, ref);
+        EXPECT_NEAR((double)(local - truth(ref)), 0.0, 1.0) << ref - kT0;
+        EXPECT_NEAR((double)(vxs_clock_to_reference(&m, local, &cur) - ref), 0.0, 1.0)
+            << ref - kT0;
+        EXPECT_NEAR((double)(vxs_clock_to_reference(&m, local, nullptr) - ref), 0.0, 1.0)
+            << ref - kT0;
+    }
+}
+
 TEST(ClockModel, ForwardJumpStream) {
     const double off = 2.3e9, drift = 40e-6, jump = 150.0 * kMs;
     const vxs_time_t J = kT0 + 10 * kS + 377 * kUs;
