@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "vxs_camera.h"
 #include "vxs_core_int.h"
 #include "vxs_lidar.h"
 #include "vxs_manifest.h"
@@ -49,6 +50,7 @@ typedef struct {
     vxs_ouster_info_t ouster;   /* ROLE_OUSTER_META */
     int calib_lasers;           /* ROLE_VELO_CALIB */
     char *sidecar_note;         /* why it was not a video's timestamps (NULL: it was not tried) */
+    char *sidecar_bad;          /* why it does not read as a sidecar, when named like one */
 } file_t;
 
 typedef struct {
@@ -601,31 +603,6 @@ static void do_capture(ctx_t *c, agent_t *a, size_t fi) {
     }
 }
 
-/* sidecar_lines counts the lines of a timestamps sidecar as the camera reader does: blank lines
- * and lines starting with '#' (after leading blanks) do not count. -1 if it cannot be read. */
-static long sidecar_lines(const char *path) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return -1;
-    long n = 0;
-    int ch;
-    bool at_start = true, content = false;
-    while ((ch = getc(fp)) != EOF) {
-        if (ch == '\n') {
-            if (content) n++;
-            at_start = true;
-            content = false;
-        } else if (at_start) {
-            if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f') continue;
-            at_start = false;
-            content = ch != '#';
-        }
-    }
-    if (content) n++;
-    bool bad = ferror(fp) != 0;
-    fclose(fp);
-    return bad ? -1 : n;
-}
-
 static void do_video(ctx_t *c, agent_t *a, size_t fi) {
     vxs_video_info_t vi;
     char err[512] = "";
@@ -646,39 +623,70 @@ static void do_video(ctx_t *c, agent_t *a, size_t fi) {
     source_t *s = add_source(c, a, fi, VXS_SOURCE_CAMERA);
     if (!s) return;
     bool has_creation = vi.creation_time != VXS_TIME_NONE;
-    /* Sidecars: <stem>.timestamps, <stem>.txt, then the folder's timestamps.txt (KITTI). */
-    char *cand[3];
+    /* Sidecars under the names rigs give them, the exact stem's first (the project's own
+     * name, then the others), the folder's timestamps.txt (KITTI) last; each read as the camera
+     * reader reads it. The first with one line per frame is taken; one more that fits is noted
+     * and left out, so the choice never depends on anything but this order. */
+    static const struct {
+        bool stem;
+        const char *suffix;
+    } names[] = {{true, ".timestamps"},      {true, ".timestamps.txt"}, {true, "_timestamps.txt"},
+                 {true, ".txt"},             {true, ".csv"},            {false, "timestamps.txt"}};
     int sl = (int)stem_len(f->name);
-    cand[0] = vxsi_strfmt("%.*s.timestamps", sl, f->name);
-    cand[1] = vxsi_strfmt("%.*s.txt", sl, f->name);
-    cand[2] = vxsi_strfmt("timestamps.txt");
-    for (int k = 0; k < 3 && s->timestamps < 0; k++) {
-        if (!cand[k]) {
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char *cand = names[k].stem ? vxsi_strfmt("%.*s%s", sl, f->name, names[k].suffix)
+                                   : vxs_strdup(names[k].suffix);
+        if (!cand) {
             c->oom = true;
-            continue;
+            return;
         }
-        long ti = find_file(a, cand[k]);
+        long ti = find_file(a, cand);
+        vxs_free(cand);
         if (ti < 0 || (size_t)ti == fi) continue;
         file_t *tf = &a->files[ti];
         if (tf->role != ROLE_NONE || tf->kind != VXS_FILE_UNKNOWN) continue;
         struct stat sb;
         if (stat(tf->path, &sb) != 0 || (uint64_t)sb.st_size > SIDE_FILE_MAX) continue;
-        long lines = sidecar_lines(tf->path);
-        if (lines >= 0 && (uint64_t)lines == vi.packets) {
+        uint64_t lines = 0;
+        char why[512];
+        vxs_status_t cst = vxs_camera_sidecar_count(&lines, tf->path, VXS_CAM_UNIT_AUTO, why,
+                                                    sizeof why);
+        if (cst == VXS_E_NOMEM) {
+            c->oom = true;
+            return;
+        }
+        if (cst != VXS_OK) {
+            /* Not a sidecar: it may still be another recording; do_other says why if not. */
+            if (s->timestamps < 0 && !tf->sidecar_bad &&
+                !(tf->sidecar_bad = vxsi_strfmt("as the timestamps of the video %s: %s", f->name,
+                                                why)))
+                c->oom = true;
+            continue;
+        }
+        if (lines == vi.packets && s->timestamps < 0) {
             s->timestamps = ti;
             tf->role = ROLE_ATTACHED;
             vxs_free(tf->sidecar_note);
             tf->sidecar_note = NULL;
-        } else if (lines >= 0) {
-            note(c, "%s: %ld timestamp lines, but %s has %" PRIu64 " frames: not used as its "
-                    "timestamps", tf->path, lines, f->path, vi.packets);
+        } else if (lines == vi.packets) {
+            const char *used = a->files[s->timestamps].name;
+            note(c, "%s: %" PRIu64 " timestamp lines, one per frame of %s too, but %s comes first "
+                    "(exact-stem names, then timestamps.txt) and is used",
+                 tf->path, lines, f->path, used);
+            vxs_free(tf->sidecar_note);
+            if (!(tf->sidecar_note = vxsi_strfmt("one line per frame of the video %s, whose "
+                                                 "timestamps are %s", f->name, used)))
+                c->oom = true;
+        } else if (s->timestamps < 0) {
+            note(c, "%s: %" PRIu64 " timestamp lines, but %s has %" PRIu64 " frames: not used as "
+                    "its timestamps", tf->path, lines, f->path, vi.packets);
             if (!tf->sidecar_note &&
-                !(tf->sidecar_note = vxsi_strfmt("%ld timestamp lines, but the video %s has "
-                                                 "%" PRIu64 " frames", lines, f->name, vi.packets)))
+                !(tf->sidecar_note = vxsi_strfmt("%" PRIu64 " timestamp lines, but the video %s "
+                                                 "has %" PRIu64 " frames", lines, f->name,
+                                                 vi.packets)))
                 c->oom = true;
         }
     }
-    for (int k = 0; k < 3; k++) vxs_free(cand[k]);
     if (s->timestamps < 0 && !has_creation)
         note(c, "%s: no timestamps sidecar and no creation_time: frames have no absolute time "
                 "until you add clock.offset_ns", f->path);
@@ -737,9 +745,14 @@ static void do_other(ctx_t *c, agent_t *a, size_t fi) {
     }
     if (c->oom) return;
     f->role = ROLE_SKIPPED;
-    skip(c, f->path, "unrecognised",
-         "not a capture, a video, a V2X log, a Velodyne calibration or Ouster metadata; as a "
-         "V2X log: %s", why);
+    if (f->sidecar_bad)
+        skip(c, f->path, "unrecognised",
+             "%s; not a capture, a video, a V2X log, a Velodyne calibration or Ouster metadata "
+             "either", f->sidecar_bad);
+    else
+        skip(c, f->path, "unrecognised",
+             "not a capture, a video, a V2X log, a Velodyne calibration or Ouster metadata; as a "
+             "V2X log: %s", why);
 }
 
 /* attach_side_files gives Ouster metadata and Velodyne calibrations to the lidar they fit. */
@@ -896,6 +909,7 @@ static void agent_free(agent_t *a) {
         vxs_free(a->files[i].name);
         vxs_free(a->files[i].path);
         vxs_free(a->files[i].sidecar_note);
+        vxs_free(a->files[i].sidecar_bad);
     }
     vxs_free(a->files);
     vxs_free(a->srcs);

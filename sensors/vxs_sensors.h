@@ -483,9 +483,12 @@ typedef struct {
  *              lidar source, model from the product byte, gps_locked when more than half the
  *              position packets show PPS locked with a $GPRMC sentence. Ouster: a lidar source.
  *              GeoNetworking or WSMP: a v2x source of format pcap. Both: two sources.
- *            videos (vxs_video_probe): a camera source; <stem>.timestamps, <stem>.txt, then
- *              timestamps.txt of the same folder is its timestamps when its line count (blank
- *              and '#' lines left out) equals the frame count.
+ *            videos (vxs_video_probe): a camera source. Its timestamps: the first of
+ *              <stem>.timestamps, <stem>.timestamps.txt, <stem>_timestamps.txt, <stem>.txt,
+ *              <stem>.csv, then the folder's timestamps.txt that vxs_camera_sidecar_count reads
+ *              with one line per frame; a note names a candidate with another count and a later
+ *              one that fits too (skipped); one that does not read as a sidecar is tried as any
+ *              other file and, unrecognised, skipped with the sidecar's error.
  *            V2X logs that vxs_v2x_reader reads cleanly (8 messages, no bad unit): a v2x source
  *              of format wydot or hex.
  *            Ouster metadata goes to the Ouster capture of the same stem, else to one whose

@@ -50,6 +50,14 @@ std::string Drive(int seconds) {
     return made[seconds] = d;
 }
 
+// SynthDrive writes `v2xsync synth -q ARGS` into a fresh folder.
+std::string SynthDrive(const std::string &args) {
+    const std::string d = vxs_test::TempDir() + "/drive";
+    std::string out;
+    EXPECT_EQ(vxs_test::RunCli("synth -q " + args + " --out '" + d + "'", &out), 0) << out;
+    return d;
+}
+
 // CopyDrive copies the drive into a fresh folder the test may change.
 std::string CopyDrive(int seconds) {
     const std::string d = vxs_test::TempDir() + "/copy";
@@ -328,6 +336,98 @@ TEST(DraftScan, RealRecordingsGetTheirSideFiles) {
     EXPECT_EQ(log->v2x_format, VXS_MANIFEST_V2X_WYDOT);
     ASSERT_TRUE(log->has_own_station_id);
     EXPECT_EQ(log->own_station_id, 0x31325433u); // tests/cli/init_cli_test.cc: jpo-ode's decode
+    vxs_manifest_draft_free(d);
+}
+
+// The camera's sidecar under every name rigs give it (synth --sidecar-names: the pattern is the
+// seed mod 5, the stem (seed / 5) mod 3): found, and no note about it.
+TEST(DraftScan, SidecarUnderEveryRigName) {
+    for (int seed : {10, 6, 2, 13, 4}) { // .timestamps.txt, _timestamps.txt, timestamps.txt, .txt,
+                                         // .csv; stems front, camera_front, camera, front, camera
+        SCOPED_TRACE(seed);
+        const std::string drive =
+            SynthDrive("--seed " + std::to_string(seed) + " --duration 2 --sidecar-names");
+        vxs_manifest_t *gen = nullptr;
+        char merr[VXS_MANIFEST_ERR_LEN], err[256];
+        ASSERT_EQ(vxs_manifest_load(&gen, (drive + "/scenario.json").c_str(), merr, sizeof merr),
+                  VXS_OK) << merr;
+        const vxs_manifest_source_t *gcam = nullptr;
+        for (size_t i = 0; i < gen->n_agents; i++)
+            for (size_t k = 0; k < gen->agents[i].n_sources; k++)
+                if (gen->agents[i].sources[k].kind == VXS_SOURCE_CAMERA)
+                    gcam = &gen->agents[i].sources[k];
+        ASSERT_NE(gcam, nullptr);
+        ASSERT_NE(gcam->timestamps, nullptr);
+        Report rep;
+        vxs_manifest_draft_t *d = nullptr;
+        ASSERT_EQ(vxs_draft_scan(&d, drive.c_str(), &rep.r, err, sizeof err), VXS_OK) << err;
+        const vxs_draft_source_t *cam = SourceOfKind(AgentById(d, "ego"), VXS_SOURCE_CAMERA);
+        ASSERT_NE(cam, nullptr);
+        EXPECT_EQ(drive + "/" + Opt(cam->path), gcam->path);
+        EXPECT_EQ(drive + "/" + Opt(cam->timestamps), gcam->timestamps);
+        EXPECT_FALSE(rep.Noted("timestamp")) << rep.notes.size();
+        vxs_manifest_draft_free(d);
+        vxs_manifest_free(gen);
+    }
+}
+
+// Candidates are taken in a fixed order (exact stem first, the folder's timestamps.txt last); a
+// second that fits is noted and skipped; a CSV with a header is read as the camera reader reads
+// it; a file named like a sidecar that is none is skipped with the sidecar's error.
+TEST(DraftScan, SidecarChoiceIsInOrderAndSaid) {
+    const std::string drive = CopyDrive(1);
+    const std::string ego = drive + "/ego";
+    std::vector<uint8_t> ts = vxs_test::ReadFile(ego + "/camera.timestamps");
+    const std::string text(ts.begin(), ts.end());
+    size_t frames = 0;
+    for (char ch : text) frames += ch == '\n';
+    ASSERT_GT(frames, 2u);
+    ASSERT_TRUE(vxs_test::WriteFile(ego + "/timestamps.txt", ts));
+    char err[256];
+    {
+        Report rep;
+        vxs_manifest_draft_t *d = nullptr;
+        ASSERT_EQ(vxs_draft_scan(&d, drive.c_str(), &rep.r, err, sizeof err), VXS_OK) << err;
+        const vxs_draft_source_t *cam = SourceOfKind(AgentById(d, "ego"), VXS_SOURCE_CAMERA);
+        ASSERT_NE(cam, nullptr);
+        EXPECT_EQ(Opt(cam->timestamps), "ego/camera.timestamps");
+        EXPECT_TRUE(rep.Noted(ego + "/timestamps.txt: " + std::to_string(frames) +
+                              " timestamp lines, one per frame of " + ego + "/camera.mp4 too, "
+                              "but camera.timestamps comes first"));
+        EXPECT_EQ(rep.skipped[ego + "/timestamps.txt"].what, "unrecognised");
+        EXPECT_EQ(rep.skipped[ego + "/timestamps.txt"].detail,
+                  "one line per frame of the video camera.mp4, whose timestamps are "
+                  "camera.timestamps");
+        vxs_manifest_draft_free(d);
+    }
+    // A rig's CSV: a header naming the column, the frame number first. And a camera.txt that is
+    // no sidecar at all.
+    std::string csv = "frame,timestamp_ns\n";
+    size_t at = 0;
+    for (size_t i = 0; i < frames; i++) {
+        size_t nl = text.find('\n', at);
+        csv += std::to_string(i) + "," + text.substr(at, nl - at) + "\n";
+        at = nl + 1;
+    }
+    ASSERT_EQ(unlink((ego + "/camera.timestamps").c_str()), 0);
+    ASSERT_TRUE(vxs_test::WriteFile(ego + "/camera.csv", std::vector<uint8_t>(csv.begin(),
+                                                                              csv.end())));
+    const std::string hello = "hello\n";
+    ASSERT_TRUE(vxs_test::WriteFile(ego + "/camera.txt", std::vector<uint8_t>(hello.begin(),
+                                                                              hello.end())));
+    Report rep;
+    vxs_manifest_draft_t *d = nullptr;
+    ASSERT_EQ(vxs_draft_scan(&d, drive.c_str(), &rep.r, err, sizeof err), VXS_OK) << err;
+    const vxs_draft_source_t *cam = SourceOfKind(AgentById(d, "ego"), VXS_SOURCE_CAMERA);
+    ASSERT_NE(cam, nullptr);
+    EXPECT_EQ(Opt(cam->timestamps), "ego/camera.csv");
+    EXPECT_TRUE(rep.Noted(ego + "/timestamps.txt: " + std::to_string(frames) +
+                          " timestamp lines, one per frame of " + ego + "/camera.mp4 too, but "
+                          "camera.csv comes first"));
+    const Skip &txt = rep.skipped[ego + "/camera.txt"];
+    EXPECT_EQ(txt.what, "unrecognised");
+    EXPECT_EQ(txt.detail.rfind("as the timestamps of the video camera.mp4: " + ego +
+                               "/camera.txt: line 1: \"hello\" is neither", 0), 0u) << txt.detail;
     vxs_manifest_draft_free(d);
 }
 
