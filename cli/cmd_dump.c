@@ -77,7 +77,8 @@ static const vxs_cli_opt_t dump_opts[] = {
                              "'sent'",
      OPT_OWN_STATION},
     {"timestamps", 0, "F", "camera: sidecar timestamps file, line i = frame i (KITTI "
-                           "'YYYY-MM-DD HH:MM:SS.nnnnnnnnn' or one number per line)",
+                           "'YYYY-MM-DD HH:MM:SS.nnnnnnnnn' or one number per line, or CSV: "
+                           "the column a header names with 'stamp' or 'time')",
      OPT_TIMESTAMPS},
     {"timestamps-unit", 0, "U", "camera: unit of a numeric sidecar: s, ms, us, ns (default: by "
                                 "magnitude)",

@@ -44,7 +44,8 @@
 #define MAX_SEEK_TRIES 4
 #define MAX_IMAGES 10000000u   /* files in one folder */
 #define IMG_HEAD_LEN 262144    /* bytes read to find a PNG IHDR / JPEG SOF */
-#define SIDECAR_LINE 256
+#define SIDECAR_LINE 4096     /* longest sidecar line (a CSV row) */
+#define SIDECAR_FIELDS 64     /* fields of a CSV row told apart; the last keeps the rest */
 
 #if defined(__GNUC__)
 #define VXS_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -470,6 +471,20 @@ static vxs_status_t iter_next(iter_t *it, fr_t *out) {
     }
 }
 
+/* sidecar_t reads a timestamps sidecar: one frame per meaningful line, the time in one column.
+ * The layout (delimiter, time column, header) is decided on the first meaningful line and kept
+ * when the file is read again. */
+typedef struct {
+    FILE *fp;
+    char *path;
+    vxs_cam_unit_t unit;  /* AUTO until the first value decides */
+    uint64_t line;        /* lines read so far (blank and comment lines included) */
+    bool layout;          /* delim, col and header_line decided */
+    char delim;           /* ',', ';', '\t', or 0: the whole line is the value */
+    int col;              /* the time's field, from 0 */
+    uint64_t header_line; /* the header's line number, 0 if none */
+} sidecar_t;
+
 /* ==== the camera =========================================================================== */
 
 typedef struct {
@@ -492,11 +507,7 @@ struct vxs_camera {
     bool have_first;
     int64_t prev_pts;
     vxs_time_t rt_start;       /* container absolute start, ns */
-    /* sidecar */
-    FILE *sc;
-    char *sc_path;
-    vxs_cam_unit_t sc_unit;
-    uint64_t sc_line;
+    sidecar_t sc;              /* sc.fp NULL: no sidecar */
     /* decoder (video) */
     demux_t dec_dm;
     bool dec_open;
@@ -617,70 +628,202 @@ static vxs_cam_unit_t detect_unit(int64_t ip) {
     return VXS_CAM_UNIT_NS;
 }
 
-/* sidecar_read reads the next meaningful line of c->sc into *out. VXS_EOF at the end; errors
- * name the file and line. Blank lines and '#' comments are skipped. */
-static vxs_status_t sidecar_read(vxs_camera_t *c, vxs_time_t *out, char *err, size_t err_len) {
-    char line[SIDECAR_LINE];
+
+/* split_fields cuts `s` at `delim` (0: one field) into at most SIDECAR_FIELDS fields, each
+ * trimmed of blanks and of one pair of surrounding double quotes; the last field keeps the rest
+ * of the line. Returns the count. */
+static int split_fields(char *s, char delim, char **f) {
+    int n = 0;
     for (;;) {
-        char *s, *e;
+        char *end = delim && n + 1 < SIDECAR_FIELDS ? strchr(s, delim) : NULL;
+        char *e;
+        if (end) *end = '\0';
+        while (*s == ' ' || *s == '\t') s++;
+        e = s + strlen(s);
+        while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+        if (e - s >= 2 && s[0] == '"' && e[-1] == '"') {
+            *--e = '\0';
+            s++;
+        }
+        f[n++] = s;
+        if (!end) return n;
+        s = end + 1;
+    }
+}
+
+/* field_time parses a "YYYY-MM-DD HH:MM:SS.fraction" time (KITTI; the logging PC's clock, taken
+ * as UTC) or a number. With `sc` NULL it only says whether the field is one and sets *absolute
+ * when it is a date or a number of at least 1e8 (a Unix time after 1973 in any unit); otherwise
+ * the first number decides sc->unit (AUTO) and *out is set. */
+static bool field_time(sidecar_t *sc, const char *s, vxs_time_t *out, bool *absolute) {
+    vxs_time_t t;
+    int64_t ip = 0;
+    if (strchr(s, '-') && strchr(s, ':')) {
+        if (vxs_time_parse(&t, s) != VXS_OK) return false;
+        if (absolute) *absolute = true;
+        if (out) *out = t;
+        return true;
+    }
+    if (!parse_number(s, 0, &t, &ip)) return false;
+    if (absolute) *absolute = ip >= 100000000;
+    if (!sc) return true;
+    if (sc->unit == VXS_CAM_UNIT_AUTO) sc->unit = detect_unit(ip);
+    return parse_number(s, unit_ns(sc->unit), out, NULL);
+}
+
+/* names_time says whether a header field names a time column ("stamp" or "time" in it, any
+ * case): 2 for "stamp" (a sensor stamp, preferred: ROS's field.header.stamp over %time), 1 for
+ * "time", 0 otherwise. */
+static int names_time(const char *s) {
+    char low[SIDECAR_LINE];
+    size_t k = 0;
+    for (; s[k] && k + 1 < sizeof low; k++) low[k] = (char)tolower((unsigned char)s[k]);
+    low[k] = '\0';
+    return strstr(low, "stamp") ? 2 : strstr(low, "time") ? 1 : 0;
+}
+
+/* sidecar_layout decides the layout from the first meaningful line (its fields f, n of them,
+ * cut at sc->delim). Returns true when the line is a header (no value in it). */
+static vxs_status_t sidecar_layout(sidecar_t *sc, char **f, int n, bool *header, char *err,
+                                   size_t err_len) {
+    int first = -1, first_abs = -1, named = -1, best = 0;
+    for (int k = 0; k < n; k++) {
+        bool abs_time = false;
+        if (field_time(NULL, f[k], NULL, &abs_time)) {
+            if (first < 0) first = k;
+            if (abs_time && first_abs < 0) first_abs = k;
+        }
+        int w = names_time(f[k]);
+        if (w > best) {
+            best = w;
+            named = k;
+        }
+    }
+    sc->layout = true;
+    *header = first < 0;
+    if (first >= 0) {
+        /* No header: the first column that holds an absolute time (a frame number is not one),
+         * else the first that holds a number. */
+        sc->col = first_abs >= 0 ? first_abs : first;
+        return VXS_OK;
+    }
+    if (named >= 0) {
+        sc->col = named;
+        sc->header_line = sc->line;
+        return VXS_OK;
+    }
+    if (n == 1)
+        vxsi_fmt(err, err_len,
+                 "%s: line %" PRIu64 ": \"%.60s\" is neither a \"YYYY-MM-DD HH:MM:SS.fraction\" "
+                 "time nor a number",
+                 sc->path, sc->line, f[0]);
+    else
+        vxsi_fmt(err, err_len,
+                 "%s: line %" PRIu64 ": no field is a time (\"YYYY-MM-DD HH:MM:SS.fraction\" or a "
+                 "number) and none names one (a header field with \"time\" or \"stamp\" in it)",
+                 sc->path, sc->line);
+    return VXS_E_MALFORMED;
+}
+
+/* sidecar_read reads the next frame's time into *out. VXS_EOF at the end; errors name the file
+ * and line. Blank lines, '#' comments and the header are skipped. */
+static vxs_status_t sidecar_read(sidecar_t *sc, vxs_time_t *out, char *err, size_t err_len) {
+    char line[SIDECAR_LINE];
+    char *f[SIDECAR_FIELDS];
+    for (;;) {
+        char *s;
         size_t n;
-        if (!fgets(line, sizeof line, c->sc)) {
-            if (ferror(c->sc)) {
-                vxsi_fmt(err, err_len, "%s: line %" PRIu64 ": read error", c->sc_path,
-                         c->sc_line + 1);
+        if (!fgets(line, sizeof line, sc->fp)) {
+            if (ferror(sc->fp)) {
+                vxsi_fmt(err, err_len, "%s: line %" PRIu64 ": read error", sc->path,
+                         sc->line + 1);
                 return VXS_E_IO;
             }
             return VXS_EOF;
         }
-        c->sc_line++;
+        sc->line++;
         n = strlen(line);
-        if (n == sizeof line - 1 && line[n - 1] != '\n' && !feof(c->sc)) {
-            vxsi_fmt(err, err_len, "%s: line %" PRIu64 ": longer than %d bytes", c->sc_path,
-                     c->sc_line, SIDECAR_LINE - 2);
+        if (n == sizeof line - 1 && line[n - 1] != '\n' && !feof(sc->fp)) {
+            vxsi_fmt(err, err_len, "%s: line %" PRIu64 ": longer than %d bytes", sc->path,
+                     sc->line, SIDECAR_LINE - 2);
             return VXS_E_MALFORMED;
         }
         s = line;
+        if (sc->line == 1 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3; /* UTF-8 BOM (Excel) */
         while (*s == ' ' || *s == '\t') s++;
-        e = s + strlen(s);
-        while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
-        if (*s == '\0' || *s == '#') continue;
-        if (strchr(s, '-') && strchr(s, ':')) {
-            /* KITTI: "YYYY-MM-DD HH:MM:SS.nnnnnnnnn" (logging PC clock, taken as UTC) */
-            if (vxs_time_parse(out, s) == VXS_OK) return VXS_OK;
+        if (*s == '\0' || *s == '\n' || *s == '\r' || *s == '#') continue;
+        if (sc->line == sc->header_line) continue;
+        if (!sc->layout) {
+            bool header;
+            for (const char *d = s; *d && !sc->delim; d++)
+                if (*d == ',' || *d == ';' || *d == '\t') sc->delim = *d;
+            int nf = split_fields(s, sc->delim, f);
+            VXS_FORWARD(sidecar_layout(sc, f, nf, &header, err, err_len));
+            if (header) continue;
+            if (field_time(sc, f[sc->col], out, NULL)) return VXS_OK;
+            s = f[sc->col];
         } else {
-            int64_t ip = 0;
-            if (c->sc_unit == VXS_CAM_UNIT_AUTO && parse_number(s, 0, out, &ip))
-                c->sc_unit = detect_unit(ip);
-            if (c->sc_unit != VXS_CAM_UNIT_AUTO && parse_number(s, unit_ns(c->sc_unit), out, NULL))
-                return VXS_OK;
+            int nf = split_fields(s, sc->delim, f);
+            if (sc->col >= nf) {
+                vxsi_fmt(err, err_len, "%s: line %" PRIu64 ": no field %d (the time column)",
+                         sc->path, sc->line, sc->col + 1);
+                return VXS_E_MALFORMED;
+            }
+            if (field_time(sc, f[sc->col], out, NULL)) return VXS_OK;
+            s = f[sc->col];
         }
-        vxsi_fmt(err, err_len,
-                 "%s: line %" PRIu64 ": \"%.60s\" is neither a \"YYYY-MM-DD HH:MM:SS.fraction\" "
-                 "time nor a number",
-                 c->sc_path, c->sc_line, s);
+        if (sc->delim)
+            vxsi_fmt(err, err_len,
+                     "%s: line %" PRIu64 ": field %d, \"%.60s\", is neither a \"YYYY-MM-DD "
+                     "HH:MM:SS.fraction\" time nor a number",
+                     sc->path, sc->line, sc->col + 1, s);
+        else
+            vxsi_fmt(err, err_len,
+                     "%s: line %" PRIu64 ": \"%.60s\" is neither a \"YYYY-MM-DD HH:MM:SS.fraction\" "
+                     "time nor a number",
+                     sc->path, sc->line, s);
         return VXS_E_MALFORMED;
     }
 }
 
-/* sidecar_open opens and validates the whole sidecar, counts its lines into *count, and leaves
- * it rewound for the index pass. */
-static vxs_status_t sidecar_open(vxs_camera_t *c, const char *path, uint64_t *count, char *err,
-                                 size_t err_len) {
+static void sidecar_close(sidecar_t *sc) {
+    if (sc->fp) fclose(sc->fp);
+    vxs_free(sc->path);
+    memset(sc, 0, sizeof *sc);
+}
+
+/* sidecar_open opens and validates the whole sidecar, counts its frame lines into *count, and
+ * leaves it rewound for the index pass. The caller sidecar_close()s it whatever the result. */
+static vxs_status_t sidecar_open(sidecar_t *sc, const char *path, vxs_cam_unit_t unit,
+                                 uint64_t *count, char *err, size_t err_len) {
     vxs_time_t t;
     vxs_status_t st;
+    memset(sc, 0, sizeof *sc);
     *count = 0;
-    c->sc_path = vxs_strdup(path);
-    if (!c->sc_path) return VXS_E_NOMEM;
-    c->sc = fopen(path, "r");
-    if (!c->sc) {
+    sc->unit = unit;
+    sc->path = vxs_strdup(path);
+    if (!sc->path) return VXS_E_NOMEM;
+    sc->fp = fopen(path, "r");
+    if (!sc->fp) {
         vxsi_fmt(err, err_len, "%s: cannot open sidecar: %s", path, strerror(errno));
         return VXS_E_IO;
     }
-    while ((st = sidecar_read(c, &t, err, err_len)) == VXS_OK) (*count)++;
+    while ((st = sidecar_read(sc, &t, err, err_len)) == VXS_OK) (*count)++;
     if (st != VXS_EOF) return st;
-    rewind(c->sc);
-    c->sc_line = 0;
+    rewind(sc->fp);
+    sc->line = 0;
     return VXS_OK;
+}
+
+vxs_status_t vxs_camera_sidecar_count(uint64_t *out_count, const char *path, vxs_cam_unit_t unit,
+                                      char *err, size_t err_len) {
+    sidecar_t sc;
+    if (err && err_len) err[0] = '\0';
+    if (!out_count || !path) return VXS_E_ARG;
+    vxs_status_t st = sidecar_open(&sc, path, unit, out_count, err, err_len);
+    sidecar_close(&sc);
+    if (st != VXS_OK) *out_count = 0;
+    return st;
 }
 
 /* ---- video open ---- */
@@ -753,7 +896,7 @@ static vxs_status_t open_video(vxs_camera_t *c, const char *sidecar, char *err, 
     c->info.creation_time = vxsi_av_creation_time(fc, st);
 
     if (sidecar) {
-        VXS_FORWARD(sidecar_open(c, sidecar, &lines, err, err_len));
+        VXS_FORWARD(sidecar_open(&c->sc, sidecar, c->opt.sidecar_unit, &lines, err, err_len));
         c->info.time_source = VXS_CAM_TIME_SIDECAR;
     } else if (fc->start_time_realtime > 0 && fc->start_time_realtime != AV_NOPTS_VALUE &&
                fc->start_time_realtime < INT64_MAX / 1000) {
@@ -932,7 +1075,7 @@ static vxs_status_t next_video(vxs_camera_t *c, const vxs_record_t **out) {
     case VXS_CAM_TIME_SIDECAR: {
         char e[ERR_LEN / 2];
         vxs_time_t t;
-        vxs_status_t s2 = sidecar_read(c, &t, e, sizeof e);
+        vxs_status_t s2 = sidecar_read(&c->sc, &t, e, sizeof e);
         if (s2 == VXS_OK) {
             fi->capture_time = t;
         } else {
@@ -1385,7 +1528,7 @@ static vxs_status_t open_folder(vxs_camera_t *c, const char *sidecar, char *err,
         c->info.tb_num = c->info.tb_den = 1;
     }
     if (sidecar) {
-        VXS_FORWARD(sidecar_open(c, sidecar, &lines, err, err_len));
+        VXS_FORWARD(sidecar_open(&c->sc, sidecar, c->opt.sidecar_unit, &lines, err, err_len));
         if (lines != c->n_imgs) {
             vxsi_fmt(err, err_len,
                      "%s: sidecar has %" PRIu64 " timestamp lines but %s has %zu images",
@@ -1468,7 +1611,7 @@ static vxs_status_t next_folder(vxs_camera_t *c, const vxs_record_t **out) {
     im = &c->imgs[index];
     side_err[0] = '\0';
     /* The sidecar line belongs to this file whether or not the file reads. */
-    if (c->sc) side_ok = sidecar_read(c, &side, side_err, sizeof side_err) == VXS_OK;
+    if (c->sc.fp) side_ok = sidecar_read(&c->sc, &side, side_err, sizeof side_err) == VXS_OK;
     path_join(path, sizeof path, c->path, im->name);
     f = fopen(path, "rb");
     if (!f || fstat(fileno(f), &sb) != 0) {
@@ -1579,8 +1722,7 @@ void vxs_camera_close(vxs_camera_t *c) {
     iter_close(c->cur);
     dec_close(c);
     sws_freeContext(c->sws);
-    if (c->sc) fclose(c->sc);
-    vxs_free(c->sc_path);
+    sidecar_close(&c->sc);
     for (size_t i = 0; i < c->n_imgs; i++) vxs_free(c->imgs[i].name);
     vxs_free(c->imgs);
     vxs_free(c->head);

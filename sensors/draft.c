@@ -2,8 +2,9 @@
  * draft.c: finds the agents and recordings of a folder with one subfolder per agent and drafts
  * their manifest (vxs_sensors.h section 7, `v2xsync init`). Every file is recognised by its
  * content through the readers (capture classification, video probe, V2X reader, calibration and
- * metadata loaders); this file walks the folders, matches side files to recordings and guesses
- * each V2X log's own identity from its timing. The folder is only ever read.
+ * metadata loaders); this file walks the folders, matches side files to recordings and finds
+ * each V2X source's own identity: from what the log marks sent, else from its timing, checked
+ * against every other agent's capture (check_own_claims). The folder is only ever read.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "vxs_camera.h"
 #include "vxs_core_int.h"
 #include "vxs_lidar.h"
 #include "vxs_manifest.h"
@@ -25,9 +27,10 @@
 #define V2X_PROBE_MESSAGES 8       /* messages a log must yield cleanly to count as V2X */
 #define V2X_MAX_MESSAGES 200000    /* messages read for the own-identity vote (bounded memory) */
 #define MAX_SENDERS 4096           /* senders tracked per V2X source; later ones are ignored */
-#define OWN_MARGIN_NS 500000       /* own median latency below every other sender's by 0.5 ms */
-#define OWN_MIN_MESSAGES 10        /* ... and at least this many messages from it */
-#define OWN_MAX_GAP_NS 50000000   /* ... but not by more than 50 ms (that is clock offset) */
+#define OWN_MARGIN_NS 200000       /* own latency score below every other sender's by 0.2 ms */
+#define OWN_MIN_MESSAGES 10        /* ... at least this many messages from it, and as many held
+                                      by another agent's capture to compare with */
+#define OWN_MAX_GAP_NS 50000000    /* ... but not by more than 50 ms (that is clock offset) */
 #define MAX_OWN_MACS VXS_DRAFT_MAX_OWN_MACS
 #define SIDE_FILE_MAX (64u << 20)  /* larger files are not tried as calibration or sidecar */
 
@@ -49,7 +52,38 @@ typedef struct {
     vxs_ouster_info_t ouster;   /* ROLE_OUSTER_META */
     int calib_lasers;           /* ROLE_VELO_CALIB */
     char *sidecar_note;         /* why it was not a video's timestamps (NULL: it was not tried) */
+    char *sidecar_bad;          /* why it does not read as a sidecar, when named like one */
 } file_t;
+
+/* sender_t is what a V2X source holds of one sender (identify_own). */
+typedef struct {
+    uint64_t id;
+    uint64_t msgs;  /* messages from it */
+    uint64_t sent;  /* of those, marked sent by the log */
+    bool timed;     /* a message with both a capture and a generation time */
+    int64_t *gen;   /* generation times of its messages, ns: sorted, unique once read */
+    size_t n_gen, cap_gen;
+    int64_t *diff;  /* per second of capture: its median latency - the other senders' lowest */
+    size_t n_diff, cap_diff;
+    int64_t score;  /* median of diff (n_diff > 0) */
+    uint8_t macs[MAX_OWN_MACS][6];
+    size_t n_macs;
+} sender_t;
+
+typedef struct {
+    sender_t *s;
+    size_t n, cap, last;
+    bool full;
+} senders_t;
+
+/* own_by_t is how a V2X source's own station was found. */
+typedef enum {
+    OWN_NONE = 0, /* not found (a note said why) */
+    OWN_MARKED,   /* the log marks the messages it sent */
+    OWN_CLAIMED,  /* the lowest latency; stands unless check_own_claims rejects it */
+    OWN_REJECTED, /* claimed, but another agent's capture shows it received it */
+    OWN_TIED      /* claimed, and so did another agent's capture, equally well */
+} own_by_t;
 
 typedef struct {
     vxs_source_kind_t kind;
@@ -63,10 +97,11 @@ typedef struct {
     size_t ouster_payload;
     uint16_t ouster_port;
     vxs_v2x_format_t format;
-    bool has_own;
+    own_by_t own_by;
     uint32_t own_id;
     uint8_t own_macs[MAX_OWN_MACS][6];
     size_t n_own_macs;
+    senders_t ev; /* v2x: its senders, for check_own_claims */
 } source_t;
 
 typedef struct {
@@ -301,22 +336,6 @@ static vxs_status_t scan_capture(capture_scan_t *out, const char *path, char *er
 
 /* ---- V2X own identity ------------------------------------------------------------------------ */
 
-typedef struct {
-    uint64_t id;
-    uint64_t msgs; /* messages from it */
-    uint64_t sent; /* of those, marked sent by the log */
-    int64_t *lat;  /* capture_time - device_time of its messages with both, ns */
-    size_t n_lat, cap_lat;
-    uint8_t macs[MAX_OWN_MACS][6];
-    size_t n_macs;
-} sender_t;
-
-typedef struct {
-    sender_t *s;
-    size_t n, cap, last;
-    bool full;
-} senders_t;
-
 /* sender_get finds or adds a sender. Captures come in runs of one sender, so the last one is
  * tried first; NULL past MAX_SENDERS (t->full) or out of memory. */
 static sender_t *sender_get(senders_t *t, uint64_t id) {
@@ -344,9 +363,32 @@ static sender_t *sender_get(senders_t *t, uint64_t id) {
     return s;
 }
 
+static const sender_t *sender_find(const senders_t *t, uint64_t id) {
+    for (size_t i = 0; i < t->n; i++)
+        if (t->s[i].id == id) return &t->s[i];
+    return NULL;
+}
+
 static void senders_free(senders_t *t) {
-    for (size_t i = 0; i < t->n; i++) vxs_free(t->s[i].lat);
+    for (size_t i = 0; i < t->n; i++) {
+        vxs_free(t->s[i].diff);
+        vxs_free(t->s[i].gen);
+    }
     vxs_free(t->s);
+    memset(t, 0, sizeof *t);
+}
+
+/* push_i64 appends v to a growable array; false out of memory. */
+static bool push_i64(int64_t **v, size_t *n, size_t *cap, int64_t x) {
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        int64_t *nv = vxs_realloc(*v, nc * sizeof *nv);
+        if (!nv) return false;
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = x;
+    return true;
 }
 
 static int cmp_i64(const void *a, const void *b) {
@@ -354,12 +396,12 @@ static int cmp_i64(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* median_ns sorts the sender's latencies and returns their median. */
-static int64_t median_ns(sender_t *s) {
-    qsort(s->lat, s->n_lat, sizeof *s->lat, cmp_i64);
-    size_t m = s->n_lat / 2;
-    if (s->n_lat % 2) return s->lat[m];
-    return s->lat[m - 1] + (s->lat[m] - s->lat[m - 1]) / 2;
+/* median_i64 sorts v and returns its median (n > 0). */
+static int64_t median_i64(int64_t *v, size_t n) {
+    qsort(v, n, sizeof *v, cmp_i64);
+    size_t m = n / 2;
+    if (n % 2) return v[m];
+    return v[m - 1] + (v[m] - v[m - 1]) / 2;
 }
 
 static void add_mac(uint8_t (*macs)[6], size_t *n, const uint8_t mac[6]) {
@@ -368,19 +410,102 @@ static void add_mac(uint8_t (*macs)[6], size_t *n, const uint8_t mac[6]) {
     if (*n < MAX_OWN_MACS) memcpy(macs[(*n)++], mac, 6);
 }
 
-/* identify_own reads a V2X source and fills its own_station_id / own_macs when it can tell which
- * sender is the recording agent; otherwise a note says why not. */
+/* sample_t is one message's latency (capture time - generation time) in its second of capture
+ * time. */
+typedef struct {
+    int64_t window;
+    int64_t lat;
+    size_t sender;
+} sample_t;
+
+static int cmp_sample(const void *a, const void *b) {
+    const sample_t *x = a, *y = b;
+    if (x->window != y->window) return x->window < y->window ? -1 : 1;
+    if (x->sender != y->sender) return x->sender < y->sender ? -1 : 1;
+    return (x->lat > y->lat) - (x->lat < y->lat);
+}
+
+/* window_scores gives every sender its latency score: per second of capture time, its median
+ * latency minus the lowest median of the other senders heard in that second; the score is the
+ * median of those differences. Within a second the recording clock's offset is one number for
+ * all, so a step or a slew of that clock (which moves whole-drive medians by as much) does not
+ * reach the score. Samples are sorted in place. False out of memory. */
+static bool window_scores(senders_t *t, sample_t *smp, size_t n) {
+    qsort(smp, n, sizeof *smp, cmp_sample);
+    for (size_t i = 0; i < n;) {
+        size_t w_end = i;
+        while (w_end < n && smp[w_end].window == smp[i].window) w_end++;
+        /* the window's per-sender medians: first the lowest two */
+        int64_t lo1 = INT64_MAX, lo2 = INT64_MAX;
+        size_t lo1_sender = SIZE_MAX, groups = 0;
+        for (size_t g = i; g < w_end;) {
+            size_t g_end = g;
+            while (g_end < w_end && smp[g_end].sender == smp[g].sender) g_end++;
+            size_t m = g + (g_end - g) / 2;
+            int64_t med = (g_end - g) % 2 ? smp[m].lat
+                                          : smp[m - 1].lat + (smp[m].lat - smp[m - 1].lat) / 2;
+            if (med < lo1) {
+                lo2 = lo1;
+                lo1 = med;
+                lo1_sender = smp[g].sender;
+            } else if (med < lo2) {
+                lo2 = med;
+            }
+            smp[g].lat = med; /* the group's first sample keeps its median */
+            groups++;
+            g = g_end;
+        }
+        for (size_t g = i; groups > 1 && g < w_end;) {
+            size_t g_end = g;
+            while (g_end < w_end && smp[g_end].sender == smp[g].sender) g_end++;
+            sender_t *s = &t->s[smp[g].sender];
+            int64_t other = smp[g].sender == lo1_sender ? lo2 : lo1;
+            if (!push_i64(&s->diff, &s->n_diff, &s->cap_diff, smp[g].lat - other)) return false;
+            g = g_end;
+        }
+        i = w_end;
+    }
+    for (size_t k = 0; k < t->n; k++)
+        if (t->s[k].n_diff) t->s[k].score = median_i64(t->s[k].diff, t->s[k].n_diff);
+    return true;
+}
+
+/* floor_div is a / b rounded down (b > 0). */
+static int64_t floor_div(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    return a % b < 0 ? q - 1 : q;
+}
+
+/* unique_i64 sorts v and drops repeats; returns the new count. */
+static size_t unique_i64(int64_t *v, size_t n) {
+    if (!n) return 0;
+    qsort(v, n, sizeof *v, cmp_i64);
+    size_t k = 1;
+    for (size_t i = 1; i < n; i++)
+        if (v[i] != v[k - 1]) v[k++] = v[i];
+    return k;
+}
+
+/* identify_own reads a V2X source: per sender its messages, which the log marks sent, its
+ * source MACs, its generation times (kept in src->ev for the comparison across agents,
+ * check_own_claims) and its latency score (window_scores). A log that marks what was sent
+ * names the own station outright (OWN_MARKED). Otherwise the sender whose score is the lowest,
+ * at least OWN_MARGIN_NS below every other's, is this capture's claim (OWN_CLAIMED): the agent's
+ * own messages are logged right after they are made, received ones after the air latency. A
+ * claim is only a candidate: a receive-only agent has no own messages, and its lowest-latency
+ * neighbour looks the same from here; check_own_claims decides. Otherwise a note says why not. */
 static void identify_own(ctx_t *c, source_t *src, const char *path, vxs_v2x_format_t fmt) {
     vxs_v2x_reader_t *r = NULL;
     vxs_v2x_reader_options_t o;
     diag_count_t dc = {0, "", false};
     vxs_diag_sink_t sink = {count_diag, &dc};
-    senders_t t;
+    senders_t *t = &src->ev;
+    sample_t *smp = NULL;
+    size_t n_smp = 0, cap_smp = 0;
     char err[512];
     bool logged_direction = false;
     uint64_t n = 0;
     memset(&o, 0, sizeof o);
-    memset(&t, 0, sizeof t);
     o.format = fmt;
     o.own_station_id = -1;
     o.diag = &sink;
@@ -401,33 +526,48 @@ static void identify_own(ctx_t *c, source_t *src, const char *path, vxs_v2x_form
         vxs_v2x_reader_link(r, &link);
         if (link.direction >= 0) logged_direction = true;
         if (m->station_id < 0) continue;
-        sender_t *s = sender_get(&t, (uint64_t)m->station_id);
+        sender_t *s = sender_get(t, (uint64_t)m->station_id);
         if (!s) {
-            if (!t.full) c->oom = true;
+            if (!t->full) c->oom = true;
             continue;
         }
         s->msgs++;
         if (link.direction == 0) s->sent++;
         if (link.has_mac) add_mac(s->macs, &s->n_macs, link.src_mac);
-        if (rec->capture_time != VXS_TIME_NONE && rec->device_time != VXS_TIME_NONE) {
-            if (s->n_lat == s->cap_lat) {
-                size_t nc = s->cap_lat ? s->cap_lat * 2 : 64;
-                int64_t *nl = vxs_realloc(s->lat, nc * sizeof *nl);
-                if (!nl) {
-                    c->oom = true;
-                    continue;
-                }
-                s->lat = nl;
-                s->cap_lat = nc;
-            }
-            s->lat[s->n_lat++] = rec->capture_time - rec->device_time;
+        if (rec->device_time == VXS_TIME_NONE) continue;
+        if (!push_i64(&s->gen, &s->n_gen, &s->cap_gen, rec->device_time)) {
+            c->oom = true;
+            continue;
         }
+        if (rec->capture_time == VXS_TIME_NONE) continue;
+        s->timed = true;
+        if (n_smp == cap_smp) {
+            size_t nc = cap_smp ? cap_smp * 2 : 256;
+            sample_t *ns = vxs_realloc(smp, nc * sizeof *ns);
+            if (!ns) {
+                c->oom = true;
+                continue;
+            }
+            smp = ns;
+            cap_smp = nc;
+        }
+        smp[n_smp].window = floor_div(rec->capture_time, 1000000000);
+        smp[n_smp].lat = rec->capture_time - rec->device_time;
+        smp[n_smp].sender = (size_t)(s - t->s);
+        n_smp++;
     }
     vxs_v2x_reader_close(r);
-    if (st == VXS_E_NOMEM || dc.nomem) {
+    if (st == VXS_E_NOMEM || dc.nomem || c->oom || !window_scores(t, smp, n_smp)) {
         c->oom = true;
-        senders_free(&t);
+        vxs_free(smp);
         return;
+    }
+    vxs_free(smp);
+    for (size_t i = 0; i < t->n; i++) {
+        t->s[i].n_gen = unique_i64(t->s[i].gen, t->s[i].n_gen);
+        vxs_free(t->s[i].diff);
+        t->s[i].diff = NULL;
+        t->s[i].cap_diff = 0;
     }
     if (n == V2X_MAX_MESSAGES)
         note(c, "%s: own identity judged from the first %d messages", path, V2X_MAX_MESSAGES);
@@ -435,12 +575,12 @@ static void identify_own(ctx_t *c, source_t *src, const char *path, vxs_v2x_form
     if (logged_direction) {
         /* The log says what was sent: the most frequent sender of sent records (BSM temporary
          * ids change every few minutes, so there may be several). */
-        sender_t *best = NULL;
+        const sender_t *best = NULL;
         size_t senders_sent = 0;
-        for (size_t i = 0; i < t.n; i++) {
-            if (!t.s[i].sent) continue;
+        for (size_t i = 0; i < t->n; i++) {
+            if (!t->s[i].sent) continue;
             senders_sent++;
-            if (!best || t.s[i].sent > best->sent) best = &t.s[i];
+            if (!best || t->s[i].sent > best->sent) best = &t->s[i];
         }
         if (!best)
             note(c, "%s: own station not recognised (the log marks no message as sent)", path);
@@ -448,67 +588,182 @@ static void identify_own(ctx_t *c, source_t *src, const char *path, vxs_v2x_form
             note(c, "%s: own station not recognised (id %" PRIu64 " out of range)", path,
                  best->id);
         else {
-            src->has_own = true;
+            src->own_by = OWN_MARKED;
             src->own_id = (uint32_t)best->id;
             if (senders_sent > 1)
                 note(c, "%s: sent messages carry %zu ids; own_station_id is the most frequent, "
                         "%" PRIu64 " (%" PRIu64 " messages)",
                      path, senders_sent, best->id, best->sent);
         }
-        senders_free(&t);
         return;
     }
 
-    /* No direction in the log: the agent's own messages are logged right after they are made,
-     * received ones after the air latency, so the own sender has the lowest median of capture
-     * time - generation time, clearly apart from the rest. */
-    sender_t *best = NULL;
-    int64_t best_med = 0, second_med = 0;
-    size_t timed = 0;
-    for (size_t i = 0; i < t.n; i++) {
-        sender_t *s = &t.s[i];
-        if (!s->n_lat) continue;
-        int64_t med = median_ns(s);
-        timed++;
-        if (!best || med < best_med) {
-            if (best) second_med = best_med;
-            best = s;
-            best_med = med;
-        } else if (timed == 2 || med < second_med) {
-            second_med = med;
-        }
+    /* No direction in the log: the lowest latency score, clearly below the others'. */
+    const sender_t *best = NULL;
+    size_t timed = 0, scored = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const sender_t *s = &t->s[i];
+        timed += s->timed;
+        if (!s->n_diff) continue;
+        scored++;
+        if (!best || s->score < best->score) best = s;
     }
-    if (!best)
+    const sender_t *only = NULL;
+    for (size_t i = 0; i < t->n && !only; i++)
+        if (t->s[i].timed) only = &t->s[i];
+    if (!timed)
         note(c, "%s: own station not recognised (no message with both a capture and a "
                 "generation time)", path);
     else if (timed < 2)
         note(c, "%s: own station not recognised (one sender only, %" PRIu64
-                ": own or received cannot be told apart)", path, best->id);
-    else if (second_med - best_med > OWN_MAX_GAP_NS)
+                ": own or received cannot be told apart)", path, only->id);
+    else if (!scored)
+        note(c, "%s: own station not recognised (no second of the capture holds messages of two "
+                "senders: their latencies cannot be compared)", path);
+    else if (best->score < -OWN_MAX_GAP_NS)
         /* Air latency is milliseconds; a gap this large is the senders' clocks disagreeing (the
          * real Wyoming log: a neighbour's secMark 100 ms ahead of the agent's own), so the
-         * lowest median proves nothing. */
-        note(c, "%s: own station not recognised (lowest median latency %.3f ms, sender %" PRIu64
-                ", is %.3f ms below the next: the senders' clocks disagree)",
-             path, (double)best_med / 1e6, best->id, (double)(second_med - best_med) / 1e6);
-    else if (second_med - best_med < OWN_MARGIN_NS)
-        note(c, "%s: own station not recognised (lowest median latency %.3f ms, sender %" PRIu64
-                ", is not 0.5 ms below the next, %.3f ms)",
-             path, (double)best_med / 1e6, best->id, (double)second_med / 1e6);
+         * lowest latency proves nothing. */
+        note(c, "%s: own station not recognised (sender %" PRIu64 "'s latency is %.3f ms below "
+                "the other senders': the senders' clocks disagree)",
+             path, best->id, (double)-best->score / 1e6);
+    else if (best->score > -OWN_MARGIN_NS)
+        note(c, "%s: own station not recognised (the lowest latency, sender %" PRIu64 "'s, is "
+                "%+.3f ms from the other senders' lowest, per second of the capture: not 0.2 ms "
+                "below)", path, best->id, (double)best->score / 1e6);
     else if (best->msgs < OWN_MIN_MESSAGES)
         note(c, "%s: own station not recognised (sender %" PRIu64 " has the lowest latency but "
                 "only %" PRIu64 " messages)", path, best->id, best->msgs);
     else if (best->id > UINT32_MAX)
         note(c, "%s: own station not recognised (id %" PRIu64 " out of range)", path, best->id);
     else {
-        src->has_own = true;
+        src->own_by = OWN_CLAIMED;
         src->own_id = (uint32_t)best->id;
         memcpy(src->own_macs, best->macs, sizeof src->own_macs);
         src->n_own_macs = best->n_macs;
     }
-    if (t.full) note(c, "%s: more than %d senders; the others were not compared", path,
-                     MAX_SENDERS);
-    senders_free(&t);
+    if (t->full) note(c, "%s: more than %d senders; the others were not compared", path,
+                      MAX_SENDERS);
+}
+
+/* compare_t is what two captures of other agents say about one sender's messages. */
+typedef struct {
+    bool conclusive; /* they share messages: enough to compare */
+    uint64_t held;   /* messages of it the other capture holds within this capture's span */
+    uint64_t lacks;  /* ... of those, messages this capture does not hold */
+} compare_t;
+
+/* compare_gens compares the generation times (sorted, unique) of one sender in capture A and
+ * in another agent's capture Y, each within the other's span of them. A message is the same in
+ * both (its times are decoded from its bytes); when fewer than half of the smaller set match,
+ * the two resolved the sender's times apart (their clocks more than half a field's wrap apart)
+ * and nothing can be said. */
+static compare_t compare_gens(const sender_t *a, const sender_t *y) {
+    compare_t r = {false, 0, 0};
+    if (!a || !y || !a->n_gen || !y->n_gen) return r;
+    const int64_t a0 = a->gen[0], a1 = a->gen[a->n_gen - 1];
+    const int64_t y0 = y->gen[0], y1 = y->gen[y->n_gen - 1];
+    uint64_t in_a = 0, in_y = 0, both = 0;
+    for (size_t i = 0; i < a->n_gen; i++) in_a += a->gen[i] >= y0 && a->gen[i] <= y1;
+    for (size_t j = 0; j < y->n_gen; j++) in_y += y->gen[j] >= a0 && y->gen[j] <= a1;
+    for (size_t i = 0, j = 0; i < a->n_gen && j < y->n_gen;) {
+        if (a->gen[i] < y->gen[j]) i++;
+        else if (a->gen[i] > y->gen[j]) j++;
+        else {
+            both++;
+            i++;
+            j++;
+        }
+    }
+    r.conclusive = both > 0 && both * 2 >= (in_a < in_y ? in_a : in_y);
+    r.held = in_y;
+    r.lacks = in_y - both;
+    return r;
+}
+
+/* check_own_claims decides every claim identify_own made from latency alone, with what the
+ * other agents' V2X sources recorded. A station transmits from one agent, whose capture holds
+ * every message it sent; any other capture holds those it received, losses missing. So a claim
+ * on station S stands only when:
+ *   - no other agent's log marks S's messages as sent;
+ *   - no other agent's capture holds a message of S, within this capture's span of them, that
+ *     this capture lacks (a receiver misses some; an agent's capture of what it sent, none);
+ *   - another agent's capture holds OWN_MIN_MESSAGES or more of them to compare with (with
+ *     none, this capture alone cannot tell its own station from the neighbour it hears best:
+ *     the key is left out, the conservative side);
+ *   - no other agent's capture claims S and passes these too (both hold every message the other
+ *     holds: which one sent it cannot be told).
+ * Latency is never compared across agents: each capture's times carry its own clock's offset.
+ * A claim that does not stand loses own_station_id and own_macs, with a note naming the file
+ * and why. Sources of the same agent never count against each other. */
+static void check_own_claims(ctx_t *c, agent_t *agents, size_t n_agents) {
+    for (size_t ai = 0; ai < n_agents; ai++) {
+        for (size_t si = 0; si < agents[ai].n_srcs; si++) {
+            source_t *s = &agents[ai].srcs[si];
+            if (s->own_by != OWN_CLAIMED) continue;
+            const char *path = agents[ai].files[s->file].path;
+            const sender_t *mine = sender_find(&s->ev, s->own_id);
+            const char *marked_by = NULL, *lacks_in = NULL;
+            uint64_t lacks = 0, held = 0;
+            for (size_t bi = 0; bi < n_agents; bi++) {
+                if (bi == ai) continue;
+                for (size_t ti = 0; ti < agents[bi].n_srcs; ti++) {
+                    const source_t *t = &agents[bi].srcs[ti];
+                    const char *tpath = agents[bi].files[t->file].path;
+                    if (t->kind != VXS_SOURCE_V2X) continue;
+                    if (t->own_by == OWN_MARKED && t->own_id == s->own_id && !marked_by)
+                        marked_by = tpath;
+                    compare_t cmp = compare_gens(mine, sender_find(&t->ev, s->own_id));
+                    if (!cmp.conclusive) continue;
+                    if (cmp.held > held) held = cmp.held;
+                    if (cmp.lacks > lacks) {
+                        lacks = cmp.lacks;
+                        lacks_in = tpath;
+                    }
+                }
+            }
+            if (marked_by)
+                note(c, "%s: own station not recognised (sender %" PRIu32 " has the lowest "
+                        "latency, but %s marks its messages as sent: this capture only received "
+                        "them)", path, s->own_id, marked_by);
+            else if (lacks)
+                note(c, "%s: own station not recognised (sender %" PRIu32 " has the lowest "
+                        "latency, but %s holds %" PRIu64 " of its messages this capture lacks: a "
+                        "capture of what its agent sent misses none, so this one only received "
+                        "them)", path, s->own_id, lacks_in, lacks);
+            else if (held < OWN_MIN_MESSAGES)
+                note(c, "%s: own station not recognised (sender %" PRIu32 " has the lowest "
+                        "latency, but no other agent's capture holds %d of its messages to "
+                        "compare with: sent from here or only received cannot be told apart)",
+                     path, s->own_id, OWN_MIN_MESSAGES);
+            else
+                continue;
+            s->own_by = OWN_REJECTED;
+        }
+    }
+    /* Two captures that each passed for the same station: one of them only received it, and
+     * nothing here tells which. */
+    for (size_t ai = 0; ai < n_agents; ai++) {
+        for (size_t si = 0; si < agents[ai].n_srcs; si++) {
+            source_t *s = &agents[ai].srcs[si];
+            if (s->own_by != OWN_CLAIMED) continue;
+            const char *other = NULL;
+            for (size_t bi = 0; bi < n_agents && !other; bi++) {
+                for (size_t ti = 0; bi != ai && ti < agents[bi].n_srcs && !other; ti++) {
+                    const source_t *t = &agents[bi].srcs[ti];
+                    if ((t->own_by == OWN_CLAIMED || t->own_by == OWN_TIED) &&
+                        t->own_id == s->own_id)
+                        other = agents[bi].files[t->file].path;
+                }
+            }
+            if (!other) continue;
+            note(c, "%s: own station not recognised (sender %" PRIu32 " has the lowest latency "
+                    "here and in %s, and neither capture lacks a message of it the other holds: "
+                    "which agent sent it cannot be told)",
+                 agents[ai].files[s->file].path, s->own_id, other);
+            s->own_by = OWN_TIED;
+        }
+    }
 }
 
 /* probe_v2x_log says whether the V2X reader reads `path` as a log (Wyoming or hex): at least one
@@ -601,31 +856,6 @@ static void do_capture(ctx_t *c, agent_t *a, size_t fi) {
     }
 }
 
-/* sidecar_lines counts the lines of a timestamps sidecar as the camera reader does: blank lines
- * and lines starting with '#' (after leading blanks) do not count. -1 if it cannot be read. */
-static long sidecar_lines(const char *path) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return -1;
-    long n = 0;
-    int ch;
-    bool at_start = true, content = false;
-    while ((ch = getc(fp)) != EOF) {
-        if (ch == '\n') {
-            if (content) n++;
-            at_start = true;
-            content = false;
-        } else if (at_start) {
-            if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f') continue;
-            at_start = false;
-            content = ch != '#';
-        }
-    }
-    if (content) n++;
-    bool bad = ferror(fp) != 0;
-    fclose(fp);
-    return bad ? -1 : n;
-}
-
 static void do_video(ctx_t *c, agent_t *a, size_t fi) {
     vxs_video_info_t vi;
     char err[512] = "";
@@ -646,39 +876,70 @@ static void do_video(ctx_t *c, agent_t *a, size_t fi) {
     source_t *s = add_source(c, a, fi, VXS_SOURCE_CAMERA);
     if (!s) return;
     bool has_creation = vi.creation_time != VXS_TIME_NONE;
-    /* Sidecars: <stem>.timestamps, <stem>.txt, then the folder's timestamps.txt (KITTI). */
-    char *cand[3];
+    /* Sidecars under the names rigs give them, the exact stem's first (the project's own
+     * name, then the others), the folder's timestamps.txt (KITTI) last; each read as the camera
+     * reader reads it. The first with one line per frame is taken; one more that fits is noted
+     * and left out, so the choice never depends on anything but this order. */
+    static const struct {
+        bool stem;
+        const char *suffix;
+    } names[] = {{true, ".timestamps"},      {true, ".timestamps.txt"}, {true, "_timestamps.txt"},
+                 {true, ".txt"},             {true, ".csv"},            {false, "timestamps.txt"}};
     int sl = (int)stem_len(f->name);
-    cand[0] = vxsi_strfmt("%.*s.timestamps", sl, f->name);
-    cand[1] = vxsi_strfmt("%.*s.txt", sl, f->name);
-    cand[2] = vxsi_strfmt("timestamps.txt");
-    for (int k = 0; k < 3 && s->timestamps < 0; k++) {
-        if (!cand[k]) {
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char *cand = names[k].stem ? vxsi_strfmt("%.*s%s", sl, f->name, names[k].suffix)
+                                   : vxs_strdup(names[k].suffix);
+        if (!cand) {
             c->oom = true;
-            continue;
+            return;
         }
-        long ti = find_file(a, cand[k]);
+        long ti = find_file(a, cand);
+        vxs_free(cand);
         if (ti < 0 || (size_t)ti == fi) continue;
         file_t *tf = &a->files[ti];
         if (tf->role != ROLE_NONE || tf->kind != VXS_FILE_UNKNOWN) continue;
         struct stat sb;
         if (stat(tf->path, &sb) != 0 || (uint64_t)sb.st_size > SIDE_FILE_MAX) continue;
-        long lines = sidecar_lines(tf->path);
-        if (lines >= 0 && (uint64_t)lines == vi.packets) {
+        uint64_t lines = 0;
+        char why[512];
+        vxs_status_t cst = vxs_camera_sidecar_count(&lines, tf->path, VXS_CAM_UNIT_AUTO, why,
+                                                    sizeof why);
+        if (cst == VXS_E_NOMEM) {
+            c->oom = true;
+            return;
+        }
+        if (cst != VXS_OK) {
+            /* Not a sidecar: it may still be another recording; do_other says why if not. */
+            if (s->timestamps < 0 && !tf->sidecar_bad &&
+                !(tf->sidecar_bad = vxsi_strfmt("as the timestamps of the video %s: %s", f->name,
+                                                why)))
+                c->oom = true;
+            continue;
+        }
+        if (lines == vi.packets && s->timestamps < 0) {
             s->timestamps = ti;
             tf->role = ROLE_ATTACHED;
             vxs_free(tf->sidecar_note);
             tf->sidecar_note = NULL;
-        } else if (lines >= 0) {
-            note(c, "%s: %ld timestamp lines, but %s has %" PRIu64 " frames: not used as its "
-                    "timestamps", tf->path, lines, f->path, vi.packets);
+        } else if (lines == vi.packets) {
+            const char *used = a->files[s->timestamps].name;
+            note(c, "%s: %" PRIu64 " timestamp lines, one per frame of %s too, but %s comes first "
+                    "(exact-stem names, then timestamps.txt) and is used",
+                 tf->path, lines, f->path, used);
+            vxs_free(tf->sidecar_note);
+            if (!(tf->sidecar_note = vxsi_strfmt("one line per frame of the video %s, whose "
+                                                 "timestamps are %s", f->name, used)))
+                c->oom = true;
+        } else if (s->timestamps < 0) {
+            note(c, "%s: %" PRIu64 " timestamp lines, but %s has %" PRIu64 " frames: not used as "
+                    "its timestamps", tf->path, lines, f->path, vi.packets);
             if (!tf->sidecar_note &&
-                !(tf->sidecar_note = vxsi_strfmt("%ld timestamp lines, but the video %s has "
-                                                 "%" PRIu64 " frames", lines, f->name, vi.packets)))
+                !(tf->sidecar_note = vxsi_strfmt("%" PRIu64 " timestamp lines, but the video %s "
+                                                 "has %" PRIu64 " frames", lines, f->name,
+                                                 vi.packets)))
                 c->oom = true;
         }
     }
-    for (int k = 0; k < 3; k++) vxs_free(cand[k]);
     if (s->timestamps < 0 && !has_creation)
         note(c, "%s: no timestamps sidecar and no creation_time: frames have no absolute time "
                 "until you add clock.offset_ns", f->path);
@@ -737,9 +998,14 @@ static void do_other(ctx_t *c, agent_t *a, size_t fi) {
     }
     if (c->oom) return;
     f->role = ROLE_SKIPPED;
-    skip(c, f->path, "unrecognised",
-         "not a capture, a video, a V2X log, a Velodyne calibration or Ouster metadata; as a "
-         "V2X log: %s", why);
+    if (f->sidecar_bad)
+        skip(c, f->path, "unrecognised",
+             "%s; not a capture, a video, a V2X log, a Velodyne calibration or Ouster metadata "
+             "either", f->sidecar_bad);
+    else
+        skip(c, f->path, "unrecognised",
+             "not a capture, a video, a V2X log, a Velodyne calibration or Ouster metadata; as a "
+             "V2X log: %s", why);
 }
 
 /* attach_side_files gives Ouster metadata and Velodyne calibrations to the lidar they fit. */
@@ -896,8 +1162,10 @@ static void agent_free(agent_t *a) {
         vxs_free(a->files[i].name);
         vxs_free(a->files[i].path);
         vxs_free(a->files[i].sidecar_note);
+        vxs_free(a->files[i].sidecar_bad);
     }
     vxs_free(a->files);
+    for (size_t i = 0; i < a->n_srcs; i++) senders_free(&a->srcs[i].ev);
     vxs_free(a->srcs);
     vxs_free(a->dir);
 }
@@ -922,10 +1190,11 @@ static void draft_source(ctx_t *c, vxs_draft_source_t *out, const agent_t *a, co
     out->has_gps_locked = s->velodyne;
     out->gps_locked = s->gps_locked;
     out->v2x_format = (vxs_manifest_v2x_format_t)s->format;
-    out->has_own_station_id = s->has_own;
-    out->own_station_id = s->own_id;
-    memcpy(out->own_macs, s->own_macs, sizeof out->own_macs);
-    out->n_own_macs = s->n_own_macs;
+    bool own = s->own_by == OWN_MARKED || s->own_by == OWN_CLAIMED;
+    out->has_own_station_id = own;
+    out->own_station_id = own ? s->own_id : 0;
+    if (own) memcpy(out->own_macs, s->own_macs, sizeof out->own_macs);
+    out->n_own_macs = own ? s->n_own_macs : 0;
 }
 
 /* make_draft turns the agents with at least one source into *out. */
@@ -1044,6 +1313,8 @@ vxs_status_t vxs_draft_scan(vxs_manifest_draft_t **out, const char *dir,
                   agents[i].dir);
         if (c.oom) goto end;
     }
+    check_own_claims(&c, agents, n_agents);
+    if (c.oom) goto end;
     if (n_with_src == 0) {
         vxsi_fmt(err, err_len, "no recognised recording in %s", c.dir);
         st = VXS_E_UNSUPPORTED;

@@ -28,7 +28,8 @@
  *   - capture_time: the absolute time, from the first of these that applies (the source is
  *     reported as a vxs_cam_time_source_t):
  *       1. a sidecar file: line i is frame i in presentation order (KITTI timestamps.txt
- *          "YYYY-MM-DD HH:MM:SS.nnnnnnnnn", or one number per line in s, ms, µs or ns);
+ *          "YYYY-MM-DD HH:MM:SS.nnnnnnnnn", or one number per line in s, ms, µs or ns; or a
+ *          CSV row holding one, below);
  *       2. an absolute start time carried by the container (AVFormatContext.start_time_realtime;
  *          set by few demuxers) plus pts;
  *       3. the container's creation_time tag (ISO 8601, 1 s resolution) plus pts, under the
@@ -51,6 +52,19 @@
  * scenario offset plus i / image_fps. Width and height come from the PNG IHDR or JPEG SOF
  * header; a file whose header does not read is an error naming it (the frame keeps its index,
  * so later frames and sidecar lines stay aligned) and counted; reading goes on.
+ *
+ * Sidecar files. Blank lines and lines starting with '#' are skipped; so is a UTF-8 byte order
+ * mark. The first other line decides the layout. A ',', ';' or tab in it (the first of them)
+ * makes the file CSV: every line is cut into fields there (blanks and one pair of double quotes
+ * around a field dropped; at most 4094 bytes a line). When no field of that line is a time (a
+ * "YYYY-MM-DD HH:MM:SS.fraction" or a number), it is a header and names the time's column: the
+ * first field with "stamp" in its name, else the first with "time" (any case), so ROS's
+ * `rostopic echo -p` header "%time,field.header.stamp,..." gives field.header.stamp; a header
+ * naming none is an error. Without a header the column is the first whose value is an absolute
+ * time (a date, or a number of at least 1e8: a frame number is not one), else the first that is
+ * a number (EuRoC's "1403636579763555584,1403636579763555584.png" rows: the first). Every later
+ * line must have that field and it must parse. A file without a delimiter is one value a line
+ * (a header of one field naming a time is skipped too).
  *
  * Errors name the file and the position (frame index from 0 in presentation order, byte
  * offset of its packet). A damaged or cut container yields every frame read before the damage,
@@ -129,6 +143,14 @@ typedef struct {
 
 /* vxs_camera_options_init fills `o` with the defaults above. */
 void vxs_camera_options_init(vxs_camera_options_t *o);
+
+/* vxs_camera_sidecar_count reads the timestamps sidecar at `path` as vxs_camera_open does
+ * (layout above; numbers in `unit`, VXS_CAM_UNIT_AUTO by magnitude) and sets *out_count to its
+ * frame lines: the count open compares with the frame count. VXS_OK; otherwise *out_count is 0
+ * and `err` (may be NULL) names the file and line: VXS_E_IO (cannot read), VXS_E_MALFORMED (a
+ * line that does not parse, a header naming no time column), VXS_E_ARG, VXS_E_NOMEM. */
+vxs_status_t vxs_camera_sidecar_count(uint64_t *out_count, const char *path, vxs_cam_unit_t unit,
+                                      char *err, size_t err_len);
 
 /* vxs_camera_t reads one camera: a video file or an image-sequence folder. Opaque. */
 typedef struct vxs_camera vxs_camera_t;

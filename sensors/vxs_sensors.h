@@ -483,21 +483,28 @@ typedef struct {
  *              lidar source, model from the product byte, gps_locked when more than half the
  *              position packets show PPS locked with a $GPRMC sentence. Ouster: a lidar source.
  *              GeoNetworking or WSMP: a v2x source of format pcap. Both: two sources.
- *            videos (vxs_video_probe): a camera source; <stem>.timestamps, <stem>.txt, then
- *              timestamps.txt of the same folder is its timestamps when its line count (blank
- *              and '#' lines left out) equals the frame count.
+ *            videos (vxs_video_probe): a camera source. Its timestamps: the first of
+ *              <stem>.timestamps, <stem>.timestamps.txt, <stem>_timestamps.txt, <stem>.txt,
+ *              <stem>.csv, then the folder's timestamps.txt that vxs_camera_sidecar_count reads
+ *              with one line per frame; a note names a candidate with another count and a later
+ *              one that fits too (skipped); one that does not read as a sidecar is tried as any
+ *              other file and, unrecognised, skipped with the sidecar's error.
  *            V2X logs that vxs_v2x_reader reads cleanly (8 messages, no bad unit): a v2x source
  *              of format wydot or hex.
  *            Ouster metadata goes to the Ouster capture of the same stem, else to one whose
  *              packet size and port fit (its prod_line becomes the model); a Velodyne
  *              calibration to the first Velodyne capture without one whose laser count fits.
  *            At most VXS_MANIFEST_MAX_SOURCES sources an agent; sources in file order.
- *   Own V2X  for each v2x source, from its first 200000 messages: a log that marks what was
- *   identity sent gives the most frequent sender of sent messages. Otherwise, per sender, the
- *            median of capture time - generation time: the sender whose median is below every
- *            other's by 0.5 to 50 ms and that sent at least 10 messages is the agent itself
- *            (own_station_id and its source MACs, at most VXS_DRAFT_MAX_OWN_MACS). Else a note
- *            says why not.
+ *   Own V2X  only from what an agent's capture shows it transmitting, never from a station it
+ *   identity only received. For each v2x source, from its first 200000 messages: a log that
+ *            marks what was sent gives the most frequent sender of sent messages. Otherwise the
+ *            source claims the sender with the lowest latency (per second of capture time its
+ *            median capture - generation time minus the other senders' lowest; the median of
+ *            these 0.2 to 50 ms below zero; at least 10 messages), and the claim stands only if
+ *            no other agent's v2x source marks that station sent, none holds a message of it
+ *            (same generation time, within the claimant's span) the claimant lacks, one holds 10
+ *            or more of its messages, and none claims it as well. Then own_station_id and its
+ *            source MACs (at most VXS_DRAFT_MAX_OWN_MACS); else a note names the file and why.
  *
  * Agent folders without a recognised recording are left out with a note. On VXS_OK *out holds
  * the draft (name: the folder's name; dir_real: its real path; paths relative to it), which the

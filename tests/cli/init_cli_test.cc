@@ -86,8 +86,8 @@ TEST(InitCli, HelpExplainsTheRules) {
     std::string out;
     ASSERT_EQ(RunCli("init --help", &out), 0);
     for (const char *s : {"--out", "--force", "--json", "--quiet", "gps_locked", "own_station_id",
-                          "0.5 ms", "timestamps.txt", "not in an agent folder", "Example:",
-                          "Exit status"})
+                          "0.2 ms", "_timestamps.txt", "receive-only", "not in an agent folder",
+                          "Example:", "Exit status"})
         EXPECT_NE(out.find(s), std::string::npos) << s;
     ASSERT_EQ(RunCli("--help", &out), 0);
     EXPECT_NE(out.find("init"), std::string::npos);

@@ -408,6 +408,117 @@ TEST(CameraSidecar, KittiAndNanosecondsAndWrongCount) {
     EXPECT_NE(err.find(junk + ": line 3"), std::string::npos) << err;
 }
 
+// What rigs write beside a video besides one value a line: CSV with a header naming the time
+// column (any case, "stamp" before "time"), ROS's `rostopic echo -p` rows, EuRoC's rows after a
+// '#' header, a frame number before the time, quotes, ';', a byte order mark and CRLF.
+TEST(CameraSidecar, CsvLayouts) {
+    VXS_TOOL_OR_SKIP("ffmpeg");
+    const std::string dir = TempDir();
+    const std::string clip = MakeClip(dir, "c.mkv", 10);
+    ASSERT_FALSE(clip.empty());
+    const int64_t t0 = 1700000000000000000LL, dt = 33333333LL;
+    struct Layout {
+        const char *name, *head;
+        std::string (*row)(int i, int64_t t);
+    } layouts[] = {
+        {"header.csv", "\xEF\xBB\xBF" "frame,timestamp_ns\r\n",
+         [](int i, int64_t t) { return std::to_string(i) + "," + std::to_string(t) + "\r\n"; }},
+        {"ros.csv", "%time,field.header.seq,field.header.stamp,field.header.frame_id\n",
+         [](int i, int64_t t) {
+             return std::to_string(t + 5000000) + "," + std::to_string(i) + "," +
+                    std::to_string(t) + ",camera\n";
+         }},
+        {"euroc.csv", "#timestamp [ns],filename\n",
+         [](int, int64_t t) { return std::to_string(t) + "," + std::to_string(t) + ".png\n"; }},
+        {"frame-first.csv", "",
+         [](int i, int64_t t) {
+             char v[64];
+             std::snprintf(v, sizeof v, "%d, %lld.%09lld\n", i, (long long)(t / 1000000000),
+                           (long long)(t % 1000000000));
+             return std::string(v);
+         }},
+        {"quoted.csv", "\"Frame\";\"Time (s)\"\n",
+         [](int i, int64_t t) {
+             char v[64];
+             std::snprintf(v, sizeof v, "\"%d\";\"%lld.%09lld\"\n", i,
+                           (long long)(t / 1000000000), (long long)(t % 1000000000));
+             return std::string(v);
+         }},
+        {"single.txt", "timestamp\n", [](int, int64_t t) { return std::to_string(t) + "\n"; }},
+    };
+    for (const Layout &l : layouts) {
+        SCOPED_TRACE(l.name);
+        const std::string path = dir + "/" + l.name;
+        {
+            std::ofstream f(path, std::ios::binary);
+            f << l.head;
+            for (int i = 0; i < 10; i++) f << l.row(i, t0 + i * dt);
+        }
+        uint64_t n = 0;
+        char err[512];
+        ASSERT_EQ(vxs_camera_sidecar_count(&n, path.c_str(), VXS_CAM_UNIT_AUTO, err, sizeof err),
+                  VXS_OK) << err;
+        EXPECT_EQ(n, 10u); // the header is not a frame
+        vxs_camera_options_t o;
+        vxs_camera_options_init(&o);
+        o.sidecar = path.c_str();
+        std::string e;
+        vxs_camera_t *c = Open(clip, &o, &e);
+        ASSERT_NE(c, nullptr) << e;
+        std::vector<Frame> fr = ReadAll(c);
+        ASSERT_EQ(fr.size(), 10u);
+        for (size_t i = 0; i < 10; i++) EXPECT_EQ(fr[i].rec.capture_time, t0 + int64_t(i) * dt);
+        vxs_camera_close(c);
+    }
+
+    // The unit given is the unit used (AUTO would read 1.7e15 as microseconds).
+    const std::string us = dir + "/unit.txt";
+    {
+        std::ofstream f(us);
+        for (int i = 0; i < 10; i++) f << (1700000000000000LL + i) << "\n";
+    }
+    vxs_camera_options_t o;
+    vxs_camera_options_init(&o);
+    o.sidecar = us.c_str();
+    o.sidecar_unit = VXS_CAM_UNIT_NS;
+    vxs_camera_t *c = Open(clip, &o);
+    ASSERT_NE(c, nullptr);
+    std::vector<Frame> fr = ReadAll(c);
+    ASSERT_EQ(fr.size(), 10u);
+    EXPECT_EQ(fr[2].rec.capture_time, 1700000000000002LL);
+    vxs_camera_close(c);
+
+    // Errors name the file, the line and the field.
+    struct Bad {
+        const char *name, *text, *want;
+    } bads[] = {
+        {"nameless.csv", "a,b\n0,1\n", ": line 1: no field is a time"},
+        {"short.csv", "frame,time\n0,1700000000\n1\n", ": line 3: no field 2 (the time column)"},
+        {"value.csv", "frame,time\n0,1700000000\n1,soon\n", ": line 3: field 2, \"soon\", is "},
+        {"words.txt", "hello\n", ": line 1: \"hello\" is neither"},
+    };
+    for (const Bad &b : bads) {
+        SCOPED_TRACE(b.name);
+        const std::string path = dir + "/" + b.name;
+        {
+            std::ofstream f(path);
+            f << b.text;
+        }
+        uint64_t n = 7;
+        char err[512];
+        EXPECT_EQ(vxs_camera_sidecar_count(&n, path.c_str(), VXS_CAM_UNIT_AUTO, err, sizeof err),
+                  VXS_E_MALFORMED);
+        EXPECT_EQ(n, 0u);
+        EXPECT_EQ(std::string(err).find(path + b.want), 0u) << err;
+    }
+    uint64_t n = 0;
+    char err[512];
+    EXPECT_EQ(vxs_camera_sidecar_count(&n, (dir + "/none.csv").c_str(), VXS_CAM_UNIT_AUTO, err,
+                                       sizeof err), VXS_E_IO);
+    EXPECT_EQ(vxs_camera_sidecar_count(nullptr, us.c_str(), VXS_CAM_UNIT_AUTO, err, sizeof err),
+              VXS_E_ARG);
+}
+
 TEST(CameraImages, IndexAndTimestampNamesAndCorruptFile) {
     VXS_TOOL_OR_SKIP("ffmpeg");
     std::string dir = TempDir();

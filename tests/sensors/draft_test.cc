@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "test_util.h"
 #include "vxs_manifest.h"
 #include "vxs_sensors.h"
+#include "vxs_v2x.h"
 
 namespace {
 
@@ -48,6 +50,14 @@ std::string Drive(int seconds) {
     EXPECT_EQ(vxs_test::RunCli("synth -q --duration " + std::to_string(seconds) + " --out '" + d +
                                "'", &out), 0) << out;
     return made[seconds] = d;
+}
+
+// SynthDrive writes `v2xsync synth -q ARGS` into a fresh folder.
+std::string SynthDrive(const std::string &args) {
+    const std::string d = vxs_test::TempDir() + "/drive";
+    std::string out;
+    EXPECT_EQ(vxs_test::RunCli("synth -q " + args + " --out '" + d + "'", &out), 0) << out;
+    return d;
 }
 
 // CopyDrive copies the drive into a fresh folder the test may change.
@@ -328,6 +338,240 @@ TEST(DraftScan, RealRecordingsGetTheirSideFiles) {
     EXPECT_EQ(log->v2x_format, VXS_MANIFEST_V2X_WYDOT);
     ASSERT_TRUE(log->has_own_station_id);
     EXPECT_EQ(log->own_station_id, 0x31325433u); // tests/cli/init_cli_test.cc: jpo-ode's decode
+    vxs_manifest_draft_free(d);
+}
+
+// The camera's sidecar under every name rigs give it (synth --sidecar-names: the pattern is the
+// seed mod 5, the stem (seed / 5) mod 3): found, and no note about it.
+TEST(DraftScan, SidecarUnderEveryRigName) {
+    for (int seed : {10, 6, 2, 13, 4}) { // .timestamps.txt, _timestamps.txt, timestamps.txt, .txt,
+                                         // .csv; stems front, camera_front, camera, front, camera
+        SCOPED_TRACE(seed);
+        const std::string drive =
+            SynthDrive("--seed " + std::to_string(seed) + " --duration 2 --sidecar-names");
+        vxs_manifest_t *gen = nullptr;
+        char merr[VXS_MANIFEST_ERR_LEN], err[256];
+        ASSERT_EQ(vxs_manifest_load(&gen, (drive + "/scenario.json").c_str(), merr, sizeof merr),
+                  VXS_OK) << merr;
+        const vxs_manifest_source_t *gcam = nullptr;
+        for (size_t i = 0; i < gen->n_agents; i++)
+            for (size_t k = 0; k < gen->agents[i].n_sources; k++)
+                if (gen->agents[i].sources[k].kind == VXS_SOURCE_CAMERA)
+                    gcam = &gen->agents[i].sources[k];
+        ASSERT_NE(gcam, nullptr);
+        ASSERT_NE(gcam->timestamps, nullptr);
+        Report rep;
+        vxs_manifest_draft_t *d = nullptr;
+        ASSERT_EQ(vxs_draft_scan(&d, drive.c_str(), &rep.r, err, sizeof err), VXS_OK) << err;
+        const vxs_draft_source_t *cam = SourceOfKind(AgentById(d, "ego"), VXS_SOURCE_CAMERA);
+        ASSERT_NE(cam, nullptr);
+        EXPECT_EQ(drive + "/" + Opt(cam->path), gcam->path);
+        EXPECT_EQ(drive + "/" + Opt(cam->timestamps), gcam->timestamps);
+        EXPECT_FALSE(rep.Noted("timestamp")) << rep.notes.size();
+        vxs_manifest_draft_free(d);
+        vxs_manifest_free(gen);
+    }
+}
+
+// Candidates are taken in a fixed order (exact stem first, the folder's timestamps.txt last); a
+// second that fits is noted and skipped; a CSV with a header is read as the camera reader reads
+// it; a file named like a sidecar that is none is skipped with the sidecar's error.
+TEST(DraftScan, SidecarChoiceIsInOrderAndSaid) {
+    const std::string drive = CopyDrive(1);
+    const std::string ego = drive + "/ego";
+    std::vector<uint8_t> ts = vxs_test::ReadFile(ego + "/camera.timestamps");
+    const std::string text(ts.begin(), ts.end());
+    size_t frames = 0;
+    for (char ch : text) frames += ch == '\n';
+    ASSERT_GT(frames, 2u);
+    ASSERT_TRUE(vxs_test::WriteFile(ego + "/timestamps.txt", ts));
+    char err[256];
+    {
+        Report rep;
+        vxs_manifest_draft_t *d = nullptr;
+        ASSERT_EQ(vxs_draft_scan(&d, drive.c_str(), &rep.r, err, sizeof err), VXS_OK) << err;
+        const vxs_draft_source_t *cam = SourceOfKind(AgentById(d, "ego"), VXS_SOURCE_CAMERA);
+        ASSERT_NE(cam, nullptr);
+        EXPECT_EQ(Opt(cam->timestamps), "ego/camera.timestamps");
+        EXPECT_TRUE(rep.Noted(ego + "/timestamps.txt: " + std::to_string(frames) +
+                              " timestamp lines, one per frame of " + ego + "/camera.mp4 too, "
+                              "but camera.timestamps comes first"));
+        EXPECT_EQ(rep.skipped[ego + "/timestamps.txt"].what, "unrecognised");
+        EXPECT_EQ(rep.skipped[ego + "/timestamps.txt"].detail,
+                  "one line per frame of the video camera.mp4, whose timestamps are "
+                  "camera.timestamps");
+        vxs_manifest_draft_free(d);
+    }
+    // A rig's CSV: a header naming the column, the frame number first. And a camera.txt that is
+    // no sidecar at all.
+    std::string csv = "frame,timestamp_ns\n";
+    size_t at = 0;
+    for (size_t i = 0; i < frames; i++) {
+        size_t nl = text.find('\n', at);
+        csv += std::to_string(i) + "," + text.substr(at, nl - at) + "\n";
+        at = nl + 1;
+    }
+    ASSERT_EQ(unlink((ego + "/camera.timestamps").c_str()), 0);
+    ASSERT_TRUE(vxs_test::WriteFile(ego + "/camera.csv", std::vector<uint8_t>(csv.begin(),
+                                                                              csv.end())));
+    const std::string hello = "hello\n";
+    ASSERT_TRUE(vxs_test::WriteFile(ego + "/camera.txt", std::vector<uint8_t>(hello.begin(),
+                                                                              hello.end())));
+    Report rep;
+    vxs_manifest_draft_t *d = nullptr;
+    ASSERT_EQ(vxs_draft_scan(&d, drive.c_str(), &rep.r, err, sizeof err), VXS_OK) << err;
+    const vxs_draft_source_t *cam = SourceOfKind(AgentById(d, "ego"), VXS_SOURCE_CAMERA);
+    ASSERT_NE(cam, nullptr);
+    EXPECT_EQ(Opt(cam->timestamps), "ego/camera.csv");
+    EXPECT_TRUE(rep.Noted(ego + "/timestamps.txt: " + std::to_string(frames) +
+                          " timestamp lines, one per frame of " + ego + "/camera.mp4 too, but "
+                          "camera.csv comes first"));
+    const Skip &txt = rep.skipped[ego + "/camera.txt"];
+    EXPECT_EQ(txt.what, "unrecognised");
+    EXPECT_EQ(txt.detail.rfind("as the timestamps of the video camera.mp4: " + ego +
+                               "/camera.txt: line 1: \"hello\" is neither", 0), 0u) << txt.detail;
+    vxs_manifest_draft_free(d);
+}
+
+// GenOwn reads the generator's manifest: agent id -> own_station_id and own MACs.
+std::map<std::string, std::pair<uint32_t, std::vector<std::string>>> GenOwn(
+    const std::string &drive) {
+    std::map<std::string, std::pair<uint32_t, std::vector<std::string>>> own;
+    vxs_manifest_t *gen = nullptr;
+    char merr[VXS_MANIFEST_ERR_LEN];
+    EXPECT_EQ(vxs_manifest_load(&gen, (drive + "/scenario.json").c_str(), merr, sizeof merr),
+              VXS_OK) << merr;
+    for (size_t i = 0; gen && i < gen->n_agents; i++)
+        for (size_t k = 0; k < gen->agents[i].n_sources; k++) {
+            const vxs_manifest_source_t &s = gen->agents[i].sources[k];
+            if (s.kind != VXS_SOURCE_V2X) continue;
+            auto &o = own[gen->agents[i].id];
+            o.first = s.own_station_id;
+            for (size_t m = 0; m < s.n_own_macs; m++)
+                o.second.push_back(std::string(reinterpret_cast<const char *>(s.own_macs[m]), 6));
+        }
+    vxs_manifest_free(gen);
+    return own;
+}
+
+// A receive-only RSU hears its neighbours on links whose latency floors differ by milliseconds:
+// the one it hears best has the lowest latency, as an own station would. The other captures show
+// it only received that station (they hold messages of it the RSU lacks): no id, and a note
+// naming the file and why. Every agent that sends keeps its own id and MAC.
+TEST(DraftScan, ReceiveOnlyAgentGetsNoStationId) {
+    for (const char *profile : {"etsi", "mixed"}) {
+        SCOPED_TRACE(profile);
+        const std::string drive = SynthDrive(std::string("--seed 2 --duration 20 --profile ") +
+                                             profile + " --realism rx-only,link-floors");
+        auto own = GenOwn(drive);
+        Report rep;
+        vxs_manifest_draft_t *d = nullptr;
+        char err[256];
+        ASSERT_EQ(vxs_draft_scan(&d, drive.c_str(), &rep.r, err, sizeof err), VXS_OK) << err;
+        for (const char *id : {"ego", "vehicle2", "phone", "rsu"}) {
+            SCOPED_TRACE(id);
+            const vxs_draft_source_t *v = SourceOfKind(AgentById(d, id), VXS_SOURCE_V2X);
+            ASSERT_NE(v, nullptr);
+            if (std::string(id) == "rsu") {
+                EXPECT_FALSE(v->has_own_station_id) << v->own_station_id;
+                EXPECT_EQ(v->n_own_macs, 0u);
+                continue;
+            }
+            ASSERT_TRUE(v->has_own_station_id);
+            EXPECT_EQ(v->own_station_id, own[id].first);
+            ASSERT_EQ(v->n_own_macs, own[id].second.size());
+            for (size_t m = 0; m < v->n_own_macs; m++)
+                EXPECT_EQ(std::string(reinterpret_cast<const char *>(v->own_macs[m]), 6),
+                          own[id].second[m]);
+        }
+        // seed 2: the RSU hears the ego best; the ego's capture holds ego messages it lacks
+        EXPECT_TRUE(rep.Noted(drive + "/rsu/v2x.pcap: own station not recognised (sender " +
+                              std::to_string(own["ego"].first) + " has the lowest latency, but " +
+                              drive + "/ego/v2x.pcap holds "));
+        vxs_manifest_draft_free(d);
+    }
+}
+
+// A capture alone cannot tell its own station from the neighbour it hears best: an agent folder
+// with no other agent's capture to compare with gets no id, and two agent folders holding the
+// same capture cannot tell which of them sent it.
+TEST(DraftScan, OwnStationNeedsAnotherAgentsCapture) {
+    const std::string src = Drive(3), dir = vxs_test::TempDir() + "/alone";
+    mkdir(dir.c_str(), 0755);
+    mkdir((dir + "/ego").c_str(), 0755);
+    ASSERT_EQ(symlink((src + "/ego/v2x.pcap").c_str(), (dir + "/ego/v2x.pcap").c_str()), 0);
+    char err[256];
+    {
+        Report rep;
+        vxs_manifest_draft_t *d = nullptr;
+        ASSERT_EQ(vxs_draft_scan(&d, dir.c_str(), &rep.r, err, sizeof err), VXS_OK) << err;
+        EXPECT_FALSE(d->agents[0].sources[0].has_own_station_id);
+        EXPECT_TRUE(rep.Noted(dir + "/ego/v2x.pcap: own station not recognised (sender 1001 has "
+                              "the lowest latency, but no other agent's capture holds 10 of its "
+                              "messages"));
+        vxs_manifest_draft_free(d);
+    }
+    mkdir((dir + "/copy").c_str(), 0755);
+    ASSERT_EQ(symlink((src + "/ego/v2x.pcap").c_str(), (dir + "/copy/v2x.pcap").c_str()), 0);
+    Report rep;
+    vxs_manifest_draft_t *d = nullptr;
+    ASSERT_EQ(vxs_draft_scan(&d, dir.c_str(), &rep.r, err, sizeof err), VXS_OK) << err;
+    ASSERT_EQ(d->n_agents, 2u);
+    EXPECT_FALSE(d->agents[0].sources[0].has_own_station_id);
+    EXPECT_FALSE(d->agents[1].sources[0].has_own_station_id);
+    EXPECT_TRUE(rep.Noted(dir + "/copy/v2x.pcap: own station not recognised (sender 1001 has the "
+                          "lowest latency here and in " + dir + "/ego/v2x.pcap"));
+    EXPECT_TRUE(rep.Noted(dir + "/ego/v2x.pcap: own station not recognised (sender 1001 has the "
+                          "lowest latency here and in " + dir + "/copy/v2x.pcap"));
+    vxs_manifest_draft_free(d);
+}
+
+// A station another agent's log marks as sent is never this capture's own, however low its
+// latency here. The Wyoming log marks its BSMs sent; a hex log of the same messages (as another
+// agent's radio would log them: the log's station 1 ms after its log time, the neighbour 5 ms
+// after its generation) claims the log's station by latency and loses it to the log.
+TEST(DraftScan, StationMarkedSentElsewhereIsNotClaimed) {
+    VXS_SHARED_OR_SKIP(bin, "datasets/v2x/us/jpo-ode/data/bsmLogDuringEvent.bin");
+    const std::string dir = vxs_test::TempDir() + "/marked";
+    mkdir(dir.c_str(), 0755);
+    mkdir((dir + "/obu").c_str(), 0755);
+    mkdir((dir + "/rx").c_str(), 0755);
+    ASSERT_EQ(symlink(bin.c_str(), (dir + "/obu/drive.log").c_str()), 0);
+    const std::vector<uint8_t> log = vxs_test::ReadFile(bin);
+    std::string hex;
+    size_t pos = 0;
+    vxs_wydot_record_t rec;
+    while (vxs_wydot_next(&rec, &pos, log.data(), log.size()) == VXS_OK) {
+        // sent: generated at its log time; received: the neighbour's secMark runs 100 ms ahead
+        const int64_t t = rec.log_time + (rec.direction == 0 ? 1000000 : 105000000);
+        char stamp[64];
+        std::snprintf(stamp, sizeof stamp, "%lld.%09lld ", (long long)(t / 1000000000),
+                      (long long)(t % 1000000000));
+        hex += stamp;
+        for (size_t i = 0; i < rec.payload_len; i++) {
+            char b[3];
+            std::snprintf(b, sizeof b, "%02x", rec.payload[i]);
+            hex += b;
+        }
+        hex += "\n";
+    }
+    ASSERT_GT(hex.size(), 1000u);
+    ASSERT_TRUE(vxs_test::WriteFile(dir + "/rx/radio.hex", std::vector<uint8_t>(hex.begin(),
+                                                                                hex.end())));
+    Report rep;
+    vxs_manifest_draft_t *d = nullptr;
+    char err[256];
+    ASSERT_EQ(vxs_draft_scan(&d, dir.c_str(), &rep.r, err, sizeof err), VXS_OK) << err;
+    const vxs_draft_source_t *obu = SourceOfKind(AgentById(d, "obu"), VXS_SOURCE_V2X);
+    const vxs_draft_source_t *rx = SourceOfKind(AgentById(d, "rx"), VXS_SOURCE_V2X);
+    ASSERT_TRUE(obu && rx);
+    EXPECT_EQ(rx->v2x_format, VXS_MANIFEST_V2X_HEX);
+    ASSERT_TRUE(obu->has_own_station_id);
+    EXPECT_EQ(obu->own_station_id, 0x31325433u);
+    EXPECT_FALSE(rx->has_own_station_id);
+    EXPECT_TRUE(rep.Noted(dir + "/rx/radio.hex: own station not recognised (sender 825381939 has "
+                          "the lowest latency, but " + dir + "/obu/drive.log marks its messages "
+                          "as sent"));
     vxs_manifest_draft_free(d);
 }
 
