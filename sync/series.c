@@ -964,18 +964,44 @@ vxs_status_t vxs_series_fit(const vxs_series_t *s, vxs_time_t x0, vxs_series_fit
     return st;
 }
 
-vxs_status_t vxs_series_fit_split(const vxs_series_t *s, vxs_time_t x0, const vxs_time_t *lo,
-                                  const vxs_time_t *hi, size_t n, vxs_series_fit_t *out) {
+/* fit_segment fits windows [a, b) of `ws` (their own slope) and appends the pieces to `out`. */
+static vxs_status_t fit_segment(const wset_t *ws, size_t a, size_t b, vxs_series_fit_t *out) {
+    wset_t sub = *ws;
+    sub.w = ws->w + a;
+    sub.nw = b - a;
+    sub.w[0].starts_piece = true;
+    vxs_series_fit_t f;
+    memset(&f, 0, sizeof f);
+    f.x0 = out->x0;
+    const vxs_status_t st = fit_windows(&sub, &f);
+    if (st != VXS_OK) return st;
+    for (size_t k = 0; k < f.n_pieces && out->n_pieces < VXS_SERIES_MAX_PIECES; k++)
+        out->pieces[out->n_pieces++] = f.pieces[k];
+    out->windows += f.windows;
+    out->windows_below += f.windows_below;
+    out->windows_above += f.windows_above;
+    return VXS_OK;
+}
+
+vxs_status_t vxs_series_fit_cut(const vxs_series_t *s, vxs_time_t x0, const vxs_time_t *lo,
+                                const vxs_time_t *hi, size_t n, const vxs_time_t *cuts,
+                                size_t n_cuts, vxs_series_fit_t *out) {
     if (!out) return VXS_E_ARG;
     memset(out, 0, sizeof *out);
     out->x0 = x0;
-    if (!s || (n && (!lo || !hi))) return VXS_E_ARG;
+    if (!s || (n && (!lo || !hi)) || (n_cuts && !cuts)) return VXS_E_ARG;
     out->samples = s->count;
     if (s->count < 2) return VXS_E_STATE;
     wset_t ws;
     if (!ws_with_ring(s, &ws)) return VXS_E_NOMEM;
-    /* keep the windows clear of every step's span; a piece begins after each span */
-    size_t kept = 0, step = 0;
+    /* keep the windows clear of every step's span and of every cut; a piece begins after each
+     * span, a segment (a slope of its own) at each cut */
+    uint32_t *seg = vxs_malloc((ws.nw ? ws.nw : 1) * sizeof *seg);
+    if (!seg) {
+        vxs_free(ws.w);
+        return VXS_E_NOMEM;
+    }
+    size_t kept = 0, step = 0, cut = 0;
     bool new_piece = true;
     for (size_t i = 0; i < ws.nw; i++) {
         window_t w = ws.w[i];
@@ -983,19 +1009,62 @@ vxs_status_t vxs_series_fit_split(const vxs_series_t *s, vxs_time_t x0, const vx
             step++;
             new_piece = true;
         }
+        while (cut < n_cuts && w.x_first >= cuts[cut]) {
+            cut++;
+            new_piece = true;
+        }
         if (step < n && w.x_last >= lo[step]) continue; /* reaches into a step's span */
+        if (cut < n_cuts && w.x_last >= cuts[cut]) continue; /* holds a cut */
         w.starts_piece = new_piece;
         new_piece = false;
+        seg[kept] = (uint32_t)cut;
         ws.w[kept++] = w;
     }
     ws.nw = kept;
-    vxs_status_t st = kept ? fit_windows(&ws, out) : VXS_E_STATE;
+    vxs_status_t st = kept ? VXS_OK : VXS_E_STATE;
+    /* each segment of two windows or more on its own; shorter ones are left out */
+    for (size_t a = 0; st == VXS_OK && a < kept;) {
+        size_t b = a + 1;
+        while (b < kept && seg[b] == seg[a]) b++;
+        if (b - a >= 2 || n_cuts == 0) st = fit_segment(&ws, a, b, out);
+        a = b;
+    }
+    if (st == VXS_OK && out->n_pieces == 0) st = VXS_E_STATE;
+    vxs_free(seg);
     vxs_free(ws.w);
     if (st != VXS_OK) {
         memset(out, 0, sizeof *out);
         out->x0 = x0;
+    } else {
+        out->samples = s->count;
     }
     return st;
+}
+
+vxs_status_t vxs_series_fit_split(const vxs_series_t *s, vxs_time_t x0, const vxs_time_t *lo,
+                                  const vxs_time_t *hi, size_t n, vxs_series_fit_t *out) {
+    return vxs_series_fit_cut(s, x0, lo, hi, n, NULL, 0, out);
+}
+
+vxs_status_t vxs_series_minima(const vxs_series_t *s, vxs_series_point_t **out, size_t *n) {
+    if (!out || !n) return VXS_E_ARG;
+    *out = NULL;
+    *n = 0;
+    if (!s) return VXS_E_ARG;
+    if (s->count == 0) return VXS_OK;
+    wset_t ws;
+    if (!ws_with_ring(s, &ws)) return VXS_E_NOMEM;
+    vxs_series_point_t *p = vxs_malloc((ws.nw ? ws.nw : 1) * sizeof *p);
+    if (!p) {
+        vxs_free(ws.w);
+        return VXS_E_NOMEM;
+    }
+    for (size_t i = 0; i < ws.nw; i++)
+        p[i] = (vxs_series_point_t){ws.w[i].lo.x, ws.w[i].lo.y, ws.w[i].n};
+    *out = p;
+    *n = ws.nw;
+    vxs_free(ws.w);
+    return VXS_OK;
 }
 
 size_t vxs_series_piece_at(const vxs_series_fit_t *f, vxs_time_t x) {

@@ -217,6 +217,27 @@ vxs_status_t vxs_series_fit(const vxs_series_t *s, vxs_time_t x0, vxs_series_fit
 vxs_status_t vxs_series_fit_split(const vxs_series_t *s, vxs_time_t x0, const vxs_time_t *lo,
                                   const vxs_time_t *hi, size_t n, vxs_series_fit_t *out);
 
+/* vxs_series_fit_cut fits like vxs_series_fit_split, and besides the steps the destination
+ * clock's changes of rate: cuts[] (x of this series, increasing) split the series into segments
+ * that each get a slope of their own (pieces within one segment share theirs); a window holding
+ * a cut is left out, a segment of fewer than two windows too. n_cuts = 0 is
+ * vxs_series_fit_split. Same errors. */
+vxs_status_t vxs_series_fit_cut(const vxs_series_t *s, vxs_time_t x0, const vxs_time_t *lo,
+                                const vxs_time_t *hi, size_t n, const vxs_time_t *cuts,
+                                size_t n_cuts, vxs_series_fit_t *out);
+
+/* A window's lowest sample: where the envelope is, window by window. */
+typedef struct {
+    vxs_time_t x;
+    int64_t y;
+    uint64_t n; /* samples in its window */
+} vxs_series_point_t;
+
+/* vxs_series_minima gives every window's lowest sample in x order (the samples still in the
+ * detector's ring committed as vxs_series_fit does): *out (freed with vxs_free; NULL when the
+ * series is empty) and *n. Does not change the series. VXS_E_ARG, VXS_E_NOMEM. */
+vxs_status_t vxs_series_minima(const vxs_series_t *s, vxs_series_point_t **out, size_t *n);
+
 /* vxs_series_piece_at returns the index of the piece that covers x (the last piece whose x_start
  * <= x; 0 before the first). */
 size_t vxs_series_piece_at(const vxs_series_fit_t *f, vxs_time_t x);
@@ -378,6 +399,48 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
                              const vxs_clock_edge_t *edges, size_t n_edges, vxs_time_t epoch,
                              size_t fallback_ref, vxs_clock_result_t *out,
                              vxs_clock_edge_result_t *edge_out, vxs_clock_solution_t *sol);
+
+/* ---- changes of a clock's rate ---- */
+
+/* NTP slews a clock (runs it up to 500 ppm fast or slow for seconds to work an offset off) and
+ * corrects its frequency now and then: the clock's offset against the reference is then a
+ * continuous broken line. vxs_rate_changes finds the bends from the envelope points of every
+ * relation into the clock (vxs_series_minima), each less its relation's line: a point is
+ * (t: its reference time, in s from any origin; r: the window's lowest y minus the relation's
+ * line, ns; group: its relation, < n_groups). The model is r = a_g + b_g t + sum_k c_k (t -
+ * t_k)+, fitted by least squares weighted by each relation's noise (from neighbouring points'
+ * differences; points far from their neighbours left out); changes are added where they lower
+ * the residual most (binary segmentation, each moved again with the others in place) while
+ * the gain reaches min_gain (the square of the change's t-statistic) and the change moves the
+ * reading by min_effect_ns by the last point. */
+#define VXS_RATE_CHANGES_MAX 8
+
+typedef struct {
+    double t;       /* s */
+    double r;       /* ns */
+    uint32_t group;
+} vxs_rate_point_t;
+
+typedef struct {
+    double min_gain;      /* 100: a change of 10 sigma */
+    double min_effect_ns; /* 30 µs by the last point */
+    size_t max_changes;   /* 6 (at most VXS_RATE_CHANGES_MAX) */
+} vxs_rate_opts_t;
+
+void vxs_rate_opts_init(vxs_rate_opts_t *o);
+
+typedef struct {
+    double t;       /* where, in the points' time (s) */
+    double rate;    /* the change of rate (dimensionless: 1e-6 is 1 ppm) */
+    double rate_sd; /* its uncertainty */
+} vxs_rate_change_t;
+
+/* vxs_rate_changes writes the changes found into out (room for VXS_RATE_CHANGES_MAX), in time
+ * order, and their number into *n_out (0 for too few points). opts NULL: defaults. VXS_E_ARG for
+ * a group out of range or a time or value not finite; VXS_E_NOMEM. */
+vxs_status_t vxs_rate_changes(const vxs_rate_point_t *pts, size_t n, uint32_t n_groups,
+                              const vxs_rate_opts_t *opts, vxs_rate_change_t *out,
+                              size_t *n_out);
 
 /* The solver's defaults (README "How clocks are estimated"). */
 #define VXS_CLOCK_JUMP_MIN_NS 5e6     /* the series' jump threshold: smaller "jumps" are noise */

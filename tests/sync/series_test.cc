@@ -329,6 +329,61 @@ TEST(Series, StepInTheLastSecondsIsAStep) {
         }
 }
 
+// A clock slewing +300 ppm from 20 to 25 s, then stepping 40 ms at 40 s: cut at the slew's two
+// bends and split at the step, every segment gets its own slope and the step's pieces share
+// theirs. The windows' minima lie on the envelope.
+TEST(Series, CutsGiveEachSegmentItsSlope) {
+    Model m = Lidar();
+    m.p_spike = 0;
+    Rng r(5);
+    Series s;
+    auto bent = [&](vxs_time_t x) {
+        const double t = (double)(x - kT0) / 1e9;
+        return 300e3 * (std::min(std::max(t, 20.0), 25.0) - 20.0) + (t >= 40.0 ? 40e6 : 0.0);
+    };
+    for (int64_t i = 0; i < 60 * 1500; i++) {
+        const vxs_time_t x = XAt(i, 1500);
+        ASSERT_EQ(s.Add(x, m.Y(r, x) + std::llround(bent(x))), VXS_OK);
+    }
+    const vxs_time_t cuts[2] = {kT0 + 20 * kS, kT0 + 25 * kS};
+    const vxs_time_t lo[1] = {kT0 + 40 * kS - 10 * kMs}, hi[1] = {kT0 + 40 * kS + 10 * kMs};
+    vxs_series_fit_t f;
+    ASSERT_EQ(vxs_series_fit_cut(s.s, kT0, lo, hi, 1, cuts, 2, &f), VXS_OK);
+    ASSERT_EQ(f.n_pieces, 4u);
+    EXPECT_NEAR(f.pieces[0].slope, m.slope, 0.05e-6);
+    EXPECT_NEAR(f.pieces[1].slope, m.slope + 300e-6, 0.5e-6);
+    EXPECT_NEAR(f.pieces[2].slope, m.slope, 0.05e-6);
+    EXPECT_EQ(f.pieces[2].slope, f.pieces[3].slope); // one segment: one slope
+    EXPECT_NEAR(f.pieces[3].offset_ns - f.pieces[2].offset_ns, 40e6, 20.0 * kUs);
+    // each line is the envelope where its segment lies
+    for (vxs_time_t x : {kT0 + 5 * kS, kT0 + 22 * kS, kT0 + 30 * kS, kT0 + 50 * kS}) {
+        const vxs_series_piece_t &p = f.pieces[vxs_series_piece_at(&f, x)];
+        EXPECT_NEAR(p.offset_ns + p.slope * (double)(x - kT0), m.Envelope(x) + bent(x), 30.0 * kUs)
+            << (x - kT0) / kS;
+    }
+    // no cut: the slopes are one
+    ASSERT_EQ(vxs_series_fit_cut(s.s, kT0, lo, hi, 1, nullptr, 0, &f), VXS_OK);
+    EXPECT_EQ(f.pieces[0].slope, f.pieces[1].slope);
+    // the minima: every window's lowest sample, in x order, on the envelope
+    vxs_series_point_t *pts = nullptr;
+    size_t n = 0;
+    ASSERT_EQ(vxs_series_minima(s.s, &pts, &n), VXS_OK);
+    ASSERT_GT(n, 500u);
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        total += pts[i].n;
+        if (i) {
+            EXPECT_GT(pts[i].x, pts[i - 1].x);
+        }
+        if (std::llabs(pts[i].x - (kT0 + 40 * kS)) > kS) {
+            EXPECT_NEAR((double)pts[i].y, m.Envelope(pts[i].x) + bent(pts[i].x), 60.0 * kUs) << i;
+        }
+    }
+    EXPECT_EQ(total, vxs_series_count(s.s));
+    vxs_free(pts);
+    EXPECT_EQ(vxs_series_minima(nullptr, &pts, &n), VXS_E_ARG);
+}
+
 TEST(Series, JumpsBeyondTheLastPieceAreMerged) {
     // 10 Hz V2X-like for 210 s; the level alternates 0 / +50 ms every 10 s: 20 jumps, at
     // 10, 20, ... 200 s. The first 15 split the series into 16 pieces (the last starts at
