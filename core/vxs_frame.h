@@ -136,8 +136,9 @@ typedef enum {
     VXS_IDENT_ANCHOR = 1,      /* anchored itself (GNSS/PPS-locked, GNSS-timed generation) */
     VXS_IDENT_HINT = 2,        /* a known offset given in the manifest */
     VXS_IDENT_REFERENCE = 3,   /* it defines the reference (nothing is anchored) */
-    VXS_IDENT_PINNED = 4,      /* tied to an anchor through relations without an unknown delay
-                                  (a LiDAR's device clock and its logger): as good as the fits */
+    VXS_IDENT_PINNED = 4,      /* tied to an anchor through wire relations (a LiDAR's device
+                                  clock and its logger): as good as the fits and the wire
+                                  delay's prior */
     VXS_IDENT_FLOOR_PRIOR = 5  /* tied only through V2X relations whose minimum delay (the link's
                                   latency floor, a stack's logging delay) no pinned clock
                                   measures: the offset carries the spread of those floors */
@@ -158,7 +159,8 @@ typedef struct {
     double drift_sd;
     uint64_t samples;        /* samples of the relations touching it */
     uint32_t edges;          /* relations touching it */
-    uint32_t jumps;          /* model pieces - 1 */
+    uint32_t jumps;          /* steps of its reading (model pieces that begin with one) */
+    uint32_t rate_changes;   /* changes of its rate (the other model pieces after the first) */
     bool hint_checked;       /* an anchor or offset hint could be compared with another path */
     bool hint_rejected;      /* ... and the data disagreed: the hint was dropped */
     double hint_residual_ns; /* what the other paths say minus what the hint said */

@@ -41,6 +41,8 @@
 #define REJECT_MIN_NS 2e6     /* a hint is rejected when the data disagree by more than this */
 #define REJECT_SIGMAS 5.0
 #define ITERATIONS 3          /* solves per pass, each with the previous thetas */
+#define PRIOR_RATE_SD 1e-3    /* a change of rate: NTP slews at 500 ppm at most */
+#define ROW_MAX (5 + 2 * VXS_RATE_CHANGES_MAX) /* unknowns in one row */
 
 /* ==== the solver ============================================================================ */
 
@@ -58,14 +60,27 @@ typedef struct {
     size_t n;
 } node_jumps_t;
 
-/* An edge reduced to one jump-free line at the centre of its samples. */
+/* An edge reduced to its pieces freed of the destination's jumps: each piece's centre, its level
+ * there as if the destination had not jumped, and its slope. The solve combines the pieces of
+ * each stretch between two changes of the destination's rate into one line at their centre. */
 typedef struct {
-    double xc;         /* the centre: a source reading, minus the epoch */
-    double ac, b;      /* the envelope there (level of the destination's first piece), slope */
-    double ac_sd, b_sd;
+    size_t np;
+    double xk[VXS_SERIES_MAX_PIECES]; /* a piece's centre: a source reading, minus the epoch */
+    double ok[VXS_SERIES_MAX_PIECES]; /* the envelope there, less the jumps before it */
+    double wk[VXS_SERIES_MAX_PIECES]; /* 1 / its variance */
+    double bk[VXS_SERIES_MAX_PIECES]; /* its slope ... */
+    double bw[VXS_SERIES_MAX_PIECES]; /* ... and 1 / the slope's variance (0: a piece of one
+                                         window says nothing of the slope) */
     uint64_t samples;
     bool usable;
 } edge_line_t;
+
+/* One stretch of an edge between two changes of its destination's rate, as one line. */
+typedef struct {
+    double xc, ac, b, ac_sd, b_sd;
+    size_t seg;     /* the destination's rate changes before it */
+    size_t seg_src; /* the source's */
+} seg_line_t;
 
 typedef struct {
     const vxs_clock_node_t *nodes;
@@ -79,8 +94,10 @@ typedef struct {
     double *fix_theta; /* the value when fixed */
     bool *reach;       /* tied to a fixed node */
     bool *pinned;      /* tied to a fixed node through NONE relations */
-    /* unknowns: theta (n), beta (n), floors (nf), shared parts (ng) */
-    size_t nf, ng, m;
+    /* unknowns: theta (n), beta (n), floors (nf), shared parts (ng), rate changes (nr) */
+    size_t nf, ng, nr, m;
+    size_t *roff;      /* per node: the index of its first rate change among the nr */
+    double *ru;        /* per rate change: its reference time minus the epoch */
     size_t *fidx;      /* per edge: its floor's index among the floors, SIZE_MAX for NONE */
     size_t *gidx;      /* per floor: its shared part's index */
     bool *clamped;     /* per floor */
@@ -168,9 +185,8 @@ static bool collect_jumps(solver_t *s) {
         memset(L, 0, sizeof *L);
         if (!f || f->n_pieces == 0) continue;
         const node_jumps_t *nj = &s->jumps[s->edges[e].dst];
-        double wa = 0, swx = 0, wb = 0, sb = 0;
-        double xk[VXS_SERIES_MAX_PIECES], ok[VXS_SERIES_MAX_PIECES], wk[VXS_SERIES_MAX_PIECES];
-        for (size_t k = 0; k < f->n_pieces; k++) {
+        double wa = 0;
+        for (size_t k = 0; k < f->n_pieces && k < VXS_SERIES_MAX_PIECES; k++) {
             const vxs_series_piece_t *p = &f->pieces[k];
             /* the destination's jumps before this piece: those whose bracket begins before the
              * piece's first reading (a backward jump's piece begins below its "pre" reading,
@@ -189,27 +205,17 @@ static bool collect_jumps(solver_t *s) {
                 }
             }
             const double sd = fmax(p->center_sd_ns, SD_FLOOR_NS);
-            wk[k] = 1.0 / (sd * sd) * (p->windows >= 2 ? 1.0 : 0.01);
-            xk[k] = (double)(p->x_center - s->epoch);
-            ok[k] = line_at(p, f->x0, (double)p->x_center) - cum;
-            wa += wk[k];
-            swx += wk[k] * xk[k];
+            const size_t q = L->np++;
+            L->wk[q] = 1.0 / (sd * sd) * (p->windows >= 2 ? 1.0 : 0.01);
+            L->xk[q] = (double)(p->x_center - s->epoch);
+            L->ok[q] = line_at(p, f->x0, (double)p->x_center) - cum;
+            L->bk[q] = p->slope;
             const double bsd = fmax(p->slope_sd, SLOPE_SD_FLOOR);
-            if (p->windows >= 2) {
-                wb += 1.0 / (bsd * bsd);
-                sb += p->slope / (bsd * bsd);
-            }
+            L->bw[q] = p->windows >= 2 ? 1.0 / (bsd * bsd) : 0.0;
+            wa += L->wk[q];
             L->samples += p->samples;
         }
-        if (wa <= 0) continue;
-        L->b = wb > 0 ? sb / wb : 0.0;
-        L->b_sd = wb > 0 ? 1.0 / sqrt(wb) : 1e-3;
-        L->xc = swx / wa;
-        double sa = 0;
-        for (size_t k = 0; k < f->n_pieces; k++) sa += wk[k] * (ok[k] + L->b * (L->xc - xk[k]));
-        L->ac = sa / wa;
-        L->ac_sd = 1.0 / sqrt(wa);
-        L->usable = true;
+        L->usable = wa > 0;
     }
     return true;
 }
@@ -271,6 +277,55 @@ static size_t i_theta(size_t v) { return v; }
 static size_t i_beta(const solver_t *s, size_t v) { return s->n + v; }
 static size_t i_floor(const solver_t *s, size_t f) { return 2 * s->n + f; }
 static size_t i_group(const solver_t *s, size_t g) { return 2 * s->n + s->nf + g; }
+static size_t i_rate(const solver_t *s, size_t v, size_t j) {
+    return 2 * s->n + s->nf + s->ng + s->roff[v] + j;
+}
+
+/* seg_of counts node v's rate changes at or before u (reference time minus the epoch). */
+static size_t seg_of(const solver_t *s, size_t v, double u) {
+    size_t g = 0;
+    while (g < s->nodes[v].n_rates && s->ru[s->roff[v] + g] <= u) g++;
+    return g;
+}
+
+/* edge_segments combines edge e's pieces into one line per stretch between two changes of rate
+ * of its source or destination, each piece placed by its centre's reference time under the
+ * source's current estimate (pieces are in order, so a stretch's pieces are consecutive).
+ * Returns how many (in out[]). */
+static size_t edge_segments(const solver_t *s, size_t e, seg_line_t *out) {
+    const edge_line_t *L = &s->lines[e];
+    const size_t a = s->edges[e].src, b = s->edges[e].dst;
+    size_t n = 0, k0 = 0;
+    while (k0 < L->np) {
+        const double u0 = (L->xk[k0] - s->x[i_theta(a)]) / (1.0 + s->x[i_beta(s, a)]);
+        const size_t ga = seg_of(s, a, u0), gb = seg_of(s, b, u0);
+        double wa = 0, swx = 0, wb = 0, sb = 0;
+        size_t k1 = k0;
+        for (; k1 < L->np; k1++) {
+            const double u = (L->xk[k1] - s->x[i_theta(a)]) / (1.0 + s->x[i_beta(s, a)]);
+            if (seg_of(s, a, u) != ga || seg_of(s, b, u) != gb) break;
+            wa += L->wk[k1];
+            swx += L->wk[k1] * L->xk[k1];
+            wb += L->bw[k1];
+            sb += L->bw[k1] * L->bk[k1];
+        }
+        if (wa > 0) {
+            seg_line_t *S = &out[n++];
+            S->seg_src = ga;
+            S->seg = gb;
+            S->b = wb > 0 ? sb / wb : 0.0;
+            S->b_sd = wb > 0 ? 1.0 / sqrt(wb) : 1e-3;
+            S->xc = swx / wa;
+            double sa = 0;
+            for (size_t k = k0; k < k1; k++)
+                sa += L->wk[k] * (L->ok[k] + S->b * (S->xc - L->xk[k]));
+            S->ac = sa / wa;
+            S->ac_sd = 1.0 / sqrt(wa);
+        }
+        k0 = k1;
+    }
+    return n;
+}
 
 /* is_fixed_idx says whether unknown `i` is a fixed node's theta or beta, and its value. */
 static bool is_fixed_idx(const solver_t *s, size_t i, double *val) {
@@ -289,8 +344,8 @@ static bool is_fixed_idx(const solver_t *s, size_t i, double *val) {
  * unknowns moved to the right-hand side. */
 static void add_row(solver_t *s, const size_t *idx, const double *coef, size_t k, double b,
                     double w) {
-    size_t fi[5];
-    double fc[5], val;
+    size_t fi[ROW_MAX];
+    double fc[ROW_MAX], val;
     size_t kk = 0;
     for (size_t i = 0; i < k; i++) {
         if (is_fixed_idx(s, idx[i], &val)) {
@@ -320,26 +375,64 @@ static bool solve_once(solver_t *s, bool variances) {
         i = i_beta(s, v);
         add_row(s, &i, &one, 1, 0.0, 1.0 / (PRIOR_BETA_SD * PRIOR_BETA_SD));
     }
+    for (size_t v = 0; v < n; v++)
+        for (size_t j = 0; j < s->nodes[v].n_rates; j++) {
+            const double one = 1.0;
+            const size_t i = i_rate(s, v, j);
+            add_row(s, &i, &one, 1, 0.0, 1.0 / (PRIOR_RATE_SD * PRIOR_RATE_SD));
+        }
     for (size_t e = 0; e < s->ne; e++) {
         const edge_line_t *L = &s->lines[e];
         const size_t a = s->edges[e].src, b = s->edges[e].dst;
         if (!L->usable || !s->reach[a] || !s->reach[b]) continue;
-        /* drift */
-        {
-            const size_t idx[2] = {i_beta(s, b), i_beta(s, a)};
-            const double coef[2] = {1.0, -1.0};
-            const double sd = fmax(L->b_sd, SLOPE_SD_FLOOR);
-            add_row(s, idx, coef, 2, L->b, 1.0 / (sd * sd));
+        seg_line_t seg[VXS_SERIES_MAX_PIECES];
+        const size_t ns = edge_segments(s, e, seg);
+        for (size_t q = 0; q < ns; q++) {
+            const seg_line_t *S = &seg[q];
+            size_t idx[ROW_MAX];
+            double coef[ROW_MAX];
+            /* drift: the destination's rate in this stretch against the source's */
+            idx[0] = i_beta(s, b);
+            idx[1] = i_beta(s, a);
+            coef[0] = 1.0;
+            coef[1] = -1.0;
+            size_t k = 2;
+            for (size_t j = 0; j < S->seg; j++) {
+                idx[k] = i_rate(s, b, j);
+                coef[k++] = 1.0;
+            }
+            for (size_t j = 0; j < S->seg_src; j++) {
+                idx[k] = i_rate(s, a, j);
+                coef[k++] = -1.0;
+            }
+            const double bsd = fmax(S->b_sd, SLOPE_SD_FLOOR);
+            add_row(s, idx, coef, k, S->b, 1.0 / (bsd * bsd));
+            /* offset at the centre: t - epoch from the source's current estimate */
+            const double u = (S->xc - s->x[i_theta(a)]) / (1.0 + s->x[i_beta(s, a)]);
+            idx[0] = i_theta(b);
+            idx[1] = i_theta(a);
+            idx[2] = i_beta(s, b);
+            idx[3] = i_beta(s, a);
+            coef[0] = 1.0;
+            coef[1] = -1.0;
+            coef[2] = u;
+            coef[3] = -u;
+            k = 4;
+            if (s->fidx[e] != SIZE_MAX) {
+                idx[k] = i_floor(s, s->fidx[e]);
+                coef[k++] = 1.0;
+            }
+            for (size_t j = 0; j < S->seg; j++) {
+                idx[k] = i_rate(s, b, j);
+                coef[k++] = u - s->ru[s->roff[b] + j];
+            }
+            for (size_t j = 0; j < S->seg_src; j++) {
+                idx[k] = i_rate(s, a, j);
+                coef[k++] = -(u - s->ru[s->roff[a] + j]);
+            }
+            const double sd = fmax(fmax(S->ac_sd, SD_FLOOR_NS), s->edges[e].resolution_ns / 2);
+            add_row(s, idx, coef, k, S->ac, 1.0 / (sd * sd));
         }
-        /* offset at the centre: t - epoch from the source's current estimate */
-        const double u = (L->xc - s->x[i_theta(a)]) / (1.0 + s->x[i_beta(s, a)]);
-        size_t idx[5] = {i_theta(b), i_theta(a), i_beta(s, b), i_beta(s, a), 0};
-        double coef[5] = {1.0, -1.0, u, -u, 1.0};
-        size_t k = 4;
-        if (s->fidx[e] != SIZE_MAX) idx[k++] = i_floor(s, s->fidx[e]);
-        const double sd =
-            fmax(fmax(L->ac_sd, SD_FLOOR_NS), s->edges[e].resolution_ns / 2);
-        add_row(s, idx, coef, k, L->ac, 1.0 / (sd * sd));
     }
     for (size_t e = 0; e < s->ne; e++) {
         const size_t f = s->fidx[e];
@@ -514,6 +607,11 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
         if (edges[e].src >= n_nodes || edges[e].dst >= n_nodes || edges[e].src == edges[e].dst ||
             (unsigned)edges[e].delay >= VXS_DELAY_CLASSES)
             return VXS_E_ARG;
+    for (size_t v = 0; v < n_nodes; v++) {
+        if (nodes[v].n_rates > VXS_RATE_CHANGES_MAX) return VXS_E_ARG;
+        for (size_t j = 1; j < nodes[v].n_rates; j++)
+            if (nodes[v].rate_at[j] <= nodes[v].rate_at[j - 1]) return VXS_E_ARG;
+    }
     const size_t n = n_nodes;
     solver_t s;
     memset(&s, 0, sizeof s);
@@ -524,6 +622,7 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
     s.epoch = epoch;
     const size_t ne1 = n_edges ? n_edges : 1;
     s.lines = vxs_calloc(ne1, sizeof *s.lines);
+    s.roff = vxs_calloc(n, sizeof *s.roff);
     s.jumps = vxs_calloc(n, sizeof *s.jumps);
     s.fixed = vxs_calloc(n, sizeof *s.fixed);
     s.reach = vxs_calloc(n, sizeof *s.reach);
@@ -537,7 +636,7 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
     double *resid = vxs_calloc(2 * n, sizeof *resid), *resid_sd = resid ? resid + n : NULL;
     size_t *gkey = vxs_calloc(2 * ne1, sizeof *gkey); /* (dst, class) of each group */
     vxs_status_t st = VXS_OK;
-    if (!s.lines || !s.jumps || !s.fixed || !s.reach || !s.pinned || !s.fix_theta || !s.fidx ||
+    if (!s.lines || !s.roff || !s.jumps || !s.fixed || !s.reach || !s.pinned || !s.fix_theta || !s.fidx ||
         !s.gidx || !s.clamped || !rejected || !group || !resid || !gkey) {
         st = VXS_E_NOMEM;
         goto done;
@@ -564,7 +663,19 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
         s.gidx[s.nf] = g;
         s.fidx[e] = s.nf++;
     }
-    s.m = 2 * n + s.nf + s.ng;
+    for (size_t v = 0; v < n; v++) {
+        s.roff[v] = s.nr;
+        s.nr += nodes[v].n_rates;
+    }
+    s.ru = vxs_calloc(s.nr ? s.nr : 1, sizeof *s.ru);
+    if (!s.ru) {
+        st = VXS_E_NOMEM;
+        goto done;
+    }
+    for (size_t v = 0; v < n; v++)
+        for (size_t j = 0; j < nodes[v].n_rates; j++)
+            s.ru[s.roff[v] + j] = (double)(nodes[v].rate_at[j] - epoch);
+    s.m = 2 * n + s.nf + s.ng + s.nr;
     s.x = vxs_calloc(3 * s.m, sizeof *s.x);
     s.N = vxs_calloc(s.m * s.m, sizeof *s.N);
     s.L = vxs_calloc(s.m * s.m, sizeof *s.L);
@@ -690,25 +801,47 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
         r->offset_sd_ns = s.sd[i_theta(v)];
         r->drift_sd = s.sd[i_beta(&s, v)];
         const node_jumps_t *nj = &s.jumps[v];
-        if (!s.fixed[v]) {
-            double cum = s.x[i_theta(v)];
-            for (size_t i = 0; i < nj->n; i++) {
-                vxs_clock_model_t *md = &r->model;
+        const size_t nr = nodes[v].n_rates;
+        if (!s.fixed[v] || nr) {
+            /* the jumps and the changes of rate in the order they happened: a jump when the
+             * clock, still on the piece before, reads its local_pre; a change of rate at its
+             * reference time, the reading going on continuously */
+            vxs_clock_model_t *md = &r->model;
+            size_t ij = s.fixed[v] ? nj->n : 0, ir = 0;
+            while ((ij < nj->n || ir < nr) && md->n_pieces < VXS_CLOCK_MAX_PIECES) {
                 const size_t k = md->n_pieces;
-                /* the jump happens when the clock, still on piece k-1, reads local_pre */
-                const vxs_time_t at =
-                    vxs_clock_piece_to_reference(md, k - 1, (vxs_time_t)llround(nj->j[i].local_pre));
-                cum += nj->j[i].size_ns;
-                md->pieces[k].from_ref = at;
-                md->pieces[k].offset_ns = cum;
-                md->pieces[k].from_span_ns = (int64_t)llround(nj->j[i].gap_ns);
+                const vxs_clock_piece_t *prev = &md->pieces[k - 1];
+                const vxs_time_t jat =
+                    ij < nj->n ? vxs_clock_piece_to_reference(
+                                     md, k - 1, (vxs_time_t)llround(nj->j[ij].local_pre))
+                               : INT64_MAX;
+                const vxs_time_t rat =
+                    ir < nr ? nodes[v].rate_at[ir] : INT64_MAX;
+                vxs_clock_piece_t *pc = &md->pieces[k];
+                if (jat <= rat) {
+                    pc->from_ref = jat;
+                    pc->offset_ns = prev->offset_ns + nj->j[ij].size_ns;
+                    pc->drift_delta = prev->drift_delta;
+                    pc->from_span_ns = (int64_t)llround(nj->j[ij].gap_ns);
+                    ij++;
+                    r->jumps++;
+                } else {
+                    const double dr = s.x[i_rate(&s, v, ir)];
+                    pc->from_ref = rat;
+                    pc->offset_ns = prev->offset_ns - dr * (double)(rat - epoch);
+                    pc->drift_delta = prev->drift_delta + dr;
+                    pc->from_span_ns = 0;
+                    ir++;
+                    r->rate_changes++;
+                }
                 md->n_pieces++;
             }
-            r->jumps = (uint32_t)nj->n;
         }
     }
 done:
     vxs_free(s.lines);
+    vxs_free(s.roff);
+    vxs_free(s.ru);
     vxs_free(s.jumps);
     vxs_free(s.fixed);
     vxs_free(s.reach);

@@ -652,7 +652,7 @@ vxs_status_t vxs_job_solve(vxs_job_t *j) {
     }
     for (size_t i = 0; i < j->n_nodes; i++)
         cn[i] = (vxs_clock_node_t){j->nodes[i].name, j->nodes[i].anchored,
-                                   j->nodes[i].has_offset, j->nodes[i].offset_ns};
+                                   j->nodes[i].has_offset, j->nodes[i].offset_ns, 0, {0}};
     for (size_t e = 0; e < j->n_edges; e++) {
         const node_t *src = &j->nodes[j->edges[e].src];
         /* 1609.2 generationTime counts µs; every other V2X time field ms; LiDARs ns */

@@ -323,6 +323,9 @@ size_t vxs_matcher_pending(const vxs_matcher_t *m);
  * and the solver's result per clock (vxs_clock_result_t) are core's (vxs_frame.h section 1):
  * every module maps times with them. */
 
+/* VXS_RATE_CHANGES_MAX is the most changes of rate one clock is given (vxs_rate_changes). */
+#define VXS_RATE_CHANGES_MAX 8
+
 /* vxs_clock_node_t is one clock domain given to the solver, with what the user or the data's
  * nature says about it. */
 typedef struct {
@@ -331,6 +334,9 @@ typedef struct {
                               used, then checked against the other paths to it */
     bool has_offset;       /* a known offset: reference = local + offset_ns (checked alike) */
     int64_t offset_ns;
+    size_t n_rates;        /* changes of its rate (vxs_rate_changes), at most
+                              VXS_RATE_CHANGES_MAX: each one unknown more */
+    vxs_time_t rate_at[VXS_RATE_CHANGES_MAX]; /* ... their reference times, increasing */
 } vxs_clock_node_t;
 
 /* vxs_clock_edge_t is one fitted relation: samples x on node `src`, y = reading of `dst` - x. */
@@ -413,8 +419,6 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
  * the residual most (binary segmentation, each moved again with the others in place) while
  * the gain reaches min_gain (the square of the change's t-statistic) and the change moves the
  * reading by min_effect_ns by the last point. */
-#define VXS_RATE_CHANGES_MAX 8
-
 typedef struct {
     double t;       /* s */
     double r;       /* ns */

@@ -695,6 +695,62 @@ TEST(ClockSolve, EveryPieceShedsTheStepsBeforeIt) {
     EXPECT_NEAR(s.er[0].floor_ns, kWire, 1.0);
 }
 
+// A logger slewed by NTP: its rate changes by 300 ppm at t1 while its reading goes on without a
+// step. Given the change's time (vxs_rate_changes finds it), the relation's two pieces, one per
+// rate, give a model of two pieces: the first rate as the drift, the change as the second
+// piece's drift_delta, and readings continuous at t1 and right to the ns either side.
+TEST(ClockSolve, RateChangeGivesAPieceOfItsOwnRate) {
+    const double a = 37.25 * kMs, b0 = 20e-6, b1 = b0 + 300e-6;
+    const vxs_time_t t1 = kT0 + 10 * kS + 250 * kMs;
+    const double u1 = (double)(t1 - kT0);
+    vxs_series_fit_t f;
+    memset(&f, 0, sizeof f);
+    f.x0 = kT0;
+    f.n_pieces = 2;
+    f.pieces[0] = Piece(kT0 - 10 * kS, t1, a + kWire, b0);
+    f.pieces[1] = Piece(t1, kT0 + 30 * kS, a + kWire - (b1 - b0) * u1, b1);
+    f.samples = 2000;
+    f.windows = 20;
+    vxs_clock_node_t logger = Node("ego/logger", false);
+    logger.n_rates = 1;
+    logger.rate_at[0] = t1;
+    const Solved s =
+        Solve({logger, Node("ego/lidar", true)}, {Edge(1, 0, VXS_DELAY_WIRE, &f)}, kT0);
+    ASSERT_EQ(s.st, VXS_OK);
+    const vxs_clock_model_t &m = s.r[0].model;
+    EXPECT_EQ(s.r[0].jumps, 0u);
+    EXPECT_EQ(s.r[0].rate_changes, 1u);
+    ASSERT_EQ(m.n_pieces, 2u);
+    EXPECT_NEAR(m.drift, b0, 1e-12);
+    EXPECT_EQ(m.pieces[1].from_ref, t1);
+    EXPECT_NEAR(m.pieces[1].drift_delta, b1 - b0, 1e-12);
+    EXPECT_NEAR(vxs_clock_piece_step(&m, 1), 0.0, 1.0);
+    for (vxs_time_t ref : {kT0 - 5 * kS, t1 - kMs, t1, t1 + kMs, kT0 + 25 * kS}) {
+        const double want = a + b0 * (double)(ref - kT0) + (b1 - b0) * fmax(0.0, (double)(ref - t1));
+        EXPECT_NEAR((double)(vxs_clock_to_local(&m, ref) - ref), want, 2.0) << ref - kT0;
+    }
+    // the lidar, whose relation carries the change, keeps one piece
+    EXPECT_EQ(s.r[1].model.n_pieces, 1u);
+    EXPECT_EQ(s.r[1].rate_changes, 0u);
+    // a change of rate that no relation reaches past is held by its prior, not invented
+    vxs_clock_node_t late = logger;
+    late.rate_at[0] = kT0 + 50 * kS;
+    const Solved s2 =
+        Solve({late, Node("ego/lidar", true)}, {Edge(1, 0, VXS_DELAY_WIRE, &f)}, kT0);
+    ASSERT_EQ(s2.st, VXS_OK);
+    ASSERT_EQ(s2.r[0].model.n_pieces, 2u);
+    EXPECT_LT(fabs(s2.r[0].model.pieces[1].drift_delta), 1e-6);
+    // changes out of order, or more than VXS_RATE_CHANGES_MAX
+    vxs_clock_node_t bad = logger;
+    bad.n_rates = 2;
+    bad.rate_at[1] = t1 - kS;
+    EXPECT_EQ(Solve({bad, Node("ego/lidar", true)}, {Edge(1, 0, VXS_DELAY_WIRE, &f)}, kT0).st,
+              VXS_E_ARG);
+    bad.n_rates = VXS_RATE_CHANGES_MAX + 1;
+    EXPECT_EQ(Solve({bad, Node("ego/lidar", true)}, {Edge(1, 0, VXS_DELAY_WIRE, &f)}, kT0).st,
+              VXS_E_ARG);
+}
+
 TEST(ClockSolve, BadArguments) {
     const vxs_series_fit_t f = Line(kT0, 1.0 * kMs, 0);
     const std::vector<vxs_clock_node_t> nodes = {Node("x", true), Node("y", false)};
