@@ -69,14 +69,14 @@ static void print_summary(const vxs_job_t *job, const char *out_dir) {
     char ep[VXS_TIME_STRLEN];
     printf("\nClock domains (local = reference + offset + drift x (t - %s)):\n",
            vxs_time_format(ep, sizeof ep, R->epoch));
-    printf("  %-34s %-10s %-11s %16s %10s %10s %6s\n", "domain", "method", "pinned by",
-           "offset ms", "drift ppm", "+-ms", "jumps");
+    printf("  %-34s %-10s %-11s %16s %10s %10s %6s %6s\n", "domain", "method", "pinned by",
+           "offset ms", "drift ppm", "+-ms", "jumps", "rates");
     for (size_t i = 0; i < R->n_clocks; i++) {
         const vxs_clock_result_t *r = &R->clocks[i].est;
-        printf("  %-34s %-10s %-11s %16.3f %10.3f %10.3f %6u%s\n", R->clocks[i].name,
+        printf("  %-34s %-10s %-11s %16.3f %10.3f %10.3f %6u %6u%s\n", R->clocks[i].name,
                vxs_clock_method_name(r->method), vxs_clock_ident_name(r->ident),
                r->model.pieces[0].offset_ns / 1e6, r->model.drift * 1e6, r->offset_sd_ns / 1e6,
-               r->jumps, r->hint_rejected ? "  hint rejected" : "");
+               r->jumps, r->rate_changes, r->hint_rejected ? "  hint rejected" : "");
     }
     for (int c = 0; c < VXS_DELAY_CLASSES; c++)
         if (R->delay_used[c] && c == VXS_DELAY_WIRE)
@@ -96,6 +96,10 @@ static void print_summary(const vxs_job_t *job, const char *out_dir) {
                s->out_of_order);
     if (s->damaged_units)
         printf("  %" PRIu64 " damaged units reported and skipped\n", s->damaged_units);
+    if (s->rate_changes_dropped)
+        printf("  %u changes of a clock's rate found but not kept (the solve with them rejected "
+               "an anchor the solve without them kept)\n",
+               s->rate_changes_dropped);
     printf("\nWrote %s/clocks.json and %s/frames.jsonl (index %.2f s, clocks %.3f s, frames "
            "%.2f s)\n",
            out_dir, out_dir, s->seconds_index, s->seconds_clocks, s->seconds_frames);
@@ -106,22 +110,23 @@ static void print_json(const vxs_job_t *job, const char *out_dir) {
     const vxs_run_summary_t *s = vxs_job_summary(job);
     const vxs_clock_report_t *R = run->clocks;
     json_t *sum = json_pack(
-        "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:f,s:f,s:f}}", "scenario",
+        "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:{s:f,s:f,s:f}}", "scenario",
         run->manifest->name, "clocks", "clocks.json", "frames_file", "frames.jsonl", "frames",
         (json_int_t)s->frames, "partial_frames", (json_int_t)s->partial_frames, "v2x_attached",
         (json_int_t)s->v2x_attached, "impossible_messages", (json_int_t)s->impossible,
         "out_of_order", (json_int_t)s->out_of_order, "damaged_units",
-        (json_int_t)s->damaged_units, "seconds", "index", s->seconds_index, "clocks",
+        (json_int_t)s->damaged_units, "rate_changes_dropped", (int)s->rate_changes_dropped,
+        "seconds", "index", s->seconds_index, "clocks",
         s->seconds_clocks, "frames", s->seconds_frames);
     json_t *doms = json_array();
     for (size_t i = 0; i < R->n_clocks; i++) {
         const vxs_clock_result_t *r = &R->clocks[i].est;
         json_array_append_new(
-            doms, json_pack("{s:s,s:s,s:o,s:o,s:o,s:i}", "name", R->clocks[i].name, "method",
+            doms, json_pack("{s:s,s:s,s:o,s:o,s:o,s:i,s:i}", "name", R->clocks[i].name, "method",
                             vxs_clock_method_name(r->method), "offset_ns",
                             jnum(r->model.pieces[0].offset_ns), "drift_ppm",
                             jnum(r->model.drift * 1e6), "offset_sd_ns", jnum(r->offset_sd_ns),
-                            "jumps", (int)r->jumps));
+                            "jumps", (int)r->jumps, "rate_changes", (int)r->rate_changes));
     }
     json_object_set_new(sum, "domains", doms);
     json_object_set_new(sum, "out", json_string(out_dir));

@@ -433,6 +433,9 @@ typedef struct {
     uint64_t out_of_order;      /* member records out of order on the reference timeline, not
                                    matched */
     uint64_t damaged_units;     /* bad units the sources reported (both passes) */
+    uint32_t rate_changes_dropped; /* changes of a clock's rate found but not kept: the solve
+                                      with them rejected an anchor or hint the solve without
+                                      them kept */
     double seconds_index, seconds_clocks, seconds_frames;
 } vxs_run_summary_t;
 

@@ -60,6 +60,8 @@ static json_t *domain_json(const vxs_manifest_t *man, const vxs_clock_report_t *
                               jnum((r->model.drift + r->model.pieces[k].drift_delta) * 1e6),
                               "step_ns", jnum(vxs_clock_piece_step(&r->model, k))));
     json_object_set_new(d, "pieces", pieces);
+    json_object_set_new(d, "jumps", json_integer(r->jumps));
+    json_object_set_new(d, "rate_changes", json_integer(r->rate_changes));
     json_object_set_new(d, "samples", json_integer((json_int_t)r->samples));
     json_object_set_new(d, "relations", json_integer(r->edges));
     if (n->hint) {

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "job_int.h"
@@ -400,19 +401,30 @@ static void move_epoch(vxs_job_t *j, vxs_time_t e) {
 /* STEP_MARGIN_NS widens a step's span when refitting: the samples on either side were captured
  * with their delays, so the step's instant is known a little less well than the gap says. */
 #define STEP_MARGIN_NS (5 * VXS_NS_PER_MS)
+/* RATE_BIN_NS: the envelope points a clock's changes of rate are found from are each relation's
+ * lowest sample per this much reference time. */
+#define RATE_BIN_NS (1e9)
+/* RATE_STEP_GUARD_NS: no change of rate is looked for this near a step of the same clock. */
+#define RATE_STEP_GUARD_NS (2 * VXS_NS_PER_S)
 
-/* refit_with_steps fits every relation into a stepped clock again with that clock's steps
- * (vxs_series_fit_split), their spans mapped onto the relation's source clock through the
- * solved models. Returns 1 when a relation was refitted, 0 when none was, -1 out of memory. */
-static int refit_with_steps(vxs_job_t *j) {
+/* refit_with_steps fits every relation touching a stepped clock, or a clock whose rate changes,
+ * again with that clock's steps and changes of rate, as all its relations together located
+ * them (a sparse relation may have missed a step, or seen two as one): a span around each step
+ * of the destination is left out, and the series is cut at every change of rate of either end
+ * (vxs_series_fit_cut), each segment getting its own slope. Returns 1 when a relation was
+ * fitted again, 0 when none, -1 when out of memory. */
+static int refit_with_steps(vxs_job_t *j, const vxs_clock_node_t *cn) {
     int any = 0;
     for (size_t e = 0; e < j->n_edges; e++) {
         edge_t *E = &j->edges[e];
         const vxs_clock_model_t *md = &j->res[E->dst].model, *ms = &j->res[E->src].model;
-        if (md->n_pieces < 2 || vxs_series_count(E->series) < 2) continue;
+        if (vxs_series_count(E->series) < 2) continue;
         vxs_time_t lo[VXS_CLOCK_MAX_PIECES], hi[VXS_CLOCK_MAX_PIECES];
         size_t n = 0;
         for (size_t k = 1; k < md->n_pieces; k++) {
+            /* a piece for a change of rate alone is no step */
+            if (md->pieces[k].from_span_ns == 0 && fabs(vxs_clock_piece_step(md, k)) < 1.0)
+                continue;
             const int64_t half = md->pieces[k].from_span_ns / 2 + STEP_MARGIN_NS;
             lo[n] = vxs_clock_to_local(ms, md->pieces[k].from_ref - half);
             hi[n] = vxs_clock_to_local(ms, md->pieces[k].from_ref + half);
@@ -422,14 +434,158 @@ static int refit_with_steps(vxs_job_t *j) {
             }
             n++;
         }
+        /* the changes of rate of both ends, as readings of the source, in order */
+        vxs_time_t cuts[2 * VXS_RATE_CHANGES_MAX];
+        size_t nc = 0;
+        for (int end = 0; end < 2; end++) {
+            const vxs_clock_node_t *v = &cn[end ? E->dst : E->src];
+            for (size_t k = 0; k < v->n_rates; k++) {
+                const vxs_time_t c = vxs_clock_to_local(ms, v->rate_at[k]);
+                size_t i = nc++;
+                for (; i > 0 && cuts[i - 1] > c; i--) cuts[i] = cuts[i - 1];
+                cuts[i] = c;
+            }
+        }
+        size_t w = 0;
+        for (size_t i = 0; i < nc; i++)
+            if (w == 0 || cuts[i] > cuts[w - 1]) cuts[w++] = cuts[i];
+        nc = w;
         vxs_series_fit_t f;
-        const vxs_status_t st = vxs_series_fit_split(E->series, j->epoch, lo, hi, n, &f);
+        if (n == 0 && nc == 0) {
+            /* nothing to leave out or cut (any more): the series' own fit */
+            if (!E->refit) continue;
+            if (vxs_series_fit(E->series, j->epoch, &f) != VXS_OK) memset(&f, 0, sizeof f);
+            E->fit = f;
+            E->refit = false;
+            any = 1;
+            continue;
+        }
+        const vxs_status_t st = vxs_series_fit_cut(E->series, j->epoch, lo, hi, n, cuts, nc, &f);
         if (st == VXS_E_NOMEM) return -1;
         if (st != VXS_OK) continue; /* too few samples clear of the steps: the old fit stays */
         E->fit = f;
+        E->refit = true;
         any = 1;
     }
     return any;
+}
+
+/* find_rate_changes looks for changes of every logger's rate (NTP slewing it, or correcting its
+ * frequency) in the envelope of all its relations at once: each window's lowest sample less its
+ * relation's fitted piece, at the reference time the current models give it (vxs_rate_changes).
+ * Anchored loggers and loggers with a known offset are taken as given. Returns how many changes
+ * were found in all (cn[v].n_rates, rate_at set), -1 when out of memory. */
+/* near_step says whether reference time t is within RATE_STEP_GUARD_NS of a step of the model
+ * (a step's neighbourhood is left to the step: the windows around it straddle two pieces). */
+static bool near_step(const vxs_clock_model_t *m, vxs_time_t t) {
+    for (size_t k = 1; k < m->n_pieces; k++)
+        if ((m->pieces[k].from_span_ns > 0 || fabs(vxs_clock_piece_step(m, k)) >= 1.0) &&
+            llabs(t - m->pieces[k].from_ref) < RATE_STEP_GUARD_NS + m->pieces[k].from_span_ns / 2)
+            return true;
+    return false;
+}
+
+static int find_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn) {
+    int total = 0;
+    for (size_t v = 0; v < j->n_nodes; v++) {
+        cn[v].n_rates = 0;
+        const node_t *N = &j->nodes[v];
+        if ((N->kind != VXS_CLOCK_LOGGER && N->kind != VXS_CLOCK_SENDER) || N->anchored ||
+            N->has_offset)
+            continue;
+        size_t n_pts = 0, cap = 0;
+        vxs_rate_point_t *pts = NULL;
+        uint32_t groups = 0;
+        for (size_t e = 0; e < j->n_edges; e++) {
+            const edge_t *E = &j->edges[e];
+            if ((E->dst != v && E->src != v) || E->fit.n_pieces == 0) continue;
+            vxs_series_point_t *mp = NULL;
+            size_t m = 0;
+            if (vxs_series_minima(E->series, &mp, &m) != VXS_OK) {
+                vxs_free(pts);
+                return -1;
+            }
+            if (m < 4) {
+                vxs_free(mp);
+                continue;
+            }
+            if (n_pts + m > cap) {
+                const size_t nc = (n_pts + m) * 2;
+                vxs_rate_point_t *np = vxs_realloc(pts, nc * sizeof *np);
+                if (!np) {
+                    vxs_free(mp);
+                    vxs_free(pts);
+                    return -1;
+                }
+                pts = np;
+                cap = nc;
+            }
+            /* y = destination reading - source reading: a bend of the source shows inverted.
+             * A window's lowest sample is still one message's latency where messages are
+             * sparse; the envelope is the lowest over RATE_BIN_NS of one piece, so the points
+             * are those bins' lowest (a bin crossing a step, or a window in a step's span or
+             * beyond the pieces, gives none). */
+            const double sign = E->dst == v ? 1.0 : -1.0;
+            const vxs_clock_model_t *ms = &j->res[E->src].model;
+            const size_t first = n_pts;
+            size_t bin_piece = SIZE_MAX;
+            bool bin_bad = false;
+            for (size_t i = 0; i <= m; i++) {
+                size_t k = SIZE_MAX;
+                vxs_time_t t = VXS_TIME_NONE;
+                double r = 0;
+                if (i < m) {
+                    k = vxs_series_piece_at(&E->fit, mp[i].x);
+                    const vxs_series_piece_t *p = &E->fit.pieces[k];
+                    t = vxs_clock_to_reference(ms, mp[i].x, NULL);
+                    if (mp[i].x < p->x_start || mp[i].x > p->x_end || t == VXS_TIME_NONE) {
+                        bin_bad = true;
+                        continue;
+                    }
+                    r = sign * ((double)mp[i].y - p->offset_ns -
+                                p->slope * (double)(mp[i].x - E->fit.x0));
+                }
+                const double ts = t == VXS_TIME_NONE ? 0.0 : (double)(t - j->epoch) / 1e9;
+                if (i < m && near_step(&j->res[v].model, t)) {
+                    bin_bad = true;
+                    continue;
+                }
+                const bool same_bin = n_pts > first && i < m &&
+                                      floor(ts * 1e9 / RATE_BIN_NS) ==
+                                          floor(pts[n_pts - 1].t * 1e9 / RATE_BIN_NS);
+                if (same_bin) {
+                    if (k != bin_piece) bin_bad = true;
+                    if (sign * r < sign * pts[n_pts - 1].r) { /* the lower envelope of y */
+                        pts[n_pts - 1].t = ts;
+                        pts[n_pts - 1].r = r;
+                    }
+                    continue;
+                }
+                if (bin_bad && n_pts > first) n_pts--; /* close the last bin */
+                if (i == m) break;
+                pts[n_pts++] = (vxs_rate_point_t){ts, r, groups};
+                bin_piece = k;
+                bin_bad = false;
+            }
+            groups++;
+            vxs_free(mp);
+        }
+        vxs_rate_change_t ch[VXS_RATE_CHANGES_MAX];
+        size_t nch = 0;
+        const vxs_status_t st =
+            groups ? vxs_rate_changes(pts, n_pts, groups, NULL, ch, &nch) : VXS_OK;
+        vxs_free(pts);
+        if (st == VXS_E_NOMEM) return -1;
+        if (st != VXS_OK) continue;
+        for (size_t k = 0; k < nch && k < VXS_RATE_CHANGES_MAX; k++) {
+            const vxs_time_t at = j->epoch + (vxs_time_t)llround(ch[k].t * 1e9);
+            if (near_step(&j->res[v].model, at)) continue;
+            if (cn[v].n_rates && at <= cn[v].rate_at[cn[v].n_rates - 1]) continue;
+            cn[v].rate_at[cn[v].n_rates++] = at;
+            total++;
+        }
+    }
+    return total;
 }
 
 /* sort_graph puts the nodes in the order of their names and the edges in the order of (from,
@@ -614,6 +770,64 @@ static vxs_status_t build_report(vxs_job_t *j) {
     return VXS_OK;
 }
 
+/* solve_rate_changes: see vxs_job_solve. j->res, eres and sol hold the solve without changes of
+ * rate on entry and the accepted solve on return. */
+static vxs_status_t solve_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn,
+                                       const vxs_clock_edge_t *ce, size_t fallback) {
+    const int nr = find_rate_changes(j, cn);
+    if (nr < 0) return VXS_E_NOMEM;
+    if (nr == 0) return VXS_OK;
+    const size_t nn = j->n_nodes, ne = j->n_edges ? j->n_edges : 1;
+    vxs_clock_node_t *found = vxs_calloc(nn, sizeof *found);
+    vxs_clock_result_t *res = vxs_calloc(nn, sizeof *res);
+    vxs_clock_edge_result_t *eres = vxs_calloc(ne, sizeof *eres);
+    vxs_status_t st = VXS_OK;
+    if (!found || !res || !eres) {
+        st = VXS_E_NOMEM;
+        goto done;
+    }
+    memcpy(found, cn, nn * sizeof *cn);
+    for (size_t v = 0; v < nn; v++) cn[v].n_rates = 0;
+    /* the accepted solve so far */
+    memcpy(res, j->res, nn * sizeof *res);
+    memcpy(eres, j->eres, j->n_edges * sizeof *eres);
+    vxs_clock_solution_t sol = j->sol;
+    bool current = true; /* j->res is the accepted solve */
+    for (size_t v = 0; v < nn; v++) {
+        if (!found[v].n_rates) continue;
+        cn[v].n_rates = found[v].n_rates;
+        memcpy(cn[v].rate_at, found[v].rate_at, sizeof cn[v].rate_at);
+        const int r = refit_with_steps(j, cn);
+        if (r < 0) {
+            st = VXS_E_NOMEM;
+            goto done;
+        }
+        st = vxs_clock_solve(cn, nn, ce, j->n_edges, j->epoch, fallback, j->res, j->eres, &j->sol);
+        if (st == VXS_E_NOMEM) goto done;
+        if (st == VXS_OK && j->sol.hints_rejected <= sol.hints_rejected) {
+            memcpy(res, j->res, nn * sizeof *res);
+            memcpy(eres, j->eres, j->n_edges * sizeof *eres);
+            sol = j->sol;
+            current = true;
+        } else {
+            j->sum.rate_changes_dropped += (uint32_t)cn[v].n_rates;
+            cn[v].n_rates = 0;
+            memcpy(j->res, res, nn * sizeof *res);
+            memcpy(j->eres, eres, j->n_edges * sizeof *eres);
+            j->sol = sol;
+            current = false;
+        }
+        st = VXS_OK;
+    }
+    /* the relations' fits are those of the last trial: fitted again for the accepted changes */
+    if (!current && refit_with_steps(j, cn) < 0) st = VXS_E_NOMEM;
+done:
+    vxs_free(found);
+    vxs_free(res);
+    vxs_free(eres);
+    return st;
+}
+
 vxs_status_t vxs_job_solve(vxs_job_t *j) {
     VXS_RETURN_IF(!j, VXS_E_ARG);
     if (j->stage != STAGE_INDEXED) {
@@ -668,12 +882,19 @@ vxs_status_t vxs_job_solve(vxs_job_t *j) {
      * relations together located them (a sparse relation may have missed one, or seen two as
      * one), and the clocks solved again. */
     if (st == VXS_OK) {
-        const int r = refit_with_steps(j);
+        const int r = refit_with_steps(j, cn);
         if (r < 0) st = VXS_E_NOMEM;
         if (r > 0)
             st = vxs_clock_solve(cn, j->n_nodes, ce, j->n_edges, j->epoch, fallback, j->res,
                                  j->eres, &j->sol);
     }
+    /* Then the clocks' changes of rate, found in the envelope of all their relations less
+     * their fits. They are taken one clock at a time: the relations touching it are fitted again
+     * with a slope per stretch and the clocks solved again with its changes as unknowns; a
+     * clock's changes are kept only when that solve rejects no more hints than the solve
+     * without them (changes that contradict the anchors are the detector's error, not the
+     * clock's), otherwise the solve before stands. */
+    if (st == VXS_OK) st = solve_rate_changes(j, cn, ce, fallback);
     vxs_free(cn);
     vxs_free(ce);
     if (st != VXS_OK) {

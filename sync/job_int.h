@@ -34,6 +34,7 @@ typedef struct {
     vxs_delay_class_t delay;
     vxs_series_t *series;
     vxs_series_fit_t fit;
+    bool refit; /* fit is vxs_series_fit_cut's (steps' spans or cuts), not vxs_series_fit's */
 } edge_t;
 
 /* jsrc_t is one source of the job, in the job's order. */

@@ -110,7 +110,8 @@ class TruthClock:
 # ---- the engine's clocks ---------------------------------------------------------------------
 
 class EstClock:
-    """A domain of clocks.json: local = ref + piece offset + drift (ref - epoch)."""
+    """A domain of clocks.json: local = ref + piece offset + piece drift (ref - epoch); a piece
+    begins with a step of the reading (step_ns) or a change of rate alone (step_ns 0)."""
 
     def __init__(self, d, epoch):
         self.name = d.get("name")
@@ -119,19 +120,39 @@ class EstClock:
         self.drift = float(d.get("drift_ppm") or 0.0)
         self.sd = float(d.get("offset_sd_ns") or 0.0)
         pieces = d.get("pieces") or [{"from_ref_ns": None, "offset_ns": d.get("offset_ns", 0.0)}]
+        # (from_ref, offset, drift ppm, step ns, from_span ns)
         self.pieces = [(None if p.get("from_ref_ns") is None else int(p["from_ref_ns"]),
-                        float(p.get("offset_ns") or 0.0)) for p in pieces]
+                        float(p.get("offset_ns") or 0.0),
+                        float(p["drift_ppm"]) if p.get("drift_ppm") is not None else self.drift,
+                        float(p.get("step_ns") or 0.0), int(p.get("from_span_ns") or 0))
+                       for p in pieces]
 
     def offset_at(self, ref):
         """local - ref at reference times ref (int64 array)."""
-        off = np.full(ref.shape, self.pieces[0][1])
-        for start, o in self.pieces[1:]:
-            off = np.where(ref >= start, o, off)
-        return off + self.drift * 1e-6 * (ref - self.epoch).astype(np.float64)
+        u = (ref - self.epoch).astype(np.float64)
+        off = self.pieces[0][1] + self.pieces[0][2] * 1e-6 * u
+        for start, o, dr, _, _ in self.pieces[1:]:
+            off = np.where(ref >= start, o + dr * 1e-6 * u, off)
+        return off
+
+    def steps(self):
+        """(reference time, size) of the pieces that begin with a step of the reading."""
+        return [(p[0], p[3]) for p in self.pieces[1:] if p[4] > 0 or abs(p[3]) >= 1.0]
+
+    def mean_rate_ppm(self, t0, t1):
+        """The model's mean rate over [t0, t1), ppm (its pieces' rates by their share)."""
+        r = 0.0
+        for k, p in enumerate(self.pieces):
+            lo = t0 if k == 0 else max(t0, p[0])
+            hi = t1 if k + 1 == len(self.pieces) else min(t1, self.pieces[k + 1][0])
+            if hi > lo:
+                r += p[2] * (hi - lo) / (t1 - t0)
+        return r
 
     def piece_to_ref(self, local, k):
         """The reference time piece k of the model reads `local` (int ns) at, ns since 1970."""
-        x = (float(int(local) - self.epoch) - self.pieces[k][1]) / (1.0 + self.drift * 1e-6)
+        p = self.pieces[k]
+        x = (float(int(local) - self.epoch) - p[1]) / (1.0 + p[2] * 1e-6)
         return self.epoch + int(round(x))
 
 
@@ -265,7 +286,8 @@ def analyse(drive, work, spec, prof, seed, dur, rc_sync, acc):
         for at, _ in tc.steps:
             keep &= np.abs(t - at) > STEP_GUARD
         err = err[keep]
-        derr = e.drift - (tc.mean_rate_ppm(start, start + dur_ns) - ref_rate)
+        derr = e.mean_rate_ppm(start, start + dur_ns) - (tc.mean_rate_ppm(start, start + dur_ns) -
+                                                        ref_rate)
         a["err"] += list(err)
         a["drift"].append(derr)
         a["sd"].append(e.sd)
@@ -277,8 +299,7 @@ def analyse(drive, work, spec, prof, seed, dur, rc_sync, acc):
         row[f"drift_err_ppm {dom}"] = round(derr, 4)
         # jumps of logger clocks against the truth's steps
         if dom.endswith("/logger"):
-            found = [(e.pieces[k][0], e.pieces[k][1] - e.pieces[k - 1][1])
-                     for k in range(1, len(e.pieces))]
+            found = e.steps()
             true_steps = list(tc.steps)
             matched = 0
             for at, size in found:

@@ -126,6 +126,10 @@ TEST_F(SyncSynth, EveryClockWithinHalfAMillisecondAndOnePpmOfTheTruth) {
         }
         EXPECT_LT(worst, 0.5e6) << dom << " is off by " << worst / 1e6 << " ms";
         EXPECT_NEAR(D(d, "drift_ppm"), D(c, "drift_ppm"), 1.0) << dom;
+        // these clocks run at one rate: no change of rate may be invented; a step is a jump
+        ASSERT_TRUE(json_is_integer(json_object_get(d, "rate_changes"))) << dom;
+        EXPECT_EQ(I(d, "rate_changes"), 0) << dom;
+        EXPECT_EQ(I(d, "jumps"), json_object_get(c, "jump_at_true_ns") ? 1 : 0) << dom;
         if (json_object_get(c, "jump_at_true_ns")) {
             json_t *pieces = json_object_get(d, "pieces");
             ASSERT_EQ(json_array_size(pieces), 2u) << dom << ": the step was not found";

@@ -33,14 +33,22 @@ const vxs_time_t kEpoch = INT64_C(1700000000000000000);
 const vxs_time_t kT0 = kEpoch + 600 * kMs; // the drive starts 0.6 s past a second
 const int64_t kDrive = 30 * kS;
 
-// Clock is a clock of the world: local = true + off + drift (true - kEpoch) + the steps taken.
+// Clock is a clock of the world: local = true + off + drift (true - kEpoch) + the steps taken
+// + what its slews (NTP running it fast or slow for a while) added.
+struct Slew {
+    vxs_time_t from, to;
+    double rate;
+};
 struct Clock {
     double off_ns, drift;
     std::vector<std::pair<vxs_time_t, double>> steps; // (true time, size)
+    std::vector<Slew> slews;
     double OffsetAt(vxs_time_t t) const {
         double o = off_ns + drift * (double)(t - kEpoch);
         for (const auto &s : steps)
             if (t >= s.first) o += s.second;
+        for (const Slew &w : slews)
+            if (t > w.from) o += w.rate * (double)(std::min(t, w.to) - w.from);
         return o;
     }
     vxs_time_t Local(vxs_time_t t) const { return t + (vxs_time_t)llround(OffsetAt(t)); }
@@ -69,11 +77,12 @@ struct Truth {
 
 Truth MakeTruth() {
     Truth t;
-    t.logger[EGO] = {50e6, 10e-6, {}};
-    t.logger[VEH] = {-30e6, -20e-6, {{kT0 + 15500 * kMs, -30e6}}};
-    t.logger[RSU] = {200e6, 5e-6, {}};
-    t.logger[PED] = {1200e6, 35e-6, {{kT0 + 12300 * kMs, -25e6}, {kT0 + 20100 * kMs, 40e6}}};
-    t.veh_lidar = {-1500e9, 30e-6, {}};
+    // ego's logger is slewed by NTP: 300 ppm slow for 6 s (1.8 ms worked off)
+    t.logger[EGO] = {50e6, 10e-6, {}, {{kT0 + 8200 * kMs, kT0 + 14200 * kMs, -300e-6}}};
+    t.logger[VEH] = {-30e6, -20e-6, {{kT0 + 15500 * kMs, -30e6}}, {}};
+    t.logger[RSU] = {200e6, 5e-6, {}, {}};
+    t.logger[PED] = {1200e6, 35e-6, {{kT0 + 12300 * kMs, -25e6}, {kT0 + 20100 * kMs, 40e6}}, {}};
+    t.veh_lidar = {-1500e9, 30e-6, {}, {}};
     const double f[N_AGENTS][N_AGENTS] = {
         /* ego -> */ {0, 1.8e6, 3.1e6, 5.2e6},
         /* veh -> */ {4.6e6, 0, 6.0e6, 3.3e6},
@@ -278,6 +287,17 @@ TEST(ClockTruth, PinnedClocksWithinHalfAMillisecondAndOnePpm) {
         const Err e = ErrorOver(c, kTruth.logger[a]);
         EXPECT_LE(e.max_ns, 0.5e6) << kIds[a];
         EXPECT_NEAR(c->est.model.drift, kTruth.logger[a].drift, 1e-6) << kIds[a];
+        // each slew's beginning and end is a change of rate, found where it happened
+        const std::vector<Slew> &sl = kTruth.logger[a].slews;
+        ASSERT_EQ(c->est.rate_changes, 2 * sl.size()) << kIds[a];
+        for (size_t k = 0; k < sl.size(); k++) {
+            const vxs_clock_model_t &m = c->est.model;
+            ASSERT_EQ(m.n_pieces, 1 + 2 * sl.size());
+            EXPECT_NEAR((double)(m.pieces[1 + 2 * k].from_ref - sl[k].from), 0, 0.5e9);
+            EXPECT_NEAR((double)(m.pieces[2 + 2 * k].from_ref - sl[k].to), 0, 0.5e9);
+            EXPECT_NEAR(m.pieces[1 + 2 * k].drift_delta, sl[k].rate, 20e-6);
+            EXPECT_NEAR(m.pieces[2 + 2 * k].drift_delta, 0.0, 20e-6);
+        }
     }
 }
 
