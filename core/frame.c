@@ -74,9 +74,10 @@ vxs_time_t vxs_clock_to_reference(const vxs_clock_model_t *m, vxs_time_t local,
         const double r_here = (double)vxs_clock_piece_to_reference(m, k, local);
         const double r_next = (double)vxs_clock_piece_to_reference(m, k + 1, local);
         bool adv;
-        if (jump >= 0) {
+        if (jump > -1.0) {
             /* forward: the readings after it are `jump` ahead; the instant is known to within
-             * the gap around it, so split the difference */
+             * the gap around it, so split the difference. A piece that changes the rate alone
+             * steps by 0, give or take the rounding of its offset: continuous, not backward */
             adv = r_here >= from + jump / 2;
         } else if (!cur->started) {
             adv = r_next >= from;

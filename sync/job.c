@@ -403,7 +403,7 @@ static void move_epoch(vxs_job_t *j, vxs_time_t e) {
 #define STEP_MARGIN_NS (5 * VXS_NS_PER_MS)
 /* RATE_BIN_NS: the envelope points a clock's changes of rate are found from are each relation's
  * lowest sample per this much reference time. */
-#define RATE_BIN_NS (1e9)
+#define RATE_BIN_NS VXS_NS_PER_S
 /* RATE_STEP_GUARD_NS: no change of rate is looked for this near a step of the same clock. */
 #define RATE_STEP_GUARD_NS (2 * VXS_NS_PER_S)
 
@@ -470,11 +470,14 @@ static int refit_with_steps(vxs_job_t *j, const vxs_clock_node_t *cn) {
     return any;
 }
 
-/* find_rate_changes looks for changes of every logger's rate (NTP slewing it, or correcting its
- * frequency) in the envelope of all its relations at once: each window's lowest sample less its
- * relation's fitted piece, at the reference time the current models give it (vxs_rate_changes).
- * Anchored loggers and loggers with a known offset are taken as given. Returns how many changes
- * were found in all (cn[v].n_rates, rate_at set), -1 when out of memory. */
+/* rate_bin_t is one window's lowest sample as find_rate_changes bins it. */
+typedef struct {
+    int64_t bin;  /* (reference time - epoch) / RATE_BIN_NS */
+    size_t piece; /* the relation's fitted piece that holds it */
+    bool bad;
+    double t, r;  /* as a vxs_rate_point_t */
+} rate_bin_t;
+
 /* near_step says whether reference time t is within RATE_STEP_GUARD_NS of a step of the model
  * (a step's neighbourhood is left to the step: the windows around it straddle two pieces). */
 static bool near_step(const vxs_clock_model_t *m, vxs_time_t t) {
@@ -485,6 +488,11 @@ static bool near_step(const vxs_clock_model_t *m, vxs_time_t t) {
     return false;
 }
 
+/* find_rate_changes looks for changes of every logger's and sender's rate (NTP slewing it, or correcting its
+ * frequency) in the envelope of all its relations at once: each window's lowest sample less its
+ * relation's fitted piece, at the reference time the current models give it (vxs_rate_changes).
+ * Anchored clocks and clocks with a known offset are taken as given. Returns how many changes
+ * were found in all (cn[v].n_rates, rate_at set), -1 when out of memory. */
 static int find_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn) {
     int total = 0;
     for (size_t v = 0; v < j->n_nodes; v++) {
@@ -505,15 +513,19 @@ static int find_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn) {
                 vxs_free(pts);
                 return -1;
             }
-            if (m < 4) {
+            rate_bin_t *bins = m >= 4 ? vxs_calloc(m, sizeof *bins) : NULL;
+            if (m < 4 || !bins) {
                 vxs_free(mp);
-                continue;
+                if (m < 4) continue;
+                vxs_free(pts);
+                return -1;
             }
             if (n_pts + m > cap) {
                 const size_t nc = (n_pts + m) * 2;
                 vxs_rate_point_t *np = vxs_realloc(pts, nc * sizeof *np);
                 if (!np) {
                     vxs_free(mp);
+                    vxs_free(bins);
                     vxs_free(pts);
                     return -1;
                 }
@@ -527,46 +539,33 @@ static int find_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn) {
              * beyond the pieces, gives none). */
             const double sign = E->dst == v ? 1.0 : -1.0;
             const vxs_clock_model_t *ms = &j->res[E->src].model;
-            const size_t first = n_pts;
-            size_t bin_piece = SIZE_MAX;
-            bool bin_bad = false;
-            for (size_t i = 0; i <= m; i++) {
-                size_t k = SIZE_MAX;
-                vxs_time_t t = VXS_TIME_NONE;
-                double r = 0;
-                if (i < m) {
-                    k = vxs_series_piece_at(&E->fit, mp[i].x);
-                    const vxs_series_piece_t *p = &E->fit.pieces[k];
-                    t = vxs_clock_to_reference(ms, mp[i].x, NULL);
-                    if (mp[i].x < p->x_start || mp[i].x > p->x_end || t == VXS_TIME_NONE) {
-                        bin_bad = true;
-                        continue;
-                    }
-                    r = sign * ((double)mp[i].y - p->offset_ns -
-                                p->slope * (double)(mp[i].x - E->fit.x0));
-                }
-                const double ts = t == VXS_TIME_NONE ? 0.0 : (double)(t - j->epoch) / 1e9;
-                if (i < m && near_step(&j->res[v].model, t)) {
-                    bin_bad = true;
-                    continue;
-                }
-                const bool same_bin = n_pts > first && i < m &&
-                                      floor(ts * 1e9 / RATE_BIN_NS) ==
-                                          floor(pts[n_pts - 1].t * 1e9 / RATE_BIN_NS);
-                if (same_bin) {
-                    if (k != bin_piece) bin_bad = true;
-                    if (sign * r < sign * pts[n_pts - 1].r) { /* the lower envelope of y */
-                        pts[n_pts - 1].t = ts;
-                        pts[n_pts - 1].r = r;
-                    }
-                    continue;
-                }
-                if (bin_bad && n_pts > first) n_pts--; /* close the last bin */
-                if (i == m) break;
-                pts[n_pts++] = (vxs_rate_point_t){ts, r, groups};
-                bin_piece = k;
-                bin_bad = false;
+            /* each window: its bin, piece and residual, or bad (in a step's span or
+             * neighbourhood, beyond the pieces) */
+            for (size_t i = 0; i < m; i++) {
+                const size_t k = vxs_series_piece_at(&E->fit, mp[i].x);
+                const vxs_series_piece_t *p = &E->fit.pieces[k];
+                const vxs_time_t t = vxs_clock_to_reference(ms, mp[i].x, NULL);
+                const bool bad = mp[i].x < p->x_start || mp[i].x > p->x_end ||
+                                 t == VXS_TIME_NONE || near_step(&j->res[v].model, t);
+                bins[i] = (rate_bin_t){
+                    t == VXS_TIME_NONE ? INT64_MIN : (t - j->epoch) / RATE_BIN_NS, k, bad,
+                    t == VXS_TIME_NONE ? 0.0 : (double)(t - j->epoch) / 1e9,
+                    sign * ((double)mp[i].y - p->offset_ns -
+                            p->slope * (double)(mp[i].x - E->fit.x0))};
             }
+            /* a bin's lowest point (the lower envelope of y), when none of its windows is bad
+             * and all are on one piece */
+            for (size_t i = 0; i < m;) {
+                size_t q = i + 1, lo = i;
+                bool bad = bins[i].bad;
+                for (; q < m && bins[q].bin == bins[i].bin; q++) {
+                    bad |= bins[q].bad || bins[q].piece != bins[i].piece;
+                    if (sign * bins[q].r < sign * bins[lo].r) lo = q;
+                }
+                if (!bad) pts[n_pts++] = (vxs_rate_point_t){bins[lo].t, bins[lo].r, groups};
+                i = q;
+            }
+            vxs_free(bins);
             groups++;
             vxs_free(mp);
         }
@@ -580,6 +579,8 @@ static int find_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn) {
         for (size_t k = 0; k < nch && k < VXS_RATE_CHANGES_MAX; k++) {
             const vxs_time_t at = j->epoch + (vxs_time_t)llround(ch[k].t * 1e9);
             if (near_step(&j->res[v].model, at)) continue;
+            /* the model's pieces: the first, every jump, every change of rate */
+            if (1 + j->res[v].jumps + cn[v].n_rates + 1 > VXS_CLOCK_MAX_PIECES) break;
             if (cn[v].n_rates && at <= cn[v].rate_at[cn[v].n_rates - 1]) continue;
             cn[v].rate_at[cn[v].n_rates++] = at;
             total++;
@@ -781,20 +782,32 @@ static vxs_status_t solve_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn,
     vxs_clock_node_t *found = vxs_calloc(nn, sizeof *found);
     vxs_clock_result_t *res = vxs_calloc(nn, sizeof *res);
     vxs_clock_edge_result_t *eres = vxs_calloc(ne, sizeof *eres);
+    vxs_series_fit_t *fits = NULL;
+    bool *refit = NULL;
     vxs_status_t st = VXS_OK;
     if (!found || !res || !eres) {
         st = VXS_E_NOMEM;
         goto done;
     }
     memcpy(found, cn, nn * sizeof *cn);
+    /* the accepted fits, restored when a trial is not kept */
+    fits = vxs_calloc(ne, sizeof *fits);
+    refit = vxs_calloc(ne, sizeof *refit);
+    if (!fits || !refit) {
+        st = VXS_E_NOMEM;
+        goto done;
+    }
     for (size_t v = 0; v < nn; v++) cn[v].n_rates = 0;
     /* the accepted solve so far */
     memcpy(res, j->res, nn * sizeof *res);
     memcpy(eres, j->eres, j->n_edges * sizeof *eres);
     vxs_clock_solution_t sol = j->sol;
-    bool current = true; /* j->res is the accepted solve */
     for (size_t v = 0; v < nn; v++) {
         if (!found[v].n_rates) continue;
+        for (size_t e = 0; e < j->n_edges; e++) {
+            fits[e] = j->edges[e].fit;
+            refit[e] = j->edges[e].refit;
+        }
         cn[v].n_rates = found[v].n_rates;
         memcpy(cn[v].rate_at, found[v].rate_at, sizeof cn[v].rate_at);
         const int r = refit_with_steps(j, cn);
@@ -808,20 +821,22 @@ static vxs_status_t solve_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn,
             memcpy(res, j->res, nn * sizeof *res);
             memcpy(eres, j->eres, j->n_edges * sizeof *eres);
             sol = j->sol;
-            current = true;
         } else {
             j->sum.rate_changes_dropped += (uint32_t)cn[v].n_rates;
             cn[v].n_rates = 0;
             memcpy(j->res, res, nn * sizeof *res);
             memcpy(j->eres, eres, j->n_edges * sizeof *eres);
             j->sol = sol;
-            current = false;
+            for (size_t e = 0; e < j->n_edges; e++) {
+                j->edges[e].fit = fits[e];
+                j->edges[e].refit = refit[e];
+            }
         }
         st = VXS_OK;
     }
-    /* the relations' fits are those of the last trial: fitted again for the accepted changes */
-    if (!current && refit_with_steps(j, cn) < 0) st = VXS_E_NOMEM;
 done:
+    vxs_free(fits);
+    vxs_free(refit);
     vxs_free(found);
     vxs_free(res);
     vxs_free(eres);

@@ -248,6 +248,26 @@ TEST(ClockModel, RateChangesAreContinuous) {
     }
 }
 
+// A change of rate whose offset rounds to a step a hair below zero (the solver's offsets are
+// doubles, and moving the epoch rounds them again) is still no backward step: a stream read in
+// order takes the new rate at the change, not up to a second later.
+TEST(ClockModel, RateChangeRoundedBelowZeroIsNoStepBack) {
+    const double slew = 300e-6;
+    const vxs_time_t s0 = kT0 + 10 * kS;
+    vxs_clock_model_t m;
+    vxs_clock_model_identity(&m, kT0);
+    m.pieces[1] = {s0, -slew * (double)(s0 - kT0) - 1e-7, 0, slew};
+    m.n_pieces = 2;
+    ASSERT_LT(vxs_clock_piece_step(&m, 1), 0.0);
+    vxs_clock_cursor_t cur;
+    memset(&cur, 0, sizeof cur);
+    for (vxs_time_t ref = s0 - kS; ref < s0 + 2 * kS; ref += 10 * kMs + 3) {
+        const vxs_time_t local = vxs_clock_to_local(&m, ref);
+        EXPECT_NEAR((double)(vxs_clock_to_reference(&m, local, &cur) - ref), 0.0, 1.0)
+            << ref - s0;
+    }
+}
+
 TEST(ClockModel, ForwardJumpStream) {
     const double off = 2.3e9, drift = 40e-6, jump = 150.0 * kMs;
     const vxs_time_t J = kT0 + 10 * kS + 377 * kUs;
