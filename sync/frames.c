@@ -10,6 +10,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -34,6 +35,8 @@ typedef struct {
     size_t clock;
     vxs_clock_cursor_t cur;
     vxs_time_t prev_ref, prev_device; /* the last record's times: cameras step with pts */
+    vxs_time_t prev_local;
+    int64_t period_ns; /* the stream's median interval (0 unknown) */
     uint64_t next_index;
     bool eof;
     vxsi_ring_t q; /* item_t: q_first_id is the id of its first element */
@@ -98,6 +101,8 @@ static const vxs_clock_model_t *model_of(const vxs_job_t *j, size_t node) {
 /* STEP_SLACK_NS widens each piece of a stepped clock: where the step happened is known only to
  * within the samples around it, and readings around a backward step occur twice. */
 #define STEP_SLACK_NS (1000 * VXS_NS_PER_MS)
+/* PTS_AGREE_NS: a camera's pts and stamps advancing by this little apart are one clock */
+#define PTS_AGREE_NS (2 * VXS_NS_PER_MS)
 
 /* map_reading maps `local` on `m` to the reference timeline and says on which piece (*piece).
  * A clock with one piece is a formula. A stepped one may give a reading near a step two
@@ -108,12 +113,17 @@ static const vxs_clock_model_t *model_of(const vxs_job_t *j, size_t node) {
  *     earliest of them (the smallest latency the link allows: a reception before the
  *     generation is the wrong side of the step; one a step's size too late is too);
  *   - `expect` (a camera frame: the previous frame plus the pts advance): the nearest to it;
+ *     with `period` > 0 (`expect` is then the previous frame itself: its pts were written from
+ *     the stamps and step with them), the one whose advance from it is nearest a whole number
+ *     of periods (frames come a period apart; a frame dropped is two), a candidate outside its
+ *     own piece's stretch paying 1 ms more, so that a step of a whole period is not misread;
  *   - neither: the cursor's rule (the readings stepping back, else the latest piece holding
  *     the mapping).
  * Every time written is vxs_clock_piece_to_reference(m, *piece, local) (README "frames.jsonl":
  * the piece is written beside it when the clock has more than one). */
 static vxs_time_t map_reading(const vxs_clock_model_t *m, vxs_time_t local, vxs_time_t not_before,
-                              vxs_time_t expect, vxs_clock_cursor_t *cur, uint32_t *piece) {
+                              vxs_time_t expect, int64_t period, vxs_clock_cursor_t *cur,
+                              uint32_t *piece) {
     *piece = 0;
     if (local == VXS_TIME_NONE) return VXS_TIME_NONE;
     if (m->n_pieces > 1 && (not_before != VXS_TIME_NONE || expect != VXS_TIME_NONE)) {
@@ -133,7 +143,13 @@ static vxs_time_t map_reading(const vxs_clock_model_t *m, vxs_time_t local, vxs_
             if (not_before != VXS_TIME_NONE)
                 cost = r >= not_before ? (double)(r - not_before)
                                        : 1e18 + (double)(not_before - r); /* the least wrong */
-            else
+            else if (period > 0) {
+                const double adv = (double)(r - expect), p = (double)period;
+                cost = fabs(adv - p * fmax(1.0, round(adv / p)));
+                const bool own = (k == 0 || r >= m->pieces[k].from_ref) &&
+                                 (k + 1 >= m->n_pieces || r < m->pieces[k + 1].from_ref);
+                if (!own) cost += (double)VXS_NS_PER_MS;
+            } else
                 cost = fabs((double)(r - expect));
             if (cost < best_cost) {
                 best_cost = cost;
@@ -188,14 +204,25 @@ static bool pull_item(mstream_t *m, item_t *it) {
         it->t_local = stamp == VXS_TIME_NONE ? VXS_TIME_NONE : stamp - m->stamp_latency_ns;
     }
     /* a camera frame is expected where the previous one was plus its pts advance (the camera's
-     * own clock: it does not step when the logger does) */
+     * own clock: it does not step when the logger does). A recorder that wrote the pts from
+     * the stamps (their advances agree) makes them step with the logger: then the frame is
+     * expected a whole number of periods after the previous one */
     vxs_time_t expect = VXS_TIME_NONE;
+    int64_t period = 0;
     if (m->kind == VXS_SOURCE_CAMERA && m->prev_ref != VXS_TIME_NONE &&
-        rec->device_time != VXS_TIME_NONE && m->prev_device != VXS_TIME_NONE)
-        expect = m->prev_ref + (rec->device_time - m->prev_device);
-    it->t_ref = map_reading(m->model, it->t_local, VXS_TIME_NONE, expect, &m->cur, &it->piece);
+        rec->device_time != VXS_TIME_NONE && m->prev_device != VXS_TIME_NONE) {
+        const int64_t pts_adv = rec->device_time - m->prev_device;
+        const bool with_stamps = m->period_ns > 0 && it->t_local != VXS_TIME_NONE &&
+                                 m->prev_local != VXS_TIME_NONE &&
+                                 llabs((it->t_local - m->prev_local) - pts_adv) < PTS_AGREE_NS;
+        expect = with_stamps ? m->prev_ref : m->prev_ref + pts_adv;
+        period = with_stamps ? m->period_ns : 0;
+    }
+    it->t_ref =
+        map_reading(m->model, it->t_local, VXS_TIME_NONE, expect, period, &m->cur, &it->piece);
     m->prev_ref = it->t_ref;
     m->prev_device = rec->device_time;
+    m->prev_local = it->t_local;
     return true;
 }
 
@@ -268,7 +295,7 @@ static bool v2x_next(vxs_job_t *j, vfeed_t *f) {
         m->gen_ref = m->gen == VXS_TIME_NONE || sn == SIZE_MAX
                          ? VXS_TIME_NONE
                          : vxs_clock_to_reference(model_of(j, sn), m->gen, NULL);
-        m->rx_ref = map_reading(model_of(j, logger), m->capture, m->gen_ref, VXS_TIME_NONE,
+        m->rx_ref = map_reading(model_of(j, logger), m->capture, m->gen_ref, VXS_TIME_NONE, 0,
                                 &f->cur, &m->rx_piece);
         if (m->gen_ref != VXS_TIME_NONE) {
             /* received before it was sent, beyond what the clocks' uncertainty explains */
@@ -317,6 +344,13 @@ static const char *agent_id(const vxs_job_t *j, int agent) {
 }
 
 /* ---- setting up ---------------------------------------------------------------------------- */
+
+/* median_interval_of gives a source's median record interval, 0 when unknown. */
+static int64_t median_interval_of(const jsrc_t *s) {
+    vxs_stream_summary_t sum;
+    vxs_stream_stats_summarize(s->period, &sum);
+    return sum.median_interval_ns > 0 ? sum.median_interval_ns : 0;
+}
 
 static int64_t tol_ns_for(const vxs_job_t *j, const jsrc_t *s) {
     const double ms = j->man->frames.tolerance_ms[s->ms->kind];
@@ -401,8 +435,9 @@ static vxs_status_t setup(pass_t *p) {
         m->src = s;
         m->kind = s->ms->kind;
         m->last_pushed = VXS_TIME_NONE;
-        m->prev_ref = m->prev_device = VXS_TIME_NONE;
+        m->prev_ref = m->prev_device = m->prev_local = VXS_TIME_NONE;
         m->tol_ns = tol_ns_for(j, s);
+        m->period_ns = median_interval_of(s);
         m->stamp_latency_ns = (int64_t)llround(s->ms->clock.stamp_latency_ms * 1e6);
         m->q.esize = sizeof(item_t);
         snprintf(m->name, sizeof m->name, "%s/%s", man->agents[s->agent].id, s->ms->sensor);

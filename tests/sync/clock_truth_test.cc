@@ -196,11 +196,36 @@ std::vector<vxs_record_t> V2xRecords(int agent, uint32_t index) {
     return InOrder(v);
 }
 
+// veh's camera: 20 Hz from kT0 + 5 ms, each frame stamped on veh's logger 4 ms after its
+// exposure, and the pts written from the stamps (as a recorder that muxes host times does), so
+// they step with the logger: its 30 ms step back at 15.5 s is less than the frame spacing, the
+// stamps never go back, and the pts cannot tell the step.
+const vxs_time_t kCamStart = kT0 + 5 * kMs, kCamStampDelay = 4 * kMs;
+const int kCamFrames = 590;
+
+std::vector<vxs_record_t> CameraRecords(int agent, uint32_t index) {
+    std::vector<vxs_record_t> v;
+    const vxs_time_t stamp0 = kTruth.logger[agent].Local(kCamStart + kCamStampDelay);
+    for (int f = 0; f < kCamFrames; f++) {
+        vxs_record_t r = Rec(VXS_REC_CAMERA_FRAME, (uint32_t)agent, index);
+        r.sensor = index * VXS_STREAMS_PER_SOURCE;
+        r.capture_time = kTruth.logger[agent].Local(kCamStart + f * 50 * kMs + kCamStampDelay);
+        r.device_time = r.capture_time - stamp0;
+        r.u.frame.pts = r.device_time * 9 / 100000; // 90 kHz
+        r.u.frame.width = 64;
+        r.u.frame.height = 48;
+        r.loc.index = (uint64_t)f;
+        v.push_back(r);
+    }
+    return v;
+}
+
 std::vector<vxs_record_t> Records(const vxs_manifest_source_t *ms, const std::string &agent,
                                   uint32_t, uint32_t index) {
     int a = 0;
     while (a < N_AGENTS && agent != kIds[a]) a++;
     if (ms->kind == VXS_SOURCE_LIDAR) return LidarRecords(a, index);
+    if (ms->kind == VXS_SOURCE_CAMERA) return CameraRecords(a, index);
     return V2xRecords(a, index);
 }
 
@@ -208,6 +233,7 @@ const char kManifest[] = R"({"version": 1, "name": "hard", "agents": [
   {"id": "ego", "sources": [{"path": "ego/lidar", "kind": "lidar", "clock": {"gps_locked": true}},
                             {"path": "ego/v2x", "kind": "v2x"}]},
   {"id": "veh", "sources": [{"path": "veh/lidar", "kind": "lidar"},
+                            {"path": "veh/camera", "kind": "camera"},
                             {"path": "veh/v2x", "kind": "v2x"}]},
   {"id": "rsu", "type": "rsu", "sources": [
       {"path": "rsu/lidar", "kind": "lidar", "clock": {"gps_locked": true}},
@@ -403,7 +429,7 @@ TEST(ClockTruth, FramesAndClocksAgreeOnEveryRecord) {
             const vxs_clock_model_t *md = &R->clocks[run->streams[k].clock].est.model;
             ASSERT_LT(m.piece, md->n_pieces);
             EXPECT_EQ(m.t_ref, vxs_clock_piece_to_reference(md, m.piece, m.t_local));
-            members++;
+            members += run->streams[k].kind == VXS_SOURCE_LIDAR;
         }
         for (const auto &v : f.msgs)
             for (const KeptMsg &m : v) {
@@ -420,6 +446,40 @@ TEST(ClockTruth, FramesAndClocksAgreeOnEveryRecord) {
     EXPECT_EQ(members, r.kept.frames.size() * 3); // ego, veh and rsu LiDARs
     EXPECT_GT(msgs, 10000u);
     EXPECT_GT(stepped, 1000u); // after veh's and ped's steps
+}
+
+// The camera whose pts were written from its stepped stamps: every member is the frame the truth
+// says is nearest, at its stamp's true time within veh's clock uncertainty, across the step back
+// (the second after it included, where a stream that cannot see the step would keep the old
+// piece: 30 ms off).
+TEST(ClockTruth, CameraWithPtsFromSteppedStampsFollowsTheStep) {
+    HardRun &r = TheRun();
+    ASSERT_EQ(r.st, VXS_OK);
+    const vxs_run_info_t *run = vxs_job_run_info(r.job);
+    size_t cam = SIZE_MAX;
+    for (size_t k = 0; k < run->n_streams; k++)
+        if (run->streams[k].kind == VXS_SOURCE_CAMERA) cam = k;
+    ASSERT_NE(cam, SIZE_MAX);
+    const vxs_clock_info_t *c = r.Clock("veh/logger");
+    ASSERT_NE(c, nullptr);
+    const double tol = std::max(3 * c->est.offset_sd_ns, 0.5e6);
+    const vxs_time_t step_at = kTruth.logger[VEH].steps.at(0).first;
+    size_t checked = 0, after_step = 0;
+    for (const KeptFrame &f : r.kept.frames) {
+        const KeptMember &m = f.members[cam];
+        if (m.status != VXS_MEMBER_OK) continue;
+        const vxs_time_t stamp_true = kCamStart + (vxs_time_t)m.loc_index * 50 * kMs + kCamStampDelay;
+        EXPECT_LE(std::fabs((double)(m.t_ref - stamp_true)), tol)
+            << "frame " << m.loc_index << " at " << (stamp_true - kT0) / 1e6 << " ms";
+        // the nearest frame by the true stamp times
+        const double n = std::round((double)(f.t - kCamStart - kCamStampDelay) / (50.0 * kMs));
+        EXPECT_EQ((double)m.loc_index, std::clamp(n, 0.0, (double)(kCamFrames - 1)))
+            << "frame at " << (f.t - kT0) / 1e6 << " ms";
+        checked++;
+        after_step += stamp_true >= step_at && stamp_true < step_at + kS;
+    }
+    EXPECT_GT(checked, 250u);
+    EXPECT_GE(after_step, 9u);
 }
 
 } // namespace
