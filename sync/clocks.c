@@ -41,6 +41,7 @@
 #define REJECT_MIN_NS 2e6     /* a hint is rejected when the data disagree by more than this */
 #define REJECT_SIGMAS 5.0
 #define ITERATIONS 3          /* solves per pass, each with the previous thetas */
+#define FEW_WINDOWS 8         /* a stretch of fewer inlier windows takes its relation's noise */
 #define PRIOR_RATE_SD 1e-3    /* a change of rate: NTP slews at 500 ppm at most */
 #define ROW_MAX (5 + 2 * VXS_RATE_CHANGES_MAX) /* unknowns in one row */
 
@@ -71,6 +72,10 @@ typedef struct {
     double bk[VXS_SERIES_MAX_PIECES]; /* its slope ... */
     double bw[VXS_SERIES_MAX_PIECES]; /* ... and 1 / the slope's variance (0: a piece of one
                                          window says nothing of the slope) */
+    double xs[VXS_SERIES_MAX_PIECES], xe[VXS_SERIES_MAX_PIECES]; /* its first and last x */
+    uint32_t nw[VXS_SERIES_MAX_PIECES];                           /* its inlier windows */
+    double noise; /* the relation's noise scale (one window's lowest sample), from its pieces of
+                     FEW_WINDOWS or more; 0 unknown */
     uint64_t samples;
     bool usable;
 } edge_line_t;
@@ -212,6 +217,11 @@ static bool collect_jumps(solver_t *s) {
             L->bk[q] = p->slope;
             const double bsd = fmax(p->slope_sd, SLOPE_SD_FLOOR);
             L->bw[q] = p->windows >= 2 ? 1.0 / (bsd * bsd) : 0.0;
+            L->xs[q] = (double)(p->x_start - s->epoch);
+            L->xe[q] = (double)(p->x_end - s->epoch);
+            L->nw[q] = p->inliers;
+            if (p->inliers >= FEW_WINDOWS)
+                L->noise = fmax(L->noise, p->center_sd_ns * sqrt((double)p->inliers));
             wa += L->wk[q];
             L->samples += p->samples;
         }
@@ -295,6 +305,8 @@ static size_t seg_of(const solver_t *s, size_t v, double u) {
 static size_t edge_segments(const solver_t *s, size_t e, seg_line_t *out) {
     const edge_line_t *L = &s->lines[e];
     const size_t a = s->edges[e].src, b = s->edges[e].dst;
+    double L_scale[VXS_SERIES_MAX_PIECES];
+    for (size_t k = 0; k < VXS_SERIES_MAX_PIECES; k++) L_scale[k] = 1.0;
     size_t n = 0, k0 = 0;
     while (k0 < L->np) {
         const double u0 = (L->xk[k0] - s->x[i_theta(a)]) / (1.0 + s->x[i_beta(s, a)]);
@@ -309,6 +321,29 @@ static size_t edge_segments(const solver_t *s, size_t e, seg_line_t *out) {
             wb += L->bw[k1];
             sb += L->bw[k1] * L->bk[k1];
         }
+        /* a stretch of few windows cannot tell its own noise (its lowest samples lie on the
+         * line it fits them with): it gets the relation's, as least squares would, over its
+         * span and windows */
+        uint32_t nwin = 0;
+        for (size_t k = k0; k < k1; k++) nwin += L->nw[k];
+        if (wa > 0 && nwin < FEW_WINDOWS && L->noise > 0 && k1 > k0) {
+            const double span = L->xe[k1 - 1] - L->xs[k0], nn = fmax((double)nwin, 1.0);
+            const double a_sd = L->noise / sqrt(nn);
+            if (1.0 / wa < a_sd * a_sd) {
+                /* every piece's weight scaled so that the stretch's level has a_sd */
+                const double f = 1.0 / (wa * a_sd * a_sd);
+                swx *= f;
+                wa *= f;
+                for (size_t k = k0; k < k1; k++) L_scale[k] = f;
+            }
+            if (span > 0 && nwin >= 2) {
+                const double b_sd = L->noise * sqrt(12.0 / nn) / span;
+                if (wb > 0 && 1.0 / wb < b_sd * b_sd) {
+                    sb *= 1.0 / (wb * b_sd * b_sd);
+                    wb = 1.0 / (b_sd * b_sd);
+                }
+            }
+        }
         if (wa > 0) {
             seg_line_t *S = &out[n++];
             S->seg_src = ga;
@@ -318,7 +353,7 @@ static size_t edge_segments(const solver_t *s, size_t e, seg_line_t *out) {
             S->xc = swx / wa;
             double sa = 0;
             for (size_t k = k0; k < k1; k++)
-                sa += L->wk[k] * (L->ok[k] + S->b * (S->xc - L->xk[k]));
+                sa += L_scale[k] * L->wk[k] * (L->ok[k] + S->b * (S->xc - L->xk[k]));
             S->ac = sa / wa;
             S->ac_sd = 1.0 / sqrt(wa);
         }

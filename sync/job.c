@@ -405,7 +405,7 @@ static void move_epoch(vxs_job_t *j, vxs_time_t e) {
  * lowest sample per this much reference time. */
 #define RATE_BIN_NS VXS_NS_PER_S
 /* RATE_STEP_GUARD_NS: no change of rate is looked for this near a step of the same clock. */
-#define RATE_STEP_GUARD_NS (2 * VXS_NS_PER_S)
+#define RATE_STEP_GUARD_NS (VXS_NS_PER_S / 2)
 
 /* refit_with_steps fits every relation touching a stepped clock, or a clock whose rate changes,
  * again with that clock's steps and changes of rate, as all its relations together located
