@@ -771,6 +771,46 @@ TEST(ClockSolve, RateChangeGivesAPieceOfItsOwnRate) {
               VXS_E_ARG);
 }
 
+// A stretch of few windows between a change of rate and the end cannot tell its own noise: its
+// lowest samples lie on the line fitted through them, so its slope's sd comes out 0. Such a
+// stretch (an RSU's sparse messages, 3 windows, 60 ppm off) must not outweigh a dense relation
+// over the same stretch: it takes its relation's noise, from the relation's long pieces.
+TEST(ClockSolve, AStretchOfFewWindowsTakesItsRelationsNoise) {
+    const double a = 12.5 * kMs, b0 = 30e-6, b1 = b0 - 350e-6;
+    const vxs_time_t t1 = kT0 + 20 * kS;
+    const double u1 = (double)(t1 - kT0);
+    auto two = [&](double noise_sd, uint32_t late_windows, double late_slope, double late_sd) {
+        vxs_series_fit_t f;
+        memset(&f, 0, sizeof f);
+        f.x0 = kT0;
+        f.n_pieces = 2;
+        f.pieces[0] = Piece(kT0 - 10 * kS, t1, a + kWire, b0);
+        f.pieces[1] = Piece(t1, kT0 + 25 * kS, a + kWire - (late_slope - b0) * u1, late_slope);
+        f.pieces[0].center_sd_ns = noise_sd / sqrt(30.0);
+        f.pieces[0].inliers = f.pieces[0].windows = 30;
+        f.pieces[0].slope_sd = 0.01e-6;
+        f.pieces[1].windows = f.pieces[1].inliers = late_windows;
+        f.pieces[1].slope_sd = late_sd;
+        f.pieces[1].center_sd_ns = late_sd > 0 ? noise_sd / sqrt((double)late_windows) : 0.0;
+        return f;
+    };
+    // the dense relation (a LiDAR, 1 us of noise) sees the true rate after the change; the
+    // sparse one (0.3 ms of noise) 3 windows 60 ppm off, with a slope sd of 0
+    const vxs_series_fit_t dense = two(1e3, 50, b1, 0.05e-6);
+    const vxs_series_fit_t sparse = two(0.3e6, 3, b1 + 60e-6, 0.0);
+    vxs_clock_node_t logger = Node("ego/logger", false);
+    logger.n_rates = 1;
+    logger.rate_at[0] = t1;
+    const Solved s = Solve({logger, Node("ego/lidar", true), Node("sender:rsu", true)},
+                           {Edge(1, 0, VXS_DELAY_WIRE, &dense), Edge(2, 0, VXS_DELAY_AIR, &sparse)},
+                           kT0);
+    ASSERT_EQ(s.st, VXS_OK);
+    const vxs_clock_model_t &m = s.r[0].model;
+    ASSERT_EQ(m.n_pieces, 2u);
+    EXPECT_NEAR(m.drift + m.pieces[1].drift_delta, b1, 1e-6);
+    EXPECT_NEAR(m.drift, b0, 1e-7);
+}
+
 TEST(ClockSolve, BadArguments) {
     const vxs_series_fit_t f = Line(kT0, 1.0 * kMs, 0);
     const std::vector<vxs_clock_node_t> nodes = {Node("x", true), Node("y", false)};
