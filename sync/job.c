@@ -406,6 +406,8 @@ static void move_epoch(vxs_job_t *j, vxs_time_t e) {
 #define RATE_BIN_NS VXS_NS_PER_S
 /* RATE_STEP_GUARD_NS: no change of rate is looked for this near a step of the same clock. */
 #define RATE_STEP_GUARD_NS (VXS_NS_PER_S / 2)
+/* RATE_REFINE_NS: how far a change found on the bins is placed again on the windows near it. */
+#define RATE_REFINE_NS (1.5e9)
 
 /* refit_with_steps fits every relation touching a stepped clock, or a clock whose rate changes,
  * again with that clock's steps and changes of rate, as all its relations together located
@@ -501,8 +503,8 @@ static int find_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn) {
         if ((N->kind != VXS_CLOCK_LOGGER && N->kind != VXS_CLOCK_SENDER) || N->anchored ||
             N->has_offset)
             continue;
-        size_t n_pts = 0, cap = 0;
-        vxs_rate_point_t *pts = NULL;
+        size_t n_pts = 0, n_raw = 0, cap = 0;
+        vxs_rate_point_t *pts = NULL, *raw = NULL; /* binned; every good window */
         uint32_t groups = 0;
         for (size_t e = 0; e < j->n_edges; e++) {
             const edge_t *E = &j->edges[e];
@@ -511,6 +513,7 @@ static int find_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn) {
             size_t m = 0;
             if (vxs_series_minima(E->series, &mp, &m) != VXS_OK) {
                 vxs_free(pts);
+                vxs_free(raw);
                 return -1;
             }
             rate_bin_t *bins = m >= 4 ? vxs_calloc(m, sizeof *bins) : NULL;
@@ -518,18 +521,22 @@ static int find_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn) {
                 vxs_free(mp);
                 if (m < 4) continue;
                 vxs_free(pts);
+                vxs_free(raw);
                 return -1;
             }
-            if (n_pts + m > cap) {
-                const size_t nc = (n_pts + m) * 2;
+            if (n_raw + m > cap) { /* n_pts <= n_raw */
+                const size_t nc = (n_raw + m) * 2;
                 vxs_rate_point_t *np = vxs_realloc(pts, nc * sizeof *np);
-                if (!np) {
+                if (np) pts = np;
+                vxs_rate_point_t *nr = np ? vxs_realloc(raw, nc * sizeof *nr) : NULL;
+                if (nr) raw = nr;
+                if (!np || !nr) {
                     vxs_free(mp);
                     vxs_free(bins);
                     vxs_free(pts);
+                    vxs_free(raw);
                     return -1;
                 }
-                pts = np;
                 cap = nc;
             }
             /* y = destination reading - source reading: a bend of the source shows inverted.
@@ -552,6 +559,7 @@ static int find_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn) {
                     t == VXS_TIME_NONE ? 0.0 : (double)(t - j->epoch) / 1e9,
                     sign * ((double)mp[i].y - p->offset_ns -
                             p->slope * (double)(mp[i].x - E->fit.x0))};
+                if (!bad) raw[n_raw++] = (vxs_rate_point_t){bins[i].t, bins[i].r, groups};
             }
             /* a bin's lowest point (the lower envelope of y), when none of its windows is bad
              * and all are on one piece */
@@ -571,9 +579,32 @@ static int find_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn) {
         }
         vxs_rate_change_t ch[VXS_RATE_CHANGES_MAX];
         size_t nch = 0;
-        const vxs_status_t st =
-            groups ? vxs_rate_changes(pts, n_pts, groups, NULL, ch, &nch) : VXS_OK;
+        vxs_status_t st = groups ? vxs_rate_changes(pts, n_pts, groups, NULL, ch, &nch) : VXS_OK;
+        /* each change placed again on every window near it (the bins place it to within their
+         * second): one change looked for among the windows between its neighbours, within
+         * RATE_REFINE_NS of it */
+        for (size_t k = 0; st == VXS_OK && k < nch; k++) {
+            const double lo = fmax(ch[k].t - RATE_REFINE_NS / 1e9,
+                                   k ? (ch[k - 1].t + ch[k].t) / 2 : -INFINITY);
+            const double hi = fmin(ch[k].t + RATE_REFINE_NS / 1e9,
+                                   k + 1 < nch ? (ch[k].t + ch[k + 1].t) / 2 : INFINITY);
+            size_t n = 0;
+            for (size_t i = 0; i < n_raw; i++)
+                if (raw[i].t >= lo && raw[i].t <= hi) pts[n++] = raw[i];
+            vxs_rate_opts_t o;
+            vxs_rate_opts_init(&o);
+            o.min_gain = 1.0;
+            o.min_effect_ns = 0.0;
+            o.max_changes = 1;
+            vxs_rate_change_t one;
+            size_t n1 = 0;
+            st = vxs_rate_changes(pts, n, groups, &o, &one, &n1);
+            if (st == VXS_OK && n1 == 1 && fabs(one.t - ch[k].t) < RATE_REFINE_NS / 1e9)
+                ch[k].t = one.t;
+            if (st != VXS_E_NOMEM) st = VXS_OK;
+        }
         vxs_free(pts);
+        vxs_free(raw);
         if (st == VXS_E_NOMEM) return -1;
         if (st != VXS_OK) continue;
         for (size_t k = 0; k < nch && k < VXS_RATE_CHANGES_MAX; k++) {
