@@ -715,6 +715,20 @@ TEST(ClockSolve, EveryPieceShedsTheStepsBeforeIt) {
     EXPECT_NEAR(s.er[0].floor_ns, kWire, 1.0);
 }
 
+// SlewFit is a relation's fit (a LiDAR's to its logger) of two pieces from 10 s before the epoch
+// to `end`, continuous at t1 where the logger's rate changes from b0 to b1.
+vxs_series_fit_t SlewFit(double a, double b0, vxs_time_t t1, vxs_time_t end, double b1) {
+    vxs_series_fit_t f;
+    memset(&f, 0, sizeof f);
+    f.x0 = kT0;
+    f.n_pieces = 2;
+    f.pieces[0] = Piece(kT0 - 10 * kS, t1, a + kWire, b0);
+    f.pieces[1] = Piece(t1, end, a + kWire - (b1 - b0) * (double)(t1 - kT0), b1);
+    f.samples = 2000;
+    f.windows = 20;
+    return f;
+}
+
 // A logger slewed by NTP: its rate changes by 300 ppm at t1 while its reading goes on without a
 // step. Given the change's time (vxs_rate_changes finds it), the relation's two pieces, one per
 // rate, give a model of two pieces: the first rate as the drift, the change as the second
@@ -722,15 +736,7 @@ TEST(ClockSolve, EveryPieceShedsTheStepsBeforeIt) {
 TEST(ClockSolve, RateChangeGivesAPieceOfItsOwnRate) {
     const double a = 37.25 * kMs, b0 = 20e-6, b1 = b0 + 300e-6;
     const vxs_time_t t1 = kT0 + 10 * kS + 250 * kMs;
-    const double u1 = (double)(t1 - kT0);
-    vxs_series_fit_t f;
-    memset(&f, 0, sizeof f);
-    f.x0 = kT0;
-    f.n_pieces = 2;
-    f.pieces[0] = Piece(kT0 - 10 * kS, t1, a + kWire, b0);
-    f.pieces[1] = Piece(t1, kT0 + 30 * kS, a + kWire - (b1 - b0) * u1, b1);
-    f.samples = 2000;
-    f.windows = 20;
+    const vxs_series_fit_t f = SlewFit(a, b0, t1, kT0 + 30 * kS, b1);
     vxs_clock_node_t logger = Node("ego/logger", false);
     logger.n_rates = 1;
     logger.rate_at[0] = t1;
@@ -778,14 +784,8 @@ TEST(ClockSolve, RateChangeGivesAPieceOfItsOwnRate) {
 TEST(ClockSolve, AStretchOfFewWindowsTakesItsRelationsNoise) {
     const double a = 12.5 * kMs, b0 = 30e-6, b1 = b0 - 350e-6;
     const vxs_time_t t1 = kT0 + 20 * kS;
-    const double u1 = (double)(t1 - kT0);
     auto two = [&](double noise_sd, uint32_t late_windows, double late_slope, double late_sd) {
-        vxs_series_fit_t f;
-        memset(&f, 0, sizeof f);
-        f.x0 = kT0;
-        f.n_pieces = 2;
-        f.pieces[0] = Piece(kT0 - 10 * kS, t1, a + kWire, b0);
-        f.pieces[1] = Piece(t1, kT0 + 25 * kS, a + kWire - (late_slope - b0) * u1, late_slope);
+        vxs_series_fit_t f = SlewFit(a, b0, t1, kT0 + 25 * kS, late_slope);
         f.pieces[0].center_sd_ns = noise_sd / sqrt(30.0);
         f.pieces[0].inliers = f.pieces[0].windows = 30;
         f.pieces[0].slope_sd = 0.01e-6;
