@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "linalg.h"
 #include "vxs_sync.h"
 
 #define SD_FLOOR_NS 20000.0   /* no relation is trusted to better than 20 µs */
@@ -248,37 +249,6 @@ static void find_reach(solver_t *s) {
                 }
             }
         }
-    }
-}
-
-/* cholesky factors the symmetric positive definite m x m matrix A = L L^T into L (lower part);
- * false when A is not positive definite. */
-static bool cholesky(double *L, const double *A, size_t m) {
-    for (size_t i = 0; i < m; i++)
-        for (size_t j = 0; j <= i; j++) {
-            double v = A[i * m + j];
-            for (size_t k = 0; k < j; k++) v -= L[i * m + k] * L[j * m + k];
-            if (i == j) {
-                if (!(v > 0)) return false;
-                L[i * m + i] = sqrt(v);
-            } else {
-                L[i * m + j] = v / L[j * m + j];
-            }
-        }
-    return true;
-}
-
-/* chol_solve solves L L^T x = b in place (b becomes x). */
-static void chol_solve(const double *L, double *b, size_t m) {
-    for (size_t i = 0; i < m; i++) {
-        double v = b[i];
-        for (size_t k = 0; k < i; k++) v -= L[i * m + k] * b[k];
-        b[i] = v / L[i * m + i];
-    }
-    for (size_t i = m; i-- > 0;) {
-        double v = b[i];
-        for (size_t k = i + 1; k < m; k++) v -= L[k * m + i] * b[k];
-        b[i] = v / L[i * m + i];
     }
 }
 
@@ -501,9 +471,9 @@ static bool solve_once(solver_t *s, bool variances) {
         s->N[i * m + i] = 1.0;
         s->r[i] = val;
     }
-    if (!cholesky(s->L, s->N, m)) return false;
+    if (!vxsi_cholesky(s->L, s->N, m)) return false;
     memcpy(s->x, s->r, m * sizeof *s->x);
-    chol_solve(s->L, s->x, m);
+    vxsi_chol_solve(s->L, s->x, m);
     if (!variances) return true;
     /* the variances: the diagonal of N^-1, one column at a time */
     double *col = s->r; /* no longer needed */
@@ -515,7 +485,7 @@ static bool solve_once(solver_t *s, bool variances) {
         }
         memset(col, 0, m * sizeof *col);
         col[i] = 1.0;
-        chol_solve(s->L, col, m);
+        vxsi_chol_solve(s->L, col, m);
         s->sd[i] = col[i] > 0 ? sqrt(col[i]) : 0.0;
     }
     return true;

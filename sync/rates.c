@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "linalg.h"
 #include "vxs_sync.h"
 
 #define MAD_TO_SD 1.4826
@@ -90,37 +91,6 @@ static double median(double *v, size_t n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-static bool cholesky(double *L, const double *A, size_t m) {
-    for (size_t i = 0; i < m; i++)
-        for (size_t j = 0; j <= i; j++) {
-            double v = A[i * m + j];
-            for (size_t k = 0; k < j; k++)
-                v -= L[i * m + k] * L[j * m + k];
-            if (i == j) {
-                if (!(v > 0)) return false;
-                L[i * m + i] = sqrt(v);
-            } else {
-                L[i * m + j] = v / L[j * m + j];
-            }
-        }
-    return true;
-}
-
-static void chol_solve(const double *L, double *x, size_t m) {
-    for (size_t i = 0; i < m; i++) {
-        double v = x[i];
-        for (size_t k = 0; k < i; k++)
-            v -= L[i * m + k] * x[k];
-        x[i] = v / L[i * m + i];
-    }
-    for (size_t i = m; i-- > 0;) {
-        double v = x[i];
-        for (size_t k = i + 1; k < m; k++)
-            v -= L[k * m + i] * x[k];
-        x[i] = v / L[i * m + i];
-    }
-}
-
 static double hinge(double t, double tau) { return t > tau ? t - tau : 0.0; }
 
 /* design fills the row of point p: a_g, b_g, then the changes' hinges. */
@@ -151,7 +121,7 @@ static bool build_base(search_t *s) {
     }
     for (size_t a = 0; a < m; a++)
         s->N[a * m + a] += 1e-12 * (1.0 + s->N[a * m + a]);
-    return cholesky(s->L, s->N, m);
+    return vxsi_cholesky(s->L, s->N, m);
 }
 
 /* scan prices every candidate tau (each point's time) given the current
@@ -198,7 +168,7 @@ static double scan(search_t *s, double *best_tau, double *best_c) {
                 const double nn = A2 - 2 * tau * A1 + tau * tau * A0;
                 const double bn = Atr - tau * Ar;
                 memcpy(s->v, n, m * sizeof *n);
-                chol_solve(s->L, s->v, m);
+                vxsi_chol_solve(s->L, s->v, m);
                 double nv = 0, vb = 0;
                 for (size_t a = 0; a < m; a++) {
                     nv += n[a] * s->v[a];
@@ -369,12 +339,12 @@ vxs_status_t vxs_rate_changes(const vxs_rate_point_t *pts, size_t n, uint32_t n_
         }
     if (s.nk && build_base(&s)) {
         memcpy(s.v, s.b, s.m * sizeof *s.v);
-        chol_solve(s.L, s.v, s.m);
+        vxsi_chol_solve(s.L, s.v, s.m);
         for (size_t q = 0; q < s.nk; q++) {
             /* the sd of a coefficient: the diagonal of N^-1 */
             memset(s.col, 0, s.m * sizeof *s.col);
             s.col[2 * s.ng + q] = 1.0;
-            chol_solve(s.L, s.col, s.m);
+            vxsi_chol_solve(s.L, s.col, s.m);
             out[q].t = s.tau[q] + t_mean;
             out[q].rate = s.v[2 * s.ng + q] * 1e-9;
             out[q].rate_sd = sqrt(fmax(s.col[2 * s.ng + q], 0.0)) * 1e-9;
