@@ -958,6 +958,13 @@ vxs_status_t vxs_job_solve(vxs_job_t *j) {
     }
     if (r_min != VXS_TIME_NONE) move_epoch(j, whole_second_at_or_after(r_min));
     if (build_report(j) != VXS_OK) goto oom;
+    /* The relations' samples are not needed past the solve (their counts and fits are in the
+     * report): their windows, about 12 MB once a drive fills them, are released before the
+     * frame pass opens its readers, so the two passes' peaks do not add up. */
+    for (size_t e = 0; e < j->n_edges; e++) {
+        vxs_series_destroy(j->edges[e].series);
+        j->edges[e].series = NULL;
+    }
     j->sum.seconds_clocks = now_s() - t0;
     j->stage = STAGE_SOLVED;
     return VXS_OK;

@@ -43,14 +43,17 @@ long PeakKb(const std::vector<std::string> &args) {
     return ru.ru_maxrss;
 }
 
-// What still grows: libavformat keeps an MP4's sample index, about 32 bytes per frame (2.3 MB
-// for an hour of 20 Hz video), a cost of the file rather than of the frames in flight; and the
-// offset series fill up to their window cap. The program does not tune the C library's
-// allocator (no mallopt): what it measures is what any user of the library gets. Measured on
-// 2026-12-06: 45.7 MB for 10 min, 51.3 MB for 60 min (+12 %). Before the offset series reserved
-// their cap at once instead of doubling, it took the CLI's mallopt(M_MMAP_THRESHOLD) to stay
-// under the bound (45.7 and 48.5 MB); before the camera reader stopped holding two demuxers at
-// once, it was 45.7 and 55.6 MB (+21.6 %).
+// What still grows: libavformat keeps an MP4's sample index, about 80 bytes per frame (5 MB
+// for an hour of 20 Hz video), a cost of the file rather than of the frames in flight; the
+// camera reader releases it at the end of each pass, and the job releases the offset series
+// (about 12 MB at their window cap) once the clocks are solved, so neither adds to the other
+// pass's peak. The program does not tune the C library's allocator (no mallopt): what it
+// measures is what any user of the library gets. Measured on 2026-12-06: 45.9 MB for 10 min,
+// 47.9 MB for 60 min (+4 %). Before those two releases it was 46.4 and 52.0 MB here and up to
+// 56.1 MB on CI (+20.4 %, the test failed once the search for changes of rate added its arrays
+// to the solve's peak); before the offset series reserved their cap at once instead of
+// doubling, it took the CLI's mallopt(M_MMAP_THRESHOLD) to stay under the bound; before the
+// camera reader stopped holding two demuxers at once, it was 45.7 and 55.6 MB (+21.6 %).
 TEST(SyncMemory, TenAndSixtyMinuteDrivesPeakWithinTwentyPercent) {
 #ifdef VXS_ASAN
     GTEST_SKIP() << "skipped under AddressSanitizer: its shadow memory and quarantine dominate "

@@ -244,6 +244,12 @@ TEST_P(CameraContainer, BFramesOrderAndPixels) {
     std::vector<Frame> fr = ReadAll(c, &errs);
     EXPECT_TRUE(errs.empty()) << errs[0];
     ASSERT_EQ(fr.size(), 40u);
+    // At the end the reader releases its demuxer (the file's sample index); it stays at the
+    // end, and the fetches below still decode every frame.
+    const vxs_record_t *again = nullptr;
+    EXPECT_EQ(vxs_camera_next(c, &again), VXS_EOF);
+    EXPECT_EQ(vxs_camera_next(c, &again), VXS_EOF);
+    EXPECT_EQ(again, nullptr);
     std::vector<int64_t> want = FfprobePts(clip);
     ASSERT_EQ(want.size(), 40u);
     for (size_t i = 0; i < fr.size(); i++) {
