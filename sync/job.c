@@ -559,7 +559,9 @@ static int find_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn) {
                     t == VXS_TIME_NONE ? 0.0 : (double)(t - j->epoch) / 1e9,
                     sign * ((double)mp[i].y - p->offset_ns -
                             p->slope * (double)(mp[i].x - E->fit.x0))};
-                if (!bad) raw[n_raw++] = (vxs_rate_point_t){bins[i].t, bins[i].r, groups};
+                if (!bad)
+                    raw[n_raw++] = (vxs_rate_point_t){bins[i].t, bins[i].r, groups,
+                                                      (uint32_t)k};
             }
             /* a bin's lowest point (the lower envelope of y), when none of its windows is bad
              * and all are on one piece */
@@ -570,7 +572,9 @@ static int find_rate_changes(vxs_job_t *j, vxs_clock_node_t *cn) {
                     bad |= bins[q].bad || bins[q].piece != bins[i].piece;
                     if (sign * bins[q].r < sign * bins[lo].r) lo = q;
                 }
-                if (!bad) pts[n_pts++] = (vxs_rate_point_t){bins[lo].t, bins[lo].r, groups};
+                if (!bad)
+                    pts[n_pts++] = (vxs_rate_point_t){bins[lo].t, bins[lo].r, groups,
+                                                      (uint32_t)bins[lo].piece};
                 i = q;
             }
             vxs_free(bins);

@@ -413,16 +413,19 @@ vxs_status_t vxs_clock_solve(const vxs_clock_node_t *nodes, size_t n_nodes,
  * continuous broken line. vxs_rate_changes finds the bends from the envelope points of every
  * relation into the clock (vxs_series_minima), each less its relation's line: a point is
  * (t: its reference time, in s from any origin; r: the window's lowest y minus the relation's
- * line, ns; group: its relation, < n_groups). The model is r = a_g + b_g t + sum_k c_k (t -
- * t_k)+, fitted by least squares weighted by each relation's noise (from neighbouring points'
- * differences; points far from their neighbours left out); changes are added where they lower
- * the residual most (binary segmentation, each moved again with the others in place) while
- * the gain reaches min_gain (the square of the change's t-statistic) and the change moves the
- * reading by min_effect_ns by the last point. */
+ * line, ns; group: its relation, < n_groups; piece: its piece of the relation, between steps of
+ * either clock). The model is r = a_gp + b_g t + sum_k c_k (t - t_k)+: a level per piece (a
+ * step moves the reading, not its rate), a slope per relation, fitted by least squares weighted
+ * by each relation's noise (from neighbouring points' differences within a piece; points far
+ * from their neighbours left out); changes are added where they lower the residual most
+ * (binary segmentation, each moved again with the others in place) while the gain reaches
+ * min_gain (the square of the change's t-statistic) and the change moves the reading by
+ * min_effect_ns by the last point. */
 typedef struct {
     double t;       /* s */
     double r;       /* ns */
     uint32_t group;
+    uint32_t piece; /* any number; points of one group and piece share a level */
 } vxs_rate_point_t;
 
 typedef struct {

@@ -45,7 +45,7 @@ std::vector<vxs_rate_point_t> Points(const std::vector<Relation> &rels,
         for (double t = 0; t < dur_s; t += 1.0 / r.rate_hz) {
             double y = r.a_ns + r.b * 1e9 * t + Gained(bends, t) - r.noise_ns * std::log1p(-u(g));
             if (outliers > 0 && u(g) < outliers) y += 3e6 * (u(g) - 0.3);
-            v.push_back({t, y, k});
+            v.push_back({t, y, k, 0});
         }
     }
     return v;
@@ -132,10 +132,72 @@ TEST(RateChanges, TooSmallToMatterIsNoChange) {
     EXPECT_EQ(Find(Points({kLidar}, {{20.0, 25.0, 300e-6}}, 60.0, 1), 1, &o).size(), 1u);
 }
 
+// A bend 1.8 s before a step of the clock (a logger slewed by NTP at -20 ppm from 9 s on, then
+// stepped +54 ms at 10.8 s), as the job hands it over: the windows within 0.5 s of the step
+// left out, the pieces either side of it given, each less its own level. The bend is where
+// it began, not seconds later: the piece after the step shows the new rate against the
+// relation's one slope (with one level for the whole relation the piece's own level, taken off
+// by its fit, was a jump the hinge could not follow: the change came out 5 s late).
+TEST(RateChanges, BendBeforeAStepIsWhereItBegan) {
+    for (uint64_t seed = 31; seed <= 33; seed++) {
+        SCOPED_TRACE(seed);
+        std::vector<vxs_rate_point_t> v;
+        for (const vxs_rate_point_t &q : Points({kLidar}, {{9.0, INFINITY, -20e-6}}, 23.0, seed)) {
+            if (std::fabs(q.t - 10.8) < 0.5) continue;
+            vxs_rate_point_t w = q;
+            w.piece = q.t > 10.8 ? 7 : 3; // any numbers
+            w.r += q.t > 10.8 ? 54e6 : 0.0;
+            v.push_back(w);
+        }
+        // each piece less its own mean, as the relation's fit leaves it
+        for (uint32_t piece : {3u, 7u}) {
+            double sum = 0;
+            size_t n = 0;
+            for (const vxs_rate_point_t &q : v)
+                if (q.piece == piece) sum += q.r, n++;
+            for (vxs_rate_point_t &q : v)
+                if (q.piece == piece) q.r -= sum / (double)n;
+        }
+        const auto c = Find(v, 1);
+        ASSERT_EQ(c.size(), 1u);
+        EXPECT_NEAR(c[0].t, 9.0, 0.3);
+        EXPECT_NEAR(c[0].rate, -20e-6, 2e-6);
+    }
+}
+
+// A steep slew on sparse points: a relation with one envelope point a second and 0.3 µs of
+// noise, its clock slewed at 400 ppm from 31 to 36 s (0.4 ms between two points) and stepped
+// in between (the windows from 30 to 33 s left out, a piece either side): the piece after
+// the step begins on the ramp. Its points on the ramp lie between their neighbours before and
+// after, or on the line of the next two at the piece's start, and are kept (judged against
+// the median of all their neighbours at once, the plateau's, they were left out as outliers
+// and the slew was not seen at all); a point sticking out of both sides still goes.
+TEST(RateChanges, SteepSlewOnSparsePointsIsKept) {
+    const Relation sparse{1.0, 300.0, 12e6, 3e-6};
+    for (uint64_t seed = 41; seed <= 43; seed++) {
+        SCOPED_TRACE(seed);
+        std::vector<vxs_rate_point_t> v;
+        for (vxs_rate_point_t q : Points({sparse}, {{31.0, 36.0, 400e-6}}, 60.0, seed)) {
+            if (q.t > 29.5 && q.t < 32.5) continue;
+            q.piece = q.t > 31.0;
+            q.r += q.piece ? 75e6 : 0.0; // the step
+            v.push_back(q);
+        }
+        v[10].r += 2e6; // a late window
+        const auto c = Find(v, 1);
+        ASSERT_EQ(c.size(), 2u);
+        EXPECT_GE(c[0].t, 29.0); // between the last point before the step and the first after
+        EXPECT_LE(c[0].t, 33.5);
+        EXPECT_NEAR(c[1].t, 36.0, 0.5);
+        EXPECT_NEAR(c[0].rate, 400e-6, 40e-6);
+        EXPECT_NEAR(c[1].rate, -400e-6, 40e-6);
+    }
+}
+
 TEST(RateChanges, BadArgumentsAndTooFewPoints) {
     vxs_rate_change_t out[VXS_RATE_CHANGES_MAX];
     size_t n = 7;
-    const vxs_rate_point_t p[2] = {{0.0, 1.0, 0}, {1.0, 2.0, 1}};
+    const vxs_rate_point_t p[2] = {{0.0, 1.0, 0, 0}, {1.0, 2.0, 1, 0}};
     EXPECT_EQ(vxs_rate_changes(p, 2, 2, nullptr, out, &n), VXS_OK);
     EXPECT_EQ(n, 0u);
     EXPECT_EQ(vxs_rate_changes(p, 2, 1, nullptr, out, &n),
