@@ -14,6 +14,8 @@ typedef struct {
     vxs_afile_t *f;
     const vxs_run_info_t *run;
     char err[640];
+    char *line; /* vxsi_file_sink_write_line's buffer: the longest line yet */
+    size_t line_cap;
 } vxsi_file_sink_t;
 
 /* vxsi_file_sink_create allocates `size` bytes of zeroed state (a struct starting with
@@ -31,6 +33,11 @@ void vxsi_file_sink_destroy(void *impl);
 /* vxsi_file_sink_commit completes the file (flush, fsync, rename); the file is gone from the
  * state either way. */
 vxs_status_t vxsi_file_sink_commit(vxsi_file_sink_t *s);
+
+/* vxsi_file_sink_write_line writes `o` as one compact JSON line: serialised into the sink's
+ * buffer (grown to the longest line) and written with one call, not token by token.
+ * VXS_E_IO with the file's message in s->err, VXS_E_NOMEM. */
+vxs_status_t vxsi_file_sink_write_line(vxsi_file_sink_t *s, const json_t *o);
 
 /* vxsi_json_time returns `t` as an ISO 8601 string, JSON null for VXS_TIME_NONE. */
 json_t *vxsi_json_time(vxs_time_t t);

@@ -32,7 +32,34 @@ void vxsi_file_sink_destroy(void *impl) {
     vxsi_file_sink_t *s = impl;
     if (!s) return;
     vxs_afile_abort(s->f);
+    vxs_free(s->line);
     vxs_free(s);
+}
+
+vxs_status_t vxsi_file_sink_write_line(vxsi_file_sink_t *s, const json_t *o) {
+    const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+    size_t n = json_dumpb(o, s->line, s->line_cap, flags);
+    if (n > 0 && n + 1 > s->line_cap) { /* too long for the buffer: grow it, serialise again */
+        size_t cap = s->line_cap ? s->line_cap : 4096;
+        while (cap < n + 1) cap *= 2;
+        char *b = vxs_realloc(s->line, cap);
+        if (!b) n = 0;
+        else {
+            s->line = b;
+            s->line_cap = cap;
+            n = json_dumpb(o, s->line, s->line_cap, flags);
+        }
+    }
+    if (n == 0 || n + 1 > s->line_cap) {
+        snprintf(s->err, sizeof s->err, "out of memory writing a JSON line");
+        return VXS_E_NOMEM;
+    }
+    s->line[n] = '\n';
+    if (vxs_afile_write(s->f, s->line, n + 1) != VXS_OK) {
+        snprintf(s->err, sizeof s->err, "%s", vxs_afile_errmsg(s->f));
+        return VXS_E_IO;
+    }
+    return VXS_OK;
 }
 
 vxs_status_t vxsi_file_sink_commit(vxsi_file_sink_t *s) {

@@ -95,10 +95,6 @@ static json_t *v2x_json(const vxs_run_info_t *run, const vxs_frame_t *f, const v
     return ag;
 }
 
-static int write_cb(const char *buffer, size_t size, void *data) {
-    return vxs_afile_write(data, buffer, size) == VXS_OK ? 0 : -1;
-}
-
 static vxs_status_t fs_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_t *fetch) {
     frames_sink_t *s = impl;
     const vxs_run_info_t *run = s->run;
@@ -116,15 +112,7 @@ static vxs_status_t fs_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher
     for (size_t r = 0; r < f->n_reasons; r++)
         json_array_append_new(reasons, json_string(f->reasons[r]));
     json_object_set_new(o, "reasons", reasons);
-    vxs_status_t st = VXS_OK;
-    const int rc = json_dump_callback(o, write_cb, s->f, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (rc == 0) st = vxs_afile_write(s->f, "\n", 1);
-    if (rc != 0 || st != VXS_OK) {
-        /* a failed write says so in the file's message; else jansson ran out of memory */
-        const char *m = vxs_afile_errmsg(s->f);
-        st = m[0] ? VXS_E_IO : VXS_E_NOMEM;
-        snprintf(s->err, sizeof s->err, "%s", m[0] ? m : "frames.jsonl: out of memory");
-    }
+    const vxs_status_t st = vxsi_file_sink_write_line(s, o);
     json_decref(o);
     return st;
 }
