@@ -8,7 +8,8 @@
  * jumping timestamps: what QA reports and `v2xsync inspect` print for every flow); 2. offset
  * series, one clock against another with their lower envelope; 3. frame matching; 4. the clock
  * solver; 5. the job, which runs a scenario manifest through all of them: sources in (core's
- * vxs_source_t), frames out (core's vxs_frame_sink_t, vxs_frame.h).
+ * vxs_source_t), frames out (core's vxs_frame_sink_t, vxs_frame.h); 6. link quality, what a
+ * receiver got of what a sender sent, from the sender's message counter.
  */
 #ifndef VXS_SYNC_H
 #define VXS_SYNC_H
@@ -560,6 +561,73 @@ const char *vxs_job_errmsg(const vxs_job_t *job);
 
 /* vxs_job_destroy closes every source and frees the job. Accepts NULL. */
 void vxs_job_destroy(vxs_job_t *job);
+
+/* ==== 6. Link quality: what a receiver got of what a sender sent ========================= */
+
+/* VXS_LINK_WINDOW is how many counter positions behind the newest a message may still arrive
+ * and fill its place (reordered): a place that falls out of the window unfilled is lost. */
+#define VXS_LINK_WINDOW 256
+/* VXS_LINK_BURSTS: bursts[k] counts runs of exactly k messages lost in a row for k below it;
+ * bursts[VXS_LINK_BURSTS] the longer runs. */
+#define VXS_LINK_BURSTS 16
+
+/* vxs_link_t accounts one directed link (one sender's messages at one receiver) from the
+ * sender's message counter (J2735 msgCnt 0..127, a DENM sequence number...), in constant memory
+ * whatever the drive's length. Messages are given in the order they were received. A counter
+ * that wraps is unwrapped by the generation times: each message's place is the one nearest to
+ * what its generation time says, at the sender's interval (the median of the last intervals
+ * per counter step), so a silence longer than a whole counter cycle is counted whole. Loss is
+ * counted between the first and the last message received (what came before or after is
+ * unknown to the receiver). All counts are final after vxs_link_finish. */
+typedef struct {
+    /* counts */
+    uint64_t received;    /* messages given, duplicates included */
+    uint64_t delivered;   /* distinct messages: sent = delivered + lost */
+    uint64_t duplicates;  /* a place already received, with the same generation time */
+    uint64_t reordered;   /* received after a message the sender sent later */
+    uint64_t stale;       /* ... so late its place had left the window (and counted lost) */
+    uint64_t reused;      /* a place already received with another generation time: the
+                             sender did not step its counter (kept, not a duplicate) */
+    uint64_t lost;        /* places between the first and the last received never filled */
+    uint64_t sent;        /* delivered + lost - stale */
+    uint64_t bursts[VXS_LINK_BURSTS + 1];
+    uint64_t longest_burst;
+    double interval_s;    /* the sender's interval per counter step (0: not known yet) */
+    /* state */
+    uint32_t modulus;
+    bool started;
+    int64_t top;          /* the newest place received (unwrapped) */
+    int64_t done;         /* places below this are settled */
+    vxs_time_t top_gen;   /* its generation time (VXS_TIME_NONE: unknown) */
+    int64_t run;          /* unfilled places settled in a row */
+    uint8_t have[VXS_LINK_WINDOW / 8];
+    vxs_time_t gen[VXS_LINK_WINDOW]; /* generation time per place in the window */
+    double steps[15];     /* the last intervals per counter step (s) */
+    size_t n_steps, i_steps;
+} vxs_link_t;
+
+/* vxs_link_init starts an empty link for a counter counting modulo `modulus` (128 for msgCnt;
+ * at least 2). */
+void vxs_link_init(vxs_link_t *l, uint32_t modulus);
+
+/* vxs_link_add gives the next message received: its counter (0..modulus-1) and its generation
+ * time on the sender's clock (VXS_TIME_NONE when the message has none: places then follow the
+ * counter alone, a wrap taken as the smallest step forward). Returns what the message was:
+ * VXS_LINK_NEW, VXS_LINK_DUPLICATE, VXS_LINK_REORDERED (older than one received, filling its
+ * place), VXS_LINK_STALE, VXS_LINK_REUSED; VXS_LINK_BAD for a counter out of range (counted in
+ * nothing). */
+typedef enum {
+    VXS_LINK_NEW = 0,
+    VXS_LINK_DUPLICATE,
+    VXS_LINK_REORDERED,
+    VXS_LINK_STALE,
+    VXS_LINK_REUSED,
+    VXS_LINK_BAD
+} vxs_link_event_t;
+vxs_link_event_t vxs_link_add(vxs_link_t *l, int64_t counter, vxs_time_t gen);
+
+/* vxs_link_finish settles every place up to the newest received (no more can arrive). */
+void vxs_link_finish(vxs_link_t *l);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,165 @@
+/*
+ * links.c: what a receiver got of what a sender sent (vxs_sync.h section 6, vxs_link_t).
+ *
+ * A sender numbers its messages with a counter that wraps (J2735 msgCnt counts 0..127). Each
+ * message received is given a place on the unwrapped count: the one nearest to what its
+ * generation time says at the sender's interval, so a silence of more than a counter cycle is
+ * not read as a few messages lost. The places of the last VXS_LINK_WINDOW counts are kept as a
+ * bitmap: a late message (reordered) fills its place while it is in the window, and a place is
+ * settled, received or lost, when it leaves the window or at the end. Lost places in a row are
+ * a burst. Memory is the struct itself, whatever the drive's length.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vxs_sync.h"
+
+#define W VXS_LINK_WINDOW
+#define SAME_GEN_NS 1000000 /* generation times this close are the same message's (1 ms: the
+                               coarsest field, secMark and generationDeltaTime, counts ms) */
+#define MAX_STEP_FOR_RATE 8 /* counter steps across which an interval is measured */
+
+static size_t slot(int64_t place) { return (size_t)(((place % W) + W) % W); }
+
+static bool has(const vxs_link_t *l, int64_t place) {
+    const size_t i = slot(place);
+    return (l->have[i / 8] >> (i % 8)) & 1u;
+}
+
+static void set_have(vxs_link_t *l, int64_t place, bool on) {
+    const size_t i = slot(place);
+    if (on)
+        l->have[i / 8] |= (uint8_t)(1u << (i % 8));
+    else
+        l->have[i / 8] &= (uint8_t) ~(1u << (i % 8));
+}
+
+static void end_run(vxs_link_t *l) {
+    if (l->run <= 0) return;
+    const uint64_t k = (uint64_t)l->run;
+    l->bursts[k < VXS_LINK_BURSTS ? k : VXS_LINK_BURSTS]++;
+    if (k > l->longest_burst) l->longest_burst = k;
+    l->run = 0;
+}
+
+/* settle decides every place below `upto`: received (ends a run of lost ones) or lost. */
+static void settle(vxs_link_t *l, int64_t upto) {
+    if (upto <= l->done) return;
+    /* the bitmap holds the window, [done, done + W): a place beyond it was never received */
+    const int64_t look_end = upto - l->done > W ? l->done + W : upto;
+    for (int64_t p = l->done; p < look_end; p++) {
+        if (has(l, p)) {
+            end_run(l);
+            set_have(l, p, false);
+        } else {
+            l->lost++;
+            l->run++;
+        }
+    }
+    if (look_end < upto) {
+        l->lost += (uint64_t)(upto - look_end);
+        l->run += upto - look_end;
+    }
+    l->done = upto;
+}
+
+static double median_step(const vxs_link_t *l) {
+    double v[sizeof l->steps / sizeof l->steps[0]];
+    const size_t n = l->n_steps;
+    memcpy(v, l->steps, n * sizeof *v);
+    for (size_t i = 1; i < n; i++) /* insertion sort: at most 15 */
+        for (size_t j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            const double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+void vxs_link_init(vxs_link_t *l, uint32_t modulus) {
+    if (!l) return;
+    memset(l, 0, sizeof *l);
+    l->modulus = modulus < 2 ? 2 : modulus;
+    l->top_gen = VXS_TIME_NONE;
+}
+
+/* place_of returns the unwrapped place of a message with counter c and generation time gen. */
+static int64_t place_of(const vxs_link_t *l, int64_t c, vxs_time_t gen) {
+    const int64_t m = l->modulus;
+    const int64_t d = ((c - l->top % m) % m + m) % m; /* steps forward, 0..m-1 */
+    if (gen != VXS_TIME_NONE && l->top_gen != VXS_TIME_NONE) {
+        const double dt = (double)(gen - l->top_gen) * 1e-9;
+        if (l->interval_s > 0) {
+            /* the whole cycles k that bring d nearest to the steps the time says */
+            const double k = floor(((dt / l->interval_s) - (double)d) / (double)m + 0.5);
+            return l->top + d + (int64_t)k * m;
+        }
+        /* no interval yet: later is forward (a counter that did not move: the same place),
+         * earlier is back */
+        if (dt < 0 && (d > 0 || llabs(gen - l->top_gen) > SAME_GEN_NS)) return l->top + d - m;
+        return l->top + d;
+    }
+    /* no times: the smaller step, forward or back */
+    return d <= m / 2 ? l->top + d : l->top + d - m;
+}
+
+vxs_link_event_t vxs_link_add(vxs_link_t *l, int64_t counter, vxs_time_t gen) {
+    if (!l || counter < 0 || counter >= (int64_t)l->modulus) return VXS_LINK_BAD;
+    l->received++;
+    if (!l->started) {
+        l->started = true;
+        l->top = l->done = counter;
+        l->top_gen = gen;
+        set_have(l, counter, true);
+        l->gen[slot(counter)] = gen;
+        l->delivered++;
+        return VXS_LINK_NEW;
+    }
+    const int64_t place = place_of(l, counter, gen);
+    if (place > l->top) {
+        const int64_t a = place - l->top;
+        if (gen != VXS_TIME_NONE && l->top_gen != VXS_TIME_NONE && a <= MAX_STEP_FOR_RATE &&
+            gen > l->top_gen) {
+            l->steps[l->i_steps] = (double)(gen - l->top_gen) * 1e-9 / (double)a;
+            l->i_steps = (l->i_steps + 1) % (sizeof l->steps / sizeof l->steps[0]);
+            if (l->n_steps < sizeof l->steps / sizeof l->steps[0]) l->n_steps++;
+            l->interval_s = median_step(l);
+        }
+        settle(l, place - W + 1);
+        set_have(l, place, true);
+        l->gen[slot(place)] = gen;
+        l->top = place;
+        l->top_gen = gen;
+        l->delivered++;
+        return VXS_LINK_NEW;
+    }
+    if (place < l->done) { /* its place was settled: counted lost already */
+        l->stale++;
+        l->reordered++;
+        l->delivered++;
+        return VXS_LINK_STALE;
+    }
+    if (has(l, place)) {
+        const vxs_time_t g0 = l->gen[slot(place)];
+        if (gen == VXS_TIME_NONE || g0 == VXS_TIME_NONE || llabs(gen - g0) <= SAME_GEN_NS) {
+            l->duplicates++;
+            return VXS_LINK_DUPLICATE;
+        }
+        l->reused++;
+        l->delivered++;
+        return VXS_LINK_REUSED;
+    }
+    set_have(l, place, true);
+    l->gen[slot(place)] = gen;
+    l->reordered++;
+    l->delivered++;
+    return VXS_LINK_REORDERED;
+}
+
+void vxs_link_finish(vxs_link_t *l) {
+    if (!l || !l->started) return;
+    settle(l, l->top + 1);
+    end_run(l);
+    l->sent = l->delivered + l->lost - l->stale;
+}

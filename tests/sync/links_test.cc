@@ -1,0 +1,147 @@
+// Link quality (vxs_sync.h section 6, vxs_link_t): what a receiver got of what a sender sent,
+// from the sender's message counter; on made-up sequences whose loss is known by construction,
+// and on the Wyoming OBU log, whose received BSMs' msgCnt gaps SOURCES.md lists.
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+#include "vxs_sync.h"
+#include "vxs_v2x.h"
+
+namespace {
+
+constexpr vxs_time_t kT0 = 1718181000000000000LL;
+constexpr vxs_time_t kMs = 1000000LL;
+
+// Feed gives messages i = 0..n-1 of a 10 Hz sender (counter i mod 128, generated every 100 ms)
+// but those in `lost`, in order, and finishes.
+vxs_link_t Feed(int n, const std::set<int> &lost, bool times = true) {
+    vxs_link_t l;
+    vxs_link_init(&l, 128);
+    for (int i = 0; i < n; i++) {
+        if (lost.count(i)) continue;
+        EXPECT_EQ(vxs_link_add(&l, i % 128, times ? kT0 + i * 100 * kMs : VXS_TIME_NONE),
+                  VXS_LINK_NEW)
+            << i;
+    }
+    vxs_link_finish(&l);
+    return l;
+}
+
+TEST(Link, LossAndBurstsAcrossCounterWraps) {
+    // 600 messages (the counter wraps four times); lost: 5 single, a run of 3, a run of 20.
+    std::set<int> lost = {10, 130, 131, 132, 200, 255, 256, 400, 599 /* after the last */};
+    for (int i = 300; i < 320; i++) lost.insert(i);
+    for (bool times : {true, false}) {
+        SCOPED_TRACE(times ? "with generation times" : "counters alone");
+        const vxs_link_t l = Feed(600, lost, times);
+        EXPECT_EQ(l.received, 600u - lost.size());
+        EXPECT_EQ(l.delivered, l.received);
+        EXPECT_EQ(l.lost, lost.size() - 1) << "the last message's loss is unknown to the receiver";
+        EXPECT_EQ(l.sent, 599u);
+        EXPECT_EQ(l.bursts[1], 3u); // 10, 200, 400
+        EXPECT_EQ(l.bursts[2], 1u); // 255-256
+        EXPECT_EQ(l.bursts[3], 1u); // 130-132
+        EXPECT_EQ(l.bursts[VXS_LINK_BURSTS], 1u); // 20 in a row
+        EXPECT_EQ(l.longest_burst, 20u);
+        EXPECT_EQ(l.duplicates + l.reordered + l.stale + l.reused, 0u);
+    }
+}
+
+// A silence longer than a counter cycle (30 s of a 10 Hz sender: 300 messages, the counter
+// round more than twice) is counted whole by the generation times; by the counter alone it
+// could not be.
+TEST(Link, SilenceLongerThanACycleIsCountedWhole) {
+    std::set<int> lost;
+    for (int i = 100; i < 400; i++) lost.insert(i);
+    const vxs_link_t l = Feed(500, lost);
+    EXPECT_EQ(l.lost, 300u);
+    EXPECT_EQ(l.sent, 500u);
+    EXPECT_EQ(l.longest_burst, 300u);
+    EXPECT_EQ(l.bursts[VXS_LINK_BURSTS], 1u);
+    EXPECT_NEAR(l.interval_s, 0.1, 1e-9);
+}
+
+TEST(Link, DuplicatesReorderedStaleAndReusedCounters) {
+    vxs_link_t l;
+    vxs_link_init(&l, 128);
+    auto add = [&](int i, vxs_time_t gen) { return vxs_link_add(&l, i % 128, gen); };
+    auto at = [](int i) { return kT0 + i * 100 * kMs; };
+    for (int i = 0; i < 10; i++) EXPECT_EQ(add(i, at(i)), VXS_LINK_NEW);
+    EXPECT_EQ(add(9, at(9)), VXS_LINK_DUPLICATE);             // received twice
+    EXPECT_EQ(add(11, at(11)), VXS_LINK_NEW);                 // 10 late...
+    EXPECT_EQ(add(10, at(10)), VXS_LINK_REORDERED);           // ...fills its place: not lost
+    EXPECT_EQ(add(10, at(10)), VXS_LINK_DUPLICATE);
+    EXPECT_EQ(add(11, at(11) + 40 * kMs), VXS_LINK_REUSED);   // the counter did not step
+    for (int i = 12; i < 12 + VXS_LINK_WINDOW + 10; i++) {
+        if (i == 20) continue;
+        EXPECT_EQ(add(i, at(i)), VXS_LINK_NEW) << i;
+    }
+    EXPECT_EQ(add(20, at(20)), VXS_LINK_STALE); // its place left the window: counted lost
+    EXPECT_EQ(vxs_link_add(&l, 128, at(0)), VXS_LINK_BAD);
+    EXPECT_EQ(vxs_link_add(&l, -1, at(0)), VXS_LINK_BAD);
+    vxs_link_finish(&l);
+    const uint64_t places = 12 + VXS_LINK_WINDOW + 10;
+    EXPECT_EQ(l.duplicates, 2u);
+    EXPECT_EQ(l.reordered, 2u); // 10, and the stale 20
+    EXPECT_EQ(l.stale, 1u);
+    EXPECT_EQ(l.reused, 1u);
+    EXPECT_EQ(l.lost, 1u);     // 20, settled before it came
+    EXPECT_EQ(l.delivered, places + 1); // every place, and the reused counter's message
+    EXPECT_EQ(l.received, l.delivered + l.duplicates);
+    EXPECT_EQ(l.sent, places + 1);
+    EXPECT_EQ(l.bursts[1], 1u);
+}
+
+// Counters alone: a message a few places late is reordered, not 120 lost.
+TEST(Link, CountersAloneTakeTheSmallerStep) {
+    vxs_link_t l;
+    vxs_link_init(&l, 128);
+    for (int i : {125, 126, 127, 1, 0, 2, 3}) vxs_link_add(&l, i, VXS_TIME_NONE);
+    vxs_link_finish(&l);
+    EXPECT_EQ(l.delivered, 7u);
+    EXPECT_EQ(l.reordered, 1u);
+    EXPECT_EQ(l.lost, 0u);
+    EXPECT_EQ(l.sent, 7u);
+}
+
+// The Wyoming OBU log (jpo-ode): its 93 received BSMs, in the order the log holds them, with
+// their msgCnt and secMark. SOURCES.md: gaps 1 x68, 2 x15, 3 x6, 4 x3, about 73 % delivered.
+TEST(Link, WyomingReceivedBsmsAsSourcesSays) {
+    VXS_SHARED_OR_SKIP(path, "datasets/v2x/us/jpo-ode/data/bsmLogDuringEvent.bin");
+    vxs_v2x_reader_options_t o;
+    std::memset(&o, 0, sizeof o);
+    o.own_station_id = -1;
+    vxs_v2x_reader_t *r = nullptr;
+    char err[512] = "";
+    ASSERT_EQ(vxs_v2x_reader_open(&r, path.c_str(), &o, err, sizeof err), VXS_OK) << err;
+    vxs_link_t l;
+    vxs_link_init(&l, 128);
+    const vxs_record_t *rec;
+    std::set<int64_t> senders;
+    while (vxs_v2x_reader_next(r, &rec) == VXS_OK) {
+        if (rec->u.v2x.sent) continue;
+        const vxs_v2x_msg_t *m = vxs_v2x_reader_msg(r);
+        vxs_v2x_times_t t;
+        vxs_v2x_reader_times(r, &t);
+        senders.insert(m->station_id);
+        EXPECT_NE(vxs_link_add(&l, m->msg_cnt, t.sec_mark), VXS_LINK_BAD);
+    }
+    vxs_v2x_reader_close(r);
+    vxs_link_finish(&l);
+    ASSERT_EQ(senders.size(), 1u) << "one sender heard: one link";
+    EXPECT_EQ(l.delivered, 93u);
+    EXPECT_EQ(l.bursts[1], 15u);
+    EXPECT_EQ(l.bursts[2], 6u);
+    EXPECT_EQ(l.bursts[3], 3u);
+    EXPECT_EQ(l.longest_burst, 3u);
+    EXPECT_EQ(l.lost, 15u + 2 * 6 + 3 * 3);
+    EXPECT_EQ(l.sent, 93u + 36u);
+    EXPECT_NEAR(100.0 * (double)l.delivered / (double)l.sent, 72.1, 0.1); // "about 73 %"
+    EXPECT_EQ(l.duplicates + l.reordered + l.reused, 0u);
+    EXPECT_NEAR(l.interval_s, 0.1, 0.01) << "BSMs at 10 Hz";
+}
+
+} // namespace
