@@ -1,8 +1,8 @@
 /*
  * cmd_sync.c: `v2xsync sync SCENARIO -o OUT`. The job is the library's (vxs_sync.h section 5):
  * this file parses the arguments, checks the output folder, opens the sources through the
- * sensors module's opener, creates the frames.jsonl and clocks.json sinks (export), runs the
- * job, draws the progress bar, prints the summary and sets the exit status.
+ * sensors module's opener, creates the frames.jsonl, clocks.json and links.json sinks (export),
+ * runs the job, draws the progress bar, prints the summary and sets the exit status.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,7 +25,7 @@ enum { OPT_OUT = 1, OPT_FORCE, OPT_JSON, OPT_QUIET };
 static const vxs_cli_opt_t sync_opts[] = {
     {"out", 'o', "DIR", "output folder (created; required unless the manifest gives export.out)",
      OPT_OUT},
-    {"force", 'f', NULL, "replace clocks.json / frames.jsonl already in DIR", OPT_FORCE},
+    {"force", 'f', NULL, "replace clocks.json / frames.jsonl / links.json already in DIR", OPT_FORCE},
     {"json", 0, NULL, "print a JSON summary on stdout", OPT_JSON},
     {"quiet", 'q', NULL, "no progress bar on stderr", OPT_QUIET},
     {NULL, 0, NULL, NULL, 0}};
@@ -100,9 +100,25 @@ static void print_summary(const vxs_job_t *job, const char *out_dir) {
         printf("  %u changes of a clock's rate found but not kept (the solve with them rejected "
                "an anchor the solve without them kept)\n",
                s->rate_changes_dropped);
-    printf("\nWrote %s/clocks.json and %s/frames.jsonl (index %.2f s, clocks %.3f s, frames "
-           "%.2f s)\n",
-           out_dir, out_dir, s->seconds_index, s->seconds_clocks, s->seconds_frames);
+    if (s->n_links) {
+        uint64_t sent = 0, delivered = 0, lost = 0, dup = 0, reord = 0, longest = 0;
+        for (size_t i = 0; i < s->n_links; i++) {
+            sent += s->links[i].sent;
+            delivered += s->links[i].delivered;
+            lost += s->links[i].lost;
+            dup += s->links[i].duplicates;
+            reord += s->links[i].reordered;
+            if (s->links[i].longest_burst > longest) longest = s->links[i].longest_burst;
+        }
+        printf("\nV2X links counted by msgCnt: %zu; %" PRIu64 " of %" PRIu64
+               " messages delivered (%.1f %%), %" PRIu64 " lost (longest burst %" PRIu64
+               "), %" PRIu64 " duplicates, %" PRIu64 " reordered (links.json)\n",
+               s->n_links, delivered, sent, sent ? 100.0 * (double)delivered / (double)sent : 0.0,
+               lost, longest, dup, reord);
+    }
+    printf("\nWrote %s/clocks.json, %s/frames.jsonl and %s/links.json (index %.2f s, clocks "
+           "%.3f s, frames %.2f s)\n",
+           out_dir, out_dir, out_dir, s->seconds_index, s->seconds_clocks, s->seconds_frames);
 }
 
 static void print_json(const vxs_job_t *job, const char *out_dir) {
@@ -110,8 +126,9 @@ static void print_json(const vxs_job_t *job, const char *out_dir) {
     const vxs_run_summary_t *s = vxs_job_summary(job);
     const vxs_clock_report_t *R = run->clocks;
     json_t *sum = json_pack(
-        "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:{s:f,s:f,s:f}}", "scenario",
-        run->manifest->name, "clocks", "clocks.json", "frames_file", "frames.jsonl", "frames",
+        "{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:{s:f,s:f,s:f}}", "scenario",
+        run->manifest->name, "clocks", "clocks.json", "frames_file", "frames.jsonl",
+        "links_file", "links.json", "frames",
         (json_int_t)s->frames, "partial_frames", (json_int_t)s->partial_frames, "v2x_attached",
         (json_int_t)s->v2x_attached, "impossible_messages", (json_int_t)s->impossible,
         "out_of_order", (json_int_t)s->out_of_order, "damaged_units",
@@ -156,7 +173,7 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
     char err[VXS_MANIFEST_ERR_LEN + 1024], path[PATH_MAX + 32];
     vxs_manifest_t *man = NULL;
     vxs_job_t *job = NULL;
-    vxs_frame_sink_t *sinks[2] = {NULL, NULL};
+    vxs_frame_sink_t *sinks[3] = {NULL, NULL, NULL};
     int rc = VXS_EXIT_USAGE;
     *out_man = NULL;
     *out_job = NULL;
@@ -204,10 +221,15 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
         fprintf(stderr, "v2xsync sync: %s\n", err);
         goto done;
     }
+    snprintf(path, sizeof path, "%s/links.json", out_dir);
+    if (vxs_links_json_sink_create(&sinks[2], path, err, sizeof err) != VXS_OK) {
+        fprintf(stderr, "v2xsync sync: %s\n", err);
+        goto done;
+    }
     vxs_cli_progress_begin(&c.prog, "sync: reading", o->quiet || o->print != VXS_CLI_PRINT_TEXT);
     vxs_status_t st = vxs_job_index(job);
     if (st == VXS_OK) st = vxs_job_solve(job);
-    if (st == VXS_OK) st = vxs_job_frames(job, VXS_TIME_NONE, VXS_TIME_NONE, sinks, 2);
+    if (st == VXS_OK) st = vxs_job_frames(job, VXS_TIME_NONE, VXS_TIME_NONE, sinks, 3);
     vxs_cli_progress_end(&c.prog);
     if (st != VXS_OK) {
         fprintf(stderr, "v2xsync sync: %s\n",
@@ -224,8 +246,7 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
     rc = vxs_job_summary(job)->damaged_units ? VXS_EXIT_FINDINGS : VXS_EXIT_OK;
 done:
     vxs_cli_progress_end(&c.prog);
-    vxs_frame_sink_destroy(sinks[0]);
-    vxs_frame_sink_destroy(sinks[1]);
+    for (size_t i = 0; i < sizeof sinks / sizeof sinks[0]; i++) vxs_frame_sink_destroy(sinks[i]);
     if (rc <= VXS_EXIT_FINDINGS) {
         *out_man = man;
         *out_job = job;
@@ -252,7 +273,7 @@ static int run(int argc, char **argv) {
 const vxs_cli_cmd_t vxs_cmd_sync_def = {
     "sync",
     "[options] SCENARIO",
-    "put every recording of a scenario on one timeline: clocks.json, frames.jsonl",
+    "put every recording of a scenario on one timeline: clocks.json, frames.jsonl, links.json",
     "Reads every source of the scenario manifest (README \"The scenario manifest\"; draft one\n"
     "with 'v2xsync init DIR') twice. The first pass samples each LiDAR packet's device time\n"
     "against its capture time and each V2X message's generation time against its capture time\n"
@@ -268,8 +289,9 @@ const vxs_cli_cmd_t vxs_cmd_sync_def = {
     "clock and on the reference timeline and its dt, and the V2X messages each agent received\n"
     "in the window before the frame. A frame missing a member, or in which a V2X link fell\n"
     "silent for the whole window, is kept and marked partial with the reasons.\n\n"
-    "Output: DIR/clocks.json and DIR/frames.jsonl (formats in README \"v2xsync sync\"); DIR may\n"
-    "not be a folder holding input recordings. Damaged units in the inputs are reported on\n"
+    "Output: DIR/clocks.json, DIR/frames.jsonl and DIR/links.json (what each receiver got of\n"
+    "each sender's msgCnt-counted messages: delivered, lost, bursts, duplicates, reordered;\n"
+    "formats in README); DIR may not be a folder holding input recordings. Damaged units in the inputs are reported on\n"
     "stderr with file and position, counted, and skipped.\n\n"
     "Example:\n  v2xsync synth --out drive --duration 60\n"
     "  v2xsync sync drive/scenario.json -o drive-synced\n\n"

@@ -422,6 +422,36 @@ typedef struct {
     int64_t latency_ns;     /* reception - generation on the reference timeline (< 0) */
 } vxs_impossible_msg_t;
 
+/* VXS_LINK_BURST_BINS: a link report counts runs of 1 .. VXS_LINK_BURST_BINS - 1 messages lost
+ * in a row each, the longer runs together. */
+#define VXS_LINK_BURST_BINS 16
+
+/* vxs_link_report_t is one directed link over the drive: a sender's messages of one type at one
+ * receiving V2X source, counted by the sender's message counter (J2735 msgCnt, which counts each
+ * sender's messages of each type 0..127) between the first and the last message received. */
+typedef struct {
+    uint32_t source;        /* the receiving V2X source (index into the run's sources) */
+    uint32_t agent;         /* the receiving agent */
+    int32_t sender_agent;   /* the agent owning the station, -1 when none does */
+    uint64_t station;
+    uint16_t protocol;      /* VXS_V2X_PROTO_* */
+    uint16_t msg_type;      /* J2735 DSRCmsgID or ETSI messageID */
+    const char *counter;    /* what the messages were counted by: "msgCnt" */
+    vxs_time_t first_rx, last_rx; /* capture times of the first and last received (receiver's
+                                     logger clock) */
+    uint64_t received;      /* messages in the capture, duplicates included */
+    uint64_t delivered;     /* distinct messages */
+    uint64_t duplicates;    /* a message received again (same counter and generation time) */
+    uint64_t reordered;     /* received after one the sender sent later */
+    uint64_t stale;         /* reordered so late (256 messages) it had been counted lost */
+    uint64_t reused;        /* a counter received again with another generation time */
+    uint64_t lost;          /* counted messages never received */
+    uint64_t sent;          /* delivered + lost - stale */
+    uint64_t bursts[VXS_LINK_BURST_BINS + 1]; /* [k]: runs of k lost in a row; [BINS]: longer */
+    uint64_t longest_burst;
+    double interval_s;      /* the sender's interval between two counts (0: unknown) */
+} vxs_link_report_t;
+
 /* vxs_run_summary_t is what a run found, given to a sink's finish. */
 typedef struct {
     uint64_t frames;
@@ -437,6 +467,8 @@ typedef struct {
                                       with them rejected an anchor or hint the solve without
                                       them kept */
     double seconds_index, seconds_clocks, seconds_frames;
+    const vxs_link_report_t *links; /* every counted link, by (source, station, type) */
+    size_t n_links;
 } vxs_run_summary_t;
 
 /* ==== 5. The frame sink ================================================================= */

@@ -89,6 +89,13 @@ vxs_status_t vxs_frames_jsonl_sink_create(vxs_frame_sink_t **out, const char *pa
 vxs_status_t vxs_clocks_json_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
                                          size_t err_len);
 
+/* vxs_links_json_sink_create returns in *out a frame sink writing `path` (README "links.json")
+ * at finish: every link the run counted by its sender's message counter (vxs_run_summary_t
+ * links), with what was delivered, lost, duplicated and reordered and its loss bursts. Atomic
+ * like the frames sink. */
+vxs_status_t vxs_links_json_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
+                                        size_t err_len);
+
 /* ==== PNG images ============================================================================ */
 
 /* vxs_png_format_t is the layout of the pixels given to the PNG writer: 8 bits per sample,

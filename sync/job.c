@@ -224,6 +224,8 @@ void vxs_job_destroy(vxs_job_t *j) {
     vxs_free(j->eres);
     vxs_free(j->owners);
     vxs_free(j->heard);
+    vxs_free(j->links);
+    vxs_free(j->link_reports);
     vxs_free(j->clocks);
     vxs_free(j->rels);
     vxs_free(j->pairs);
@@ -280,8 +282,38 @@ static size_t sender_node(vxs_job_t *j, const vxs_record_t *rec) {
     return v;
 }
 
+/* count_link gives a received message with a message counter to its link's account. J2735
+ * msgCnt (BSM, PSM, ...: every message that has one) counts a sender's messages of one type;
+ * a DENM's sequence number counts events, whose repetitions share it: not counted here. */
+static void count_link(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
+    const vxs_v2x_summary_t *v = &rec->u.v2x;
+    if (v->sent || !rec->has_seq || v->protocol != VXS_V2X_PROTO_J2735) return;
+    const uint64_t station = rec->device_clock.station;
+    jlink_t *L = NULL;
+    for (size_t i = j->n_links; i-- > 0;)
+        if (j->links[i].src == s->index && j->links[i].station == station &&
+            j->links[i].protocol == v->protocol && j->links[i].msg_type == v->msg_type) {
+            L = &j->links[i];
+            break;
+        }
+    if (!L) {
+        if (!grow((void **)&j->links, &j->cap_links, j->n_links + 1, sizeof *j->links)) {
+            j->oom = true;
+            return;
+        }
+        L = &j->links[j->n_links++];
+        *L = (jlink_t){s->index, station, v->protocol, v->msg_type, VXS_TIME_NONE,
+                       VXS_TIME_NONE, {0}};
+        vxs_link_init(&L->acc, 128);
+    }
+    if (vxs_link_add(&L->acc, (int64_t)rec->seq, rec->device_time) == VXS_LINK_BAD) return;
+    if (L->first_rx == VXS_TIME_NONE) L->first_rx = rec->capture_time;
+    L->last_rx = rec->capture_time;
+}
+
 static void v2x_message(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
     s->records++;
+    count_link(j, s, rec);
     if (rec->device_time == VXS_TIME_NONE || rec->capture_time == VXS_TIME_NONE) return;
     const size_t v = sender_node(j, rec);
     if (v == SIZE_MAX) return;
@@ -362,6 +394,7 @@ vxs_status_t vxs_job_index(vxs_job_t *j) {
         vxsi_fmt(j->err, sizeof j->err, "canceled");
         return VXS_E_CANCELED;
     }
+    for (size_t i = 0; i < j->n_links; i++) vxs_link_finish(&j->links[i].acc);
     j->stage = STAGE_INDEXED;
     return VXS_OK;
 }
@@ -699,7 +732,53 @@ static bool one_way(const vxs_job_t *j, size_t a, size_t b, double *out) {
 }
 
 /* build_report turns the solved graph into the clock report (vxs_frame.h). */
+static int cmp_link(const void *a, const void *b) {
+    const vxs_link_report_t *x = a, *y = b;
+    if (x->source != y->source) return x->source < y->source ? -1 : 1;
+    if (x->station != y->station) return x->station < y->station ? -1 : 1;
+    return (x->msg_type > y->msg_type) - (x->msg_type < y->msg_type);
+}
+
+/* link_reports gives the summary every counted link (its sender named now that owners are
+ * known), in the order of (source, station, type). */
+static vxs_status_t link_reports(vxs_job_t *j) {
+    if (!j->n_links) return VXS_OK;
+    j->link_reports = vxs_calloc(j->n_links, sizeof *j->link_reports);
+    if (!j->link_reports) return VXS_E_NOMEM;
+    for (size_t i = 0; i < j->n_links; i++) {
+        const jlink_t *L = &j->links[i];
+        const vxs_link_t *a = &L->acc;
+        vxs_link_report_t *r = &j->link_reports[i];
+        *r = (vxs_link_report_t){(uint32_t)L->src,
+                                 (uint32_t)j->srcs[L->src].agent,
+                                 vxsi_job_owner_of(j, L->station),
+                                 L->station,
+                                 L->protocol,
+                                 L->msg_type,
+                                 "msgCnt",
+                                 L->first_rx,
+                                 L->last_rx,
+                                 a->received,
+                                 a->delivered,
+                                 a->duplicates,
+                                 a->reordered,
+                                 a->stale,
+                                 a->reused,
+                                 a->lost,
+                                 a->sent,
+                                 {0},
+                                 a->longest_burst,
+                                 a->interval_s};
+        memcpy(r->bursts, a->bursts, sizeof r->bursts);
+    }
+    qsort(j->link_reports, j->n_links, sizeof *j->link_reports, cmp_link);
+    j->sum.links = j->link_reports;
+    j->sum.n_links = j->n_links;
+    return VXS_OK;
+}
+
 static vxs_status_t build_report(vxs_job_t *j) {
+    VXS_FORWARD(link_reports(j));
     const size_t na = j->man->n_agents;
     j->clocks = vxs_calloc(j->n_nodes ? j->n_nodes : 1, sizeof *j->clocks);
     j->rels = vxs_calloc(j->n_edges ? j->n_edges : 1, sizeof *j->rels);

@@ -65,6 +65,15 @@ typedef struct {
     uint64_t count;
 } heard_t;
 
+/* jlink_t counts one sender's messages of one type at one receiving V2X source (vxs_link_t). */
+typedef struct {
+    size_t src;       /* the receiving source */
+    uint64_t station;
+    uint16_t protocol, msg_type;
+    vxs_time_t first_rx, last_rx;
+    vxs_link_t acc;
+} jlink_t;
+
 enum { STAGE_NEW = 0, STAGE_INDEXED = 1, STAGE_SOLVED = 2, STAGE_FRAMED = 3 };
 
 struct vxs_job {
@@ -89,6 +98,9 @@ struct vxs_job {
     size_t n_owners, cap_owners;
     heard_t *heard;
     size_t n_heard, cap_heard;
+    jlink_t *links; /* counted links, in the order first heard */
+    size_t n_links, cap_links;
+    vxs_link_report_t *link_reports; /* the summary's, by (source, station, type) */
     bool oom;
     bool quiet_diag; /* the frame pass: its bad units were reported by the index pass */
     /* progress */

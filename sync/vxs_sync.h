@@ -569,7 +569,7 @@ void vxs_job_destroy(vxs_job_t *job);
 #define VXS_LINK_WINDOW 256
 /* VXS_LINK_BURSTS: bursts[k] counts runs of exactly k messages lost in a row for k below it;
  * bursts[VXS_LINK_BURSTS] the longer runs. */
-#define VXS_LINK_BURSTS 16
+#define VXS_LINK_BURSTS VXS_LINK_BURST_BINS
 
 /* vxs_link_t accounts one directed link (one sender's messages at one receiver) from the
  * sender's message counter (J2735 msgCnt 0..127, a DENM sequence number...), in constant memory

@@ -334,6 +334,113 @@ TEST_F(SyncSynth, AttachedMessagesAreTheOnesReceivedInTheWindow) {
     EXPECT_GT(seen, 10000);
 }
 
+// CheckLinks compares links.json with the truth: for every link (receiver, sender, BSM or PSM)
+// the sender's messages in generation order between the first and the last the receiver got,
+// their fates at that receiver: delivered, lost, the runs of lost ones, second copies, and
+// messages that arrived after one generated later. Returns how many links were compared.
+int CheckLinks(json_t *truth, json_t *links) {
+    struct Fate {
+        int64_t gen, arrival;
+        bool delivered, dup;
+    };
+    std::map<std::string, std::vector<Fate>> want;
+    size_t i, k;
+    json_t *m, *rx;
+    json_array_foreach(json_object_get(truth, "messages"), i, m) {
+        if (S(m, "type") != "BSM" && S(m, "type") != "PSM") continue;
+        json_array_foreach(json_object_get(m, "rx"), k, rx) {
+            const bool got = json_is_true(json_object_get(rx, "delivered"));
+            want[S(rx, "agent") + " <- " + S(m, "sender") + " " + S(m, "type")].push_back(
+                {I(m, "gen_ns"), got ? I(rx, "arrival_ns") : 0, got,
+                 got && json_is_true(json_object_get(rx, "duplicate"))});
+        }
+    }
+    std::map<std::string, json_t *> have;
+    json_array_foreach(json_object_get(links, "links"), i, m) {
+        EXPECT_EQ(S(m, "counted_by"), "msgCnt");
+        have[S(m, "receiver") + " <- " + S(m, "sender") + " " + S(m, "message")] = m;
+    }
+    int compared = 0;
+    for (auto &[name, fates] : want) {
+        std::sort(fates.begin(), fates.end(),
+                  [](const Fate &a, const Fate &b) { return a.gen < b.gen; });
+        size_t a = 0, b = fates.size();
+        while (a < b && !fates[a].delivered) a++;
+        while (b > a && !fates[b - 1].delivered) b--;
+        if (a == b) continue; // nothing received: no link
+        int64_t delivered = 0, lost = 0, dups = 0, reordered = 0, run = 0;
+        std::map<std::string, int64_t> bursts;
+        int64_t latest = 0; // the latest arrival of those generated before, going backwards
+        for (size_t q = b; q-- > a;) {
+            const Fate &f = fates[q];
+            if (!f.delivered) continue;
+            if (latest && f.arrival > latest) reordered++; // one generated later came first
+            latest = latest ? std::min(latest, f.arrival) : f.arrival;
+        }
+        for (size_t q = a; q < b; q++) {
+            const Fate &f = fates[q];
+            if (f.delivered) {
+                delivered++;
+                dups += f.dup;
+                if (run) bursts[run < 16 ? std::to_string(run) : "16+"]++;
+                run = 0;
+            } else {
+                lost++;
+                run++;
+            }
+        }
+        auto it = have.find(name);
+        if (it == have.end()) {
+            ADD_FAILURE() << name << ": not in links.json";
+            continue;
+        }
+        json_t *l = it->second;
+        EXPECT_EQ(I(l, "delivered"), delivered) << name;
+        EXPECT_EQ(I(l, "lost"), lost) << name;
+        EXPECT_EQ(I(l, "sent"), delivered + lost) << name;
+        EXPECT_EQ(I(l, "duplicates"), dups) << name;
+        EXPECT_EQ(I(l, "received"), delivered + dups) << name;
+        EXPECT_EQ(I(l, "reordered"), reordered) << name;
+        std::map<std::string, int64_t> got;
+        const char *key;
+        json_t *v;
+        json_object_foreach(json_object_get(l, "loss_bursts"), key, v) got[key] =
+            json_integer_value(v);
+        EXPECT_EQ(got, bursts) << name;
+        compared++;
+    }
+    EXPECT_EQ((size_t)compared, have.size()) << "links.json holds a link the truth lacks";
+    return compared;
+}
+
+// links.json: every BSM and PSM link of the drive counted by msgCnt as the truth has it.
+TEST_F(SyncSynth, LinksCountedByMsgCntAreTheTruths) {
+    json_t *links = LoadJson(dir_ + "/out/links.json");
+    ASSERT_TRUE(truth_ && links);
+    EXPECT_EQ(I(links, "version"), 1);
+    EXPECT_GE(CheckLinks(truth_, links), 9);
+    json_decref(links);
+}
+
+// The same on a drive with every realism option: loggers that step and slew (capture times
+// jump back and forth), a building's shadow (a silence of seconds), an RSU that only receives.
+TEST(SyncLinks, FullRealismUsDriveCountedAsTheTruth) {
+    const std::string dir = vxs_test::TempDir();
+    std::string out;
+    ASSERT_EQ(RunCli("synth -q --seed 113 --profile us --realism full --duration 40 -o " + dir +
+                         "/drive",
+                     &out),
+              0)
+        << out;
+    ASSERT_EQ(RunCli("sync -q " + dir + "/drive/scenario.json -o " + dir + "/out", &out), 0)
+        << out;
+    json_t *truth = LoadJson(dir + "/drive/truth.json"), *links = LoadJson(dir + "/out/links.json");
+    ASSERT_TRUE(truth && links);
+    EXPECT_GE(CheckLinks(truth, links), 6);
+    json_decref(truth);
+    json_decref(links);
+}
+
 TEST_F(SyncSynth, ResultsDoNotDependOnTheOrderOfAgentsAndFiles) {
     // the same scenario with agents and each agent's sources listed in reverse order
     json_t *man = LoadJson(dir_ + "/drive/scenario.json");
@@ -631,6 +738,25 @@ TEST(SyncReal, WyomingReceivedBsmSecMarkOffset) {
     EXPECT_NEAR(off_ms + D(rel, "floor_ns") / 1e6, floor_ms, 3.0)
         << "the envelope of jpo-ode's decodes";
     json_decref(clocks);
+    // links.json: the one link, its received BSMs' msgCnt gaps as SOURCES.md lists them
+    // (1 x68, 2 x15, 3 x6, 4 x3: 36 lost in bursts of 1, 2 and 3)
+    json_t *links = LoadJson(dir + "/o/links.json");
+    ASSERT_TRUE(links);
+    json_t *ls = json_object_get(links, "links");
+    ASSERT_EQ(json_array_size(ls), 1u);
+    json_t *l = json_array_get(ls, 0);
+    EXPECT_EQ(S(l, "receiver"), "obu");
+    EXPECT_EQ(S(l, "message"), "BSM");
+    EXPECT_EQ(I(l, "delivered"), 93);
+    EXPECT_EQ(I(l, "lost"), 36);
+    EXPECT_EQ(I(l, "sent"), 129);
+    json_t *b = json_object_get(l, "loss_bursts");
+    EXPECT_EQ(json_object_size(b), 3u);
+    EXPECT_EQ(I(b, "1"), 15);
+    EXPECT_EQ(I(b, "2"), 6);
+    EXPECT_EQ(I(b, "3"), 3);
+    EXPECT_EQ(I(l, "duplicates") + I(l, "reordered"), 0);
+    json_decref(links);
 }
 
 } // namespace

@@ -1,0 +1,92 @@
+/*
+ * links_json.c: the links.json sink (README "links.json"): every directed link the run counted
+ * (a sender's messages of one type at one receiving V2X source) with what was delivered, lost,
+ * duplicated and reordered, and its loss bursts, written at the end of the run through an
+ * atomic file. The keys and their order are a documented output format: never reorder them.
+ */
+#include "export_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef vxsi_file_sink_t links_sink_t;
+
+static json_t *link_json(const vxs_run_info_t *run, const vxs_link_report_t *l) {
+    const vxs_manifest_t *man = run->manifest;
+    json_t *o = json_object(), *bursts = json_object();
+    json_object_set_new(o, "receiver", json_string(man->agents[l->agent].id));
+    json_object_set_new(o, "source",
+                        json_string(l->source < run->n_sources
+                                        ? run->sources[l->source].ms->sensor
+                                        : "unknown"));
+    json_object_set_new(o, "sender",
+                        l->sender_agent >= 0 ? json_string(man->agents[l->sender_agent].id)
+                                             : json_null());
+    json_object_set_new(o, "station", json_integer((json_int_t)l->station));
+    json_object_set_new(o, "message", json_string(vxs_v2x_type_name(l->protocol, l->msg_type)));
+    json_object_set_new(o, "counted_by", json_string(l->counter));
+    json_object_set_new(o, "first_capture", vxsi_json_time(l->first_rx));
+    json_object_set_new(o, "last_capture", vxsi_json_time(l->last_rx));
+    json_object_set_new(o, "received", json_integer((json_int_t)l->received));
+    json_object_set_new(o, "delivered", json_integer((json_int_t)l->delivered));
+    json_object_set_new(o, "lost", json_integer((json_int_t)l->lost));
+    json_object_set_new(o, "sent", json_integer((json_int_t)l->sent));
+    json_object_set_new(o, "delivery_ratio",
+                        l->sent ? json_real((double)l->delivered / (double)l->sent)
+                                : json_null());
+    json_object_set_new(o, "duplicates", json_integer((json_int_t)l->duplicates));
+    json_object_set_new(o, "reordered", json_integer((json_int_t)l->reordered));
+    json_object_set_new(o, "stale", json_integer((json_int_t)l->stale));
+    json_object_set_new(o, "reused", json_integer((json_int_t)l->reused));
+    for (size_t k = 1; k <= VXS_LINK_BURST_BINS; k++) {
+        if (!l->bursts[k]) continue;
+        char key[16];
+        snprintf(key, sizeof key, k < VXS_LINK_BURST_BINS ? "%zu" : "%zu+", k);
+        json_object_set_new(bursts, key, json_integer((json_int_t)l->bursts[k]));
+    }
+    json_object_set_new(o, "loss_bursts", bursts);
+    json_object_set_new(o, "longest_burst", json_integer((json_int_t)l->longest_burst));
+    json_object_set_new(o, "interval_ms",
+                        l->interval_s > 0 ? json_real(l->interval_s * 1e3) : json_null());
+    return o;
+}
+
+static vxs_status_t ls_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_t *fetch) {
+    (void)impl;
+    (void)f;
+    (void)fetch;
+    return VXS_OK;
+}
+
+static vxs_status_t ls_finish(void *impl, const vxs_run_summary_t *sum) {
+    links_sink_t *s = impl;
+    json_t *root = json_object(), *links = json_array();
+    json_object_set_new(root, "version", json_integer(1));
+    json_object_set_new(root, "scenario", json_string(s->run->manifest->name));
+    for (size_t i = 0; i < sum->n_links; i++)
+        json_array_append_new(links, link_json(s->run, &sum->links[i]));
+    json_object_set_new(root, "links", links);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (!text) {
+        vxs_afile_abort(s->f);
+        s->f = NULL;
+        snprintf(s->err, sizeof s->err, "links.json: out of memory");
+        return VXS_E_NOMEM;
+    }
+    (void)vxs_afile_write(s->f, text, strlen(text)); /* a failed write fails the commit */
+    (void)vxs_afile_write(s->f, "\n", 1);
+    free(text);
+    return vxsi_file_sink_commit(s);
+}
+
+static const vxs_frame_sink_ops_t links_ops = {
+    "links.json", vxsi_file_sink_begin,   ls_frame, ls_finish, vxsi_file_sink_errmsg,
+    vxsi_file_sink_destroy};
+
+vxs_status_t vxs_links_json_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
+                                        size_t err_len) {
+    return vxsi_file_sink_create(out, &links_ops, sizeof(links_sink_t), path, err, err_len);
+}
