@@ -164,32 +164,14 @@ static json_t *clocks_json(const vxs_run_info_t *run, const vxs_run_summary_t *s
     return root;
 }
 
-static vxs_status_t cs_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_t *fetch) {
-    (void)impl;
-    (void)f;
-    (void)fetch;
-    return VXS_OK;
-}
-
 static vxs_status_t cs_finish(void *impl, const vxs_run_summary_t *sum) {
     clocks_sink_t *s = impl;
-    json_t *doc = clocks_json(s->run, sum);
-    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(doc);
-    if (!text) {
-        vxs_afile_abort(s->f);
-        s->f = NULL;
-        snprintf(s->err, sizeof s->err, "clocks.json: out of memory");
-        return VXS_E_NOMEM;
-    }
-    (void)vxs_afile_write(s->f, text, strlen(text)); /* a failed write fails the commit */
-    free(text);
-    return vxsi_file_sink_commit(s);
+    return vxsi_file_sink_write_doc(s, clocks_json(s->run, sum), "clocks.json");
 }
 
-static const vxs_frame_sink_ops_t clocks_ops = {
-    "clocks.json", vxsi_file_sink_begin,   cs_frame, cs_finish, vxsi_file_sink_errmsg,
-    vxsi_file_sink_destroy};
+static const vxs_frame_sink_ops_t clocks_ops = {"clocks.json",         vxsi_file_sink_begin,
+                                                   vxsi_file_sink_no_frame, cs_finish,
+                                                   vxsi_file_sink_errmsg, vxsi_file_sink_destroy};
 
 vxs_status_t vxs_clocks_json_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
                                          size_t err_len) {

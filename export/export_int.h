@@ -39,6 +39,14 @@ vxs_status_t vxsi_file_sink_commit(vxsi_file_sink_t *s);
  * VXS_E_IO with the file's message in s->err, VXS_E_NOMEM. */
 vxs_status_t vxsi_file_sink_write_line(vxsi_file_sink_t *s, const json_t *o);
 
+/* vxsi_file_sink_no_frame is the frame function of sinks written at finish (they take the
+ * summary only). */
+vxs_status_t vxsi_file_sink_no_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_t *fetch);
+
+/* vxsi_file_sink_write_doc writes `doc` (taken: freed here; NULL for out of memory) indented,
+ * with a final newline, and commits the file; `what` names the file in messages. */
+vxs_status_t vxsi_file_sink_write_doc(vxsi_file_sink_t *s, json_t *doc, const char *what);
+
 /* vxsi_json_time returns `t` as an ISO 8601 string, JSON null for VXS_TIME_NONE. */
 json_t *vxsi_json_time(vxs_time_t t);
 

@@ -3,6 +3,10 @@
  */
 #include "export_int.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 vxs_status_t vxsi_file_sink_create(vxs_frame_sink_t **out, const vxs_frame_sink_ops_t *ops,
                                    size_t size, const char *path, char *err, size_t err_len) {
     vxsi_file_sink_t *s;
@@ -34,6 +38,30 @@ void vxsi_file_sink_destroy(void *impl) {
     vxs_afile_abort(s->f);
     vxs_free(s->line);
     vxs_free(s);
+}
+
+vxs_status_t vxsi_file_sink_no_frame(void *impl, const vxs_frame_t *f,
+                                     const vxs_fetcher_t *fetch) {
+    (void)impl;
+    (void)f;
+    (void)fetch;
+    return VXS_OK;
+}
+
+vxs_status_t vxsi_file_sink_write_doc(vxsi_file_sink_t *s, json_t *doc, const char *what) {
+    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
+    if (!text) {
+        vxs_afile_abort(s->f);
+        s->f = NULL;
+        snprintf(s->err, sizeof s->err, "%s: out of memory", what);
+        return VXS_E_NOMEM;
+    }
+    /* a failed write fails the commit */
+    (void)vxs_afile_write(s->f, text, strlen(text));
+    (void)vxs_afile_write(s->f, "\n", 1);
+    free(text);
+    return vxsi_file_sink_commit(s);
 }
 
 vxs_status_t vxsi_file_sink_write_line(vxsi_file_sink_t *s, const json_t *o) {

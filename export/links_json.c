@@ -53,13 +53,6 @@ static json_t *link_json(const vxs_run_info_t *run, const vxs_link_report_t *l) 
     return o;
 }
 
-static vxs_status_t ls_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_t *fetch) {
-    (void)impl;
-    (void)f;
-    (void)fetch;
-    return VXS_OK;
-}
-
 static vxs_status_t ls_finish(void *impl, const vxs_run_summary_t *sum) {
     links_sink_t *s = impl;
     json_t *root = json_object(), *links = json_array();
@@ -68,23 +61,12 @@ static vxs_status_t ls_finish(void *impl, const vxs_run_summary_t *sum) {
     for (size_t i = 0; i < sum->n_links; i++)
         json_array_append_new(links, link_json(s->run, &sum->links[i]));
     json_object_set_new(root, "links", links);
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(root);
-    if (!text) {
-        vxs_afile_abort(s->f);
-        s->f = NULL;
-        snprintf(s->err, sizeof s->err, "links.json: out of memory");
-        return VXS_E_NOMEM;
-    }
-    (void)vxs_afile_write(s->f, text, strlen(text)); /* a failed write fails the commit */
-    (void)vxs_afile_write(s->f, "\n", 1);
-    free(text);
-    return vxsi_file_sink_commit(s);
+    return vxsi_file_sink_write_doc(s, root, "links.json");
 }
 
-static const vxs_frame_sink_ops_t links_ops = {
-    "links.json", vxsi_file_sink_begin,   ls_frame, ls_finish, vxsi_file_sink_errmsg,
-    vxsi_file_sink_destroy};
+static const vxs_frame_sink_ops_t links_ops = {"links.json",         vxsi_file_sink_begin,
+                                                   vxsi_file_sink_no_frame, ls_finish,
+                                                   vxsi_file_sink_errmsg, vxsi_file_sink_destroy};
 
 vxs_status_t vxs_links_json_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
                                         size_t err_len) {
