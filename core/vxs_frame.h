@@ -360,7 +360,26 @@ typedef struct {
     vxs_time_t gen;         /* generation on the sender's clock; VXS_TIME_NONE when the
                                message has no time field */
     vxs_time_t gen_ref;     /* generation on the reference timeline (when gen is known) */
+    vxs_v2x_time_field_t field; /* which of the sender's fields `gen` is */
+    bool has_latency;       /* latency_ns is known: gen is the message's own generation time
+                               (a DENM's referenceTime is the event's, repeated unchanged by
+                               every repetition: it dates the event, not the transmission) */
+    int64_t latency_ns;     /* rx_ref - gen_ref - half the field's resolution (a field counting
+                               whole ms truncates: the message left on average 0.5 ms after
+                               its stamp) */
+    double latency_sd_ns;   /* its uncertainty: both clocks' offset sd and the field's
+                               resolution / sqrt(12) */
+    uint32_t flags;         /* VXS_MSG_* */
 } vxs_frame_msg_t;
+
+/* Flags of a received message (vxs_frame_msg_t.flags). */
+enum {
+    VXS_MSG_DUPLICATE = 1u << 0,  /* the same sender, type and generation time received before */
+    VXS_MSG_REORDERED = 1u << 1,  /* older than one already received from that sender and type */
+    VXS_MSG_LATE = 1u << 2,       /* latency above the manifest's frames.v2x_late_ms */
+    VXS_MSG_IMPOSSIBLE = 1u << 3  /* received before it was sent beyond what the clocks'
+                                     uncertainty explains (latency < -max(1 ms, 5 sd)) */
+};
 
 /* vxs_frame_link_t is the state of one link (a sender heard by a receiver over the drive) at T:
  * silent when nothing was received from it within the window. */

@@ -56,8 +56,10 @@
  *         "camera": (half its period),
  *         "v2x": 100
  *       },
- *       "v2x_window_ms": 1000                [0, 600000]: messages received within this long
+ *       "v2x_window_ms": 1000,               [0, 600000]: messages received within this long
  *                                            before T are attached to the frame
+ *       "v2x_late_ms": 100                   [0, 600000]: a message whose latency is longer is
+ *                                            flagged late
  *     },
  *     "export": {
  *       "format": "bundle",                  "bundle"
@@ -222,6 +224,7 @@ typedef struct {
                                                        default for lidar and camera): half the
                                                        sensor's median period */
         double v2x_window_ms;                       /* default 1000 */
+        double v2x_late_ms;                         /* default 100 */
     } frames;
     struct {
         const char *out; /* NULL: not given */

@@ -6,6 +6,7 @@
 #include "export_int.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,12 +71,26 @@ static json_t *v2x_json(const vxs_run_info_t *run, const vxs_frame_t *f, const v
         json_object_set_new(x, "capture_ns", json_integer(m->capture));
         json_object_set_new(x, "rx_ref_ns", json_integer(m->rx_ref));
         if (m->rx_piece) json_object_set_new(x, "rx_piece", json_integer(m->rx_piece));
-        if (m->gen != VXS_TIME_NONE) {
+        if (m->gen != VXS_TIME_NONE && m->gen_ref != VXS_TIME_NONE) {
             json_object_set_new(x, "gen_ns", json_integer(m->gen));
+            json_object_set_new(x, "gen_field", json_string(vxs_v2x_time_field_name(m->field)));
             json_object_set_new(x, "gen_ref_ns", json_integer(m->gen_ref));
-            json_object_set_new(x, "latency_ns", json_integer(m->rx_ref - m->gen_ref));
-            json_object_set_new(x, "age_ns", json_integer(f->t - m->gen_ref));
+            if (m->has_latency) {
+                /* the generation the field stands for: half a count after its stamp */
+                const int64_t half = m->rx_ref - m->gen_ref - m->latency_ns;
+                json_object_set_new(x, "latency_ns", json_integer(m->latency_ns));
+                json_object_set_new(x, "latency_sd_ns", json_integer(llround(m->latency_sd_ns)));
+                json_object_set_new(x, "age_ns", json_integer(f->t - m->gen_ref - half));
+            } else {
+                json_object_set_new(x, "latency_ns", json_null()); /* the event's time */
+                json_object_set_new(x, "age_ns", json_integer(f->t - m->gen_ref));
+            }
         }
+        json_t *fl = json_array();
+        static const char *const names[] = {"duplicate", "reordered", "late", "impossible"};
+        for (unsigned b = 0; b < sizeof names / sizeof names[0]; b++)
+            if (m->flags & (1u << b)) json_array_append_new(fl, json_string(names[b]));
+        json_object_set_new(x, "flags", fl);
         json_array_append_new(msgs, x);
     }
     for (size_t l = 0; l < v->n_links; l++) {

@@ -17,6 +17,7 @@
 #include "job_int.h"
 
 #define MAX_LINKS 64 /* links kept per receiving V2X source */
+#define MAX_SENDERS 256 /* (sender, type) pairs flagged per receiving V2X source */
 #define REASON_LEN 256
 
 /* item_t is one record of a member stream, on the reference timeline. */
@@ -56,6 +57,17 @@ typedef struct {
     char reason[REASON_LEN];
 } link_t;
 
+/* sender_t is what a V2X source received of one sender's messages of one type: the latest
+ * generation time and the last few, for the duplicate and reordered flags. */
+#define RECENT_GENS 16
+typedef struct {
+    uint64_t station;
+    uint16_t protocol, msg_type;
+    vxs_time_t max_gen;
+    vxs_time_t recent[RECENT_GENS];
+    size_t n_recent, i_recent;
+} sender_t;
+
 /* vfeed_t is one V2X source's window of received messages. */
 typedef struct {
     jsrc_t *src;
@@ -66,6 +78,8 @@ typedef struct {
     uint64_t index;
     link_t links[MAX_LINKS];
     size_t n_links;
+    sender_t *senders; /* by first reception; at most MAX_SENDERS, the rest not flagged */
+    size_t n_senders;
     /* the frame being given */
     vxs_frame_msg_t *msgs;
     size_t n_msgs, cap_msgs;
@@ -267,6 +281,51 @@ static bool feed(vxs_job_t *j, vxs_matcher_t *mt, size_t si, mstream_t *m) {
 
 /* ---- V2X feeds ----------------------------------------------------------------------------- */
 
+/* annotate_latency sets the message's latency and its uncertainty, and the late flag. A field
+ * counting whole ms (or µs) truncates: the message left on average half a count after its
+ * stamp, with a spread of a count / sqrt(12). A DENM's referenceTime is the event's time: the
+ * message has no latency. */
+static void annotate_latency(const vxs_job_t *j, vxs_frame_msg_t *m, double sd_rx,
+                             double sd_tx) {
+    if (m->field == VXS_V2X_TF_ITS_TIME || m->field == VXS_V2X_TF_NONE) return;
+    const double res = vxs_v2x_time_field_resolution_ns(m->field);
+    m->has_latency = true;
+    m->latency_ns = m->rx_ref - m->gen_ref - (int64_t)llround(res / 2);
+    m->latency_sd_ns = sqrt(sd_rx * sd_rx + sd_tx * sd_tx + res * res / 12);
+    if ((double)m->latency_ns > j->man->frames.v2x_late_ms * 1e6) m->flags |= VXS_MSG_LATE;
+}
+
+/* flag_order flags a message received again (the same sender, type and generation time as one
+ * of the last RECENT_GENS received) or out of order (older than the newest received). A DENM's
+ * referenceTime is shared by its repetitions: not compared. */
+static void flag_order(vfeed_t *f, vxs_frame_msg_t *m) {
+    if (m->gen == VXS_TIME_NONE || m->field == VXS_V2X_TF_ITS_TIME) return;
+    sender_t *s = NULL;
+    for (size_t i = 0; i < f->n_senders; i++)
+        if (f->senders[i].station == m->station && f->senders[i].protocol == m->protocol &&
+            f->senders[i].msg_type == m->msg_type) {
+            s = &f->senders[i];
+            break;
+        }
+    if (!s) {
+        if (f->n_senders == MAX_SENDERS) return;
+        if (!f->senders && !(f->senders = vxs_calloc(MAX_SENDERS, sizeof *f->senders))) return;
+        s = &f->senders[f->n_senders++];
+        *s = (sender_t){m->station, m->protocol, m->msg_type, m->gen, {0}, 0, 0};
+    } else {
+        for (size_t i = 0; i < s->n_recent; i++)
+            if (s->recent[i] == m->gen) {
+                m->flags |= VXS_MSG_DUPLICATE;
+                return;
+            }
+        if (m->gen < s->max_gen) m->flags |= VXS_MSG_REORDERED;
+        if (m->gen > s->max_gen) s->max_gen = m->gen;
+    }
+    s->recent[s->i_recent] = m->gen;
+    s->i_recent = (s->i_recent + 1) % RECENT_GENS;
+    if (s->n_recent < RECENT_GENS) s->n_recent++;
+}
+
 /* v2x_next reads the feed's next received message into f->next. */
 static bool v2x_next(vxs_job_t *j, vfeed_t *f) {
     const vxs_record_t *rec;
@@ -297,18 +356,23 @@ static bool v2x_next(vxs_job_t *j, vfeed_t *f) {
                          : vxs_clock_to_reference(model_of(j, sn), m->gen, NULL);
         m->rx_ref = map_reading(model_of(j, logger), m->capture, m->gen_ref, VXS_TIME_NONE, 0,
                                 &f->cur, &m->rx_piece);
+        m->field = rec->device_clock.field;
         if (m->gen_ref != VXS_TIME_NONE) {
             /* received before it was sent, beyond what the clocks' uncertainty explains */
-            const double sd =
-                j->res[logger].offset_sd_ns + (sn != SIZE_MAX ? j->res[sn].offset_sd_ns : 0);
+            const double sd_rx = j->res[logger].offset_sd_ns;
+            const double sd_tx = sn != SIZE_MAX ? j->res[sn].offset_sd_ns : 0;
+            const double sd = sd_rx + sd_tx;
             if ((double)(m->rx_ref - m->gen_ref) < -fmax(1e6, 5 * sd)) {
                 if (j->sum.impossible < VXS_IMPOSSIBLE_LISTED)
                     j->impossible[j->sum.impossible] = (vxs_impossible_msg_t){
                         (uint32_t)f->src->index, rec->loc.index + 1, rec->loc.offset,
                         m->rx_ref - m->gen_ref};
                 j->sum.impossible++;
+                m->flags |= VXS_MSG_IMPOSSIBLE;
             }
+            annotate_latency(j, m, sd_rx, sd_tx);
         }
+        flag_order(f, m);
         f->has_next = true;
         return true;
     }
@@ -366,6 +430,7 @@ static void pass_free(pass_t *p) {
     for (size_t k = 0; p->vf && k < p->j->n_srcs; k++) {
         vxsi_ring_free(&p->vf[k].q);
         vxs_free(p->vf[k].msgs);
+        vxs_free(p->vf[k].senders);
     }
     vxs_free(p->ms);
     vxs_free(p->vf);

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -311,7 +312,9 @@ TEST_F(SyncSynth, MembersAreTheTruthsNearestAndPartialFramesAreWhereTheTruthSays
 
 TEST_F(SyncSynth, AttachedMessagesAreTheOnesReceivedInTheWindow) {
     // every attached message was received within (T - 1 s, T] on the reference timeline, with
-    // its latency and age consistent
+    // its latency and age consistent: both from the generation the field stands for, half a
+    // count after its stamp (0.5 ms for a field counting ms, 0.5 us for 1609.2's), DENMs'
+    // referenceTime (the event's) giving an age but no latency
     int seen = 0;
     for (json_t *f : frames_) {
         const int64_t T = I(f, "t_ref_ns");
@@ -323,9 +326,18 @@ TEST_F(SyncSynth, AttachedMessagesAreTheOnesReceivedInTheWindow) {
             json_array_foreach(json_object_get(ag, "messages"), l, m) {
                 EXPECT_GT(I(m, "rx_ref_ns"), T - 1000000000);
                 EXPECT_LE(I(m, "rx_ref_ns"), T);
-                EXPECT_EQ(I(m, "latency_ns"), I(m, "rx_ref_ns") - I(m, "gen_ref_ns"));
-                EXPECT_EQ(I(m, "age_ns"), T - I(m, "gen_ref_ns"));
-                EXPECT_GT(I(m, "latency_ns"), 0);
+                const std::string field = S(m, "gen_field");
+                const int64_t half = field == "1609.2" ? 500 : 500000;
+                if (field == "TimestampIts") {
+                    EXPECT_TRUE(json_is_null(json_object_get(m, "latency_ns")));
+                    EXPECT_EQ(I(m, "age_ns"), T - I(m, "gen_ref_ns"));
+                } else {
+                    EXPECT_EQ(I(m, "latency_ns"), I(m, "rx_ref_ns") - I(m, "gen_ref_ns") - half)
+                        << field;
+                    EXPECT_EQ(I(m, "age_ns"), T - I(m, "gen_ref_ns") - half);
+                    EXPECT_GT(I(m, "latency_ns"), 0);
+                    EXPECT_GT(I(m, "latency_sd_ns"), 0);
+                }
                 EXPECT_NE(S(m, "sender"), S(ag, "agent"));
                 seen++;
             }
@@ -413,6 +425,103 @@ int CheckLinks(json_t *truth, json_t *links) {
     return compared;
 }
 
+// MessageStats compares every received message attached to a frame (once per receiver and
+// capture) with the truth's copy of it: its latency against the true one in units of the
+// stated sd, the duplicate flag against the truth's second copies, the reordered flag against
+// messages that arrived after one their sender generated later (of the same type), and DENMs,
+// whose referenceTime is the event's, without a latency.
+struct MessageStats {
+    int n = 0, within3 = 0, denm = 0, denm_null = 0, dup_truth = 0, dup_right = 0,
+        reord_truth = 0, flags_wrong = 0;
+    std::vector<double> z;
+};
+MessageStats CheckMessages(json_t *truth, const std::vector<json_t *> &frames) {
+    struct Copy {
+        int64_t latency;
+        std::string type;
+        bool dup, reordered;
+    };
+    std::map<std::pair<std::string, int64_t>, Copy> copies; // (receiver, capture_ns)
+    std::map<std::string, std::vector<std::pair<int64_t, std::pair<int64_t, int64_t>>>> firsts;
+    size_t i, k;
+    json_t *m, *rx;
+    json_array_foreach(json_object_get(truth, "messages"), i, m) {
+        json_array_foreach(json_object_get(m, "rx"), k, rx) {
+            if (!json_is_true(json_object_get(rx, "delivered"))) continue;
+            json_t *caps = json_object_get(rx, "capture_ns");
+            const int64_t gen = I(m, "gen_ns"), arrival[2] = {I(rx, "arrival_ns"),
+                                                             I(rx, "dup_arrival_ns")};
+            for (size_t c = 0; c < json_array_size(caps) && c < 2; c++)
+                copies[{S(rx, "agent"), json_integer_value(json_array_get(caps, c))}] = {
+                    arrival[c] - gen, S(m, "type"), c == 1, false};
+            firsts[S(rx, "agent") + " " + S(m, "sender") + " " + S(m, "type")].push_back(
+                {gen, {arrival[0], json_integer_value(json_array_get(caps, 0))}});
+        }
+    }
+    for (auto &[link, v] : firsts) {
+        std::sort(v.begin(), v.end());
+        int64_t earliest_later = INT64_MAX; // of the messages generated after, going back
+        for (size_t q = v.size(); q-- > 0;) {
+            if (v[q].second.first > earliest_later)
+                copies[{link.substr(0, link.find(' ')), v[q].second.second}].reordered = true;
+            earliest_later = std::min(earliest_later, v[q].second.first);
+        }
+    }
+    MessageStats st;
+    std::set<std::pair<std::string, int64_t>> seen;
+    for (json_t *f : frames) {
+        json_t *blk;
+        json_array_foreach(json_object_get(f, "v2x"), i, blk) {
+            json_array_foreach(json_object_get(blk, "messages"), k, m) {
+                const std::pair<std::string, int64_t> key{S(blk, "agent"), I(m, "capture_ns")};
+                if (!seen.insert(key).second) continue;
+                auto it = copies.find(key);
+                if (it == copies.end()) continue;
+                const Copy &c = it->second;
+                std::set<std::string> flags;
+                size_t q;
+                json_t *fl;
+                json_array_foreach(json_object_get(m, "flags"), q, fl) flags.insert(
+                    json_string_value(fl));
+                if (c.type == "DENM") {
+                    st.denm++;
+                    st.denm_null += json_is_null(json_object_get(m, "latency_ns"));
+                } else {
+                    const double e = (double)(I(m, "latency_ns") - c.latency),
+                                 sd = D(m, "latency_sd_ns");
+                    st.n++;
+                    st.within3 += std::fabs(e) <= 3 * sd;
+                    st.z.push_back(std::fabs(e) / sd);
+                    st.reord_truth += c.reordered && !c.dup;
+                    st.flags_wrong += (flags.count("reordered") != 0) != (c.reordered && !c.dup);
+                }
+                st.dup_truth += c.dup;
+                st.dup_right += c.dup && flags.count("duplicate");
+                st.flags_wrong += (flags.count("duplicate") != 0) != c.dup;
+            }
+        }
+    }
+    std::sort(st.z.begin(), st.z.end());
+    return st;
+}
+
+// Every attached message against the truth: latency within 3 sd for at least 99 % (the sd not
+// inflated: the median error is at least a fifth of it), duplicates and reordered messages
+// flagged as the truth has them, DENMs without a latency.
+TEST_F(SyncSynth, MessageLatencyWithinItsSdAndFlagsAsTheTruth) {
+    ASSERT_TRUE(truth_);
+    const MessageStats st = CheckMessages(truth_, frames_);
+    ASSERT_GT(st.n, 5000);
+    EXPECT_GE(st.within3, st.n * 99 / 100) << st.within3 << " of " << st.n;
+    EXPECT_GE(st.z[st.z.size() / 2], 0.2) << "the stated sd is inflated";
+    EXPECT_GT(st.dup_truth, 5);
+    EXPECT_EQ(st.dup_right, st.dup_truth);
+    EXPECT_GT(st.reord_truth, 5);
+    EXPECT_EQ(st.flags_wrong, 0);
+    EXPECT_GT(st.denm, 0);
+    EXPECT_EQ(st.denm_null, st.denm);
+}
+
 // links.json: every BSM and PSM link of the drive counted by msgCnt as the truth has it.
 TEST_F(SyncSynth, LinksCountedByMsgCntAreTheTruths) {
     json_t *links = LoadJson(dir_ + "/out/links.json");
@@ -437,6 +546,10 @@ TEST(SyncLinks, FullRealismUsDriveCountedAsTheTruth) {
     json_t *truth = LoadJson(dir + "/drive/truth.json"), *links = LoadJson(dir + "/out/links.json");
     ASSERT_TRUE(truth && links);
     EXPECT_GE(CheckLinks(truth, links), 6);
+    const MessageStats st = CheckMessages(truth, LoadLines(dir + "/out/frames.jsonl"));
+    ASSERT_GT(st.n, 1000);
+    EXPECT_GE(st.within3, st.n * 99 / 100) << st.within3 << " of " << st.n;
+    EXPECT_LE(st.flags_wrong, st.n / 1000) << "duplicate and reordered flags against the truth";
     json_decref(truth);
     json_decref(links);
 }

@@ -180,6 +180,11 @@ struct OneFrame {
         msg.rx_ref = 1999500000;
         msg.gen = 1998000000;
         msg.gen_ref = 1998000100;
+        msg.field = VXS_V2X_TF_GEN_DELTA;
+        msg.has_latency = true;
+        msg.latency_ns = 1499900 - 500000; // half a ms: the field truncates
+        msg.latency_sd_ns = 301234.4;
+        msg.flags = VXS_MSG_REORDERED | VXS_MSG_LATE;
         links[0] = {1, 1002, false, 1999500000, nullptr};
         links[1] = {-1, 5555, true, VXS_TIME_NONE,
                     "link unknown -> ego silent: no message received in the last 1.000 s"};
@@ -218,8 +223,9 @@ TEST(FramesJsonl, WritesTheDocumentedLine) {
         R"j("nearest_dt_ns":31000000}],"v2x":[{"agent":"ego","messages":[{"sender":"veh",)j"
         R"j("station":1002,"type":"CAM","message":17,"locator":{"source":2,"index":17,)j"
         R"j("offset":999,"count":1},"capture_ns":1999000000,"rx_ref_ns":1999500000,)j"
-        R"j("gen_ns":1998000000,"gen_ref_ns":1998000100,"latency_ns":1499900,)j"
-        R"j("age_ns":1999901}],"links":[{"sender":"veh","status":"ok",)j"
+        R"j("gen_ns":1998000000,"gen_field":"generationDeltaTime","gen_ref_ns":1998000100,)j"
+        R"j("latency_ns":999900,"latency_sd_ns":301234,"age_ns":1499901,)j"
+        R"j("flags":["reordered","late"]}],"links":[{"sender":"veh","status":"ok",)j"
         R"j("last_rx_ref_ns":1999500000},{"sender":"unknown","station":5555,"status":"silent",)j"
         R"j("last_rx_ref_ns":null}]}],"status":"partial","reasons":["ego/camera: )j"
         R"j(none_within_tolerance (nearest 31.0 ms away, tolerance 25.0 ms)","link unknown -> )j"
