@@ -388,6 +388,9 @@ typedef struct {
     uint64_t station;       /* when sender_agent is -1 */
     bool silent;
     vxs_time_t last_rx_ref; /* last reception up to T; VXS_TIME_NONE: none yet */
+    int64_t aoi_ns;         /* age of information at T: T - the generation of the newest
+                               message received by T (its generation as the latency takes it);
+                               -1 when none with a generation time was received yet */
     const char *reason;     /* silent: "link vehicle2 -> ego silent: no message received in the
                                last 1.000 s"; else NULL */
 } vxs_frame_link_t;

@@ -54,6 +54,7 @@ typedef struct {
     int sender_agent; /* or -1 with station */
     uint64_t station;
     vxs_time_t last_rx;
+    vxs_time_t newest_gen; /* the latest generation (reference timeline) received so far */
     char reason[REASON_LEN];
 } link_t;
 
@@ -384,6 +385,10 @@ static void link_seen(vfeed_t *f, const vxs_frame_msg_t *m) {
         if (m->sender_agent >= 0 ? l->sender_agent == m->sender_agent
                                  : (l->sender_agent < 0 && l->station == m->station)) {
             if (l->last_rx == VXS_TIME_NONE || m->rx_ref > l->last_rx) l->last_rx = m->rx_ref;
+            if (m->has_latency) {
+                const vxs_time_t g = m->rx_ref - m->latency_ns; /* the generation it stands for */
+                if (l->newest_gen == VXS_TIME_NONE || g > l->newest_gen) l->newest_gen = g;
+            }
             return;
         }
     }
@@ -491,6 +496,7 @@ static vxs_status_t setup(pass_t *p) {
                     L->sender_agent = ag;
                     L->station = j->heard[h].station;
                     L->last_rx = VXS_TIME_NONE;
+                    L->newest_gen = VXS_TIME_NONE;
                 }
             }
             p->nv++;
@@ -633,6 +639,7 @@ static vxs_status_t give(pass_t *p, const vxs_match_frame_t *fr, uint64_t index,
             x->station = L->station;
             x->silent = L->last_rx == VXS_TIME_NONE || L->last_rx <= fr->t - window;
             x->last_rx_ref = L->last_rx;
+            x->aoi_ns = L->newest_gen == VXS_TIME_NONE ? -1 : fr->t - L->newest_gen;
             x->reason = NULL;
             if (x->silent) {
                 snprintf(L->reason, sizeof L->reason,

@@ -522,6 +522,50 @@ TEST_F(SyncSynth, MessageLatencyWithinItsSdAndFlagsAsTheTruth) {
     EXPECT_EQ(st.denm_null, st.denm);
 }
 
+// Every link's age of information at every frame: T less the generation of the newest message
+// (DENMs aside: no generation time of their own) the receiver had by T, against the truth's.
+TEST_F(SyncSynth, AgeOfInformationPerLinkAsTheTruth) {
+    ASSERT_TRUE(truth_);
+    // (receiver, sender) -> (arrival, gen) of every first copy, by arrival, with the running max
+    std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> rx;
+    size_t i, k;
+    json_t *m, *r;
+    json_array_foreach(json_object_get(truth_, "messages"), i, m) {
+        if (S(m, "type") == "DENM") continue;
+        json_array_foreach(json_object_get(m, "rx"), k, r) if (
+            json_is_true(json_object_get(r, "delivered"))) rx[S(r, "agent") + " <- " +
+                                                               S(m, "sender")]
+            .push_back({I(r, "arrival_ns"), I(m, "gen_ns")});
+    }
+    for (auto &[name, v] : rx) {
+        std::sort(v.begin(), v.end());
+        for (size_t q = 1; q < v.size(); q++) v[q].second = std::max(v[q].second, v[q - 1].second);
+    }
+    int n = 0, close = 0;
+    for (json_t *f : frames_) {
+        const int64_t T = I(f, "t_ref_ns");
+        json_t *blk, *l;
+        json_array_foreach(json_object_get(f, "v2x"), i, blk) {
+            json_array_foreach(json_object_get(blk, "links"), k, l) {
+                auto it = rx.find(S(blk, "agent") + " <- " + S(l, "sender"));
+                if (it == rx.end()) continue;
+                const auto &v = it->second;
+                auto up = std::upper_bound(v.begin(), v.end(), std::make_pair(T, INT64_MAX));
+                if (up == v.begin()) {
+                    EXPECT_TRUE(json_is_null(json_object_get(l, "aoi_ns")) ||
+                                I(l, "aoi_ns") < 2000000);
+                    continue;
+                }
+                const int64_t want = T - std::prev(up)->second;
+                n++;
+                close += std::llabs(I(l, "aoi_ns") - want) <= 2000000;
+            }
+        }
+    }
+    ASSERT_GT(n, 3000);
+    EXPECT_GE(close, n * 99 / 100) << close << " of " << n << " within 2 ms";
+}
+
 // links.json: every BSM and PSM link of the drive counted by msgCnt as the truth has it.
 TEST_F(SyncSynth, LinksCountedByMsgCntAreTheTruths) {
     json_t *links = LoadJson(dir_ + "/out/links.json");

@@ -185,8 +185,8 @@ struct OneFrame {
         msg.latency_ns = 1499900 - 500000; // half a ms: the field truncates
         msg.latency_sd_ns = 301234.4;
         msg.flags = VXS_MSG_REORDERED | VXS_MSG_LATE;
-        links[0] = {1, 1002, false, 1999500000, nullptr};
-        links[1] = {-1, 5555, true, VXS_TIME_NONE,
+        links[0] = {1, 1002, false, 1999500000, 1999000001, nullptr};
+        links[1] = {-1, 5555, true, VXS_TIME_NONE, -1,
                     "link unknown -> ego silent: no message received in the last 1.000 s"};
         v2x = {0, 2, &msg, 1, links, 2};
         reasons[0] = members[1].reason;
@@ -226,8 +226,9 @@ TEST(FramesJsonl, WritesTheDocumentedLine) {
         R"j("gen_ns":1998000000,"gen_field":"generationDeltaTime","gen_ref_ns":1998000100,)j"
         R"j("latency_ns":999900,"latency_sd_ns":301234,"age_ns":1499901,)j"
         R"j("flags":["reordered","late"]}],"links":[{"sender":"veh","status":"ok",)j"
-        R"j("last_rx_ref_ns":1999500000},{"sender":"unknown","station":5555,"status":"silent",)j"
-        R"j("last_rx_ref_ns":null}]}],"status":"partial","reasons":["ego/camera: )j"
+        R"j("last_rx_ref_ns":1999500000,"aoi_ns":1999000001},{"sender":"unknown",)j"
+        R"j("station":5555,"status":"silent","last_rx_ref_ns":null,"aoi_ns":null}]}],)j"
+        R"j("status":"partial","reasons":["ego/camera: )j"
         R"j(none_within_tolerance (nearest 31.0 ms away, tolerance 25.0 ms)","link unknown -> )j"
         R"j(ego silent: no message received in the last 1.000 s"]})j"
         "\n"
