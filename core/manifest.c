@@ -49,7 +49,8 @@ static const char *const k_top_keys[] = {"version", "name",   "agents", "referen
 static const char *const k_agent_keys[] = {"id", "type", "sources", NULL};
 static const char *const k_ref_keys[] = {"agent", "sensor", NULL};
 static const char *const k_frames_keys[] = {"policy", "rate_hz", "match", "tolerance_ms",
-                                             "v2x_window_ms", "v2x_late_ms", NULL};
+                                             "v2x_window_ms", "v2x_late_ms",
+                                             "v2x_dropout_intervals", NULL};
 static const char *const k_match[] = {"nearest", "approximate", "exact", NULL};
 static const char *const k_tol_keys[] = {"lidar", "camera", "v2x", NULL};
 static const char *const k_export_keys[] = {"format", "out", "png_level", NULL};
@@ -764,6 +765,9 @@ static vxs_status_t parse_frames(ctx_t *c, const json_t *root, vxs_manifest_t *m
         st = get_number(c, f, "v2x_window_ms", 0, false, 600000, &m->frames.v2x_window_ms, NULL);
     if (st == VXS_OK)
         st = get_number(c, f, "v2x_late_ms", 0, false, 600000, &m->frames.v2x_late_ms, NULL);
+    if (st == VXS_OK)
+        st = get_number(c, f, "v2x_dropout_intervals", 1, false, 100000,
+                        &m->frames.v2x_dropout_intervals, NULL);
     if (st == VXS_OK) st = get_object(c, f, "tolerance_ms", k_tol_keys, &t);
     if (st == VXS_OK && t != NULL) {
         const size_t o2 = push_key(c, "tolerance_ms");
@@ -871,6 +875,7 @@ vxs_status_t vxs_manifest_parse(vxs_manifest_t **out, const char *json_text, siz
     m->frames.tolerance_ms[VXS_SOURCE_V2X] = 100;
     m->frames.v2x_window_ms = 1000;
     m->frames.v2x_late_ms = 100;
+    m->frames.v2x_dropout_intervals = 10;
     m->export_opts.png_level = 1;
     m->base_dir = vxs_strdup(c.base_dir);
     if (m->base_dir == NULL) {

@@ -448,6 +448,15 @@ typedef struct {
  * in a row each, the longer runs together. */
 #define VXS_LINK_BURST_BINS 16
 
+/* VXS_LINK_DROPOUTS_LISTED is how many dropouts a link report lists with their times. */
+#define VXS_LINK_DROPOUTS_LISTED 16
+
+/* vxs_link_dropout_t is one silence of a link: from the last message received before it to the
+ * first after, on the reference timeline. */
+typedef struct {
+    vxs_time_t start, end;
+} vxs_link_dropout_t;
+
 /* vxs_link_report_t is one directed link over the drive: a sender's messages of one type at one
  * receiving V2X source, counted by the sender's message counter (J2735 msgCnt, which counts each
  * sender's messages of each type 0..127) between the first and the last message received. */
@@ -472,6 +481,11 @@ typedef struct {
     uint64_t bursts[VXS_LINK_BURST_BINS + 1]; /* [k]: runs of k lost in a row; [BINS]: longer */
     uint64_t longest_burst;
     double interval_s;      /* the sender's interval between two counts (0: unknown) */
+    uint64_t dropouts;      /* silences longer than the manifest's frames.v2x_dropout_intervals
+                               sender intervals (between two messages received) */
+    double dropout_total_s, dropout_longest_s; /* on the receiver's logger clock */
+    vxs_link_dropout_t dropout_listed[VXS_LINK_DROPOUTS_LISTED]; /* the first ones */
+    size_t n_dropout_listed;
 } vxs_link_report_t;
 
 /* vxs_run_summary_t is what a run found, given to a sink's finish. */

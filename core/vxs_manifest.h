@@ -58,8 +58,10 @@
  *       },
  *       "v2x_window_ms": 1000,               [0, 600000]: messages received within this long
  *                                            before T are attached to the frame
- *       "v2x_late_ms": 100                   [0, 600000]: a message whose latency is longer is
+ *       "v2x_late_ms": 100,                  [0, 600000]: a message whose latency is longer is
  *                                            flagged late
+ *       "v2x_dropout_intervals": 10          [1, 100000]: a link silent for longer than this
+ *                                            many of its sender's intervals has a dropout
  *     },
  *     "export": {
  *       "format": "bundle",                  "bundle"
@@ -225,6 +227,7 @@ typedef struct {
                                                        sensor's median period */
         double v2x_window_ms;                       /* default 1000 */
         double v2x_late_ms;                         /* default 100 */
+        double v2x_dropout_intervals;               /* default 10 */
     } frames;
     struct {
         const char *out; /* NULL: not given */

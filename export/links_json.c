@@ -50,6 +50,21 @@ static json_t *link_json(const vxs_run_info_t *run, const vxs_link_report_t *l) 
     json_object_set_new(o, "longest_burst", json_integer((json_int_t)l->longest_burst));
     json_object_set_new(o, "interval_ms",
                         l->interval_s > 0 ? json_real(l->interval_s * 1e3) : json_null());
+    json_t *d = json_object(), *first = json_array();
+    json_object_set_new(d, "count", json_integer((json_int_t)l->dropouts));
+    json_object_set_new(d, "total_s", json_real(l->dropout_total_s));
+    json_object_set_new(d, "longest_s", json_real(l->dropout_longest_s));
+    for (size_t k = 0; k < l->n_dropout_listed; k++) {
+        const vxs_link_dropout_t *x = &l->dropout_listed[k];
+        json_t *e = json_object();
+        json_object_set_new(e, "start", vxsi_json_time(x->start));
+        json_object_set_new(e, "start_ns", json_integer(x->start));
+        json_object_set_new(e, "end_ns", json_integer(x->end));
+        json_object_set_new(e, "duration_ms", json_real((double)(x->end - x->start) / 1e6));
+        json_array_append_new(first, e);
+    }
+    json_object_set_new(d, "first", first);
+    json_object_set_new(o, "dropouts", d);
     return o;
 }
 

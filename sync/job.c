@@ -302,13 +302,28 @@ static void count_link(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
             return;
         }
         L = &j->links[j->n_links++];
-        *L = (jlink_t){s->index, station, v->protocol, v->msg_type, VXS_TIME_NONE,
-                       VXS_TIME_NONE, {0}};
+        memset(L, 0, sizeof *L);
+        L->src = s->index;
+        L->station = station;
+        L->protocol = v->protocol;
+        L->msg_type = v->msg_type;
+        L->first_rx = L->last_rx = VXS_TIME_NONE;
         vxs_link_init(&L->acc, 128);
     }
     if (vxs_link_add(&L->acc, (int64_t)rec->seq, rec->device_time) == VXS_LINK_BAD) return;
-    if (L->first_rx == VXS_TIME_NONE) L->first_rx = rec->capture_time;
-    L->last_rx = rec->capture_time;
+    const vxs_time_t c = rec->capture_time;
+    if (c == VXS_TIME_NONE) return;
+    /* a silence longer than so many of the sender's intervals: a dropout */
+    const double gap_s = L->last_rx == VXS_TIME_NONE ? 0 : (double)(c - L->last_rx) * 1e-9;
+    if (L->acc.interval_s > 0 && gap_s > j->man->frames.v2x_dropout_intervals * L->acc.interval_s) {
+        if (L->n_dropout_listed < VXS_LINK_DROPOUTS_LISTED)
+            L->dropout_listed[L->n_dropout_listed++] = (vxs_link_dropout_t){L->last_rx, c};
+        L->dropouts++;
+        L->dropout_total_s += gap_s;
+        if (gap_s > L->dropout_longest_s) L->dropout_longest_s = gap_s;
+    }
+    if (L->first_rx == VXS_TIME_NONE) L->first_rx = c;
+    if (L->last_rx == VXS_TIME_NONE || c > L->last_rx) L->last_rx = c;
 }
 
 static void v2x_message(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
@@ -768,8 +783,19 @@ static vxs_status_t link_reports(vxs_job_t *j) {
                                  a->sent,
                                  {0},
                                  a->longest_burst,
-                                 a->interval_s};
+                                 a->interval_s,
+                                 L->dropouts,
+                                 L->dropout_total_s,
+                                 L->dropout_longest_s,
+                                 {{0, 0}},
+                                 L->n_dropout_listed};
         memcpy(r->bursts, a->bursts, sizeof r->bursts);
+        /* the dropouts on the reference timeline, through the receiver's logger clock */
+        const vxs_clock_model_t *lm = &j->res[j->logger_node[j->srcs[L->src].agent]].model;
+        for (size_t k = 0; k < L->n_dropout_listed; k++)
+            r->dropout_listed[k] = (vxs_link_dropout_t){
+                vxs_clock_to_reference(lm, L->dropout_listed[k].start, NULL),
+                vxs_clock_to_reference(lm, L->dropout_listed[k].end, NULL)};
     }
     qsort(j->link_reports, j->n_links, sizeof *j->link_reports, cmp_link);
     j->sum.links = j->link_reports;

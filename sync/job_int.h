@@ -72,6 +72,10 @@ typedef struct {
     uint16_t protocol, msg_type;
     vxs_time_t first_rx, last_rx;
     vxs_link_t acc;
+    uint64_t dropouts;
+    double dropout_total_s, dropout_longest_s;
+    vxs_link_dropout_t dropout_listed[VXS_LINK_DROPOUTS_LISTED]; /* on the logger clock */
+    size_t n_dropout_listed;
 } jlink_t;
 
 enum { STAGE_NEW = 0, STAGE_INDEXED = 1, STAGE_SOLVED = 2, STAGE_FRAMED = 3 };

@@ -350,7 +350,8 @@ TEST_F(SyncSynth, AttachedMessagesAreTheOnesReceivedInTheWindow) {
 // the sender's messages in generation order between the first and the last the receiver got,
 // their fates at that receiver: delivered, lost, the runs of lost ones, second copies, and
 // messages that arrived after one generated later. Returns how many links were compared.
-int CheckLinks(json_t *truth, json_t *links) {
+int CheckLinks(json_t *truth, json_t *links, int *dropouts_out = nullptr) {
+    int dropouts = 0;
     struct Fate {
         int64_t gen, arrival;
         bool delivered, dup;
@@ -419,9 +420,29 @@ int CheckLinks(json_t *truth, json_t *links) {
         json_object_foreach(json_object_get(l, "loss_bursts"), key, v) got[key] =
             json_integer_value(v);
         EXPECT_EQ(got, bursts) << name;
+        // dropouts: silences between two receptions longer than 10 of the sender's intervals
+        std::vector<int64_t> arrivals;
+        for (size_t q = a; q < b; q++)
+            if (fates[q].delivered) arrivals.push_back(fates[q].arrival);
+        std::sort(arrivals.begin(), arrivals.end());
+        const double limit_ns = 10 * D(l, "interval_ms") * 1e6;
+        std::vector<std::pair<int64_t, int64_t>> silences;
+        for (size_t q = 1; q < arrivals.size(); q++)
+            if ((double)(arrivals[q] - arrivals[q - 1]) > limit_ns + 2e6)
+                silences.push_back({arrivals[q - 1], arrivals[q]});
+        json_t *d = json_object_get(l, "dropouts");
+        EXPECT_EQ(I(d, "count"), (int64_t)silences.size()) << name;
+        for (size_t q = 0; q < silences.size() && q < json_array_size(json_object_get(d, "first"));
+             q++) {
+            json_t *x = json_array_get(json_object_get(d, "first"), q);
+            EXPECT_NEAR((double)I(x, "start_ns"), (double)silences[q].first, 2e6) << name;
+            EXPECT_NEAR((double)I(x, "end_ns"), (double)silences[q].second, 2e6) << name;
+        }
+        dropouts += (int)silences.size();
         compared++;
     }
     EXPECT_EQ((size_t)compared, have.size()) << "links.json holds a link the truth lacks";
+    if (dropouts_out) *dropouts_out = dropouts;
     return compared;
 }
 
@@ -571,7 +592,24 @@ TEST_F(SyncSynth, LinksCountedByMsgCntAreTheTruths) {
     json_t *links = LoadJson(dir_ + "/out/links.json");
     ASSERT_TRUE(truth_ && links);
     EXPECT_EQ(I(links, "version"), 1);
-    EXPECT_GE(CheckLinks(truth_, links), 9);
+    int dropouts = 0;
+    EXPECT_GE(CheckLinks(truth_, links, &dropouts), 9);
+    // the building's shadow (ego <-> phone, 27 to 29 s) is a dropout both ways, and the only one
+    EXPECT_EQ(dropouts, 2);
+    json_t *shadow = json_object_get(truth_, "shadow");
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(links, "links"), i, l) {
+        const bool shadowed = (S(l, "receiver") == "ego" && S(l, "sender") == "phone") ||
+                              (S(l, "receiver") == "phone" && S(l, "sender") == "ego");
+        json_t *d = json_object_get(l, "dropouts");
+        ASSERT_EQ(I(d, "count"), shadowed ? 1 : 0) << S(l, "receiver") << " <- " << S(l, "sender");
+        if (!shadowed) continue;
+        json_t *x = json_array_get(json_object_get(d, "first"), 0);
+        EXPECT_LE(I(x, "start_ns"), I(shadow, "start_ns") + 300000000);
+        EXPECT_GE(I(x, "end_ns"), I(shadow, "end_ns"));
+        EXPECT_LE(I(x, "end_ns"), I(shadow, "end_ns") + 300000000);
+    }
     json_decref(links);
 }
 

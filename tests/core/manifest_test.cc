@@ -72,7 +72,7 @@ const char kFull[] = R"({
       {"path": "phone/msgs.txt", "kind": "v2x", "format": "hex", "sensor": "app"}]}
   ],
   "reference": {"agent": "ego", "sensor": "top"},
-  "frames": {"policy": "fixed_rate", "rate_hz": 10, "match": "approximate", "v2x_window_ms": 500, "v2x_late_ms": 250,
+  "frames": {"policy": "fixed_rate", "rate_hz": 10, "match": "approximate", "v2x_window_ms": 500, "v2x_late_ms": 250, "v2x_dropout_intervals": 5,
              "tolerance_ms": {"lidar": 40, "camera": 17.5, "v2x": 0}},
   "export": {"format": "bundle", "out": "out/bundle", "png_level": 3}
 })";
@@ -178,6 +178,7 @@ TEST(Manifest, FullDocumentEveryField) {
     EXPECT_EQ(m->frames.match, VXS_MATCH_POLICY_APPROXIMATE);
     EXPECT_DOUBLE_EQ(m->frames.v2x_window_ms, 500.0);
     EXPECT_DOUBLE_EQ(m->frames.v2x_late_ms, 250.0);
+    EXPECT_DOUBLE_EQ(m->frames.v2x_dropout_intervals, 5.0);
     EXPECT_STREQ(m->export_opts.out, "/data/run1/out/bundle");
     EXPECT_EQ(m->export_opts.png_level, 3);
     vxs_manifest_free(r.m);
@@ -219,6 +220,7 @@ TEST(Manifest, MinimalDocumentDefaults) {
     EXPECT_EQ(m->frames.match, VXS_MATCH_POLICY_NEAREST);
     EXPECT_EQ(m->frames.v2x_window_ms, 1000.0);
     EXPECT_EQ(m->frames.v2x_late_ms, 100.0);
+    EXPECT_EQ(m->frames.v2x_dropout_intervals, 10.0);
     EXPECT_EQ(m->frames.tolerance_ms[VXS_SOURCE_V2X], 100.0);
     EXPECT_EQ(m->export_opts.out, nullptr);
     EXPECT_EQ(m->export_opts.png_level, 1);
@@ -746,7 +748,7 @@ TEST(ManifestError, FramesNotObject) {
 TEST(ManifestError, FramesUnknownKey) {
     EXPECT_ERR(Top(R"("frames": {"rate": 10})"), VXS_E_MALFORMED,
                "scenario.json: frames.rate: unknown key (expected one of: policy, rate_hz, "
-               "match, tolerance_ms, v2x_window_ms, v2x_late_ms)");
+               "match, tolerance_ms, v2x_window_ms, v2x_late_ms, v2x_dropout_intervals)");
     EXPECT_ERR(Top(R"("frames": {"match": "closest"})"), VXS_E_MALFORMED,
                "scenario.json: frames.match: expected one of \"nearest\", \"approximate\", "
                "\"exact\", got \"closest\"");
