@@ -486,6 +486,11 @@ typedef struct {
     double dropout_total_s, dropout_longest_s; /* on the receiver's logger clock */
     vxs_link_dropout_t dropout_listed[VXS_LINK_DROPOUTS_LISTED]; /* the first ones */
     size_t n_dropout_listed;
+    /* latency of the messages the frame pass read (up to the last frame), as frames.jsonl
+       gives it; quantiles to 1 % of their value */
+    uint64_t latency_n;     /* 0: none (no frames, or no generation times) */
+    double latency_min_ms, latency_p50_ms, latency_p95_ms, latency_p99_ms, latency_max_ms;
+    double jitter_ms;       /* mean absolute change of latency between consecutive messages */
 } vxs_link_report_t;
 
 /* vxs_run_summary_t is what a run found, given to a sink's finish. */

@@ -65,6 +65,19 @@ static json_t *link_json(const vxs_run_info_t *run, const vxs_link_report_t *l) 
     }
     json_object_set_new(d, "first", first);
     json_object_set_new(o, "dropouts", d);
+    if (l->latency_n) {
+        json_t *lat = json_object();
+        json_object_set_new(lat, "messages", json_integer((json_int_t)l->latency_n));
+        json_object_set_new(lat, "min", json_real(l->latency_min_ms));
+        json_object_set_new(lat, "p50", json_real(l->latency_p50_ms));
+        json_object_set_new(lat, "p95", json_real(l->latency_p95_ms));
+        json_object_set_new(lat, "p99", json_real(l->latency_p99_ms));
+        json_object_set_new(lat, "max", json_real(l->latency_max_ms));
+        json_object_set_new(lat, "jitter", json_real(l->jitter_ms));
+        json_object_set_new(o, "latency_ms", lat);
+    } else {
+        json_object_set_new(o, "latency_ms", json_null());
+    }
     return o;
 }
 

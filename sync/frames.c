@@ -67,6 +67,7 @@ typedef struct {
     vxs_time_t max_gen;
     vxs_time_t recent[RECENT_GENS];
     size_t n_recent, i_recent;
+    long report; /* its link in the summary (j->link_reports), -1 when not counted */
 } sender_t;
 
 /* vfeed_t is one V2X source's window of received messages. */
@@ -296,35 +297,73 @@ static void annotate_latency(const vxs_job_t *j, vxs_frame_msg_t *m, double sd_r
     if ((double)m->latency_ns > j->man->frames.v2x_late_ms * 1e6) m->flags |= VXS_MSG_LATE;
 }
 
+/* sender_of returns the feed's record of the message's sender and type (created at its first
+ * message; NULL beyond MAX_SENDERS or out of memory). */
+static sender_t *sender_of(const vxs_job_t *j, vfeed_t *f, const vxs_frame_msg_t *m) {
+    for (size_t i = 0; i < f->n_senders; i++)
+        if (f->senders[i].station == m->station && f->senders[i].protocol == m->protocol &&
+            f->senders[i].msg_type == m->msg_type)
+            return &f->senders[i];
+    if (f->n_senders == MAX_SENDERS) return NULL;
+    if (!f->senders && !(f->senders = vxs_calloc(MAX_SENDERS, sizeof *f->senders))) return NULL;
+    sender_t *s = &f->senders[f->n_senders++];
+    *s = (sender_t){m->station, m->protocol, m->msg_type, VXS_TIME_NONE, {0}, 0, 0, -1};
+    for (size_t i = 0; i < j->sum.n_links; i++) {
+        const vxs_link_report_t *r = &j->sum.links[i];
+        if (r->source == m->source && r->station == m->station && r->protocol == m->protocol &&
+            r->msg_type == m->msg_type)
+            s->report = (long)i;
+    }
+    return s;
+}
+
 /* flag_order flags a message received again (the same sender, type and generation time as one
  * of the last RECENT_GENS received) or out of order (older than the newest received). A DENM's
  * referenceTime is shared by its repetitions: not compared. */
-static void flag_order(vfeed_t *f, vxs_frame_msg_t *m) {
-    if (m->gen == VXS_TIME_NONE || m->field == VXS_V2X_TF_ITS_TIME) return;
-    sender_t *s = NULL;
-    for (size_t i = 0; i < f->n_senders; i++)
-        if (f->senders[i].station == m->station && f->senders[i].protocol == m->protocol &&
-            f->senders[i].msg_type == m->msg_type) {
-            s = &f->senders[i];
-            break;
-        }
-    if (!s) {
-        if (f->n_senders == MAX_SENDERS) return;
-        if (!f->senders && !(f->senders = vxs_calloc(MAX_SENDERS, sizeof *f->senders))) return;
-        s = &f->senders[f->n_senders++];
-        *s = (sender_t){m->station, m->protocol, m->msg_type, m->gen, {0}, 0, 0};
-    } else {
+static void flag_order(sender_t *s, vxs_frame_msg_t *m) {
+    if (!s || m->gen == VXS_TIME_NONE || m->field == VXS_V2X_TF_ITS_TIME) return;
+    if (s->max_gen != VXS_TIME_NONE) {
         for (size_t i = 0; i < s->n_recent; i++)
             if (s->recent[i] == m->gen) {
                 m->flags |= VXS_MSG_DUPLICATE;
                 return;
             }
         if (m->gen < s->max_gen) m->flags |= VXS_MSG_REORDERED;
-        if (m->gen > s->max_gen) s->max_gen = m->gen;
     }
+    if (s->max_gen == VXS_TIME_NONE || m->gen > s->max_gen) s->max_gen = m->gen;
     s->recent[s->i_recent] = m->gen;
     s->i_recent = (s->i_recent + 1) % RECENT_GENS;
     if (s->n_recent < RECENT_GENS) s->n_recent++;
+}
+
+/* lat_add gives a message's latency to its link's histogram. */
+static void lat_add(lat_hist_t *h, int64_t latency_ns) {
+    const double l = (double)latency_ns;
+    size_t b = 0;
+    if (l >= 1e4) {
+        const double k = floor(log(l / 1e4) / log(1.01)) + 1;
+        b = k >= LAT_BINS - 1 ? LAT_BINS - 1 : (size_t)k;
+    }
+    h->bins[b]++;
+    if (h->n) h->sum_abs_change_ns += fabs(l - h->prev_ns);
+    if (!h->n || l < h->min_ns) h->min_ns = l;
+    if (!h->n || l > h->max_ns) h->max_ns = l;
+    h->prev_ns = l;
+    h->n++;
+}
+
+/* lat_quantile returns the q-quantile of the histogram (ms): the geometric middle of its bin,
+ * held within the exact extremes. */
+static double lat_quantile(const lat_hist_t *h, double q) {
+    const uint64_t rank = (uint64_t)ceil(q * (double)h->n);
+    uint64_t seen = 0;
+    size_t b = 0;
+    for (; b < LAT_BINS; b++)
+        if ((seen += h->bins[b]) >= (rank ? rank : 1)) break;
+    double v = b == 0 ? h->min_ns : 1e4 * pow(1.01, (double)b - 0.5);
+    if (v < h->min_ns) v = h->min_ns;
+    if (v > h->max_ns) v = h->max_ns;
+    return v / 1e6;
 }
 
 /* v2x_next reads the feed's next received message into f->next. */
@@ -373,7 +412,10 @@ static bool v2x_next(vxs_job_t *j, vfeed_t *f) {
             }
             annotate_latency(j, m, sd_rx, sd_tx);
         }
-        flag_order(f, m);
+        sender_t *snd = sender_of(j, f, m);
+        flag_order(snd, m);
+        if (snd && snd->report >= 0 && m->has_latency)
+            lat_add(&j->link_lat[snd->report], m->latency_ns);
         f->has_next = true;
         return true;
     }
@@ -686,6 +728,18 @@ static bool in_range(vxs_time_t t, vxs_time_t from, vxs_time_t to) {
 }
 
 static vxs_status_t finish_all(vxs_job_t *j, vxs_frame_sink_t *const *sinks, size_t n_sinks) {
+    for (size_t i = 0; i < j->sum.n_links; i++) {
+        const lat_hist_t *h = &j->link_lat[i];
+        vxs_link_report_t *r = &j->link_reports[i];
+        r->latency_n = h->n;
+        if (!h->n) continue;
+        r->latency_min_ms = h->min_ns / 1e6;
+        r->latency_p50_ms = lat_quantile(h, 0.50);
+        r->latency_p95_ms = lat_quantile(h, 0.95);
+        r->latency_p99_ms = lat_quantile(h, 0.99);
+        r->latency_max_ms = h->max_ns / 1e6;
+        r->jitter_ms = h->n > 1 ? h->sum_abs_change_ns / (double)(h->n - 1) / 1e6 : 0.0;
+    }
     j->sum.impossible_listed = j->impossible;
     j->sum.n_impossible_listed =
         j->sum.impossible < VXS_IMPOSSIBLE_LISTED ? (size_t)j->sum.impossible

@@ -226,6 +226,7 @@ void vxs_job_destroy(vxs_job_t *j) {
     vxs_free(j->heard);
     vxs_free(j->links);
     vxs_free(j->link_reports);
+    vxs_free(j->link_lat);
     vxs_free(j->clocks);
     vxs_free(j->rels);
     vxs_free(j->pairs);
@@ -759,7 +760,8 @@ static int cmp_link(const void *a, const void *b) {
 static vxs_status_t link_reports(vxs_job_t *j) {
     if (!j->n_links) return VXS_OK;
     j->link_reports = vxs_calloc(j->n_links, sizeof *j->link_reports);
-    if (!j->link_reports) return VXS_E_NOMEM;
+    j->link_lat = vxs_calloc(j->n_links, sizeof *j->link_lat);
+    if (!j->link_reports || !j->link_lat) return VXS_E_NOMEM;
     for (size_t i = 0; i < j->n_links; i++) {
         const jlink_t *L = &j->links[i];
         const vxs_link_t *a = &L->acc;
@@ -788,7 +790,8 @@ static vxs_status_t link_reports(vxs_job_t *j) {
                                  L->dropout_total_s,
                                  L->dropout_longest_s,
                                  {{0, 0}},
-                                 L->n_dropout_listed};
+                                 L->n_dropout_listed,
+                                 0, 0, 0, 0, 0, 0, 0}; /* latency: the frame pass's */
         memcpy(r->bursts, a->bursts, sizeof r->bursts);
         /* the dropouts on the reference timeline, through the receiver's logger clock */
         const vxs_clock_model_t *lm = &j->res[j->logger_node[j->srcs[L->src].agent]].model;

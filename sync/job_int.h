@@ -65,6 +65,16 @@ typedef struct {
     uint64_t count;
 } heard_t;
 
+/* lat_hist_t is one link's latencies in constant memory: bins 1 % wide from 10 µs to about 220 s
+ * (bin 0: below 10 µs, negative ones too), the exact extremes, and the change between
+ * consecutive messages for the jitter. */
+#define LAT_BINS 1700
+typedef struct {
+    uint32_t bins[LAT_BINS];
+    uint64_t n;
+    double min_ns, max_ns, prev_ns, sum_abs_change_ns;
+} lat_hist_t;
+
 /* jlink_t counts one sender's messages of one type at one receiving V2X source (vxs_link_t). */
 typedef struct {
     size_t src;       /* the receiving source */
@@ -105,6 +115,7 @@ struct vxs_job {
     jlink_t *links; /* counted links, in the order first heard */
     size_t n_links, cap_links;
     vxs_link_report_t *link_reports; /* the summary's, by (source, station, type) */
+    lat_hist_t *link_lat;            /* ... their latencies, the frame pass's */
     bool oom;
     bool quiet_diag; /* the frame pass: its bad units were reported by the index pass */
     /* progress */

@@ -596,12 +596,40 @@ TEST_F(SyncSynth, LinksCountedByMsgCntAreTheTruths) {
     EXPECT_GE(CheckLinks(truth_, links, &dropouts), 9);
     // the building's shadow (ego <-> phone, 27 to 29 s) is a dropout both ways, and the only one
     EXPECT_EQ(dropouts, 2);
+    // each link's latency quantiles are those of its messages' latencies in frames.jsonl (each
+    // message once; nearest rank, to the 1 % of the histogram's bins)
+    std::map<std::string, std::vector<double>> lat;
+    std::set<std::pair<std::string, int64_t>> seen;
+    for (json_t *f : frames_) {
+        size_t a, q;
+        json_t *blk, *m;
+        json_array_foreach(json_object_get(f, "v2x"), a, blk) {
+            json_array_foreach(json_object_get(blk, "messages"), q, m) {
+                if (json_is_null(json_object_get(m, "latency_ns"))) continue;
+                if (!seen.insert({S(blk, "agent"), I(m, "capture_ns")}).second) continue;
+                lat[S(blk, "agent") + " <- " + S(m, "sender") + " " + S(m, "type")].push_back(
+                    (double)I(m, "latency_ns") / 1e6);
+            }
+        }
+    }
     json_t *shadow = json_object_get(truth_, "shadow");
     size_t i;
     json_t *l;
     json_array_foreach(json_object_get(links, "links"), i, l) {
         const bool shadowed = (S(l, "receiver") == "ego" && S(l, "sender") == "phone") ||
                               (S(l, "receiver") == "phone" && S(l, "sender") == "ego");
+        std::vector<double> &v = lat[S(l, "receiver") + " <- " + S(l, "sender") + " " +
+                                     S(l, "message")];
+        std::sort(v.begin(), v.end());
+        json_t *lm = json_object_get(l, "latency_ms");
+        ASSERT_GT(v.size(), 100u);
+        EXPECT_NEAR((double)I(lm, "messages"), (double)v.size(), 2.0);
+        EXPECT_NEAR(D(lm, "p50"), v[(size_t)std::ceil(0.5 * (double)v.size()) - 1],
+                    0.011 * D(lm, "p50"));
+        EXPECT_NEAR(D(lm, "p95"), v[(size_t)std::ceil(0.95 * (double)v.size()) - 1],
+                    0.011 * D(lm, "p95"));
+        EXPECT_DOUBLE_EQ(D(lm, "max"), v.back());
+        EXPECT_GT(D(lm, "jitter"), 0.0);
         json_t *d = json_object_get(l, "dropouts");
         ASSERT_EQ(I(d, "count"), shadowed ? 1 : 0) << S(l, "receiver") << " <- " << S(l, "sender");
         if (!shadowed) continue;
