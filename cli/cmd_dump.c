@@ -584,6 +584,15 @@ static json_t *v2x_json(const vxs_v2x_reader_t *r, const vxs_record_t *rec) {
     json_object_set_new(o, "yaw_rate_dps", num_or_null(m->yaw_rate_dps));
     json_object_set_new(o, "length_m", num_or_null(m->length_m));
     json_object_set_new(o, "width_m", num_or_null(m->width_m));
+    json_object_set_new(o, "pos_semi_major_m", num_or_null(m->pos_semi_major_m));
+    json_object_set_new(o, "pos_semi_minor_m", num_or_null(m->pos_semi_minor_m));
+    json_object_set_new(o, "pos_orientation_deg", num_or_null(m->pos_orientation_deg));
+    json_object_set_new(o, "pos_confidence",
+                        isnan(m->pos_semi_major_m) && isnan(m->pos_semi_minor_m)
+                            ? json_null()
+                            : json_string(m->pos_confidence_95 ? "95%" : "1sigma"));
+    json_object_set_new(o, "speed_conf_mps", num_or_null(m->speed_conf_mps));
+    json_object_set_new(o, "heading_conf_deg", num_or_null(m->heading_conf_deg));
     json_object_set_new(o, "t_gen_ns", ns_json(t.gen));
     json_object_set_new(o, "t_gen_delta_ns", ns_json(t.gen_delta));
     json_object_set_new(o, "t_sec_mark_ns", ns_json(t.sec_mark));

@@ -315,16 +315,22 @@ static vxs_status_t px_count(px_t *x, size_t *out, int64_t lo, int64_t hi, bool 
 /* ref_position reads a ReferencePosition (CDD v1: latitude, longitude, PosConfidenceEllipse,
  * Altitude; the v2 ReferencePositionWithConfidence has the same bits) into lat/lon/elev. */
 static vxs_status_t ref_position(px_t *x, vxs_v2x_msg_t *m) {
-    int64_t lat, lon, alt, v;
+    int64_t lat, lon, alt, smaj, smin, v;
     INT(lat, -900000000, 900000001, "latitude");
     INT(lon, -1800000000, 1800000001, "longitude");
-    SKIP(12 + 12, "positionConfidenceEllipse semi-axes");
+    INT(smaj, 0, 4095, "semiMajorConfidence");
+    INT(smin, 0, 4095, "semiMinorConfidence");
     INT(v, 0, 3601, "semiMajorOrientation");
     INT(alt, -100000, 800001, "altitudeValue");
     SKIP(4, "altitudeConfidence");
     m->lat_deg = na(lat, 900000001, 1e-7);
     m->lon_deg = na(lon, 1800000001, 1e-7);
     m->elev_m = na(alt, 800001, 0.01);
+    /* SemiAxisLength: 4094 out of range, 4095 unavailable: neither is a size */
+    m->pos_semi_major_m = smaj >= 4094 ? NAN : (double)smaj * 0.01;
+    m->pos_semi_minor_m = smin >= 4094 ? NAN : (double)smin * 0.01;
+    m->pos_orientation_deg = na(v, 3601, 0.1);
+    m->pos_confidence_95 = true;
     return VXS_OK;
 }
 
@@ -351,10 +357,14 @@ static vxs_status_t cam_vehicle_hf(px_t *x, vxs_v2x_msg_t *m, int ver) {
     int64_t hv, sp, lv, wv, av, cv, yv, v;
     bool e;
     VXS_FORWARD(px_bits(x, &opt, 7, "vehicle HF presence bits"));
+    int64_t hc, sc;
     INT(hv, 0, 3601, "heading");
-    INT(v, 1, 127, "headingConfidence");
+    INT(hc, 1, 127, "headingConfidence");
     INT(sp, 0, 16383, "speed");
-    INT(v, 1, 127, "speedConfidence");
+    INT(sc, 1, 127, "speedConfidence");
+    /* 126: out of range, 127: unavailable */
+    m->heading_conf_deg = hc >= 126 ? NAN : (double)hc * 0.1;
+    m->speed_conf_mps = sc >= 126 ? NAN : (double)sc * 0.01;
     INT(v, 0, 2, "driveDirection");
     INT(lv, 1, 1023, "vehicleLength");
     INT(v, 0, 4, "vehicleLengthConfidenceIndication");

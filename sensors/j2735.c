@@ -75,6 +75,15 @@ static bool presence(vxs_br_t *b, bool ext, unsigned n, bool *out_ext, uint64_t 
 
 #define HAS(opt, n, i) (((opt) >> ((n) - 1 - (i))) & 1) /* i-th of n optional fields */
 
+/* accuracy sets the claimed PositionalAccuracy: semi-axes in 0.05 m (254: 12.7 m or more, 255:
+ * unavailable), orientation in 360/65535 deg (65535: unavailable); one standard deviation. */
+static void accuracy(vxs_v2x_msg_t *m, int64_t smaj, int64_t smin, int64_t ori) {
+    m->pos_semi_major_m = smaj == 255 ? NAN : (double)smaj * 0.05;
+    m->pos_semi_minor_m = smin == 255 ? NAN : (double)smin * 0.05;
+    m->pos_orientation_deg = ori == 65535 ? NAN : (double)ori * (360.0 / 65535.0);
+    m->pos_confidence_95 = false;
+}
+
 /* bsm_core reads BSMcoreData (290 bits, no preamble). */
 static vxs_status_t bsm_core(vxs_v2x_msg_t *m, vxs_br_t *b, const char *what, char *err,
                              size_t err_len) {
@@ -105,8 +114,9 @@ static vxs_status_t bsm_core(vxs_v2x_msg_t *m, vxs_br_t *b, const char *what, ch
     FIELD(aux, 0, 3, "brakes.auxBrakes");
     FIELD(width, 0, 1023, "size.width");
     FIELD(length, 0, 4095, "size.length");
-    (void)smaj, (void)smin, (void)ori, (void)trans, (void)angle, (void)wheel, (void)trac,
-        (void)abs_, (void)scs, (void)boost, (void)aux;
+    (void)trans, (void)angle, (void)wheel, (void)trac, (void)abs_, (void)scs, (void)boost,
+        (void)aux;
+    accuracy(m, smaj, smin, ori);
     m->msg_cnt = (int)cnt;
     m->station_id = id;
     m->sec_mark = sec == 65535 ? -1 : (int32_t)sec;
@@ -189,7 +199,8 @@ static vxs_status_t psm(vxs_v2x_msg_t *m, vxs_br_t *b, char *err, size_t err_len
     FIELD(ori, 0, 65535, "accuracy.orientation");
     FIELD(speed, 0, 8191, "speed");
     FIELD(heading, 0, 28800, "heading");
-    (void)pre, (void)smaj, (void)smin, (void)ori;
+    (void)pre;
+    accuracy(m, smaj, smin, ori);
     m->station_type = (int)type;
     m->sec_mark = sec == 65535 ? -1 : (int32_t)sec;
     m->msg_cnt = (int)cnt;

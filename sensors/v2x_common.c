@@ -34,6 +34,8 @@ void vxs_v2x_msg_init(vxs_v2x_msg_t *m) {
     m->speed_mps = m->heading_deg = NAN;
     m->accel_long_mps2 = m->accel_lat_mps2 = m->accel_vert_mps2 = m->yaw_rate_dps = NAN;
     m->length_m = m->width_m = NAN;
+    m->pos_semi_major_m = m->pos_semi_minor_m = m->pos_orientation_deg = NAN;
+    m->speed_conf_mps = m->heading_conf_deg = NAN;
     m->cause_code = m->sub_cause_code = -1;
     m->tim_frames = -1;
     m->gn_header_type = -1;

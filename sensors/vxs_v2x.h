@@ -81,6 +81,16 @@ typedef struct {
     double speed_mps, heading_deg;
     double accel_long_mps2, accel_lat_mps2, accel_vert_mps2, yaw_rate_dps;
     double length_m, width_m;
+    /* -- the accuracy the sender claims (NaN when absent or "unavailable") ---------------- */
+    double pos_semi_major_m, pos_semi_minor_m; /* position ellipse: J2735 PositionalAccuracy
+                                                  (one standard deviation, 0.05 m; 254 reads
+                                                  "12.7 m or more": 12.7), ETSI
+                                                  PosConfidenceEllipse (95 % confidence, 1 cm;
+                                                  4094 "out of range": NaN) */
+    double pos_orientation_deg; /* the semi-major axis' orientation from north, clockwise */
+    bool pos_confidence_95;     /* the ellipse is ETSI's 95 % one, not J2735's one sigma */
+    double speed_conf_mps;      /* CAM speedConfidence (95 %, 0.01 m/s; 126 "out of range") */
+    double heading_conf_deg;    /* CAM headingConfidence (95 %, 0.1 deg; 126 "out of range") */
 
     /* -- message specifics ------------------------------------------------------------- */
     bool cam_rsu;              /* CAM with an RSU high-frequency container */

@@ -40,9 +40,10 @@ struct Bw {
     Bw &bit(bool b) { return put(b ? 1 : 0, 1); }
     Bw &header(int ver, int id, uint32_t station) { return put((uint64_t)ver, 8).put((uint64_t)id, 8).put(station, 32); }
     // ReferencePosition: lat, lon (1e-7 deg), confidence ellipse, altitude (cm)
-    Bw &refpos(int64_t lat, int64_t lon, int64_t alt) {
+    Bw &refpos(int64_t lat, int64_t lon, int64_t alt, int64_t smaj = 500, int64_t smin = 400,
+                int64_t ori = 900) {
         cons(lat, -900000000, 900000001).cons(lon, -1800000000, 1800000001);
-        cons(500, 0, 4095).cons(400, 0, 4095).cons(900, 0, 3601);
+        cons(smaj, 0, 4095).cons(smin, 0, 4095).cons(ori, 0, 3601);
         return cons(alt, -100000, 800001).put(3, 4);
     }
 };
@@ -345,7 +346,7 @@ const char *kCapture = "datasets/v2x/etsi/msvan3t_cam_cpm.pcap";
 
 // Compares every CAM with rows {station, gdt, lat, lon, speed, heading, tst}.
 void CompareCams(const std::vector<Frame> &frames, const std::map<long, std::vector<long>> &ref) {
-    size_t cams = 0;
+    size_t cams = 0, accuracies = 0;
     for (const Frame &f : frames) {
         vxs_v2x_msg_t m;
         char err[256] = "";
@@ -368,9 +369,24 @@ void CompareCams(const std::vector<Frame> &frames, const std::map<long, std::vec
         EXPECT_EQ(std::lround(m.heading_deg * 10), r[5]) << f.number;
         EXPECT_EQ(m.gn_tst, r[6]) << f.number;
         EXPECT_EQ(m.gn_btp_port, 2001);
+        if (r.size() >= 12) { // the claimed accuracy, where the reference has it
+            auto same = [&](double v, double unit, long want, long unavailable) {
+                if (want >= unavailable) return std::isnan(v);
+                return std::lround(v / unit) == want;
+            };
+            EXPECT_TRUE(same(m.pos_semi_major_m, 0.01, r[7], 4094)) << f.number;
+            EXPECT_TRUE(same(m.pos_semi_minor_m, 0.01, r[8], 4094)) << f.number;
+            EXPECT_TRUE(same(m.pos_orientation_deg, 0.1, r[9], 3601)) << f.number;
+            EXPECT_TRUE(same(m.speed_conf_mps, 0.01, r[10], 126)) << f.number;
+            EXPECT_TRUE(same(m.heading_conf_deg, 0.1, r[11], 126)) << f.number;
+            accuracies++;
+        }
     }
     EXPECT_EQ(cams, 367u);
     EXPECT_EQ(cams, ref.size());
+    if (accuracies) {
+        EXPECT_EQ(accuracies, cams);
+    }
 }
 
 TEST(Etsi, CaptureCamsEqualExpectedFile) {
@@ -386,7 +402,9 @@ TEST(Etsi, CaptureCamsEqualLiveTshark) {
     std::string out;
     ASSERT_EQ(vxs_test::Run("tshark -r '" + path + "' -T fields -E separator=, -e frame.number -e its.stationID "
                             "-e cam.generationDeltaTime -e its.latitude -e its.longitude -e its.speedValue "
-                            "-e its.headingValue -e geonw.src_pos.tst -Y cam.generationDeltaTime 2>/dev/null", &out), 0);
+                            "-e its.headingValue -e geonw.src_pos.tst -e its.semiMajorConfidence "
+                            "-e its.semiMinorConfidence -e its.semiMajorOrientation -e its.speedConfidence "
+                            "-e its.headingConfidence -Y cam.generationDeltaTime 2>/dev/null", &out), 0);
     CompareCams(GnFrames(path), ParseCsv(out));
 }
 
@@ -504,6 +522,13 @@ TEST(Etsi, CamV141EveryOptionalField) {
     EXPECT_NEAR(m.yaw_rate_dps, -1.5, 1e-9);
     EXPECT_NEAR(m.accel_lat_mps2, 0.7, 1e-9);
     EXPECT_NEAR(m.accel_vert_mps2, -0.3, 1e-9);
+    // the claimed accuracy: a 95 % ellipse of 5.00 x 4.00 m at 90.0 deg, 1.0 deg, 0.05 m/s
+    EXPECT_NEAR(m.pos_semi_major_m, 5.0, 1e-9);
+    EXPECT_NEAR(m.pos_semi_minor_m, 4.0, 1e-9);
+    EXPECT_NEAR(m.pos_orientation_deg, 90.0, 1e-9);
+    EXPECT_TRUE(m.pos_confidence_95);
+    EXPECT_NEAR(m.heading_conf_deg, 1.0, 1e-9);
+    EXPECT_NEAR(m.speed_conf_mps, 0.05, 1e-9);
     EXPECT_TRUE(m.cam_low_freq);
     EXPECT_FALSE(m.cam_rsu);
     // one bit missing at the very end (inside the emergency priority): truncated, named
@@ -563,15 +588,16 @@ TEST(Etsi, CamRelease2ExtensionContainerIsSkipped) {
 TEST(Etsi, UnavailableValuesAreNaN) {
     Bw w;
     w.header(2, 2, 1).cons(0, 0, 65535).put(0, 3).bit(false).cons(0, 0, 255);
-    w.refpos(900000001, 1800000001, 800001);
-    w.put(0, 2).put(0, 7).cons(3601, 0, 3601).cons(127, 1, 127).cons(16383, 0, 16383).cons(127, 1, 127);
+    w.refpos(900000001, 1800000001, 800001, 4095, 4094, 3601); // unavailable, out of range
+    w.put(0, 2).put(0, 7).cons(3601, 0, 3601).cons(127, 1, 127).cons(16383, 0, 16383).cons(126, 1, 127);
     w.cons(2, 0, 2).cons(1023, 1, 1023).cons(4, 0, 4).cons(62, 1, 62).cons(161, -160, 161).cons(102, 0, 102);
     w.cons(1023, -1023, 1023).put(7, 3).bit(false).cons(2, 0, 2).cons(32767, -32766, 32767).cons(8, 0, 8);
     vxs_v2x_msg_t m;
     std::string err;
     ASSERT_EQ(Pdu(&m, w.v, &err), VXS_OK) << err;
     for (double d : {m.lat_deg, m.lon_deg, m.elev_m, m.heading_deg, m.speed_mps, m.length_m, m.width_m,
-                     m.accel_long_mps2, m.yaw_rate_dps})
+                     m.accel_long_mps2, m.yaw_rate_dps, m.pos_semi_major_m, m.pos_semi_minor_m,
+                     m.pos_orientation_deg, m.heading_conf_deg, m.speed_conf_mps})
         EXPECT_TRUE(std::isnan(d));
 }
 

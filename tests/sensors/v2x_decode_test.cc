@@ -148,6 +148,14 @@ TEST(V2xDecode, BsmEqualsJpoOdeDecode) {
     EXPECT_EQ(std::lround(m.width_m * 100), vxs_test::XmlLong(s, "width", core));
     EXPECT_EQ(std::lround(m.length_m * 100), vxs_test::XmlLong(s, "length", core));
     EXPECT_EQ(m.bsm_has_part2, s.find("<partII>") != std::string::npos);
+    // the claimed PositionalAccuracy: semi-axes in 0.05 m, orientation 65535 = unavailable
+    const size_t pa = s.find("<accuracy>", core);
+    ASSERT_NE(pa, std::string::npos);
+    EXPECT_EQ(std::lround(m.pos_semi_major_m / 0.05), vxs_test::XmlLong(s, "semiMajor", pa));
+    EXPECT_EQ(std::lround(m.pos_semi_minor_m / 0.05), vxs_test::XmlLong(s, "semiMinor", pa));
+    ASSERT_EQ(vxs_test::XmlLong(s, "orientation", pa), 65535);
+    EXPECT_TRUE(std::isnan(m.pos_orientation_deg));
+    EXPECT_FALSE(m.pos_confidence_95);
 }
 
 TEST(V2xDecode, PsmEqualsJpoOdeDecode) {
@@ -173,6 +181,12 @@ TEST(V2xDecode, PsmEqualsJpoOdeDecode) {
     EXPECT_EQ(std::lround(m.lon_deg * 1e7), vxs_test::XmlLong(s, "long", psm));
     EXPECT_EQ(std::lround(m.speed_mps / 0.02), vxs_test::XmlLong(s, "speed", psm));
     EXPECT_EQ(std::lround(m.heading_deg / 0.0125), vxs_test::XmlLong(s, "heading", psm));
+    const size_t pa = s.find("<accuracy>", psm);
+    ASSERT_NE(pa, std::string::npos);
+    EXPECT_EQ(std::lround(m.pos_semi_major_m / 0.05), vxs_test::XmlLong(s, "semiMajor", pa));
+    EXPECT_EQ(std::lround(m.pos_semi_minor_m / 0.05), vxs_test::XmlLong(s, "semiMinor", pa));
+    EXPECT_EQ(std::lround(m.pos_orientation_deg / (360.0 / 65535.0)),
+              vxs_test::XmlLong(s, "orientation", pa));
 }
 
 TEST(V2xDecode, BsmV2xHubVectors) {
