@@ -656,12 +656,14 @@ TEST(SyncLinks, FullRealismUsDriveCountedAsTheTruth) {
     json_t *truth = LoadJson(dir + "/drive/truth.json"), *links = LoadJson(dir + "/out/links.json");
     ASSERT_TRUE(truth && links);
     EXPECT_GE(CheckLinks(truth, links), 6);
-    const MessageStats st = CheckMessages(truth, LoadLines(dir + "/out/frames.jsonl"));
+    std::vector<json_t *> frames = LoadLines(dir + "/out/frames.jsonl");
+    const MessageStats st = CheckMessages(truth, frames);
+    for (json_t *f : frames) json_decref(f);
+    json_decref(truth);
+    json_decref(links);
     ASSERT_GT(st.n, 1000);
     EXPECT_GE(st.within3, st.n * 99 / 100) << st.within3 << " of " << st.n;
     EXPECT_LE(st.flags_wrong, st.n / 1000) << "duplicate and reordered flags against the truth";
-    json_decref(truth);
-    json_decref(links);
 }
 
 TEST_F(SyncSynth, ResultsDoNotDependOnTheOrderOfAgentsAndFiles) {
