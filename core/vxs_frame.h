@@ -378,7 +378,8 @@ enum {
     VXS_MSG_REORDERED = 1u << 1,  /* older than one already received from that sender and type */
     VXS_MSG_LATE = 1u << 2,       /* latency above the manifest's frames.v2x_late_ms */
     VXS_MSG_IMPOSSIBLE = 1u << 3  /* received before it was sent beyond what the clocks'
-                                     uncertainty explains (latency < -max(1 ms, 5 sd)) */
+                                     uncertainty explains: rx_ref - gen_ref < -max(1 ms,
+                                     5 (sd_rx + sd_tx)), the clocks.json count's rule */
 };
 
 /* vxs_frame_link_t is the state of one link (a sender heard by a receiver over the drive) at T:
@@ -388,9 +389,11 @@ typedef struct {
     uint64_t station;       /* when sender_agent is -1 */
     bool silent;
     vxs_time_t last_rx_ref; /* last reception up to T; VXS_TIME_NONE: none yet */
+    bool has_aoi;           /* a message with a generation time was received by T */
     int64_t aoi_ns;         /* age of information at T: T - the generation of the newest
-                               message received by T (its generation as the latency takes it);
-                               -1 when none with a generation time was received yet */
+                               message received by T (its generation as the latency takes it;
+                               below 0 when that message's latency was, within the clocks'
+                               noise) */
     const char *reason;     /* silent: "link vehicle2 -> ego silent: no message received in the
                                last 1.000 s"; else NULL */
 } vxs_frame_link_t;

@@ -103,7 +103,7 @@ static json_t *v2x_json(const vxs_run_info_t *run, const vxs_frame_t *f, const v
         json_object_set_new(x, "last_rx_ref_ns", L->last_rx_ref == VXS_TIME_NONE
                                                      ? json_null()
                                                      : json_integer(L->last_rx_ref));
-        json_object_set_new(x, "aoi_ns", L->aoi_ns < 0 ? json_null() : json_integer(L->aoi_ns));
+        json_object_set_new(x, "aoi_ns", L->has_aoi ? json_integer(L->aoi_ns) : json_null());
         json_array_append_new(links, x);
     }
     json_object_set_new(ag, "messages", msgs);

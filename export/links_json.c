@@ -58,6 +58,7 @@ static json_t *link_json(const vxs_run_info_t *run, const vxs_link_report_t *l) 
         const vxs_link_dropout_t *x = &l->dropout_listed[k];
         json_t *e = json_object();
         json_object_set_new(e, "start", vxsi_json_time(x->start));
+        json_object_set_new(e, "end", vxsi_json_time(x->end));
         json_object_set_new(e, "start_ns", json_integer(x->start));
         json_object_set_new(e, "end_ns", json_integer(x->end));
         json_object_set_new(e, "duration_ms", json_real((double)(x->end - x->start) / 1e6));

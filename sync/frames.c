@@ -17,7 +17,6 @@
 #include "job_int.h"
 
 #define MAX_LINKS 64 /* links kept per receiving V2X source */
-#define MAX_SENDERS 256 /* (sender, type) pairs flagged per receiving V2X source */
 #define REASON_LEN 256
 
 /* item_t is one record of a member stream, on the reference timeline. */
@@ -80,8 +79,9 @@ typedef struct {
     uint64_t index;
     link_t links[MAX_LINKS];
     size_t n_links;
-    sender_t *senders; /* by first reception; at most MAX_SENDERS, the rest not flagged */
-    size_t n_senders;
+    sender_t *senders; /* by first reception */
+    size_t n_senders, cap_senders;
+    long next_report;  /* the link (j->link_reports) of f->next, -1 when not counted */
     /* the frame being given */
     vxs_frame_msg_t *msgs;
     size_t n_msgs, cap_msgs;
@@ -298,14 +298,22 @@ static void annotate_latency(const vxs_job_t *j, vxs_frame_msg_t *m, double sd_r
 }
 
 /* sender_of returns the feed's record of the message's sender and type (created at its first
- * message; NULL beyond MAX_SENDERS or out of memory). */
-static sender_t *sender_of(const vxs_job_t *j, vfeed_t *f, const vxs_frame_msg_t *m) {
-    for (size_t i = 0; i < f->n_senders; i++)
+ * message; NULL when out of memory, which ends the pass). */
+static sender_t *sender_of(vxs_job_t *j, vfeed_t *f, const vxs_frame_msg_t *m) {
+    for (size_t i = f->n_senders; i-- > 0;)
         if (f->senders[i].station == m->station && f->senders[i].protocol == m->protocol &&
             f->senders[i].msg_type == m->msg_type)
             return &f->senders[i];
-    if (f->n_senders == MAX_SENDERS) return NULL;
-    if (!f->senders && !(f->senders = vxs_calloc(MAX_SENDERS, sizeof *f->senders))) return NULL;
+    if (f->n_senders == f->cap_senders) {
+        const size_t cap = f->cap_senders ? 2 * f->cap_senders : 16;
+        sender_t *n = vxs_realloc(f->senders, cap * sizeof *n);
+        if (!n) {
+            j->oom = true;
+            return NULL;
+        }
+        f->senders = n;
+        f->cap_senders = cap;
+    }
     sender_t *s = &f->senders[f->n_senders++];
     *s = (sender_t){m->station, m->protocol, m->msg_type, VXS_TIME_NONE, {0}, 0, 0, -1};
     for (size_t i = 0; i < j->sum.n_links; i++) {
@@ -321,7 +329,10 @@ static sender_t *sender_of(const vxs_job_t *j, vfeed_t *f, const vxs_frame_msg_t
  * of the last RECENT_GENS received) or out of order (older than the newest received). A DENM's
  * referenceTime is shared by its repetitions: not compared. */
 static void flag_order(sender_t *s, vxs_frame_msg_t *m) {
-    if (!s || m->gen == VXS_TIME_NONE || m->field == VXS_V2X_TF_ITS_TIME) return;
+    /* messages naming no sender (SPaT, MAP, TIM: station 0) would mix intersections */
+    if (!s || m->gen == VXS_TIME_NONE || m->field == VXS_V2X_TF_ITS_TIME || m->station == 0)
+        return;
+    if (m->flags & VXS_MSG_IMPOSSIBLE) return; /* its time is not to be compared with */
     if (s->max_gen != VXS_TIME_NONE) {
         for (size_t i = 0; i < s->n_recent; i++)
             if (s->recent[i] == m->gen) {
@@ -414,8 +425,7 @@ static bool v2x_next(vxs_job_t *j, vfeed_t *f) {
         }
         sender_t *snd = sender_of(j, f, m);
         flag_order(snd, m);
-        if (snd && snd->report >= 0 && m->has_latency)
-            lat_add(&j->link_lat[snd->report], m->latency_ns);
+        f->next_report = snd && m->has_latency ? snd->report : -1;
         f->has_next = true;
         return true;
     }
@@ -427,7 +437,7 @@ static void link_seen(vfeed_t *f, const vxs_frame_msg_t *m) {
         if (m->sender_agent >= 0 ? l->sender_agent == m->sender_agent
                                  : (l->sender_agent < 0 && l->station == m->station)) {
             if (l->last_rx == VXS_TIME_NONE || m->rx_ref > l->last_rx) l->last_rx = m->rx_ref;
-            if (m->has_latency) {
+            if (m->has_latency && !(m->flags & VXS_MSG_IMPOSSIBLE)) {
                 const vxs_time_t g = m->rx_ref - m->latency_ns; /* the generation it stands for */
                 if (l->newest_gen == VXS_TIME_NONE || g > l->newest_gen) l->newest_gen = g;
             }
@@ -444,6 +454,8 @@ static void v2x_advance(vxs_job_t *j, vfeed_t *f, vxs_time_t T, int64_t window) 
         if (f->next.rx_ref > T) break;
         if (vxsi_ring_append(&f->q, &f->next) != VXS_OK) j->oom = true;
         link_seen(f, &f->next);
+        /* the link's latencies: the messages the frames get, each once */
+        if (f->next_report >= 0) lat_add(&j->link_lat[f->next_report], f->next.latency_ns);
         f->has_next = false;
     }
     while (f->q.len && ((const vxs_frame_msg_t *)vxsi_ring_at(&f->q, 0))->rx_ref <= T - window)
@@ -681,7 +693,8 @@ static vxs_status_t give(pass_t *p, const vxs_match_frame_t *fr, uint64_t index,
             x->station = L->station;
             x->silent = L->last_rx == VXS_TIME_NONE || L->last_rx <= fr->t - window;
             x->last_rx_ref = L->last_rx;
-            x->aoi_ns = L->newest_gen == VXS_TIME_NONE ? -1 : fr->t - L->newest_gen;
+            x->has_aoi = L->newest_gen != VXS_TIME_NONE;
+            x->aoi_ns = x->has_aoi ? fr->t - L->newest_gen : 0;
             x->reason = NULL;
             if (x->silent) {
                 snprintf(L->reason, sizeof L->reason,

@@ -283,12 +283,20 @@ static size_t sender_node(vxs_job_t *j, const vxs_record_t *rec) {
     return v;
 }
 
-/* count_link gives a received message with a message counter to its link's account. J2735
- * msgCnt (BSM, PSM, ...: every message that has one) counts a sender's messages of one type;
- * a DENM's sequence number counts events, whose repetitions share it: not counted here. */
+/* J2735 DSRCmsgIDs whose msgCnt steps with every message of a sender that names itself (BSM,
+ * PSM). MAP's and TIM's count revisions of their content, and SPaT, MAP and TIM carry no
+ * sender id: not counted. */
+#define J2735_BSM 20
+#define J2735_PSM 32
+
+/* count_link gives a received BSM or PSM to its link's account (its msgCnt counts the sender's
+ * messages of that type); a DENM's sequence number counts events, whose repetitions share it:
+ * not counted here. */
 static void count_link(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
     const vxs_v2x_summary_t *v = &rec->u.v2x;
-    if (v->sent || !rec->has_seq || v->protocol != VXS_V2X_PROTO_J2735) return;
+    if (v->sent || !rec->has_seq || v->protocol != VXS_V2X_PROTO_J2735 ||
+        (v->msg_type != J2735_BSM && v->msg_type != J2735_PSM))
+        return;
     const uint64_t station = rec->device_clock.station;
     jlink_t *L = NULL;
     for (size_t i = j->n_links; i-- > 0;)

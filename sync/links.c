@@ -81,27 +81,32 @@ void vxs_link_init(vxs_link_t *l, uint32_t modulus) {
     if (!l) return;
     memset(l, 0, sizeof *l);
     l->modulus = modulus < 2 ? 2 : modulus;
-    l->top_gen = VXS_TIME_NONE;
+    l->top_gen = l->ref_gen = VXS_TIME_NONE;
 }
 
 /* place_of returns the unwrapped place of a message with counter c and generation time gen. */
 static int64_t place_of(const vxs_link_t *l, int64_t c, vxs_time_t gen) {
     const int64_t m = l->modulus;
     const int64_t d = ((c - l->top % m) % m + m) % m; /* steps forward, 0..m-1 */
-    if (gen != VXS_TIME_NONE && l->top_gen != VXS_TIME_NONE) {
-        const double dt = (double)(gen - l->top_gen) * 1e-9;
+    if (gen != VXS_TIME_NONE && l->ref_gen != VXS_TIME_NONE) {
+        /* the time since the last place whose generation time is known */
+        const double dt = (double)(gen - l->ref_gen) * 1e-9;
         if (l->interval_s > 0) {
-            /* the whole cycles k that bring d nearest to the steps the time says */
-            const double k = floor(((dt / l->interval_s) - (double)d) / (double)m + 0.5);
+            /* the whole cycles k that bring top + d nearest to the place the time says */
+            const double want = (double)(l->ref_place - l->top) + dt / l->interval_s;
+            const double k = floor((want - (double)d) / (double)m + 0.5);
             return l->top + d + (int64_t)k * m;
         }
         /* no interval yet: later is forward (a counter that did not move: the same place),
          * earlier is back */
-        if (dt < 0 && (d > 0 || llabs(gen - l->top_gen) > SAME_GEN_NS)) return l->top + d - m;
+        if (dt < 0 && (d > 0 || llabs(gen - l->ref_gen) > SAME_GEN_NS)) return l->top + d - m;
         return l->top + d;
     }
-    /* no times: the smaller step, forward or back */
-    return d <= m / 2 ? l->top + d : l->top + d - m;
+    /* no times: the smaller step, back only onto a gap still open in the window (a late
+     * message), so a burst of more than half a cycle reads as one */
+    const int64_t back = l->top + d - m;
+    return d > m / 2 && back >= l->done && back >= l->first && !has(l, back) ? back
+                                                                             : l->top + d;
 }
 
 vxs_link_event_t vxs_link_add(vxs_link_t *l, int64_t counter, vxs_time_t gen) {
@@ -109,8 +114,10 @@ vxs_link_event_t vxs_link_add(vxs_link_t *l, int64_t counter, vxs_time_t gen) {
     l->received++;
     if (!l->started) {
         l->started = true;
-        l->top = l->done = counter;
+        l->top = l->done = l->first = counter;
         l->top_gen = gen;
+        l->ref_place = counter;
+        l->ref_gen = gen;
         set_have(l, counter, true);
         l->gen[slot(counter)] = gen;
         l->delivered++;
@@ -131,10 +138,26 @@ vxs_link_event_t vxs_link_add(vxs_link_t *l, int64_t counter, vxs_time_t gen) {
         l->gen[slot(place)] = gen;
         l->top = place;
         l->top_gen = gen;
+        if (gen != VXS_TIME_NONE) {
+            l->ref_place = place;
+            l->ref_gen = gen;
+        }
         l->delivered++;
         return VXS_LINK_NEW;
     }
-    if (place < l->done) { /* its place was settled: counted lost already */
+    if (place < l->first) { /* before the first received: outside the counted span */
+        l->reordered++;
+        l->delivered++;
+        return VXS_LINK_REORDERED;
+    }
+    if (place < l->done) {
+        /* its place was settled: counted lost already, as far as places were (a late copy of
+         * one settled received is a duplicate, but its mark is gone: never more stale
+         * messages than lost places) */
+        if (l->stale >= l->lost) {
+            l->duplicates++;
+            return VXS_LINK_DUPLICATE;
+        }
         l->stale++;
         l->reordered++;
         l->delivered++;

@@ -582,7 +582,7 @@ void vxs_job_destroy(vxs_job_t *job);
 typedef struct {
     /* counts */
     uint64_t received;    /* messages given, duplicates included */
-    uint64_t delivered;   /* distinct messages: sent = delivered + lost */
+    uint64_t delivered;   /* distinct messages */
     uint64_t duplicates;  /* a place already received, with the same generation time */
     uint64_t reordered;   /* received after a message the sender sent later */
     uint64_t stale;       /* ... so late its place had left the window (and counted lost) */
@@ -597,6 +597,9 @@ typedef struct {
     uint32_t modulus;
     bool started;
     int64_t top;          /* the newest place received (unwrapped) */
+    int64_t first;        /* the first place received: loss is counted from it */
+    int64_t ref_place;    /* the newest place received with a generation time ... */
+    vxs_time_t ref_gen;   /* ... and that time */
     int64_t done;         /* places below this are settled */
     vxs_time_t top_gen;   /* its generation time (VXS_TIME_NONE: unknown) */
     int64_t run;          /* unfilled places settled in a row */
@@ -612,7 +615,8 @@ void vxs_link_init(vxs_link_t *l, uint32_t modulus);
 
 /* vxs_link_add gives the next message received: its counter (0..modulus-1) and its generation
  * time on the sender's clock (VXS_TIME_NONE when the message has none: places then follow the
- * counter alone, a wrap taken as the smallest step forward). Returns what the message was:
+ * counter alone: the smaller step, forward or back, but back only onto a gap still open in
+ * the window). Returns what the message was:
  * VXS_LINK_NEW, VXS_LINK_DUPLICATE, VXS_LINK_REORDERED (older than one received, filling its
  * place), VXS_LINK_STALE, VXS_LINK_REUSED; VXS_LINK_BAD for a counter out of range (counted in
  * nothing). */

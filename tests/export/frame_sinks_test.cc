@@ -185,8 +185,8 @@ struct OneFrame {
         msg.latency_ns = 1499900 - 500000; // half a ms: the field truncates
         msg.latency_sd_ns = 301234.4;
         msg.flags = VXS_MSG_REORDERED | VXS_MSG_LATE;
-        links[0] = {1, 1002, false, 1999500000, 1999000001, nullptr};
-        links[1] = {-1, 5555, true, VXS_TIME_NONE, -1,
+        links[0] = {1, 1002, false, 1999500000, true, 1999000001, nullptr};
+        links[1] = {-1, 5555, true, VXS_TIME_NONE, false, 0,
                     "link unknown -> ego silent: no message received in the last 1.000 s"};
         v2x = {0, 2, &msg, 1, links, 2};
         reasons[0] = members[1].reason;

@@ -107,6 +107,35 @@ TEST(Link, CountersAloneTakeTheSmallerStep) {
     EXPECT_EQ(l.sent, 7u);
 }
 
+// What a review found: a message from before the first one received is outside the counted
+// span (not stale: nothing was counted lost for it, and sent never falls below delivered); a
+// burst of more than half a counter cycle without generation times is a burst, not a step
+// back that turns every following message into a duplicate.
+TEST(Link, BeforeTheFirstAndLongBurstsWithoutTimes) {
+    vxs_link_t l;
+    vxs_link_init(&l, 128);
+    EXPECT_EQ(vxs_link_add(&l, 10, kT0 + 1000 * kMs), VXS_LINK_NEW);
+    EXPECT_EQ(vxs_link_add(&l, 9, kT0 + 900 * kMs), VXS_LINK_REORDERED);
+    EXPECT_EQ(vxs_link_add(&l, 11, kT0 + 1100 * kMs), VXS_LINK_NEW);
+    vxs_link_finish(&l);
+    EXPECT_EQ(l.delivered, 3u);
+    EXPECT_EQ(l.stale, 0u);
+    EXPECT_EQ(l.lost, 0u);
+    EXPECT_GE(l.sent, 2u);
+    EXPECT_LE(l.delivered, l.sent + 1); // the one before the span
+
+    vxs_link_t b;
+    vxs_link_init(&b, 128);
+    for (int i = 0; i < 20; i++) EXPECT_EQ(vxs_link_add(&b, i, VXS_TIME_NONE), VXS_LINK_NEW);
+    for (int i = 100; i < 160; i++) // 80 lost, then 60 more
+        EXPECT_EQ(vxs_link_add(&b, i % 128, VXS_TIME_NONE), VXS_LINK_NEW) << i;
+    vxs_link_finish(&b);
+    EXPECT_EQ(b.delivered, 80u);
+    EXPECT_EQ(b.lost, 80u);
+    EXPECT_EQ(b.duplicates + b.stale + b.reordered, 0u);
+    EXPECT_EQ(b.longest_burst, 80u);
+}
+
 // The Wyoming OBU log (jpo-ode): its 93 received BSMs, in the order the log holds them, with
 // their msgCnt and secMark. SOURCES.md: gaps 1 x68, 2 x15, 3 x6, 4 x3, about 73 % delivered.
 TEST(Link, WyomingReceivedBsmsAsSourcesSays) {
