@@ -304,15 +304,10 @@ static sender_t *sender_of(vxs_job_t *j, vfeed_t *f, const vxs_frame_msg_t *m) {
         if (f->senders[i].station == m->station && f->senders[i].protocol == m->protocol &&
             f->senders[i].msg_type == m->msg_type)
             return &f->senders[i];
-    if (f->n_senders == f->cap_senders) {
-        const size_t cap = f->cap_senders ? 2 * f->cap_senders : 16;
-        sender_t *n = vxs_realloc(f->senders, cap * sizeof *n);
-        if (!n) {
-            j->oom = true;
-            return NULL;
-        }
-        f->senders = n;
-        f->cap_senders = cap;
+    if (!vxsi_job_grow((void **)&f->senders, &f->cap_senders, f->n_senders + 1,
+                       sizeof *f->senders)) {
+        j->oom = true;
+        return NULL;
     }
     sender_t *s = &f->senders[f->n_senders++];
     *s = (sender_t){m->station, m->protocol, m->msg_type, VXS_TIME_NONE, {0}, 0, 0, -1};
@@ -345,36 +340,6 @@ static void flag_order(sender_t *s, vxs_frame_msg_t *m) {
     s->recent[s->i_recent] = m->gen;
     s->i_recent = (s->i_recent + 1) % RECENT_GENS;
     if (s->n_recent < RECENT_GENS) s->n_recent++;
-}
-
-/* lat_add gives a message's latency to its link's histogram. */
-static void lat_add(lat_hist_t *h, int64_t latency_ns) {
-    const double l = (double)latency_ns;
-    size_t b = 0;
-    if (l >= 1e4) {
-        const double k = floor(log(l / 1e4) / log(1.01)) + 1;
-        b = k >= LAT_BINS - 1 ? LAT_BINS - 1 : (size_t)k;
-    }
-    h->bins[b]++;
-    if (h->n) h->sum_abs_change_ns += fabs(l - h->prev_ns);
-    if (!h->n || l < h->min_ns) h->min_ns = l;
-    if (!h->n || l > h->max_ns) h->max_ns = l;
-    h->prev_ns = l;
-    h->n++;
-}
-
-/* lat_quantile returns the q-quantile of the histogram (ms): the geometric middle of its bin,
- * held within the exact extremes. */
-static double lat_quantile(const lat_hist_t *h, double q) {
-    const uint64_t rank = (uint64_t)ceil(q * (double)h->n);
-    uint64_t seen = 0;
-    size_t b = 0;
-    for (; b < LAT_BINS; b++)
-        if ((seen += h->bins[b]) >= (rank ? rank : 1)) break;
-    double v = b == 0 ? h->min_ns : 1e4 * pow(1.01, (double)b - 0.5);
-    if (v < h->min_ns) v = h->min_ns;
-    if (v > h->max_ns) v = h->max_ns;
-    return v / 1e6;
 }
 
 /* v2x_next reads the feed's next received message into f->next. */
@@ -455,7 +420,7 @@ static void v2x_advance(vxs_job_t *j, vfeed_t *f, vxs_time_t T, int64_t window) 
         if (vxsi_ring_append(&f->q, &f->next) != VXS_OK) j->oom = true;
         link_seen(f, &f->next);
         /* the link's latencies: the messages the frames get, each once */
-        if (f->next_report >= 0) lat_add(&j->link_lat[f->next_report], f->next.latency_ns);
+        if (f->next_report >= 0) vxsi_lat_add(&j->link_lat[f->next_report], f->next.latency_ns);
         f->has_next = false;
     }
     while (f->q.len && ((const vxs_frame_msg_t *)vxsi_ring_at(&f->q, 0))->rx_ref <= T - window)
@@ -747,9 +712,9 @@ static vxs_status_t finish_all(vxs_job_t *j, vxs_frame_sink_t *const *sinks, siz
         r->latency_n = h->n;
         if (!h->n) continue;
         r->latency_min_ms = h->min_ns / 1e6;
-        r->latency_p50_ms = lat_quantile(h, 0.50);
-        r->latency_p95_ms = lat_quantile(h, 0.95);
-        r->latency_p99_ms = lat_quantile(h, 0.99);
+        r->latency_p50_ms = vxsi_lat_quantile(h, 0.50);
+        r->latency_p95_ms = vxsi_lat_quantile(h, 0.95);
+        r->latency_p99_ms = vxsi_lat_quantile(h, 0.99);
         r->latency_max_ms = h->max_ns / 1e6;
         r->jitter_ms = h->n > 1 ? h->sum_abs_change_ns / (double)(h->n - 1) / 1e6 : 0.0;
     }

@@ -19,7 +19,7 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
+bool vxsi_job_grow(void **p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return true;
     size_t c = *cap ? *cap * 2 : 16;
     while (c < need) c *= 2;
@@ -42,7 +42,7 @@ static size_t find_node(vxs_job_t *j, vxs_clock_kind_t kind, int agent, uint32_t
                                      : (n->agent == agent && n->sensor == sensor))
             return i;
     }
-    if (!grow((void **)&j->nodes, &j->cap_nodes, j->n_nodes + 1, sizeof *j->nodes)) {
+    if (!vxsi_job_grow((void **)&j->nodes, &j->cap_nodes, j->n_nodes + 1, sizeof *j->nodes)) {
         j->oom = true;
         return SIZE_MAX;
     }
@@ -60,7 +60,7 @@ static size_t find_edge(vxs_job_t *j, size_t src, size_t dst, vxs_delay_class_t 
     for (size_t i = 0; i < j->n_edges; i++)
         if (j->edges[i].src == src && j->edges[i].dst == dst && j->edges[i].delay == delay)
             return i;
-    if (!grow((void **)&j->edges, &j->cap_edges, j->n_edges + 1, sizeof *j->edges)) {
+    if (!vxsi_job_grow((void **)&j->edges, &j->cap_edges, j->n_edges + 1, sizeof *j->edges)) {
         j->oom = true;
         return SIZE_MAX;
     }
@@ -84,7 +84,7 @@ static void add_sample(vxs_job_t *j, size_t e, vxs_time_t x, vxs_time_t capture)
 static void note_owner(vxs_job_t *j, uint64_t station, int agent) {
     for (size_t i = 0; i < j->n_owners; i++)
         if (j->owners[i].station == station) return;
-    if (!grow((void **)&j->owners, &j->cap_owners, j->n_owners + 1, sizeof *j->owners)) {
+    if (!vxsi_job_grow((void **)&j->owners, &j->cap_owners, j->n_owners + 1, sizeof *j->owners)) {
         j->oom = true;
         return;
     }
@@ -103,7 +103,7 @@ static void note_heard(vxs_job_t *j, size_t agent, uint64_t station) {
             j->heard[i].count++;
             return;
         }
-    if (!grow((void **)&j->heard, &j->cap_heard, j->n_heard + 1, sizeof *j->heard)) {
+    if (!vxsi_job_grow((void **)&j->heard, &j->cap_heard, j->n_heard + 1, sizeof *j->heard)) {
         j->oom = true;
         return;
     }
@@ -306,7 +306,7 @@ static void count_link(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
             break;
         }
     if (!L) {
-        if (!grow((void **)&j->links, &j->cap_links, j->n_links + 1, sizeof *j->links)) {
+        if (!vxsi_job_grow((void **)&j->links, &j->cap_links, j->n_links + 1, sizeof *j->links)) {
             j->oom = true;
             return;
         }

@@ -75,6 +75,15 @@ typedef struct {
     double min_ns, max_ns, prev_ns, sum_abs_change_ns;
 } lat_hist_t;
 
+/* vxsi_lat_add gives a latency (ns) to the histogram; vxsi_lat_quantile returns its q-quantile
+ * in ms (links.c). */
+void vxsi_lat_add(lat_hist_t *h, int64_t latency_ns);
+double vxsi_lat_quantile(const lat_hist_t *h, double q);
+
+/* vxsi_job_grow makes *p (an array of *cap elements of `elem` bytes) hold at least `need`,
+ * doubling; false when out of memory (the array left as it was). */
+bool vxsi_job_grow(void **p, size_t *cap, size_t need, size_t elem);
+
 /* jlink_t counts one sender's messages of one type at one receiving V2X source (vxs_link_t). */
 typedef struct {
     size_t src;       /* the receiving source */

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vxs_sync.h"
+#include "job_int.h"
 
 #define W VXS_LINK_WINDOW
 #define SAME_GEN_NS 1000000 /* generation times this close are the same message's (1 ms: the
@@ -185,4 +185,36 @@ void vxs_link_finish(vxs_link_t *l) {
     settle(l, l->top + 1);
     end_run(l);
     l->sent = l->delivered + l->lost - l->stale;
+}
+
+/* ---- a link's latencies (job_int.h lat_hist_t) ---- */
+
+/* vxsi_lat_add gives a message's latency to its link's histogram. */
+void vxsi_lat_add(lat_hist_t *h, int64_t latency_ns) {
+    const double l = (double)latency_ns;
+    size_t b = 0;
+    if (l >= 1e4) {
+        const double k = floor(log(l / 1e4) / log(1.01)) + 1;
+        b = k >= LAT_BINS - 1 ? LAT_BINS - 1 : (size_t)k;
+    }
+    h->bins[b]++;
+    if (h->n) h->sum_abs_change_ns += fabs(l - h->prev_ns);
+    if (!h->n || l < h->min_ns) h->min_ns = l;
+    if (!h->n || l > h->max_ns) h->max_ns = l;
+    h->prev_ns = l;
+    h->n++;
+}
+
+/* vxsi_lat_quantile returns the q-quantile of the histogram (ms): the geometric middle of its bin,
+ * held within the exact extremes. */
+double vxsi_lat_quantile(const lat_hist_t *h, double q) {
+    const uint64_t rank = (uint64_t)ceil(q * (double)h->n);
+    uint64_t seen = 0;
+    size_t b = 0;
+    for (; b < LAT_BINS; b++)
+        if ((seen += h->bins[b]) >= (rank ? rank : 1)) break;
+    double v = b == 0 ? h->min_ns : 1e4 * pow(1.01, (double)b - 0.5);
+    if (v < h->min_ns) v = h->min_ns;
+    if (v > h->max_ns) v = h->max_ns;
+    return v / 1e6;
 }
