@@ -45,8 +45,10 @@ static const char *const k_policies[] = {"reference_sensor", "fixed_rate", NULL}
 static const char *const k_export_fmt[] = {"bundle", NULL};
 
 static const char *const k_top_keys[] = {"version", "name",   "agents", "reference",
-                                         "frames",  "export", NULL};
-static const char *const k_agent_keys[] = {"id", "type", "sources", NULL};
+                                         "frames",  "export", "origin", NULL};
+static const char *const k_agent_keys[] = {"id", "type", "sources", "pose", NULL};
+static const char *const k_origin_keys[] = {"lat_deg", "lon_deg", "alt_m", NULL};
+static const char *const k_pose_keys[] = {"lat_deg", "lon_deg", "alt_m", "heading_deg", NULL};
 static const char *const k_ref_keys[] = {"agent", "sensor", NULL};
 static const char *const k_frames_keys[] = {"policy", "rate_hz", "match", "tolerance_ms",
                                              "v2x_window_ms", "v2x_late_ms",
@@ -632,6 +634,27 @@ static vxs_status_t parse_source(ctx_t *c, const json_t *src, vxs_manifest_sourc
 
 /* ---- agents and the top level --------------------------------------------------------------- */
 
+/* parse_geo reads {lat_deg*, lon_deg*, alt_m, heading_deg} (heading only with `heading`) from
+ * obj[key] into *g; g->present stays false when the key is absent. */
+static vxs_status_t parse_geo(ctx_t *c, const json_t *obj, const char *key, bool heading,
+                              vxs_manifest_geo_t *g) {
+    const json_t *o;
+    VXS_FORWARD(get_object(c, obj, key, heading ? k_pose_keys : k_origin_keys, &o));
+    if (o == NULL) return VXS_OK;
+    const size_t old = push_key(c, key);
+    bool has_lat = false, has_lon = false;
+    vxs_status_t st = get_number(c, o, "lat_deg", -90, false, 90, &g->lat_deg, &has_lat);
+    if (st == VXS_OK) st = get_number(c, o, "lon_deg", -180, false, 180, &g->lon_deg, &has_lon);
+    if (st == VXS_OK) st = get_number(c, o, "alt_m", -1000, false, 100000, &g->alt_m, NULL);
+    if (st == VXS_OK && heading)
+        st = get_number(c, o, "heading_deg", 0, false, 360, &g->heading_deg, &g->has_heading);
+    if (st == VXS_OK && (!has_lat || !has_lon))
+        st = fail(c, VXS_E_MALFORMED, "missing required key \"%s\"", has_lat ? "lon_deg" : "lat_deg");
+    pop(c, old);
+    g->present = st == VXS_OK;
+    return st;
+}
+
 static vxs_status_t parse_agent(ctx_t *c, const json_t *a, vxs_manifest_agent_t *ag) {
     const char *str;
     int v = VXS_AGENT_VEHICLE;
@@ -642,6 +665,7 @@ static vxs_status_t parse_agent(ctx_t *c, const json_t *a, vxs_manifest_agent_t 
     VXS_FORWARD(dup_opt(str, &ag->id));
     VXS_FORWARD(get_enum(c, a, "type", k_agent_types, &v));
     ag->type = (vxs_agent_type_t)v;
+    VXS_FORWARD(parse_geo(c, a, "pose", true, &ag->pose));
 
     const json_t *srcs = json_object_get(a, "sources");
     if (srcs == NULL) return fail(c, VXS_E_MALFORMED, "missing required key \"sources\"");
@@ -846,6 +870,7 @@ static vxs_status_t parse_root(ctx_t *c, const json_t *root, vxs_manifest_t *m) 
     VXS_FORWARD(st);
     VXS_FORWARD(parse_reference(c, root, m));
     VXS_FORWARD(parse_frames(c, root, m));
+    VXS_FORWARD(parse_geo(c, root, "origin", false, &m->origin));
     VXS_FORWARD(parse_export(c, root, m));
     return VXS_OK;
 }

@@ -12,6 +12,11 @@
  *     "agents": [ {                          * 1..VXS_MANIFEST_MAX_AGENTS agents
  *       "id": "ego",                         * unique; 1-64 of A-Z a-z 0-9 _ - . not starting '.'
  *       "type": "vehicle",                   "vehicle" | "rsu" | "vru"
+ *       "pose": (none),                      a fixed pose (a roadside unit's mounting):
+ *         {"lat_deg": *, "lon_deg": *,       WGS-84 degrees, ellipsoidal height m (0),
+ *          "alt_m": 0, "heading_deg": (none)} its body x axis clockwise from north [0, 360];
+ *                                            without it the agent's pose is taken from what it
+ *                                            sends (README "The annotation model")
  *       "sources": [ {                       * 1..VXS_MANIFEST_MAX_SOURCES recordings
  *         "path": "ego/lidar.pcap",          * relative to the manifest's folder, or absolute
  *         "kind": "lidar",                   * "lidar" | "camera" | "v2x"
@@ -63,6 +68,9 @@
  *       "v2x_dropout_intervals": 10          [1, 100000]: a link silent for longer than this
  *                                            many of its sender's intervals has a dropout
  *     },
+ *     "origin": (none),                      the local east-north-up frame's origin
+ *       {"lat_deg": *, "lon_deg": *,         (WGS-84); absent: the first GNSS fix of the drive
+ *        "alt_m": 0}                         (README "The annotation model")
  *     "export": {
  *       "format": "bundle",                  "bundle"
  *       "out": null,                         output folder (same path rules; null: CLI's -o)
@@ -200,10 +208,19 @@ typedef struct {
     vxs_manifest_creation_t creation;
 } vxs_manifest_source_t;
 
+/* vxs_manifest_geo_t is a WGS-84 position (an origin, a fixed pose). */
+typedef struct {
+    bool present;
+    double lat_deg, lon_deg, alt_m;
+    bool has_heading;
+    double heading_deg; /* clockwise from north */
+} vxs_manifest_geo_t;
+
 /* vxs_manifest_agent_t is one recording agent. */
 typedef struct {
     const char *id; /* never NULL */
     vxs_agent_type_t type;
+    vxs_manifest_geo_t pose; /* a fixed pose ("pose"), present false when none */
     vxs_manifest_source_t *sources; /* n_sources >= 1 */
     size_t n_sources;
 } vxs_manifest_agent_t;
@@ -229,6 +246,7 @@ typedef struct {
         double v2x_late_ms;                         /* default 100 */
         double v2x_dropout_intervals;               /* default 10 */
     } frames;
+    vxs_manifest_geo_t origin; /* "origin"; present false: the first GNSS fix */
     struct {
         const char *out; /* NULL: not given */
         int png_level;   /* 0..9, default 1 */

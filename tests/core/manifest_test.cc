@@ -66,7 +66,8 @@ const char kFull[] = R"({
     {"id": "car2", "type": "vehicle", "sources": [
       {"path": "/abs/car2/os1.pcap", "kind": "lidar", "model": "OS1-64", "metadata": "car2/os1.json",
        "clock": {"sweep_time": "end"}}]},
-    {"id": "rsu_1", "type": "rsu", "sources": [
+    {"id": "rsu_1", "type": "rsu", "pose": {"lat_deg": 41.1, "lon_deg": -104.8, "alt_m": 1850.5, "heading_deg": 270},
+     "sources": [
       {"path": "rsu/log.bin", "kind": "v2x", "format": "wydot", "own_station_id": 4294967295}]},
     {"id": "phone.a", "type": "vru", "sources": [
       {"path": "phone/msgs.txt", "kind": "v2x", "format": "hex", "sensor": "app"}]}
@@ -74,7 +75,8 @@ const char kFull[] = R"({
   "reference": {"agent": "ego", "sensor": "top"},
   "frames": {"policy": "fixed_rate", "rate_hz": 10, "match": "approximate", "v2x_window_ms": 500, "v2x_late_ms": 250, "v2x_dropout_intervals": 5,
              "tolerance_ms": {"lidar": 40, "camera": 17.5, "v2x": 0}},
-  "export": {"format": "bundle", "out": "out/bundle", "png_level": 3}
+  "export": {"format": "bundle", "out": "out/bundle", "png_level": 3},
+  "origin": {"lat_deg": 41.09, "lon_deg": -104.79}
 })";
 
 TEST(Manifest, FullDocumentEveryField) {
@@ -86,6 +88,15 @@ TEST(Manifest, FullDocumentEveryField) {
     EXPECT_STREQ(m->name, "intersection-42");
     EXPECT_STREQ(m->base_dir, "/data/run1");
     ASSERT_EQ(m->n_agents, 4u);
+    EXPECT_TRUE(m->origin.present);
+    EXPECT_EQ(m->origin.lat_deg, 41.09);
+    EXPECT_EQ(m->origin.lon_deg, -104.79);
+    EXPECT_EQ(m->origin.alt_m, 0.0);
+    EXPECT_FALSE(m->agents[0].pose.present);
+    EXPECT_TRUE(m->agents[2].pose.present);
+    EXPECT_EQ(m->agents[2].pose.alt_m, 1850.5);
+    EXPECT_TRUE(m->agents[2].pose.has_heading);
+    EXPECT_EQ(m->agents[2].pose.heading_deg, 270.0);
 
     const vxs_manifest_agent_t &ego = m->agents[0];
     EXPECT_STREQ(ego.id, "ego");
@@ -393,11 +404,18 @@ TEST(ManifestError, TopLevelNotObject) {
 TEST(ManifestError, UnknownTopLevelKey) {
     EXPECT_ERR(Top(R"("agentz": 1)"), VXS_E_MALFORMED,
                "scenario.json: agentz: unknown key (expected one of: version, name, agents, "
-               "reference, frames, export)");
+               "reference, frames, export, origin)");
 }
 TEST(ManifestError, UnknownAgentKey) {
     EXPECT_ERR(R"({"version": 1, "agents": [{"id": "a", "sorces": []}]})", VXS_E_MALFORMED,
-               "scenario.json: agents[0].sorces: unknown key (expected one of: id, type, sources)");
+               "scenario.json: agents[0].sorces: unknown key (expected one of: id, type, sources, pose)");
+    EXPECT_EQ(ParseErr(Top(R"("origin": {"lat_deg": 41})")),
+              "VXS_E_MALFORMED|scenario.json: origin: missing required key \"lon_deg\"");
+    EXPECT_EQ(ParseErr(Top(R"("origin": {"lat_deg": 91, "lon_deg": 0})")),
+              "VXS_E_MALFORMED|scenario.json: origin.lat_deg: expected a number >= -90 and <= 90, got 91");
+    EXPECT_EQ(ParseErr(Top(R"("origin": {"lat_deg": 1, "lon_deg": 0, "heading_deg": 3})")),
+              "VXS_E_MALFORMED|scenario.json: origin.heading_deg: unknown key (expected one of: "
+              "lat_deg, lon_deg, alt_m)");
 }
 TEST(ManifestError, MissingVersion) {
     EXPECT_ERR(R"({"agents": []})", VXS_E_MALFORMED,
