@@ -728,7 +728,20 @@ typedef struct {
     double lat_deg;
     double lon_deg;
     double speed_mps;   /* NaN when unavailable */
-    double heading_deg; /* NaN when unavailable */
+    double heading_deg; /* NaN when unavailable; clockwise from north */
+    /* -- the rest of the sender's state as the message reports it (NaN when absent or
+     *    "unavailable"; -1 for an absent station_type) ------------------------------------ */
+    double elev_m;          /* WGS-84 height (J2735 Elevation, ETSI AltitudeValue) */
+    double yaw_rate_dps;    /* positive counter-clockwise seen from above (ETSI's sign; a
+                               J2735 yaw rate, positive clockwise, is negated) */
+    double accel_long_mps2; /* along the heading, positive forward */
+    double length_m, width_m;
+    int16_t station_type;   /* ETSI stationType / J2735 PSM basicType */
+    /* -- the accuracy the sender claims, as sent (vxs_v2x.h vxs_v2x_msg_t) -------------------- */
+    bool pos_confidence_95;   /* the ellipse is ETSI's 95 % one, not J2735's one sigma */
+    double pos_semi_major_m, pos_semi_minor_m, pos_orientation_deg;
+    double speed_conf_mps;    /* CAM speedConfidence (95 %) */
+    double heading_conf_deg;  /* CAM headingConfidence (95 %) */
 } vxs_v2x_summary_t;
 
 /* VXS_ADDR_STRLEN is the buffer size vxs_addr_format needs (the longest IPv6 text, with NUL). */

@@ -410,6 +410,20 @@ static void finish(vxs_v2x_reader_t *r, vxs_time_t capture, uint64_t index, uint
     s->lon_deg = m->lon_deg;
     s->speed_mps = m->speed_mps;
     s->heading_deg = m->heading_deg;
+    s->elev_m = m->elev_m;
+    /* J2735 (SAE J670 axes, z down) counts yaw positive clockwise; ETSI counter-clockwise */
+    s->yaw_rate_dps = m->protocol == VXS_V2X_PROTO_J2735 ? -m->yaw_rate_dps : m->yaw_rate_dps;
+    s->accel_long_mps2 = m->accel_long_mps2;
+    s->length_m = m->length_m;
+    s->width_m = m->width_m;
+    s->station_type = (int16_t)(m->station_type >= 0 && m->station_type <= 255 ? m->station_type
+                                                                               : -1);
+    s->pos_confidence_95 = m->pos_confidence_95;
+    s->pos_semi_major_m = m->pos_semi_major_m;
+    s->pos_semi_minor_m = m->pos_semi_minor_m;
+    s->pos_orientation_deg = m->pos_orientation_deg;
+    s->speed_conf_mps = m->speed_conf_mps;
+    s->heading_conf_deg = m->heading_conf_deg;
     r->counts.messages++;
     if (m->decoded) r->counts.decoded++;
 }
