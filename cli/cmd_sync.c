@@ -1,7 +1,8 @@
 /*
  * cmd_sync.c: `v2xsync sync SCENARIO -o OUT`. The job is the library's (vxs_sync.h section 5):
  * this file parses the arguments, checks the output folder, opens the sources through the
- * sensors module's opener, creates the frames.jsonl, clocks.json and links.json sinks (export),
+ * sensors module's opener, creates the frames.jsonl, clocks.json, links.json and
+ * v2x_messages.jsonl sinks (export),
  * runs the job, draws the progress bar, prints the summary and sets the exit status.
  */
 #include <errno.h>
@@ -25,7 +26,7 @@ enum { OPT_OUT = 1, OPT_FORCE, OPT_JSON, OPT_QUIET };
 static const vxs_cli_opt_t sync_opts[] = {
     {"out", 'o', "DIR", "output folder (created; required unless the manifest gives export.out)",
      OPT_OUT},
-    {"force", 'f', NULL, "replace clocks.json / frames.jsonl / links.json already in DIR", OPT_FORCE},
+    {"force", 'f', NULL, "replace the outputs already in DIR", OPT_FORCE},
     {"json", 0, NULL, "print a JSON summary on stdout", OPT_JSON},
     {"quiet", 'q', NULL, "no progress bar on stderr", OPT_QUIET},
     {NULL, 0, NULL, NULL, 0}};
@@ -116,9 +117,10 @@ static void print_summary(const vxs_job_t *job, const char *out_dir) {
                s->n_links, delivered, sent, sent ? 100.0 * (double)delivered / (double)sent : 0.0,
                lost, longest, dup, reord);
     }
-    printf("\nWrote %s/clocks.json, %s/frames.jsonl and %s/links.json (index %.2f s, clocks "
-           "%.3f s, frames %.2f s)\n",
-           out_dir, out_dir, out_dir, s->seconds_index, s->seconds_clocks, s->seconds_frames);
+    printf("\nWrote %s/clocks.json, %s/frames.jsonl, %s/v2x_messages.jsonl and %s/links.json "
+           "(index %.2f s, clocks %.3f s, frames %.2f s)\n",
+           out_dir, out_dir, out_dir, out_dir, s->seconds_index, s->seconds_clocks,
+           s->seconds_frames);
 }
 
 static void print_json(const vxs_job_t *job, const char *out_dir) {
@@ -126,9 +128,9 @@ static void print_json(const vxs_job_t *job, const char *out_dir) {
     const vxs_run_summary_t *s = vxs_job_summary(job);
     const vxs_clock_report_t *R = run->clocks;
     json_t *sum = json_pack(
-        "{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:{s:f,s:f,s:f}}", "scenario",
+        "{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:{s:f,s:f,s:f}}", "scenario",
         run->manifest->name, "clocks", "clocks.json", "frames_file", "frames.jsonl",
-        "links_file", "links.json", "frames",
+        "links_file", "links.json", "messages_file", "v2x_messages.jsonl", "frames",
         (json_int_t)s->frames, "partial_frames", (json_int_t)s->partial_frames, "v2x_attached",
         (json_int_t)s->v2x_attached, "impossible_messages", (json_int_t)s->impossible,
         "out_of_order", (json_int_t)s->out_of_order, "damaged_units",
@@ -173,7 +175,7 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
     char err[VXS_MANIFEST_ERR_LEN + 1024], path[PATH_MAX + 32];
     vxs_manifest_t *man = NULL;
     vxs_job_t *job = NULL;
-    vxs_frame_sink_t *sinks[3] = {NULL, NULL, NULL};
+    vxs_frame_sink_t *sinks[4] = {NULL, NULL, NULL, NULL};
     int rc = VXS_EXIT_USAGE;
     *out_man = NULL;
     *out_job = NULL;
@@ -226,10 +228,15 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
         fprintf(stderr, "v2xsync sync: %s\n", err);
         goto done;
     }
+    snprintf(path, sizeof path, "%s/v2x_messages.jsonl", out_dir);
+    if (vxs_v2x_messages_jsonl_sink_create(&sinks[3], path, err, sizeof err) != VXS_OK) {
+        fprintf(stderr, "v2xsync sync: %s\n", err);
+        goto done;
+    }
     vxs_cli_progress_begin(&c.prog, "sync: reading", o->quiet || o->print != VXS_CLI_PRINT_TEXT);
     vxs_status_t st = vxs_job_index(job);
     if (st == VXS_OK) st = vxs_job_solve(job);
-    if (st == VXS_OK) st = vxs_job_frames(job, VXS_TIME_NONE, VXS_TIME_NONE, sinks, 3);
+    if (st == VXS_OK) st = vxs_job_frames(job, VXS_TIME_NONE, VXS_TIME_NONE, sinks, 4);
     vxs_cli_progress_end(&c.prog);
     if (st != VXS_OK) {
         fprintf(stderr, "v2xsync sync: %s\n",
@@ -273,7 +280,7 @@ static int run(int argc, char **argv) {
 const vxs_cli_cmd_t vxs_cmd_sync_def = {
     "sync",
     "[options] SCENARIO",
-    "put every recording of a scenario on one timeline: clocks.json, frames.jsonl, links.json",
+    "put every recording of a scenario on one timeline: clocks, frames, messages, links",
     "Reads every source of the scenario manifest (README \"The scenario manifest\"; draft one\n"
     "with 'v2xsync init DIR') twice. The first pass samples each LiDAR packet's device time\n"
     "against its capture time and each V2X message's generation time against its capture time\n"
@@ -289,7 +296,10 @@ const vxs_cli_cmd_t vxs_cmd_sync_def = {
     "clock and on the reference timeline and its dt, and the V2X messages each agent received\n"
     "in the window before the frame. A frame missing a member, or in which a V2X link fell\n"
     "silent for the whole window, is kept and marked partial with the reasons.\n\n"
-    "Output: DIR/clocks.json, DIR/frames.jsonl and DIR/links.json (what each receiver got of\n"
+    "Output: DIR/clocks.json, DIR/frames.jsonl (with each message's sender predicted to the\n"
+    "frame time, in ENU and in the receiver's body frame), DIR/v2x_messages.jsonl (every\n"
+    "received message once: times, latency, flags, what it reports, the sender's state) and\n"
+    "DIR/links.json (what each receiver got of\n"
     "each sender's msgCnt-counted messages: delivered, lost, bursts, duplicates, reordered;\n"
     "formats in README); DIR may not be a folder holding input recordings. Damaged units in the inputs are reported on\n"
     "stderr with file and position, counted, and skipped.\n\n"

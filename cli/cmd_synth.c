@@ -615,9 +615,11 @@ int vxs_cmd_demo(int argc, char **argv) {
         printf("  %s dump --json %s/phone/v2x.pcap | head\n", prog, d);
         printf("  %s/synced/clocks.json   every clock, estimated (README \"clocks.json\")\n"
                "  head -1 %s/synced/frames.jsonl   the first frame (README \"frames.jsonl\")\n"
+               "  head -1 %s/synced/v2x_messages.jsonl   the first message received (README "
+               "\"v2x_messages.jsonl\")\n"
                "  %s/synced/links.json   what each receiver got of each sender (README "
                "\"links.json\")\n",
-               d, d, d);
+               d, d, d, d);
         printf("  %s dump --timestamps %s/ego/camera.timestamps --frame 40 --png frame40.png "
                "%s/ego/camera.mp4\n",
                prog, d, d);

@@ -198,6 +198,13 @@ vxs_status_t vxs_frame_sink_frame(vxs_frame_sink_t *s, const vxs_frame_t *f,
     return s->ops->frame(s->impl, f, fetch);
 }
 
+vxs_status_t vxs_frame_sink_message(vxs_frame_sink_t *s, const vxs_frame_msg_t *m) {
+    VXS_RETURN_IF(s == NULL || m == NULL, VXS_E_ARG);
+    s->state_err = s->state != FS_BEGUN;
+    VXS_RETURN_IF(s->state_err, VXS_E_STATE);
+    return s->ops->message ? s->ops->message(s->impl, m) : VXS_OK;
+}
+
 vxs_status_t vxs_frame_sink_finish(vxs_frame_sink_t *s, const vxs_run_summary_t *sum) {
     VXS_RETURN_IF(s == NULL || sum == NULL, VXS_E_ARG);
     s->state_err = s->state != FS_BEGUN;
@@ -221,4 +228,9 @@ void vxs_frame_sink_destroy(vxs_frame_sink_t *s) {
     if (s == NULL) return;
     if (s->ops->destroy != NULL) s->ops->destroy(s->impl);
     vxs_free(s);
+}
+
+const char *vxs_pred_model_name(vxs_pred_model_t m) {
+    static const char *const n[] = {"none", "static", "cv", "ca", "ctrv", "ctra"};
+    return (unsigned)m < sizeof n / sizeof n[0] ? n[m] : "none";
 }

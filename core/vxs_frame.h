@@ -296,6 +296,10 @@ typedef struct {
                                         coming from a reference stream */
     const vxs_clock_report_t *clocks;
     int64_t v2x_window_ns;           /* messages received in (T - window, T] are attached */
+    bool has_origin;                 /* the ENU frame's origin is known (any position at all) */
+    double origin_lat_deg, origin_lon_deg, origin_alt_m; /* WGS-84 */
+    const char *origin_from;         /* "manifest", or the first fix: "first fix: <path> record
+                                        N" */
     vxs_time_t t_from, t_to;         /* frames are given for T in [t_from, t_to); VXS_TIME_NONE:
                                         unbounded on that side */
 } vxs_run_info_t;
@@ -343,8 +347,74 @@ typedef struct {
                                    (nearest 31.2 ms away, tolerance 25.0 ms)" */
 } vxs_frame_member_t;
 
+/* ---- the V2X annotations' kinematics (README "The annotation model") ----------------------
+ * Frames and signs. ENU: the scenario's local east-north-up frame (x east, y north, z up,
+ * metres; its origin is vxs_run_info_t.origin). A yaw is radians counter-clockwise from east (a
+ * heading of 0 deg, north, is a yaw of pi/2), a yaw rate positive counter-clockwise. A body
+ * frame: x forward, y left, z up, its origin the agent's reference point (the centre of its box
+ * on the ground). */
+
+/* Classes of road user: the motion model's unmodelled terms depend on them. */
+typedef enum { VXS_KIN_VEHICLE = 0, VXS_KIN_PEDESTRIAN = 1, VXS_KIN_STATIC = 2 } vxs_kin_class_t;
+
+/* vxs_msg_state_t is a sender's state as one message reports it, in ENU. */
+typedef struct {
+    bool valid;              /* the message has a position (nothing else is set without one) */
+    vxs_kin_class_t cls;
+    double x, y, z;          /* the reference point (box centre), m; z NaN without an altitude */
+    double ref_shift_m;      /* how far the reported point was moved back to the box centre (an
+                                ETSI vehicle reports the centre of its box's front); else 0 */
+    bool has_speed, has_heading, has_yaw_rate, has_accel;
+    double speed, yaw, yaw_rate, accel; /* m/s, rad, rad/s, m/s^2 (0 when absent) */
+    double length, width;    /* m, NaN when absent */
+    double pos_sd;           /* claimed 1-sigma horizontal position error per axis, m */
+    bool pos_sd_claimed;     /* false: the message claims none; pos_sd is the class default */
+    double speed_sd;         /* m/s, 1 sigma (claimed, else the class default) */
+    double yaw_sd;           /* rad, 1 sigma (claimed, else the class default) */
+    bool speed_sd_claimed, yaw_sd_claimed;
+} vxs_msg_state_t;
+
+/* Motion models a prediction used. */
+typedef enum {
+    VXS_PRED_NONE = 0, /* no prediction: no position, or a mover without speed or heading */
+    VXS_PRED_STATIC,   /* a roadside unit: it does not move */
+    VXS_PRED_CV,       /* constant velocity */
+    VXS_PRED_CA,       /* constant acceleration along a straight line */
+    VXS_PRED_CTRV,     /* constant turn rate and velocity */
+    VXS_PRED_CTRA      /* constant turn rate and acceleration */
+} vxs_pred_model_t;
+
+/* vxs_pred_model_name returns "none", "static", "cv", "ca", "ctrv" or "ctra". */
+const char *vxs_pred_model_name(vxs_pred_model_t m);
+
+/* vxs_msg_pred_t is a message's state advanced to the frame time, with its uncertainty. */
+typedef struct {
+    vxs_pred_model_t model;
+    double x, y, z, yaw, speed;  /* ENU */
+    double moved_m;              /* distance travelled since generation (along the path) */
+    double sd_along, sd_across;  /* 1 sigma along and across the predicted heading, m */
+    double sd;                   /* sqrt((sd_along^2 + sd_across^2) / 2): per axis, RMS */
+    double yaw_sd;               /* of the predicted yaw, rad */
+} vxs_msg_pred_t;
+
+/* vxs_pose_t is where an agent is at one instant, in ENU. */
+typedef struct {
+    bool valid;
+    double x, y, z, yaw;
+    double sd, yaw_sd; /* 1 sigma per axis (m), of the yaw (rad) */
+} vxs_pose_t;
+
+/* vxs_msg_body_t is a prediction in a receiver's body frame at the frame time. */
+typedef struct {
+    double x, y, z; /* m; z NaN when either altitude is unknown */
+    double yaw;     /* the sender's predicted yaw relative to the receiver's, (-pi, pi] */
+    double sd;      /* 1 sigma per axis: the prediction's and the receiver pose's */
+    double range;   /* horizontal distance, m */
+} vxs_msg_body_t;
+
 /* vxs_frame_msg_t is one V2X message a receiving agent had in the window before T, on the
- * reference timeline. */
+ * reference timeline, with its annotations: those of the message (set once) and those of the
+ * frame it is attached to (age, prediction, body frame: set for each frame). */
 typedef struct {
     uint32_t source;        /* the receiver's V2X source (index into the run's sources) */
     uint64_t message;       /* the message's number among that source's records, from 0 */
@@ -353,6 +423,8 @@ typedef struct {
     uint64_t station;
     uint16_t protocol;      /* VXS_V2X_PROTO_* */
     uint16_t msg_type;      /* J2735 DSRCmsgID or ETSI messageID */
+    bool has_counter;       /* the message's counter (J2735 msgCnt, DENM sequenceNumber) */
+    uint64_t counter;
     vxs_time_t capture;     /* on the receiver's logger clock */
     vxs_time_t rx_ref;      /* reception on the reference timeline: the receiver logger's
                                model on piece rx_piece applied to `capture` */
@@ -370,6 +442,14 @@ typedef struct {
     double latency_sd_ns;   /* its uncertainty: both clocks' offset sd and the field's
                                resolution / sqrt(12) */
     uint32_t flags;         /* VXS_MSG_* */
+    vxs_v2x_summary_t v2x;  /* what the message says, as decoded (the record's summary) */
+    vxs_msg_state_t state;  /* the sender's state it reports, in ENU */
+    /* -- at the frame time T (vxs_frame_t.t) -------------------------------------------- */
+    bool has_age;           /* the message has a generation time (gen_ref known) */
+    int64_t age_ns;         /* T - generation: latency_ns + (T - rx_ref) when has_latency */
+    vxs_msg_pred_t pred;    /* state advanced by the age (model NONE: not predicted) */
+    bool has_body;          /* pred in the receiver's body frame: body */
+    vxs_msg_body_t body;
 } vxs_frame_msg_t;
 
 /* Flags of a received message (vxs_frame_msg_t.flags). */
@@ -402,6 +482,10 @@ typedef struct {
 typedef struct {
     uint32_t agent;
     uint32_t source;
+    vxs_pose_t pose;          /* the receiving agent at T (valid false: unknown, see pose_reason) */
+    const char *pose_from;    /* "manifest" (its fixed pose), "own messages" (what it sent around
+                                 T, interpolated); NULL when unknown */
+    const char *pose_reason;  /* why it is unknown (no body-frame positions then); else NULL */
     const vxs_frame_msg_t *msgs; /* received in (T - window, T], in capture order */
     size_t n_msgs;
     const vxs_frame_link_t *links;
@@ -451,6 +535,12 @@ typedef struct {
  * in a row each, the longer runs together. */
 #define VXS_LINK_BURST_BINS 16
 
+/* Distance and time bins of a link report (sync's vxs_link_t, vxs_sync.h, keeps them): 40 bins
+ * of 25 m, the last open, then one for unknown distances; at most 64 time bins. */
+#define VXS_LINK_DIST_BINS 40
+#define VXS_LINK_DIST_BIN_M 25.0
+#define VXS_LINK_TIME_BINS 64
+
 /* VXS_LINK_DROPOUTS_LISTED is how many dropouts a link report lists with their times. */
 #define VXS_LINK_DROPOUTS_LISTED 16
 
@@ -494,6 +584,17 @@ typedef struct {
     uint64_t latency_n;     /* 0: none (no frames, or no generation times) */
     double latency_min_ms, latency_p50_ms, latency_p95_ms, latency_p99_ms, latency_max_ms;
     double jitter_ms;       /* mean absolute change of latency between consecutive messages */
+    /* -- the counted span and what the sender's own log says of it ------------------------- */
+    bool inferred;          /* no counter: places inferred from generation times ("interval") */
+    vxs_time_t first_gen, last_gen; /* the span's first and last generation (sender's clock) */
+    bool has_sent_logged;   /* the sender is an agent of the scenario that logs what it sends */
+    uint64_t sent_logged;   /* ... and it logged this many of this type generated in the span */
+    /* -- delivery by sender-receiver distance and over time (vxs_link_t's bins) ------------- */
+    uint64_t dist_sent[VXS_LINK_DIST_BINS + 1], dist_delivered[VXS_LINK_DIST_BINS + 1];
+    uint64_t time_sent[VXS_LINK_TIME_BINS], time_delivered[VXS_LINK_TIME_BINS];
+    vxs_time_t time_t0;     /* the first bin's start on the reference timeline */
+    int64_t time_bin_ns;
+    size_t n_time_bins;     /* bins used */
 } vxs_link_report_t;
 
 /* vxs_run_summary_t is what a run found, given to a sink's finish. */
@@ -526,7 +627,11 @@ typedef struct {
  *            finish only destroy may be called.
  *   errmsg:  the last error, naming the output file; never NULL.
  *   destroy: free the state; a sink destroyed before finish abandons its output, leaving nothing
- *            under the final name. */
+ *            under the final name.
+ *   message: (optional, NULL: none) one received V2X message with its annotations (those of the
+ *            message: the frame-time fields are unset), once per message and receiver, whether
+ *            or not a frame gets it; between begin and finish, each source's in reception
+ *            order. Borrowed for the call only. */
 typedef struct {
     const char *name;
     vxs_status_t (*begin)(void *impl, const vxs_run_info_t *run);
@@ -534,6 +639,7 @@ typedef struct {
     vxs_status_t (*finish)(void *impl, const vxs_run_summary_t *sum);
     const char *(*errmsg)(const void *impl);
     void (*destroy)(void *impl);
+    vxs_status_t (*message)(void *impl, const vxs_frame_msg_t *m);
 } vxs_frame_sink_ops_t;
 
 /* vxs_frame_sink_t is an opaque handle pairing a frame-sink vtable with its state. */
@@ -553,6 +659,9 @@ vxs_status_t vxs_frame_sink_begin(vxs_frame_sink_t *s, const vxs_run_info_t *run
 vxs_status_t vxs_frame_sink_frame(vxs_frame_sink_t *s, const vxs_frame_t *f,
                                   const vxs_fetcher_t *fetch);
 vxs_status_t vxs_frame_sink_finish(vxs_frame_sink_t *s, const vxs_run_summary_t *sum);
+/* vxs_frame_sink_message forwards one message between begin and finish (VXS_OK without doing
+ * anything for a sink with no message function). */
+vxs_status_t vxs_frame_sink_message(vxs_frame_sink_t *s, const vxs_frame_msg_t *m);
 
 /* vxs_frame_sink_errmsg returns the last error message; never NULL. */
 const char *vxs_frame_sink_errmsg(const vxs_frame_sink_t *s);

@@ -171,7 +171,7 @@ static vxs_status_t cs_finish(void *impl, const vxs_run_summary_t *sum) {
 
 static const vxs_frame_sink_ops_t clocks_ops = {"clocks.json",         vxsi_file_sink_begin,
                                                    vxsi_file_sink_no_frame, cs_finish,
-                                                   vxsi_file_sink_errmsg, vxsi_file_sink_destroy};
+                                                   vxsi_file_sink_errmsg, vxsi_file_sink_destroy, NULL};
 
 vxs_status_t vxs_clocks_json_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
                                          size_t err_len) {

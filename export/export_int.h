@@ -50,4 +50,17 @@ vxs_status_t vxsi_file_sink_write_doc(vxsi_file_sink_t *s, json_t *doc, const ch
 /* vxsi_json_time returns `t` as an ISO 8601 string, JSON null for VXS_TIME_NONE. */
 json_t *vxsi_json_time(vxs_time_t t);
 
+/* vxsi_json_round returns v rounded to a multiple of `unit` (1e-3: millimetres), JSON null
+ * when v is not finite. Lines are written with 12 significant digits, so the rounded value is
+ * what appears. */
+json_t *vxsi_json_round(double v, double unit);
+
+/* vxsi_json_msg_state returns the sender state a message reports (vxs_frame_msg_t.state: ENU,
+ * speed, heading, yaw rate, acceleration, size, the accuracy used) as README documents it
+ * under v2x_messages.jsonl "state"; JSON null when the message has no position. */
+json_t *vxsi_json_msg_state(const vxs_msg_state_t *st);
+
+/* vxsi_json_flags returns a message's flags (VXS_MSG_*) as an array of their names. */
+json_t *vxsi_json_flags(uint32_t flags);
+
 #endif /* VXS_EXPORT_INT_H */

@@ -3,6 +3,7 @@
  */
 #include "export_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,7 @@ vxs_status_t vxsi_file_sink_write_doc(vxsi_file_sink_t *s, json_t *doc, const ch
 }
 
 vxs_status_t vxsi_file_sink_write_line(vxsi_file_sink_t *s, const json_t *o) {
-    const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+    const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12);
     size_t n = json_dumpb(o, s->line, s->line_cap, flags);
     if (n > 0 && n + 1 > s->line_cap) { /* too long for the buffer: grow it, serialise again */
         size_t cap = s->line_cap ? s->line_cap : 4096;
@@ -100,4 +101,43 @@ json_t *vxsi_json_time(vxs_time_t t) {
     if (t == VXS_TIME_NONE) return json_null();
     char b[VXS_TIME_STRLEN];
     return json_string(vxs_time_format(b, sizeof b, t));
+}
+
+json_t *vxsi_json_round(double v, double unit) {
+    if (!isfinite(v)) return json_null();
+    return json_real(round(v / unit) * unit + 0.0); /* + 0.0: no "-0.0" */
+}
+
+json_t *vxsi_json_flags(uint32_t flags) {
+    static const char *const names[] = {"duplicate", "reordered", "late", "impossible"};
+    json_t *fl = json_array();
+    for (unsigned b = 0; b < sizeof names / sizeof names[0]; b++)
+        if (flags & (1u << b)) json_array_append_new(fl, json_string(names[b]));
+    return fl;
+}
+
+json_t *vxsi_json_msg_state(const vxs_msg_state_t *st) {
+    static const char *const cls[] = {"vehicle", "pedestrian", "static"};
+    if (!st->valid) return json_null();
+    const double deg = 180.0 / M_PI;
+    json_t *o = json_object();
+    json_object_set_new(o, "class", json_string(cls[st->cls]));
+    json_object_set_new(o, "x", vxsi_json_round(st->x, 1e-3));
+    json_object_set_new(o, "y", vxsi_json_round(st->y, 1e-3));
+    json_object_set_new(o, "z", vxsi_json_round(st->z, 1e-3));
+    if (st->ref_shift_m > 0) json_object_set_new(o, "ref_shift_m", vxsi_json_round(st->ref_shift_m, 1e-3));
+    json_object_set_new(o, "speed_mps", st->has_speed ? vxsi_json_round(st->speed, 1e-3) : json_null());
+    json_object_set_new(o, "yaw_rad", st->has_heading ? vxsi_json_round(st->yaw, 1e-6) : json_null());
+    json_object_set_new(o, "yaw_rate_dps",
+                        st->has_yaw_rate ? vxsi_json_round(st->yaw_rate * deg, 1e-3) : json_null());
+    json_object_set_new(o, "accel_mps2", st->has_accel ? vxsi_json_round(st->accel, 1e-3) : json_null());
+    json_object_set_new(o, "length_m", vxsi_json_round(st->length, 1e-3));
+    json_object_set_new(o, "width_m", vxsi_json_round(st->width, 1e-3));
+    json_object_set_new(o, "pos_sd_m", vxsi_json_round(st->pos_sd, 1e-3));
+    json_object_set_new(o, "pos_sd_claimed", json_boolean(st->pos_sd_claimed));
+    json_object_set_new(o, "speed_sd_mps", vxsi_json_round(st->speed_sd, 1e-4));
+    json_object_set_new(o, "speed_sd_claimed", json_boolean(st->speed_sd_claimed));
+    json_object_set_new(o, "heading_sd_deg", vxsi_json_round(st->yaw_sd * deg, 1e-3));
+    json_object_set_new(o, "heading_sd_claimed", json_boolean(st->yaw_sd_claimed));
+    return o;
 }

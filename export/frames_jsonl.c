@@ -57,9 +57,54 @@ static json_t *member_json(const vxs_run_info_t *run, const vxs_frame_stream_t *
     return e;
 }
 
+/* pred_json: where the message's sender is predicted at T (README "The annotation model") */
+static json_t *pred_json(const vxs_msg_pred_t *p) {
+    if (p->model == VXS_PRED_NONE) return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "model", json_string(vxs_pred_model_name(p->model)));
+    json_object_set_new(o, "x", vxsi_json_round(p->x, 1e-3));
+    json_object_set_new(o, "y", vxsi_json_round(p->y, 1e-3));
+    json_object_set_new(o, "z", vxsi_json_round(p->z, 1e-3));
+    json_object_set_new(o, "yaw_rad", vxsi_json_round(p->yaw, 1e-6));
+    json_object_set_new(o, "speed_mps", vxsi_json_round(p->speed, 1e-3));
+    json_object_set_new(o, "moved_m", vxsi_json_round(p->moved_m, 1e-3));
+    json_object_set_new(o, "sd_m", vxsi_json_round(p->sd, 1e-3));
+    json_object_set_new(o, "sd_along_m", vxsi_json_round(p->sd_along, 1e-3));
+    json_object_set_new(o, "sd_across_m", vxsi_json_round(p->sd_across, 1e-3));
+    return o;
+}
+
+/* body_json: the prediction in the receiver's body frame at T */
+static json_t *body_json(const vxs_msg_body_t *b) {
+    json_t *o = json_object();
+    json_object_set_new(o, "x", vxsi_json_round(b->x, 1e-3));
+    json_object_set_new(o, "y", vxsi_json_round(b->y, 1e-3));
+    json_object_set_new(o, "z", vxsi_json_round(b->z, 1e-3));
+    json_object_set_new(o, "yaw_rad", vxsi_json_round(b->yaw, 1e-6));
+    json_object_set_new(o, "range_m", vxsi_json_round(b->range, 1e-3));
+    json_object_set_new(o, "sd_m", vxsi_json_round(b->sd, 1e-3));
+    return o;
+}
+
+static json_t *pose_json(const vxs_frame_v2x_t *v) {
+    if (!v->pose.valid) return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "from", json_string(v->pose_from ? v->pose_from : ""));
+    json_object_set_new(o, "x", vxsi_json_round(v->pose.x, 1e-3));
+    json_object_set_new(o, "y", vxsi_json_round(v->pose.y, 1e-3));
+    json_object_set_new(o, "z", vxsi_json_round(v->pose.z, 1e-3));
+    json_object_set_new(o, "yaw_rad", vxsi_json_round(v->pose.yaw, 1e-6));
+    json_object_set_new(o, "sd_m", vxsi_json_round(v->pose.sd, 1e-3));
+    json_object_set_new(o, "yaw_sd_rad", vxsi_json_round(v->pose.yaw_sd, 1e-6));
+    return o;
+}
+
 static json_t *v2x_json(const vxs_run_info_t *run, const vxs_frame_t *f, const vxs_frame_v2x_t *v) {
     json_t *ag = json_object(), *msgs = json_array(), *links = json_array();
     json_object_set_new(ag, "agent", json_string(run->manifest->agents[v->agent].id));
+    json_object_set_new(ag, "pose", pose_json(v));
+    if (!v->pose.valid && v->pose_reason)
+        json_object_set_new(ag, "pose_reason", json_string(v->pose_reason));
     for (size_t q = 0; q < v->n_msgs; q++) {
         const vxs_frame_msg_t *m = &v->msgs[q];
         json_t *x = json_object();
@@ -76,21 +121,17 @@ static json_t *v2x_json(const vxs_run_info_t *run, const vxs_frame_t *f, const v
             json_object_set_new(x, "gen_field", json_string(vxs_v2x_time_field_name(m->field)));
             json_object_set_new(x, "gen_ref_ns", json_integer(m->gen_ref));
             if (m->has_latency) {
-                /* the generation the field stands for: half a count after its stamp */
-                const int64_t half = m->rx_ref - m->gen_ref - m->latency_ns;
                 json_object_set_new(x, "latency_ns", json_integer(m->latency_ns));
                 json_object_set_new(x, "latency_sd_ns", json_integer(llround(m->latency_sd_ns)));
-                json_object_set_new(x, "age_ns", json_integer(f->t - m->gen_ref - half));
+                json_object_set_new(x, "age_ns", json_integer(m->age_ns));
             } else {
                 json_object_set_new(x, "latency_ns", json_null()); /* the event's time */
                 json_object_set_new(x, "age_ns", json_integer(f->t - m->gen_ref));
             }
         }
-        json_t *fl = json_array();
-        static const char *const names[] = {"duplicate", "reordered", "late", "impossible"};
-        for (unsigned b = 0; b < sizeof names / sizeof names[0]; b++)
-            if (m->flags & (1u << b)) json_array_append_new(fl, json_string(names[b]));
-        json_object_set_new(x, "flags", fl);
+        json_object_set_new(x, "flags", vxsi_json_flags(m->flags));
+        json_object_set_new(x, "predicted", pred_json(&m->pred));
+        json_object_set_new(x, "body", m->has_body ? body_json(&m->body) : json_null());
         json_array_append_new(msgs, x);
     }
     for (size_t l = 0; l < v->n_links; l++) {
@@ -140,7 +181,7 @@ static vxs_status_t fs_finish(void *impl, const vxs_run_summary_t *sum) {
 
 static const vxs_frame_sink_ops_t frames_ops = {
     "frames.jsonl", vxsi_file_sink_begin,   fs_frame, fs_finish, vxsi_file_sink_errmsg,
-    vxsi_file_sink_destroy};
+    vxsi_file_sink_destroy, NULL};
 
 vxs_status_t vxs_frames_jsonl_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
                                           size_t err_len) {

@@ -13,6 +13,53 @@
 
 typedef vxsi_file_sink_t links_sink_t;
 
+static json_t *ratio(uint64_t delivered, uint64_t sent) {
+    return sent ? json_real((double)delivered / (double)sent) : json_null();
+}
+
+/* by_distance: delivery against the sender-receiver distance, the bins that counted anything */
+static json_t *by_distance(const vxs_link_report_t *l) {
+    json_t *o = json_object(), *bins = json_array(), *unknown = json_object();
+    json_object_set_new(o, "bin_m", json_real(VXS_LINK_DIST_BIN_M));
+    for (size_t k = 0; k < VXS_LINK_DIST_BINS; k++) {
+        if (!l->dist_sent[k]) continue;
+        json_t *b = json_object();
+        json_object_set_new(b, "from_m", json_real((double)k * VXS_LINK_DIST_BIN_M));
+        json_object_set_new(b, "to_m", k + 1 < VXS_LINK_DIST_BINS
+                                           ? json_real((double)(k + 1) * VXS_LINK_DIST_BIN_M)
+                                           : json_null());
+        json_object_set_new(b, "sent", json_integer((json_int_t)l->dist_sent[k]));
+        json_object_set_new(b, "delivered", json_integer((json_int_t)l->dist_delivered[k]));
+        json_object_set_new(b, "ratio", ratio(l->dist_delivered[k], l->dist_sent[k]));
+        json_array_append_new(bins, b);
+    }
+    json_object_set_new(o, "bins", bins);
+    json_object_set_new(unknown, "sent",
+                        json_integer((json_int_t)l->dist_sent[VXS_LINK_DIST_BINS]));
+    json_object_set_new(unknown, "delivered",
+                        json_integer((json_int_t)l->dist_delivered[VXS_LINK_DIST_BINS]));
+    json_object_set_new(o, "unknown", unknown);
+    return o;
+}
+
+/* by_time: delivery over the drive, bins from the span's first place */
+static json_t *by_time(const vxs_link_report_t *l) {
+    json_t *o = json_object(), *bins = json_array();
+    json_object_set_new(o, "bin_s", json_real((double)l->time_bin_ns / 1e9));
+    for (size_t k = 0; k < l->n_time_bins; k++) {
+        const vxs_time_t t = l->time_t0 + (vxs_time_t)k * l->time_bin_ns;
+        json_t *b = json_object();
+        json_object_set_new(b, "start", vxsi_json_time(t));
+        json_object_set_new(b, "start_ns", json_integer(t));
+        json_object_set_new(b, "sent", json_integer((json_int_t)l->time_sent[k]));
+        json_object_set_new(b, "delivered", json_integer((json_int_t)l->time_delivered[k]));
+        json_object_set_new(b, "ratio", ratio(l->time_delivered[k], l->time_sent[k]));
+        json_array_append_new(bins, b);
+    }
+    json_object_set_new(o, "bins", bins);
+    return o;
+}
+
 static json_t *link_json(const vxs_run_info_t *run, const vxs_link_report_t *l) {
     const vxs_manifest_t *man = run->manifest;
     json_t *o = json_object(), *bursts = json_object();
@@ -27,6 +74,7 @@ static json_t *link_json(const vxs_run_info_t *run, const vxs_link_report_t *l) 
     json_object_set_new(o, "station", json_integer((json_int_t)l->station));
     json_object_set_new(o, "message", json_string(vxs_v2x_type_name(l->protocol, l->msg_type)));
     json_object_set_new(o, "counted_by", json_string(l->counter));
+    json_object_set_new(o, "inferred", json_boolean(l->inferred));
     json_object_set_new(o, "first_capture", vxsi_json_time(l->first_rx));
     json_object_set_new(o, "last_capture", vxsi_json_time(l->last_rx));
     json_object_set_new(o, "received", json_integer((json_int_t)l->received));
@@ -36,6 +84,13 @@ static json_t *link_json(const vxs_run_info_t *run, const vxs_link_report_t *l) 
     json_object_set_new(o, "delivery_ratio",
                         l->sent ? json_real((double)l->delivered / (double)l->sent)
                                 : json_null());
+    json_object_set_new(o, "sent_logged",
+                        l->has_sent_logged ? json_integer((json_int_t)l->sent_logged)
+                                           : json_null());
+    json_object_set_new(o, "delivery_ratio_logged",
+                        l->has_sent_logged && l->sent_logged
+                            ? json_real((double)(l->delivered - l->stale) / (double)l->sent_logged)
+                            : json_null());
     json_object_set_new(o, "duplicates", json_integer((json_int_t)l->duplicates));
     json_object_set_new(o, "reordered", json_integer((json_int_t)l->reordered));
     json_object_set_new(o, "stale", json_integer((json_int_t)l->stale));
@@ -66,6 +121,8 @@ static json_t *link_json(const vxs_run_info_t *run, const vxs_link_report_t *l) 
     }
     json_object_set_new(d, "first", first);
     json_object_set_new(o, "dropouts", d);
+    json_object_set_new(o, "by_distance", by_distance(l));
+    json_object_set_new(o, "by_time", by_time(l));
     if (l->latency_n) {
         json_t *lat = json_object();
         json_object_set_new(lat, "messages", json_integer((json_int_t)l->latency_n));
@@ -95,7 +152,7 @@ static vxs_status_t ls_finish(void *impl, const vxs_run_summary_t *sum) {
 
 static const vxs_frame_sink_ops_t links_ops = {"links.json",         vxsi_file_sink_begin,
                                                    vxsi_file_sink_no_frame, ls_finish,
-                                                   vxsi_file_sink_errmsg, vxsi_file_sink_destroy};
+                                                   vxsi_file_sink_errmsg, vxsi_file_sink_destroy, NULL};
 
 vxs_status_t vxs_links_json_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
                                         size_t err_len) {

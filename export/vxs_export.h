@@ -96,6 +96,14 @@ vxs_status_t vxs_clocks_json_sink_create(vxs_frame_sink_t **out, const char *pat
 vxs_status_t vxs_links_json_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
                                         size_t err_len);
 
+/* vxs_v2x_messages_jsonl_sink_create returns in *out a frame sink writing `path` (README
+ * "v2x_messages.jsonl"): one JSON object per received V2X message and receiver, in each
+ * source's reception order: where it is in its file, sender, type, reception and generation
+ * times on the reference timeline, latency with its uncertainty, flags, the fields it reports
+ * as decoded and the sender's state in the scenario's ENU frame. Atomic like the frames sink. */
+vxs_status_t vxs_v2x_messages_jsonl_sink_create(vxs_frame_sink_t **out, const char *path,
+                                                char *err, size_t err_len);
+
 /* ==== PNG images ============================================================================ */
 
 /* vxs_png_format_t is the layout of the pixels given to the PNG writer: 8 bits per sample,

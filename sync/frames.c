@@ -8,6 +8,7 @@
  * Memory: each member stream keeps the items the matcher may still need (released once far
  * older than T), each V2X source the messages of one window. Nothing grows with the drive.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "job_int.h"
+#include "kin.h"
 
 #define MAX_LINKS 64 /* links kept per receiving V2X source */
 #define REASON_LEN 256
@@ -69,19 +71,38 @@ typedef struct {
     long report; /* its link in the summary (j->link_reports), -1 when not counted */
 } sender_t;
 
+/* pend_t is a received message read ahead of the frames (with its link, -1 when not counted). */
+typedef struct {
+    vxs_frame_msg_t m;
+    long report;
+} pend_t;
+
+/* own_t is one message the feed's own agent sent: where it said it was. */
+typedef struct {
+    vxs_time_t t; /* its generation on the reference timeline */
+    vxs_msg_state_t st;
+} own_t;
+
+#define OWN_KEEP 32          /* own messages kept (the ones around T) */
+#define OWN_MAX_GAP_NS (1000 * VXS_NS_PER_MS) /* a pose is taken from own messages this close */
+#define LOOKAHEAD_MAX 4096   /* received messages read ahead while looking for an own one */
+
 /* vfeed_t is one V2X source's window of received messages. */
 typedef struct {
     jsrc_t *src;
     vxs_clock_cursor_t cur;
-    bool eof, has_next;
-    vxs_frame_msg_t next;
+    bool eof;
+    vxsi_ring_t pending; /* pend_t: received, read ahead of T */
     vxsi_ring_t q; /* vxs_frame_msg_t, received up to T, in capture order */
+    own_t own[OWN_KEEP]; /* the latest own messages, oldest first */
+    size_t n_own;
+    int agent_type;      /* the receiving agent's manifest type */
+    char pose_reason[REASON_LEN];
     uint64_t index;
     link_t links[MAX_LINKS];
     size_t n_links;
     sender_t *senders; /* by first reception */
     size_t n_senders, cap_senders;
-    long next_report;  /* the link (j->link_reports) of f->next, -1 when not counted */
     /* the frame being given */
     vxs_frame_msg_t *msgs;
     size_t n_msgs, cap_msgs;
@@ -100,6 +121,10 @@ typedef struct {
     vxs_frame_v2x_t *v2x;
     const char **reasons;
     bool fixed_rate;
+    bool has_enu;
+    vxsi_enu_t enu;
+    vxs_frame_sink_t *const *sinks;
+    size_t n_sinks;
 } pass_t;
 
 static double now_s(void) {
@@ -342,21 +367,73 @@ static void flag_order(sender_t *s, vxs_frame_msg_t *m) {
     if (s->n_recent < RECENT_GENS) s->n_recent++;
 }
 
-/* v2x_next reads the feed's next received message into f->next. */
-static bool v2x_next(vxs_job_t *j, vfeed_t *f) {
+static int agent_type_of(const vxs_job_t *j, int agent) {
+    return agent >= 0 ? (int)j->man->agents[agent].type : -1;
+}
+
+/* count_sent counts a message its sender logged as sent on every link that counts its type in
+ * a span holding its generation time: what was sent, exactly, where the counters only say what
+ * they can (links.json "sent_logged"). Every V2X source is read whole (v2x_drain), so every
+ * message logged is seen once. */
+static void count_sent(vxs_job_t *j, const vxs_record_t *rec) {
+    const vxs_time_t g = rec->device_time;
+    if (g == VXS_TIME_NONE) return;
+    for (size_t i = 0; i < j->sum.n_links; i++) {
+        vxs_link_report_t *r = &j->link_reports[i];
+        if (r->station != rec->device_clock.station || r->protocol != rec->u.v2x.protocol ||
+            r->msg_type != rec->u.v2x.msg_type)
+            continue;
+        r->has_sent_logged = true;
+        if (r->first_gen != VXS_TIME_NONE && g >= r->first_gen && g <= r->last_gen)
+            r->sent_logged++;
+    }
+}
+
+/* own_note keeps what the feed's agent said of itself in a message it sent. */
+static void own_note(vxs_job_t *j, pass_t *p, vfeed_t *f, const vxs_record_t *rec) {
+    if (!p->has_enu || !rec->u.v2x.has_position || rec->device_time == VXS_TIME_NONE ||
+        rec->device_clock.field == VXS_V2X_TF_ITS_TIME)
+        return;
+    const size_t sn = vxsi_job_sender_node(j, rec->device_clock.station, rec->device_clock.field);
+    if (sn == SIZE_MAX) return;
+    own_t o;
+    o.t = vxs_clock_to_reference(model_of(j, sn), rec->device_time, NULL);
+    if (o.t == VXS_TIME_NONE) return;
+    vxsi_state_from_summary(&o.st, &rec->u.v2x, &p->enu, f->agent_type);
+    if (!o.st.valid) return;
+    /* logged in about generation order; a late one goes to its place */
+    if (f->n_own == OWN_KEEP) {
+        memmove(f->own, f->own + 1, (OWN_KEEP - 1) * sizeof *f->own);
+        f->n_own--;
+    }
+    size_t k = f->n_own;
+    while (k > 0 && f->own[k - 1].t > o.t) k--;
+    memmove(f->own + k + 1, f->own + k, (f->n_own - k) * sizeof *f->own);
+    f->own[k] = o;
+    f->n_own++;
+}
+
+/* v2x_read reads the feed's next record: a received message goes to f->pending, with its
+ * times, latency, flags and state; one the agent sent, to its own poses. false at the end. */
+static bool v2x_read(vxs_job_t *j, pass_t *p, vfeed_t *f) {
     const vxs_record_t *rec;
     for (;;) {
+        if (f->eof) return false;
         if (vxs_source_next(f->src->src, &rec) != VXS_OK) {
             f->eof = true;
-            f->has_next = false;
             return false;
         }
         const uint64_t index = f->index++;
-        if (rec->kind != VXS_REC_V2X || rec->u.v2x.sent || rec->capture_time == VXS_TIME_NONE)
-            continue;
-        vxs_frame_msg_t *m = &f->next;
+        if (rec->kind != VXS_REC_V2X || rec->capture_time == VXS_TIME_NONE) continue;
+        if (rec->u.v2x.sent) {
+            count_sent(j, rec);
+            own_note(j, p, f, rec);
+            return true;
+        }
+        pend_t e;
+        vxs_frame_msg_t *m = &e.m;
         const size_t logger = j->logger_node[f->src->agent];
-        memset(m, 0, sizeof *m);
+        memset(&e, 0, sizeof e);
         m->source = (uint32_t)f->src->index;
         m->message = index;
         m->loc = rec->loc;
@@ -366,6 +443,12 @@ static bool v2x_next(vxs_job_t *j, vfeed_t *f) {
         m->sender_agent = vxsi_job_owner_of(j, m->station);
         m->protocol = rec->u.v2x.protocol;
         m->msg_type = rec->u.v2x.msg_type;
+        m->has_counter = rec->has_seq;
+        m->counter = rec->seq;
+        m->v2x = rec->u.v2x;
+        if (p->has_enu)
+            vxsi_state_from_summary(&m->state, &rec->u.v2x, &p->enu,
+                                    agent_type_of(j, m->sender_agent));
         const size_t sn = vxsi_job_sender_node(j, m->station, rec->device_clock.field);
         m->gen_ref = m->gen == VXS_TIME_NONE || sn == SIZE_MAX
                          ? VXS_TIME_NONE
@@ -390,8 +473,12 @@ static bool v2x_next(vxs_job_t *j, vfeed_t *f) {
         }
         sender_t *snd = sender_of(j, f, m);
         flag_order(snd, m);
-        f->next_report = snd && m->has_latency ? snd->report : -1;
-        f->has_next = true;
+        e.report = snd && m->has_latency ? snd->report : -1;
+        if (vxsi_ring_append(&f->pending, &e) != VXS_OK) {
+            j->oom = true;
+            f->eof = true;
+            return false;
+        }
         return true;
     }
 }
@@ -411,20 +498,132 @@ static void link_seen(vfeed_t *f, const vxs_frame_msg_t *m) {
     }
 }
 
+/* enter gives a received message to the link accounts and the message sinks, and to the
+ * window queue when `window` (a frame will see it). */
+static vxs_status_t enter(pass_t *p, vfeed_t *f, const pend_t *e, bool window) {
+    vxs_job_t *j = p->j;
+    if (window) {
+        if (vxsi_ring_append(&f->q, &e->m) != VXS_OK) j->oom = true;
+        link_seen(f, &e->m);
+    }
+    /* the link's latencies: every message, once */
+    if (e->report >= 0) vxsi_lat_add(&j->link_lat[e->report], e->m.latency_ns);
+    for (size_t s = 0; s < p->n_sinks; s++) {
+        const vxs_status_t st = vxs_frame_sink_message(p->sinks[s], &e->m);
+        if (st != VXS_OK) {
+            vxsi_fmt(j->err, sizeof j->err, "%s", vxs_frame_sink_errmsg(p->sinks[s]));
+            return st;
+        }
+    }
+    return VXS_OK;
+}
+
 /* v2x_advance moves every message received by T into the window queue and drops the ones older
  * than T - window. */
-static void v2x_advance(vxs_job_t *j, vfeed_t *f, vxs_time_t T, int64_t window) {
+static vxs_status_t v2x_advance(pass_t *p, vfeed_t *f, vxs_time_t T, int64_t window) {
     for (;;) {
-        if (!f->has_next && (f->eof || !v2x_next(j, f))) break;
-        if (f->next.rx_ref > T) break;
-        if (vxsi_ring_append(&f->q, &f->next) != VXS_OK) j->oom = true;
-        link_seen(f, &f->next);
-        /* the link's latencies: the messages the frames get, each once */
-        if (f->next_report >= 0) vxsi_lat_add(&j->link_lat[f->next_report], f->next.latency_ns);
-        f->has_next = false;
+        while (f->pending.len == 0 && v2x_read(p->j, p, f)) {
+        }
+        if (f->pending.len == 0) break;
+        const pend_t *e = vxsi_ring_at(&f->pending, 0);
+        if (e->m.rx_ref > T) break;
+        const vxs_status_t st = enter(p, f, e, true);
+        vxsi_ring_drop(&f->pending, 1);
+        if (st != VXS_OK) return st;
     }
     while (f->q.len && ((const vxs_frame_msg_t *)vxsi_ring_at(&f->q, 0))->rx_ref <= T - window)
         vxsi_ring_drop(&f->q, 1);
+    return VXS_OK;
+}
+
+/* v2x_drain gives every message no frame got (after the last frame, or every one when there
+ * are no frames) to the link accounts and the message sinks. */
+static vxs_status_t v2x_drain(pass_t *p) {
+    for (size_t fi = 0; fi < p->nv; fi++) {
+        vfeed_t *f = &p->vf[fi];
+        for (;;) {
+            while (f->pending.len == 0 && v2x_read(p->j, p, f)) {
+            }
+            if (f->pending.len == 0) break;
+            const vxs_status_t st = enter(p, f, vxsi_ring_at(&f->pending, 0), false);
+            vxsi_ring_drop(&f->pending, 1);
+            if (st != VXS_OK) return st;
+        }
+    }
+    return p->j->oom ? VXS_E_NOMEM : VXS_OK;
+}
+
+/* feed_pose finds where the feed's agent is at T: its fixed pose in the manifest, else its own
+ * messages around T (read ahead until one is after T). */
+static void feed_pose(pass_t *p, vfeed_t *f, vxs_time_t T, vxs_frame_v2x_t *v) {
+    vxs_job_t *j = p->j;
+    const vxs_manifest_agent_t *ag = &j->man->agents[f->src->agent];
+    memset(&v->pose, 0, sizeof v->pose);
+    v->pose_from = NULL;
+    v->pose_reason = f->pose_reason;
+    if (!p->has_enu) {
+        snprintf(f->pose_reason, sizeof f->pose_reason, "no position anywhere in the drive");
+        return;
+    }
+    if (ag->pose.present) {
+        if (!ag->pose.has_heading) {
+            snprintf(f->pose_reason, sizeof f->pose_reason,
+                     "agent %s: its fixed pose in the manifest has no heading_deg", ag->id);
+            return;
+        }
+        double e[3];
+        vxsi_enu_from_geo(&p->enu, ag->pose.lat_deg, ag->pose.lon_deg, ag->pose.alt_m, e);
+        v->pose = (vxs_pose_t){true, e[0], e[1], e[2],
+                               remainder((90.0 - ag->pose.heading_deg) * M_PI / 180, 2 * M_PI),
+                               0.0, 0.0};
+        v->pose_from = "manifest";
+        v->pose_reason = NULL;
+        return;
+    }
+    while (!f->eof && f->pending.len < LOOKAHEAD_MAX &&
+           (f->n_own == 0 || f->own[f->n_own - 1].t <= T))
+        v2x_read(j, p, f);
+    const own_t *a = NULL, *b = NULL;
+    for (size_t k = 0; k < f->n_own; k++) {
+        if (f->own[k].t <= T) a = &f->own[k];
+        else if (!b) b = &f->own[k];
+    }
+    if (a && T - a->t > OWN_MAX_GAP_NS) a = NULL;
+    if (b && b->t - T > OWN_MAX_GAP_NS) b = NULL;
+    if (!a && b) { /* before its first message: back from the next one */
+        a = b;
+        b = NULL;
+    }
+    if (!a) {
+        snprintf(f->pose_reason, sizeof f->pose_reason,
+                 f->n_own ? "agent %s: no message of its own within %.1f s of T"
+                          : "agent %s: no fixed pose in the manifest and no message of its own "
+                            "with a position",
+                 ag->id, (double)OWN_MAX_GAP_NS / 1e9);
+        return;
+    }
+    vxsi_pose_between(&a->st, (double)(a->t - T) / 1e9, b ? &b->st : NULL,
+                      b ? (double)(b->t - T) / 1e9 : 0.0, 0.0, &v->pose);
+    if (!v->pose.valid) {
+        snprintf(f->pose_reason, sizeof f->pose_reason,
+                 "agent %s: its own messages give no speed or heading", ag->id);
+        return;
+    }
+    v->pose_from = "own messages";
+    v->pose_reason = NULL;
+}
+
+/* annotate_at sets a message's annotations at the frame time T. */
+static void annotate_at(vxs_frame_msg_t *m, vxs_time_t T, const vxs_pose_t *pose) {
+    m->has_age = m->has_latency;
+    m->has_body = false;
+    memset(&m->pred, 0, sizeof m->pred);
+    if (!m->has_age) return;
+    m->age_ns = m->latency_ns + (T - m->rx_ref);
+    vxsi_predict(&m->state, (double)m->age_ns / 1e9, m->latency_sd_ns / 1e9, &m->pred);
+    if (m->pred.model == VXS_PRED_NONE || !pose->valid) return;
+    vxsi_to_body(&m->pred, pose, &m->body);
+    m->has_body = true;
 }
 
 static const char *agent_id(const vxs_job_t *j, int agent) {
@@ -453,6 +652,7 @@ static void pass_free(pass_t *p) {
     for (size_t k = 0; p->ms && k < p->j->n_srcs + 1; k++) vxsi_ring_free(&p->ms[k].q);
     for (size_t k = 0; p->vf && k < p->j->n_srcs; k++) {
         vxsi_ring_free(&p->vf[k].q);
+        vxsi_ring_free(&p->vf[k].pending);
         vxs_free(p->vf[k].msgs);
         vxs_free(p->vf[k].senders);
     }
@@ -462,6 +662,42 @@ static void pass_free(pass_t *p) {
     vxs_free(p->members);
     vxs_free(p->v2x);
     vxs_free(p->reasons);
+}
+
+/* set_origin places the ENU frame: the manifest's origin, else the first position fix of the
+ * drive (of each source's first, the earliest on the reference timeline). */
+static void set_origin(pass_t *p) {
+    vxs_job_t *j = p->j;
+    const vxs_manifest_t *man = j->man;
+    if (man->origin.present) {
+        vxsi_enu_init(&p->enu, man->origin.lat_deg, man->origin.lon_deg, man->origin.alt_m);
+        vxsi_fmt(j->origin_from, sizeof j->origin_from, "manifest");
+    } else {
+        const jsrc_t *best = NULL;
+        vxs_time_t best_t = VXS_TIME_NONE;
+        for (size_t i = 0; i < j->n_srcs; i++) {
+            const jsrc_t *s = &j->srcs[i];
+            if (!s->has_fix) continue;
+            const vxs_time_t t = vxs_clock_to_reference(model_of(j, j->logger_node[s->agent]),
+                                                        s->fix_capture, NULL);
+            /* one with an altitude first: the frame's z is then heights above the road */
+            if (best && (best->fix_has_alt > s->fix_has_alt ||
+                         (best->fix_has_alt == s->fix_has_alt && best_t <= t)))
+                continue;
+            best = s;
+            best_t = t;
+        }
+        if (!best) return;
+        vxsi_enu_init(&p->enu, best->fix_lat, best->fix_lon, best->fix_alt);
+        vxsi_fmt(j->origin_from, sizeof j->origin_from, "first fix: %s record %" PRIu64,
+                 best->ms->path, best->fix_record);
+    }
+    p->has_enu = true;
+    j->run.has_origin = true;
+    j->run.origin_lat_deg = p->enu.lat_deg;
+    j->run.origin_lon_deg = p->enu.lon_deg;
+    j->run.origin_alt_m = p->enu.alt_m;
+    j->run.origin_from = j->origin_from;
 }
 
 /* setup opens the passes' streams: the reference sensor first, then the other LiDARs and
@@ -483,6 +719,7 @@ static vxs_status_t setup(pass_t *p) {
     if (!p->ms || !p->vf || !p->tol || !p->members || !p->v2x || !p->reasons || !j->streams ||
         !j->stream_names)
         return VXS_E_NOMEM;
+    set_origin(p);
     size_t ref_src = SIZE_MAX;
     for (size_t i = 0; i < n; i++)
         if (j->srcs[i].ms == &man->agents[man->ref_agent].sources[man->ref_source]) ref_src = i;
@@ -501,6 +738,8 @@ static vxs_status_t setup(pass_t *p) {
             vfeed_t *f = &p->vf[p->nv];
             f->src = s;
             f->q.esize = sizeof(vxs_frame_msg_t);
+            f->pending.esize = sizeof(pend_t);
+            f->agent_type = (int)man->agents[s->agent].type;
             st = vxs_source_rewind(s->src, VXS_REC_KIND_BIT(VXS_REC_V2X));
             if (st != VXS_OK) goto rewind_failed;
             for (size_t h = 0; h < j->n_heard && f->n_links < MAX_LINKS; h++) {
@@ -637,7 +876,9 @@ static vxs_status_t give(pass_t *p, const vxs_match_frame_t *fr, uint64_t index,
     for (size_t fi = 0; fi < p->nv; fi++) {
         vfeed_t *F = &p->vf[fi];
         vxs_frame_v2x_t *v = &p->v2x[fi];
-        v2x_advance(j, F, fr->t, window);
+        const vxs_status_t ast = v2x_advance(p, F, fr->t, window);
+        if (ast != VXS_OK) return ast;
+        feed_pose(p, F, fr->t, v);
         F->n_msgs = 0;
         if (F->q.len > F->cap_msgs) {
             vxs_frame_msg_t *nmsgs = vxs_realloc(F->msgs, F->q.len * sizeof *nmsgs);
@@ -649,7 +890,8 @@ static vxs_status_t give(pass_t *p, const vxs_match_frame_t *fr, uint64_t index,
             const vxs_frame_msg_t *m = vxsi_ring_at(&F->q, q);
             /* captured out of order: the queue's head is not always the oldest */
             if (m->rx_ref <= fr->t - window || m->rx_ref > fr->t) continue;
-            F->msgs[F->n_msgs++] = *m;
+            F->msgs[F->n_msgs] = *m;
+            annotate_at(&F->msgs[F->n_msgs++], fr->t, &v->pose);
         }
         for (size_t l = 0; l < F->n_links; l++) {
             link_t *L = &F->links[l];
@@ -754,7 +996,10 @@ vxs_status_t vxsi_job_frame_pass(vxs_job_t *j, vxs_time_t t_from, vxs_time_t t_t
             goto done;
         }
     }
-    if (p.nm == 0) { /* V2X only: nothing to cut frames on; the clocks are the result */
+    p.sinks = sinks;
+    p.n_sinks = n_sinks;
+    if (p.nm == 0) { /* V2X only: nothing to cut frames on; the messages and clocks are it */
+        if ((st = v2x_drain(&p)) != VXS_OK) goto done;
         j->sum.seconds_frames = now_s() - t0;
         st = finish_all(j, sinks, n_sinks);
         goto done;
@@ -843,6 +1088,7 @@ vxs_status_t vxsi_job_frame_pass(vxs_job_t *j, vxs_time_t t_from, vxs_time_t t_t
         st = VXS_E_CANCELED;
         goto done;
     }
+    if ((st = v2x_drain(&p)) != VXS_OK) goto done;
     j->sum.seconds_frames = now_s() - t0;
     st = finish_all(j, sinks, n_sinks);
 done:

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "job_int.h"
+#include "kin.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -289,14 +290,55 @@ static size_t sender_node(vxs_job_t *j, const vxs_record_t *rec) {
 #define J2735_BSM 20
 #define J2735_PSM 32
 
-/* count_link gives a received BSM or PSM to its link's account (its msgCnt counts the sender's
- * messages of that type); a DENM's sequence number counts events, whose repetitions share it:
- * not counted here. */
+#define OWN_POS_MAX_AGE_NS (2 * VXS_NS_PER_S) /* a receiver's own position this old is used */
+
+/* rx_distance returns how far the receiving agent was from where the message says its sender
+ * is (horizontal, m; NaN when either end is unknown): the receiver's fixed pose, else the last
+ * position it sent itself within OWN_POS_MAX_AGE_NS of the reception. */
+static double rx_distance(const vxs_job_t *j, const jsrc_t *s, const vxs_record_t *rec) {
+    const vxs_v2x_summary_t *v = &rec->u.v2x;
+    const vxs_manifest_geo_t *pose = &j->man->agents[s->agent].pose;
+    double lat, lon;
+    if (!v->has_position || isnan(v->lat_deg) || isnan(v->lon_deg)) return NAN;
+    if (pose->present) {
+        lat = pose->lat_deg;
+        lon = pose->lon_deg;
+    } else if (s->has_own && rec->capture_time != VXS_TIME_NONE &&
+               llabs(rec->capture_time - s->own_capture) <= OWN_POS_MAX_AGE_NS) {
+        lat = s->own_lat;
+        lon = s->own_lon;
+    } else {
+        return NAN;
+    }
+    vxsi_enu_t e;
+    double p[3];
+    vxsi_enu_init(&e, lat, lon, 0.0);
+    vxsi_enu_from_geo(&e, v->lat_deg, v->lon_deg, 0.0, p);
+    return hypot(p[0], p[1]);
+}
+
+/* counted_type says how a received message is counted on its link: by its counter (a BSM's or
+ * PSM's msgCnt counts the sender's messages of that type: 1), by generation times (an ETSI CAM,
+ * VAM or CPM numbers nothing: 2), or not at all (0: a DENM's sequence number counts events,
+ * whose repetitions share it; MAP's and TIM's msgCnt count revisions; SPaT, MAP and TIM name
+ * no sender). */
+static int counted_type(const vxs_record_t *rec) {
+    const vxs_v2x_summary_t *v = &rec->u.v2x;
+    if (v->sent) return 0;
+    if (v->protocol == VXS_V2X_PROTO_J2735)
+        return rec->has_seq && (v->msg_type == J2735_BSM || v->msg_type == J2735_PSM) ? 1 : 0;
+    if (v->protocol == VXS_V2X_PROTO_ETSI && rec->device_time != VXS_TIME_NONE &&
+        rec->device_clock.field != VXS_V2X_TF_ITS_TIME &&
+        (v->msg_type == VXS_ETSI_CAM || v->msg_type == VXS_ETSI_VAM || v->msg_type == VXS_ETSI_CPM))
+        return 2;
+    return 0;
+}
+
+/* count_link gives a received message its link's account (counted_type). */
 static void count_link(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
     const vxs_v2x_summary_t *v = &rec->u.v2x;
-    if (v->sent || !rec->has_seq || v->protocol != VXS_V2X_PROTO_J2735 ||
-        (v->msg_type != J2735_BSM && v->msg_type != J2735_PSM))
-        return;
+    const int how = counted_type(rec);
+    if (!how) return;
     const uint64_t station = rec->device_clock.station;
     jlink_t *L = NULL;
     for (size_t i = j->n_links; i-- > 0;)
@@ -317,9 +359,20 @@ static void count_link(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
         L->protocol = v->protocol;
         L->msg_type = v->msg_type;
         L->first_rx = L->last_rx = VXS_TIME_NONE;
+        L->first_gen = L->last_gen = VXS_TIME_NONE;
+        L->field = rec->device_clock.field;
         vxs_link_init(&L->acc, 128);
     }
-    if (vxs_link_add(&L->acc, (int64_t)rec->seq, rec->device_time) == VXS_LINK_BAD) return;
+    const double dist = rx_distance(j, s, rec);
+    const vxs_link_event_t ev =
+        how == 1 ? vxs_link_add_at(&L->acc, (int64_t)rec->seq, rec->device_time, dist)
+                 : vxs_link_add_inferred(&L->acc, rec->device_time, dist);
+    if (ev == VXS_LINK_BAD) return;
+    const vxs_time_t g = rec->device_time;
+    if (g != VXS_TIME_NONE) {
+        if (L->first_gen == VXS_TIME_NONE || g < L->first_gen) L->first_gen = g;
+        if (L->last_gen == VXS_TIME_NONE || g > L->last_gen) L->last_gen = g;
+    }
     const vxs_time_t c = rec->capture_time;
     if (c == VXS_TIME_NONE) return;
     /* a silence longer than so many of the sender's intervals: a dropout */
@@ -335,8 +388,33 @@ static void count_link(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
     if (L->last_rx == VXS_TIME_NONE || c > L->last_rx) L->last_rx = c;
 }
 
+/* note_fix keeps a source's earliest position fix; one with an altitude beats one without. */
+static void note_fix(jsrc_t *s, const vxs_record_t *rec, double lat, double lon, double alt) {
+    if (isnan(lat) || isnan(lon) || rec->capture_time == VXS_TIME_NONE) return;
+    const bool has_alt = !isnan(alt);
+    if (s->has_fix && (s->fix_has_alt > has_alt ||
+                       (s->fix_has_alt == has_alt && s->fix_capture <= rec->capture_time)))
+        return;
+    s->has_fix = true;
+    s->fix_has_alt = has_alt;
+    s->fix_lat = lat;
+    s->fix_lon = lon;
+    s->fix_alt = has_alt ? alt : 0.0;
+    s->fix_capture = rec->capture_time;
+    s->fix_record = rec->loc.index + 1;
+}
+
 static void v2x_message(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
     s->records++;
+    if (rec->u.v2x.has_position) {
+        note_fix(s, rec, rec->u.v2x.lat_deg, rec->u.v2x.lon_deg, rec->u.v2x.elev_m);
+        if (rec->u.v2x.sent && rec->capture_time != VXS_TIME_NONE) {
+            s->has_own = true;
+            s->own_lat = rec->u.v2x.lat_deg;
+            s->own_lon = rec->u.v2x.lon_deg;
+            s->own_capture = rec->capture_time;
+        }
+    }
     count_link(j, s, rec);
     if (rec->device_time == VXS_TIME_NONE || rec->capture_time == VXS_TIME_NONE) return;
     const size_t v = sender_node(j, rec);
@@ -364,6 +442,7 @@ static void index_record(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
     switch (rec->kind) {
     case VXS_REC_LIDAR_PACKET: lidar_packet(j, s, rec); break;
     case VXS_REC_IMU:
+        note_fix(s, rec, rec->u.imu.lat_deg, rec->u.imu.lon_deg, NAN);
         if (rec->u.imu.pps != 0xFF && rec->sensor == s->sensor_base) {
             s->pps_seen++;
             s->pps_locked += rec->u.imu.pps == 2;
@@ -774,32 +853,45 @@ static vxs_status_t link_reports(vxs_job_t *j) {
         const jlink_t *L = &j->links[i];
         const vxs_link_t *a = &L->acc;
         vxs_link_report_t *r = &j->link_reports[i];
-        *r = (vxs_link_report_t){(uint32_t)L->src,
-                                 (uint32_t)j->srcs[L->src].agent,
-                                 vxsi_job_owner_of(j, L->station),
-                                 L->station,
-                                 L->protocol,
-                                 L->msg_type,
-                                 "msgCnt",
-                                 L->first_rx,
-                                 L->last_rx,
-                                 a->received,
-                                 a->delivered,
-                                 a->duplicates,
-                                 a->reordered,
-                                 a->stale,
-                                 a->reused,
-                                 a->lost,
-                                 a->sent,
-                                 {0},
-                                 a->longest_burst,
-                                 a->interval_s,
-                                 L->dropouts,
-                                 L->dropout_total_s,
-                                 L->dropout_longest_s,
-                                 {{0, 0}},
-                                 L->n_dropout_listed,
-                                 0, 0, 0, 0, 0, 0, 0}; /* latency: the frame pass's */
+        memset(r, 0, sizeof *r); /* latency: the frame pass's */
+        r->source = (uint32_t)L->src;
+        r->agent = (uint32_t)j->srcs[L->src].agent;
+        r->sender_agent = vxsi_job_owner_of(j, L->station);
+        r->station = L->station;
+        r->protocol = L->protocol;
+        r->msg_type = L->msg_type;
+        r->counter = a->inferred ? "interval" : "msgCnt";
+        r->inferred = a->inferred;
+        r->first_rx = L->first_rx;
+        r->last_rx = L->last_rx;
+        r->first_gen = L->first_gen;
+        r->last_gen = L->last_gen;
+        r->received = a->received;
+        r->delivered = a->delivered;
+        r->duplicates = a->duplicates;
+        r->reordered = a->reordered;
+        r->stale = a->stale;
+        r->reused = a->reused;
+        r->lost = a->lost;
+        r->sent = a->sent;
+        r->longest_burst = a->longest_burst;
+        r->interval_s = a->interval_s;
+        r->dropouts = L->dropouts;
+        r->dropout_total_s = L->dropout_total_s;
+        r->dropout_longest_s = L->dropout_longest_s;
+        r->n_dropout_listed = L->n_dropout_listed;
+        memcpy(r->dist_sent, a->dist_sent, sizeof r->dist_sent);
+        memcpy(r->dist_delivered, a->dist_delivered, sizeof r->dist_delivered);
+        memcpy(r->time_sent, a->time_sent, sizeof r->time_sent);
+        memcpy(r->time_delivered, a->time_delivered, sizeof r->time_delivered);
+        r->time_bin_ns = a->time_bin_ns;
+        for (size_t k = 0; k < VXS_LINK_TIME_BINS; k++)
+            if (a->time_sent[k]) r->n_time_bins = k + 1;
+        /* the bins' start on the reference timeline, through the sender's clock */
+        const size_t sn = vxsi_job_sender_node(j, L->station, L->field);
+        r->time_t0 = a->time_t0 == VXS_TIME_NONE || sn == SIZE_MAX
+                         ? a->time_t0
+                         : vxs_clock_to_reference(&j->res[sn].model, a->time_t0, NULL);
         memcpy(r->bursts, a->bursts, sizeof r->bursts);
         /* the dropouts on the reference timeline, through the receiver's logger clock */
         const vxs_clock_model_t *lm = &j->res[j->logger_node[j->srcs[L->src].agent]].model;

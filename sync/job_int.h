@@ -50,6 +50,15 @@ typedef struct {
     uint64_t records, bad;
     vxs_stream_stats_t *period;  /* record times: sweep device starts, frame capture times */
     uint64_t pps_seen, pps_locked;
+    /* its first position fix (V2X messages, LiDAR NMEA): the ENU origin's candidates */
+    bool has_fix, fix_has_alt;
+    double fix_lat, fix_lon, fix_alt;
+    vxs_time_t fix_capture; /* on the agent's logger clock */
+    uint64_t fix_record;    /* its unit number in the file, from 1 */
+    /* the agent's latest position it sent (V2X sources): the receiver's end of a distance */
+    bool has_own;
+    double own_lat, own_lon;
+    vxs_time_t own_capture;
     size_t dev_node[JOB_STREAMS]; /* SIZE_MAX: none yet */
     size_t dev_edge[JOB_STREAMS];
 } jsrc_t;
@@ -90,6 +99,9 @@ typedef struct {
     uint64_t station;
     uint16_t protocol, msg_type;
     vxs_time_t first_rx, last_rx;
+    vxs_time_t first_gen, last_gen; /* of the messages received (sender's clock) */
+    vxs_v2x_time_field_t field;     /* the time field they were read from (the first's) */
+    uint64_t sent_logged;           /* the frame pass: the sender's own log in that span */
     vxs_link_t acc;
     uint64_t dropouts;
     double dropout_total_s, dropout_longest_s;
@@ -140,6 +152,7 @@ struct vxs_job {
     vxs_frame_stream_t *streams; /* filled by the frame pass */
     char (*stream_names)[200];   /* their names ("ego/lidar"), as long as the job */
     vxs_run_info_t run;
+    char origin_from[600];       /* run.origin_from */
     vxs_run_summary_t sum;
     vxs_impossible_msg_t impossible[VXS_IMPOSSIBLE_LISTED];
     char err[JOB_ERR_LEN];

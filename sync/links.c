@@ -43,7 +43,37 @@ static void end_run(vxs_link_t *l) {
     l->run = 0;
 }
 
-/* settle decides every place below `upto`: received (ends a run of lost ones) or lost. */
+/* bin_place counts a settled place in the distance and time bins. */
+static void bin_place(vxs_link_t *l, int64_t place, bool received, vxs_time_t t, double dist) {
+    const size_t d = isnan(dist) ? VXS_LINK_DIST_BINS
+                     : dist / VXS_LINK_DIST_BIN_M >= VXS_LINK_DIST_BINS - 1
+                         ? VXS_LINK_DIST_BINS - 1
+                         : (size_t)(dist / VXS_LINK_DIST_BIN_M);
+    l->dist_sent[d]++;
+    l->dist_delivered[d] += received;
+    if (t == VXS_TIME_NONE && l->ref_gen != VXS_TIME_NONE && l->interval_s > 0)
+        t = l->ref_gen + (vxs_time_t)llround((double)(place - l->ref_place) * l->interval_s * 1e9);
+    if (t == VXS_TIME_NONE) return; /* no time at all: the totals have it */
+    if (l->time_t0 == VXS_TIME_NONE) l->time_t0 = t;
+    int64_t k = t < l->time_t0 ? 0 : (t - l->time_t0) / l->time_bin_ns;
+    while (k >= VXS_LINK_TIME_BINS) { /* twice as wide: pairs merge */
+        for (size_t i = 0; i < VXS_LINK_TIME_BINS / 2; i++) {
+            l->time_sent[i] = l->time_sent[2 * i] + l->time_sent[2 * i + 1];
+            l->time_delivered[i] = l->time_delivered[2 * i] + l->time_delivered[2 * i + 1];
+        }
+        memset(l->time_sent + VXS_LINK_TIME_BINS / 2, 0,
+               VXS_LINK_TIME_BINS / 2 * sizeof *l->time_sent);
+        memset(l->time_delivered + VXS_LINK_TIME_BINS / 2, 0,
+               VXS_LINK_TIME_BINS / 2 * sizeof *l->time_delivered);
+        l->time_bin_ns *= 2;
+        k = (t - l->time_t0) / l->time_bin_ns;
+    }
+    l->time_sent[k]++;
+    l->time_delivered[k] += received;
+}
+
+/* settle decides every place below `upto`: received (ends a run of lost ones) or lost. A lost
+ * place is binned at the distance of the last one received before it. */
 static void settle(vxs_link_t *l, int64_t upto) {
     if (upto <= l->done) return;
     /* the bitmap holds the window, [done, done + W): a place beyond it was never received */
@@ -52,14 +82,18 @@ static void settle(vxs_link_t *l, int64_t upto) {
         if (has(l, p)) {
             end_run(l);
             set_have(l, p, false);
+            l->last_dist = l->dist[slot(p)];
+            bin_place(l, p, true, l->gen[slot(p)], l->last_dist);
         } else {
             l->lost++;
             l->run++;
+            bin_place(l, p, false, VXS_TIME_NONE, l->last_dist);
         }
     }
-    if (look_end < upto) {
-        l->lost += (uint64_t)(upto - look_end);
-        l->run += upto - look_end;
+    for (int64_t p = look_end; p < upto; p++) {
+        l->lost++;
+        l->run++;
+        bin_place(l, p, false, VXS_TIME_NONE, l->last_dist);
     }
     l->done = upto;
 }
@@ -82,6 +116,9 @@ void vxs_link_init(vxs_link_t *l, uint32_t modulus) {
     memset(l, 0, sizeof *l);
     l->modulus = modulus < 2 ? 2 : modulus;
     l->top_gen = l->ref_gen = VXS_TIME_NONE;
+    l->last_dist = NAN;
+    l->time_t0 = VXS_TIME_NONE;
+    l->time_bin_ns = VXS_LINK_TIME_BIN_NS;
 }
 
 /* place_of returns the unwrapped place of a message with counter c and generation time gen. */
@@ -109,33 +146,38 @@ static int64_t place_of(const vxs_link_t *l, int64_t c, vxs_time_t gen) {
                                                                              : l->top + d;
 }
 
-vxs_link_event_t vxs_link_add(vxs_link_t *l, int64_t counter, vxs_time_t gen) {
-    if (!l || counter < 0 || counter >= (int64_t)l->modulus) return VXS_LINK_BAD;
+/* add_at gives the link a message received at `place`. */
+static vxs_link_event_t add_at(vxs_link_t *l, int64_t place, vxs_time_t gen, double dist) {
     l->received++;
     if (!l->started) {
         l->started = true;
-        l->top = l->done = l->first = counter;
+        l->top = l->done = l->first = place;
         l->top_gen = gen;
-        l->ref_place = counter;
+        l->ref_place = place;
         l->ref_gen = gen;
-        set_have(l, counter, true);
-        l->gen[slot(counter)] = gen;
+        set_have(l, place, true);
+        l->gen[slot(place)] = gen;
+        l->dist[slot(place)] = (float)dist;
         l->delivered++;
         return VXS_LINK_NEW;
     }
-    const int64_t place = place_of(l, counter, gen);
     if (place > l->top) {
         const int64_t a = place - l->top;
         if (gen != VXS_TIME_NONE && l->top_gen != VXS_TIME_NONE && a <= MAX_STEP_FOR_RATE &&
             gen > l->top_gen) {
+            /* a counter's interval is the sender's rate: the median of 15 steps; an inferred
+             * one follows the sender's own changes of rate (a CAM keeps a new interval for 3
+             * messages, EN 302 637-2 T_GenCam): the median of the last 3 */
+            const size_t cap = l->inferred ? 3 : sizeof l->steps / sizeof l->steps[0];
             l->steps[l->i_steps] = (double)(gen - l->top_gen) * 1e-9 / (double)a;
-            l->i_steps = (l->i_steps + 1) % (sizeof l->steps / sizeof l->steps[0]);
-            if (l->n_steps < sizeof l->steps / sizeof l->steps[0]) l->n_steps++;
+            l->i_steps = (l->i_steps + 1) % cap;
+            if (l->n_steps < cap) l->n_steps++;
             l->interval_s = median_step(l);
         }
         settle(l, place - W + 1);
         set_have(l, place, true);
         l->gen[slot(place)] = gen;
+        l->dist[slot(place)] = (float)dist;
         l->top = place;
         l->top_gen = gen;
         if (gen != VXS_TIME_NONE) {
@@ -175,9 +217,56 @@ vxs_link_event_t vxs_link_add(vxs_link_t *l, int64_t counter, vxs_time_t gen) {
     }
     set_have(l, place, true);
     l->gen[slot(place)] = gen;
+    l->dist[slot(place)] = (float)dist;
     l->reordered++;
     l->delivered++;
     return VXS_LINK_REORDERED;
+}
+
+vxs_link_event_t vxs_link_add_at(vxs_link_t *l, int64_t counter, vxs_time_t gen, double dist_m) {
+    if (!l || l->inferred || counter < 0 || counter >= (int64_t)l->modulus) return VXS_LINK_BAD;
+    return add_at(l, l->started ? place_of(l, counter, gen) : counter, gen, dist_m);
+}
+
+vxs_link_event_t vxs_link_add(vxs_link_t *l, int64_t counter, vxs_time_t gen) {
+    return vxs_link_add_at(l, counter, gen, NAN);
+}
+
+/* INFER_SLACK: a gap this far (in intervals) from a whole number of intervals is the sender
+ * changing its interval, not messages lost */
+#define INFER_SLACK 0.25
+
+vxs_link_event_t vxs_link_add_inferred(vxs_link_t *l, vxs_time_t gen, double dist_m) {
+    if (!l || gen == VXS_TIME_NONE || (l->started && !l->inferred)) return VXS_LINK_BAD;
+    l->inferred = true;
+    if (!l->started) return add_at(l, 0, gen, dist_m);
+    const int64_t g = gen - l->top_gen;
+    int64_t place;
+    if (llabs(g) <= SAME_GEN_NS) {
+        place = l->top; /* the newest again: a duplicate (or the sender reusing a time) */
+    } else if (g > 0) {
+        /* k intervals after the newest: k - 1 lost; a gap that is no whole number of
+         * intervals (or shorter than one) is a new interval, nothing lost */
+        const double r = l->interval_s > 0 ? (double)g * 1e-9 / l->interval_s : 1.0;
+        int64_t k = llround(r);
+        if (k < 1 || fabs(r - (double)k) > INFER_SLACK) k = 1;
+        place = l->top + k;
+    } else {
+        /* older than the newest: at its place behind it, or the same time as one received */
+        place = l->top;
+        for (int64_t p = l->top; p >= l->done && p > l->top - W; p--) {
+            if (has(l, p) && llabs(l->gen[slot(p)] - gen) <= SAME_GEN_NS) {
+                place = p;
+                break;
+            }
+            if (has(l, p) && l->gen[slot(p)] < gen) { /* the gap just after p */
+                place = p + 1 < l->top ? p + 1 : l->top;
+                break;
+            }
+            place = p;
+        }
+    }
+    return add_at(l, place, gen, dist_m);
 }
 
 void vxs_link_finish(vxs_link_t *l) {

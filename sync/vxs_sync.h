@@ -571,6 +571,12 @@ void vxs_job_destroy(vxs_job_t *job);
  * bursts[VXS_LINK_BURSTS] the longer runs. */
 #define VXS_LINK_BURSTS VXS_LINK_BURST_BINS
 
+/* A link's delivery against the sender-receiver distance (VXS_LINK_DIST_BINS bins of
+ * VXS_LINK_DIST_BIN_M metres, the last open, then one for unknown distances: vxs_frame.h) and
+ * over time: at most VXS_LINK_TIME_BINS bins, VXS_LINK_TIME_BIN_NS wide at first, doubling as
+ * the drive goes on (constant memory). */
+#define VXS_LINK_TIME_BIN_NS 10000000000LL
+
 /* vxs_link_t accounts one directed link (one sender's messages at one receiver) from the
  * sender's message counter (J2735 msgCnt 0..127, a DENM sequence number...), in constant memory
  * whatever the drive's length. Messages are given in the order they were received. A counter
@@ -605,8 +611,18 @@ typedef struct {
     int64_t run;          /* unfilled places settled in a row */
     uint8_t have[VXS_LINK_WINDOW / 8];
     vxs_time_t gen[VXS_LINK_WINDOW]; /* generation time per place in the window */
+    float dist[VXS_LINK_WINDOW];     /* sender-receiver distance per place (NaN: unknown) */
     double steps[15];     /* the last intervals per counter step (s) */
     size_t n_steps, i_steps;
+    bool inferred;        /* places come from generation times alone (no counter) */
+    /* settled places by distance (VXS_LINK_DIST_BIN_M wide, the last bin open; a lost place
+     * takes the distance of the last one received before it) and by generation time (on the
+     * sender's clock, from the first place; the bins double in width to stay VXS_LINK_TIME_BINS) */
+    uint64_t dist_sent[VXS_LINK_DIST_BINS + 1], dist_delivered[VXS_LINK_DIST_BINS + 1];
+    double last_dist;
+    uint64_t time_sent[VXS_LINK_TIME_BINS], time_delivered[VXS_LINK_TIME_BINS];
+    vxs_time_t time_t0;   /* the first bin's start (VXS_TIME_NONE: no place yet) */
+    int64_t time_bin_ns;  /* the bins' width */
 } vxs_link_t;
 
 /* vxs_link_init starts an empty link for a counter counting modulo `modulus` (128 for msgCnt;
@@ -629,6 +645,16 @@ typedef enum {
     VXS_LINK_BAD
 } vxs_link_event_t;
 vxs_link_event_t vxs_link_add(vxs_link_t *l, int64_t counter, vxs_time_t gen);
+
+/* vxs_link_add_at is vxs_link_add with the sender-receiver distance at the message's reception
+ * (m, NaN when unknown) for the distance bins. */
+vxs_link_event_t vxs_link_add_at(vxs_link_t *l, int64_t counter, vxs_time_t gen, double dist_m);
+
+/* vxs_link_add_inferred accounts a message of a sender without a counter (an ETSI CAM, VAM,
+ * CPM): its place is inferred from its generation time at the sender's interval (the median of
+ * the last 15 intervals per place), so what is lost is inferred too (README "links.json").
+ * Every message of the link must be given this way; VXS_LINK_BAD without a generation time. */
+vxs_link_event_t vxs_link_add_inferred(vxs_link_t *l, vxs_time_t gen, double dist_m);
 
 /* vxs_link_finish settles every place up to the newest received (no more can arrive). */
 void vxs_link_finish(vxs_link_t *l);

@@ -350,7 +350,8 @@ TEST_F(SyncSynth, AttachedMessagesAreTheOnesReceivedInTheWindow) {
 // the sender's messages in generation order between the first and the last the receiver got,
 // their fates at that receiver: delivered, lost, the runs of lost ones, second copies, and
 // messages that arrived after one generated later. Returns how many links were compared.
-int CheckLinks(json_t *truth, json_t *links, int *dropouts_out = nullptr) {
+int CheckLinks(json_t *truth, json_t *links, int *dropouts_out = nullptr,
+               int *inferred_out = nullptr) {
     int dropouts = 0;
     struct Fate {
         int64_t gen, arrival;
@@ -360,7 +361,9 @@ int CheckLinks(json_t *truth, json_t *links, int *dropouts_out = nullptr) {
     size_t i, k;
     json_t *m, *rx;
     json_array_foreach(json_object_get(truth, "messages"), i, m) {
-        if (S(m, "type") != "BSM" && S(m, "type") != "PSM") continue;
+        if (S(m, "type") != "BSM" && S(m, "type") != "PSM" && S(m, "type") != "CAM" &&
+            S(m, "type") != "VAM")
+            continue;
         json_array_foreach(json_object_get(m, "rx"), k, rx) {
             const bool got = json_is_true(json_object_get(rx, "delivered"));
             want[S(rx, "agent") + " <- " + S(m, "sender") + " " + S(m, "type")].push_back(
@@ -370,10 +373,12 @@ int CheckLinks(json_t *truth, json_t *links, int *dropouts_out = nullptr) {
     }
     std::map<std::string, json_t *> have;
     json_array_foreach(json_object_get(links, "links"), i, m) {
-        EXPECT_EQ(S(m, "counted_by"), "msgCnt");
+        const bool counter = S(m, "message") == "BSM" || S(m, "message") == "PSM";
+        EXPECT_EQ(S(m, "counted_by"), counter ? "msgCnt" : "interval");
+        EXPECT_EQ(json_is_true(json_object_get(m, "inferred")), !counter);
         have[S(m, "receiver") + " <- " + S(m, "sender") + " " + S(m, "message")] = m;
     }
-    int compared = 0;
+    int compared = 0, inferred_n = 0;
     for (auto &[name, fates] : want) {
         std::sort(fates.begin(), fates.end(),
                   [](const Fate &a, const Fate &b) { return a.gen < b.gen; });
@@ -408,18 +413,41 @@ int CheckLinks(json_t *truth, json_t *links, int *dropouts_out = nullptr) {
             continue;
         }
         json_t *l = it->second;
+        const bool inferred = json_is_true(json_object_get(l, "inferred"));
         EXPECT_EQ(I(l, "delivered"), delivered) << name;
-        EXPECT_EQ(I(l, "lost"), lost) << name;
-        EXPECT_EQ(I(l, "sent"), delivered + lost) << name;
         EXPECT_EQ(I(l, "duplicates"), dups) << name;
         EXPECT_EQ(I(l, "received"), delivered + dups) << name;
-        EXPECT_EQ(I(l, "reordered"), reordered) << name;
-        std::map<std::string, int64_t> got;
-        const char *key;
-        json_t *v;
-        json_object_foreach(json_object_get(l, "loss_bursts"), key, v) got[key] =
-            json_integer_value(v);
-        EXPECT_EQ(got, bursts) << name;
+        // what the sender logged sending in the span is the truth, exactly (every sender of
+        // these drives logs what it sends)
+        EXPECT_EQ(I(l, "sent_logged"), delivered + lost) << name;
+        if (inferred) {
+            // CAMs come at intervals ETSI's rules change (0.1 to 1 s): inferred within 2 %
+            EXPECT_NEAR((double)I(l, "lost"), (double)lost,
+                        std::max(2.0, 0.02 * (double)(delivered + lost)))
+                << name;
+            inferred_n++;
+        } else {
+            EXPECT_EQ(I(l, "lost"), lost) << name;
+            EXPECT_EQ(I(l, "sent"), delivered + lost) << name;
+            EXPECT_EQ(I(l, "reordered"), reordered) << name;
+            std::map<std::string, int64_t> got;
+            const char *key;
+            json_t *v;
+            json_object_foreach(json_object_get(l, "loss_bursts"), key, v) got[key] =
+                json_integer_value(v);
+            EXPECT_EQ(got, bursts) << name;
+        }
+        // every place is in one distance bin (known or not) and one time bin
+        int64_t dsum = 0, tsum = 0;
+        size_t q2;
+        json_t *bin;
+        json_array_foreach(json_object_get(json_object_get(l, "by_distance"), "bins"), q2, bin)
+            dsum += I(bin, "sent");
+        dsum += I(json_object_get(json_object_get(l, "by_distance"), "unknown"), "sent");
+        json_array_foreach(json_object_get(json_object_get(l, "by_time"), "bins"), q2, bin)
+            tsum += I(bin, "sent");
+        EXPECT_EQ(dsum, I(l, "sent")) << name;
+        EXPECT_EQ(tsum, I(l, "sent")) << name;
         // dropouts: silences between two receptions longer than 10 of the sender's intervals
         std::vector<int64_t> arrivals;
         for (size_t q = a; q < b; q++)
@@ -431,17 +459,32 @@ int CheckLinks(json_t *truth, json_t *links, int *dropouts_out = nullptr) {
             if ((double)(arrivals[q] - arrivals[q - 1]) > limit_ns + 2e6)
                 silences.push_back({arrivals[q - 1], arrivals[q]});
         json_t *d = json_object_get(l, "dropouts");
-        EXPECT_EQ(I(d, "count"), (int64_t)silences.size()) << name;
-        for (size_t q = 0; q < silences.size() && q < json_array_size(json_object_get(d, "first"));
-             q++) {
-            json_t *x = json_array_get(json_object_get(d, "first"), q);
-            EXPECT_NEAR((double)I(x, "start_ns"), (double)silences[q].first, 2e6) << name;
-            EXPECT_NEAR((double)I(x, "end_ns"), (double)silences[q].second, 2e6) << name;
+        if (inferred) {
+            // the interval that makes a silence a dropout changed over the drive (the test has
+            // only the last): each one listed is a silence between two arrivals of the truth
+            size_t q3;
+            json_t *x;
+            json_array_foreach(json_object_get(d, "first"), q3, x) {
+                bool found = false;
+                for (size_t q = 1; q < arrivals.size(); q++)
+                    found |= std::llabs(I(x, "start_ns") - arrivals[q - 1]) <= 2000000 &&
+                             std::llabs(I(x, "end_ns") - arrivals[q]) <= 2000000;
+                EXPECT_TRUE(found) << name << ": dropout " << q3;
+            }
+        } else {
+            EXPECT_EQ(I(d, "count"), (int64_t)silences.size()) << name;
+            for (size_t q = 0;
+                 q < silences.size() && q < json_array_size(json_object_get(d, "first")); q++) {
+                json_t *x = json_array_get(json_object_get(d, "first"), q);
+                EXPECT_NEAR((double)I(x, "start_ns"), (double)silences[q].first, 2e6) << name;
+                EXPECT_NEAR((double)I(x, "end_ns"), (double)silences[q].second, 2e6) << name;
+            }
+            dropouts += (int)silences.size();
         }
-        dropouts += (int)silences.size();
         compared++;
     }
     EXPECT_EQ((size_t)compared, have.size()) << "links.json holds a link the truth lacks";
+    if (inferred_out) *inferred_out = inferred_n;
     if (dropouts_out) *dropouts_out = dropouts;
     return compared;
 }
@@ -587,30 +630,28 @@ TEST_F(SyncSynth, AgeOfInformationPerLinkAsTheTruth) {
     EXPECT_GE(close, n * 99 / 100) << close << " of " << n << " within 2 ms";
 }
 
-// links.json: every BSM and PSM link of the drive counted by msgCnt as the truth has it.
+// links.json: every BSM and PSM link of the drive counted by msgCnt as the truth has it, every
+// CAM and VAM link inferred from generation times within 2 %, and what each sender logged
+// sending exactly the truth.
 TEST_F(SyncSynth, LinksCountedByMsgCntAreTheTruths) {
     json_t *links = LoadJson(dir_ + "/out/links.json");
     ASSERT_TRUE(truth_ && links);
     EXPECT_EQ(I(links, "version"), 1);
-    int dropouts = 0;
-    EXPECT_GE(CheckLinks(truth_, links, &dropouts), 9);
-    // the building's shadow (ego <-> phone, 27 to 29 s) is a dropout both ways, and the only one
+    int dropouts = 0, inferred = 0;
+    EXPECT_GE(CheckLinks(truth_, links, &dropouts, &inferred), 20);
+    EXPECT_GE(inferred, 9);
+    // the building's shadow (ego <-> phone, 27 to 29 s) is a dropout both ways (BSM and PSM),
+    // and the only one
     EXPECT_EQ(dropouts, 2);
-    // each link's latency quantiles are those of its messages' latencies in frames.jsonl (each
-    // message once; nearest rank, to the 1 % of the histogram's bins)
+    // each link's latency quantiles are those of its messages' latencies in v2x_messages.jsonl
+    // (each message once; nearest rank, to the 1 % of the histogram's bins)
     std::map<std::string, std::vector<double>> lat;
-    std::set<std::pair<std::string, int64_t>> seen;
-    for (json_t *f : frames_) {
-        size_t a, q;
-        json_t *blk, *m;
-        json_array_foreach(json_object_get(f, "v2x"), a, blk) {
-            json_array_foreach(json_object_get(blk, "messages"), q, m) {
-                if (json_is_null(json_object_get(m, "latency_ns"))) continue;
-                if (!seen.insert({S(blk, "agent"), I(m, "capture_ns")}).second) continue;
-                lat[S(blk, "agent") + " <- " + S(m, "sender") + " " + S(m, "type")].push_back(
-                    (double)I(m, "latency_ns") / 1e6);
-            }
-        }
+    std::vector<json_t *> msgs = LoadLines(dir_ + "/out/v2x_messages.jsonl");
+    for (json_t *m : msgs) {
+        if (!json_is_null(json_object_get(m, "latency_ns")))
+            lat[S(m, "receiver") + " <- " + S(m, "sender") + " " + S(m, "type")].push_back(
+                (double)I(m, "latency_ns") / 1e6);
+        json_decref(m);
     }
     json_t *shadow = json_object_get(truth_, "shadow");
     size_t i;
@@ -622,8 +663,8 @@ TEST_F(SyncSynth, LinksCountedByMsgCntAreTheTruths) {
                                      S(l, "message")];
         std::sort(v.begin(), v.end());
         json_t *lm = json_object_get(l, "latency_ms");
-        ASSERT_GT(v.size(), 100u);
-        EXPECT_NEAR((double)I(lm, "messages"), (double)v.size(), 2.0);
+        ASSERT_GT(v.size(), 50u);
+        EXPECT_EQ(I(lm, "messages"), (int64_t)v.size());
         EXPECT_NEAR(D(lm, "p50"), v[(size_t)std::ceil(0.5 * (double)v.size()) - 1],
                     0.011 * D(lm, "p50"));
         EXPECT_NEAR(D(lm, "p95"), v[(size_t)std::ceil(0.95 * (double)v.size()) - 1],
@@ -664,6 +705,105 @@ TEST(SyncLinks, FullRealismUsDriveCountedAsTheTruth) {
     ASSERT_GT(st.n, 1000);
     EXPECT_GE(st.within3, st.n * 99 / 100) << st.within3 << " of " << st.n;
     EXPECT_LE(st.flags_wrong, st.n / 1000) << "duplicate and reordered flags against the truth";
+}
+
+// Truth trajectories (every agent every 100 ms), interpolated: a few mm from the exact path at
+// these speeds and curvatures, far below the metres of GNSS error the messages carry.
+struct Track {
+    std::vector<int64_t> t;
+    std::vector<double> x, y, yaw;
+};
+std::map<std::string, Track> Tracks(json_t *truth) {
+    std::map<std::string, Track> m;
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(truth, "trajectories"), i, p) {
+        Track &k = m[S(p, "agent")];
+        k.t.push_back(I(p, "t_ns"));
+        k.x.push_back(D(p, "x"));
+        k.y.push_back(D(p, "y"));
+        k.yaw.push_back(D(p, "yaw"));
+    }
+    return m;
+}
+void At(const Track &k, int64_t t, double *x, double *y, double *yaw) {
+    size_t i = std::upper_bound(k.t.begin(), k.t.end(), t) - k.t.begin();
+    i = std::min(std::max<size_t>(i, 1), k.t.size() - 1) - 1;
+    const double w = (double)(t - k.t[i]) / (double)(k.t[i + 1] - k.t[i]);
+    *x = k.x[i] + w * (k.x[i + 1] - k.x[i]);
+    *y = k.y[i] + w * (k.y[i + 1] - k.y[i]);
+    *yaw = k.yaw[i] + w * std::remainder(k.yaw[i + 1] - k.yaw[i], 2 * M_PI);
+}
+
+// Every message's sender predicted to every frame it is attached to, against where the sender
+// truly was at T, on a drive with GNSS error behind honest claims, varied motion (a stadium
+// track whose yaw rate jumps, a pedestrian who turns and pauses) and ETSI's front-of-box
+// reference point: inside the stated 95 % ellipse for >= 95 %, the stated sigma not inflated
+// (median error >= 0.2 sigma), and the same in each receiver's body frame. The scenario is
+// given the truth's origin, so ENU is the truth's frame.
+TEST(SyncAnnotations, PredictedPositionsAndBodyFramesCoverTheTruth) {
+    const std::string dir = vxs_test::TempDir();
+    std::string out;
+    ASSERT_EQ(RunCli("synth -q --seed 11 --profile mixed --realism full --duration 40 -o " + dir +
+                         "/drive",
+                     &out),
+              0)
+        << out;
+    json_t *truth = LoadJson(dir + "/drive/truth.json");
+    json_t *scen = LoadJson(dir + "/drive/scenario.json");
+    ASSERT_TRUE(truth && scen);
+    json_object_set(scen, "origin", json_object_get(truth, "origin"));
+    ASSERT_EQ(json_dump_file(scen, (dir + "/drive/scenario_o.json").c_str(), 0), 0);
+    json_decref(scen);
+    ASSERT_EQ(RunCli("sync -q " + dir + "/drive/scenario_o.json -o " + dir + "/out", &out), 0)
+        << out;
+    const auto tracks = Tracks(truth);
+    std::vector<json_t *> frames = LoadLines(dir + "/out/frames.jsonl");
+    size_t n = 0, in95 = 0, nb = 0, inb = 0;
+    std::vector<double> ratio;
+    std::map<std::string, size_t> models;
+    for (json_t *f : frames) {
+        const int64_t T = I(f, "t_ref_ns");
+        size_t a, q;
+        json_t *v, *m;
+        json_array_foreach(json_object_get(f, "v2x"), a, v) {
+            json_array_foreach(json_object_get(v, "messages"), q, m) {
+                json_t *p = json_object_get(m, "predicted");
+                auto it = tracks.find(S(m, "sender"));
+                if (!json_is_object(p) || it == tracks.end()) continue;
+                double x, y, yaw;
+                At(it->second, T, &x, &y, &yaw);
+                const double ex = x - D(p, "x"), ey = y - D(p, "y");
+                const double c = std::cos(D(p, "yaw_rad")), s = std::sin(D(p, "yaw_rad"));
+                const double ea = (c * ex + s * ey) / D(p, "sd_along_m");
+                const double ec = (-s * ex + c * ey) / D(p, "sd_across_m");
+                n++;
+                in95 += ea * ea + ec * ec <= 5.991;
+                ratio.push_back(std::hypot(ex, ey) / D(p, "sd_m"));
+                models[S(p, "model")]++;
+                json_t *b = json_object_get(m, "body");
+                auto rx = tracks.find(S(v, "agent"));
+                if (!json_is_object(b) || rx == tracks.end()) continue;
+                double rxx, rxy, ryaw;
+                At(rx->second, T, &rxx, &rxy, &ryaw);
+                const double bx = std::cos(ryaw) * (x - rxx) + std::sin(ryaw) * (y - rxy);
+                const double by = -std::sin(ryaw) * (x - rxx) + std::cos(ryaw) * (y - rxy);
+                const double d = std::hypot(bx - D(b, "x"), by - D(b, "y")) / D(b, "sd_m");
+                nb++;
+                inb += d * d <= 5.991;
+            }
+        }
+    }
+    for (json_t *f : frames) json_decref(f);
+    json_decref(truth);
+    ASSERT_GT(n, 20000u);
+    std::sort(ratio.begin(), ratio.end());
+    EXPECT_GE(in95, n * 95 / 100) << in95 << " of " << n << " within the stated 95 % ellipse";
+    EXPECT_GE(ratio[ratio.size() / 2], 0.2) << "the stated sigma is inflated";
+    EXPECT_GT(models["ctra"], 1000u); // BSM and CAM give yaw rate and acceleration
+    EXPECT_GT(models["static"] + models["cv"] + models["ca"], 100u); // VAM, PSM, the RSU's CAM
+    ASSERT_GT(nb, n / 3);
+    EXPECT_GE(inb, nb * 95 / 100) << inb << " of " << nb << " body-frame positions";
 }
 
 TEST_F(SyncSynth, ResultsDoNotDependOnTheOrderOfAgentsAndFiles) {
@@ -902,6 +1042,143 @@ TEST(SyncReal, Vlp16GpsDeviceClockAgainstCapture) {
 
 TEST(SyncReal, Hdl32eDeviceClockAgainstCapture) {
     RealLidarOffset("datasets/lidar/velodyne/mrpt_hdl32e.pcap", "mrpt_hdl32e", 12.9);
+}
+
+// v2x_messages.jsonl on real captures, against independent decoders: every received BSM of the
+// Wyoming log against jpo-ode's own decode of it (bsmLogDuringEvent.json, "RV" records, in log
+// order), and every CAM of the ms-van3t capture against tshark's fields.
+std::vector<json_t *> SyncMessages(const std::string &scenario_json, const std::string &dir) {
+    std::ofstream(dir + "/s.json") << scenario_json;
+    std::string out;
+    const int rc = RunCli("sync -q " + dir + "/s.json -o " + dir + "/o", &out);
+    EXPECT_TRUE(rc == 0 || rc == 1) << out;
+    return LoadLines(dir + "/o/v2x_messages.jsonl");
+}
+
+TEST(SyncReal, WyomingBsmKinematicsEqualJpoOdeDecodes) {
+    VXS_SHARED_OR_SKIP(bin, "datasets/v2x/us/jpo-ode/data/bsmLogDuringEvent.bin");
+    VXS_SHARED_OR_SKIP(decodes, "datasets/v2x/us/jpo-ode/data/bsmLogDuringEvent.json");
+    std::vector<json_t *> ref;
+    std::ifstream in(decodes);
+    std::string line;
+    while (std::getline(in, line)) {
+        json_t *j = json_loads(line.c_str(), 0, nullptr);
+        if (j && S(json_object_get(j, "metadata"), "bsmSource") == "RV") ref.push_back(j);
+        else json_decref(j);
+    }
+    const std::string dir = vxs_test::TempDir();
+    std::vector<json_t *> got = SyncMessages(
+        R"({"version": 1, "agents": [{"id": "obu", "sources": [{"path": ")" + bin +
+            R"(", "kind": "v2x", "format": "wydot"}]}]})",
+        dir);
+    ASSERT_GT(ref.size(), 50u);
+    ASSERT_EQ(got.size(), ref.size()) << "every received BSM once";
+    // jpo-ode's records are not in log order: matched by (msgCnt, secMark)
+    std::map<std::pair<int64_t, int64_t>, json_t *> by_key;
+    for (json_t *j : ref) {
+        json_t *core =
+            json_object_get(json_object_get(json_object_get(j, "payload"), "data"), "coreData");
+        by_key[{I(core, "msgCnt"), I(core, "secMark")}] = j;
+    }
+    ASSERT_EQ(by_key.size(), ref.size());
+    for (size_t i = 0; i < got.size(); i++) {
+        const int64_t sec_mark = I(got[i], "gen_ns") / 1000000 % 60000;
+        auto it = by_key.find({I(got[i], "counter"), sec_mark});
+        ASSERT_NE(it, by_key.end()) << "message " << i << ": no jpo-ode record has its msgCnt "
+                                    << I(got[i], "counter") << " and secMark " << sec_mark;
+        json_t *core = json_object_get(
+            json_object_get(json_object_get(it->second, "payload"), "data"), "coreData");
+        json_t *pos = json_object_get(core, "position"), *acc = json_object_get(core, "accelSet");
+        json_t *r = json_object_get(got[i], "reported");
+        SCOPED_TRACE("received BSM " + std::to_string(i));
+        EXPECT_EQ(S(got[i], "type"), "BSM");
+        EXPECT_EQ(I(got[i], "counter"), I(core, "msgCnt"));
+        EXPECT_EQ(I(got[i], "station"), std::stoll(S(core, "id"), nullptr, 16));
+        EXPECT_NEAR(D(r, "lat_deg"), D(pos, "latitude"), 5e-8);
+        EXPECT_NEAR(D(r, "lon_deg"), D(pos, "longitude"), 5e-8);
+        EXPECT_NEAR(D(r, "alt_m"), D(pos, "elevation"), 0.05);
+        EXPECT_NEAR(D(r, "speed_mps"), D(core, "speed"), 0.011);
+        EXPECT_NEAR(D(r, "heading_deg"), D(core, "heading"), 0.0063);
+        EXPECT_NEAR(D(r, "accel_mps2"), D(acc, "accelLong"), 0.0051);
+        // J2735's yaw rate is positive clockwise; ours counter-clockwise
+        EXPECT_NEAR(D(r, "yaw_rate_dps"), -D(acc, "accelYaw"), 0.0051);
+        json_t *size = json_object_get(core, "size");
+        EXPECT_NEAR(D(r, "length_m"), D(size, "length") / 100.0, 0.0051);
+        EXPECT_NEAR(D(r, "width_m"), D(size, "width") / 100.0, 0.0051);
+        json_t *ra = json_object_get(r, "accuracy"), *pa = json_object_get(core, "accuracy");
+        EXPECT_NEAR(D(ra, "semi_major_m"), D(pa, "semiMajor"), 0.026);
+        EXPECT_NEAR(D(ra, "semi_minor_m"), D(pa, "semiMinor"), 0.026);
+        EXPECT_EQ(S(ra, "confidence"), "1sigma");
+        // the state: the claimed one sigma, the speed and the heading as the yaw
+        json_t *st = json_object_get(got[i], "state");
+        ASSERT_TRUE(json_is_object(st));
+        EXPECT_NEAR(D(st, "pos_sd_m"), D(pa, "semiMajor"), 0.026);
+        EXPECT_NEAR(D(st, "yaw_rad"),
+                    std::remainder((90 - D(core, "heading")) * M_PI / 180, 2 * M_PI), 2e-4);
+    }
+    for (json_t *j : ref) json_decref(j);
+    for (json_t *j : got) json_decref(j);
+}
+
+TEST(SyncReal, MsVan3tCamKinematicsEqualTshark) {
+    VXS_SHARED_OR_SKIP(path, "datasets/v2x/etsi/msvan3t_cam_cpm.pcap");
+    VXS_TOOL_OR_SKIP("tshark");
+    std::string csv;
+    ASSERT_EQ(vxs_test::Run("tshark -n -r '" + path +
+                                "' -T fields -E separator=, -e frame.number -e its.stationID "
+                                "-e its.latitude -e its.longitude -e its.speedValue "
+                                "-e its.headingValue -e its.yawRateValue "
+                                "-e its.longitudinalAccelerationValue -e its.vehicleLengthValue "
+                                "-Y cam.generationDeltaTime 2>/dev/null",
+                            &csv),
+              0);
+    std::map<int64_t, std::vector<long>> ref; // frame number -> fields
+    std::istringstream lines(csv);
+    std::string line;
+    while (std::getline(lines, line)) {
+        std::vector<long> f;
+        std::istringstream cells(line);
+        std::string c;
+        while (std::getline(cells, c, ',')) f.push_back(std::stol(c));
+        ASSERT_EQ(f.size(), 9u) << line;
+        ref[f[0]] = f;
+    }
+    ASSERT_EQ(ref.size(), 367u);
+    const std::string dir = vxs_test::TempDir();
+    std::vector<json_t *> got = SyncMessages(
+        R"({"version": 1, "agents": [{"id": "obu", "sources": [{"path": ")" + path +
+            R"(", "kind": "v2x"}]}]})",
+        dir);
+    size_t cams = 0, cpms = 0;
+    for (json_t *m : got) {
+        if (S(m, "type") == "CPM") cpms++;
+        if (S(m, "type") != "CAM") continue;
+        const int64_t frame = I(json_object_get(m, "locator"), "index") + 1;
+        auto it = ref.find(frame);
+        ASSERT_NE(it, ref.end()) << "frame " << frame;
+        const std::vector<long> &f = it->second;
+        json_t *r = json_object_get(m, "reported");
+        SCOPED_TRACE("frame " + std::to_string(frame));
+        cams++;
+        EXPECT_EQ(I(m, "station"), f[1]);
+        EXPECT_EQ(std::lround(D(r, "lat_deg") * 1e7), f[2]);
+        EXPECT_EQ(std::lround(D(r, "lon_deg") * 1e7), f[3]);
+        // unavailable values (speed 16383, heading 3601, yaw rate 32767, acceleration 161,
+        // length 1023) are null, never 0
+        if (f[4] == 16383) EXPECT_TRUE(json_is_null(json_object_get(r, "speed_mps")));
+        else EXPECT_EQ(std::lround(D(r, "speed_mps") * 100), f[4]);
+        if (f[5] == 3601) EXPECT_TRUE(json_is_null(json_object_get(r, "heading_deg")));
+        else EXPECT_EQ(std::lround(D(r, "heading_deg") * 10), f[5]);
+        if (f[6] == 32767) EXPECT_TRUE(json_is_null(json_object_get(r, "yaw_rate_dps")));
+        else EXPECT_EQ(std::lround(D(r, "yaw_rate_dps") * 100), f[6]);
+        if (f[7] == 161) EXPECT_TRUE(json_is_null(json_object_get(r, "accel_mps2")));
+        else EXPECT_EQ(std::lround(D(r, "accel_mps2") * 10), f[7]);
+        if (f[8] == 1023) EXPECT_TRUE(json_is_null(json_object_get(r, "length_m")));
+        else EXPECT_EQ(std::lround(D(r, "length_m") * 10), f[8]);
+    }
+    EXPECT_EQ(cams, ref.size());
+    EXPECT_EQ(cpms, 562u);
+    for (json_t *j : got) json_decref(j);
 }
 
 TEST(SyncReal, WyomingReceivedBsmSecMarkOffset) {

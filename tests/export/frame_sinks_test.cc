@@ -188,7 +188,20 @@ struct OneFrame {
         links[0] = {1, 1002, false, 1999500000, true, 1999000001, nullptr};
         links[1] = {-1, 5555, true, VXS_TIME_NONE, false, 0,
                     "link unknown -> ego silent: no message received in the last 1.000 s"};
-        v2x = {0, 2, &msg, 1, links, 2};
+        msg.has_age = true;
+        msg.age_ns = 1499901;
+        msg.pred = {VXS_PRED_CTRA, 10.00049, -2.5, NAN, 1.25, 8.0, 0.012, 1.1, 0.9, 1.0050, 0.02};
+        msg.has_body = true;
+        msg.body = {3.5, -0.25, NAN, -0.5, 1.5, 3.5089};
+        std::memset(&v2x, 0, sizeof v2x);
+        v2x.agent = 0;
+        v2x.source = 2;
+        v2x.pose = {true, 1, 2, -0.0, 0.5, 1, 0.05};
+        v2x.pose_from = "own messages";
+        v2x.msgs = &msg;
+        v2x.n_msgs = 1;
+        v2x.links = links;
+        v2x.n_links = 2;
         reasons[0] = members[1].reason;
         reasons[1] = links[1].reason;
         f = {7, 2000000001, members, 2, &v2x, 1, true, reasons, 2};
@@ -220,12 +233,18 @@ TEST(FramesJsonl, WritesTheDocumentedLine) {
         R"j("locator":{"source":1,"index":40,"offset":4096,"count":3},"clock":"ego/lidar",)j"
         R"j("time_ns":2000000000,"t_ref_ns":2000000001,"dt_ns":0,"complete":true,"points":777},)j"
         R"j({"agent":"ego","sensor":"camera","kind":"camera","status":"none_within_tolerance",)j"
-        R"j("nearest_dt_ns":31000000}],"v2x":[{"agent":"ego","messages":[{"sender":"veh",)j"
+        R"j("nearest_dt_ns":31000000}],"v2x":[{"agent":"ego","pose":{"from":"own messages",)j"
+        R"j("x":1.0,"y":2.0,"z":0.0,"yaw_rad":0.5,"sd_m":1.0,"yaw_sd_rad":0.05},)j"
+        R"j("messages":[{"sender":"veh",)j"
         R"j("station":1002,"type":"CAM","message":17,"locator":{"source":2,"index":17,)j"
         R"j("offset":999,"count":1},"capture_ns":1999000000,"rx_ref_ns":1999500000,)j"
         R"j("gen_ns":1998000000,"gen_field":"generationDeltaTime","gen_ref_ns":1998000100,)j"
         R"j("latency_ns":999900,"latency_sd_ns":301234,"age_ns":1499901,)j"
-        R"j("flags":["reordered","late"]}],"links":[{"sender":"veh","status":"ok",)j"
+        R"j("flags":["reordered","late"],"predicted":{"model":"ctra","x":10.0,"y":-2.5,)j"
+        R"j("z":null,"yaw_rad":1.25,"speed_mps":8.0,"moved_m":0.012,"sd_m":1.005,)j"
+        R"j("sd_along_m":1.1,"sd_across_m":0.9},"body":{"x":3.5,"y":-0.25,"z":null,)j"
+        R"j("yaw_rad":-0.5,"range_m":3.509,"sd_m":1.5}}],)j"
+        R"j("links":[{"sender":"veh","status":"ok",)j"
         R"j("last_rx_ref_ns":1999500000,"aoi_ns":1999000001},{"sender":"unknown",)j"
         R"j("station":5555,"status":"silent","last_rx_ref_ns":null,"aoi_ns":null}]}],)j"
         R"j("status":"partial","reasons":["ego/camera: )j"
@@ -237,11 +256,96 @@ TEST(FramesJsonl, WritesTheDocumentedLine) {
         R"j("locator":{"source":1,"index":40,"offset":4096,"count":3},"clock":"ego/lidar",)j"
         R"j("time_ns":2000000000,"t_ref_ns":2000000001,"dt_ns":0,"complete":true,"points":777},)j"
         R"j({"agent":"ego","sensor":"camera","kind":"camera","status":"none_within_tolerance",)j"
-        R"j("nearest_dt_ns":31000000}],"v2x":[{"agent":"ego","messages":[],"links":[]}],)j"
+        R"j("nearest_dt_ns":31000000}],"v2x":[{"agent":"ego","pose":{"from":"own messages",)j"
+        R"j("x":1.0,"y":2.0,"z":0.0,"yaw_rad":0.5,"sd_m":1.0,"yaw_sd_rad":0.05},)j"
+        R"j("messages":[],"links":[]}],)j"
         R"j("status":"complete","reasons":[]})j"
         "\n";
     EXPECT_EQ(Slurp(path), want);
     EXPECT_EQ(FilesIn(dir), 1u); // no temporary file left
+}
+
+// One message with what it reports and its ENU state; one with nothing but its times.
+TEST(V2xMessagesJsonl, WritesTheDocumentedLines) {
+    SmallRun r;
+    OneFrame one;
+    const std::string dir = vxs_test::TempDir(), path = dir + "/v2x_messages.jsonl";
+    vxs_frame_sink_t *s = nullptr;
+    char err[512];
+    ASSERT_EQ(vxs_v2x_messages_jsonl_sink_create(&s, path.c_str(), err, sizeof err), VXS_OK)
+        << err;
+    ASSERT_EQ(vxs_frame_sink_begin(s, &r.run), VXS_OK);
+    vxs_frame_msg_t m = one.msg;
+    vxs_v2x_summary_t &v = m.v2x;
+    v.has_position = true;
+    v.lat_deg = 48.123456789;
+    v.lon_deg = 11.5;
+    v.elev_m = 512.25;
+    v.speed_mps = 13.89;
+    v.heading_deg = 271.3;
+    v.yaw_rate_dps = -1.5;
+    v.accel_long_mps2 = NAN;
+    v.length_m = 4.6;
+    v.width_m = 1.8;
+    v.station_type = 5;
+    v.pos_confidence_95 = true;
+    v.pos_semi_major_m = 2.5;
+    v.pos_semi_minor_m = 1.5;
+    v.pos_orientation_deg = 30;
+    v.speed_conf_mps = 0.2;
+    v.heading_conf_deg = NAN;
+    m.state = {true, VXS_KIN_VEHICLE, 12.3456, -7.0, 0.5, 2.3, true, true, true, false, 13.89,
+               3.1186, -0.02618, 0, 4.6, 1.8, 1.0214, true, 0.102, 0.0524, true, false};
+    ASSERT_EQ(vxs_frame_sink_message(s, &m), VXS_OK);
+    vxs_frame_msg_t bare{};
+    bare.source = 2;
+    bare.sender_agent = -1;
+    bare.station = 77;
+    bare.protocol = VXS_V2X_PROTO_J2735;
+    bare.msg_type = VXS_J2735_SPAT;
+    bare.has_counter = true;
+    bare.counter = 3;
+    bare.capture = 5;
+    bare.rx_ref = 6;
+    bare.gen = bare.gen_ref = VXS_TIME_NONE;
+    bare.v2x.elev_m = bare.v2x.speed_mps = bare.v2x.heading_deg = bare.v2x.yaw_rate_dps = NAN;
+    bare.v2x.accel_long_mps2 = bare.v2x.length_m = bare.v2x.width_m = NAN;
+    bare.v2x.pos_semi_major_m = bare.v2x.pos_semi_minor_m = bare.v2x.pos_orientation_deg = NAN;
+    bare.v2x.speed_conf_mps = bare.v2x.heading_conf_deg = NAN;
+    bare.v2x.station_type = -1;
+    ASSERT_EQ(vxs_frame_sink_message(s, &bare), VXS_OK);
+    vxs_run_summary_t sum{};
+    ASSERT_EQ(vxs_frame_sink_finish(s, &sum), VXS_OK) << vxs_frame_sink_errmsg(s);
+    vxs_frame_sink_destroy(s);
+    const std::string want =
+        R"j({"receiver":"ego","source":"v2x","message":17,"locator":{"source":2,"index":17,)j"
+        R"j("offset":999,"count":1},"sender":"veh","station":1002,"type":"CAM","counter":null,)j"
+        R"j("capture_ns":1999000000,"rx_ref_ns":1999500000,"rx_ref":"1970-01-01T00:00:01.999500000Z",)j"
+        R"j("gen_ns":1998000000,"gen_field":"generationDeltaTime","gen_ref_ns":1998000100,)j"
+        R"j("latency_ns":999900,"latency_sd_ns":301234,"flags":["reordered","late"],)j"
+        R"j("reported":{"lat_deg":48.123456789,"lon_deg":11.5,"alt_m":512.25,"speed_mps":13.89,)j"
+        R"j("heading_deg":271.3,"yaw_rate_dps":-1.5,"accel_mps2":null,"length_m":4.6,"width_m":1.8,)j"
+        R"j("station_type":5,"accuracy":{"semi_major_m":2.5,"semi_minor_m":1.5,)j"
+        R"j("orientation_deg":30.0,"confidence":"95%","speed_conf_mps":0.2,)j"
+        R"j("heading_conf_deg":null}},"state":{"class":"vehicle","x":12.346,"y":-7.0,"z":0.5,)j"
+        R"j("ref_shift_m":2.3,"speed_mps":13.89,"yaw_rad":3.1186,"yaw_rate_dps":-1.5,)j"
+        R"j("accel_mps2":null,"length_m":4.6,"width_m":1.8,"pos_sd_m":1.021,)j"
+        R"j("pos_sd_claimed":true,"speed_sd_mps":0.102,"speed_sd_claimed":true,)j"
+        R"j("heading_sd_deg":3.002,"heading_sd_claimed":false}})j"
+        "\n"
+        R"j({"receiver":"ego","source":"v2x","message":0,"locator":{"source":0,"index":0,)j"
+        R"j("offset":0,"count":0},"sender":"unknown","station":77,"type":"SPAT","counter":3,)j"
+        R"j("capture_ns":5,)j"
+        R"j("rx_ref_ns":6,"rx_ref":"1970-01-01T00:00:00.000000006Z","gen_ns":null,)j"
+        R"j("gen_field":null,"gen_ref_ns":null,"latency_ns":null,"latency_sd_ns":null,)j"
+        R"j("flags":[],"reported":{"lat_deg":null,"lon_deg":null,"alt_m":null,"speed_mps":null,)j"
+        R"j("heading_deg":null,"yaw_rate_dps":null,"accel_mps2":null,"length_m":null,)j"
+        R"j("width_m":null,"station_type":null,"accuracy":{"semi_major_m":null,)j"
+        R"j("semi_minor_m":null,"orientation_deg":null,"confidence":null,"speed_conf_mps":null,)j"
+        R"j("heading_conf_deg":null}},"state":null})j"
+        "\n";
+    EXPECT_EQ(Slurp(path), want);
+    EXPECT_EQ(FilesIn(dir), 1u);
 }
 
 TEST(ClocksJson, WritesEveryClockRelationPairAndImpossibleMessage) {

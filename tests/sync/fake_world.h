@@ -208,7 +208,7 @@ inline vxs_status_t KFinish(void *impl, const vxs_run_summary_t *s) {
 inline const char *KErr(const void *) { return "kept: cannot write"; }
 inline void KDestroy(void *impl) { static_cast<Kept *>(impl)->destroyed++; }
 
-const vxs_frame_sink_ops_t kKeptOps = {"kept", KBegin, KFrame, KFinish, KErr, KDestroy};
+const vxs_frame_sink_ops_t kKeptOps = {"kept", KBegin, KFrame, KFinish, KErr, KDestroy, nullptr};
 
 } // namespace vxs_fake
 

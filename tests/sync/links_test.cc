@@ -174,3 +174,67 @@ TEST(Link, WyomingReceivedBsmsAsSourcesSays) {
 }
 
 } // namespace
+
+namespace {
+
+// A sender without a counter (a CAM) whose interval changes as ETSI's generation rules change
+// it (200 ms for a while, then 300, then 100), losing the messages in `lost`: every place is
+// inferred from the generation times, and here exactly. (A loss that straddles a change of
+// interval cannot be told from it: 3 lost at 200 ms then a 300 ms interval look like 5 lost at
+// 200 ms; README "links.json" says so.)
+TEST(LinkInferred, ChangingIntervalsAndLossCountedFromGenerationTimes) {
+    vxs_link_t l;
+    vxs_link_init(&l, 128);
+    const std::set<int> lost = {5, 17, 18, 50, 51, 52, 70, 99};
+    vxs_time_t t = kT0;
+    int delivered = 0;
+    for (int i = 0; i < 120; i++) {
+        t += (i < 40 ? 200 : i < 80 ? 300 : 100) * kMs + (i % 3) * kMs; // +-ms jitter
+        if (lost.count(i)) continue;
+        EXPECT_EQ(vxs_link_add_inferred(&l, t, 10.0 * i), VXS_LINK_NEW) << i;
+        delivered++;
+    }
+    EXPECT_EQ(vxs_link_add_inferred(&l, t, 1.0), VXS_LINK_DUPLICATE); // the last one again
+    EXPECT_EQ(vxs_link_add(&l, 3, t), VXS_LINK_BAD);                 // no counters on it
+    vxs_link_finish(&l);
+    EXPECT_TRUE(l.inferred);
+    EXPECT_EQ(l.delivered, (uint64_t)delivered);
+    EXPECT_EQ(l.lost, lost.size());
+    EXPECT_EQ(l.bursts[1], 3u); // 5, 70, 99
+    EXPECT_EQ(l.bursts[2], 1u);
+    EXPECT_EQ(l.bursts[3], 1u);
+    EXPECT_EQ(l.duplicates, 1u);
+    // the distance bins: delivered at 10 m per message, each lost one at the one before it
+    uint64_t sent = 0, got = 0;
+    for (size_t k = 0; k <= VXS_LINK_DIST_BINS; k++) {
+        sent += l.dist_sent[k];
+        got += l.dist_delivered[k];
+    }
+    EXPECT_EQ(sent, l.sent);
+    EXPECT_EQ(got, l.delivered);
+    EXPECT_EQ(l.dist_sent[0], 3u);      // places 0, 1, 2 (0, 10, 20 m)
+    EXPECT_EQ(l.dist_sent[0 + 1], 3u);  // 30, 40 m and the lost place 5 (at 40 m)
+    EXPECT_EQ(l.dist_delivered[1], 2u);
+    EXPECT_EQ(l.dist_sent[VXS_LINK_DIST_BINS - 1], 120u - 98u); // from 975 m: places 98..119
+    // and over time: 10 s bins from the first place, every place in one
+    uint64_t ts = 0;
+    for (size_t k = 0; k < VXS_LINK_TIME_BINS; k++) ts += l.time_sent[k];
+    EXPECT_EQ(ts, l.sent);
+    EXPECT_EQ(l.time_bin_ns, VXS_LINK_TIME_BIN_NS);
+}
+
+// A long drive: the time bins double in width instead of growing in number.
+TEST(LinkInferred, TimeBinsStayBoundedOverHours) {
+    vxs_link_t l;
+    vxs_link_init(&l, 128);
+    for (int i = 0; i < 10 * 3600 * 3; i++) // 3 hours at 10 Hz
+        vxs_link_add(&l, i % 128, kT0 + i * 100 * kMs);
+    vxs_link_finish(&l);
+    uint64_t ts = 0;
+    for (size_t k = 0; k < VXS_LINK_TIME_BINS; k++) ts += l.time_sent[k];
+    EXPECT_EQ(ts, l.sent);
+    EXPECT_EQ(l.time_bin_ns, 32 * VXS_LINK_TIME_BIN_NS); // 64 bins of 320 s hold 3 h
+    EXPECT_EQ(l.time_sent[0], 3200u);
+}
+
+} // namespace
