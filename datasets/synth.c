@@ -230,41 +230,178 @@ int synth_leap_seconds_since_2004(int64_t utc_ns) {
 
 /* ==== the world =========================================================================== */
 
-/* Motion. Vehicles drive counter-clockwise on the ring: arc length s(t) = s0 + v0 t + dv/omega
- * (cos phi - cos(omega t + phi)), so speed = v0 + dv sin(omega t + phi). The phone walks along
- * the sidewalk y = PHONE_Y: x(t) = s0 + dv/omega sin(omega t + phi), speed |dv cos(...)|. */
-#define PHONE_Y (-29.0)
+/* Motion (synth.h SYNTH_LAW_*). Vehicles drive counter-clockwise on the ring: arc length s(t) =
+ * s0 + v0 t + dv/omega (cos phi - cos(omega t + phi)), so speed = v0 + dv sin(omega t + phi).
+ * The classic phone walks along the sidewalk y = SYNTH_PHONE_Y: x(t) = s0 + dv/omega sin(omega
+ * t + phi), speed |dv cos(...)|. Realism motion puts vehicle2 on the stadium and the phone
+ * around the block (tracks below). */
+
+const synth_track_t synth_stadium = {0.0, -8.0, 120.0, 0.0, 40.0};
+const synth_track_t synth_block = {0.0, -34.0, 24.0, 8.0, 2.0};
+
+double synth_track_length(const synth_track_t *k) {
+    return 2.0 * (k->lx + k->ly) + 2.0 * M_PI * k->r;
+}
+
+void synth_track_at(const synth_track_t *k, double u, double *x, double *y, double *yaw,
+                    double *curvature) {
+    const double len = synth_track_length(k), arc = 0.5 * M_PI * k->r;
+    u = fmod(u, len);
+    if (u < 0) u += len;
+    /* Four sides j = 0..3 (south, east, north, west): a straight heading h = j * 90 deg, then a
+     * quarter circle around corner j, from angle h to h + 90 deg (a point at angle a on it is
+     * centre + r (sin a, -cos a), heading a). */
+    static const double cs[4][2] = {{1, 0}, {0, 1}, {-1, 0}, {0, -1}}; /* exact */
+    for (int j = 0; j < 4; j++) {
+        const double sl = (j & 1) ? k->ly : k->lx;
+        const double h = j * 0.5 * M_PI, c = cs[j][0], s = cs[j][1];
+        const double ccx = k->cx + (j < 2 ? 0.5 : -0.5) * k->lx;
+        const double ccy = k->cy + ((j == 1 || j == 2) ? 0.5 : -0.5) * k->ly;
+        if (u < sl) { /* the straight ends where the corner's arc starts */
+            const double d = sl - u;
+            *x = ccx + k->r * s - d * c;
+            *y = ccy - k->r * c - d * s;
+            *yaw = remainder(h, 2 * M_PI);
+            *curvature = 0.0;
+            return;
+        }
+        u -= sl;
+        if (u < arc || j == 3) { /* j == 3: what rounding left of the length */
+            const double a = h + u / k->r;
+            *x = ccx + k->r * sin(a);
+            *y = ccy - k->r * cos(a);
+            *yaw = remainder(a, 2 * M_PI);
+            *curvature = 1.0 / k->r;
+            return;
+        }
+        u -= arc;
+    }
+}
+
+/* arc_law is the arc-length law of the ring and the stadium at t: arc s, speed v, accel a. */
+static void arc_law(const synth_agent_t *g, double t, double *s, double *v, double *a) {
+    const double ang = g->omega * t + g->phi;
+    *s = g->s0 + g->v0 * t + g->dv / g->omega * (cos(g->phi) - cos(ang));
+    *v = g->v0 + g->dv * sin(ang);
+    *a = g->dv * g->omega * cos(ang);
+}
+
+/* block_law is the phone's stop and go (SYNTH_LAW_BLOCK) at t: arc s, speed v, accel a. Each
+ * cycle covers walk_mps (walk_s + ramp_s): each cosine ramp covers half of what walking would. */
+static void block_law(const synth_agent_t *g, double t, double *s, double *v, double *a) {
+    const double W = g->walk_mps, R = g->ramp_s;
+    const double T = g->walk_s + 2.0 * R + g->pause_s, D = W * (g->walk_s + R);
+    const double tc = t + g->cycle_off_s;
+    const double n = floor(tc / T);
+    double c = tc - n * T, sc;
+    if (c < 0.0) c = 0.0; /* rounding at a cycle's edge */
+    const double stop = W * (g->walk_s + 0.5 * R); /* where the phone stands in the cycle */
+    if (c < g->walk_s) {
+        sc = W * c;
+        *v = W;
+        *a = 0.0;
+    } else if (c < g->walk_s + R) {
+        const double u = c - g->walk_s, x = M_PI * u / R;
+        sc = W * g->walk_s + 0.5 * W * (u + R / M_PI * sin(x));
+        *v = 0.5 * W * (1.0 + cos(x));
+        *a = -0.5 * W * M_PI / R * sin(x);
+    } else if (c < g->walk_s + R + g->pause_s) {
+        sc = stop;
+        *v = 0.0;
+        *a = 0.0;
+    } else {
+        const double u = c - g->walk_s - R - g->pause_s, x = M_PI * u / R;
+        sc = stop + 0.5 * W * (u - R / M_PI * sin(x));
+        *v = 0.5 * W * (1.0 - cos(x));
+        *a = 0.5 * W * M_PI / R * sin(x);
+    }
+    *s = g->s0 + n * D + sc;
+}
 
 void synth_pose(const synth_world_t *w, size_t a, int64_t true_ns, synth_pose_t *out) {
     const synth_agent_t *g = &w->agents[a];
     const double t = (double)(true_ns - w->start_ns) * 1e-9;
     memset(out, 0, sizeof *out);
-    if (g->type == SYNTH_TYPE_RSU) return; /* at the origin, facing east */
-    if (g->type == SYNTH_TYPE_VRU) {
+    switch (g->law) {
+    case SYNTH_LAW_STATIC: return; /* at the origin, facing east */
+    case SYNTH_LAW_LINE: {
         const double ang = g->omega * t + g->phi;
         const double vx = g->dv * cos(ang);
         out->x = g->s0 + g->dv / g->omega * sin(ang);
-        out->y = PHONE_Y;
+        out->y = SYNTH_PHONE_Y;
         out->vx = vx;
         out->speed = fabs(vx);
         out->yaw = vx >= 0 ? 0.0 : M_PI;
         out->accel_long = (vx >= 0 ? -1.0 : 1.0) * g->dv * g->omega * sin(ang);
         return;
     }
-    const double r = w->ring_radius_m;
-    const double ang = g->omega * t + g->phi;
-    const double s = g->s0 + g->v0 * t + g->dv / g->omega * (cos(g->phi) - cos(ang));
-    const double v = g->v0 + g->dv * sin(ang);
-    const double th = s / r;
-    out->x = r * cos(th);
-    out->y = r * sin(th);
-    out->yaw = remainder(th + M_PI / 2, 2 * M_PI);
-    out->vx = -v * sin(th);
-    out->vy = v * cos(th);
-    out->speed = v;
-    out->accel_long = g->dv * g->omega * cos(ang);
-    out->accel_lat = v * v / r;
-    out->yaw_rate = v / r;
+    case SYNTH_LAW_RING: {
+        const double r = w->ring_radius_m;
+        double s, v, acc;
+        arc_law(g, t, &s, &v, &acc);
+        const double th = s / r;
+        out->x = r * cos(th);
+        out->y = r * sin(th);
+        out->yaw = remainder(th + M_PI / 2, 2 * M_PI);
+        out->vx = -v * sin(th);
+        out->vy = v * cos(th);
+        out->speed = v;
+        out->accel_long = acc;
+        out->accel_lat = v * v / r;
+        out->yaw_rate = v / r;
+        return;
+    }
+    default: { /* a track: the stadium or the block */
+        const bool stadium = g->law == SYNTH_LAW_STADIUM;
+        double s, v, acc, yaw, curv;
+        if (stadium)
+            arc_law(g, t, &s, &v, &acc);
+        else
+            block_law(g, t, &s, &v, &acc);
+        synth_track_at(stadium ? &synth_stadium : &synth_block, s, &out->x, &out->y, &yaw, &curv);
+        out->yaw = yaw;
+        out->vx = v * cos(yaw);
+        out->vy = v * sin(yaw);
+        out->speed = v;
+        out->accel_long = acc;
+        out->yaw_rate = v * curv;
+        out->accel_lat = v * out->yaw_rate;
+        return;
+    }
+    }
+}
+
+/* ==== GNSS errors (realism gnss) ========================================================== */
+
+static void gnss_step(synth_gnss_t *p) {
+    for (int i = 0; i < 3; i++) {
+        p->e0[i] = p->e1[i];
+        p->e1[i] = p->rho * p->e0[i] + p->q * p->sd[i] * synth_rng_normal(&p->rng);
+    }
+    p->k++;
+}
+
+void synth_gnss_init(synth_gnss_t *p, const synth_world_t *w, size_t a) {
+    const synth_agent_t *g = &w->agents[a];
+    memset(p, 0, sizeof *p);
+    p->sd[0] = p->sd[1] = g->pos_sd_m;
+    p->sd[2] = 1.5 * g->pos_sd_m;
+    p->rho = g->pos_tau_s > 0 ? exp(-(double)SYNTH_GNSS_STEP_NS * 1e-9 / g->pos_tau_s) : 0.0;
+    p->q = sqrt(1.0 - p->rho * p->rho);
+    p->start_ns = w->start_ns;
+    synth_rng_seed(&p->rng, w->seed, SYNTH_STREAM_GNSS + a);
+    for (int i = 0; i < 3; i++) p->e1[i] = p->sd[i] * synth_rng_normal(&p->rng); /* stationary */
+    p->k = -1;
+    gnss_step(p); /* e0 at the start, e1 100 ms later */
+}
+
+void synth_gnss_error(synth_gnss_t *p, int64_t true_ns, double e[3]) {
+    const int64_t dt = true_ns > p->start_ns ? true_ns - p->start_ns : 0;
+    const int64_t k = dt / SYNTH_GNSS_STEP_NS;
+    while (p->k < k) gnss_step(p);
+    /* a time before the step held (the writers ask none) reads the step's start */
+    const double f = p->k == k ? (double)(dt - k * SYNTH_GNSS_STEP_NS) / SYNTH_GNSS_STEP_NS : 0.0;
+    for (int i = 0; i < 3; i++) e[i] = p->e0[i] + f * (p->e1[i] - p->e0[i]);
 }
 
 static double signed_range(synth_rng_t *r, double lo, double hi) {
@@ -364,6 +501,9 @@ static vxs_status_t world_classic(synth_world_t *w, uint64_t seed, synth_profile
     v2->dv = 2.0;
     v2->omega = 2 * M_PI / 20.0;
     v2->phi = 0.6;
+    ego->law = v2->law = SYNTH_LAW_RING;
+    rsu->law = SYNTH_LAW_STATIC;
+    ph->law = SYNTH_LAW_LINE;
     ph->s0 = 0.0;
     ph->dv = 1.4;
     ph->omega = 1.4 / 15.0; /* 15 m amplitude */
@@ -400,7 +540,6 @@ static vxs_status_t world_classic(synth_world_t *w, uint64_t seed, synth_profile
         l->ip = (192u << 24) | (168u << 16) | (1u << 8) | (uint32_t)(201 + i);
         l->phase_deg = synth_rng_range(&r, 0.0, 360.0);
     }
-    (void)rsu;
 
     /* The ego's camera. */
     ego->camera.present = true;
@@ -447,15 +586,16 @@ static vxs_status_t world_classic(synth_world_t *w, uint64_t seed, synth_profile
 /* ==== realism ============================================================================= */
 
 static const char *const REALISM_NAMES[SYNTH_REALISM_N] = {
-    "link-floors", "tx-log", "rx-only", "camera-latency",
-    "logger-steps", "slew", "lidar-behind", "sidecar-names"};
+    "link-floors",  "tx-log", "rx-only",      "camera-latency", "logger-steps", "slew",
+    "lidar-behind", "sidecar-names", "gnss", "ref-point", "motion"};
 
 const char *synth_realism_name(size_t i) { return i < SYNTH_REALISM_N ? REALISM_NAMES[i] : NULL; }
 
 bool *synth_realism_flag(synth_realism_t *r, size_t i) {
-    bool *const f[SYNTH_REALISM_N] = {&r->link_floors,  &r->tx_log, &r->rx_only,
+    bool *const f[SYNTH_REALISM_N] = {&r->link_floors,  &r->tx_log,    &r->rx_only,
                                       &r->camera_latency, &r->logger_steps, &r->slew,
-                                      &r->lidar_behind, &r->sidecar_names};
+                                      &r->lidar_behind, &r->sidecar_names, &r->gnss,
+                                      &r->ref_point,    &r->motion};
     return i < SYNTH_REALISM_N ? f[i] : NULL;
 }
 
@@ -493,7 +633,8 @@ vxs_status_t synth_realism_parse(synth_realism_t *r, const char *spec, char *err
             synth_seterr(err, err_len,
                          "unknown realism '%.*s': expected classic, full or a comma-separated "
                          "list of link-floors, tx-log, rx-only, camera-latency, logger-steps, "
-                         "slew, lidar-behind, sidecar-names (a leading '-' switches one off)",
+                         "slew, lidar-behind, sidecar-names, gnss, ref-point, motion (a leading "
+                         "'-' switches one off)",
                          (int)len, p);
             return VXS_E_ARG;
         }
@@ -605,6 +746,42 @@ static void apply_realism(synth_world_t *w) {
             if (l->present && !l->gps_locked)
                 l->device.offset_ns = -(int64_t)llround(synth_rng_range(&r, 5.0, 1500.0) * 1e9);
         }
+    }
+    if (o->gnss) {
+        synth_rng_seed(&r, w->seed, SYNTH_STREAM_REALISM + 8);
+        for (size_t a = 0; a < w->n_agents; a++) { /* four draws per agent, whatever its type */
+            synth_agent_t *g = &w->agents[a];
+            const double u_pos = synth_rng_uniform(&r), u_head = synth_rng_uniform(&r);
+            g->pos_tau_s = synth_rng_range(&r, 5.0, 60.0);
+            g->speed_sd_mps = synth_rng_range(&r, 0.02, 0.3);
+            /* a phone's GNSS is metres off, a car's decimetres to metres, a surveyed RSU's cm */
+            g->pos_sd_m = g->type == SYNTH_TYPE_VRU   ? 2.0 + 4.0 * u_pos
+                          : g->type == SYNTH_TYPE_RSU ? 0.05 + 0.25 * u_pos
+                                                      : 0.3 + 2.2 * u_pos;
+            /* a walker's heading comes from a compass or the last steps: tens of degrees */
+            g->heading_sd_deg =
+                g->type == SYNTH_TYPE_VRU ? 5.0 + 15.0 * u_head : 0.3 + 2.7 * u_head;
+        }
+    }
+    /* ref-point (index 9) draws nothing: the reference point is the box's front centre */
+    if (o->motion) {
+        synth_rng_seed(&r, w->seed, SYNTH_STREAM_REALISM + 10);
+        synth_agent_t *v2 = &w->agents[SYNTH_VEHICLE2], *ph = &w->agents[SYNTH_PHONE];
+        v2->law = SYNTH_LAW_STADIUM;
+        v2->s0 = synth_rng_range(&r, 0.0, synth_track_length(&synth_stadium));
+        v2->v0 = 12.0; /* 6-18 m/s */
+        v2->dv = 6.0;
+        v2->omega = synth_rng_range(&r, 1.0 / 3.0, 0.5); /* peak accel dv omega: 2-3 m/s^2 */
+        v2->phi = synth_rng_range(&r, 0.0, 2 * M_PI);
+        ph->law = SYNTH_LAW_BLOCK;
+        ph->s0 = synth_rng_range(&r, 0.0, synth_track_length(&synth_block));
+        ph->v0 = ph->dv = ph->omega = ph->phi = 0.0; /* the line's, unused */
+        ph->walk_mps = synth_rng_range(&r, 1.0, 1.6);
+        ph->ramp_s = synth_rng_range(&r, 1.5, 2.5); /* peak accel 0.6-1.7 m/s^2 */
+        ph->walk_s = synth_rng_range(&r, 10.0, 25.0);
+        ph->pause_s = synth_rng_range(&r, 3.0, 10.0);
+        ph->cycle_off_s =
+            synth_rng_range(&r, 0.0, ph->walk_s + 2.0 * ph->ramp_s + ph->pause_s);
     }
     if (o->sidecar_names) {
         static const char *const stems[3] = {"camera", "camera_front", "front"};
@@ -839,7 +1016,10 @@ static json_t *vec3(const double v[3]) { return json_pack("[f,f,f]", v[0], v[1],
  *                timestamps: the file names in the agent's folder); with rx-only
  *                sends {etsi, us} (stacks transmitted on); with tx-log
  *                tx_log {etsi|us: {delay_ms, jitter_mean_ms}} (own messages logged delay +
- *                Exp(jitter mean) after generation)
+ *                Exp(jitter mean) after generation); with gnss claimed {pos_sd_m, speed_sd_mps,
+ *                heading_sd_deg} (the 1-sigma accuracies its messages claim, and have) and gnss
+ *                {pos_tau_s, alt_sd_m, step_ns} (the error process, synth_gnss_t); motion: the
+ *                law and its parameters (with motion, the stadium's and the block's track too)
  *   clocks[]     per clock: offset_ns, drift_ppm, epoch_ns, jump_at_true_ns / jump_ns (stepped),
  *                steps[] {at_true_ns, step_ns} and slews[] {start_true_ns, end_true_ns (null:
  *                for good), rate_ppm} when there are any: the synth_clock_t model, exactly
@@ -889,14 +1069,52 @@ static json_t *header_json(const synth_world_t *w) {
                                                        "delay_ms", g->tx_log_ms[SYNTH_STACK_US],
                                                        "jitter_mean_ms",
                                                        g->tx_jitter_ms[SYNTH_STACK_US]));
-        if (g->type == SYNTH_TYPE_RSU)
+        if (re->gnss) {
+            json_object_set_new(o, "claimed", json_pack("{s:f, s:f, s:f}", "pos_sd_m", g->pos_sd_m,
+                                                        "speed_sd_mps", g->speed_sd_mps,
+                                                        "heading_sd_deg", g->heading_sd_deg));
+            json_object_set_new(o, "gnss", json_pack("{s:f, s:f, s:I}", "pos_tau_s", g->pos_tau_s,
+                                                     "alt_sd_m", 1.5 * g->pos_sd_m, "step_ns",
+                                                     (json_int_t)SYNTH_GNSS_STEP_NS));
+        }
+        if (g->law == SYNTH_LAW_STADIUM || g->law == SYNTH_LAW_BLOCK) {
+            const synth_track_t *k = g->law == SYNTH_LAW_STADIUM ? &synth_stadium : &synth_block;
+            json_t *m = json_pack("{s:s, s:{s:f, s:f, s:f, s:f, s:f}, s:f, s:f}", "law", "",
+                                  "track", "cx", k->cx, "cy", k->cy, "lx", k->lx, "ly", k->ly, "r",
+                                  k->r, "length_m", synth_track_length(k), "s0", g->s0);
+            if (g->law == SYNTH_LAW_STADIUM) {
+                json_object_set_new(m, "law",
+                                    json_string("counter-clockwise around the stadium track from "
+                                                "the west end of its southern straight: arc s = "
+                                                "s0 + v0 t + dv/omega (cos phi - cos(omega t + "
+                                                "phi))"));
+                json_object_set_new(m, "v0", json_real(g->v0));
+                json_object_set_new(m, "dv", json_real(g->dv));
+                json_object_set_new(m, "omega", json_real(g->omega));
+                json_object_set_new(m, "phi", json_real(g->phi));
+            } else {
+                json_object_set_new(m, "law",
+                                    json_string("counter-clockwise around the block track, stop "
+                                                "and go: cycle time c = (t + cycle_off_s) mod "
+                                                "(walk_s + 2 ramp_s + pause_s): walk_mps, a "
+                                                "cosine ramp to 0 over ramp_s, pause_s still, a "
+                                                "cosine ramp back; arc s = s0 + the integral of "
+                                                "the speed from t = -cycle_off_s"));
+                json_object_set_new(m, "walk_mps", json_real(g->walk_mps));
+                json_object_set_new(m, "ramp_s", json_real(g->ramp_s));
+                json_object_set_new(m, "walk_s", json_real(g->walk_s));
+                json_object_set_new(m, "pause_s", json_real(g->pause_s));
+                json_object_set_new(m, "cycle_off_s", json_real(g->cycle_off_s));
+            }
+            json_object_set_new(o, "motion", m);
+        } else if (g->type == SYNTH_TYPE_RSU)
             json_object_set_new(o, "motion", json_pack("{s:s}", "law", "static at the origin"));
         else if (g->type == SYNTH_TYPE_VRU)
             json_object_set_new(
                 o, "motion",
                 json_pack("{s:s, s:f, s:f, s:f, s:f, s:f}", "law",
                           "x = s0 + dv/omega sin(omega t + phi), y = y0", "s0", g->s0, "y0",
-                          PHONE_Y, "dv", g->dv, "omega", g->omega, "phi", g->phi));
+                          SYNTH_PHONE_Y, "dv", g->dv, "omega", g->omega, "phi", g->phi));
         else
             json_object_set_new(
                 o, "motion",

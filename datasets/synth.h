@@ -17,11 +17,13 @@
  *
  * Realism (synth_realism_t). The "classic" drive has one symmetric latency floor on every
  * link, one own-message logging delay for every agent, cameras stamped at exposure, one large
- * logger step, a free-running LiDAR ahead of or behind true time by 5-20 s, and the sidecar
- * name `v2xsync init` looks for. Each realism option replaces one of these simplifications by
- * what real rigs do (see synth_realism_t); with every option off the drive is byte-identical
- * to the classic one, because the options' parameters are drawn from streams of their own
- * (SYNTH_STREAM_REALISM) and the writers draw nothing more for an option that is off.
+ * logger step, a free-running LiDAR ahead of or behind true time by 5-20 s, the sidecar name
+ * `v2xsync init` looks for, V2X senders that report their exact pose (their box centre) while
+ * claiming a fixed accuracy, and both cars on one ring with the phone pacing a straight line.
+ * Each realism option replaces one of these simplifications by what real rigs do (see
+ * synth_realism_t); with every option off the drive is byte-identical to the classic one,
+ * because the options' parameters are drawn from streams of their own (SYNTH_STREAM_REALISM,
+ * SYNTH_STREAM_GNSS) and the writers draw nothing more for an option that is off.
  *
  * Time. "True time" is GNSS time expressed as ns since 1970 UTC (vxs_time_t); V2X generation
  * times are taken from it (senders are GNSS-timed). Each agent's logger (the computer writing
@@ -64,7 +66,8 @@ enum {
     SYNTH_STREAM_V2X = 100,    /* synth_v2x.c: 100..199 */
     SYNTH_STREAM_LIDAR = 200,  /* synth_lidar.c: 200..299 */
     SYNTH_STREAM_CAMERA = 300, /* synth_camera.c: 300..399 */
-    SYNTH_STREAM_REALISM = 400 /* synth.c: the realism options' parameters, 400..499 */
+    SYNTH_STREAM_REALISM = 400, /* synth.c: the realism options' parameters, 400..499 */
+    SYNTH_STREAM_GNSS = 500     /* synth.c: the GNSS error processes (realism gnss), 500 + agent */
 };
 
 void synth_rng_seed(synth_rng_t *r, uint64_t seed, uint64_t stream);
@@ -134,6 +137,62 @@ enum { SYNTH_EGO = 0, SYNTH_VEHICLE2 = 1, SYNTH_RSU = 2, SYNTH_PHONE = 3, SYNTH_
 /* Agent types, numbered as vxs_agent_type_t. */
 enum { SYNTH_TYPE_VEHICLE = 0, SYNTH_TYPE_RSU = 1, SYNTH_TYPE_VRU = 2 };
 
+/* Motion laws (synth_agent_t.law). Each is closed-form in t = (true_ns - start_ns) / 1e9 s, runs
+ * on before the start and after the end, and gives a pose whose velocity, speed, accel_long and
+ * yaw_rate are the exact derivatives of its position, speed and yaw (accel_lat = speed *
+ * yaw_rate), so anything rendered from synth_pose is exact at any instant.
+ *   SYNTH_LAW_STATIC   at the origin, facing east (the RSU)
+ *   SYNTH_LAW_RING     counter-clockwise on the ring (radius ring_radius_m around the origin):
+ *                      arc length s(t) = s0 + v0 t + dv/omega (cos phi - cos(omega t + phi)),
+ *                      speed v0 + dv sin(omega t + phi) (the ego always; vehicle2 in the classic
+ *                      drive)
+ *   SYNTH_LAW_LINE     back and forth along the sidewalk y = SYNTH_PHONE_Y: x = s0 + dv/omega
+ *                      sin(omega t + phi), heading east or west (the classic phone)
+ *   SYNTH_LAW_STADIUM  (realism motion: vehicle2) counter-clockwise around synth_stadium, with the
+ *                      ring's arc-length law: speed 6-18 m/s, |accel_long| <= 3 m/s^2, yaw rate 0
+ *                      on the straights and v / 40 m on the semicircles (it jumps at the joins)
+ *   SYNTH_LAW_BLOCK    (realism motion: the phone) counter-clockwise around synth_block, stop and
+ *                      go: a cycle of period T = walk_s + 2 ramp_s + pause_s, at cycle time
+ *                      c = (t + cycle_off_s) mod T: walk_mps for c < walk_s; slowing down, speed
+ *                      walk_mps (1 + cos(pi u / ramp_s)) / 2 with u = c - walk_s, for ramp_s;
+ *                      standing still (speed 0, heading kept) for pause_s; speeding up, speed
+ *                      walk_mps (1 - cos(pi u / ramp_s)) / 2, for ramp_s. Arc length s0 + the
+ *                      integral of the speed from t = -cycle_off_s (closed form). */
+enum {
+    SYNTH_LAW_STATIC = 0,
+    SYNTH_LAW_RING = 1,
+    SYNTH_LAW_LINE = 2,
+    SYNTH_LAW_STADIUM = 3,
+    SYNTH_LAW_BLOCK = 4
+};
+
+#define SYNTH_PHONE_Y (-29.0) /* the classic phone's sidewalk */
+
+/* synth_track_t is a closed track: a rectangle with rounded corners around (cx, cy), its
+ * east-west straights lx long, its north-south straights ly long, its corners quarter circles of
+ * radius r. Arc length u runs counter-clockwise from the west end of the southern straight
+ * (cx - lx/2, cy - ly/2 - r), heading east. */
+typedef struct {
+    double cx, cy, lx, ly, r;
+} synth_track_t;
+
+/* The tracks of realism motion, both clear of the ring: the ring's vehicles (within 23.1 m of the
+ * origin, boxes included) and the RSU never come within 4 m of a box on them, nor they of each
+ * other.
+ *   synth_stadium  vehicle2: straights 120 m along y = -48 and y = 32, semicircles of 40 m around
+ *                  (+-60, -8) (lx 120, ly 0, r 40; 491.3 m) around the ring: 10-122 m from the
+ *                  ego, 32-100 m from the RSU (LiDAR ranges: VLP-32C 200 m, VLP-16 100 m)
+ *   synth_block    the phone: the sidewalk around a 28 x 12 m block south of the ring, x in
+ *                  [-14, 14], y in [-40, -28], corners of 2 m (lx 24, ly 8, r 2; 76.6 m) */
+extern const synth_track_t synth_stadium, synth_block;
+
+/* synth_track_length is the track's length; synth_track_at gives the point at arc length u (any
+ * u: taken modulo the length), the heading there (yaw, rad, counter-clockwise from east) and the
+ * curvature (1/r on a corner, 0 on a straight). */
+double synth_track_length(const synth_track_t *k);
+void synth_track_at(const synth_track_t *k, double u, double *x, double *y, double *yaw,
+                    double *curvature);
+
 /* synth_pose_t is an agent's true state at one instant. */
 typedef struct {
     double x, y, z;        /* body origin, world ENU metres */
@@ -197,8 +256,16 @@ typedef struct {
     synth_lidar_t lidar;
     synth_camera_t camera;
     /* trajectory parameters (synth_pose) */
-    double s0, v0, dv, omega, phi; /* arc-length law s(t) = s0 + v0 t + dv/omega (cos phi -
-                                      cos(omega t + phi)) on the circle, m, m/s, rad/s, rad */
+    int law;               /* SYNTH_LAW_*: which motion law synth_pose applies */
+    double s0, v0, dv, omega, phi; /* ring and stadium: arc-length law s(t) = s0 + v0 t +
+                                      dv/omega (cos phi - cos(omega t + phi)), m, m/s, rad/s,
+                                      rad; line: see SYNTH_LAW_LINE */
+    double walk_mps, ramp_s, walk_s, pause_s, cycle_off_s; /* block: the stop-and-go cycle */
+    /* realism gnss: the agent's GNSS receiver (all 0 without it) */
+    double pos_sd_m;       /* claimed (and true) 1-sigma horizontal error per axis, m */
+    double pos_tau_s;      /* correlation time of the Gauss-Markov position error, s */
+    double speed_sd_mps;   /* 1-sigma white speed error, m/s */
+    double heading_sd_deg; /* 1-sigma white heading error, deg */
 } synth_agent_t;
 
 /* synth_link_model_t is how a broadcast reaches each receiver (per directed link). */
@@ -243,7 +310,39 @@ typedef struct {
  *   sidecar_names   "sidecar-names": the camera's files are named as real rigs name them: the
  *                   video <stem>.mp4 with stem (seed / 5) % 3 of camera, camera_front, front, and
  *                   the sidecar pattern seed % 5 of <stem>.timestamps.txt, <stem>_timestamps.txt,
- *                   timestamps.txt, <stem>.txt, <stem>.csv (the manifest names them) */
+ *                   timestamps.txt, <stem>.txt, <stem>.csv (the manifest names them)
+ *   gnss            "gnss": what a sender reports is its GNSS estimate, not the truth, and it
+ *                   claims the accuracy it has (classic: the exact pose, claiming 1 m, PSM 2 m).
+ *                   Per agent: a claimed 1-sigma horizontal accuracy pos_sd_m, U(0.3, 2.5) m for
+ *                   vehicles, U(2, 6) m for the phone, U(0.05, 0.3) m for the RSU; a correlation
+ *                   time pos_tau_s U(5, 60) s; speed_sd_mps U(0.02, 0.3) m/s; heading_sd_deg U(0.3,
+ *                   3) deg (the phone U(5, 20) deg). The position error is a first-order
+ *                   Gauss-Markov process per agent and axis (synth_gnss_t: x, y with stationary sd
+ *                   pos_sd_m, z with 1.5 pos_sd_m, independent), a function of the seed and the
+ *                   time; speed and heading get white N(0, sd) errors per message (speed clamped at
+ *                   0; drawn by the V2X writer from a stream of its own per agent). The parameters
+ *                   come from stream SYNTH_STREAM_REALISM + 8, four draws per agent in agent order,
+ *                   the position errors from SYNTH_STREAM_GNSS + agent. Encoded claims: J2735
+ *                   PositionalAccuracy semi-axes = pos_sd_m (one sigma, 0.05 m), orientation
+ *                   unavailable; ETSI PosConfidenceEllipse semi-axes = 2.4477 pos_sd_m (cm: the
+ *                   radius holding 95 % of a circular 2-D normal), orientation 0,
+ *                   AltitudeConfidence the smallest class >= 1.96 x 1.5 pos_sd_m; CAM / VAM
+ *                   speedConfidence 1.96 speed_sd_mps (0.01 m/s), headingConfidence 1.96
+ *                   heading_sd_deg (0.1 deg; 126 "out of range" above 12.5 deg). scenario.json
+ *                   gives the RSU its surveyed pose (agent "pose": its true position, heading 90)
+ *   ref_point       "ref-point": a vehicle's ETSI messages (CAMs and their GN source position
+ *                   vector, CAM path history included) report the ITS-S reference point of EN 302
+ *                   637-2, the centre of the front of its box on the ground (body x = length / 2),
+ *                   not the box centre; BSMs keep the centre (J2735), the phone and the RSU are
+ *                   points. Nothing is drawn (its stream, SYNTH_STREAM_REALISM + 9, is unused)
+ *   motion          "motion": varied trajectories (SYNTH_LAW_*): vehicle2 drives the stadium at
+ *                   6-18 m/s (yaw rate jumping at the joins), the phone walks around the block,
+ *                   stopping now and then; the ego keeps the ring. Drawn: vehicle2 s0 U(0, 491.3)
+ *                   m, v0 12, dv 6 m/s, omega U(1/3, 1/2) rad/s, phi U(0, 2 pi); the phone s0
+ *                   U(0, 76.6) m, walk_mps U(1.0, 1.6), ramp_s U(1.5, 2.5), walk_s U(10, 25),
+ *                   pause_s U(3, 10), cycle_off_s U(0, T), from stream SYNTH_STREAM_REALISM + 10
+ * With gnss, ref-point or motion on, truth.json's messages carry the sender's "true" state and
+ * what it "reported" (synth_v2x.c); with gnss its agents their "claimed" accuracies (synth.c). */
 typedef struct {
     bool link_floors;
     bool tx_log;
@@ -253,9 +352,12 @@ typedef struct {
     bool slew;
     bool lidar_behind;
     bool sidecar_names;
+    bool gnss;
+    bool ref_point;
+    bool motion;
 } synth_realism_t;
 
-#define SYNTH_REALISM_N 8
+#define SYNTH_REALISM_N 11
 
 /* synth_realism_name is the name of option i (0 <= i < SYNTH_REALISM_N, in the struct's order),
  * NULL beyond; synth_realism_flag its field in r. */
@@ -282,7 +384,7 @@ typedef struct {
     int64_t start_ns;      /* true time of the drive's start */
     int64_t duration_ns;
     double lat0_deg, lon0_deg, alt0_m; /* world origin */
-    double ring_radius_m;  /* vehicles drive counter-clockwise on this circle */
+    double ring_radius_m;  /* SYNTH_LAW_RING drives counter-clockwise on this circle */
     size_t n_agents;       /* SYNTH_N_AGENTS */
     synth_agent_t agents[SYNTH_N_AGENTS];
     synth_link_model_t link;
@@ -302,8 +404,32 @@ vxs_status_t synth_world_init_ex(synth_world_t *w, uint64_t seed, synth_profile_
                                  double duration_s, const synth_realism_t *realism);
 
 /* synth_pose gives agent `a`'s true pose at true time t (any t; before the start and after the
- * end the motion law simply continues). */
+ * end the motion law simply continues): the agent's SYNTH_LAW_*. */
 void synth_pose(const synth_world_t *w, size_t a, int64_t true_ns, synth_pose_t *out);
+
+/* synth_gnss_t is agent a's GNSS position error (realism gnss): per axis a first-order
+ * Gauss-Markov process, exact (AR(1) with coefficient exp(-0.1 s / pos_tau_s)) on a 100 ms grid
+ * of true time from the drive's start, the first grid point drawn from the stationary law, and
+ * linear between grid points (whose variance dips by at most (1 - exp(-0.1 / 5)) / 2 = 1 %
+ * between them). Its draws come from stream SYNTH_STREAM_GNSS + a, three normals per grid point,
+ * so the error is a function of (seed, agent, time) only, whatever asks for it and when. Memory
+ * is constant: it walks forward. */
+typedef struct {
+    double sd[3];          /* x, y: pos_sd_m; z: 1.5 pos_sd_m */
+    double rho, q;         /* AR(1) coefficient per step and innovation scale sqrt(1 - rho^2) */
+    int64_t start_ns;
+    int64_t k;             /* the grid step held: e0 at start + k * 100 ms, e1 at the next */
+    double e0[3], e1[3];
+    synth_rng_t rng;
+} synth_gnss_t;
+
+#define SYNTH_GNSS_STEP_NS INT64_C(100000000)
+
+/* synth_gnss_init starts agent a's process (its parameters: agent.pos_sd_m, pos_tau_s);
+ * synth_gnss_error gives the error (world ENU m) at true time t >= start_ns. Calls must not go
+ * back in time beyond the grid step last held (the V2X writer asks in generation order). */
+void synth_gnss_init(synth_gnss_t *p, const synth_world_t *w, size_t a);
+void synth_gnss_error(synth_gnss_t *p, int64_t true_ns, double e[3]);
 
 /* synth_enu_to_geo converts world ENU metres to WGS-84 latitude/longitude (deg) and ellipsoidal
  * height (m), exactly (ENU -> ECEF -> geodetic); synth_geo_to_enu is its inverse. */

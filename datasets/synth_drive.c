@@ -5,11 +5,16 @@
 #include "synth.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
 
 static const char *const PROFILE_NAMES[] = {"etsi", "us", "mixed"};
 static const char *const TYPE_NAMES[] = {"vehicle", "rsu", "vru"};
@@ -22,7 +27,9 @@ static json_t *extrinsics(const double mount[3], const double q[4]) {
 /* scenario_json builds the manifest of the drive. Clock hints say only what a recording team
  * would know: which LiDARs are GPS/PPS-locked; offsets are left for the alignment engine. The
  * camera's video and sidecar are named as written (camera.file, camera.times). Every V2X source
- * names its agent's own station and MAC, a receive-only one too (the radio has them). */
+ * names its agent's own station and MAC, a receive-only one too (the radio has them). With
+ * realism gnss the RSU has its surveyed mounting pose ("pose": its true position, heading 90:
+ * it faces east), as a rig's survey gives it; no "origin" (the library takes its own). */
 static json_t *scenario_json(const synth_world_t *w) {
     json_t *agents = json_array();
     static const double identity[4] = {1, 0, 0, 0};
@@ -54,8 +61,20 @@ static json_t *scenario_json(const synth_world_t *w) {
                               (json_int_t)g->station_id, "own_macs", mac);
         json_object_set_new(s, "path", json_sprintf("%s/%s", g->id, SYNTH_V2X_FILE));
         json_array_append_new(sources, s);
-        json_array_append_new(agents, json_pack("{s:s, s:s, s:o}", "id", g->id, "type",
-                                                TYPE_NAMES[g->type], "sources", sources));
+        json_t *ag = json_pack("{s:s, s:s}", "id", g->id, "type", TYPE_NAMES[g->type]);
+        if (w->realism.gnss && g->type == SYNTH_TYPE_RSU) {
+            synth_pose_t p;
+            double lat, lon, alt;
+            synth_pose(w, a, w->start_ns, &p);
+            synth_enu_to_geo(w, p.x, p.y, p.z, &lat, &lon, &alt);
+            double hdg = fmod(90.0 - p.yaw * 180.0 / M_PI, 360.0); /* clockwise from north */
+            if (hdg < 0) hdg += 360.0;
+            json_object_set_new(ag, "pose", json_pack("{s:f, s:f, s:f, s:f}", "lat_deg", lat,
+                                                      "lon_deg", lon, "alt_m", alt,
+                                                      "heading_deg", hdg));
+        }
+        json_object_set_new(ag, "sources", sources);
+        json_array_append_new(agents, ag);
     }
     json_t *root = json_pack("{s:i, s:s, s:o, s:{s:s, s:s}}", "version", 1, "name", "", "agents",
                              agents, "reference", "agent", w->agents[SYNTH_EGO].id, "sensor",

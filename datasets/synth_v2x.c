@@ -27,13 +27,17 @@
  *   Vehicles send CAMs under the generation rules of EN 302 637-2 §6.1.3, checked every
  *   T_CheckCamGen = 100 ms of the sender's time from a random phase: a CAM is sent when the
  *   heading changed by more than 4 deg, the position by more than 4 m or the speed by more than
- *   0.5 m/s since the last CAM, or when 1 s (T_GenCamMax) has elapsed. (The standard's
+ *   0.5 m/s since the last CAM, or when 1 s (T_GenCamMax) has elapsed (the true motion's
+ *   changes, whatever realism gnss makes the CAMs say). (The standard's
  *   T_GenCam adaptation, which repeats a dynamics-triggered interval for N_GenCam = 3 CAMs,
  *   changes nothing here: the vehicles turn continuously, so the heading rule fires at every
  *   second check.) The low-frequency container is in the first CAM and then in the next CAM at
  *   least 500 ms after the previous one that had it (§6.1.3). The RSU sends CAMs at 1 Hz with
  *   the RSU high-frequency container, and one DENM event (roadworks) with repetitions; the
  *   phone (a pedestrian) sends VAMs at 5 Hz.
+ *   Accuracy claims: PosConfidenceEllipse semi-axes 1 m, AltitudeConfidence 2 m, heading and
+ *   speed confidence 1 deg and 0.1 m/s in the classic drive; with realism gnss the sender's
+ *   honest figures (synth.h synth_realism_t gnss).
  *
  * US stack (agent.us), EtherType 0x88DC:
  *   WSMP v3 (IEEE 1609.3-2016 §8.3): N-header 0x0B (subtype 0, option indicator, version 3)
@@ -48,6 +52,8 @@
  *     vehicles every 100 ms +- 5 ms; PSM (32, PSID 0x27, "vulnerable road users safety
  *     application", SAE J2945/9, as registered in the ISO 5345 / IEEE 1609.12 ITS-AID list)
  *     from the phone every 200 ms +- 5 ms. The RSU sends nothing on the US stack.
+ *     PositionalAccuracy: 1 m (BSM) and 2 m (PSM), orientation 0, in the classic drive; with
+ *     realism gnss the sender's 1-sigma figure, orientation unavailable (65535).
  *   J2735 uses the SAE J670 vehicle axes (x forward, y right, z down): the BSM's lateral
  *   acceleration is positive to the right and its yaw rate positive clockwise, the opposite
  *   signs of synth_pose_t's.
@@ -90,15 +96,32 @@
  *   gen_ns           true generation time (ns since 1970 UTC)
  *   lat, lon, alt    the position the message carries: the sender's reference position at
  *                    gen_ns (DENM: the event position), WGS-84 deg and ellipsoidal height m,
- *                    true (unquantized) values
- *   speed            the sender's true speed at gen_ns, m/s
- *   heading_deg      its true heading, deg clockwise from north, [0, 360)
+ *                    unquantized: the true one in the classic drive; with realism gnss the
+ *                    reported one (+ the sender's GNSS error), with ref-point that of a
+ *                    vehicle's front centre in its ETSI messages
+ *   speed            the speed it carries, m/s: the sender's true speed at gen_ns (gnss: +
+ *                    its speed error, at least 0)
+ *   heading_deg      the heading it carries, deg clockwise from north, [0, 360): the true one
+ *                    (gnss: + its heading error)
  *   frame_len        octets of the Ethernet frame
  *   tx_ns            true time the sender logged its own message (gen_ns + its stack's logging
  *                    delay: tx_ns - gen_ns >= agents[].tx_log.<family>.delay_ms)
  *   tx_capture_ns    the sender's logger reading of that record (its pcap timestamp)
+ *   true             (realism gnss, ref-point or motion) the sender's true state at gen_ns:
+ *                    {x, y, z, yaw, speed, accel_long, yaw_rate} (world ENU m of its box
+ *                    centre, rad counter-clockwise from east, m/s, m/s^2, rad/s); a DENM's
+ *                    also event_x, event_y, event_z, the event's true position
+ *   reported         (the same options) what the message reports: {x, y, z} the world ENU of
+ *                    lat, lon, alt (unquantized), speed, heading_deg; ref_body_x_m, the body x
+ *                    of the point whose position it is (0 the box centre, length / 2 a
+ *                    vehicle's front centre with ref-point; a DENM has none: its position is
+ *                    the event's, moved by the sender's GNSS error). Reported minus true
+ *                    position = the sender's synth_gnss_t error at gen_ns (+ the reference
+ *                    point's offset)
  *   ETSI messages:
- *     sender_lat, sender_lon  the sender's true position (the GN source position vector)
+ *     sender_lat, sender_lon  the sender's position as its GN source position vector carries it
+ *                      (the true box centre in the classic drive; the reported reference point
+ *                      with gnss / ref-point)
  *     gn_tst           GN source PV timestamp as sent: TimestampIts mod 2^32
  *     gen_delta_time   CAM / VAM generationDeltaTime as sent: TimestampIts mod 65536
  *     its_ms           TimestampIts of gen_ns (ms since 2004-01-01 TAI) the fields come from
@@ -166,6 +189,7 @@ static const char *const MT_NAMES[] = {"CAM", "DENM", "VAM", "BSM", "PSM"};
 /* Stream ids of this writer (SYNTH_STREAM_V2X + k, k < 100). */
 #define STREAM_SENDER(a, t) (10u + 8u * (unsigned)(a) + (unsigned)(t)) /* 10..41 */
 #define STREAM_LINK(s, r) (50u + 4u * (unsigned)(s) + (unsigned)(r))    /* 50..65 */
+#define STREAM_NOISE(a) (70u + (unsigned)(a)) /* 70..73: realism gnss speed / heading errors */
 
 /* Schedules. */
 #define CAM_CHECK_NS (100 * MS)     /* T_CheckCamGen, EN 302 637-2 §6.1.3 */
@@ -286,6 +310,19 @@ static int64_t quant_wrap(double x, double lsb, int64_t wrap) {
 
 /* ==== the state of the writer ============================================================== */
 
+/* claims_t is the accuracy one agent's messages claim, as encoded (realism gnss: its receiver's
+ * honest 1-sigma figures; classic: the fixed values of the encoders). */
+typedef struct {
+    int64_t etsi_semi_cm; /* PosConfidenceEllipse semi-axes, cm, 95 % (4094: out of range) */
+    int64_t alt_conf;     /* AltitudeConfidence (CDD: 0 alt-000-01 .. 13 alt-200-00, 14 out of
+                             range) */
+    int64_t speed_conf;   /* SpeedConfidence, 0.01 m/s, 95 % (126: out of range) */
+    int64_t heading_conf; /* HeadingConfidence, 0.1 deg, 95 % (126: out of range) */
+    int64_t j2735_semi;   /* PositionalAccuracy semi-axes, 0.05 m, one sigma (254: 12.7 m or
+                             more) */
+    int64_t j2735_orient; /* its orientation, 360/65535 deg (65535: unavailable) */
+} claims_t;
+
 /* stream_t is one message schedule of one sender. */
 typedef struct {
     int type;           /* MT_* */
@@ -344,6 +381,9 @@ typedef struct {
     size_t n_free;
     uint64_t order;
     uint64_t n_msgs;
+    claims_t claims[SYNTH_N_AGENTS];
+    synth_gnss_t gnss[SYNTH_N_AGENTS]; /* realism gnss: each sender's position error ... */
+    synth_rng_t noise[SYNTH_N_AGENTS]; /* ... and its speed and heading errors */
 } v2x_t;
 
 /* msg_t is one generated message: what it says and its frame. */
@@ -351,10 +391,17 @@ typedef struct {
     int type;
     size_t sender;
     int64_t gen_ns;
-    synth_pose_t pose;
-    double lat, lon, alt;       /* carried position (DENM: the event's) */
-    double s_lat, s_lon, s_alt; /* the sender's */
-    double heading;             /* deg from north */
+    synth_pose_t pose;          /* the sender's true pose */
+    const claims_t *claims;     /* the sender's */
+    double ref_x;               /* body x of the point its position is of (ref-point) */
+    double err[3];              /* the sender's GNSS error (gnss), world ENU m */
+    double pos[3];              /* its reported position, world ENU m: that point + err */
+    double event[3];            /* DENM: the event's true position, world ENU m ... */
+    double event_rep[3];        /* ... and where the sender puts it: + err */
+    double lat, lon, alt;       /* carried position (DENM: the event's, + err) */
+    double s_lat, s_lon, s_alt; /* the sender's: pos */
+    double heading;             /* reported heading, deg from north */
+    double speed;               /* reported speed, m/s */
     int64_t its;                /* TimestampIts of gen_ns */
     bool low_freq;
     int path_points;
@@ -445,19 +492,67 @@ static vxs_status_t flush(v2x_t *c, int64_t t) {
     return VXS_OK;
 }
 
+/* ==== what a sender reports (realism gnss, ref-point) ===================================== */
+
+/* report_point gives where message m's sender reports a pose q of its own: the point of its box
+ * its stack reports (ref-point: a vehicle's ETSI reference point, the front centre) plus its
+ * GNSS error at m's generation (gnss). The classic drive reports the pose exactly. */
+static void report_point(const synth_world_t *w, const msg_t *m, const synth_pose_t *q,
+                         double out[3]) {
+    out[0] = q->x, out[1] = q->y, out[2] = q->z;
+    if (m->ref_x != 0.0) {
+        const double body[3] = {m->ref_x, 0.0, 0.0};
+        synth_body_to_world(q, body, out);
+    }
+    if (w->realism.gnss)
+        for (int i = 0; i < 3; i++) out[i] += m->err[i];
+}
+
+/* conf_code is a 95 % confidence in units of `lsb`, at least 1, 126 ("out of range") above 125
+ * (CDD SpeedConfidence, HeadingConfidence). */
+static int64_t conf_code(double v95, double lsb) {
+    const int64_t c = llround(v95 / lsb);
+    return c < 1 ? 1 : c > 125 ? 126 : c;
+}
+
+/* claims_init sets what agent a's messages claim. */
+static void claims_init(const synth_world_t *w, size_t a, claims_t *cl) {
+    const synth_agent_t *g = &w->agents[a];
+    if (!w->realism.gnss) {
+        *cl = (claims_t){100, 7, 10, 10, g->type == SYNTH_TYPE_VRU ? 40 : 20, 0};
+        return;
+    }
+    /* ETSI: the 95 % ellipse of a circular 2-D normal has the radius sqrt(-2 ln 0.05) sigma =
+     * 2.4477 sigma; a 1-D 95 % interval (speed, heading, altitude) is 1.96 sigma. */
+    const int64_t semi = llround(2.4477 * g->pos_sd_m * 100.0);
+    cl->etsi_semi_cm = semi < 1 ? 1 : semi > 4093 ? 4094 : semi;
+    static const double alt_m[14] = {0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0,
+                                     2.0,  5.0,  10.0, 20.0, 50.0, 100.0, 200.0};
+    const double alt95 = 1.96 * 1.5 * g->pos_sd_m;
+    cl->alt_conf = 14;
+    for (int i = 13; i >= 0 && alt95 <= alt_m[i]; i--) cl->alt_conf = i;
+    cl->speed_conf = conf_code(1.96 * g->speed_sd_mps, 0.01);
+    cl->heading_conf = conf_code(1.96 * g->heading_sd_deg, 0.1);
+    /* J2735: one standard deviation, 0.05 m; 254 is "12.7 m or more" */
+    const int64_t js = llround(g->pos_sd_m / 0.05);
+    cl->j2735_semi = js < 0 ? 0 : js > 254 ? 254 : js;
+    cl->j2735_orient = 65535; /* a circle: no orientation */
+}
+
 /* ==== ETSI: GeoNetworking + BTP + ITS PDU ================================================== */
 
 /* ref_position writes a ReferencePosition (CDD v1.3.1; ReferencePositionWithConfidence of CDD
- * v2 has the same bits): latitude, longitude (1e-7 deg), PosConfidenceEllipse (semi-axes 1 m
- * = 100 cm, orientation north), Altitude (0.01 m, confidence alt-002-00 = 7). */
-static void ref_position(bw_t *b, double lat, double lon, double alt) {
+ * v2 has the same bits): latitude, longitude (1e-7 deg), PosConfidenceEllipse (semi-axes in cm,
+ * 95 %; orientation 0.1 deg from north), Altitude (0.01 m, AltitudeConfidence): the claims of
+ * `cl` (classic: 1 m = 100 cm, north, alt-002-00 = 7). */
+static void ref_position(bw_t *b, const claims_t *cl, double lat, double lon, double alt) {
     bw_cons(b, llround(lat * 1e7), -900000000, 900000001);
     bw_cons(b, llround(lon * 1e7), -1800000000, 1800000001);
-    bw_cons(b, 100, 0, 4095); /* semiMajorConfidence, cm */
-    bw_cons(b, 100, 0, 4095); /* semiMinorConfidence */
-    bw_cons(b, 0, 0, 3601);   /* semiMajorOrientation, 0.1 deg */
+    bw_cons(b, cl->etsi_semi_cm, 0, 4095); /* semiMajorConfidence, cm */
+    bw_cons(b, cl->etsi_semi_cm, 0, 4095); /* semiMinorConfidence */
+    bw_cons(b, 0, 0, 3601);                /* semiMajorOrientation, 0.1 deg */
     bw_cons(b, llround(alt * 100.0), -100000, 800001);
-    bw_put(b, 7, 4); /* AltitudeConfidence alt-002-00 (16 values, no extension) */
+    bw_put(b, (uint64_t)cl->alt_conf, 4); /* AltitudeConfidence (16 values, no extension) */
 }
 
 static void its_header(bw_t *b, int version, int id, uint32_t station) {
@@ -467,12 +562,13 @@ static void its_header(bw_t *b, int version, int id, uint32_t station) {
 }
 
 /* heading_speed writes Heading and Speed ({value, confidence} each): 0.1 deg (0..3601,
- * confidence 1 deg = 10), 0.01 m/s (0..16383, confidence 0.1 m/s = 10). */
-static void heading_speed(bw_t *b, double heading, double speed) {
+ * confidence 0.1 deg, 95 %), 0.01 m/s (0..16383, confidence 0.01 m/s, 95 %); confidences of
+ * `cl` (classic: 1 deg = 10, 0.1 m/s = 10). */
+static void heading_speed(bw_t *b, const claims_t *cl, double heading, double speed) {
     bw_cons(b, quant_wrap(heading, 0.1, 3600), 0, 3601);
-    bw_cons(b, 10, 1, 127);
+    bw_cons(b, cl->heading_conf, 1, 127);
     bw_cons(b, llround(speed * 100.0), 0, 16383);
-    bw_cons(b, 10, 1, 127);
+    bw_cons(b, cl->speed_conf, 1, 127);
 }
 
 static void long_accel(bw_t *b, double a) {
@@ -495,7 +591,7 @@ static void cam_pdu(bw_t *b, const synth_world_t *w, const msg_t *m) {
     /* BasicContainer { stationType, referencePosition, ... } */
     bw_put(b, 0, 1);
     bw_cons(b, g->etsi_station_type, 0, 255);
-    ref_position(b, m->lat, m->lon, m->alt);
+    ref_position(b, m->claims, m->lat, m->lon, m->alt);
     /* HighFrequencyContainer CHOICE { basicVehicleContainerHighFrequency,
      * rsuContainerHighFrequency, ... }: extension bit + 1-bit index */
     bw_put(b, 0, 1);
@@ -507,7 +603,7 @@ static void cam_pdu(bw_t *b, const synth_world_t *w, const msg_t *m) {
     }
     /* BasicVehicleContainerHighFrequency: 7 OPTIONAL fields, none present, no extension */
     bw_put(b, 0, 7);
-    heading_speed(b, m->heading, p->speed);
+    heading_speed(b, m->claims, m->heading, m->speed);
     bw_cons(b, 0, 0, 2); /* driveDirection forward */
     bw_cons(b, llround(g->length * 10.0), 1, 1023); /* vehicleLengthValue, 0.1 m */
     bw_cons(b, 0, 0, 4); /* noTrailerPresent */
@@ -532,14 +628,18 @@ static void cam_pdu(bw_t *b, const synth_world_t *w, const msg_t *m) {
     bw_cons(b, m->path_points, 0, 40);
     /* PathHistory: each PathPoint relative to the one before (the first to the reference
      * position), 1 s apart: deltaLatitude / deltaLongitude 1e-7 deg, deltaAltitude 0.01 m,
-     * pathDeltaTime (1..65535, ...) in 10 ms. */
+     * pathDeltaTime (1..65535, ...) in 10 ms. The points are where the same point of the box
+     * was, with the GNSS error of now (realism gnss; its correlation time is 5 s or more, so
+     * the history's shape is what a receiver's own history would show). */
     int64_t prev_lat = llround(m->lat * 1e7), prev_lon = llround(m->lon * 1e7);
     int64_t prev_alt = llround(m->alt * 100.0);
     for (int i = 1; i <= m->path_points; i++) {
         synth_pose_t q;
         double lat, lon, alt;
+        double pt[3];
         synth_pose(w, m->sender, m->gen_ns - i * SEC, &q);
-        synth_enu_to_geo(w, q.x, q.y, q.z, &lat, &lon, &alt);
+        report_point(w, m, &q, pt);
+        synth_enu_to_geo(w, pt[0], pt[1], pt[2], &lat, &lon, &alt);
         const int64_t la = llround(lat * 1e7), lo = llround(lon * 1e7), al = llround(alt * 100);
         bw_put(b, 1, 1); /* pathDeltaTime present */
         bw_cons(b, la - prev_lat, -131071, 131072);
@@ -565,7 +665,7 @@ static void denm_pdu(bw_t *b, const synth_world_t *w, const stream_t *s, const m
     bw_cons(b, s->denm_seq, 0, 65535);
     bw_cons(b, its_ms(s->detect_ns), 0, INT64_C(4398046511103));
     bw_cons(b, its_ms(s->ref_ns), 0, INT64_C(4398046511103));
-    ref_position(b, m->lat, m->lon, m->alt);
+    ref_position(b, m->claims, m->lat, m->lon, m->alt);
     bw_cons(b, 1, 0, 7); /* relevanceDistance lessThan100m */
     bw_cons(b, 0, 0, 3); /* relevanceTrafficDirection allTrafficDirections */
     bw_cons(b, DENM_VALIDITY_S, 0, 86400);
@@ -595,9 +695,9 @@ static void vam_pdu(bw_t *b, const synth_world_t *w, const msg_t *m) {
     bw_put(b, 0, 1 + 4); /* VamParameters: extension bit, 4 OPTIONAL containers absent */
     bw_put(b, 0, 1);     /* BasicContainer extension bit */
     bw_cons(b, g->etsi_station_type, 0, 255);
-    ref_position(b, m->lat, m->lon, m->alt);
+    ref_position(b, m->claims, m->lat, m->lon, m->alt);
     bw_put(b, 0, 1 + 11); /* VruHighFrequencyContainer: extension bit, 11 OPTIONAL absent */
-    heading_speed(b, m->heading, m->pose.speed); /* Wgs84Angle has Heading's bits */
+    heading_speed(b, m->claims, m->heading, m->speed); /* Wgs84Angle has Heading's bits */
     long_accel(b, m->pose.accel_long);
 }
 
@@ -650,7 +750,7 @@ static vxs_status_t etsi_frame(const v2x_t *c, const stream_t *s, msg_t *m) {
     n += put_u32(f + n, (uint32_t)(m->its & 0xFFFFFFFF));
     n += put_u32(f + n, (uint32_t)(int32_t)llround(m->s_lat * 1e7));
     n += put_u32(f + n, (uint32_t)(int32_t)llround(m->s_lon * 1e7));
-    int64_t spd = llround(m->pose.speed * 100.0);
+    int64_t spd = llround(m->speed * 100.0);
     if (spd > 16383) spd = 16383;
     n += put_u16(f + n, 0x8000u | (uint32_t)spd); /* PAI 1 | speed */
     n += put_u16(f + n, (uint32_t)quant_wrap(m->heading, 0.1, 3600));
@@ -676,11 +776,11 @@ static void bsm_value(bw_t *b, const synth_world_t *w, const msg_t *m) {
     bw_cons(b, llround(m->lat * 1e7), -900000000, 900000001);
     bw_cons(b, llround(m->lon * 1e7), -1799999999, 1800000001);
     bw_cons(b, llround(m->alt * 10.0), -4096, 61439); /* elevation 0.1 m */
-    bw_cons(b, 20, 0, 255); /* semiMajor 0.05 m: 1 m */
-    bw_cons(b, 20, 0, 255); /* semiMinor */
-    bw_cons(b, 0, 0, 65535); /* orientation */
+    bw_cons(b, m->claims->j2735_semi, 0, 255);      /* semiMajor, 0.05 m (classic 1 m) */
+    bw_cons(b, m->claims->j2735_semi, 0, 255);      /* semiMinor */
+    bw_cons(b, m->claims->j2735_orient, 0, 65535); /* orientation */
     bw_cons(b, 2, 0, 7);    /* transmission forwardGears */
-    bw_cons(b, llround(p->speed / 0.02), 0, 8191);
+    bw_cons(b, llround(m->speed / 0.02), 0, 8191);
     bw_cons(b, quant_wrap(m->heading, 0.0125, 28800), 0, 28800);
     bw_cons(b, 127, -126, 127); /* steering wheel angle unavailable */
     /* accelSet (AccelerationSet4Way, SAE J670 axes): long, lat 0.01 m/s^2; vert 0.02 G; yaw
@@ -714,10 +814,10 @@ static void psm_value(bw_t *b, const synth_world_t *w, const msg_t *m) {
     bw_cons(b, llround(m->lat * 1e7), -900000000, 900000001);
     bw_cons(b, llround(m->lon * 1e7), -1799999999, 1800000001);
     bw_cons(b, llround(m->alt * 10.0), -4096, 61439);
-    bw_cons(b, 40, 0, 255); /* semiMajor 2 m (a phone's GNSS) */
-    bw_cons(b, 40, 0, 255);
-    bw_cons(b, 0, 0, 65535);
-    bw_cons(b, llround(m->pose.speed / 0.02), 0, 8191);
+    bw_cons(b, m->claims->j2735_semi, 0, 255); /* semiMajor (classic 2 m: a phone's GNSS) */
+    bw_cons(b, m->claims->j2735_semi, 0, 255);
+    bw_cons(b, m->claims->j2735_orient, 0, 65535);
+    bw_cons(b, llround(m->speed / 0.02), 0, 8191);
     bw_cons(b, quant_wrap(m->heading, 0.0125, 28800), 0, 28800);
 }
 
@@ -872,15 +972,33 @@ static vxs_status_t emit(v2x_t *c, stream_t *s, msg_t *m) {
     const synth_world_t *w = c->w;
     const synth_agent_t *g = &w->agents[m->sender];
     const bool etsi = m->type <= MT_VAM;
+    const synth_realism_t *re = &w->realism;
     synth_pose(w, m->sender, m->gen_ns, &m->pose);
-    synth_enu_to_geo(w, m->pose.x, m->pose.y, m->pose.z, &m->s_lat, &m->s_lon, &m->s_alt);
-    m->lat = m->s_lat, m->lon = m->s_lon, m->alt = m->s_alt;
+    m->claims = &c->claims[m->sender];
     m->heading = heading_deg(m->pose.yaw);
+    m->speed = m->pose.speed;
+    if (re->ref_point && etsi && g->type == SYNTH_TYPE_VEHICLE) m->ref_x = 0.5 * g->length;
+    if (re->gnss) { /* five draws per message: the error process walks on its own grid */
+        synth_gnss_error(&c->gnss[m->sender], m->gen_ns, m->err);
+        const double ds = synth_rng_normal(&c->noise[m->sender]) * g->speed_sd_mps;
+        const double dh = synth_rng_normal(&c->noise[m->sender]) * g->heading_sd_deg;
+        m->speed = m->speed + ds > 0.0 ? m->speed + ds : 0.0;
+        m->heading = fmod(m->heading + dh, 360.0);
+        if (m->heading < 0.0) m->heading += 360.0;
+        if (m->heading >= 360.0) m->heading -= 360.0;
+    }
+    report_point(w, m, &m->pose, m->pos);
+    synth_enu_to_geo(w, m->pos[0], m->pos[1], m->pos[2], &m->s_lat, &m->s_lon, &m->s_alt);
+    m->lat = m->s_lat, m->lon = m->s_lon, m->alt = m->s_alt;
     m->its = its_ms(m->gen_ns);
-    if (m->type == MT_DENM) {
+    if (m->type == MT_DENM) { /* located by the sender: its error is the event's */
         const double ang = DENM_EVENT_ANGLE_DEG * M_PI / 180.0;
-        synth_enu_to_geo(w, w->ring_radius_m * cos(ang), w->ring_radius_m * sin(ang), 0.0,
-                         &m->lat, &m->lon, &m->alt);
+        m->event[0] = w->ring_radius_m * cos(ang);
+        m->event[1] = w->ring_radius_m * sin(ang);
+        m->event[2] = 0.0;
+        for (int i = 0; i < 3; i++) m->event_rep[i] = m->event[i] + (re->gnss ? m->err[i] : 0.0);
+        synth_enu_to_geo(w, m->event_rep[0], m->event_rep[1], m->event_rep[2], &m->lat, &m->lon,
+                         &m->alt);
     }
     if (!etsi) {
         m->msg_cnt = (int)(s->msg_cnt++ % 128u);
@@ -920,11 +1038,34 @@ static vxs_status_t emit(v2x_t *c, stream_t *s, msg_t *m) {
     SETR("lat", m->lat);
     SETR("lon", m->lon);
     SETR("alt", m->alt);
-    SETR("speed", m->pose.speed);
+    SETR("speed", m->speed);
     SETR("heading_deg", m->heading);
     SETI("frame_len", (json_int_t)m->len);
     SETI("tx_ns", tx_ns);
     SETI("tx_capture_ns", tx_local);
+    if (st == VXS_OK && (re->gnss || re->ref_point || re->motion)) {
+        const synth_pose_t *p = &m->pose;
+        json_t *tr = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "x", p->x, "y", p->y, "z",
+                               p->z, "yaw", p->yaw, "speed", p->speed, "accel_long",
+                               p->accel_long, "yaw_rate", p->yaw_rate);
+        json_t *rp = json_pack("{s:f, s:f, s:f, s:f, s:f}", "x", m->pos[0], "y", m->pos[1], "z",
+                               m->pos[2], "speed", m->speed, "heading_deg", m->heading);
+        if (tr && rp && m->type == MT_DENM) { /* the position is the event's */
+            json_object_set_new(tr, "event_x", json_real(m->event[0]));
+            json_object_set_new(tr, "event_y", json_real(m->event[1]));
+            json_object_set_new(tr, "event_z", json_real(m->event[2]));
+            json_object_set_new(rp, "x", json_real(m->event_rep[0]));
+            json_object_set_new(rp, "y", json_real(m->event_rep[1]));
+            json_object_set_new(rp, "z", json_real(m->event_rep[2]));
+        } else if (rp) {
+            json_object_set_new(rp, "ref_body_x_m", json_real(m->ref_x));
+        }
+        st = set(o, "true", tr);
+        if (st == VXS_OK)
+            st = set(o, "reported", rp);
+        else
+            json_decref(rp);
+    }
     if (etsi) {
         SETR("sender_lat", m->s_lat);
         SETR("sender_lon", m->s_lon);
@@ -1032,9 +1173,9 @@ static vxs_status_t step(v2x_t *c, stream_t *s, msg_t *m) {
         s->have_last = true;
         s->last_ns = t;
         if (m->low_freq) s->last_lf_ns = t;
-        s->last_x = m->pose.x;
+        s->last_x = m->pose.x; /* the rules watch the true motion (m->heading may be GNSS's) */
         s->last_y = m->pose.y;
-        s->last_heading = m->heading;
+        s->last_heading = heading_deg(m->pose.yaw);
         s->last_speed = m->pose.speed;
     }
     return VXS_OK;
@@ -1116,6 +1257,12 @@ vxs_status_t synth_write_v2x(const synth_job_t *job) {
     for (size_t s = 0; s < w->n_agents; s++)
         for (size_t r = 0; r < w->n_agents; r++)
             synth_rng_seed(&c->links[s][r].rng, w->seed, SYNTH_STREAM_V2X + STREAM_LINK(s, r));
+    for (size_t a = 0; a < w->n_agents; a++) {
+        claims_init(w, a, &c->claims[a]);
+        if (!w->realism.gnss) continue;
+        synth_gnss_init(&c->gnss[a], w, a);
+        synth_rng_seed(&c->noise[a], w->seed, SYNTH_STREAM_V2X + STREAM_NOISE(a));
+    }
 
     for (size_t a = 0; a < w->n_agents && st == VXS_OK; a++) {
         char rel[256];

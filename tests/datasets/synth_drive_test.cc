@@ -65,6 +65,69 @@ TEST(SynthDrive, SameSeedSameBytesOtherSeedOtherBytes) {
         EXPECT_FALSE(a[f] == c[f]) << f << " is the same for seeds 11 and 12";
 }
 
+// Fnv is FNV-1a (64 bits) of a file's bytes; truth.json without its "generator" line (it names
+// the version).
+uint64_t Fnv(const std::string &name, const std::vector<uint8_t> &bytes) {
+    std::string text(bytes.begin(), bytes.end());
+    if (name == "truth.json") {
+        const size_t at = text.find("\n\"generator\": ");
+        if (at != std::string::npos) text.erase(at, text.find('\n', at + 1) - at);
+    }
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (unsigned char c : text) h = (h ^ c) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+// The classic drive is byte for byte what it has always been, and so is the drive with every
+// realism option older than gnss, ref-point and motion (each new option draws from streams of its
+// own and its writers draw nothing when it is off): FNV-1a of every file of the seed-7 mixed 6 s
+// drives but the video (libx264's bytes are its own), as v2xsync 0.1.0 wrote them. A change here
+// changes every existing drive: it must be meant, and the figures updated with the reason.
+TEST(SynthDrive, ClassicBytesAreTheClassicOnes) {
+    const std::map<std::string, uint64_t> classic = {
+        {"scenario.json", UINT64_C(0x7e63776d237105e5)},
+        {"truth.json", UINT64_C(0xc70a2fdb3ae32036)},
+        {"ego/camera.timestamps", UINT64_C(0x46699e5b0666014b)},
+        {"ego/lidar.pcap", UINT64_C(0xe733029b2500f993)},
+        {"ego/v2x.pcap", UINT64_C(0xc7dfff78cf3297c0)},
+        {"phone/v2x.pcap", UINT64_C(0xa1661174baf790d0)},
+        {"rsu/lidar.pcap", UINT64_C(0x325302af1751c446)},
+        {"rsu/v2x.pcap", UINT64_C(0x41f847c7131aee9a)},
+        {"vehicle2/lidar.pcap", UINT64_C(0x20d1282135ff1f5c)},
+        {"vehicle2/v2x.pcap", UINT64_C(0xb928089528027d54)}};
+    const std::map<std::string, uint64_t> older_options = {
+        {"scenario.json", UINT64_C(0x6ddcddb5b7f62656)},
+        {"truth.json", UINT64_C(0x68208a666b829508)},
+        {"ego/lidar.pcap", UINT64_C(0x97e62c63238f8ff9)},
+        {"ego/timestamps.txt", UINT64_C(0xac4e424ad4d9efb4)},
+        {"ego/v2x.pcap", UINT64_C(0x667b80326acf49c6)},
+        {"phone/v2x.pcap", UINT64_C(0x9b91711042812dfb)},
+        {"rsu/lidar.pcap", UINT64_C(0xa530038dabf05958)},
+        {"rsu/v2x.pcap", UINT64_C(0x7aa3dadb26be8ef9)},
+        {"vehicle2/lidar.pcap", UINT64_C(0xaa26818c57f0432c)},
+        {"vehicle2/v2x.pcap", UINT64_C(0x0ef47e52e67536a4)}};
+    synth_realism_t older = {};
+    char err[512] = "";
+    ASSERT_EQ(synth_realism_parse(&older, "full,-gnss,-ref-point,-motion", err, sizeof err),
+              VXS_OK)
+        << err;
+    for (const bool classic_drive : {true, false}) {
+        SCOPED_TRACE(classic_drive ? "classic" : "full,-gnss,-ref-point,-motion");
+        std::map<std::string, std::vector<uint8_t>> f;
+        Files(Generate(7, SYNTH_PROFILE_MIXED, 6.0, classic_drive ? nullptr : &older), "", &f);
+        std::map<std::string, uint64_t> got;
+        for (const auto &kv : f)
+            if (kv.first.size() < 4 || kv.first.compare(kv.first.size() - 4, 4, ".mp4") != 0)
+                got[kv.first] = Fnv(kv.first, kv.second);
+        const auto &want = classic_drive ? classic : older_options;
+        for (const auto &kv : want) {
+            ASSERT_TRUE(got.count(kv.first)) << kv.first;
+            EXPECT_EQ(got[kv.first], kv.second) << kv.first << " is not the classic bytes";
+        }
+        EXPECT_EQ(got.size(), want.size());
+    }
+}
+
 TEST(SynthDrive, ManifestLoadsAndDescribesTheDrive) {
     const std::string dir = Generate(4, SYNTH_PROFILE_ETSI, 2.0);
     synth_world_t w;
@@ -99,6 +162,7 @@ TEST(SynthDrive, ManifestLoadsAndDescribesTheDrive) {
                 ASSERT_TRUE(s.timestamps);
                 EXPECT_EQ(stat(s.timestamps, &st), 0) << s.timestamps;
             } else {
+                EXPECT_FALSE(g.pose.present) << "a pose only with realism gnss";
                 EXPECT_TRUE(s.has_own_station_id);
                 EXPECT_EQ(s.own_station_id, w.agents[a].station_id);
                 ASSERT_EQ(s.n_own_macs, 1u);
@@ -122,6 +186,71 @@ TEST(SynthDrive, TruthHasEverySection) {
     EXPECT_GT(json_array_size(json_object_get(t, "sweeps")), 0u);
     EXPECT_GT(json_array_size(json_object_get(t, "camera_frames")), 0u);
     json_decref(t);
+}
+
+// Realism gnss: the manifest gives the RSU its surveyed mounting pose (its true position and
+// heading, east: 90 deg from north) and nobody else one, and no "origin"; truth.json states every
+// agent's claims; the messages carry their true and reported states (gnss, ref-point and motion
+// each bring them; a classic truth has none of these keys).
+TEST(SynthDrive, GnssSurveysTheRsuAndTheTruthStatesTheClaims) {
+    for (const char *spec : {"gnss", "ref-point", "motion", "classic"}) {
+        SCOPED_TRACE(spec);
+        synth_realism_t r = {};
+        char err[VXS_MANIFEST_ERR_LEN] = "";
+        ASSERT_EQ(synth_realism_parse(&r, spec, err, sizeof err), VXS_OK) << err;
+        synth_world_t w;
+        ASSERT_EQ(synth_world_init_ex(&w, 5, SYNTH_PROFILE_MIXED, 2.0, &r), VXS_OK);
+        const std::string dir = Generate(5, SYNTH_PROFILE_MIXED, 2.0, &r);
+        vxs_manifest_t *m = NULL;
+        ASSERT_EQ(vxs_manifest_load(&m, (dir + "/scenario.json").c_str(), err, sizeof err),
+                  VXS_OK)
+            << err;
+        EXPECT_FALSE(m->origin.present);
+        for (size_t a = 0; a < m->n_agents; a++) {
+            const vxs_manifest_geo_t &g = m->agents[a].pose;
+            ASSERT_EQ(g.present, r.gnss && a == SYNTH_RSU) << m->agents[a].id;
+            if (!g.present) continue;
+            double lat, lon, alt;
+            synth_enu_to_geo(&w, 0.0, 0.0, 0.0, &lat, &lon, &alt);
+            EXPECT_NEAR(g.lat_deg, lat, 1e-12);
+            EXPECT_NEAR(g.lon_deg, lon, 1e-12);
+            EXPECT_NEAR(g.alt_m, alt, 1e-6);
+            EXPECT_TRUE(g.has_heading);
+            EXPECT_NEAR(g.heading_deg, 90.0, 1e-12);
+        }
+        vxs_manifest_free(m);
+
+        json_error_t je;
+        json_t *t = json_load_file((dir + "/truth.json").c_str(), 0, &je);
+        ASSERT_TRUE(t) << je.text;
+        json_t *agents = json_object_get(t, "agents");
+        for (size_t a = 0; a < json_array_size(agents); a++) {
+            json_t *cl = json_object_get(json_array_get(agents, a), "claimed");
+            ASSERT_EQ(cl != nullptr, r.gnss);
+            if (!cl) continue;
+            EXPECT_NEAR(json_number_value(json_object_get(cl, "pos_sd_m")), w.agents[a].pos_sd_m,
+                        1e-9);
+            EXPECT_NEAR(json_number_value(json_object_get(cl, "speed_sd_mps")),
+                        w.agents[a].speed_sd_mps, 1e-9);
+            EXPECT_NEAR(json_number_value(json_object_get(cl, "heading_sd_deg")),
+                        w.agents[a].heading_sd_deg, 1e-9);
+        }
+        json_t *msgs = json_object_get(t, "messages");
+        ASSERT_GT(json_array_size(msgs), 10u);
+        const bool annotated = r.gnss || r.ref_point || r.motion;
+        for (size_t i = 0; i < json_array_size(msgs); i++) {
+            json_t *msg = json_array_get(msgs, i), *tr = json_object_get(msg, "true"),
+                   *rp = json_object_get(msg, "reported");
+            ASSERT_EQ(tr != nullptr, annotated);
+            ASSERT_EQ(rp != nullptr, annotated);
+            if (!annotated) continue;
+            for (const char *k : {"x", "y", "z", "yaw", "speed", "accel_long", "yaw_rate"})
+                EXPECT_TRUE(json_is_number(json_object_get(tr, k))) << k;
+            for (const char *k : {"x", "y", "z", "speed", "heading_deg"})
+                EXPECT_TRUE(json_is_number(json_object_get(rp, k))) << k;
+        }
+        json_decref(t);
+    }
 }
 
 // The budget: a 60 s drive of 4 agents under ~100 MB. Measured on 6 s (the content rates
@@ -222,8 +351,9 @@ TEST(SynthDrive, CliRealismOptions) {
             v.push_back(json_string_value(json_array_get(arr, i)));
         return v;
     };
-    const std::vector<std::string> want = {"link-floors",  "tx-log", "rx-only", "camera-latency",
-                                           "logger-steps", "lidar-behind", "sidecar-names"};
+    const std::vector<std::string> want = {
+        "link-floors",  "tx-log",        "rx-only", "camera-latency", "logger-steps",
+        "lidar-behind", "sidecar-names", "gnss",    "ref-point",      "motion"};
     json_error_t je;
     json_t *j = json_loads(out.c_str(), 0, &je);
     ASSERT_TRUE(j) << je.text << "\n" << out;

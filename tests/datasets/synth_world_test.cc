@@ -365,6 +365,43 @@ TEST(SynthRealism, OptionsDrawFromStreamsOfTheirOwn) {
     EXPECT_EQ(one.agents[SYNTH_VEHICLE2].lidar.device.offset_ns,
               full.agents[SYNTH_VEHICLE2].lidar.device.offset_ns);
     EXPECT_EQ(std::memcmp(&one.link, &plain.link, sizeof one.link), 0);
+
+    // gnss, ref-point and motion: each alone draws what it draws in full, and the world is the
+    // classic one but for what the option owns (the GNSS figures; vehicle2's and the phone's
+    // motion laws; nothing: the reference point is a rule of the writer).
+    for (const char *spec : {"gnss", "ref-point", "motion"}) {
+        SCOPED_TRACE(spec);
+        r = Realism(spec);
+        ASSERT_EQ(synth_world_init_ex(&one, 8, SYNTH_PROFILE_MIXED, 30.0, &r), VXS_OK);
+        synth_world_t rest = one;
+        rest.realism = plain.realism;
+        for (size_t a = 0; a < SYNTH_N_AGENTS; a++) {
+            synth_agent_t &x = rest.agents[a];
+            const synth_agent_t &f = full.agents[a], &c = plain.agents[a];
+            if (r.gnss) {
+                EXPECT_EQ(x.pos_sd_m, f.pos_sd_m);
+                EXPECT_EQ(x.pos_tau_s, f.pos_tau_s);
+                EXPECT_EQ(x.speed_sd_mps, f.speed_sd_mps);
+                EXPECT_EQ(x.heading_sd_deg, f.heading_sd_deg);
+                EXPECT_GT(x.pos_sd_m, 0.0);
+                x.pos_sd_m = x.pos_tau_s = x.speed_sd_mps = x.heading_sd_deg = 0.0;
+            }
+            if (r.motion) {
+                EXPECT_EQ(x.law, f.law);
+                double synth_agent_t::*const law[] = {
+                    &synth_agent_t::s0,       &synth_agent_t::v0,     &synth_agent_t::dv,
+                    &synth_agent_t::omega,    &synth_agent_t::phi,    &synth_agent_t::walk_mps,
+                    &synth_agent_t::ramp_s,   &synth_agent_t::walk_s, &synth_agent_t::pause_s,
+                    &synth_agent_t::cycle_off_s};
+                for (double synth_agent_t::*k : law) {
+                    EXPECT_EQ(x.*k, f.*k);
+                    x.*k = c.*k;
+                }
+                x.law = c.law;
+            }
+        }
+        EXPECT_EQ(std::memcmp(&rest, &plain, sizeof rest), 0);
+    }
 }
 
 // Every drawn parameter in the range synth.h promises, over many seeds and the three profiles.
