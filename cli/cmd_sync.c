@@ -97,6 +97,10 @@ static void print_summary(const vxs_job_t *job, const char *out_dir) {
                s->out_of_order);
     if (s->damaged_units)
         printf("  %" PRIu64 " damaged units reported and skipped\n", s->damaged_units);
+    if (s->v2x_out_of_range)
+        printf("  %" PRIu64 " V2X messages with a field out of range, reported and kept without "
+               "it (flag out_of_range)\n",
+               s->v2x_out_of_range);
     if (s->rate_changes_dropped)
         printf("  %u changes of a clock's rate found but not kept (the solve with them rejected "
                "an anchor the solve without them kept)\n",
@@ -128,13 +132,14 @@ static void print_json(const vxs_job_t *job, const char *out_dir) {
     const vxs_run_summary_t *s = vxs_job_summary(job);
     const vxs_clock_report_t *R = run->clocks;
     json_t *sum = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:{s:f,s:f,s:f}}", "scenario",
+        "{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:{s:f,s:f,s:f}}", "scenario",
         run->manifest->name, "clocks", "clocks.json", "frames_file", "frames.jsonl",
         "links_file", "links.json", "messages_file", "v2x_messages.jsonl", "frames",
         (json_int_t)s->frames, "partial_frames", (json_int_t)s->partial_frames, "v2x_attached",
         (json_int_t)s->v2x_attached, "impossible_messages", (json_int_t)s->impossible,
         "out_of_order", (json_int_t)s->out_of_order, "damaged_units",
-        (json_int_t)s->damaged_units, "rate_changes_dropped", (int)s->rate_changes_dropped,
+        (json_int_t)s->damaged_units, "v2x_out_of_range", (json_int_t)s->v2x_out_of_range,
+        "rate_changes_dropped", (int)s->rate_changes_dropped,
         "seconds", "index", s->seconds_index, "clocks",
         s->seconds_clocks, "frames", s->seconds_frames);
     json_t *doms = json_array();
@@ -250,7 +255,9 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
         print_json(job, out_dir);
     else if (o->print == VXS_CLI_PRINT_TEXT)
         print_summary(job, out_dir);
-    rc = vxs_job_summary(job)->damaged_units ? VXS_EXIT_FINDINGS : VXS_EXIT_OK;
+    rc = vxs_job_summary(job)->damaged_units || vxs_job_summary(job)->v2x_out_of_range
+             ? VXS_EXIT_FINDINGS
+             : VXS_EXIT_OK;
 done:
     vxs_cli_progress_end(&c.prog);
     for (size_t i = 0; i < sizeof sinks / sizeof sinks[0]; i++) vxs_frame_sink_destroy(sinks[i]);

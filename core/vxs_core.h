@@ -742,6 +742,9 @@ typedef struct {
     double pos_semi_major_m, pos_semi_minor_m, pos_orientation_deg;
     double speed_conf_mps;    /* CAM speedConfidence (95 %) */
     double heading_conf_deg;  /* CAM headingConfidence (95 %) */
+    /* -- values the bits hold but the standard does not allow: absent above, counted here --- */
+    uint16_t out_of_range;    /* how many */
+    char out_of_range_field[24]; /* the first one's name ("heading"), "" when none */
 } vxs_v2x_summary_t;
 
 /* VXS_ADDR_STRLEN is the buffer size vxs_addr_format needs (the longest IPv6 text, with NUL). */

@@ -457,9 +457,11 @@ enum {
     VXS_MSG_DUPLICATE = 1u << 0,  /* the same sender, type and generation time received before */
     VXS_MSG_REORDERED = 1u << 1,  /* older than one already received from that sender and type */
     VXS_MSG_LATE = 1u << 2,       /* latency above the manifest's frames.v2x_late_ms */
-    VXS_MSG_IMPOSSIBLE = 1u << 3  /* received before it was sent beyond what the clocks'
+    VXS_MSG_IMPOSSIBLE = 1u << 3, /* received before it was sent beyond what the clocks'
                                      uncertainty explains: rx_ref - gen_ref < -max(1 ms,
                                      5 (sd_rx + sd_tx)), the clocks.json count's rule */
+    VXS_MSG_OUT_OF_RANGE = 1u << 4 /* a field's value is one its standard does not allow: the
+                                      message is annotated without it (v2x.out_of_range) */
 };
 
 /* vxs_frame_link_t is the state of one link (a sender heard by a receiver over the drive) at T:
@@ -608,6 +610,8 @@ typedef struct {
     uint64_t out_of_order;      /* member records out of order on the reference timeline, not
                                    matched */
     uint64_t damaged_units;     /* bad units the sources reported (both passes) */
+    uint64_t v2x_out_of_range;  /* V2X messages kept without a field whose value was out of
+                                   range (each reported, with its position, to the diag sink) */
     uint32_t rate_changes_dropped; /* changes of a clock's rate found but not kept: the solve
                                       with them rejected an anchor or hint the solve without
                                       them kept */

@@ -109,7 +109,8 @@ json_t *vxsi_json_round(double v, double unit) {
 }
 
 json_t *vxsi_json_flags(uint32_t flags) {
-    static const char *const names[] = {"duplicate", "reordered", "late", "impossible"};
+    static const char *const names[] = {"duplicate", "reordered", "late", "impossible",
+                                        "out_of_range"};
     json_t *fl = json_array();
     for (unsigned b = 0; b < sizeof names / sizeof names[0]; b++)
         if (flags & (1u << b)) json_array_append_new(fl, json_string(names[b]));

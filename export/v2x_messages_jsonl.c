@@ -38,6 +38,8 @@ static json_t *reported_json(const vxs_v2x_summary_t *v) {
     json_object_set_new(acc, "speed_conf_mps", vxsi_json_round(v->speed_conf_mps, 1e-3));
     json_object_set_new(acc, "heading_conf_deg", vxsi_json_round(v->heading_conf_deg, 1e-3));
     json_object_set_new(o, "accuracy", acc);
+    json_object_set_new(o, "out_of_range",
+                        v->out_of_range ? json_string(v->out_of_range_field) : json_null());
     return o;
 }
 

@@ -304,6 +304,12 @@ static vxs_status_t px_count(px_t *x, size_t *out, int64_t lo, int64_t hi, bool 
 }
 
 #define INT(var, lo, hi, name) VXS_FORWARD(px_int(x, &(var), (lo), (hi), (name)))
+/* VAL reads a value of the message (vxsi_value): out of range, it is absent and counted, and
+ * the message goes on; only the end of the input fails. */
+#define VAL(var, lo, hi, name)                                                                   \
+    do {                                                                                         \
+        if (!vxsi_value(&x->b, &(var), (lo), (hi), m, (name))) return px_fail(x, true, (name)); \
+    } while (0)
 #define BOOL(var, name) VXS_FORWARD(px_bool(x, &(var), (name)))
 #define SKIP(n, name) VXS_FORWARD(px_skip(x, (n), (name)))
 #define EXTS(name) VXS_FORWARD(px_exts(x, (name)))
@@ -316,15 +322,17 @@ static vxs_status_t px_count(px_t *x, size_t *out, int64_t lo, int64_t hi, bool 
  * Altitude; the v2 ReferencePositionWithConfidence has the same bits) into lat/lon/elev. */
 static vxs_status_t ref_position(px_t *x, vxs_v2x_msg_t *m) {
     int64_t lat, lon, alt, smaj, smin, v;
-    INT(lat, -900000000, 900000001, "latitude");
-    INT(lon, -1800000000, 1800000001, "longitude");
+    VAL(lat, -900000000, 900000001, "latitude");
+    VAL(lon, -1800000000, 1800000001, "longitude");
     INT(smaj, 0, 4095, "semiMajorConfidence");
     INT(smin, 0, 4095, "semiMinorConfidence");
-    INT(v, 0, 3601, "semiMajorOrientation");
-    INT(alt, -100000, 800001, "altitudeValue");
+    VAL(v, 0, 3601, "semiMajorOrientation");
+    VAL(alt, -100000, 800001, "altitudeValue");
     SKIP(4, "altitudeConfidence");
-    m->lat_deg = na(lat, 900000001, 1e-7);
-    m->lon_deg = na(lon, 1800000001, 1e-7);
+    /* one coordinate without the other is no position */
+    const bool pos = lat != VXSI_OUT_OF_RANGE && lon != VXSI_OUT_OF_RANGE;
+    m->lat_deg = pos ? na(lat, 900000001, 1e-7) : NAN;
+    m->lon_deg = pos ? na(lon, 1800000001, 1e-7) : NAN;
     m->elev_m = na(alt, 800001, 0.01);
     /* SemiAxisLength: 4094 out of range, 4095 unavailable: neither is a size */
     m->pos_semi_major_m = smaj >= 4094 ? NAN : (double)smaj * 0.01;
@@ -358,18 +366,18 @@ static vxs_status_t cam_vehicle_hf(px_t *x, vxs_v2x_msg_t *m, int ver) {
     bool e;
     VXS_FORWARD(px_bits(x, &opt, 7, "vehicle HF presence bits"));
     int64_t hc, sc;
-    INT(hv, 0, 3601, "heading");
-    INT(hc, 1, 127, "headingConfidence");
-    INT(sp, 0, 16383, "speed");
-    INT(sc, 1, 127, "speedConfidence");
+    VAL(hv, 0, 3601, "heading");
+    VAL(hc, 1, 127, "headingConfidence");
+    VAL(sp, 0, 16383, "speed");
+    VAL(sc, 1, 127, "speedConfidence");
     /* 126: out of range, 127: unavailable */
-    m->heading_conf_deg = hc >= 126 ? NAN : (double)hc * 0.1;
-    m->speed_conf_mps = sc >= 126 ? NAN : (double)sc * 0.01;
+    m->heading_conf_deg = hc >= 126 || hc < 0 ? NAN : (double)hc * 0.1;
+    m->speed_conf_mps = sc >= 126 || sc < 0 ? NAN : (double)sc * 0.01;
     INT(v, 0, 2, "driveDirection");
-    INT(lv, 1, 1023, "vehicleLength");
+    VAL(lv, 1, 1023, "vehicleLength");
     INT(v, 0, 4, "vehicleLengthConfidenceIndication");
-    INT(wv, 1, 62, "vehicleWidth");
-    INT(av, -160, 161, "longitudinalAcceleration");
+    VAL(wv, 1, 62, "vehicleWidth");
+    VAL(av, -160, 161, "longitudinalAcceleration");
     INT(v, 0, 102, "longitudinalAccelerationConfidence");
     if (ver == 1)
         INT(cv, -30000, 30001, "curvature");
@@ -377,7 +385,7 @@ static vxs_status_t cam_vehicle_hf(px_t *x, vxs_v2x_msg_t *m, int ver) {
         INT(cv, -1023, 1023, "curvature");
     SKIP(3, "curvatureConfidence");
     VXS_FORWARD(px_enum_ext(x, &v, 2, &e, "curvatureCalculationMode"));
-    INT(yv, -32766, 32767, "yawRate");
+    VAL(yv, -32766, 32767, "yawRate");
     INT(v, 0, 8, "yawRateConfidence");
     m->heading_deg = na(hv, 3601, 0.1);
     m->speed_mps = na(sp, 16383, 0.01);
@@ -863,7 +871,24 @@ static vxs_status_t vam(px_t *x, vxs_v2x_msg_t *m) {
     INT(st, 0, 255, "stationType");
     m->station_type = (int)st;
     VXS_FORWARD(ref_position(x, m));
-    (void)pres, (void)bext; /* nothing after the position is read */
+    /* VruHighFrequencyContainer (mandatory): extension bit, 11 presence bits, then heading
+     * (Wgs84Angle: Heading's bits), speed and longitudinal acceleration, each {value,
+     * confidence}; nothing after them is read */
+    uint64_t hf;
+    int64_t hv, hc, sp, sc, av, ac;
+    VXS_FORWARD(px_bits(x, &hf, 12, "VruHighFrequencyContainer preamble"));
+    VAL(hv, 0, 3601, "heading");
+    VAL(hc, 1, 127, "headingConfidence");
+    VAL(sp, 0, 16383, "speed");
+    VAL(sc, 1, 127, "speedConfidence");
+    VAL(av, -160, 161, "longitudinalAcceleration");
+    VAL(ac, 0, 102, "longitudinalAccelerationConfidence");
+    m->heading_deg = na(hv, 3601, 0.1);
+    m->speed_mps = na(sp, 16383, 0.01);
+    m->accel_long_mps2 = na(av, 161, 0.1);
+    m->heading_conf_deg = hc >= 126 || hc < 0 ? NAN : (double)hc * 0.1;
+    m->speed_conf_mps = sc >= 126 || sc < 0 ? NAN : (double)sc * 0.01;
+    (void)pres, (void)bext, (void)hf, (void)ac;
     m->decoded = true;
     return VXS_OK;
 }

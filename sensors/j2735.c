@@ -21,6 +21,16 @@
 
 #define FIELD VXSI_UPER
 #define unavail vxsi_unavail
+/* VALUE reads a value of the message (vxsi_value): out of range, it is absent and counted, and
+ * the message goes on; only the end of the input fails. */
+#define VALUE(var, lo, hi, name)                                                                 \
+    do {                                                                                         \
+        if (!vxsi_value(b, &(var), (lo), (hi), m, (name))) {                                    \
+            vxsi_fmt(err, err_len, "%s: bit %zu: %s cut short", what, b->pos, (name));           \
+            return VXS_E_TRUNCATED;                                                              \
+        }                                                                                        \
+    } while (0)
+#define OK_VALUE(v) ((v) != VXSI_OUT_OF_RANGE)
 
 /* ---- UPER skipping (each returns false when the input ends first) -------------------------- */
 
@@ -78,9 +88,10 @@ static bool presence(vxs_br_t *b, bool ext, unsigned n, bool *out_ext, uint64_t 
 /* accuracy sets the claimed PositionalAccuracy: semi-axes in 0.05 m (254: 12.7 m or more, 255:
  * unavailable), orientation in 360/65535 deg (65535: unavailable); one standard deviation. */
 static void accuracy(vxs_v2x_msg_t *m, int64_t smaj, int64_t smin, int64_t ori) {
-    m->pos_semi_major_m = smaj == 255 ? NAN : (double)smaj * 0.05;
-    m->pos_semi_minor_m = smin == 255 ? NAN : (double)smin * 0.05;
-    m->pos_orientation_deg = ori == 65535 ? NAN : (double)ori * (360.0 / 65535.0);
+    m->pos_semi_major_m = smaj == 255 || !OK_VALUE(smaj) ? NAN : (double)smaj * 0.05;
+    m->pos_semi_minor_m = smin == 255 || !OK_VALUE(smin) ? NAN : (double)smin * 0.05;
+    m->pos_orientation_deg =
+        ori == 65535 || !OK_VALUE(ori) ? NAN : (double)ori * (360.0 / 65535.0);
     m->pos_confidence_95 = false;
 }
 
@@ -92,45 +103,47 @@ static vxs_status_t bsm_core(vxs_v2x_msg_t *m, vxs_br_t *b, const char *what, ch
     FIELD(cnt, 0, 127, "msgCnt");
     FIELD(id, 0, 0xFFFFFFFFLL, "id");
     FIELD(sec, 0, 65535, "secMark");
-    FIELD(lat, -900000000, 900000001, "lat");
-    FIELD(lon, -1799999999, 1800000001, "long");
-    FIELD(elev, -4096, 61439, "elev");
-    FIELD(smaj, 0, 255, "accuracy.semiMajor");
-    FIELD(smin, 0, 255, "accuracy.semiMinor");
-    FIELD(ori, 0, 65535, "accuracy.orientation");
+    VALUE(lat, -900000000, 900000001, "lat");
+    VALUE(lon, -1799999999, 1800000001, "long");
+    VALUE(elev, -4096, 61439, "elev");
+    VALUE(smaj, 0, 255, "accuracy.semiMajor");
+    VALUE(smin, 0, 255, "accuracy.semiMinor");
+    VALUE(ori, 0, 65535, "accuracy.orientation");
     FIELD(trans, 0, 7, "transmission");
-    FIELD(speed, 0, 8191, "speed");
-    FIELD(heading, 0, 28800, "heading");
+    VALUE(speed, 0, 8191, "speed");
+    VALUE(heading, 0, 28800, "heading");
     FIELD(angle, -126, 127, "angle");
-    FIELD(along, -2000, 2001, "accelSet.long");
-    FIELD(alat, -2000, 2001, "accelSet.lat");
-    FIELD(avert, -127, 127, "accelSet.vert");
-    FIELD(ayaw, -32767, 32767, "accelSet.yaw");
+    VALUE(along, -2000, 2001, "accelSet.long");
+    VALUE(alat, -2000, 2001, "accelSet.lat");
+    VALUE(avert, -127, 127, "accelSet.vert");
+    VALUE(ayaw, -32767, 32767, "accelSet.yaw");
     FIELD(wheel, 0, 31, "brakes.wheelBrakes");
     FIELD(trac, 0, 3, "brakes.traction");
     FIELD(abs_, 0, 3, "brakes.abs");
     FIELD(scs, 0, 3, "brakes.scs");
     FIELD(boost, 0, 2, "brakes.brakeBoost");
     FIELD(aux, 0, 3, "brakes.auxBrakes");
-    FIELD(width, 0, 1023, "size.width");
-    FIELD(length, 0, 4095, "size.length");
+    VALUE(width, 0, 1023, "size.width");
+    VALUE(length, 0, 4095, "size.length");
     (void)trans, (void)angle, (void)wheel, (void)trac, (void)abs_, (void)scs, (void)boost,
         (void)aux;
     accuracy(m, smaj, smin, ori);
     m->msg_cnt = (int)cnt;
     m->station_id = id;
     m->sec_mark = sec == 65535 ? -1 : (int32_t)sec;
-    m->lat_deg = unavail(lat, 900000001, 1e-7);
-    m->lon_deg = unavail(lon, 1800000001, 1e-7);
+    /* one coordinate without the other is no position */
+    const bool pos = OK_VALUE(lat) && OK_VALUE(lon);
+    m->lat_deg = pos ? unavail(lat, 900000001, 1e-7) : NAN;
+    m->lon_deg = pos ? unavail(lon, 1800000001, 1e-7) : NAN;
     m->elev_m = unavail(elev, -4096, 0.1);
     m->speed_mps = unavail(speed, 8191, 0.02);
     m->heading_deg = unavail(heading, 28800, 0.0125);
     m->accel_long_mps2 = unavail(along, 2001, 0.01);
     m->accel_lat_mps2 = unavail(alat, 2001, 0.01);
     m->accel_vert_mps2 = unavail(avert, -127, 0.02 * 9.80665);
-    m->yaw_rate_dps = (double)ayaw * 0.01;
-    m->width_m = width == 0 ? NAN : (double)width * 0.01;
-    m->length_m = length == 0 ? NAN : (double)length * 0.01;
+    m->yaw_rate_dps = OK_VALUE(ayaw) ? (double)ayaw * 0.01 : NAN;
+    m->width_m = width == 0 || !OK_VALUE(width) ? NAN : (double)width * 0.01;
+    m->length_m = length == 0 || !OK_VALUE(length) ? NAN : (double)length * 0.01;
     return VXS_OK;
 }
 
@@ -189,24 +202,25 @@ static vxs_status_t psm(vxs_v2x_msg_t *m, vxs_br_t *b, char *err, size_t err_len
     if (!vxs_br_bool(b, &pext) || !vxs_br_bool(b, &has_elev) || !vxs_br_bool(b, &has_reg))
         goto cut;
     /* Position3D's extension additions follow its root, after the regional list */
-    FIELD(lat, -900000000, 900000001, "position.lat");
-    FIELD(lon, -1799999999, 1800000001, "position.long");
-    if (has_elev) FIELD(elev, -4096, 61439, "position.elevation");
+    VALUE(lat, -900000000, 900000001, "position.lat");
+    VALUE(lon, -1799999999, 1800000001, "position.long");
+    if (has_elev) VALUE(elev, -4096, 61439, "position.elevation");
     if (has_reg && !skip_regional(b)) goto cut;
     if (pext && !skip_ext(b)) goto cut;
-    FIELD(smaj, 0, 255, "accuracy.semiMajor");
-    FIELD(smin, 0, 255, "accuracy.semiMinor");
-    FIELD(ori, 0, 65535, "accuracy.orientation");
-    FIELD(speed, 0, 8191, "speed");
-    FIELD(heading, 0, 28800, "heading");
+    VALUE(smaj, 0, 255, "accuracy.semiMajor");
+    VALUE(smin, 0, 255, "accuracy.semiMinor");
+    VALUE(ori, 0, 65535, "accuracy.orientation");
+    VALUE(speed, 0, 8191, "speed");
+    VALUE(heading, 0, 28800, "heading");
     (void)pre;
     accuracy(m, smaj, smin, ori);
     m->station_type = (int)type;
     m->sec_mark = sec == 65535 ? -1 : (int32_t)sec;
     m->msg_cnt = (int)cnt;
     m->station_id = id;
-    m->lat_deg = unavail(lat, 900000001, 1e-7);
-    m->lon_deg = unavail(lon, 1800000001, 1e-7);
+    const bool pos = OK_VALUE(lat) && OK_VALUE(lon);
+    m->lat_deg = pos ? unavail(lat, 900000001, 1e-7) : NAN;
+    m->lon_deg = pos ? unavail(lon, 1800000001, 1e-7) : NAN;
     m->elev_m = unavail(elev, -4096, 0.1);
     m->speed_mps = unavail(speed, 8191, 0.02);
     m->heading_deg = unavail(heading, 28800, 0.0125);

@@ -424,6 +424,8 @@ static void finish(vxs_v2x_reader_t *r, vxs_time_t capture, uint64_t index, uint
     s->pos_orientation_deg = m->pos_orientation_deg;
     s->speed_conf_mps = m->speed_conf_mps;
     s->heading_conf_deg = m->heading_conf_deg;
+    s->out_of_range = (uint16_t)(m->n_out_of_range > UINT16_MAX ? UINT16_MAX : m->n_out_of_range);
+    snprintf(s->out_of_range_field, sizeof s->out_of_range_field, "%.23s", m->out_of_range_field);
     r->counts.messages++;
     if (m->decoded) r->counts.decoded++;
 }

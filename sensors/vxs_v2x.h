@@ -91,6 +91,10 @@ typedef struct {
     bool pos_confidence_95;     /* the ellipse is ETSI's 95 % one, not J2735's one sigma */
     double speed_conf_mps;      /* CAM speedConfidence (95 %, 0.01 m/s; 126 "out of range") */
     double heading_conf_deg;    /* CAM headingConfidence (95 %, 0.1 deg; 126 "out of range") */
+    /* -- values the bits hold but the standard does not allow (a heading of 3602): the
+     *    message is kept without them (NaN), counted here, the first one named ------------- */
+    uint32_t n_out_of_range;
+    char out_of_range_field[32];
 
     /* -- message specifics ------------------------------------------------------------- */
     bool cam_rsu;              /* CAM with an RSU high-frequency container */

@@ -446,6 +446,7 @@ static bool v2x_read(vxs_job_t *j, pass_t *p, vfeed_t *f) {
         m->has_counter = rec->has_seq;
         m->counter = rec->seq;
         m->v2x = rec->u.v2x;
+        if (rec->u.v2x.out_of_range) m->flags |= VXS_MSG_OUT_OF_RANGE;
         if (p->has_enu)
             vxsi_state_from_summary(&m->state, &rec->u.v2x, &p->enu,
                                     agent_type_of(j, m->sender_agent));

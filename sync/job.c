@@ -404,8 +404,27 @@ static void note_fix(jsrc_t *s, const vxs_record_t *rec, double lat, double lon,
     s->fix_record = rec->loc.index + 1;
 }
 
+/* out_of_range reports a message kept without a field whose value its standard does not
+ * allow: counted (summary v2x_out_of_range) and named with its position, as a bad unit is, but
+ * the message is not skipped. */
+static void out_of_range(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
+    const vxs_v2x_summary_t *v = &rec->u.v2x;
+    char msg[600];
+    j->sum.v2x_out_of_range++;
+    vxsi_fmt(msg, sizeof msg,
+             "%s: record %" PRIu64 " (byte offset %" PRIu64 "): %s: %s out of range%s; the "
+             "message is kept without %s",
+             s->ms->path, rec->loc.index + 1, rec->loc.offset,
+             vxs_v2x_type_name(v->protocol, v->msg_type), v->out_of_range_field,
+             v->out_of_range > 1 ? " (and more fields)" : "",
+             v->out_of_range > 1 ? "them" : "it");
+    const vxs_diag_t d = {s->ms->path, rec->loc.index + 1, rec->loc.offset, VXS_E_MALFORMED, msg};
+    vxs_diag_emit(j->opt.diag, &d);
+}
+
 static void v2x_message(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
     s->records++;
+    if (rec->u.v2x.out_of_range) out_of_range(j, s, rec);
     if (rec->u.v2x.has_position) {
         note_fix(s, rec, rec->u.v2x.lat_deg, rec->u.v2x.lon_deg, rec->u.v2x.elev_m);
         if (rec->u.v2x.sent && rec->capture_time != VXS_TIME_NONE) {

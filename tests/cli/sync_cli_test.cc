@@ -736,73 +736,77 @@ void At(const Track &k, int64_t t, double *x, double *y, double *yaw) {
 }
 
 // Every message's sender predicted to every frame it is attached to, against where the sender
-// truly was at T, on a drive with GNSS error behind honest claims, varied motion (a stadium
+// truly was at T, on drives with GNSS error behind honest claims, varied motion (a stadium
 // track whose yaw rate jumps, a pedestrian who turns and pauses) and ETSI's front-of-box
 // reference point: inside the stated 95 % ellipse for >= 95 %, the stated sigma not inflated
-// (median error >= 0.2 sigma), and the same in each receiver's body frame. The scenario is
-// given the truth's origin, so ENU is the truth's frame.
+// (median error >= 0.2 sigma), and the same in each receiver's body frame. A drive's GNSS error
+// wanders with correlation times up to a minute, so one drive is a few draws of it: the
+// statistics pool the first six seeds' drives (each alone lies between 82 % and 99.6 %). Each
+// scenario is given the truth's origin, so ENU is the truth's frame.
 TEST(SyncAnnotations, PredictedPositionsAndBodyFramesCoverTheTruth) {
-    const std::string dir = vxs_test::TempDir();
-    std::string out;
-    ASSERT_EQ(RunCli("synth -q --seed 11 --profile mixed --realism full --duration 40 -o " + dir +
-                         "/drive",
-                     &out),
-              0)
-        << out;
-    json_t *truth = LoadJson(dir + "/drive/truth.json");
-    json_t *scen = LoadJson(dir + "/drive/scenario.json");
-    ASSERT_TRUE(truth && scen);
-    json_object_set(scen, "origin", json_object_get(truth, "origin"));
-    ASSERT_EQ(json_dump_file(scen, (dir + "/drive/scenario_o.json").c_str(), 0), 0);
-    json_decref(scen);
-    ASSERT_EQ(RunCli("sync -q " + dir + "/drive/scenario_o.json -o " + dir + "/out", &out), 0)
-        << out;
-    const auto tracks = Tracks(truth);
-    std::vector<json_t *> frames = LoadLines(dir + "/out/frames.jsonl");
     size_t n = 0, in95 = 0, nb = 0, inb = 0;
     std::vector<double> ratio;
     std::map<std::string, size_t> models;
-    for (json_t *f : frames) {
-        const int64_t T = I(f, "t_ref_ns");
-        size_t a, q;
-        json_t *v, *m;
-        json_array_foreach(json_object_get(f, "v2x"), a, v) {
-            json_array_foreach(json_object_get(v, "messages"), q, m) {
-                json_t *p = json_object_get(m, "predicted");
-                auto it = tracks.find(S(m, "sender"));
-                if (!json_is_object(p) || it == tracks.end()) continue;
-                double x, y, yaw;
-                At(it->second, T, &x, &y, &yaw);
-                const double ex = x - D(p, "x"), ey = y - D(p, "y");
-                const double c = std::cos(D(p, "yaw_rad")), s = std::sin(D(p, "yaw_rad"));
-                const double ea = (c * ex + s * ey) / D(p, "sd_along_m");
-                const double ec = (-s * ex + c * ey) / D(p, "sd_across_m");
-                n++;
-                in95 += ea * ea + ec * ec <= 5.991;
-                ratio.push_back(std::hypot(ex, ey) / D(p, "sd_m"));
-                models[S(p, "model")]++;
-                json_t *b = json_object_get(m, "body");
-                auto rx = tracks.find(S(v, "agent"));
-                if (!json_is_object(b) || rx == tracks.end()) continue;
-                double rxx, rxy, ryaw;
-                At(rx->second, T, &rxx, &rxy, &ryaw);
-                const double bx = std::cos(ryaw) * (x - rxx) + std::sin(ryaw) * (y - rxy);
-                const double by = -std::sin(ryaw) * (x - rxx) + std::cos(ryaw) * (y - rxy);
-                const double d = std::hypot(bx - D(b, "x"), by - D(b, "y")) / D(b, "sd_m");
-                nb++;
-                inb += d * d <= 5.991;
+    for (int seed = 1; seed <= 6; seed++) {
+        const std::string dir = vxs_test::TempDir();
+        std::string out;
+        ASSERT_EQ(RunCli("synth -q --seed " + std::to_string(seed) +
+                             " --profile mixed --realism full --duration 60 -o " + dir + "/drive",
+                         &out),
+                  0)
+            << out;
+        json_t *truth = LoadJson(dir + "/drive/truth.json");
+        json_t *scen = LoadJson(dir + "/drive/scenario.json");
+        ASSERT_TRUE(truth && scen);
+        json_object_set(scen, "origin", json_object_get(truth, "origin"));
+        ASSERT_EQ(json_dump_file(scen, (dir + "/drive/scenario_o.json").c_str(), 0), 0);
+        json_decref(scen);
+        ASSERT_EQ(RunCli("sync -q " + dir + "/drive/scenario_o.json -o " + dir + "/out", &out), 0)
+            << out;
+        const auto tracks = Tracks(truth);
+        json_decref(truth);
+        std::vector<json_t *> frames = LoadLines(dir + "/out/frames.jsonl");
+        for (json_t *f : frames) {
+            const int64_t T = I(f, "t_ref_ns");
+            size_t a, q;
+            json_t *v, *m;
+            json_array_foreach(json_object_get(f, "v2x"), a, v) {
+                json_array_foreach(json_object_get(v, "messages"), q, m) {
+                    json_t *p = json_object_get(m, "predicted");
+                    auto it = tracks.find(S(m, "sender"));
+                    if (!json_is_object(p) || it == tracks.end()) continue;
+                    double x, y, yaw;
+                    At(it->second, T, &x, &y, &yaw);
+                    const double ex = x - D(p, "x"), ey = y - D(p, "y");
+                    const double c = std::cos(D(p, "yaw_rad")), s = std::sin(D(p, "yaw_rad"));
+                    const double ea = (c * ex + s * ey) / D(p, "sd_along_m");
+                    const double ec = (-s * ex + c * ey) / D(p, "sd_across_m");
+                    n++;
+                    in95 += ea * ea + ec * ec <= 5.991;
+                    ratio.push_back(std::hypot(ex, ey) / D(p, "sd_m"));
+                    models[S(p, "model")]++;
+                    json_t *b = json_object_get(m, "body");
+                    auto rx = tracks.find(S(v, "agent"));
+                    if (!json_is_object(b) || rx == tracks.end()) continue;
+                    double rxx, rxy, ryaw;
+                    At(rx->second, T, &rxx, &rxy, &ryaw);
+                    const double bx = std::cos(ryaw) * (x - rxx) + std::sin(ryaw) * (y - rxy);
+                    const double by = -std::sin(ryaw) * (x - rxx) + std::cos(ryaw) * (y - rxy);
+                    const double d = std::hypot(bx - D(b, "x"), by - D(b, "y")) / D(b, "sd_m");
+                    nb++;
+                    inb += d * d <= 5.991;
+                }
             }
         }
+        for (json_t *f : frames) json_decref(f);
     }
-    for (json_t *f : frames) json_decref(f);
-    json_decref(truth);
-    ASSERT_GT(n, 20000u);
+    ASSERT_GT(n, 200000u);
     std::sort(ratio.begin(), ratio.end());
     EXPECT_GE(in95, n * 95 / 100) << in95 << " of " << n << " within the stated 95 % ellipse";
     EXPECT_GE(ratio[ratio.size() / 2], 0.2) << "the stated sigma is inflated";
-    EXPECT_GT(models["ctra"], 1000u); // BSM and CAM give yaw rate and acceleration
-    EXPECT_GT(models["static"] + models["cv"] + models["ca"], 100u); // VAM, PSM, the RSU's CAM
-    ASSERT_GT(nb, n / 3);
+    EXPECT_GT(models["ctra"], 100000u); // BSM and CAM give yaw rate and acceleration
+    EXPECT_GT(models["ca"], 10000u);    // VAM: speed, heading, acceleration, no yaw rate
+    ASSERT_GT(nb, n / 2);
     EXPECT_GE(inb, nb * 95 / 100) << inb << " of " << nb << " body-frame positions";
 }
 
@@ -1179,6 +1183,64 @@ TEST(SyncReal, MsVan3tCamKinematicsEqualTshark) {
     EXPECT_EQ(cams, ref.size());
     EXPECT_EQ(cpms, 562u);
     for (json_t *j : got) json_decref(j);
+}
+
+// Bad input at the field level: jpo-ode's BSM twice in a hex log, the second with a heading J2735
+// does not allow (30000 > 28800, bit 217: sensors' BsmWithAHeadingOutOfRangeKeepsTheRest). The
+// second is reported on stderr with its file and record, counted, flagged, and written with
+// everything it has; the run exits 1 (findings).
+TEST(SyncReal, MessageWithAFieldOutOfRangeIsKeptFlaggedAndCounted) {
+    VXS_SHARED_OR_SKIP(path, "datasets/v2x/us/jpo-ode/asn1/decoder-output-bsm.xml");
+    std::vector<uint8_t> x = vxs_test::ReadFile(path);
+    std::string xml(x.begin(), x.end());
+    std::vector<uint8_t> bytes = vxs_test::HexBytes(vxs_test::XmlText(xml, "asn1"));
+    auto hex = [](const std::vector<uint8_t> &b) {
+        std::string h;
+        char two[3];
+        for (uint8_t c : b) {
+            snprintf(two, sizeof two, "%02X", c);
+            h += two;
+        }
+        return h;
+    };
+    const std::string good = hex(bytes);
+    for (int i = 0; i < 15; i++) {
+        const size_t bit = 217 + (size_t)i;
+        const uint8_t mask = (uint8_t)(0x80u >> (bit % 8));
+        if ((30000 >> (14 - i)) & 1) bytes[bit / 8] |= mask;
+        else bytes[bit / 8] &= (uint8_t)~mask;
+    }
+    const std::string dir = vxs_test::TempDir();
+    std::ofstream(dir + "/bsm.hex") << "2018-05-01T16:04:10.894Z " << good << "\n"
+                                     << "2018-05-01T16:04:10.994Z " << hex(bytes) << "\n";
+    std::ofstream(dir + "/s.json") << R"({"version": 1, "agents": [{"id": "obu", "sources": [
+        {"path": "bsm.hex", "kind": "v2x", "format": "hex"}]}]})";
+    std::string out;
+    EXPECT_EQ(RunCli("sync -q " + dir + "/s.json -o " + dir + "/o", &out), 1) << out;
+    EXPECT_NE(out.find("bsm.hex: record 2 (byte offset"), std::string::npos) << out;
+    EXPECT_NE(out.find("BSM: heading out of range; the message is kept without it"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("1 V2X messages with a field out of range"), std::string::npos) << out;
+    EXPECT_EQ(RunCli("sync -q --json --force " + dir + "/s.json -o " + dir + "/o", &out), 1);
+    EXPECT_NE(out.find("\"v2x_out_of_range\": 1"), std::string::npos) << out;
+    std::vector<json_t *> msgs = LoadLines(dir + "/o/v2x_messages.jsonl");
+    ASSERT_EQ(msgs.size(), 2u);
+    json_t *r0 = json_object_get(msgs[0], "reported"), *r1 = json_object_get(msgs[1], "reported");
+    EXPECT_TRUE(json_is_null(json_object_get(r0, "out_of_range")));
+    EXPECT_EQ(S(r1, "out_of_range"), "heading");
+    EXPECT_TRUE(json_is_null(json_object_get(r1, "heading_deg")));
+    EXPECT_FALSE(json_is_null(json_object_get(r0, "heading_deg")));
+    EXPECT_EQ(D(r1, "speed_mps"), D(r0, "speed_mps"));
+    EXPECT_EQ(D(r1, "lat_deg"), D(r0, "lat_deg"));
+    bool flagged = false;
+    size_t k;
+    json_t *f;
+    json_array_foreach(json_object_get(msgs[1], "flags"), k, f) flagged |=
+        std::string(json_string_value(f)) == "out_of_range";
+    EXPECT_TRUE(flagged);
+    EXPECT_EQ(json_array_size(json_object_get(msgs[0], "flags")), 0u);
+    for (json_t *m : msgs) json_decref(m);
 }
 
 TEST(SyncReal, WyomingReceivedBsmSecMarkOffset) {

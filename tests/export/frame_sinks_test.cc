@@ -327,7 +327,8 @@ TEST(V2xMessagesJsonl, WritesTheDocumentedLines) {
         R"j("heading_deg":271.3,"yaw_rate_dps":-1.5,"accel_mps2":null,"length_m":4.6,"width_m":1.8,)j"
         R"j("station_type":5,"accuracy":{"semi_major_m":2.5,"semi_minor_m":1.5,)j"
         R"j("orientation_deg":30.0,"confidence":"95%","speed_conf_mps":0.2,)j"
-        R"j("heading_conf_deg":null}},"state":{"class":"vehicle","x":12.346,"y":-7.0,"z":0.5,)j"
+        R"j("heading_conf_deg":null},"out_of_range":null},"state":{"class":"vehicle",)j"
+        R"j("x":12.346,"y":-7.0,"z":0.5,)j"
         R"j("ref_shift_m":2.3,"speed_mps":13.89,"yaw_rad":3.1186,"yaw_rate_dps":-1.5,)j"
         R"j("accel_mps2":null,"length_m":4.6,"width_m":1.8,"pos_sd_m":1.021,)j"
         R"j("pos_sd_claimed":true,"speed_sd_mps":0.102,"speed_sd_claimed":true,)j"
@@ -342,7 +343,7 @@ TEST(V2xMessagesJsonl, WritesTheDocumentedLines) {
         R"j("heading_deg":null,"yaw_rate_dps":null,"accel_mps2":null,"length_m":null,)j"
         R"j("width_m":null,"station_type":null,"accuracy":{"semi_major_m":null,)j"
         R"j("semi_minor_m":null,"orientation_deg":null,"confidence":null,"speed_conf_mps":null,)j"
-        R"j("heading_conf_deg":null}},"state":null})j"
+        R"j("heading_conf_deg":null},"out_of_range":null},"state":null})j"
         "\n";
     EXPECT_EQ(Slurp(path), want);
     EXPECT_EQ(FilesIn(dir), 1u);

@@ -182,6 +182,10 @@ std::vector<uint8_t> Vam() {
     Bw w;
     w.header(3, 16, 31337);
     w.cons(4321, 0, 65535).put(0, 5).bit(false).cons(1, 0, 255).refpos(10000000, 20000000, 1000);
+    // VruHighFrequencyContainer: no extension, 11 optional fields absent; heading 270.5 deg,
+    // speed 1.42 m/s, acceleration -0.3 m/s^2, each with its confidence
+    w.put(0, 12).cons(2705, 0, 3601).cons(30, 1, 127).cons(142, 0, 16383).cons(8, 1, 127);
+    w.cons(-3, -160, 161).cons(5, 0, 102);
     return w.v;
 }
 
@@ -601,14 +605,40 @@ TEST(Etsi, UnavailableValuesAreNaN) {
         EXPECT_TRUE(std::isnan(d));
 }
 
-TEST(Etsi, OutOfRangeIsMalformedWithTheBit) {
-    Bw w; // latitude 900000002 does not exist
-    w.header(2, 2, 1).cons(0, 0, 65535).put(0, 3).bit(false).cons(0, 0, 255).put(1800000002, 31);
-    w.put(0, 64);
+// A value the bits hold but the standard does not allow (a latitude of 900000002, a heading of
+// 3602) is a field the message does not have: the message is kept with everything else,
+// counted and the first field named. One in the message's structure (a driveDirection of 3)
+// still ends it, malformed, with the bit.
+TEST(Etsi, OutOfRangeValuesAreAbsentAndCountedStructureIsMalformed) {
+    Bw w;
+    w.header(2, 2, 1).cons(0, 0, 65535).put(0, 3).bit(false).cons(5, 0, 255);
+    w.put(1800000002, 31).cons(115678901, -1800000000, 1800000001); // latitude out of range
+    w.cons(100, 0, 4095).cons(100, 0, 4095).cons(0, 0, 3601).cons(52050, -100000, 800001).put(0, 4);
+    w.put(0, 2).put(0, 7).put(3602, 12).cons(10, 1, 127); // heading out of range
+    w.cons(1389, 0, 16383).cons(5, 1, 127);
+    w.cons(0, 0, 2).cons(45, 1, 1023).cons(1, 0, 4).cons(18, 1, 62);
+    w.cons(-12, -160, 161).cons(3, 0, 102).cons(1023, -1023, 1023).put(7, 3).bit(false);
+    w.cons(2, 0, 2).cons(-150, -32766, 32767).cons(8, 0, 8);
     vxs_v2x_msg_t m;
     std::string err;
-    EXPECT_EQ(Pdu(&m, w.v, &err), VXS_E_MALFORMED);
-    EXPECT_EQ(err, "CAM: bit 76: latitude out of range");
+    ASSERT_EQ(Pdu(&m, w.v, &err), VXS_OK) << err;
+    EXPECT_TRUE(m.decoded);
+    EXPECT_EQ(m.n_out_of_range, 2u);
+    EXPECT_STREQ(m.out_of_range_field, "latitude");
+    EXPECT_TRUE(std::isnan(m.lat_deg));
+    EXPECT_TRUE(std::isnan(m.lon_deg)); // one coordinate is no position
+    EXPECT_TRUE(std::isnan(m.heading_deg));
+    EXPECT_NEAR(m.speed_mps, 13.89, 1e-9); // the rest is there
+    EXPECT_NEAR(m.elev_m, 520.5, 1e-9);
+    EXPECT_NEAR(m.yaw_rate_dps, -1.5, 1e-9);
+    Bw s;
+    s.header(2, 2, 1).cons(0, 0, 65535).put(0, 3).bit(false).cons(5, 0, 255);
+    s.refpos(481234567, 115678901, 52050).put(0, 2).put(0, 7);
+    s.cons(1234, 0, 3601).cons(10, 1, 127).cons(1389, 0, 16383).cons(5, 1, 127);
+    s.put(3, 2); // driveDirection 3 does not exist
+    s.put(0, 64);
+    EXPECT_EQ(Pdu(&m, s.v, &err), VXS_E_MALFORMED);
+    EXPECT_EQ(err, "CAM: bit 248: driveDirection out of range"); // 76 + 123 + 2 + 7 + 19 + 21
 }
 
 TEST(Etsi, DenmWithAndWithoutOptionalFields) {
@@ -677,6 +707,11 @@ TEST(Etsi, VamSpatemMapem) {
     EXPECT_EQ(m.station_type, 1);
     EXPECT_NEAR(m.lat_deg, 1.0, 1e-9);
     EXPECT_NEAR(m.lon_deg, 2.0, 1e-9);
+    EXPECT_NEAR(m.heading_deg, 270.5, 1e-9);
+    EXPECT_NEAR(m.speed_mps, 1.42, 1e-9);
+    EXPECT_NEAR(m.accel_long_mps2, -0.3, 1e-9);
+    EXPECT_NEAR(m.heading_conf_deg, 3.0, 1e-9);
+    EXPECT_NEAR(m.speed_conf_mps, 0.08, 1e-9);
     ASSERT_EQ(Pdu(&m, Spatem(), &err), VXS_OK) << err;
     EXPECT_TRUE(m.decoded);
     EXPECT_EQ(m.moy, 200000);

@@ -158,6 +158,40 @@ TEST(V2xDecode, BsmEqualsJpoOdeDecode) {
     EXPECT_FALSE(m.pos_confidence_95);
 }
 
+// jpo-ode's BSM with its heading's 15 bits (bit 217 of the MessageFrame: the frame's 16 bits of
+// id and 16 of length (184 octets: the two-octet form), BasicSafetyMessage's 3 of preamble,
+// then msgCnt ... speed, 182 bits of BSMcoreData) set to 30000, which J2735's 0..28800 does not allow: the BSM decodes with no
+// heading, one field out of range named, and every other field as jpo-ode has it.
+TEST(V2xDecode, BsmWithAHeadingOutOfRangeKeepsTheRest) {
+    VXS_SHARED_OR_SKIP(path, "datasets/v2x/us/jpo-ode/asn1/decoder-output-bsm.xml");
+    std::vector<uint8_t> x = vxs_test::ReadFile(path);
+    std::string s(x.begin(), x.end());
+    std::vector<uint8_t> bytes = vxs_test::HexBytes(vxs_test::XmlText(s, "asn1"));
+    vxs_v2x_msg_t good, bad;
+    char err[256] = "";
+    ASSERT_EQ(vxs_v2x_decode_j2735(&good, bytes.data(), bytes.size(), err, sizeof err), VXS_OK);
+    ASSERT_EQ(std::lround(good.heading_deg / 0.0125),
+              vxs_test::XmlLong(s, "heading", s.find("<coreData>")));
+    for (int i = 0; i < 15; i++) { // write 30000 MSB first at bit 217
+        const size_t bit = 217 + (size_t)i;
+        const uint8_t mask = (uint8_t)(0x80u >> (bit % 8));
+        if ((30000 >> (14 - i)) & 1) bytes[bit / 8] |= mask;
+        else bytes[bit / 8] &= (uint8_t)~mask;
+    }
+    ASSERT_EQ(vxs_v2x_decode_j2735(&bad, bytes.data(), bytes.size(), err, sizeof err), VXS_OK)
+        << err;
+    EXPECT_TRUE(bad.decoded);
+    EXPECT_EQ(bad.n_out_of_range, 1u);
+    EXPECT_STREQ(bad.out_of_range_field, "heading");
+    EXPECT_TRUE(std::isnan(bad.heading_deg));
+    EXPECT_EQ(good.n_out_of_range, 0u);
+    EXPECT_EQ(bad.speed_mps, good.speed_mps);
+    EXPECT_EQ(bad.lat_deg, good.lat_deg);
+    EXPECT_EQ(bad.accel_long_mps2, good.accel_long_mps2);
+    EXPECT_EQ(bad.length_m, good.length_m);
+    EXPECT_EQ(bad.msg_cnt, good.msg_cnt);
+}
+
 TEST(V2xDecode, PsmEqualsJpoOdeDecode) {
     VXS_SHARED_OR_SKIP(path, "datasets/v2x/us/jpo-ode/asn1/decoder-output-psm.xml");
     std::vector<uint8_t> x = vxs_test::ReadFile(path);
