@@ -717,6 +717,20 @@ enum {
  * protocol. Never NULL. */
 const char *vxs_v2x_type_name(int protocol, int msg_id);
 
+/* vxs_v2x_object_t is one CPM perceived object. Position and velocity are in the CPM's own
+ * frame, metres and m/s from the sender's reference position (xCoordinate / yCoordinate,
+ * xVelocity / yVelocity): a vehicle's body frame (ISO 8855: x forward, y left), a roadside
+ * unit's x east and y north (TS 103 324). */
+typedef struct {
+    uint32_t object_id;          /* 0..65535 */
+    int32_t measurement_delta_ms; /* measurementDeltaTime: ms relative to the CPM's reference
+                                    time (TS 103 324 v2.1.1 / CDD v2: negative = before it) */
+    double x_m, y_m, z_m;        /* NaN when absent (z is optional) */
+    double vx_mps, vy_mps;       /* NaN when absent */
+    int classification;          /* first class: TrafficParticipantType (0..255), -1 if none */
+    int class_confidence;        /* its confidence, -1 if none */
+} vxs_v2x_object_t;
+
 /* vxs_v2x_summary_t summarizes a V2X message. Position fields are valid when has_position. */
 typedef struct {
     uint16_t protocol; /* VXS_V2X_PROTO_* */
@@ -743,6 +757,7 @@ typedef struct {
     double speed_conf_mps;    /* CAM speedConfidence (95 %) */
     double heading_conf_deg;  /* CAM headingConfidence (95 %) */
     /* -- values the bits hold but the standard does not allow: absent above, counted here --- */
+    uint16_t n_objects;       /* CPM perceived objects kept (vxs_source_fetch gives them) */
     uint16_t out_of_range;    /* how many */
     char out_of_range_field[24]; /* the first one's name ("heading"), "" when none */
 } vxs_v2x_summary_t;
@@ -860,8 +875,11 @@ void vxs_points_free(vxs_points_t *p);
  *             VXS_REC_LIDAR_PACKET the captured bytes of the record `rec->loc` names;
  *             VXS_REC_LIDAR_SWEEP the sweep's points as an array of vxs_point_t (out->len a
  *             multiple of sizeof(vxs_point_t)); VXS_REC_CAMERA_FRAME the decoded image as packed
- *             RGB24 rows of u.frame.width * 3 bytes. Fetches may come in any order, during or
- *             after a pass of `next`, and do not move it. May be NULL for sources whose records
+ *             RGB24 rows of u.frame.width * 3 bytes; VXS_REC_V2X a CPM's perceived objects as
+ *             an array of vxs_v2x_object_t (u.v2x.n_objects of them; empty for other messages),
+ *             and only while `rec` is the source's current record (VXS_E_UNSUPPORTED after).
+ *             Other fetches may come in any order, during or after a pass of `next`, and do
+ *             not move it. May be NULL for sources whose records
  *             carry everything (vxs_source_fetch then returns VXS_E_UNSUPPORTED).
  *   rewind:   start reading again from the first record, producing only records whose kind's
  *             bit (VXS_REC_KIND_BIT) is in `kinds` (0: every kind the source produces). Records

@@ -443,6 +443,8 @@ typedef struct {
                                resolution / sqrt(12) */
     uint32_t flags;         /* VXS_MSG_* */
     vxs_v2x_summary_t v2x;  /* what the message says, as decoded (the record's summary) */
+    const vxs_v2x_object_t *objects; /* a CPM's perceived objects (v2x.n_objects): only in a
+                                        sink's message call, NULL in frames */
     vxs_msg_state_t state;  /* the sender's state it reports, in ENU */
     /* -- at the frame time T (vxs_frame_t.t) -------------------------------------------- */
     bool has_age;           /* the message has a generation time (gen_ref known) */

@@ -43,6 +43,51 @@ static json_t *reported_json(const vxs_v2x_summary_t *v) {
     return o;
 }
 
+/* objects_json: a CPM's perceived objects as its sender reports them, each with its measurement
+ * time on the reference timeline and, where the sender's frame is known (a roadside unit's is
+ * east-north; a vehicle's turns with its heading), its position in the scenario's ENU frame */
+static json_t *objects_json(const vxs_frame_msg_t *m) {
+    json_t *a = json_array();
+    const vxs_msg_state_t *st = &m->state;
+    const bool enu = st->valid && st->ref_shift_m == 0 &&
+                     (st->cls == VXS_KIN_STATIC || st->has_heading);
+    const double yaw = st->cls == VXS_KIN_STATIC ? 0.0 : st->yaw; /* an RSU's x is east */
+    for (size_t k = 0; m->objects && k < m->v2x.n_objects; k++) {
+        const vxs_v2x_object_t *ob = &m->objects[k];
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(ob->object_id));
+        json_object_set_new(o, "measurement_delta_ms", json_integer(ob->measurement_delta_ms));
+        json_object_set_new(o, "t_ref_ns",
+                            m->gen_ref != VXS_TIME_NONE
+                                ? json_integer(m->gen_ref +
+                                               (int64_t)ob->measurement_delta_ms * 1000000)
+                                : json_null());
+        json_object_set_new(o, "x_m", vxsi_json_round(ob->x_m, 1e-3));
+        json_object_set_new(o, "y_m", vxsi_json_round(ob->y_m, 1e-3));
+        json_object_set_new(o, "z_m", vxsi_json_round(ob->z_m, 1e-3));
+        json_object_set_new(o, "vx_mps", vxsi_json_round(ob->vx_mps, 1e-3));
+        json_object_set_new(o, "vy_mps", vxsi_json_round(ob->vy_mps, 1e-3));
+        json_object_set_new(o, "class",
+                            ob->classification >= 0 ? json_integer(ob->classification)
+                                                    : json_null());
+        json_object_set_new(o, "class_confidence", ob->class_confidence >= 0
+                                                        ? json_integer(ob->class_confidence)
+                                                        : json_null());
+        if (enu && !isnan(ob->x_m) && !isnan(ob->y_m)) {
+            const double c = cos(yaw), s = sin(yaw);
+            json_object_set_new(o, "enu",
+                                json_pack("{s:o,s:o}", "x",
+                                          vxsi_json_round(st->x + c * ob->x_m - s * ob->y_m, 1e-3),
+                                          "y",
+                                          vxsi_json_round(st->y + s * ob->x_m + c * ob->y_m, 1e-3)));
+        } else {
+            json_object_set_new(o, "enu", json_null());
+        }
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 static vxs_status_t ms_message(void *impl, const vxs_frame_msg_t *m) {
     messages_sink_t *s = impl;
     const vxs_run_info_t *run = s->run;
@@ -77,6 +122,8 @@ static vxs_status_t ms_message(void *impl, const vxs_frame_msg_t *m) {
     json_object_set_new(o, "flags", vxsi_json_flags(m->flags));
     json_object_set_new(o, "reported", reported_json(&m->v2x));
     json_object_set_new(o, "state", vxsi_json_msg_state(&m->state));
+    if (m->protocol == VXS_V2X_PROTO_ETSI && m->msg_type == VXS_ETSI_CPM)
+        json_object_set_new(o, "objects", objects_json(m));
     const vxs_status_t st = vxsi_file_sink_write_line(s, o);
     json_decref(o);
     return st;

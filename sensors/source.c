@@ -7,6 +7,7 @@
  * units (vxs_core.h section 7: reported once to the diag sink, skipped, never an error from
  * next), filters the record kinds asked for, and serves payloads (sweep points, RGB frames).
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -177,6 +178,21 @@ static vxs_status_t ms_fetch(void *impl, vxs_buf_t *out, const vxs_record_t *rec
         st = vxs_camera_fetch_rgb(s->cam, out, NULL, NULL, rec);
         if (st != VXS_OK) vxsi_fmt(s->err, sizeof s->err, "%s", vxs_camera_errmsg(s->cam));
         return st;
+    }
+    if (rec->kind == VXS_REC_V2X && s->v2x) {
+        /* a message's payload (a CPM's perceived objects) while it is the current record: the
+         * reader holds its decode until the next one */
+        const vxs_v2x_msg_t *m = vxs_v2x_reader_msg(s->v2x);
+        const vxs_record_t *cur = vxs_v2x_reader_record(s->v2x);
+        if (cur && cur->loc.index == rec->loc.index && cur->loc.offset == rec->loc.offset)
+            return vxs_buf_set(out, m->objects,
+                               (size_t)(m->n_objects_kept > 0 ? m->n_objects_kept : 0) *
+                                   sizeof *m->objects);
+        vxsi_fmt(s->err, sizeof s->err,
+                 "%s: record %" PRIu64 ": a V2X message's objects are fetched while it is the "
+                 "source's current record",
+                 s->ms->path, rec->loc.index + 1);
+        return VXS_E_UNSUPPORTED;
     }
     vxsi_fmt(s->err, sizeof s->err, "%s: %s records have no payload to fetch", s->ms->path,
              vxs_record_kind_name(rec->kind));

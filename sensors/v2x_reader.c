@@ -424,6 +424,7 @@ static void finish(vxs_v2x_reader_t *r, vxs_time_t capture, uint64_t index, uint
     s->pos_orientation_deg = m->pos_orientation_deg;
     s->speed_conf_mps = m->speed_conf_mps;
     s->heading_conf_deg = m->heading_conf_deg;
+    s->n_objects = (uint16_t)(m->n_objects_kept > 0 ? m->n_objects_kept : 0);
     s->out_of_range = (uint16_t)(m->n_out_of_range > UINT16_MAX ? UINT16_MAX : m->n_out_of_range);
     snprintf(s->out_of_range_field, sizeof s->out_of_range_field, "%.23s", m->out_of_range_field);
     r->counts.messages++;
@@ -593,6 +594,10 @@ vxs_status_t vxs_v2x_reader_next(vxs_v2x_reader_t *r, const vxs_record_t **out) 
 }
 
 const vxs_v2x_msg_t *vxs_v2x_reader_msg(const vxs_v2x_reader_t *r) { return r ? &r->msg : NULL; }
+
+const vxs_record_t *vxs_v2x_reader_record(const vxs_v2x_reader_t *r) {
+    return r && r->counts.messages ? &r->rec : NULL;
+}
 
 void vxs_v2x_reader_times(const vxs_v2x_reader_t *r, vxs_v2x_times_t *out) {
     if (!out) return;

@@ -36,18 +36,7 @@ extern "C" {
 #define VXS_V2X_MAX_OBJECTS 64      /* CPM perceived objects kept per message */
 #define VXS_V2X_MAX_INTERSECTIONS 8 /* SPaT/MAP intersections kept per message */
 
-/* vxs_v2x_object_t is one CPM perceived object. Position and velocity are in the CPM's own
- * frame: metres / m/s relative to the reference position, x east... as the CPM defines it
- * (xCoordinate / yCoordinate, xVelocity / yVelocity). */
-typedef struct {
-    uint32_t object_id;          /* 0..65535 */
-    int32_t measurement_delta_ms; /* measurementDeltaTime: ms relative to the CPM's reference
-                                    time (TS 103 324 v2.1.1 / CDD v2: negative = before it) */
-    double x_m, y_m, z_m;        /* NaN when absent (z is optional) */
-    double vx_mps, vy_mps;       /* NaN when absent */
-    int classification;          /* first class: TrafficParticipantType (0..255), -1 if none */
-    int class_confidence;        /* its confidence, -1 if none */
-} vxs_v2x_object_t;
+/* vxs_v2x_object_t, one CPM perceived object, is vxs_core.h's (a record's payload). */
 
 /* vxs_v2x_msg_t is everything the decoders read from one message. */
 typedef struct {
@@ -286,6 +275,10 @@ vxs_status_t vxs_v2x_reader_next(vxs_v2x_reader_t *r, const vxs_record_t **out);
  * vxs_v2x_reader_next or vxs_v2x_reader_close; copy what you keep. Before the first message it
  * holds an initialized empty message. */
 const vxs_v2x_msg_t *vxs_v2x_reader_msg(const vxs_v2x_reader_t *r);
+
+/* vxs_v2x_reader_record returns the record last returned by vxs_v2x_reader_next (NULL before
+ * the first); valid until the next call. */
+const vxs_record_t *vxs_v2x_reader_record(const vxs_v2x_reader_t *r);
 
 /* vxs_v2x_reader_times copies into *out the last message's time fields resolved against its
  * capture time (all VXS_TIME_NONE for a NULL reader). *out is the caller's. */

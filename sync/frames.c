@@ -125,6 +125,8 @@ typedef struct {
     vxsi_enu_t enu;
     vxs_frame_sink_t *const *sinks;
     size_t n_sinks;
+    vxs_status_t sink_st; /* a message sink failed (j->err says why): the pass stops */
+    vxs_buf_t objects;    /* the current CPM's objects, for the message sinks */
 } pass_t;
 
 static double now_s(void) {
@@ -413,6 +415,31 @@ static void own_note(vxs_job_t *j, pass_t *p, vfeed_t *f, const vxs_record_t *re
     f->n_own++;
 }
 
+/* give_message hands a message, with a CPM's objects (fetched while its record is current), to
+ * every message sink; false (p->sink_st set) when one fails. */
+static bool give_message(pass_t *p, vfeed_t *f, const vxs_record_t *rec, vxs_frame_msg_t *m) {
+    vxs_job_t *j = p->j;
+    m->objects = NULL;
+    if (rec->u.v2x.n_objects) {
+        if (vxs_source_fetch(f->src->src, &p->objects, rec) == VXS_OK &&
+            p->objects.len == rec->u.v2x.n_objects * sizeof *m->objects)
+            m->objects = (const vxs_v2x_object_t *)(const void *)p->objects.data;
+        else
+            m->v2x.n_objects = 0; /* said with the message: none could be read back */
+    }
+    for (size_t s = 0; s < p->n_sinks; s++) {
+        const vxs_status_t st = vxs_frame_sink_message(p->sinks[s], m);
+        if (st != VXS_OK) {
+            vxsi_fmt(j->err, sizeof j->err, "%s", vxs_frame_sink_errmsg(p->sinks[s]));
+            p->sink_st = st;
+            m->objects = NULL;
+            return false;
+        }
+    }
+    m->objects = NULL; /* the frames do not carry them */
+    return true;
+}
+
 /* v2x_read reads the feed's next record: a received message goes to f->pending, with its
  * times, latency, flags and state; one the agent sent, to its own poses. false at the end. */
 static bool v2x_read(vxs_job_t *j, pass_t *p, vfeed_t *f) {
@@ -475,6 +502,12 @@ static bool v2x_read(vxs_job_t *j, pass_t *p, vfeed_t *f) {
         sender_t *snd = sender_of(j, f, m);
         flag_order(snd, m);
         e.report = snd && m->has_latency ? snd->report : -1;
+        /* the link's latencies and the message sinks: every message, once, as it is read */
+        if (e.report >= 0) vxsi_lat_add(&j->link_lat[e.report], m->latency_ns);
+        if (!give_message(p, f, rec, m)) {
+            f->eof = true; /* the pass stops: p->sink_st */
+            return false;
+        }
         if (vxsi_ring_append(&f->pending, &e) != VXS_OK) {
             j->oom = true;
             f->eof = true;
@@ -499,24 +532,10 @@ static void link_seen(vfeed_t *f, const vxs_frame_msg_t *m) {
     }
 }
 
-/* enter gives a received message to the link accounts and the message sinks, and to the
- * window queue when `window` (a frame will see it). */
-static vxs_status_t enter(pass_t *p, vfeed_t *f, const pend_t *e, bool window) {
-    vxs_job_t *j = p->j;
-    if (window) {
-        if (vxsi_ring_append(&f->q, &e->m) != VXS_OK) j->oom = true;
-        link_seen(f, &e->m);
-    }
-    /* the link's latencies: every message, once */
-    if (e->report >= 0) vxsi_lat_add(&j->link_lat[e->report], e->m.latency_ns);
-    for (size_t s = 0; s < p->n_sinks; s++) {
-        const vxs_status_t st = vxs_frame_sink_message(p->sinks[s], &e->m);
-        if (st != VXS_OK) {
-            vxsi_fmt(j->err, sizeof j->err, "%s", vxs_frame_sink_errmsg(p->sinks[s]));
-            return st;
-        }
-    }
-    return VXS_OK;
+/* enter puts a received message into the window queue (a frame will see it). */
+static void enter(pass_t *p, vfeed_t *f, const pend_t *e) {
+    if (vxsi_ring_append(&f->q, &e->m) != VXS_OK) p->j->oom = true;
+    link_seen(f, &e->m);
 }
 
 /* v2x_advance moves every message received by T into the window queue and drops the ones older
@@ -528,28 +547,24 @@ static vxs_status_t v2x_advance(pass_t *p, vfeed_t *f, vxs_time_t T, int64_t win
         if (f->pending.len == 0) break;
         const pend_t *e = vxsi_ring_at(&f->pending, 0);
         if (e->m.rx_ref > T) break;
-        const vxs_status_t st = enter(p, f, e, true);
+        enter(p, f, e);
         vxsi_ring_drop(&f->pending, 1);
-        if (st != VXS_OK) return st;
     }
+    if (p->sink_st != VXS_OK) return p->sink_st;
     while (f->q.len && ((const vxs_frame_msg_t *)vxsi_ring_at(&f->q, 0))->rx_ref <= T - window)
         vxsi_ring_drop(&f->q, 1);
     return VXS_OK;
 }
 
-/* v2x_drain gives every message no frame got (after the last frame, or every one when there
- * are no frames) to the link accounts and the message sinks. */
+/* v2x_drain reads every V2X source to its end: the messages no frame got (after the last
+ * frame, or every one when there are no frames) go to the link accounts and the message
+ * sinks, the own messages to the links' sent_logged. */
 static vxs_status_t v2x_drain(pass_t *p) {
     for (size_t fi = 0; fi < p->nv; fi++) {
         vfeed_t *f = &p->vf[fi];
-        for (;;) {
-            while (f->pending.len == 0 && v2x_read(p->j, p, f)) {
-            }
-            if (f->pending.len == 0) break;
-            const vxs_status_t st = enter(p, f, vxsi_ring_at(&f->pending, 0), false);
-            vxsi_ring_drop(&f->pending, 1);
-            if (st != VXS_OK) return st;
-        }
+        while (v2x_read(p->j, p, f)) vxsi_ring_drop(&f->pending, f->pending.len);
+        vxsi_ring_drop(&f->pending, f->pending.len);
+        if (p->sink_st != VXS_OK) return p->sink_st;
     }
     return p->j->oom ? VXS_E_NOMEM : VXS_OK;
 }
@@ -657,6 +672,7 @@ static void pass_free(pass_t *p) {
         vxs_free(p->vf[k].msgs);
         vxs_free(p->vf[k].senders);
     }
+    vxs_buf_free(&p->objects);
     vxs_free(p->ms);
     vxs_free(p->vf);
     vxs_free(p->tol);
@@ -880,6 +896,7 @@ static vxs_status_t give(pass_t *p, const vxs_match_frame_t *fr, uint64_t index,
         const vxs_status_t ast = v2x_advance(p, F, fr->t, window);
         if (ast != VXS_OK) return ast;
         feed_pose(p, F, fr->t, v);
+        if (p->sink_st != VXS_OK) return p->sink_st;
         F->n_msgs = 0;
         if (F->q.len > F->cap_msgs) {
             vxs_frame_msg_t *nmsgs = vxs_realloc(F->msgs, F->q.len * sizeof *nmsgs);

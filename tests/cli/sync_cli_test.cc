@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "test_util.h"
+#include "vxs_v2x.h"
 
 namespace {
 
@@ -1124,7 +1125,7 @@ TEST(SyncReal, WyomingBsmKinematicsEqualJpoOdeDecodes) {
     for (json_t *j : got) json_decref(j);
 }
 
-TEST(SyncReal, MsVan3tCamKinematicsEqualTshark) {
+TEST(SyncReal, MsVan3tCamKinematicsEqualTsharkAndCpmObjectsTheDecoders) {
     VXS_SHARED_OR_SKIP(path, "datasets/v2x/etsi/msvan3t_cam_cpm.pcap");
     VXS_TOOL_OR_SKIP("tshark");
     std::string csv;
@@ -1182,6 +1183,49 @@ TEST(SyncReal, MsVan3tCamKinematicsEqualTshark) {
     }
     EXPECT_EQ(cams, ref.size());
     EXPECT_EQ(cpms, 562u);
+    // every CPM's perceived objects as the decoder reads them from the capture, each with its
+    // measurement time (the CPM's reference time plus its measurementDeltaTime); the first
+    // one's as decoded by hand (sensors' FirstCpmByHand: object 800 at (-35.04, 8.09) m, 19 ms)
+    vxs_v2x_reader_options_t ro;
+    std::memset(&ro, 0, sizeof ro);
+    vxs_v2x_reader_t *rd = nullptr;
+    char err[512];
+    ASSERT_EQ(vxs_v2x_reader_open(&rd, path.c_str(), &ro, err, sizeof err), VXS_OK) << err;
+    std::map<int64_t, std::vector<vxs_v2x_object_t>> want;
+    const vxs_record_t *rec;
+    while (vxs_v2x_reader_next(rd, &rec) == VXS_OK) {
+        const vxs_v2x_msg_t *dm = vxs_v2x_reader_msg(rd);
+        if (dm->msg_id == VXS_ETSI_CPM)
+            want[(int64_t)rec->loc.index] =
+                std::vector<vxs_v2x_object_t>(dm->objects, dm->objects + dm->n_objects_kept);
+    }
+    vxs_v2x_reader_close(rd);
+    ASSERT_EQ(want.size(), 562u);
+    size_t objects = 0, first = 0;
+    for (json_t *m : got) {
+        if (S(m, "type") != "CPM") continue;
+        const auto &w = want[I(json_object_get(m, "locator"), "index")];
+        json_t *obs = json_object_get(m, "objects");
+        ASSERT_EQ(json_array_size(obs), w.size());
+        for (size_t k = 0; k < w.size(); k++) {
+            json_t *o = json_array_get(obs, k);
+            EXPECT_EQ(I(o, "id"), (int64_t)w[k].object_id);
+            EXPECT_EQ(I(o, "measurement_delta_ms"), w[k].measurement_delta_ms);
+            EXPECT_EQ(I(o, "t_ref_ns"), I(m, "gen_ref_ns") + w[k].measurement_delta_ms * 1000000LL);
+            EXPECT_NEAR(D(o, "x_m"), w[k].x_m, 5e-4);
+            EXPECT_NEAR(D(o, "y_m"), w[k].y_m, 5e-4);
+            objects++;
+        }
+        if (first++ == 0) {
+            json_t *o = json_array_get(obs, 0);
+            EXPECT_EQ(I(o, "id"), 800);
+            EXPECT_EQ(I(o, "measurement_delta_ms"), 19);
+            EXPECT_DOUBLE_EQ(D(o, "x_m"), -35.04);
+            EXPECT_DOUBLE_EQ(D(o, "y_m"), 8.09);
+            EXPECT_DOUBLE_EQ(D(o, "vy_mps"), 0.22);
+        }
+    }
+    EXPECT_GT(objects, 562u);
     for (json_t *j : got) json_decref(j);
 }
 

@@ -204,8 +204,16 @@ TEST(ManifestSource, V2xOwnStationAndHexLogs) {
         EXPECT_EQ(r.loc.source, 5u);
         EXPECT_EQ(r.u.v2x.msg_type, VXS_J2735_BSM);
     }
+    // a message's payload is fetched while it is the current record: a BSM has no objects
     vxs_buf_t buf = {};
     EXPECT_EQ(vxs_source_fetch(s, &buf, &recs[0]), VXS_E_UNSUPPORTED);
+    EXPECT_NE(std::string(vxs_source_errmsg(s)).find("bsm_vectors.txt: record 6: a V2X "
+                                                     "message's objects are fetched while it "
+                                                     "is the source's current record"),
+              std::string::npos)
+        << vxs_source_errmsg(s);
+    EXPECT_EQ(vxs_source_fetch(s, &buf, &recs.back()), VXS_OK);
+    EXPECT_EQ(buf.len, 0u);
     vxs_source_destroy(s);
     // the Wyoming log, against the reader by hand: the same messages, sent as the log says
     s = OpenSource(m, 1, 0, &d);
@@ -232,6 +240,35 @@ TEST(ManifestSource, V2xOwnStationAndHexLogs) {
     vxs_v2x_reader_close(v);
     vxs_source_destroy(s);
     vxs_buf_free(&buf);
+    vxs_manifest_free(m);
+}
+
+// A CPM's perceived objects are its payload: fetched while it is the current record.
+TEST(ManifestSource, CpmObjectsAreFetchedWhileCurrent) {
+    VXS_SHARED_OR_SKIP(pcap, "datasets/v2x/etsi/msvan3t_cam_cpm.pcap");
+    vxs_manifest_t *m = Parse(R"({"version": 1, "agents": [{"id": "obu", "sources": [
+        {"path": ")" + pcap + R"(", "kind": "v2x"}]}]})");
+    ASSERT_NE(m, nullptr);
+    Diags d;
+    vxs_source_t *s = OpenSource(m, 0, 0, &d);
+    ASSERT_NE(s, nullptr);
+    const vxs_record_t *r;
+    ASSERT_EQ(vxs_source_next(s, &r), VXS_OK);
+    ASSERT_EQ(r->u.v2x.msg_type, VXS_ETSI_CPM); // the capture's first frame (FirstCpmByHand)
+    ASSERT_EQ(r->u.v2x.n_objects, 1u);
+    vxs_buf_t buf = {};
+    ASSERT_EQ(vxs_source_fetch(s, &buf, r), VXS_OK) << vxs_source_errmsg(s);
+    ASSERT_EQ(buf.len, sizeof(vxs_v2x_object_t));
+    vxs_v2x_object_t ob;
+    std::memcpy(&ob, buf.data, sizeof ob);
+    EXPECT_EQ(ob.object_id, 800u);
+    EXPECT_EQ(ob.measurement_delta_ms, 19);
+    EXPECT_DOUBLE_EQ(ob.x_m, -35.04);
+    const vxs_record_t first = *r;
+    ASSERT_EQ(vxs_source_next(s, &r), VXS_OK);
+    EXPECT_EQ(vxs_source_fetch(s, &buf, &first), VXS_E_UNSUPPORTED); // no longer current
+    vxs_buf_free(&buf);
+    vxs_source_destroy(s);
     vxs_manifest_free(m);
 }
 
