@@ -87,6 +87,10 @@ static json_t *link_json(const vxs_run_info_t *run, const vxs_link_report_t *l) 
     json_object_set_new(o, "sent_logged",
                         l->has_sent_logged ? json_integer((json_int_t)l->sent_logged)
                                            : json_null());
+    json_object_set_new(o, "lost_logged",
+                        l->has_sent_logged && l->sent_logged + l->stale >= l->delivered
+                            ? json_integer((json_int_t)(l->sent_logged + l->stale - l->delivered))
+                            : json_null());
     json_object_set_new(o, "delivery_ratio_logged",
                         l->has_sent_logged && l->sent_logged
                             ? json_real((double)(l->delivered - l->stale) / (double)l->sent_logged)

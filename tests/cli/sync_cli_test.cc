@@ -421,6 +421,7 @@ int CheckLinks(json_t *truth, json_t *links, int *dropouts_out = nullptr,
         // what the sender logged sending in the span is the truth, exactly (every sender of
         // these drives logs what it sends)
         EXPECT_EQ(I(l, "sent_logged"), delivered + lost) << name;
+        EXPECT_EQ(I(l, "lost_logged"), lost) << name;
         if (inferred) {
             // CAMs come at intervals ETSI's rules change (0.1 to 1 s): inferred within 2 %
             EXPECT_NEAR((double)I(l, "lost"), (double)lost,
