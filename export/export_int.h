@@ -50,6 +50,9 @@ vxs_status_t vxsi_file_sink_write_doc(vxsi_file_sink_t *s, json_t *doc, const ch
 /* vxsi_json_time returns `t` as an ISO 8601 string, JSON null for VXS_TIME_NONE. */
 json_t *vxsi_json_time(vxs_time_t t);
 
+/* vxsi_json_locator returns a record's locator as {source, index, offset, count}. */
+json_t *vxsi_json_locator(const vxs_locator_t *l);
+
 /* vxsi_json_round returns v rounded to a multiple of `unit` (1e-3: millimetres), JSON null
  * when v is not finite. Lines are written with 12 significant digits, so the rounded value is
  * what appears. */

@@ -142,3 +142,8 @@ json_t *vxsi_json_msg_state(const vxs_msg_state_t *st) {
     json_object_set_new(o, "heading_sd_claimed", json_boolean(st->yaw_sd_claimed));
     return o;
 }
+
+json_t *vxsi_json_locator(const vxs_locator_t *l) {
+    return json_pack("{s:i,s:I,s:I,s:i}", "source", (int)l->source, "index", (json_int_t)l->index,
+                     "offset", (json_int_t)l->offset, "count", (int)l->count);
+}

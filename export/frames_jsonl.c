@@ -12,11 +12,6 @@
 
 typedef vxsi_file_sink_t frames_sink_t;
 
-static json_t *jloc(const vxs_locator_t *l) {
-    return json_pack("{s:i,s:I,s:I,s:i}", "source", (int)l->source, "index", (json_int_t)l->index,
-                     "offset", (json_int_t)l->offset, "count", (int)l->count);
-}
-
 static const char *agent_id(const vxs_run_info_t *run, int32_t agent) {
     return agent >= 0 ? run->manifest->agents[agent].id : "unknown";
 }
@@ -33,7 +28,7 @@ static json_t *member_json(const vxs_run_info_t *run, const vxs_frame_stream_t *
         const vxs_record_t *r = mb->record;
         json_object_set_new(e, st->kind == VXS_SOURCE_LIDAR ? "sweep" : "frame",
                             json_integer((json_int_t)mb->item));
-        json_object_set_new(e, "locator", jloc(&r->loc));
+        json_object_set_new(e, "locator", vxsi_json_locator(&r->loc));
         json_object_set_new(e, "clock", json_string(run->clocks->clocks[st->clock].name));
         json_object_set_new(e, "time_ns", json_integer(mb->t_local));
         json_object_set_new(e, "t_ref_ns", json_integer(mb->t_ref));
@@ -112,7 +107,7 @@ static json_t *v2x_json(const vxs_run_info_t *run, const vxs_frame_t *f, const v
         json_object_set_new(x, "station", json_integer((json_int_t)m->station));
         json_object_set_new(x, "type", json_string(vxs_v2x_type_name(m->protocol, m->msg_type)));
         json_object_set_new(x, "message", json_integer((json_int_t)m->message));
-        json_object_set_new(x, "locator", jloc(&m->loc));
+        json_object_set_new(x, "locator", vxsi_json_locator(&m->loc));
         json_object_set_new(x, "capture_ns", json_integer(m->capture));
         json_object_set_new(x, "rx_ref_ns", json_integer(m->rx_ref));
         if (m->rx_piece) json_object_set_new(x, "rx_piece", json_integer(m->rx_piece));

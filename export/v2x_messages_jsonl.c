@@ -97,10 +97,7 @@ static vxs_status_t ms_message(void *impl, const vxs_frame_msg_t *m) {
     json_object_set_new(o, "receiver", json_string(src ? man->agents[src->agent].id : "unknown"));
     json_object_set_new(o, "source", json_string(src ? src->ms->sensor : "unknown"));
     json_object_set_new(o, "message", json_integer((json_int_t)m->message));
-    json_object_set_new(o, "locator",
-                        json_pack("{s:i,s:I,s:I,s:i}", "source", (int)m->loc.source, "index",
-                                  (json_int_t)m->loc.index, "offset", (json_int_t)m->loc.offset,
-                                  "count", (int)m->loc.count));
+    json_object_set_new(o, "locator", vxsi_json_locator(&m->loc));
     json_object_set_new(o, "sender",
                         json_string(m->sender_agent >= 0 ? man->agents[m->sender_agent].id
                                                          : "unknown"));

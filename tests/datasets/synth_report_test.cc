@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "json_get.h"
 #include "synth.h"
 #include "test_util.h"
 #include "vxs_v2x.h"
@@ -283,21 +284,9 @@ TEST(SynthGnss, ErrorIsTheClaimedGaussMarkovProcess) {
     }
 }
 
-int64_t I(const json_t *o, const char *k) {
-    const json_t *v = json_object_get(o, k);
-    EXPECT_TRUE(json_is_integer(v)) << k;
-    return v ? (int64_t)json_integer_value(v) : 0;
-}
-double R(const json_t *o, const char *k) {
-    const json_t *v = json_object_get(o, k);
-    EXPECT_TRUE(json_is_number(v)) << k;
-    return v ? json_number_value(v) : NAN;
-}
-std::string S(const json_t *o, const char *k) {
-    const json_t *v = json_object_get(o, k);
-    EXPECT_TRUE(json_is_string(v)) << k;
-    return v ? json_string_value(v) : "";
-}
+using vxs_test::I;
+using vxs_test::R;
+using vxs_test::S;
 
 // Drive is a world with its V2X captures and truth (header and "messages").
 struct Drive {
