@@ -467,7 +467,9 @@ enum {
 };
 
 /* vxs_frame_link_t is the state of one link (a sender heard by a receiver over the drive) at T:
- * silent when nothing was received from it within the window. */
+ * silent when it is in a dropout (links.json's: nothing received for longer than the manifest's
+ * frames.v2x_dropout_intervals of the sender's shortest interval at this receiver), or, for a
+ * sender none of whose messages is counted, when nothing was received within the window. */
 typedef struct {
     int32_t sender_agent;   /* -1: a station no agent owns */
     uint64_t station;       /* when sender_agent is -1 */
@@ -478,8 +480,10 @@ typedef struct {
                                message received by T (its generation as the latency takes it;
                                below 0 when that message's latency was, within the clocks'
                                noise) */
-    const char *reason;     /* silent: "link vehicle2 -> ego silent: no message received in the
-                               last 1.000 s"; else NULL */
+    const char *reason;     /* silent: "link vehicle2 -> ego silent: a dropout, no message
+                               received in the last 1.000 s (10 of its 0.100 s intervals)", or
+                               (no counted type) "... silent: no message received in the last
+                               1.000 s"; else NULL */
 } vxs_frame_link_t;
 
 /* vxs_frame_v2x_t is what one receiving agent's V2X source had at T. */

@@ -56,6 +56,10 @@ typedef struct {
     uint64_t station;
     vxs_time_t last_rx;
     vxs_time_t newest_gen; /* the latest generation (reference timeline) received so far */
+    int64_t dropout_ns;    /* a silence this long is a dropout (the manifest's
+                              v2x_dropout_intervals of the sender's shortest interval here);
+                              0: no interval known, the window decides */
+    double interval_s;
     char reason[REASON_LEN];
 } link_t;
 
@@ -385,6 +389,8 @@ static void count_sent(vxs_job_t *j, const vxs_record_t *rec) {
         if (r->station != rec->device_clock.station || r->protocol != rec->u.v2x.protocol ||
             r->msg_type != rec->u.v2x.msg_type)
             continue;
+        /* a DENM link counts events, its sender's log transmissions: not comparable */
+        if (r->protocol == VXS_V2X_PROTO_ETSI && r->msg_type == VXS_ETSI_DENM) continue;
         r->has_sent_logged = true;
         if (r->first_gen != VXS_TIME_NONE && g >= r->first_gen && g <= r->last_gen)
             r->sent_logged++;
@@ -717,6 +723,23 @@ static void set_origin(pass_t *p) {
     j->run.origin_from = j->origin_from;
 }
 
+/* link_interval sets a frame link's dropout threshold: a silence is a dropout (and the link
+ * silent at T) after the manifest's v2x_dropout_intervals of the sender's shortest interval
+ * among its counted message types at this receiver (links.json "interval_ms"), as links.json
+ * counts dropouts; a sender with no counted type is silent after the window. */
+static void link_interval(const vxs_job_t *j, const jsrc_t *s, link_t *L) {
+    double iv = 0;
+    for (size_t i = 0; i < j->sum.n_links; i++) {
+        const vxs_link_report_t *r = &j->link_reports[i];
+        if (r->source != s->index || r->interval_s <= 0) continue;
+        if (L->sender_agent >= 0 ? r->sender_agent != L->sender_agent : r->station != L->station)
+            continue;
+        if (iv == 0 || r->interval_s < iv) iv = r->interval_s;
+    }
+    L->interval_s = iv;
+    L->dropout_ns = (int64_t)llround(iv * j->man->frames.v2x_dropout_intervals * 1e9);
+}
+
 /* setup opens the passes' streams: the reference sensor first, then the other LiDARs and
  * cameras, agents and sensors in the order of their ids (the job's source order), and a feed per
  * V2X source with the links its agent heard in the index pass. */
@@ -772,6 +795,7 @@ static vxs_status_t setup(pass_t *p) {
                     L->station = j->heard[h].station;
                     L->last_rx = VXS_TIME_NONE;
                     L->newest_gen = VXS_TIME_NONE;
+                    link_interval(j, s, L);
                 }
             }
             p->nv++;
@@ -916,16 +940,24 @@ static vxs_status_t give(pass_t *p, const vxs_match_frame_t *fr, uint64_t index,
             vxs_frame_link_t *x = &F->flinks[l];
             x->sender_agent = L->sender_agent;
             x->station = L->station;
-            x->silent = L->last_rx == VXS_TIME_NONE || L->last_rx <= fr->t - window;
+            const int64_t limit = L->dropout_ns > 0 ? L->dropout_ns : window;
+            x->silent = L->last_rx == VXS_TIME_NONE || L->last_rx <= fr->t - limit;
             x->last_rx_ref = L->last_rx;
             x->has_aoi = L->newest_gen != VXS_TIME_NONE;
             x->aoi_ns = x->has_aoi ? fr->t - L->newest_gen : 0;
             x->reason = NULL;
-            if (x->silent) {
+            if (x->silent && L->dropout_ns > 0)
+                snprintf(L->reason, sizeof L->reason,
+                         "link %s -> %s silent: a dropout, no message received in the last "
+                         "%.3f s (%g of its %.3f s intervals)",
+                         agent_id(j, L->sender_agent), man->agents[F->src->agent].id,
+                         (double)limit / 1e9, man->frames.v2x_dropout_intervals, L->interval_s);
+            else if (x->silent)
                 snprintf(L->reason, sizeof L->reason,
                          "link %s -> %s silent: no message received in the last %.3f s",
                          agent_id(j, L->sender_agent), man->agents[F->src->agent].id,
                          (double)window / 1e9);
+            if (x->silent) {
                 x->reason = L->reason;
                 p->reasons[nr++] = L->reason;
             }

@@ -318,15 +318,18 @@ static double rx_distance(const vxs_job_t *j, const jsrc_t *s, const vxs_record_
 }
 
 /* counted_type says how a received message is counted on its link: by its counter (a BSM's or
- * PSM's msgCnt counts the sender's messages of that type: 1), by generation times (an ETSI CAM,
- * VAM or CPM numbers nothing: 2), or not at all (0: a DENM's sequence number counts events,
- * whose repetitions share it; MAP's and TIM's msgCnt count revisions; SPaT, MAP and TIM name
- * no sender). */
+ * PSM's msgCnt counts the sender's messages of that type: 1; a DENM's actionID sequenceNumber
+ * counts its sender's events, whose repetitions share it and its referenceTime: 3, so a
+ * repetition is a duplicate and a lost event one no repetition of which arrived), by
+ * generation times (an ETSI CAM, VAM or CPM numbers nothing: 2), or not at all (0: MAP's and
+ * TIM's msgCnt count revisions; SPaT, MAP and TIM name no sender). */
 static int counted_type(const vxs_record_t *rec) {
     const vxs_v2x_summary_t *v = &rec->u.v2x;
     if (v->sent) return 0;
     if (v->protocol == VXS_V2X_PROTO_J2735)
         return rec->has_seq && (v->msg_type == J2735_BSM || v->msg_type == J2735_PSM) ? 1 : 0;
+    if (v->protocol == VXS_V2X_PROTO_ETSI && v->msg_type == VXS_ETSI_DENM && rec->has_seq)
+        return 3;
     if (v->protocol == VXS_V2X_PROTO_ETSI && rec->device_time != VXS_TIME_NONE &&
         rec->device_clock.field != VXS_V2X_TF_ITS_TIME &&
         (v->msg_type == VXS_ETSI_CAM || v->msg_type == VXS_ETSI_VAM || v->msg_type == VXS_ETSI_CPM))
@@ -361,11 +364,11 @@ static void count_link(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
         L->first_rx = L->last_rx = VXS_TIME_NONE;
         L->first_gen = L->last_gen = VXS_TIME_NONE;
         L->field = rec->device_clock.field;
-        vxs_link_init(&L->acc, 128);
+        vxs_link_init(&L->acc, how == 3 ? 65536 : 128); /* sequenceNumber: 0..65535 */
     }
     const double dist = rx_distance(j, s, rec);
     const vxs_link_event_t ev =
-        how == 1 ? vxs_link_add_at(&L->acc, (int64_t)rec->seq, rec->device_time, dist)
+        how != 2 ? vxs_link_add_at(&L->acc, (int64_t)rec->seq, rec->device_time, dist)
                  : vxs_link_add_inferred(&L->acc, rec->device_time, dist);
     if (ev == VXS_LINK_BAD) return;
     const vxs_time_t g = rec->device_time;
@@ -879,7 +882,10 @@ static vxs_status_t link_reports(vxs_job_t *j) {
         r->station = L->station;
         r->protocol = L->protocol;
         r->msg_type = L->msg_type;
-        r->counter = a->inferred ? "interval" : "msgCnt";
+        r->counter = a->inferred                      ? "interval"
+                     : L->msg_type == VXS_ETSI_DENM &&
+                             L->protocol == VXS_V2X_PROTO_ETSI ? "sequenceNumber"
+                                                               : "msgCnt";
         r->inferred = a->inferred;
         r->first_rx = L->first_rx;
         r->last_rx = L->last_rx;

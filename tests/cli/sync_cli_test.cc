@@ -235,6 +235,20 @@ TEST_F(SyncSynth, MembersAreTheTruthsNearestAndPartialFramesAreWhereTheTruthSays
         }
     }
     for (auto &kv : arrivals) std::sort(kv.second.begin(), kv.second.end());
+    // a dropout per (receiver, sender): 10 of the sender's shortest interval there
+    std::map<std::string, int64_t> dropout_ns;
+    {
+        json_t *links = LoadJson(dir_ + "/out/links.json");
+        size_t q;
+        json_t *l;
+        json_array_foreach(json_object_get(links, "links"), q, l) {
+            if (!json_is_number(json_object_get(l, "interval_ms"))) continue; // one DENM event
+            const std::string key = S(l, "receiver") + "<" + S(l, "sender");
+            const int64_t d = std::llround(D(l, "interval_ms") * 1e6 * 10);
+            if (!dropout_ns.count(key) || d < dropout_ns[key]) dropout_ns[key] = d;
+        }
+        json_decref(links);
+    }
     const int64_t t0 = I(truth_, "start_ns"); // before a sender's first message: silent too
     const int64_t shadow_a = I(json_object_get(truth_, "shadow"), "start_ns");
     const int64_t shadow_b = I(json_object_get(truth_, "shadow"), "end_ns");
@@ -276,26 +290,27 @@ TEST_F(SyncSynth, MembersAreTheTruthsNearestAndPartialFramesAreWhereTheTruthSays
                 }
             }
         }
-        // links: silent exactly when the truth delivered nothing in (T - 1 s, T]
+        // links: silent exactly when the truth delivered nothing in (T - d, T], d a dropout's
+        // length: 10 of the sender's shortest interval at that receiver (links.json)
         json_t *ag;
         json_array_foreach(json_object_get(f, "v2x"), k, ag) {
             size_t l;
             json_t *link;
             json_array_foreach(json_object_get(ag, "links"), l, link) {
-                const auto &v = arrivals[S(ag, "agent") + "<" + S(link, "sender")];
+                const std::string key = S(ag, "agent") + "<" + S(link, "sender");
+                const auto &v = arrivals[key];
+                const int64_t d = dropout_ns.count(key) ? dropout_ns[key] : 1000000000;
                 bool any = false, near_edge = false;
                 for (int64_t a : v) {
-                    any |= a > T - 1000000000 && a <= T;
-                    near_edge |= std::llabs(a - T) < 1000000 ||
-                                 std::llabs(a - (T - 1000000000)) < 1000000;
+                    any |= a > T - d && a <= T;
+                    near_edge |= std::llabs(a - T) < 1000000 || std::llabs(a - (T - d)) < 1000000;
                 }
                 if (near_edge) continue;
                 EXPECT_EQ(S(link, "status"), any ? "ok" : "silent")
                     << "frame " << I(f, "frame") << " " << S(link, "sender") << " -> "
                     << S(ag, "agent");
-                // senders of 10 Hz BSMs fall silent for a whole second only in the shadow;
-                // the roadside unit's 1 Hz CAMs do whenever one is lost
-                if (!any && S(link, "sender") != "rsu" && T >= t0 + 1000000000) {
+                // links fall silent only in the shadow (the roadside unit's 1 Hz CAMs need 10 s)
+                if (!any && T >= t0 + d) {
                     link_partial++;
                     in_shadow += T >= shadow_a && T <= shadow_b + 1000000000;
                 }
@@ -372,14 +387,42 @@ int CheckLinks(json_t *truth, json_t *links, int *dropouts_out = nullptr,
                  got && json_is_true(json_object_get(rx, "duplicate"))});
         }
     }
+    // DENM links count events (actionID sequenceNumber): an event is delivered when any of its
+    // repetitions is; each repetition received is a message received
+    std::map<std::string, std::map<int64_t, int64_t>> denm; // link -> event -> copies received
+    json_array_foreach(json_object_get(truth, "messages"), i, m) {
+        if (S(m, "type") != "DENM") continue;
+        json_array_foreach(json_object_get(m, "rx"), k, rx) {
+            auto &ev = denm[S(rx, "agent") + " <- " + S(m, "sender") + " DENM"];
+            int64_t &n = ev[I(m, "action_seq")];
+            if (json_is_true(json_object_get(rx, "delivered")))
+                n += 1 + json_is_true(json_object_get(rx, "duplicate"));
+        }
+    }
     std::map<std::string, json_t *> have;
+    int compared = 0, inferred_n = 0;
     json_array_foreach(json_object_get(links, "links"), i, m) {
+        const std::string name = S(m, "receiver") + " <- " + S(m, "sender") + " " + S(m, "message");
+        if (S(m, "message") == "DENM") {
+            EXPECT_EQ(S(m, "counted_by"), "sequenceNumber");
+            int64_t events = 0, copies = 0;
+            for (auto &e : denm[name]) {
+                events += e.second > 0;
+                copies += e.second;
+            }
+            EXPECT_EQ(I(m, "delivered"), events) << name; // (one event per drive: none lost)
+            EXPECT_EQ(I(m, "received"), copies) << name;
+            EXPECT_EQ(I(m, "duplicates"), copies - events) << name;
+            EXPECT_TRUE(json_is_null(json_object_get(m, "sent_logged"))) << name;
+            compared++;
+            continue;
+        }
         const bool counter = S(m, "message") == "BSM" || S(m, "message") == "PSM";
         EXPECT_EQ(S(m, "counted_by"), counter ? "msgCnt" : "interval");
         EXPECT_EQ(json_is_true(json_object_get(m, "inferred")), !counter);
-        have[S(m, "receiver") + " <- " + S(m, "sender") + " " + S(m, "message")] = m;
+        have[name] = m;
     }
-    int compared = 0, inferred_n = 0;
+    const size_t n_denm = (size_t)compared;
     for (auto &[name, fates] : want) {
         std::sort(fates.begin(), fates.end(),
                   [](const Fate &a, const Fate &b) { return a.gen < b.gen; });
@@ -485,7 +528,7 @@ int CheckLinks(json_t *truth, json_t *links, int *dropouts_out = nullptr,
         }
         compared++;
     }
-    EXPECT_EQ((size_t)compared, have.size()) << "links.json holds a link the truth lacks";
+    EXPECT_EQ((size_t)compared, have.size() + n_denm) << "links.json holds a link the truth lacks";
     if (inferred_out) *inferred_out = inferred_n;
     if (dropouts_out) *dropouts_out = dropouts;
     return compared;
@@ -659,6 +702,10 @@ TEST_F(SyncSynth, LinksCountedByMsgCntAreTheTruths) {
     size_t i;
     json_t *l;
     json_array_foreach(json_object_get(links, "links"), i, l) {
+        if (S(l, "message") == "DENM") { // the event's time: no latency (README)
+            EXPECT_TRUE(json_is_null(json_object_get(l, "latency_ms")));
+            continue;
+        }
         const bool shadowed = (S(l, "receiver") == "ego" && S(l, "sender") == "phone") ||
                               (S(l, "receiver") == "phone" && S(l, "sender") == "ego");
         std::vector<double> &v = lat[S(l, "receiver") + " <- " + S(l, "sender") + " " +
