@@ -101,6 +101,7 @@ typedef struct {
     own_t own[OWN_KEEP]; /* the latest own messages, oldest first */
     size_t n_own;
     int agent_type;      /* the receiving agent's manifest type */
+    bool sends;          /* the agent logged messages of its own (the index pass saw them) */
     char pose_reason[REASON_LEN];
     uint64_t index;
     link_t links[MAX_LINKS];
@@ -602,8 +603,13 @@ static void feed_pose(pass_t *p, vfeed_t *f, vxs_time_t T, vxs_frame_v2x_t *v) {
         v->pose_reason = NULL;
         return;
     }
-    while (!f->eof && f->pending.len < LOOKAHEAD_MAX &&
-           (f->n_own == 0 || f->own[f->n_own - 1].t <= T))
+    /* read on until an own message after T, but not past what could be within reach of T (a
+     * receiver that sends nothing would otherwise read its whole look-ahead for nothing) */
+    while (f->sends && !f->eof && f->pending.len < LOOKAHEAD_MAX &&
+           (f->n_own == 0 || f->own[f->n_own - 1].t <= T) &&
+           (f->pending.len == 0 ||
+            ((const pend_t *)vxsi_ring_at(&f->pending, f->pending.len - 1))->m.rx_ref <=
+                T + OWN_MAX_GAP_NS))
         v2x_read(j, p, f);
     const own_t *a = NULL, *b = NULL;
     for (size_t k = 0; k < f->n_own; k++) {
@@ -780,6 +786,7 @@ static vxs_status_t setup(pass_t *p) {
             f->q.esize = sizeof(vxs_frame_msg_t);
             f->pending.esize = sizeof(pend_t);
             f->agent_type = (int)man->agents[s->agent].type;
+            for (size_t o = 0; o < j->n_owners; o++) f->sends |= j->owners[o].agent == (int)s->agent;
             st = vxs_source_rewind(s->src, VXS_REC_KIND_BIT(VXS_REC_V2X));
             if (st != VXS_OK) goto rewind_failed;
             for (size_t h = 0; h < j->n_heard && f->n_links < MAX_LINKS; h++) {
