@@ -107,7 +107,9 @@ static void print_summary(const vxs_job_t *job, const char *out_dir) {
                s->rate_changes_dropped);
     if (s->n_links) {
         uint64_t sent = 0, delivered = 0, lost = 0, dup = 0, reord = 0, longest = 0;
+        size_t inferred = 0;
         for (size_t i = 0; i < s->n_links; i++) {
+            inferred += s->links[i].inferred;
             sent += s->links[i].sent;
             delivered += s->links[i].delivered;
             lost += s->links[i].lost;
@@ -115,11 +117,11 @@ static void print_summary(const vxs_job_t *job, const char *out_dir) {
             reord += s->links[i].reordered;
             if (s->links[i].longest_burst > longest) longest = s->links[i].longest_burst;
         }
-        printf("\nV2X links counted by msgCnt: %zu; %" PRIu64 " of %" PRIu64
-               " messages delivered (%.1f %%), %" PRIu64 " lost (longest burst %" PRIu64
+        printf("\nV2X links: %zu (%zu by counters, %zu inferred from intervals); %" PRIu64
+               " of %" PRIu64 " messages delivered (%.1f %%), %" PRIu64 " lost (longest burst %" PRIu64
                "), %" PRIu64 " duplicates, %" PRIu64 " reordered (links.json)\n",
-               s->n_links, delivered, sent, sent ? 100.0 * (double)delivered / (double)sent : 0.0,
-               lost, longest, dup, reord);
+               s->n_links, s->n_links - inferred, inferred, delivered, sent,
+               sent ? 100.0 * (double)delivered / (double)sent : 0.0, lost, longest, dup, reord);
     }
     printf("\nWrote %s/clocks.json, %s/frames.jsonl, %s/v2x_messages.jsonl and %s/links.json "
            "(index %.2f s, clocks %.3f s, frames %.2f s)\n",

@@ -684,6 +684,10 @@ typedef struct {
     double lon_deg;
     uint8_t pps;          /* position packets: 0 absent, 1 synchronizing, 2 locked, 3 error */
     bool has_nmea_time;   /* device_time was resolved from $GPRMC's date and hour */
+    vxs_time_t fix_time;  /* position packets: a valid $GPRMC's UTC time (of the fix), else
+                             VXS_TIME_NONE */
+    double speed_mps, course_deg; /* ... its speed and course over ground (degrees clockwise
+                                     from north), NaN if none */
 } vxs_imu_summary_t;
 
 /* vxs_frame_summary_t summarizes a camera frame. */

@@ -492,7 +492,8 @@ typedef struct {
     uint32_t source;
     vxs_pose_t pose;          /* the receiving agent at T (valid false: unknown, see pose_reason) */
     const char *pose_from;    /* "manifest" (its fixed pose), "own messages" (what it sent around
-                                 T, interpolated); NULL when unknown */
+                                 T, interpolated), "lidar gnss" (its LiDAR's NMEA fixes); NULL
+                                 when unknown */
     const char *pose_reason;  /* why it is unknown (no body-frame positions then); else NULL */
     const vxs_frame_msg_t *msgs; /* received in (T - window, T], in capture order */
     size_t n_msgs;

@@ -425,6 +425,9 @@ static void velo_position(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt
     r->u.imu.lon_deg = pos.lon_deg;
     r->u.imu.pps = pos.pps;
     r->u.imu.has_nmea_time = pos.has_rmc_time && pos.rmc_valid;
+    r->u.imu.fix_time = r->u.imu.has_nmea_time ? pos.rmc_time : VXS_TIME_NONE;
+    r->u.imu.speed_mps = pos.speed_mps;
+    r->u.imu.course_deg = pos.course_deg;
 }
 
 /* velo_point_sweep is the sweep number of a point at azimuth `az` in a packet whose first block
@@ -920,6 +923,8 @@ static void ouster_imu(vxs_lidar_t *l, const vxs_packet_t *pkt, const vxs_pkt_in
     }
     r->u.imu.lat_deg = r->u.imu.lon_deg = NAN;
     r->u.imu.pps = 0xFF;
+    r->u.imu.fix_time = VXS_TIME_NONE;
+    r->u.imu.speed_mps = r->u.imu.course_deg = NAN;
 }
 
 /* ---- open / next -------------------------------------------------------------------------- */

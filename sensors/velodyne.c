@@ -22,6 +22,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vxs_core_int.h"
@@ -867,6 +868,16 @@ static void parse_nmea(vxs_velo_position_t *out) {
                 out->lon_deg = lon;
             }
         }
+        /* speed over ground (knots) and course over ground (degrees true); empty when the
+         * receiver has none */
+        if (field(s, star, 7, a, sizeof a) && field(s, star, 8, b, sizeof b) && a[0] && b[0]) {
+            char *e1, *e2;
+            const double kn = strtod(a, &e1), co = strtod(b, &e2);
+            if (*e1 == '\0' && *e2 == '\0' && kn >= 0 && kn < 1000 && co >= 0 && co <= 360) {
+                out->speed_mps = kn * (1852.0 / 3600.0);
+                out->course_deg = co;
+            }
+        }
         int hh, mi, ss, dd, mo, yy;
         if (!field(s, star, 1, a, sizeof a) || !field(s, star, 9, b, sizeof b)) return;
         if (strlen(a) < 6 || !digits(a, 2, &hh) || !digits(a + 2, 2, &mi) ||
@@ -912,6 +923,8 @@ vxs_status_t vxs_velo_parse_position(vxs_velo_position_t *out, const uint8_t *pk
     memset(out, 0, sizeof *out);
     out->lat_deg = NAN;
     out->lon_deg = NAN;
+    out->speed_mps = NAN;
+    out->course_deg = NAN;
     out->usec_toh = le32(pkt + POS_USEC_AT);
     out->pps = pkt[POS_PPS_AT];
     size_t n = 0;

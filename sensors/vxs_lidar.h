@@ -255,6 +255,9 @@ typedef struct {
     bool rmc_valid;        /* RMC status 'A' */
     double lat_deg;        /* NaN unless RMC or GGA carried a position */
     double lon_deg;
+    double speed_mps;      /* RMC speed over ground (knots converted), NaN if none */
+    double course_deg;     /* RMC course over ground, degrees true (clockwise from north),
+                              NaN if none */
 } vxs_velo_position_t;
 
 /* vxs_velo_parse_position decodes a 512-byte position packet. A bad NMEA checksum or a garbled

@@ -29,8 +29,20 @@ typedef struct {
     vxs_record_t rec;
 } item_t;
 
+/* fix_t is an agent's latest GNSS fix from its LiDAR's NMEA ($GPRMC: position, speed and
+ * course over ground, at the fix's UTC time). */
+typedef struct {
+    bool valid;
+    vxs_time_t t;
+    double lat_deg, lon_deg, speed_mps, course_deg;
+    /* from the fix before (within FIX_MAX_AGE_NS): the turn and the change of speed between
+     * them, NaN without one */
+    double yaw_rate_dps, accel_mps2;
+} fix_t;
+
 /* mstream_t is one stream of frame members (or the fixed-rate clock, with src NULL). */
 typedef struct {
+    fix_t *fix; /* LiDARs: the agent's latest fix, kept as position packets go by */
     jsrc_t *src;
     vxs_source_kind_t kind;
     const vxs_clock_model_t *model;
@@ -103,6 +115,7 @@ typedef struct {
     int agent_type;      /* the receiving agent's manifest type */
     bool sends;          /* the agent logged messages of its own (the index pass saw them) */
     char pose_reason[REASON_LEN];
+    char fix_reason[96];
     uint64_t index;
     link_t links[MAX_LINKS];
     size_t n_links;
@@ -132,6 +145,7 @@ typedef struct {
     size_t n_sinks;
     vxs_status_t sink_st; /* a message sink failed (j->err says why): the pass stops */
     vxs_buf_t objects;    /* the current CPM's objects, for the message sinks */
+    fix_t *fixes;         /* per agent: the latest fix of its LiDARs' NMEA */
 } pass_t;
 
 static double now_s(void) {
@@ -221,12 +235,35 @@ static vxs_time_t map_reading(const vxs_clock_model_t *m, vxs_time_t local, vxs_
 
 /* ---- member streams ------------------------------------------------------------------------ */
 
+#define FIX_MAX_AGE_NS (2000 * VXS_NS_PER_MS) /* a LiDAR fix this old still gives a pose */
+
+/* note_fix makes a position packet's fix the agent's latest, with the turn rate and the
+ * acceleration since the one before (course and speed over ground change between fixes). */
+static void note_fix(fix_t *x, const vxs_imu_summary_t *u) {
+    fix_t n = {true, u->fix_time, u->lat_deg, u->lon_deg, u->speed_mps, u->course_deg, NAN, NAN};
+    if (x->valid && u->fix_time - x->t <= FIX_MAX_AGE_NS && !isnan(x->course_deg) &&
+        !isnan(n.course_deg) && !isnan(x->speed_mps) && !isnan(n.speed_mps)) {
+        const double dt = (double)(u->fix_time - x->t) / 1e9;
+        /* course turns clockwise, yaw counter-clockwise */
+        n.yaw_rate_dps = -remainder(n.course_deg - x->course_deg, 360.0) / dt;
+        n.accel_mps2 = (n.speed_mps - x->speed_mps) / dt;
+    }
+    *x = n;
+}
+
 /* pull_item reads the stream's next record and maps it to the reference timeline. */
 static bool pull_item(mstream_t *m, item_t *it) {
     const vxs_record_t *rec;
     for (;;) {
         /* errors end the source (the rule on bad units): reported in the index pass */
         if (vxs_source_next(m->src->src, &rec) != VXS_OK) return false;
+        if (m->kind == VXS_SOURCE_LIDAR && rec->kind == VXS_REC_IMU) {
+            const vxs_imu_summary_t *u = &rec->u.imu;
+            if (m->fix && u->fix_time != VXS_TIME_NONE && !isnan(u->lat_deg) &&
+                !isnan(u->lon_deg) && (!m->fix->valid || u->fix_time > m->fix->t))
+                note_fix(m->fix, u);
+            continue;
+        }
         if (m->kind == VXS_SOURCE_LIDAR &&
             (rec->kind != VXS_REC_LIDAR_SWEEP || rec->sensor != m->src->sensor_base))
             continue;
@@ -576,6 +613,50 @@ static vxs_status_t v2x_drain(pass_t *p) {
     return p->j->oom ? VXS_E_NOMEM : VXS_OK;
 }
 
+#define FIX_MIN_SPEED 1.0 /* m/s: below it a course over ground is no heading */
+
+/* pose_from_fix gives the feed's agent a pose from its LiDAR's latest NMEA fix: its position,
+ * its course over ground as the heading, advanced to T at its speed, turning and accelerating as
+ * it did since the fix before (CTRA; constant velocity without one), with the class's default
+ * accuracy (NMEA's RMC claims none; the antenna's unknown place on the body is in it). The fix's UTC time is taken as the reference timeline's (GNSS-anchored). false
+ * (with f->fix_reason) when there is none, it is old, or the agent stands too still for a
+ * course. */
+static bool pose_from_fix(pass_t *p, vfeed_t *f, vxs_time_t T, vxs_frame_v2x_t *v) {
+    const fix_t *x = &p->fixes[f->src->agent];
+    f->fix_reason[0] = '\0';
+    if (!x->valid) return false;
+    if (llabs(T - x->t) > FIX_MAX_AGE_NS) {
+        snprintf(f->fix_reason, sizeof f->fix_reason, "; its LiDAR's last GNSS fix is %.1f s old",
+                 (double)(T - x->t) / 1e9);
+        return false;
+    }
+    if (isnan(x->course_deg) || isnan(x->speed_mps) || x->speed_mps < FIX_MIN_SPEED) {
+        snprintf(f->fix_reason, sizeof f->fix_reason,
+                 "; its LiDAR's GNSS fix gives no heading (speed below %.1f m/s)", FIX_MIN_SPEED);
+        return false;
+    }
+    vxs_v2x_summary_t sum;
+    memset(&sum, 0, sizeof sum);
+    sum.has_position = true;
+    sum.lat_deg = x->lat_deg;
+    sum.lon_deg = x->lon_deg;
+    sum.elev_m = sum.length_m = sum.width_m = NAN;
+    sum.yaw_rate_dps = x->yaw_rate_dps;
+    sum.accel_long_mps2 = x->accel_mps2;
+    sum.pos_semi_major_m = sum.pos_semi_minor_m = sum.pos_orientation_deg = NAN;
+    sum.speed_conf_mps = sum.heading_conf_deg = NAN;
+    sum.speed_mps = x->speed_mps;
+    sum.heading_deg = x->course_deg;
+    sum.station_type = -1;
+    vxs_msg_state_t st;
+    vxsi_state_from_summary(&st, &sum, &p->enu, f->agent_type);
+    vxsi_pose_between(&st, (double)(x->t - T) / 1e9, NULL, 0.0, 0.0, &v->pose);
+    if (!v->pose.valid) return false;
+    v->pose_from = "lidar gnss";
+    v->pose_reason = NULL;
+    return true;
+}
+
 /* feed_pose finds where the feed's agent is at T: its fixed pose in the manifest, else its own
  * messages around T (read ahead until one is after T). */
 static void feed_pose(pass_t *p, vfeed_t *f, vxs_time_t T, vxs_frame_v2x_t *v) {
@@ -623,11 +704,16 @@ static void feed_pose(pass_t *p, vfeed_t *f, vxs_time_t T, vxs_frame_v2x_t *v) {
         b = NULL;
     }
     if (!a) {
-        snprintf(f->pose_reason, sizeof f->pose_reason,
-                 f->n_own ? "agent %s: no message of its own within %.1f s of T"
-                          : "agent %s: no fixed pose in the manifest and no message of its own "
-                            "with a position",
-                 ag->id, (double)OWN_MAX_GAP_NS / 1e9);
+        if (pose_from_fix(p, f, T, v)) return;
+        if (f->n_own)
+            snprintf(f->pose_reason, sizeof f->pose_reason,
+                     "agent %s: no message of its own within %.1f s of T%s", ag->id,
+                     (double)OWN_MAX_GAP_NS / 1e9, f->fix_reason);
+        else
+            snprintf(f->pose_reason, sizeof f->pose_reason,
+                     "agent %s: no fixed pose in the manifest, no message of its own with a "
+                     "position%s",
+                     ag->id, f->fix_reason[0] ? f->fix_reason : ", no LiDAR GNSS fix");
         return;
     }
     vxsi_pose_between(&a->st, (double)(a->t - T) / 1e9, b ? &b->st : NULL,
@@ -685,6 +771,7 @@ static void pass_free(pass_t *p) {
         vxs_free(p->vf[k].senders);
     }
     vxs_buf_free(&p->objects);
+    vxs_free(p->fixes);
     vxs_free(p->ms);
     vxs_free(p->vf);
     vxs_free(p->tol);
@@ -760,10 +847,11 @@ static vxs_status_t setup(pass_t *p) {
     p->members = vxs_calloc(n + 1, sizeof *p->members);
     p->v2x = vxs_calloc(n ? n : 1, sizeof *p->v2x);
     p->reasons = vxs_calloc(n + 1 + n * MAX_LINKS, sizeof *p->reasons);
+    p->fixes = vxs_calloc(man->n_agents, sizeof *p->fixes);
     j->streams = vxs_calloc(n + 1, sizeof *j->streams);
     j->stream_names = vxs_calloc(n + 1, sizeof *j->stream_names);
     if (!p->ms || !p->vf || !p->tol || !p->members || !p->v2x || !p->reasons || !j->streams ||
-        !j->stream_names)
+        !j->stream_names || !p->fixes)
         return VXS_E_NOMEM;
     set_origin(p);
     size_t ref_src = SIZE_MAX;
@@ -821,7 +909,10 @@ static vxs_status_t setup(pass_t *p) {
         if (m->kind == VXS_SOURCE_LIDAR) {
             if (s->dev_node[0] == SIZE_MAX) continue; /* no packet at all: nothing to match */
             m->clock = s->dev_node[0];
-            st = vxs_source_rewind(s->src, VXS_REC_KIND_BIT(VXS_REC_LIDAR_SWEEP));
+            m->fix = &p->fixes[s->agent];
+            /* sweeps, and position packets for the agent's fixes (receiver poses) */
+            st = vxs_source_rewind(s->src, VXS_REC_KIND_BIT(VXS_REC_LIDAR_SWEEP) |
+                                               VXS_REC_KIND_BIT(VXS_REC_IMU));
         } else {
             m->clock = j->logger_node[s->agent];
             st = vxs_source_rewind(s->src, VXS_REC_KIND_BIT(VXS_REC_CAMERA_FRAME));

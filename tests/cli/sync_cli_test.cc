@@ -859,6 +859,79 @@ TEST(SyncAnnotations, PredictedPositionsAndBodyFramesCoverTheTruth) {
     EXPECT_GE(inb, nb * 95 / 100) << inb << " of " << nb << " body-frame positions";
 }
 
+// A receiver with neither a fixed pose nor messages it knows as its own (the ego's V2X source
+// without its own ids): its pose comes from its GPS-locked LiDAR's $GPRMC fixes (position,
+// course and speed over ground, the turn and acceleration between two fixes), advanced to T.
+// Against the truth: the pose within its stated sigma, the heading within a few degrees, and the
+// other senders in its body frame within their stated 95 %.
+TEST(SyncAnnotations, ReceiverPoseFromItsLidarGnssFixes) {
+    const std::string dir = vxs_test::TempDir();
+    std::string out;
+    ASSERT_EQ(RunCli("synth -q --seed 1 --profile mixed --realism full --duration 30 -o " + dir +
+                         "/drive",
+                     &out),
+              0)
+        << out;
+    json_t *truth = LoadJson(dir + "/drive/truth.json");
+    json_t *scen = LoadJson(dir + "/drive/scenario.json");
+    ASSERT_TRUE(truth && scen);
+    json_object_set(scen, "origin", json_object_get(truth, "origin"));
+    size_t i, k;
+    json_t *ag, *src;
+    json_array_foreach(json_object_get(scen, "agents"), i, ag) {
+        if (S(ag, "id") != "ego") continue;
+        json_array_foreach(json_object_get(ag, "sources"), k, src) {
+            json_object_del(src, "own_station_id");
+            json_object_del(src, "own_macs");
+        }
+    }
+    ASSERT_EQ(json_dump_file(scen, (dir + "/drive/scenario_o.json").c_str(), 0), 0);
+    json_decref(scen);
+    ASSERT_EQ(RunCli("sync -q " + dir + "/drive/scenario_o.json -o " + dir + "/out", &out), 0)
+        << out;
+    const auto tracks = Tracks(truth);
+    const int64_t t0 = I(truth, "start_ns");
+    json_decref(truth);
+    std::vector<json_t *> frames = LoadLines(dir + "/out/frames.jsonl");
+    size_t poses = 0, pose_in = 0, yaw_in = 0, nb = 0, inb = 0;
+    for (json_t *f : frames) {
+        const int64_t T = I(f, "t_ref_ns");
+        if (T < t0 + 2000000000) continue; // two fixes first: a turn rate
+        json_t *v;
+        json_array_foreach(json_object_get(f, "v2x"), i, v) {
+            if (S(v, "agent") != "ego") continue;
+            json_t *pose = json_object_get(v, "pose");
+            ASSERT_TRUE(json_is_object(pose)) << S(v, "pose_reason");
+            EXPECT_EQ(S(pose, "from"), "lidar gnss");
+            double x, y, yaw;
+            At(tracks.at("ego"), T, &x, &y, &yaw);
+            poses++;
+            pose_in += std::hypot(x - D(pose, "x"), y - D(pose, "y")) <= 2.45 * D(pose, "sd_m");
+            yaw_in += std::fabs(std::remainder(yaw - D(pose, "yaw_rad"), 2 * M_PI)) <=
+                      3 * D(pose, "yaw_sd_rad");
+            json_t *m;
+            json_array_foreach(json_object_get(v, "messages"), k, m) {
+                json_t *b = json_object_get(m, "body");
+                auto it = tracks.find(S(m, "sender"));
+                if (!json_is_object(b) || it == tracks.end()) continue;
+                double sx, sy, syaw;
+                At(it->second, T, &sx, &sy, &syaw);
+                const double bx = std::cos(yaw) * (sx - x) + std::sin(yaw) * (sy - y);
+                const double by = -std::sin(yaw) * (sx - x) + std::cos(yaw) * (sy - y);
+                const double d = std::hypot(bx - D(b, "x"), by - D(b, "y")) / D(b, "sd_m");
+                nb++;
+                inb += d * d <= 5.991;
+            }
+        }
+    }
+    for (json_t *f : frames) json_decref(f);
+    ASSERT_GT(poses, 250u);
+    EXPECT_EQ(pose_in, poses);
+    EXPECT_GE(yaw_in, poses * 99 / 100);
+    ASSERT_GT(nb, 2000u);
+    EXPECT_GE(inb, nb * 95 / 100) << inb << " of " << nb;
+}
+
 TEST_F(SyncSynth, ResultsDoNotDependOnTheOrderOfAgentsAndFiles) {
     // the same scenario with agents and each agent's sources listed in reverse order
     json_t *man = LoadJson(dir_ + "/drive/scenario.json");

@@ -748,10 +748,14 @@ TEST(Velodyne, PositionPacketChecks) {
     EXPECT_EQ(pos.pps, 1);
     EXPECT_NEAR(pos.lat_deg, 36 + 49.7478558 / 60, 1e-9);
     EXPECT_NEAR(pos.lon_deg, -(2 + 24.4542928 / 60), 1e-9);
+    EXPECT_NEAR(pos.speed_mps, 0.034 * 1852.0 / 3600.0, 1e-12); // knots
+    EXPECT_DOUBLE_EQ(pos.course_deg, 212.5);
     p[206 + 10] ^= 1; // checksum no longer matches
     ASSERT_EQ(vxs_velo_parse_position(&pos, p.data(), p.size()), VXS_OK);
     EXPECT_FALSE(pos.has_rmc_time);
     EXPECT_TRUE(std::isnan(pos.lat_deg));
+    EXPECT_TRUE(std::isnan(pos.speed_mps));
+    EXPECT_TRUE(std::isnan(pos.course_deg));
     EXPECT_EQ(vxs_velo_parse_position(&pos, p.data(), 511), VXS_E_MALFORMED);
     // an unterminated 128-byte field is cut, not overrun
     std::fill(p.begin() + 206, p.end(), 'A');
