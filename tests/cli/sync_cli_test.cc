@@ -784,6 +784,45 @@ void At(const Track &k, int64_t t, double *x, double *y, double *yaw) {
     *yaw = k.yaw[i] + w * std::remainder(k.yaw[i + 1] - k.yaw[i], 2 * M_PI);
 }
 
+// SyncFullDrive writes the full-realism mixed drive of `seed` (`seconds` long) into dir/drive,
+// gives its scenario the truth's origin (so ENU is the truth's frame) and, with `strip_ego`,
+// takes the ego's own V2X ids away, syncs it into dir/out and returns the truth (the caller's).
+void SyncFullDrive(int seed, int seconds, const std::string &dir, bool strip_ego, json_t **truth) {
+    std::string out;
+    ASSERT_EQ(RunCli("synth -q --seed " + std::to_string(seed) +
+                         " --profile mixed --realism full --duration " + std::to_string(seconds) +
+                         " -o " + dir + "/drive",
+                     &out),
+              0)
+        << out;
+    *truth = LoadJson(dir + "/drive/truth.json");
+    json_t *scen = LoadJson(dir + "/drive/scenario.json");
+    ASSERT_TRUE(*truth && scen);
+    json_object_set(scen, "origin", json_object_get(*truth, "origin"));
+    size_t i, k;
+    json_t *ag, *src;
+    json_array_foreach(json_object_get(scen, "agents"), i, ag) {
+        if (!strip_ego || S(ag, "id") != "ego") continue;
+        json_array_foreach(json_object_get(ag, "sources"), k, src) {
+            json_object_del(src, "own_station_id");
+            json_object_del(src, "own_macs");
+        }
+    }
+    ASSERT_EQ(json_dump_file(scen, (dir + "/drive/scenario_o.json").c_str(), 0), 0);
+    json_decref(scen);
+    ASSERT_EQ(RunCli("sync -q " + dir + "/drive/scenario_o.json -o " + dir + "/out", &out), 0)
+        << out;
+}
+
+// BodyWithin95 says whether a body-frame position (frames.jsonl "body") is within its stated
+// 95 % circle (2.4477 sd) of the true sender (sx, sy) seen from the true receiver (rx, ry, ryaw).
+bool BodyWithin95(json_t *b, double sx, double sy, double rx, double ry, double ryaw) {
+    const double bx = std::cos(ryaw) * (sx - rx) + std::sin(ryaw) * (sy - ry);
+    const double by = -std::sin(ryaw) * (sx - rx) + std::cos(ryaw) * (sy - ry);
+    const double d = std::hypot(bx - D(b, "x"), by - D(b, "y")) / D(b, "sd_m");
+    return d * d <= 5.991;
+}
+
 // Every message's sender predicted to every frame it is attached to, against where the sender
 // truly was at T, on drives with GNSS error behind honest claims, varied motion (a stadium
 // track whose yaw rate jumps, a pedestrian who turns and pauses) and ETSI's front-of-box
@@ -799,19 +838,8 @@ TEST(SyncAnnotations, PredictedPositionsAndBodyFramesCoverTheTruth) {
     for (int seed = 1; seed <= 6; seed++) {
         const std::string dir = vxs_test::TempDir();
         std::string out;
-        ASSERT_EQ(RunCli("synth -q --seed " + std::to_string(seed) +
-                             " --profile mixed --realism full --duration 60 -o " + dir + "/drive",
-                         &out),
-                  0)
-            << out;
-        json_t *truth = LoadJson(dir + "/drive/truth.json");
-        json_t *scen = LoadJson(dir + "/drive/scenario.json");
-        ASSERT_TRUE(truth && scen);
-        json_object_set(scen, "origin", json_object_get(truth, "origin"));
-        ASSERT_EQ(json_dump_file(scen, (dir + "/drive/scenario_o.json").c_str(), 0), 0);
-        json_decref(scen);
-        ASSERT_EQ(RunCli("sync -q " + dir + "/drive/scenario_o.json -o " + dir + "/out", &out), 0)
-            << out;
+        json_t *truth = nullptr;
+        ASSERT_NO_FATAL_FAILURE(SyncFullDrive(seed, 60, dir, false, &truth));
         const auto tracks = Tracks(truth);
         json_decref(truth);
         std::vector<json_t *> frames = LoadLines(dir + "/out/frames.jsonl");
@@ -839,11 +867,8 @@ TEST(SyncAnnotations, PredictedPositionsAndBodyFramesCoverTheTruth) {
                     if (!json_is_object(b) || rx == tracks.end()) continue;
                     double rxx, rxy, ryaw;
                     At(rx->second, T, &rxx, &rxy, &ryaw);
-                    const double bx = std::cos(ryaw) * (x - rxx) + std::sin(ryaw) * (y - rxy);
-                    const double by = -std::sin(ryaw) * (x - rxx) + std::cos(ryaw) * (y - rxy);
-                    const double d = std::hypot(bx - D(b, "x"), by - D(b, "y")) / D(b, "sd_m");
                     nb++;
-                    inb += d * d <= 5.991;
+                    inb += BodyWithin95(b, x, y, rxx, rxy, ryaw);
                 }
             }
         }
@@ -866,29 +891,9 @@ TEST(SyncAnnotations, PredictedPositionsAndBodyFramesCoverTheTruth) {
 // other senders in its body frame within their stated 95 %.
 TEST(SyncAnnotations, ReceiverPoseFromItsLidarGnssFixes) {
     const std::string dir = vxs_test::TempDir();
-    std::string out;
-    ASSERT_EQ(RunCli("synth -q --seed 1 --profile mixed --realism full --duration 30 -o " + dir +
-                         "/drive",
-                     &out),
-              0)
-        << out;
-    json_t *truth = LoadJson(dir + "/drive/truth.json");
-    json_t *scen = LoadJson(dir + "/drive/scenario.json");
-    ASSERT_TRUE(truth && scen);
-    json_object_set(scen, "origin", json_object_get(truth, "origin"));
+    json_t *truth = nullptr;
+    ASSERT_NO_FATAL_FAILURE(SyncFullDrive(1, 30, dir, true, &truth));
     size_t i, k;
-    json_t *ag, *src;
-    json_array_foreach(json_object_get(scen, "agents"), i, ag) {
-        if (S(ag, "id") != "ego") continue;
-        json_array_foreach(json_object_get(ag, "sources"), k, src) {
-            json_object_del(src, "own_station_id");
-            json_object_del(src, "own_macs");
-        }
-    }
-    ASSERT_EQ(json_dump_file(scen, (dir + "/drive/scenario_o.json").c_str(), 0), 0);
-    json_decref(scen);
-    ASSERT_EQ(RunCli("sync -q " + dir + "/drive/scenario_o.json -o " + dir + "/out", &out), 0)
-        << out;
     const auto tracks = Tracks(truth);
     const int64_t t0 = I(truth, "start_ns");
     json_decref(truth);
@@ -916,11 +921,8 @@ TEST(SyncAnnotations, ReceiverPoseFromItsLidarGnssFixes) {
                 if (!json_is_object(b) || it == tracks.end()) continue;
                 double sx, sy, syaw;
                 At(it->second, T, &sx, &sy, &syaw);
-                const double bx = std::cos(yaw) * (sx - x) + std::sin(yaw) * (sy - y);
-                const double by = -std::sin(yaw) * (sx - x) + std::cos(yaw) * (sy - y);
-                const double d = std::hypot(bx - D(b, "x"), by - D(b, "y")) / D(b, "sd_m");
                 nb++;
-                inb += d * d <= 5.991;
+                inb += BodyWithin95(b, sx, sy, x, y, yaw);
             }
         }
     }
