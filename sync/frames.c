@@ -236,13 +236,15 @@ static vxs_time_t map_reading(const vxs_clock_model_t *m, vxs_time_t local, vxs_
 /* ---- member streams ------------------------------------------------------------------------ */
 
 #define FIX_MAX_AGE_NS (2000 * VXS_NS_PER_MS) /* a LiDAR fix this old still gives a pose */
+#define FIX_MIN_SPEED 1.0 /* m/s: below it a course over ground is no heading */
 
 /* note_fix makes a position packet's fix the agent's latest, with the turn rate and the
  * acceleration since the one before (course and speed over ground change between fixes). */
 static void note_fix(fix_t *x, const vxs_imu_summary_t *u) {
     fix_t n = {true, u->fix_time, u->lat_deg, u->lon_deg, u->speed_mps, u->course_deg, NAN, NAN};
+    /* both moving: a course at a standstill is noise, not a turn */
     if (x->valid && u->fix_time - x->t <= FIX_MAX_AGE_NS && !isnan(x->course_deg) &&
-        !isnan(n.course_deg) && !isnan(x->speed_mps) && !isnan(n.speed_mps)) {
+        !isnan(n.course_deg) && x->speed_mps >= FIX_MIN_SPEED && n.speed_mps >= FIX_MIN_SPEED) {
         const double dt = (double)(u->fix_time - x->t) / 1e9;
         /* course turns clockwise, yaw counter-clockwise */
         n.yaw_rate_dps = -remainder(n.course_deg - x->course_deg, 360.0) / dt;
@@ -612,8 +614,6 @@ static vxs_status_t v2x_drain(pass_t *p) {
     }
     return p->j->oom ? VXS_E_NOMEM : VXS_OK;
 }
-
-#define FIX_MIN_SPEED 1.0 /* m/s: below it a course over ground is no heading */
 
 /* pose_from_fix gives the feed's agent a pose from its LiDAR's latest NMEA fix: its position,
  * its course over ground as the heading, advanced to T at its speed, turning and accelerating as

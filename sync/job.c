@@ -430,7 +430,14 @@ static void v2x_message(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
     if (rec->u.v2x.out_of_range) out_of_range(j, s, rec);
     if (rec->u.v2x.has_position) {
         note_fix(s, rec, rec->u.v2x.lat_deg, rec->u.v2x.lon_deg, rec->u.v2x.elev_m);
-        if (rec->u.v2x.sent && rec->capture_time != VXS_TIME_NONE) {
+        const vxs_v2x_summary_t *v = &rec->u.v2x;
+        const bool own_pos = v->protocol == VXS_V2X_PROTO_J2735
+                                 ? v->msg_type == J2735_BSM || v->msg_type == J2735_PSM
+                                 : v->msg_type == VXS_ETSI_CAM || v->msg_type == VXS_ETSI_VAM ||
+                                       v->msg_type == VXS_ETSI_CPM;
+        /* where the agent is: a message giving its sender's position (not a DENM's event, a
+         * MAP's intersection) */
+        if (v->sent && own_pos && rec->capture_time != VXS_TIME_NONE) {
             s->has_own = true;
             s->own_lat = rec->u.v2x.lat_deg;
             s->own_lon = rec->u.v2x.lon_deg;

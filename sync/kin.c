@@ -78,6 +78,14 @@ void vxsi_state_from_summary(vxs_msg_state_t *st, const vxs_v2x_summary_t *s, co
     st->length = s->length_m;
     st->width = s->width_m;
     if (!s->has_position || isnan(s->lat_deg) || isnan(s->lon_deg)) return;
+    /* the messages whose position is their sender's: a DENM's is its event's, a MAP's or
+     * SPaT's its intersection's (protocol NONE: no message, an agent's own fix) */
+    const bool sender = s->protocol == VXS_V2X_PROTO_NONE ? true
+                        : s->protocol == VXS_V2X_PROTO_J2735
+                            ? s->msg_type == VXS_J2735_BSM || s->msg_type == VXS_J2735_PSM
+                            : s->msg_type == VXS_ETSI_CAM || s->msg_type == VXS_ETSI_VAM ||
+                                  s->msg_type == VXS_ETSI_CPM;
+    if (!sender) return;
     /* a PSM's basicType and a VAM's stationType say pedestrian; a CAM's says what it is */
     int stype = s->station_type;
     if (s->protocol == VXS_V2X_PROTO_J2735 && s->msg_type == VXS_J2735_PSM) stype = 1;
@@ -132,10 +140,7 @@ void vxsi_state_from_summary(vxs_msg_state_t *st, const vxs_v2x_summary_t *s, co
 static double advance(double *x, double *y, double *yaw, double v, double a, double w,
                       double t) {
     double te = t;
-    if (a != 0.0) {
-        const double ts = -v / a; /* when the speed reaches 0 */
-        if ((t > 0 && ts > 0 && ts < t) || (t < 0 && ts < 0 && ts > t)) te = ts;
-    }
+    if (a != 0.0 && v + a * t < 0) te = -v / a; /* the speed reaches 0 first (or is 0) */
     const double th0 = *yaw, th1 = th0 + w * te, v1 = v + a * te;
     double dx, dy;
     if (fabs(w * te) < 1e-6) {
@@ -212,7 +217,7 @@ void vxsi_pose_between(const vxs_msg_state_t *a, double ta, const vxs_msg_state_
     vxs_msg_pred_t pa, pb;
     memset(out, 0, sizeof *out);
     vxsi_predict(a, t - ta, 0.0, &pa);
-    if (pa.model == VXS_PRED_NONE) return;
+    if (pa.model == VXS_PRED_NONE || !a->has_heading) return; /* no heading: no body frame */
     out->valid = true;
     out->x = pa.x;
     out->y = pa.y;

@@ -36,7 +36,9 @@ void vxsi_enu_init(vxsi_enu_t *e, double lat_deg, double lon_deg, double alt_m);
 void vxsi_enu_from_geo(const vxsi_enu_t *e, double lat_deg, double lon_deg, double alt_m,
                        double out[3]);
 
-/* vxsi_state_from_summary reads a message's state (vxs_v2x_summary_t) into *st on `enu`;
+/* vxsi_state_from_summary reads a message's state (vxs_v2x_summary_t) into *st on `enu`: for
+ * a BSM, PSM, CAM, VAM or CPM (the messages whose position is their sender's; st->valid false
+ * for others), or a summary of protocol VXS_V2X_PROTO_NONE standing for an agent's own fix;
  * `agent_type` is the sending agent's manifest type (vxs_agent_type_t), -1 when no agent owns
  * it (the station type decides then). */
 void vxsi_state_from_summary(vxs_msg_state_t *st, const vxs_v2x_summary_t *s, const vxsi_enu_t *enu,

@@ -44,13 +44,14 @@ static void end_run(vxs_link_t *l) {
 }
 
 /* bin_place counts a settled place in the distance and time bins. */
-static void bin_place(vxs_link_t *l, int64_t place, bool received, vxs_time_t t, double dist) {
+static void bin_places(vxs_link_t *l, int64_t place, bool received, vxs_time_t t, double dist,
+                       uint64_t n) {
     const size_t d = isnan(dist) ? VXS_LINK_DIST_BINS
                      : dist / VXS_LINK_DIST_BIN_M >= VXS_LINK_DIST_BINS - 1
                          ? VXS_LINK_DIST_BINS - 1
                          : (size_t)(dist / VXS_LINK_DIST_BIN_M);
-    l->dist_sent[d]++;
-    l->dist_delivered[d] += received;
+    l->dist_sent[d] += n;
+    l->dist_delivered[d] += received ? n : 0;
     if (t == VXS_TIME_NONE && l->ref_gen != VXS_TIME_NONE && l->interval_s > 0)
         t = l->ref_gen + (vxs_time_t)llround((double)(place - l->ref_place) * l->interval_s * 1e9);
     if (t == VXS_TIME_NONE) return; /* no time at all: the totals have it */
@@ -68,8 +69,12 @@ static void bin_place(vxs_link_t *l, int64_t place, bool received, vxs_time_t t,
         l->time_bin_ns *= 2;
         k = (t - l->time_t0) / l->time_bin_ns;
     }
-    l->time_sent[k]++;
-    l->time_delivered[k] += received;
+    l->time_sent[k] += n;
+    l->time_delivered[k] += received ? n : 0;
+}
+
+static void bin_place(vxs_link_t *l, int64_t place, bool received, vxs_time_t t, double dist) {
+    bin_places(l, place, received, t, dist, 1);
 }
 
 /* settle decides every place below `upto`: received (ends a run of lost ones) or lost. A lost
@@ -90,11 +95,15 @@ static void settle(vxs_link_t *l, int64_t upto) {
             bin_place(l, p, false, VXS_TIME_NONE, l->last_dist);
         }
     }
-    for (int64_t p = look_end; p < upto; p++) {
-        l->lost++;
-        l->run++;
-        bin_place(l, p, false, VXS_TIME_NONE, l->last_dist);
-    }
+    /* beyond the window: none was received; binned one by one up to a window's worth, the rest
+     * (a generation time far ahead: a corrupted one) at once, at the middle place's time */
+    const int64_t each = upto - look_end < W ? upto - look_end : W;
+    for (int64_t p = look_end; p < look_end + each; p++) bin_place(l, p, false, VXS_TIME_NONE, l->last_dist);
+    if (upto - look_end > each)
+        bin_places(l, look_end + each + (upto - look_end - each) / 2, false, VXS_TIME_NONE,
+                   l->last_dist, (uint64_t)(upto - look_end - each));
+    l->lost += (uint64_t)(upto - look_end);
+    l->run += upto - look_end;
     l->done = upto;
 }
 
@@ -163,12 +172,10 @@ static vxs_link_event_t add_at(vxs_link_t *l, int64_t place, vxs_time_t gen, dou
     }
     if (place > l->top) {
         const int64_t a = place - l->top;
-        if (gen != VXS_TIME_NONE && l->top_gen != VXS_TIME_NONE && a <= MAX_STEP_FOR_RATE &&
-            gen > l->top_gen) {
-            /* a counter's interval is the sender's rate: the median of 15 steps; an inferred
-             * one follows the sender's own changes of rate (a CAM keeps a new interval for 3
-             * messages, EN 302 637-2 T_GenCam): the median of the last 3 */
-            const size_t cap = l->inferred ? 3 : sizeof l->steps / sizeof l->steps[0];
+        if (!l->inferred && gen != VXS_TIME_NONE && l->top_gen != VXS_TIME_NONE &&
+            a <= MAX_STEP_FOR_RATE && gen > l->top_gen) {
+            /* a counter's interval is the sender's rate: the median of 15 steps */
+            const size_t cap = sizeof l->steps / sizeof l->steps[0];
             l->steps[l->i_steps] = (double)(gen - l->top_gen) * 1e-9 / (double)a;
             l->i_steps = (l->i_steps + 1) % cap;
             if (l->n_steps < cap) l->n_steps++;
@@ -211,6 +218,15 @@ static vxs_link_event_t add_at(vxs_link_t *l, int64_t place, vxs_time_t gen, dou
             l->duplicates++;
             return VXS_LINK_DUPLICATE;
         }
+        if (l->inferred) {
+            /* no counter to reuse: a late message its time put on a place already taken (the
+             * inference gave the message there a place too few): sent and delivered, binned
+             * at once */
+            l->reordered++;
+            l->delivered++;
+            bin_place(l, place, true, gen, dist);
+            return VXS_LINK_REORDERED;
+        }
         l->reused++;
         l->delivered++;
         return VXS_LINK_REUSED;
@@ -235,6 +251,7 @@ vxs_link_event_t vxs_link_add(vxs_link_t *l, int64_t counter, vxs_time_t gen) {
 /* INFER_SLACK: a gap this far (in intervals) from a whole number of intervals is the sender
  * changing its interval, not messages lost */
 #define INFER_SLACK 0.25
+#define INFER_GAPS 5 /* gaps the inferred interval is the median of */
 
 vxs_link_event_t vxs_link_add_inferred(vxs_link_t *l, vxs_time_t gen, double dist_m) {
     if (!l || gen == VXS_TIME_NONE || (l->started && !l->inferred)) return VXS_LINK_BAD;
@@ -251,6 +268,14 @@ vxs_link_event_t vxs_link_add_inferred(vxs_link_t *l, vxs_time_t gen, double dis
         int64_t k = llround(r);
         if (k < 1 || fabs(r - (double)k) > INFER_SLACK) k = 1;
         place = l->top + k;
+        /* the interval is the median of the last INFER_GAPS gaps between messages as they
+         * come, not per place: a sender that slows down to a multiple of its interval (a
+         * stopped car's CAMs: 1 s) is a new interval after a few messages, not a loss forever
+         * (a CAM keeps a new interval for 3 messages, EN 302 637-2 T_GenCam) */
+        l->steps[l->i_steps] = (double)g * 1e-9;
+        l->i_steps = (l->i_steps + 1) % INFER_GAPS;
+        if (l->n_steps < INFER_GAPS) l->n_steps++;
+        l->interval_s = median_step(l);
     } else {
         /* older than the newest: at its place behind it, or the same time as one received */
         place = l->top;

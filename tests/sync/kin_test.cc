@@ -105,6 +105,22 @@ TEST(KinPredict, BrakingStopsAndDoesNotReverse) {
     EXPECT_NEAR(p.moved_m, 25, 1e-9);
 }
 
+TEST(KinPredict, AStandingVehicleDoesNotRollBackEitherWay) {
+    vxs_msg_state_t s = Mover(0, 0.5, 0.2, -1.0); // stopped, braking, a yaw rate: stays put
+    vxs_msg_pred_t p;
+    vxsi_predict(&s, 1.0, 0, &p);
+    EXPECT_EQ(p.x, 0);
+    EXPECT_EQ(p.y, 0);
+    EXPECT_NEAR(p.yaw, 0.5, 1e-12);
+    EXPECT_EQ(p.moved_m, 0);
+    s.accel = 1.0; // starting off: back in time it was standing, not reversing
+    vxsi_predict(&s, -1.0, 0, &p);
+    EXPECT_EQ(p.x, 0);
+    EXPECT_EQ(p.y, 0);
+    vxsi_predict(&s, 2.0, 0, &p); // and forward it starts: 2 m
+    EXPECT_NEAR(p.moved_m, 2.0, 1e-12);
+}
+
 TEST(KinPredict, ModelFollowsTheFieldsAndUnknownMotionIsNotPredicted) {
     vxs_msg_state_t s = Mover(5, 0, 0, 0);
     vxs_msg_pred_t p;
@@ -184,6 +200,9 @@ TEST(KinPose, BetweenTwoOwnMessagesOnAStraightRoad) {
     a.has_heading = false;
     vxsi_pose_between(&a, -0.05, nullptr, 0, 0.0, &p);
     EXPECT_FALSE(p.valid);
+    a.cls = VXS_KIN_STATIC; // a roadside unit that gives no heading has no body frame either
+    vxsi_pose_between(&a, -0.05, nullptr, 0, 0.0, &p);
+    EXPECT_FALSE(p.valid);
 }
 
 vxs_v2x_summary_t Summary(uint16_t proto, uint16_t type) {
@@ -255,6 +274,13 @@ TEST(KinState, J2735BsmIsAtItsCentreAndOneSigmaAsSent) {
     EXPECT_EQ(st.speed, 0);
     s.has_position = false;
     vxsi_state_from_summary(&st, &s, &e, -1);
+    EXPECT_FALSE(st.valid);
+    // a DENM's position is its event's, a MAP's its intersection's: no sender state
+    vxs_v2x_summary_t d = Summary(VXS_V2X_PROTO_ETSI, VXS_ETSI_DENM);
+    vxsi_state_from_summary(&st, &d, &e, -1);
+    EXPECT_FALSE(st.valid);
+    d = Summary(VXS_V2X_PROTO_J2735, VXS_J2735_MAP);
+    vxsi_state_from_summary(&st, &d, &e, -1);
     EXPECT_FALSE(st.valid);
 }
 

@@ -1,6 +1,7 @@
 // Link quality (vxs_sync.h section 6, vxs_link_t): what a receiver got of what a sender sent,
 // from the sender's message counter; on made-up sequences whose loss is known by construction,
 // and on the Wyoming OBU log, whose received BSMs' msgCnt gaps SOURCES.md lists.
+#include <cmath>
 #include <cstring>
 #include <set>
 #include <string>
@@ -221,6 +222,41 @@ TEST(LinkInferred, ChangingIntervalsAndLossCountedFromGenerationTimes) {
     for (size_t k = 0; k < VXS_LINK_TIME_BINS; k++) ts += l.time_sent[k];
     EXPECT_EQ(ts, l.sent);
     EXPECT_EQ(l.time_bin_ns, VXS_LINK_TIME_BIN_NS);
+}
+
+// A car that stops: its CAMs slow from 200 ms to ETSI's 1 s (T_GenCamMax), a whole multiple.
+// The interval follows the gaps as they come: a few messages are misread while it adapts,
+// then none, however long the stop (it used to count 4 lost per second for good).
+TEST(LinkInferred, ASenderSlowingToAMultipleIsANewIntervalNotLossForever) {
+    vxs_link_t l;
+    vxs_link_init(&l, 128);
+    vxs_time_t t = kT0;
+    for (int i = 0; i < 50; i++) vxs_link_add_inferred(&l, t += 200 * kMs, NAN);
+    for (int i = 0; i < 120; i++) vxs_link_add_inferred(&l, t += 1000 * kMs, NAN); // 2 minutes
+    vxs_link_finish(&l);
+    EXPECT_LE(l.lost, 12u) << "lost " << l.lost;
+    EXPECT_NEAR(l.interval_s, 1.0, 1e-9);
+    // a late message between two received ones is reordered (no counter to reuse)
+    vxs_link_t m;
+    vxs_link_init(&m, 128);
+    vxs_link_add_inferred(&m, kT0, NAN);
+    vxs_link_add_inferred(&m, kT0 + 200 * kMs, NAN);
+    EXPECT_EQ(vxs_link_add_inferred(&m, kT0 + 100 * kMs, NAN), VXS_LINK_REORDERED);
+    EXPECT_EQ(m.reused, 0u);
+}
+
+// A corrupted generation time years ahead: its places are counted lost at once, not one by one.
+TEST(LinkInferred, AGenerationTimeYearsAheadIsCountedAtOnce) {
+    vxs_link_t l;
+    vxs_link_init(&l, 128);
+    for (int i = 0; i < 10; i++) vxs_link_add(&l, i, kT0 + i * 100 * kMs);
+    const vxs_time_t years = 5LL * 365 * 86400 * 1000000000LL;
+    vxs_link_add(&l, 10, kT0 + years); // ~1.6e9 places ahead
+    vxs_link_finish(&l);
+    EXPECT_GT(l.lost, 1000000000u);
+    uint64_t sent = 0;
+    for (size_t k = 0; k <= VXS_LINK_DIST_BINS; k++) sent += l.dist_sent[k];
+    EXPECT_EQ(sent, l.sent);
 }
 
 // A long drive: the time bins double in width instead of growing in number.
