@@ -5,6 +5,7 @@
 #ifndef VXS_CLI_H
 #define VXS_CLI_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -97,7 +98,20 @@ typedef struct {
     bool force;
     bool quiet;      /* no progress bar */
     vxs_cli_print_t print;
+    /* the labeled bundle (--bundle and its options) */
+    bool bundle;
+    bool resume;
+    unsigned every;       /* 0: every frame */
+    double from_s, to_s;  /* seconds from the clocks' epoch; NaN: unbounded */
+    const char *agents;   /* comma-separated ids; NULL: all */
+    const char *sensors;  /* comma-separated agent/sensor; NULL: all */
+    int png_level;        /* -1: the manifest's export.png_level */
+    unsigned threads;     /* 0: 2 */
 } vxs_cli_sync_opts_t;
+
+/* VXS_CLI_SYNC_OPTS_INIT is vxs_cli_sync_opts_t's defaults: text summary, no bundle. */
+#define VXS_CLI_SYNC_OPTS_INIT                                                                   \
+    {NULL, false, false, VXS_CLI_PRINT_TEXT, false, false, 0, NAN, NAN, NULL, NULL, -1, 0}
 
 struct vxs_job;
 

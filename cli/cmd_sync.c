@@ -21,26 +21,83 @@
 #include "vxs_sensors.h"
 #include "vxs_sync.h"
 
-enum { OPT_OUT = 1, OPT_FORCE, OPT_JSON, OPT_QUIET };
+enum {
+    OPT_OUT = 1, OPT_FORCE, OPT_JSON, OPT_QUIET, OPT_BUNDLE, OPT_RESUME, OPT_EVERY, OPT_FROM,
+    OPT_TO, OPT_AGENTS, OPT_SENSORS, OPT_PNG_LEVEL, OPT_THREADS
+};
 
 static const vxs_cli_opt_t sync_opts[] = {
     {"out", 'o', "DIR", "output folder (created; required unless the manifest gives export.out)",
      OPT_OUT},
-    {"force", 'f', NULL, "replace the outputs already in DIR", OPT_FORCE},
+    {"force", 'f', NULL, "replace the outputs already in DIR (a bundle of another scenario too)",
+     OPT_FORCE},
     {"json", 0, NULL, "print a JSON summary on stdout", OPT_JSON},
     {"quiet", 'q', NULL, "no progress bar on stderr", OPT_QUIET},
+    {"bundle", 'b', NULL, "also write the labeled training bundle into DIR (README \"The bundle\")",
+     OPT_BUNDLE},
+    {"resume", 0, NULL, "continue a bundle a killed run left in DIR (same scenario and options)",
+     OPT_RESUME},
+    {"every", 0, "N", "bundle: export every Nth frame only", OPT_EVERY},
+    {"from", 0, "S", "only frames from S seconds after the drive's first whole second", OPT_FROM},
+    {"to", 0, "S", "only frames before S seconds after it", OPT_TO},
+    {"agents", 0, "A,B", "bundle: only these agents (ids)", OPT_AGENTS},
+    {"sensors", 0, "A/S,..", "bundle: only these LiDARs and cameras (agent/sensor)", OPT_SENSORS},
+    {"png-level", 0, "L", "bundle: zlib level of the PNGs, 0 (stored) .. 9 (default: the "
+                          "manifest's export.png_level, 1)", OPT_PNG_LEVEL},
+    {"threads", 0, "N", "bundle: encoding threads (default 2)", OPT_THREADS},
     {NULL, 0, NULL, NULL, 0}};
+
+static int parse_uint(const char *what, const char *arg, unsigned lo, unsigned hi, unsigned *out) {
+    char *end;
+    errno = 0;
+    const unsigned long v = strtoul(arg, &end, 10);
+    if (end == arg || *end || errno || arg[0] == '-' || v < lo || v > hi)
+        return vxs_cli_usage_error("sync", "%s wants a whole number in %u..%u, not '%s'", what,
+                                   lo, hi, arg);
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse_secs(const char *what, const char *arg, double *out) {
+    char *end;
+    *out = strtod(arg, &end);
+    if (end == arg || *end || !isfinite(*out) || *out < 0 || *out > 1e9)
+        return vxs_cli_usage_error("sync", "%s wants seconds >= 0, not '%s'", what, arg);
+    return 0;
+}
 
 static int on_opt(void *user, int id, const char *arg) {
     vxs_cli_sync_opts_t *o = user;
+    unsigned u;
     switch (id) {
     case OPT_OUT: o->out = arg; break;
     case OPT_FORCE: o->force = true; break;
     case OPT_JSON: o->print = VXS_CLI_PRINT_JSON; break;
     case OPT_QUIET: o->quiet = true; break;
+    case OPT_BUNDLE: o->bundle = true; break;
+    case OPT_RESUME: o->resume = true; break;
+    case OPT_EVERY: return parse_uint("--every", arg, 1, 1000000, &o->every);
+    case OPT_FROM: return parse_secs("--from", arg, &o->from_s);
+    case OPT_TO: return parse_secs("--to", arg, &o->to_s);
+    case OPT_AGENTS: o->agents = arg; break;
+    case OPT_SENSORS: o->sensors = arg; break;
+    case OPT_PNG_LEVEL:
+        if (parse_uint("--png-level", arg, 0, 9, &u) != 0) return VXS_EXIT_USAGE;
+        o->png_level = (int)u;
+        break;
+    case OPT_THREADS: return parse_uint("--threads", arg, 1, 64, &o->threads);
     default: break;
     }
     return 0;
+}
+
+/* split: a comma-separated list into at most `max` pieces of `buf` (modified in place) */
+static size_t split(char *buf, const char **items, size_t max) {
+    size_t n = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && n < max;
+         t = strtok_r(NULL, ",", &save))
+        if (*t) items[n++] = t;
+    return n;
 }
 
 typedef struct {
@@ -129,7 +186,7 @@ static void print_summary(const vxs_job_t *job, const char *out_dir) {
            s->seconds_frames);
 }
 
-static void print_json(const vxs_job_t *job, const char *out_dir) {
+static void print_json(const vxs_job_t *job, const char *out_dir, const vxs_bundle_stats_t *b) {
     const vxs_run_info_t *run = vxs_job_run_info(job);
     const vxs_run_summary_t *s = vxs_job_summary(job);
     const vxs_clock_report_t *R = run->clocks;
@@ -156,6 +213,17 @@ static void print_json(const vxs_job_t *job, const char *out_dir) {
     }
     json_object_set_new(sum, "domains", doms);
     json_object_set_new(sum, "out", json_string(out_dir));
+    if (b)
+        json_object_set_new(
+            sum, "bundle",
+            json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:{s:f,s:f,s:f,s:f,s:f,s:f,s:f}}",
+                      "file", "bundle.json", "frames", (json_int_t)b->frames, "frames_reused",
+                      (json_int_t)b->frames_reused, "images", (json_int_t)b->images, "clouds",
+                      (json_int_t)b->clouds, "points", (json_int_t)b->points, "bytes",
+                      (json_int_t)b->bytes, "raw_bytes", (json_int_t)b->raw_bytes, "threads",
+                      (int)b->threads, "seconds", "decode", b->s_decode, "points", b->s_points,
+                      "png", b->s_png, "lz4", b->s_lz4, "labels", b->s_labels, "write",
+                      b->s_write, "verify", b->s_verify));
     json_dumpf(sum, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     putchar('\n');
     json_decref(sum);
@@ -175,6 +243,30 @@ static bool is_input_dir(const vxs_manifest_t *man, const char *dir) {
     return false;
 }
 
+/* bundle_command: the command line standing for the bundle's settings (bundle.json "command";
+ * what decides the content only, so a resumed run records the same) */
+static void bundle_command(char *buf, size_t n, const char *scenario, const vxs_cli_sync_opts_t *o,
+                           int png_level) {
+    size_t k = (size_t)snprintf(buf, n, "v2xsync sync %s --bundle --png-level %d", scenario,
+                                png_level);
+    if (k < n && o->every > 1) k += (size_t)snprintf(buf + k, n - k, " --every %u", o->every);
+    if (k < n && isfinite(o->from_s)) k += (size_t)snprintf(buf + k, n - k, " --from %g", o->from_s);
+    if (k < n && isfinite(o->to_s)) k += (size_t)snprintf(buf + k, n - k, " --to %g", o->to_s);
+    if (k < n && o->agents) k += (size_t)snprintf(buf + k, n - k, " --agents %s", o->agents);
+    if (k < n && o->sensors) snprintf(buf + k, n - k, " --sensors %s", o->sensors);
+}
+
+static void print_bundle(const vxs_bundle_stats_t *b, const char *out_dir) {
+    printf("\nBundle: %s/bundle.json: %" PRIu64 " frames (%" PRIu64 " kept from the killed run), %" PRIu64
+           " images, %" PRIu64 " point clouds (%" PRIu64 " points), %.1f MB written (%.1f MB raw)\n",
+           out_dir, b->frames, b->frames_reused, b->images, b->clouds, b->points,
+           (double)b->bytes / 1e6, (double)b->raw_bytes / 1e6);
+    printf("  seconds per stage (summed over threads): decode %.2f, points %.2f, png %.2f, lz4 "
+           "%.2f, labels %.2f, write %.2f, verify %.2f; %u encoding threads\n",
+           b->s_decode, b->s_points, b->s_png, b->s_lz4, b->s_labels, b->s_write, b->s_verify,
+           b->threads);
+}
+
 int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifest_t **out_man,
                  vxs_job_t **out_job) {
     ctx_t c = {o, {0}};
@@ -182,10 +274,22 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
     char err[VXS_MANIFEST_ERR_LEN + 1024], path[PATH_MAX + 32];
     vxs_manifest_t *man = NULL;
     vxs_job_t *job = NULL;
-    vxs_frame_sink_t *sinks[4] = {NULL, NULL, NULL, NULL};
+    enum { N_SINKS = 5 };
+    vxs_frame_sink_t *sinks[N_SINKS] = {NULL, NULL, NULL, NULL, NULL};
+    vxs_bundle_stats_t bstats;
+    memset(&bstats, 0, sizeof bstats);
+    char lists[2][1024], command[2400];
+    const char *agents[64], *sensors[64];
+    size_t n_agents = 0, n_sensors = 0;
     int rc = VXS_EXIT_USAGE;
     *out_man = NULL;
     *out_job = NULL;
+    if (!o->bundle && (o->resume || o->every || o->agents || o->sensors || o->png_level >= 0 ||
+                       o->threads))
+        return vxs_cli_usage_error("sync", "--resume, --every, --agents, --sensors, --png-level "
+                                           "and --threads are options of --bundle");
+    if (isfinite(o->from_s) && isfinite(o->to_s) && o->to_s <= o->from_s)
+        return vxs_cli_usage_error("sync", "--to must be after --from");
     if (vxs_manifest_load(&man, scenario, err, sizeof err) != VXS_OK) {
         fprintf(stderr, "v2xsync sync: %s\n", err);
         return VXS_EXIT_USAGE;
@@ -207,7 +311,7 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
         goto done;
     }
     snprintf(path, sizeof path, "%s/frames.jsonl", out_dir);
-    if (!o->force && access(path, F_OK) == 0) {
+    if (!o->force && !o->resume && access(path, F_OK) == 0) {
         fprintf(stderr, "v2xsync sync: %s already exists (--force replaces it)\n", path);
         goto done;
     }
@@ -220,7 +324,42 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
         fprintf(stderr, "v2xsync sync: %s\n", err);
         goto done;
     }
-    /* frames.jsonl is renamed into place before clocks.json: the sinks finish in this order */
+    /* the bundle sink first: it clears what a killed run left in DIR */
+    size_t n_sinks = o->bundle ? 5 : 4;
+    if (o->bundle) {
+        vxs_bundle_options_t bo;
+        memset(&bo, 0, sizeof bo);
+        bo.manifest = man;
+        bo.scenario_path = scenario;
+        bo.png_level = o->png_level >= 0 ? o->png_level : man->export_opts.png_level;
+        bundle_command(command, sizeof command, scenario, o, bo.png_level);
+        bo.command = command;
+        bo.every = o->every;
+        if (o->agents) {
+            snprintf(lists[0], sizeof lists[0], "%s", o->agents);
+            n_agents = split(lists[0], agents, 64);
+        }
+        if (o->sensors) {
+            snprintf(lists[1], sizeof lists[1], "%s", o->sensors);
+            n_sensors = split(lists[1], sensors, 64);
+        }
+        bo.agents = agents;
+        bo.n_agents = n_agents;
+        bo.sensors = sensors;
+        bo.n_sensors = n_sensors;
+        bo.from_s = o->from_s;
+        bo.to_s = o->to_s;
+        bo.resume = o->resume;
+        bo.force = o->force;
+        bo.threads = o->threads;
+        bo.stats = &bstats;
+        if (vxs_bundle_sink_create(&sinks[4], out_dir, &bo, err, sizeof err) != VXS_OK) {
+            fprintf(stderr, "v2xsync sync: %s\n", err);
+            goto done;
+        }
+    }
+    /* frames.jsonl is renamed into place before clocks.json: the sinks finish in this order;
+     * the bundle last, as it checksums the others */
     if (vxs_frames_jsonl_sink_create(&sinks[0], path, err, sizeof err) != VXS_OK) {
         fprintf(stderr, "v2xsync sync: %s\n", err);
         goto done;
@@ -243,7 +382,14 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
     vxs_cli_progress_begin(&c.prog, "sync: reading", o->quiet || o->print != VXS_CLI_PRINT_TEXT);
     vxs_status_t st = vxs_job_index(job);
     if (st == VXS_OK) st = vxs_job_solve(job);
-    if (st == VXS_OK) st = vxs_job_frames(job, VXS_TIME_NONE, VXS_TIME_NONE, sinks, 4);
+    if (st == VXS_OK) {
+        const vxs_time_t epoch = vxs_job_clocks(job)->epoch;
+        const vxs_time_t from =
+            isfinite(o->from_s) ? epoch + (int64_t)llround(o->from_s * 1e9) : VXS_TIME_NONE;
+        const vxs_time_t to =
+            isfinite(o->to_s) ? epoch + (int64_t)llround(o->to_s * 1e9) : VXS_TIME_NONE;
+        st = vxs_job_frames(job, from, to, sinks, n_sinks);
+    }
     vxs_cli_progress_end(&c.prog);
     if (st != VXS_OK) {
         fprintf(stderr, "v2xsync sync: %s\n",
@@ -253,16 +399,18 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
     if (vxs_job_run_info(job)->n_streams == 0 && o->print != VXS_CLI_PRINT_JSON)
         fprintf(stderr, "v2xsync sync: %s: no LiDAR or camera source to cut frames on; "
                         "frames.jsonl is empty\n", man->name);
-    if (o->print == VXS_CLI_PRINT_JSON)
-        print_json(job, out_dir);
-    else if (o->print == VXS_CLI_PRINT_TEXT)
+    if (o->print == VXS_CLI_PRINT_JSON) {
+        print_json(job, out_dir, o->bundle ? &bstats : NULL);
+    } else if (o->print == VXS_CLI_PRINT_TEXT) {
         print_summary(job, out_dir);
+        if (o->bundle) print_bundle(&bstats, out_dir);
+    }
     rc = vxs_job_summary(job)->damaged_units || vxs_job_summary(job)->v2x_out_of_range
              ? VXS_EXIT_FINDINGS
              : VXS_EXIT_OK;
 done:
     vxs_cli_progress_end(&c.prog);
-    for (size_t i = 0; i < sizeof sinks / sizeof sinks[0]; i++) vxs_frame_sink_destroy(sinks[i]);
+    for (size_t i = 0; i < N_SINKS; i++) vxs_frame_sink_destroy(sinks[i]);
     if (rc <= VXS_EXIT_FINDINGS) {
         *out_man = man;
         *out_job = job;
@@ -274,7 +422,7 @@ done:
 }
 
 static int run(int argc, char **argv) {
-    vxs_cli_sync_opts_t o = {NULL, false, false, VXS_CLI_PRINT_TEXT};
+    vxs_cli_sync_opts_t o = VXS_CLI_SYNC_OPTS_INIT;
     int npos = 0, ex = 0;
     if (vxs_cli_parse(&vxs_cmd_sync_def, argc, argv, on_opt, &o, &npos, &ex) != 0) return ex;
     if (npos != 1) return vxs_cli_usage_error("sync", "expected one SCENARIO file");

@@ -430,10 +430,13 @@ static bool run_sync(bool json, const char *dir, const synth_world_t *w, char *s
     char scen[4200];
     snprintf(synced, synced_len, "%s/synced", dir);
     snprintf(scen, sizeof scen, "%s/scenario.json", dir);
-    if (!json) printf("\nThe main job: v2xsync sync %s -o %s\n\n", scen, synced);
+    if (!json) printf("\nThe main job: v2xsync sync %s -o %s --bundle\n\n", scen, synced);
     fflush(stdout);
-    const vxs_cli_sync_opts_t so = {synced, false, true,
-                                    json ? VXS_CLI_PRINT_NONE : VXS_CLI_PRINT_TEXT};
+    vxs_cli_sync_opts_t so = VXS_CLI_SYNC_OPTS_INIT;
+    so.out = synced;
+    so.quiet = true;
+    so.print = json ? VXS_CLI_PRINT_NONE : VXS_CLI_PRINT_TEXT;
+    so.bundle = true; /* the main job ends in a labeled bundle */
     vxs_manifest_t *man = NULL;
     vxs_job_t *job = NULL;
     const int rc = vxs_cli_sync(scen, &so, &man, &job);

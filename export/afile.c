@@ -3,7 +3,7 @@
  * fsync and rename(2): rename within one file system is atomic, so readers (and a re-run after a
  * crash) see either no file or the complete one, never a prefix.
  */
-#include "vxs_export.h"
+#include "export_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -20,6 +20,7 @@ struct vxs_afile {
     char *path;
     char *tmp;  /* NULL when writing to stdout */
     int failed; /* a write failed: commit must not publish */
+    int nosync; /* vxsi_afile_nosync: rename without fsync */
     char err[512];
 };
 
@@ -135,7 +136,7 @@ vxs_status_t vxs_afile_commit(vxs_afile_t *f, char *err, size_t err_len) {
         return st;
     }
     if (f->failed) st = VXS_E_IO;
-    if (st == VXS_OK && (fflush(f->fp) != 0 || fsync(fileno(f->fp)) != 0)) {
+    if (st == VXS_OK && (fflush(f->fp) != 0 || (!f->nosync && fsync(fileno(f->fp)) != 0))) {
         set_err(f, "flush failed");
         st = VXS_E_IO;
     }
@@ -147,7 +148,7 @@ vxs_status_t vxs_afile_commit(vxs_afile_t *f, char *err, size_t err_len) {
         set_err(f, "rename failed");
         st = VXS_E_IO;
     }
-    if (st == VXS_OK) fsync_dir(f->path);
+    if (st == VXS_OK && !f->nosync) fsync_dir(f->path);
     if (st != VXS_OK) {
         if (!f->err[0]) snprintf(f->err, sizeof f->err, "%s: output not written", f->path);
         if (err) snprintf(err, err_len, "%s", f->err);
@@ -167,3 +168,5 @@ void vxs_afile_abort(vxs_afile_t *f) {
 }
 
 const char *vxs_afile_errmsg(const vxs_afile_t *f) { return f->err; }
+
+void vxsi_afile_nosync(vxs_afile_t *f) { f->nosync = 1; }

@@ -66,4 +66,47 @@ json_t *vxsi_json_msg_state(const vxs_msg_state_t *st);
 /* vxsi_json_flags returns a message's flags (VXS_MSG_*) as an array of their names. */
 json_t *vxsi_json_flags(uint32_t flags);
 
+/* vxsi_afile_nosync makes vxs_afile_commit skip the file's and its folder's fsync (the rename
+ * stays atomic): for the bundle's many frame files, made durable together by one syncfs(2)
+ * before bundle.json, the bundle's completion record, is committed. */
+void vxsi_afile_nosync(vxs_afile_t *f);
+
+/* ==== the bundle's labels (openlabel.c) ================================================== */
+
+/* VXSI_SEEN_POINTS: a road user is "seen" by a receiver's LiDAR when at least this many points
+ * of its sweep fall inside the predicted box grown by the position's uncertainty. */
+#define VXSI_SEEN_POINTS 3
+
+/* vxsi_label_lidar_t is one receiving agent's LiDAR sweep at T for the labels' check: its points
+ * in the agent's body frame as x, y, z triples. */
+typedef struct {
+    const float *xyz; /* NULL: the agent has no exported LiDAR member in this frame */
+    size_t n;
+    double range_m;     /* the sensor's range: farther objects are "out_of_range" */
+    const char *stream; /* "ego/lidar" */
+} vxsi_label_lidar_t;
+
+/* vxsi_cpm_lookup_fn returns the perceived objects of message `message` of V2X source `source`
+ * (a CPM the sink was given through its message function) and their number in *n, NULL when
+ * they are no longer kept. */
+typedef const vxs_v2x_object_t *(*vxsi_cpm_lookup_fn)(void *user, uint32_t source,
+                                                      uint64_t message, size_t *n);
+
+/* vxsi_label_ctx_t is what one frame's labels are built from, besides the frame. */
+typedef struct {
+    const vxs_run_info_t *run;
+    const bool *agent_on;             /* per manifest agent: exported; NULL: all */
+    const bool *stream_on;            /* per run stream: exported; NULL: all */
+    const char *const *member_files;  /* per run stream: the member's file in the frame folder,
+                                         NULL when none */
+    const vxsi_label_lidar_t *lidar;  /* per manifest agent; NULL: no LiDAR check */
+    vxsi_cpm_lookup_fn cpm_lookup;    /* NULL: no CPM objects */
+    void *cpm_user;
+    const char *annotator;            /* "v2xsync 0.1.0" */
+} vxsi_label_ctx_t;
+
+/* vxsi_openlabel_frame returns frame f's labels as an OpenLABEL 1.0.0 document (README
+ * "labels.json"); NULL when out of memory. */
+json_t *vxsi_openlabel_frame(const vxsi_label_ctx_t *c, const vxs_frame_t *f);
+
 #endif /* VXS_EXPORT_INT_H */

@@ -104,6 +104,82 @@ vxs_status_t vxs_links_json_sink_create(vxs_frame_sink_t **out, const char *path
 vxs_status_t vxs_v2x_messages_jsonl_sink_create(vxs_frame_sink_t **out, const char *path,
                                                 char *err, size_t err_len);
 
+/* ==== The labeled bundle ================================================================ */
+
+/* VXS_BUNDLE_POINT_SIZE is the size of one point record of a bundle's .pts.lz4 files
+ * (little-endian, no padding but the last 3 bytes):
+ *     0 f32 x, 4 f32 y, 8 f32 z       metres, the sensor's frame (x forward, y left, z up)
+ *     12 f32 intensity                as the reader gives it (vxs_point_t)
+ *     16 i64 t_ns                     firing time - T, both on the reference timeline
+ *     24 u16 ring                     laser (Velodyne) / beam row (Ouster)
+ *     26 u16 azimuth                  0.01 degree units
+ *     28 u8  return                   VXS_RET_* bits
+ *     29 u8[3] zero */
+#define VXS_BUNDLE_POINT_SIZE 32
+
+/* VXS_BUNDLE_FORMAT_VERSION is bundle.json's "format_version". */
+#define VXS_BUNDLE_FORMAT_VERSION 1
+
+/* vxs_bundle_stats_t is what a bundle sink did: counts, and seconds per stage summed over the
+ * threads that ran it (decode: payload fetches; points: records and the body frame; png, lz4:
+ * encoding; labels: building and serialising labels.json and frame.json; write: files written
+ * and hashed; verify: a resumed run's checks of the frames already written). */
+typedef struct {
+    uint64_t frames;         /* frames exported (written or reused) */
+    uint64_t frames_reused;  /* --resume: frames found complete and kept */
+    uint64_t images, clouds, points;
+    uint64_t bytes;          /* bytes of the files written */
+    uint64_t raw_bytes;      /* their content before PNG / LZ4 compression */
+    double s_decode, s_points, s_png, s_lz4, s_labels, s_write, s_verify, s_inputs;
+    unsigned threads;
+} vxs_bundle_stats_t;
+
+/* vxs_bundle_options_t configures a bundle sink. Zero is the default of every field but
+ * `manifest`, `scenario_path` and `png_level`. */
+typedef struct {
+    const vxs_manifest_t *manifest; /* the scenario run (required) */
+    const char *scenario_path;      /* its file: hashed, and named in bundle.json (required) */
+    const char *command;            /* the command line that stands for the settings, for
+                                       bundle.json (NULL: none) */
+    uint32_t every;                 /* export every Nth frame the job gives (0, 1: each) */
+    const char *const *agents;      /* agent ids to export (n_agents; 0: all) */
+    size_t n_agents;
+    const char *const *sensors;     /* "agent/sensor" streams to export (n_sensors; 0: all of
+                                       the exported agents) */
+    size_t n_sensors;
+    int png_level;                  /* zlib level 0 (stored) .. 9 */
+    double from_s, to_s;            /* the time range asked for, seconds from the clocks'
+                                       epoch, recorded in bundle.json (NaN: unbounded) */
+    bool resume;                    /* keep the frames a killed run completed (they are
+                                       checked against their checksums) */
+    bool force;                     /* replace a bundle of another scenario or settings */
+    unsigned threads;               /* encoding threads (0: 2) */
+    vxs_bundle_stats_t *stats;      /* filled by finish when not NULL */
+} vxs_bundle_options_t;
+
+/* vxs_bundle_sink_create returns in *out a frame sink writing a labeled training bundle into the
+ * folder `dir` (which must exist; README "The bundle"): for every exported frame a folder
+ * frames/<8-digit frame number>/ with each member's payload (camera: the decoded frame as PNG;
+ * LiDAR: the sweep's points as VXS_BUNDLE_POINT_SIZE records in the LZ4 frame format), the
+ * frame's labels (labels.json: ASAM OpenLABEL 1.0.0) and frame.json (members, files, checksums,
+ * transforms, poses), written last; then files.xxh64 (every frame file's XXH64, as xxhsum
+ * prints it) and, at finish, bundle.json (settings, inputs with their checksums, agents,
+ * sensors, frames, the clocks, the checksums of the other outputs in `dir`), the bundle's
+ * completion record. Payloads are fetched on the job's thread only for the frames and members
+ * exported; PNG and LZ4 encoding and writing run on o->threads threads with a bounded number
+ * of frames in flight. Every file is written atomically; the sink must be finished after the
+ * other sinks writing into `dir` (it checksums their files).
+ *
+ * The folder is checked here, before any work: a folder holding the bundle of another scenario
+ * or other settings (its record .v2xsync-bundle or bundle.json) is refused unless o->force; one
+ * holding an unfinished or finished bundle of the same scenario and settings is refused unless
+ * o->resume or o->force; a frames/ folder that is no bundle's is always refused. With
+ * o->force the old frames/ is removed; with o->resume or o->force the temporary files of a
+ * killed run are. Errors: VXS_E_ARG (bad options: an unknown agent or sensor; the folder
+ * refused), VXS_E_IO, VXS_E_NOMEM, with `err` saying why. */
+vxs_status_t vxs_bundle_sink_create(vxs_frame_sink_t **out, const char *dir,
+                                    const vxs_bundle_options_t *o, char *err, size_t err_len);
+
 /* ==== PNG images ============================================================================ */
 
 /* vxs_png_format_t is the layout of the pixels given to the PNG writer: 8 bits per sample,
