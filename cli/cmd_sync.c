@@ -311,7 +311,7 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
         goto done;
     }
     snprintf(path, sizeof path, "%s/frames.jsonl", out_dir);
-    if (!o->force && !o->resume && access(path, F_OK) == 0) {
+    if (!o->force && !o->bundle && access(path, F_OK) == 0) { /* a bundle's sink checks DIR */
         fprintf(stderr, "v2xsync sync: %s already exists (--force replaces it)\n", path);
         goto done;
     }

@@ -322,15 +322,21 @@ static void *worker_main(void *arg) {
     bundle_t *b = w->b;
     for (;;) {
         pthread_mutex_lock(&b->mu);
-        while (!b->stop && b->seq_take == b->seq_submit) pthread_cond_wait(&b->cv_work, &b->mu);
-        if (b->seq_take == b->seq_submit) { /* stop, nothing left */
-            pthread_mutex_unlock(&b->mu);
-            return NULL;
+        for (;;) { /* the next frame to encode: reused ones (resume) are done already */
+            if (b->seq_take < b->seq_drain) b->seq_take = b->seq_drain;
+            while (b->seq_take < b->seq_submit && b->ring[b->seq_take % RING]->reused)
+                b->seq_take++;
+            if (b->seq_take < b->seq_submit) break;
+            if (b->stop) {
+                pthread_mutex_unlock(&b->mu);
+                return NULL;
+            }
+            pthread_cond_wait(&b->cv_work, &b->mu);
         }
         task_t *t = b->ring[b->seq_take % RING];
         b->seq_take++;
         pthread_mutex_unlock(&b->mu);
-        if (!t->reused) process(w, t);
+        process(w, t);
         pthread_mutex_lock(&b->mu);
         t->done = true;
         pthread_cond_broadcast(&b->cv_done);
@@ -1060,6 +1066,12 @@ static vxs_status_t prepare_dir(bundle_t *b, char *err, size_t err_len) {
                  b->dir);
         return VXS_E_ARG;
     }
+    snprintf(path, sizeof path, "%s/frames.jsonl", b->dir);
+    if (id && !id[0] && !b->o.force && access(path, F_OK) == 0) {
+        snprintf(err, err_len, "%s already exists (--force replaces it)", path);
+        return VXS_E_ARG;
+    }
+    snprintf(path, sizeof path, "%s/frames", b->dir);
     const bool same = id && strcmp(id, b->identity) == 0;
     if (id && id[0] && !same && !b->o.force) {
         snprintf(err, err_len,
