@@ -27,6 +27,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <lz4frame.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -46,7 +47,7 @@ typedef enum { F_PNG, F_LZ4 } file_kind_t;
 
 typedef struct {
     file_kind_t kind;
-    char rel[256];    /* relative to the frame folder: "ego/lidar.pts.lz4" */
+    char rel[320];    /* relative to the bundle: "sensors/ego/lidar/00000042.pts.lz4" */
     vxs_buf_t raw;    /* RGB24 rows / point records */
     uint32_t w, h;
     json_t *member;   /* its entry in frame.json (the task's document owns it) */
@@ -54,7 +55,7 @@ typedef struct {
 
 typedef struct {
     uint64_t frame;
-    char rel[32];     /* "frames/00000042" */
+    char name[24];    /* "00000042" */
     bool reused;      /* complete already (resume): only `lines` */
     tfile_t files[MAX_FILES];
     size_t n_files;
@@ -76,7 +77,6 @@ typedef struct {
     pthread_t th;
     bool started;
     vxs_buf_t enc;    /* PNG / LZ4 output, reused */
-    char *text;       /* serialised JSON */
 } worker_t;
 
 /* a CPM's perceived objects, kept from its message call until the frames that attach it */
@@ -112,7 +112,7 @@ struct bundle {
     /* shared with the workers */
     pthread_mutex_t mu;
     pthread_cond_t cv_work, cv_done;
-    bool sync_ok;
+    task_t tasks[RING];  /* reused, with their buffers: frame seq is in tasks[seq % RING] */
     task_t *ring[RING];
     uint64_t seq_submit, seq_take, seq_drain;
     bool stop;
@@ -184,7 +184,17 @@ static int mkdirs(char *path) { /* mkdir -p; path is modified and restored */
     return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* remove_temporaries removes the temporary files of a killed run from `dir` (not recursive) */
+/* The bundle's folders inside the output folder. */
+static const char *const TREES[] = {"frames", "labels", "sensors"};
+
+static int rm_temporary(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb;
+    if (flag == FTW_F && strstr(path + ftw->base, ".tmp.")) unlink(path);
+    return 0;
+}
+
+/* remove_temporaries removes the temporary files a killed run left in `dir` and the bundle's
+ * folders under it ("<name>.tmp.<suffix>": vxs_afile_open's) */
 static void remove_temporaries(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return;
@@ -196,6 +206,10 @@ static void remove_temporaries(const char *dir) {
         unlink(path);
     }
     closedir(d);
+    for (size_t i = 0; i < sizeof TREES / sizeof TREES[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, TREES[i]);
+        if (access(path, F_OK) == 0) nftw(path, rm_temporary, 16, FTW_PHYS);
+    }
 }
 
 /* write_whole writes `len` bytes as the file `path`, atomically (no fsync: see syncfs at the
@@ -217,7 +231,7 @@ static vxs_status_t write_whole(const char *path, const void *data, size_t len, 
 /* ---- the workers ------------------------------------------------------------------------- */
 
 static vxs_status_t add_line(task_t *t, const char *hex, const char *rel) {
-    const size_t need = t->lines_len + 16 + 2 + strlen(t->rel) + 1 + strlen(rel) + 2;
+    const size_t need = t->lines_len + 16 + 2 + strlen(rel) + 2;
     if (need > t->lines_cap) {
         size_t cap = t->lines_cap ? t->lines_cap * 2 : 512;
         while (cap < need) cap *= 2;
@@ -227,7 +241,7 @@ static vxs_status_t add_line(task_t *t, const char *hex, const char *rel) {
         t->lines_cap = cap;
     }
     t->lines_len += (size_t)snprintf(t->lines + t->lines_len, t->lines_cap - t->lines_len,
-                                     "%s  %s/%s\n", hex, t->rel, rel);
+                                     "%s  %s\n", hex, rel);
     return VXS_OK;
 }
 
@@ -236,7 +250,7 @@ static vxs_status_t put(bundle_t *b, task_t *t, const char *rel, const void *dat
                         char hex[17]) {
     char path[PATH_LEN + 320];
     const double t0 = now_s();
-    snprintf(path, sizeof path, "%s/%s/%s", b->dir, t->rel, rel);
+    snprintf(path, sizeof path, "%s/%s", b->dir, rel);
     hex64(hex, XXH64(data, len, 0));
     vxs_status_t st = write_whole(path, data, len, t->err, sizeof t->err);
     if (st == VXS_OK) st = add_line(t, hex, rel);
@@ -267,7 +281,7 @@ static vxs_status_t encode_file(worker_t *w, task_t *t, tfile_t *tf) {
         if (st == VXS_OK) {
             const size_t n = LZ4F_compressFrame(w->enc.data, cap, tf->raw.data, tf->raw.len, &pr);
             if (LZ4F_isError(n)) {
-                snprintf(t->err, sizeof t->err, "%s/%s: LZ4: %s", t->rel, tf->rel,
+                snprintf(t->err, sizeof t->err, "%s: LZ4: %s", tf->rel,
                          LZ4F_getErrorName(n));
                 st = VXS_E_IO;
             } else {
@@ -280,7 +294,6 @@ static vxs_status_t encode_file(worker_t *w, task_t *t, tfile_t *tf) {
     t->raw_bytes += tf->raw.len;
     if ((st = put(b, t, tf->rel, w->enc.data, w->enc.len, hex)) != VXS_OK) return st;
     json_object_set_new(tf->member, "xxh64", json_string(hex));
-    vxs_buf_free(&tf->raw); /* the frame's memory goes as soon as it is written */
     return VXS_OK;
 }
 
@@ -307,12 +320,14 @@ static vxs_status_t put_json(bundle_t *b, task_t *t, const char *rel, const json
 static void process(worker_t *w, task_t *t) {
     bundle_t *b = w->b;
     vxs_status_t st = VXS_OK;
-    char hex[17];
+    char hex[17], rel[64];
     for (size_t i = 0; i < t->n_files && st == VXS_OK; i++) st = encode_file(w, t, &t->files[i]);
-    if (st == VXS_OK) st = put_json(b, t, "labels.json", t->labels, JSON_COMPACT, hex);
+    snprintf(rel, sizeof rel, "labels/%s.json", t->name);
+    if (st == VXS_OK) st = put_json(b, t, rel, t->labels, JSON_COMPACT, hex);
     if (st == VXS_OK) {
         json_object_set_new(t->frame_doc, "labels_xxh64", json_string(hex));
-        st = put_json(b, t, "frame.json", t->frame_doc, JSON_INDENT(1), hex);
+        snprintf(rel, sizeof rel, "frames/%s.json", t->name);
+        st = put_json(b, t, rel, t->frame_doc, JSON_INDENT(1), hex);
     }
     t->st = st;
 }
@@ -344,13 +359,26 @@ static void *worker_main(void *arg) {
     }
 }
 
-static void task_free(task_t *t) {
-    if (!t) return;
-    for (size_t i = 0; i < t->n_files; i++) vxs_buf_free(&t->files[i].raw);
+/* task_clear readies a pooled task for its next frame, keeping its buffers */
+static void task_clear(task_t *t) {
     json_decref(t->frame_doc);
     json_decref(t->labels);
+    t->frame_doc = t->labels = NULL;
+    t->n_files = 0;
+    t->reused = t->done = false;
+    t->st = VXS_OK;
+    t->err[0] = '\0';
+    t->lines_len = 0;
+    t->bytes = t->raw_bytes = 0;
+    t->s_png = t->s_lz4 = t->s_labels = t->s_write = 0;
+}
+
+static void task_free(task_t *t) {
+    task_clear(t);
+    for (size_t i = 0; i < MAX_FILES; i++) vxs_buf_free(&t->files[i].raw);
     vxs_free(t->lines);
-    vxs_free(t);
+    t->lines = NULL;
+    t->lines_cap = 0;
 }
 
 static void fail(bundle_t *b, vxs_status_t st, const char *msg) {
@@ -376,17 +404,26 @@ static void drain_locked(bundle_t *b) {
         b->stats.s_lz4 += t->s_lz4;
         b->stats.s_labels += t->s_labels;
         b->stats.s_write += t->s_write;
-        task_free(t);
+        task_clear(t);
     }
 }
 
-static void submit(bundle_t *b, task_t *t) {
+/* acquire returns the pooled task of the next frame, once the frame RING before it is retired */
+static task_t *acquire(bundle_t *b) {
     pthread_mutex_lock(&b->mu);
     for (;;) {
         drain_locked(b);
         if (b->seq_submit - b->seq_drain < RING) break;
         pthread_cond_wait(&b->cv_done, &b->mu);
     }
+    pthread_mutex_unlock(&b->mu);
+    task_t *t = &b->tasks[b->seq_submit % RING];
+    task_clear(t);
+    return t;
+}
+
+static void submit(bundle_t *b, task_t *t) {
+    pthread_mutex_lock(&b->mu);
     if (t->reused) t->done = true;
     b->ring[b->seq_submit % RING] = t;
     b->seq_submit++;
@@ -419,9 +456,7 @@ static void stop_workers(bundle_t *b) {
     }
     vxs_free(b->workers);
     b->workers = NULL;
-    /* frames queued but never taken (an error stopped the run) */
-    for (uint64_t s = b->seq_drain; s < b->seq_submit; s++) task_free(b->ring[s % RING]);
-    b->seq_drain = b->seq_submit;
+    b->seq_drain = b->seq_submit; /* frames queued but never written (an error stopped the run) */
 }
 
 /* ---- the job's thread: choosing, fetching, labelling ------------------------------------- */
@@ -561,10 +596,11 @@ static json_t *pose_json(const vxs_pose_t *p, const char *from) {
                      vxsi_json_round(p->yaw_sd, 1e-7), "from", from ? from : "unknown");
 }
 
-/* reuse: whether the folder of frame `rel` is complete and intact (resume); fills t->lines */
+/* reuse: whether frame t->frame is complete and intact (resume: its frames/<F>.json, written
+ * last, exists, and every file it lists has the checksum it gives); fills t->lines */
 static bool reuse(bundle_t *b, task_t *t) {
-    char path[PATH_LEN + 320], hex[17];
-    snprintf(path, sizeof path, "%s/%s/frame.json", b->dir, t->rel);
+    char path[PATH_LEN + 320], hex[17], rel[64];
+    snprintf(path, sizeof path, "%s/frames/%s.json", b->dir, t->name);
     json_t *doc = json_load_file(path, 0, NULL);
     if (!doc) return false;
     bool ok = json_integer_value(json_object_get(doc, "frame")) == (json_int_t)t->frame;
@@ -574,16 +610,18 @@ static bool reuse(bundle_t *b, task_t *t) {
         const char *file = json_string_value(json_object_get(m, "file"));
         const char *want = json_string_value(json_object_get(m, "xxh64"));
         if (!ok || !file) continue;
-        snprintf(path, sizeof path, "%s/%s/%s", b->dir, t->rel, file);
+        snprintf(path, sizeof path, "%s/%s", b->dir, file);
         ok = want && hash_file(path, hex, NULL) && strcmp(hex, want) == 0 &&
              add_line(t, hex, file) == VXS_OK;
     }
     const char *want = json_string_value(json_object_get(doc, "labels_xxh64"));
-    snprintf(path, sizeof path, "%s/%s/labels.json", b->dir, t->rel);
+    snprintf(rel, sizeof rel, "labels/%s.json", t->name);
+    snprintf(path, sizeof path, "%s/%s", b->dir, rel);
     ok = ok && want && hash_file(path, hex, NULL) && strcmp(hex, want) == 0 &&
-         add_line(t, hex, "labels.json") == VXS_OK;
-    snprintf(path, sizeof path, "%s/%s/frame.json", b->dir, t->rel);
-    ok = ok && hash_file(path, hex, NULL) && add_line(t, hex, "frame.json") == VXS_OK;
+         add_line(t, hex, rel) == VXS_OK;
+    snprintf(rel, sizeof rel, "frames/%s.json", t->name);
+    snprintf(path, sizeof path, "%s/%s", b->dir, rel);
+    ok = ok && hash_file(path, hex, NULL) && add_line(t, hex, rel) == VXS_OK;
     if (ok) b->partial += json_is_true(json_object_get(doc, "partial"));
     json_decref(doc);
     return ok;
@@ -596,16 +634,17 @@ static vxs_status_t b_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_
     if (b->failed != VXS_OK) return b->failed;
     const uint32_t every = b->o.every > 1 ? b->o.every : 1;
     if (b->seen++ % every != 0) return VXS_OK;
-    task_t *t = vxs_calloc(1, sizeof *t);
-    if (!t) return VXS_E_NOMEM;
+    task_t *t = acquire(b);
+    if (b->failed != VXS_OK) return b->failed;
     t->frame = f->index;
-    snprintf(t->rel, sizeof t->rel, "frames/%08" PRIu64, f->index);
+    snprintf(t->name, sizeof t->name, "%08" PRIu64, f->index);
     if (!b->stats.frames) b->first_frame = f->index;
     b->last_frame = f->index;
     b->stats.frames++;
-    char path[PATH_LEN + 320];
-    snprintf(path, sizeof path, "%s/%s", b->dir, t->rel);
+    char fname[24]; /* t->name, copied: the member paths are built in the same pool */
+    memcpy(fname, t->name, sizeof fname);
     if (b->o.resume) {
+        /* a frame not complete is written again: each file replaces what is there, atomically */
         const double t0 = now_s();
         t->reused = reuse(b, t);
         b->stats.s_verify += now_s() - t0;
@@ -615,17 +654,6 @@ static vxs_status_t b_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_
             return b->failed;
         }
         t->lines_len = 0;
-        if (remove_tree(path) != 0) {
-            snprintf(b->err, sizeof b->err, "%s: cannot remove the unfinished frame: %s", path,
-                     strerror(errno));
-            task_free(t);
-            return VXS_E_IO;
-        }
-    }
-    if (mkdirs(path) != 0) {
-        snprintf(b->err, sizeof b->err, "%s: cannot create: %s", path, strerror(errno));
-        task_free(t);
-        return VXS_E_IO;
     }
     b->partial += f->partial;
     vxs_status_t st = VXS_OK;
@@ -646,7 +674,11 @@ static vxs_status_t b_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_
         json_object_set_new(e, "sensor_to_body", transform_json(&ms->extrinsics));
         if (mb->status != VXS_MEMBER_OK || !mb->record) {
             json_object_set_new(e, "file", json_null());
-            if (mb->t_ref != VXS_TIME_NONE) json_object_set_new(e, "dt_ns", json_integer(mb->dt_ns));
+            if (mb->t_ref != VXS_TIME_NONE)
+                json_object_set_new(e,
+                                    mb->status == VXS_MEMBER_SET_BEYOND_TOLERANCE ? "set_dt_ns"
+                                                                                  : "nearest_dt_ns",
+                                    json_integer(mb->dt_ns));
             continue;
         }
         if (t->n_files == MAX_FILES) {
@@ -662,8 +694,8 @@ static vxs_status_t b_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_
         json_object_set_new(e, "dt_ns", json_integer(mb->dt_ns));
         if (fs->kind == VXS_SOURCE_LIDAR) {
             tf->kind = F_LZ4;
-            snprintf(tf->rel, sizeof tf->rel, "%s/%s.pts.lz4", man->agents[fs->agent].id,
-                     ms->sensor);
+            snprintf(tf->rel, sizeof tf->rel, "sensors/%s/%s/%s.pts.lz4", man->agents[fs->agent].id,
+                     ms->sensor, fname);
             st = lidar_member(b, f, s, fetch, tf, b->lidar[fs->agent].xyz == NULL);
             if (st == VXS_OK) {
                 json_object_set_new(e, "points",
@@ -672,7 +704,8 @@ static vxs_status_t b_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_
             }
         } else {
             tf->kind = F_PNG;
-            snprintf(tf->rel, sizeof tf->rel, "%s/%s.png", man->agents[fs->agent].id, ms->sensor);
+            snprintf(tf->rel, sizeof tf->rel, "sensors/%s/%s/%s.png", man->agents[fs->agent].id,
+                     ms->sensor, fname);
             tf->w = mb->record->u.frame.width;
             tf->h = mb->record->u.frame.height;
             const double t0 = now_s();
@@ -690,15 +723,9 @@ static vxs_status_t b_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_
         }
         json_object_set_new(e, "file", json_string(tf->rel));
         b->member_files[s] = tf->rel;
-        snprintf(path, sizeof path, "%s/%s/%s", b->dir, t->rel, man->agents[fs->agent].id);
-        if (mkdirs(path) != 0) {
-            snprintf(b->err, sizeof b->err, "%s: cannot create: %s", path, strerror(errno));
-            st = VXS_E_IO;
-        }
     }
     if (st != VXS_OK) {
         json_decref(members);
-        task_free(t);
         return st;
     }
     /* the agents' poses at T */
@@ -720,20 +747,18 @@ static vxs_status_t b_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_
     }
     json_t *reasons = json_array();
     for (size_t i = 0; i < f->n_reasons; i++) json_array_append_new(reasons, json_string(f->reasons[i]));
-    char tb[VXS_TIME_STRLEN];
+    char tb[VXS_TIME_STRLEN], labels_rel[64];
+    snprintf(labels_rel, sizeof labels_rel, "labels/%s.json", t->name);
     t->frame_doc = json_pack("{s:I,s:I,s:s,s:b,s:o,s:o,s:o,s:s}", "frame", (json_int_t)f->index,
                              "t_ns", (json_int_t)f->t, "t", vxs_time_format(tb, sizeof tb, f->t),
                              "partial", f->partial, "reasons", reasons, "members", members,
-                             "agents", agents, "labels", "labels.json");
+                             "agents", agents, "labels", labels_rel);
     const double t0 = now_s();
     const vxsi_label_ctx_t lc = {run,        b->agent_on, b->stream_on, b->member_files,
                                  b->lidar,   cpm_lookup,  b,            b->annotator};
     t->labels = vxsi_openlabel_frame(&lc, f);
     b->stats.s_labels += now_s() - t0;
-    if (!t->frame_doc || !t->labels) {
-        task_free(t);
-        return VXS_E_NOMEM;
-    }
+    if (!t->frame_doc || !t->labels) return VXS_E_NOMEM;
     submit(b, t);
     return b->failed;
 }
@@ -762,7 +787,27 @@ static vxs_status_t b_begin(void *impl, const vxs_run_info_t *run) {
                           (!b->o.n_sensors || in_list(b->sensors, b->o.n_sensors, fs->name));
         b->lidar_range[s] = lidar_range_m(run->sources[fs->source].ms->model);
     }
-    char path[PATH_LEN + 64];
+    char path[PATH_LEN + 320];
+    /* the folders: frames/, labels/, sensors/<agent>/<sensor>/ of each exported stream */
+    for (size_t s = 0; s <= run->n_streams; s++) {
+        if (s < run->n_streams) {
+            if (!b->stream_on[s]) continue;
+            snprintf(path, sizeof path, "%s/sensors/%s/%s", b->dir,
+                     man->agents[run->streams[s].agent].id,
+                     run->sources[run->streams[s].source].ms->sensor);
+        } else {
+            snprintf(path, sizeof path, "%s/labels", b->dir);
+        }
+        if (mkdirs(path) != 0) {
+            snprintf(b->err, sizeof b->err, "%s: cannot create: %s", path, strerror(errno));
+            return VXS_E_IO;
+        }
+    }
+    snprintf(path, sizeof path, "%s/frames", b->dir);
+    if (mkdirs(path) != 0) {
+        snprintf(b->err, sizeof b->err, "%s: cannot create: %s", path, strerror(errno));
+        return VXS_E_IO;
+    }
     snprintf(path, sizeof path, "%s/files.xxh64", b->dir);
     vxs_status_t st = vxs_afile_open(&b->sums, path, b->err, sizeof b->err);
     if (st != VXS_OK) return st;
@@ -781,11 +826,13 @@ static vxs_status_t b_begin(void *impl, const vxs_run_info_t *run) {
     return VXS_OK;
 }
 
-/* file_json: {"path", "size", "xxh64"} of a file, hashed now; JSON null when it cannot be read */
+/* file_json: {"path", "size", "xxh64"} of a file, hashed now; JSON null when it cannot be read.
+ * `shown` NULL: the file's absolute path (inputs are found from bundle.json alone). */
 static json_t *file_json(const char *shown, const char *path) {
-    char hex[17];
+    char hex[17], abs_path[PATH_MAX];
     uint64_t size;
     if (!hash_file(path, hex, &size)) return json_null();
+    if (!shown) shown = realpath(path, abs_path) ? abs_path : path;
     return json_pack("{s:s,s:I,s:s}", "path", shown, "size", (json_int_t)size, "xxh64", hex);
 }
 
@@ -799,7 +846,7 @@ static json_t *inputs_json(bundle_t *b) {
             const char *role[4] = {"recording", "calibration", "metadata", "timestamps"};
             for (int r = 0; r < 4; r++) {
                 if (!files[r]) continue;
-                json_t *o = file_json(files[r], files[r]);
+                json_t *o = file_json(NULL, files[r]);
                 if (json_is_null(o)) o = json_pack("{s:s,s:n,s:n}", "path", files[r], "size",
                                                    "xxh64");
                 json_object_set_new(o, "agent", json_string(man->agents[i].id));
@@ -858,7 +905,7 @@ static vxs_status_t b_finish(void *impl, const vxs_run_summary_t *sum) {
     json_object_set_new(doc, "command", b->command ? json_string(b->command) : json_null());
     json_object_set_new(doc, "identity", json_string(b->identity));
     json_object_set_new(doc, "settings", settings_json(b));
-    json_t *scen = file_json(b->scenario_path, b->scenario_path);
+    json_t *scen = file_json(NULL, b->scenario_path);
     json_object_set_new(doc, "scenario",
                         json_pack("{s:s,s:o}", "name", man->name, "manifest", scen));
     json_object_set_new(doc, "inputs", inputs_json(b));
@@ -927,7 +974,8 @@ static vxs_status_t b_finish(void *impl, const vxs_run_summary_t *sum) {
                   (json_int_t)b->stats.frames, "partial_exported", (json_int_t)b->partial,
                   "first", b->stats.frames ? json_integer((json_int_t)b->first_frame) : json_null(),
                   "last", b->stats.frames ? json_integer((json_int_t)b->last_frame) : json_null(),
-                  "folder", "frames/<8-digit frame number>"));
+                  "layout", "frames/<F>.json, labels/<F>.json, sensors/<agent>/<sensor>/<F>.png or "
+                  ".pts.lz4; <F> the frame number, 8 digits"));
     json_object_set_new(doc, "damaged_units", json_integer((json_int_t)sum->damaged_units));
     json_object_set_new(doc, "v2x_out_of_range", json_integer((json_int_t)sum->v2x_out_of_range));
     json_t *files = json_array();
@@ -972,6 +1020,7 @@ static void b_destroy(void *impl) {
     bundle_t *b = impl;
     if (!b) return;
     stop_workers(b);
+    for (size_t i = 0; i < RING; i++) task_free(&b->tasks[i]);
     vxs_afile_abort(b->sums);
     for (size_t i = 0; i < b->o.n_agents; i++) vxs_free(b->agents[i]);
     for (size_t i = 0; i < b->o.n_sensors; i++) vxs_free(b->sensors[i]);
@@ -1057,13 +1106,13 @@ static const char *recorded_identity(const char *dir, char out[17]) {
 static vxs_status_t prepare_dir(bundle_t *b, char *err, size_t err_len) {
     char path[PATH_LEN + 64], rec[17];
     const char *id = recorded_identity(b->dir, rec);
-    snprintf(path, sizeof path, "%s/frames", b->dir);
-    const bool has_frames = access(path, F_OK) == 0;
-    if (id && !id[0] && has_frames) {
+    for (size_t i = 0; id && !id[0] && i < sizeof TREES / sizeof TREES[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", b->dir, TREES[i]);
+        if (access(path, F_OK) != 0) continue;
         snprintf(err, err_len,
-                 "%s/frames exists and belongs to no v2xsync bundle: remove it or choose "
-                 "another output folder",
-                 b->dir);
+                 "%s exists and belongs to no v2xsync bundle: remove it or choose another output "
+                 "folder",
+                 path);
         return VXS_E_ARG;
     }
     snprintf(path, sizeof path, "%s/frames.jsonl", b->dir);
@@ -1071,7 +1120,6 @@ static vxs_status_t prepare_dir(bundle_t *b, char *err, size_t err_len) {
         snprintf(err, err_len, "%s already exists (--force replaces it)", path);
         return VXS_E_ARG;
     }
-    snprintf(path, sizeof path, "%s/frames", b->dir);
     const bool same = id && strcmp(id, b->identity) == 0;
     if (id && id[0] && !same && !b->o.force) {
         snprintf(err, err_len,
@@ -1092,9 +1140,13 @@ static vxs_status_t prepare_dir(bundle_t *b, char *err, size_t err_len) {
                  b->dir);
         return VXS_E_ARG;
     }
-    if (b->o.force && !(same && b->o.resume) && remove_tree(path) != 0) {
-        snprintf(err, err_len, "%s: cannot remove: %s", path, strerror(errno));
-        return VXS_E_IO;
+    for (size_t i = 0; b->o.force && !(same && b->o.resume) && i < sizeof TREES / sizeof TREES[0];
+         i++) {
+        snprintf(path, sizeof path, "%s/%s", b->dir, TREES[i]);
+        if (remove_tree(path) != 0) {
+            snprintf(err, err_len, "%s: cannot remove: %s", path, strerror(errno));
+            return VXS_E_IO;
+        }
     }
     remove_temporaries(b->dir);
     /* the bundle is incomplete from now on until bundle.json is written again */

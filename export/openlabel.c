@@ -68,20 +68,29 @@ static const kind_t *etsi_kind(int t) {
 
 /* sender_kind: what a message's sender is: its agent's type when an agent of the scenario owns
  * it, else what the message says (a PSM's basicType, an ETSI station type; a BSM is a vehicle) */
-static const kind_t *sender_kind(const vxs_run_info_t *run, const vxs_frame_msg_t *m) {
+static const kind_t *sender_kind(const vxs_run_info_t *run, const vxs_frame_msg_t *m,
+                                 const char **why) {
     const vxs_v2x_summary_t *v = &m->v2x;
     const kind_t *k = NULL;
+    *why = "message";
     if (v->protocol == VXS_V2X_PROTO_ETSI) k = etsi_kind(v->station_type);
     if (v->protocol == VXS_V2X_PROTO_J2735 && v->msg_type == VXS_J2735_PSM)
         k = v->station_type == 2 ? &K_CYCLIST : v->station_type == 4 ? &K_ANIMAL : &K_PED;
     if (m->sender_agent >= 0) {
         switch (run->manifest->agents[m->sender_agent].type) {
-        case VXS_AGENT_RSU: return &K_RSU;
-        case VXS_AGENT_VRU: return k == &K_CYCLIST ? k : &K_PED;
-        default: return k && k != &K_PED && k != &K_CYCLIST && k != &K_RSU ? k : &K_CAR;
+        case VXS_AGENT_RSU: *why = "scenario agent type"; return &K_RSU;
+        case VXS_AGENT_VRU:
+            if (k == &K_CYCLIST) return k;
+            *why = "scenario agent type";
+            return &K_PED;
+        default:
+            if (k && k != &K_PED && k != &K_CYCLIST && k != &K_RSU) return k;
+            *why = "scenario agent type";
+            return &K_CAR;
         }
     }
     if (k) return k;
+    *why = "message type";
     if (m->state.cls == VXS_KIN_STATIC) return &K_RSU;
     if (m->state.cls == VXS_KIN_PEDESTRIAN) return &K_PED;
     return v->protocol == VXS_V2X_PROTO_J2735 ? &K_CAR : &K_VEHICLE;
@@ -203,7 +212,8 @@ static void sender_object(const vxsi_label_ctx_t *c, const vxs_frame_t *f,
                           json_t *fobjs) {
     const vxs_run_info_t *run = c->run;
     const char *receiver = run->manifest->agents[fv->agent].id;
-    const kind_t *k = sender_kind(run, m);
+    const char *class_source;
+    const kind_t *k = sender_kind(run, m, &class_source);
     char name[64], buf[160];
     if (m->sender_agent >= 0)
         snprintf(name, sizeof name, "%s", run->manifest->agents[m->sender_agent].id);
@@ -242,6 +252,7 @@ static void sender_object(const vxsi_label_ctx_t *c, const vxs_frame_t *f,
     message_ref(buf, sizeof buf, run, m);
     add_text(text, "message", buf);
     add_text(text, "prediction_model", vxs_pred_model_name(m->pred.model));
+    add_text(text, "class_source", class_source);
     add_text(text, "size_source", l_known && w_known ? "message" : "class default");
     lidar_check(c->lidar ? &c->lidar[fv->agent] : NULL, &p, num, text);
     json_array_append_new(json_object_get(json_object_get(e, "object_data"), "cuboid"),
@@ -321,6 +332,7 @@ static void cpm_objects(const vxsi_label_ctx_t *c, const vxs_frame_t *f,
         message_ref(buf, sizeof buf, run, m);
         add_text(text, "message", buf);
         add_text(text, "prediction_model", has_v ? "cv" : "static");
+        add_text(text, "class_source", o->classification >= 0 ? "cpm classification" : "none");
         add_text(text, "size_source", "class default");
         add_text(text, "yaw_source", isnan(yaw_enu) ? "unknown (0)" : "velocity");
         lidar_check(c->lidar ? &c->lidar[fv->agent] : NULL, &p, num, text);
@@ -357,7 +369,7 @@ static bool newest(const vxs_frame_v2x_t *fv, size_t i, bool cpm_only) {
 json_t *vxsi_openlabel_frame(const vxsi_label_ctx_t *c, const vxs_frame_t *f) {
     const vxs_run_info_t *run = c->run;
     const vxs_manifest_t *man = run->manifest;
-    char tb[VXS_TIME_STRLEN], name[96];
+    char tb[VXS_TIME_STRLEN];
     json_t *cs = json_object(), *streams = json_object(), *fstreams = json_object();
     json_t *objs = json_object(), *fobjs = json_object();
     /* coordinate systems: enu, then each agent with its exported sensors */
@@ -397,11 +409,13 @@ json_t *vxsi_openlabel_frame(const vxsi_label_ctx_t *c, const vxs_frame_t *f) {
         if (c->stream_on && !c->stream_on[s]) continue;
         const vxs_frame_member_t *mb = &f->members[s];
         const vxs_manifest_source_t *ms = run->sources[fs->source].ms;
-        snprintf(name, sizeof name, "%s %s%s%s", fs->kind == VXS_SOURCE_LIDAR ? "LiDAR" : "camera",
-                 ms->path, ms->model ? ", " : "", ms->model ? ms->model : "");
-        json_t *sobj = json_pack("{s:s,s:s}", "type",
-                                 fs->kind == VXS_SOURCE_LIDAR ? "lidar" : "camera", "description",
-                                 name);
+        char desc[160], uri[200];
+        snprintf(desc, sizeof desc, "%s%s%s of %s", fs->kind == VXS_SOURCE_LIDAR ? "LiDAR" : "camera",
+                 ms->model ? " " : "", ms->model ? ms->model : "", man->agents[fs->agent].id);
+        snprintf(uri, sizeof uri, "sensors/%s/%s/", man->agents[fs->agent].id, ms->sensor);
+        json_t *sobj = json_pack("{s:s,s:s,s:s}", "type",
+                                 fs->kind == VXS_SOURCE_LIDAR ? "lidar" : "camera", "uri", uri,
+                                 "description", desc);
         json_object_set_new(streams, fs->name, sobj);
         if (mb->status == VXS_MEMBER_OK && c->member_files && c->member_files[s]) {
             json_object_set_new(

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -47,10 +48,11 @@ std::vector<std::string> Files(const std::string &dir) {
     return v;
 }
 
-std::vector<std::string> FrameDirs(const std::string &out) {
-    std::set<std::string> s;
-    for (const auto &f : Files(out + "/frames")) s.insert(f.substr(0, f.find('/')));
-    return {s.begin(), s.end()};
+// FrameNames returns the exported frames' names ("00000042": frames/00000042.json), sorted.
+std::vector<std::string> FrameNames(const std::string &out) {
+    std::vector<std::string> v;
+    for (const auto &f : Files(out + "/frames")) v.push_back(f.substr(0, f.find('.')));
+    return v;
 }
 
 std::string Text(json_t *attrs, const char *kind, const std::string &name) {
@@ -94,9 +96,9 @@ void CheckLabels(int seed, LabelCounts *n) {
         json_object_foreach(json_object_get(sw, "hits"), key, v) h[key] = json_integer_value(v);
     }
     json_decref(truth);
-    for (const std::string &fd : FrameDirs(dir + "/out")) {
-        json_t *fr = LoadJson(dir + "/out/frames/" + fd + "/frame.json");
-        json_t *lab = LoadJson(dir + "/out/frames/" + fd + "/labels.json");
+    for (const std::string &fd : FrameNames(dir + "/out")) {
+        json_t *fr = LoadJson(dir + "/out/frames/" + fd + ".json");
+        json_t *lab = LoadJson(dir + "/out/labels/" + fd + ".json");
         ASSERT_TRUE(fr && lab);
         const int64_t T = I(fr, "t_ns");
         std::map<std::string, int64_t> lidar_item; // receiver -> its sweep's number
@@ -180,7 +182,7 @@ TEST(BundleCli, KilledAndResumedEndsByteIdentical) {
     const std::string scen = dir + "/drive/scenario.json";
     ASSERT_EQ(SyncBundle(scen, dir + "/A", "--threads 1", &log), 0) << log;
     ASSERT_EQ(SyncBundle(scen, dir + "/C", "--threads 3", &log), 0) << log;
-    // kill when the run has made `frames` frame folders (0: 50 ms after it starts)
+    // kill when the run has completed `at` frames (0: 50 ms after it starts)
     const int at[] = {0, 15, 45};
     for (size_t r = 0; r < 3; r++) {
         const std::string wait =
@@ -198,6 +200,7 @@ TEST(BundleCli, KilledAndResumedEndsByteIdentical) {
     ASSERT_EQ(SyncBundle(scen, dir + "/B", "--resume", &log), 0) << log;
     const auto a = Files(dir + "/A"), b = Files(dir + "/B"), c = Files(dir + "/C");
     ASSERT_GT(a.size(), 300u);
+    EXPECT_TRUE(std::find(a.begin(), a.end(), "bundle.json") != a.end());
     EXPECT_EQ(a, b);
     EXPECT_EQ(a, c);
     for (const auto &f : a) {
@@ -234,13 +237,13 @@ TEST(BundleCli, RefusesForeignFoldersAndBadOptions) {
     EXPECT_NE(S(json_object_get(b2, "scenario"), "name").find("seed 2"), std::string::npos);
     json_decref(b1);
     json_decref(b2);
-    ASSERT_EQ(vxs_test::Run("mkdir -p " + dir + "/other/frames/keep && touch " + dir +
-                                "/other/frames/keep/mine",
+    ASSERT_EQ(vxs_test::Run("mkdir -p " + dir + "/other/sensors/keep && touch " + dir +
+                                "/other/sensors/keep/mine",
                             &log),
               0);
     EXPECT_EQ(SyncBundle(s1, dir + "/other", "--force", &log), 2);
     EXPECT_NE(log.find("belongs to no v2xsync bundle"), std::string::npos) << log;
-    EXPECT_EQ(vxs_test::Run("test -f " + dir + "/other/frames/keep/mine", &log), 0);
+    EXPECT_EQ(vxs_test::Run("test -f " + dir + "/other/sensors/keep/mine", &log), 0);
     EXPECT_EQ(RunCli("sync -q " + s1 + " -o " + dir + "/o3 --resume", &log), 2);
     EXPECT_NE(log.find("options of --bundle"), std::string::npos) << log;
     EXPECT_EQ(SyncBundle(s1, dir + "/o4", "--agents nosuch", &log), 2);
@@ -281,17 +284,18 @@ TEST(BundleCli, OptionsChooseFramesAgentsSensorsAndTimes) {
         }
         json_decref(f);
     }
-    EXPECT_EQ(FrameDirs(dir + "/out"), want);
+    EXPECT_EQ(FrameNames(dir + "/out"), want);
     size_t pngs = 0;
-    for (const auto &f : Files(dir + "/out/frames")) {
-        const std::string leaf = f.substr(f.find('/') + 1);
-        EXPECT_TRUE(leaf == "frame.json" || leaf == "labels.json" || leaf == "ego/camera.png" ||
-                    leaf == "vehicle2/lidar.pts.lz4")
-            << f;
-        pngs += leaf == "ego/camera.png";
+    for (const auto &f : Files(dir + "/out/sensors")) {
+        const std::string stream = f.substr(0, f.rfind('/')), leaf = f.substr(f.rfind('/') + 1);
+        const std::string frame = leaf.substr(0, leaf.find('.'));
+        EXPECT_TRUE(std::find(want.begin(), want.end(), frame) != want.end()) << f;
+        EXPECT_TRUE(stream == "ego/camera" || stream == "vehicle2/lidar") << f;
+        pngs += stream == "ego/camera";
     }
     EXPECT_GT(pngs, 0u);
-    json_t *lab = LoadJson(dir + "/out/frames/" + want[0] + "/labels.json");
+    EXPECT_EQ(Files(dir + "/out/labels").size(), want.size());
+    json_t *lab = LoadJson(dir + "/out/labels/" + want[0] + ".json");
     json_t *cs = json_object_get(json_object_get(lab, "openlabel"), "coordinate_systems");
     EXPECT_TRUE(json_object_get(cs, "ego") && json_object_get(cs, "vehicle2") &&
                 json_object_get(cs, "ego/camera") && json_object_get(cs, "vehicle2/lidar"));
