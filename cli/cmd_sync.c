@@ -464,10 +464,20 @@ const vxs_cli_cmd_t vxs_cmd_sync_def = {
     "recordings. Damaged units in the inputs are reported on stderr with file and position,\n"
     "counted, and skipped; a V2X value out of its standard's range is reported and counted,\n"
     "and the message kept without it.\n\n"
+    "With --bundle, DIR also gets the labeled training bundle (README \"The bundle\"):\n"
+    "frames/F.json per frame (members, files, checksums, transforms, poses), labels/F.json\n"
+    "(ASAM OpenLABEL 1.0.0: every road user known from V2X as a cuboid in each receiver's\n"
+    "frame, checked against the receiver's LiDAR: seen, not_seen, out_of_range),\n"
+    "sensors/AGENT/SENSOR/F.png (camera frames) and F.pts.lz4 (LiDAR points, 32-byte records),\n"
+    "files.xxh64 (xxhsum -c) and, last, bundle.json. Only exported frames are decoded; every\n"
+    "file is written atomically; a killed run continues with --resume and ends identical to\n"
+    "an uninterrupted one; a folder holding another scenario's bundle is refused unless\n"
+    "--force.\n\n"
     "Example:\n  v2xsync synth --out drive --duration 60\n"
-    "  v2xsync sync drive/scenario.json -o drive-synced\n\n"
+    "  v2xsync sync drive/scenario.json -o drive-synced\n"
+    "  v2xsync sync drive/scenario.json -o drive-bundle --bundle --every 2 --sensors ego/camera\n\n"
     "Exit status: 0 ok, 1 damaged units or out-of-range values were found (everything else\n"
     "was processed), 2 usage or input error (bad manifest, a source that cannot be opened, no\n"
-    "output folder).\n",
+    "output folder, a bundle folder refused).\n",
     sync_opts,
     run};

@@ -632,6 +632,13 @@ int vxs_cmd_demo(int argc, char **argv) {
         printf("  %s dump --timestamps %s/ego/camera.timestamps --frame 40 --png frame40.png "
                "%s/ego/camera.mp4\n",
                prog, d, d);
+        printf("  %s/synced/bundle.json   the labeled bundle (README \"The bundle\"); frame 40:\n"
+               "  %s/synced/labels/00000040.json   OpenLABEL: V2X road users as cuboids, checked "
+               "against each LiDAR\n"
+               "  %s/synced/sensors/ego/camera/00000040.png   lz4 -d %s/synced/sensors/ego/lidar/"
+               "00000040.pts.lz4\n"
+               "  cd %s/synced && xxhsum -c files.xxh64 | tail -1\n",
+               d, d, d, d, d);
         if (!all_match)
             printf("\nA reader disagreed with the truth: see the rows marked DIFFERS.\n");
         json_decref(files);
