@@ -4,18 +4,20 @@
  *
  * Threads. The job calls frame() on its own thread, the only one that touches the sources: it
  * fetches the exported members' payloads (camera frames decoded, LiDAR sweeps computed), turns
- * sweeps into point records, builds the labels and frame.json as jansson documents, and queues
- * the frame. Worker threads take queued frames in order, encode (PNG, LZ4), hash and write each
- * file atomically, then labels.json and last frame.json, and hand back the frame's lines of
- * files.xxh64. The job's thread writes those lines in frame order, so the bundle is the same
- * whatever the number of threads. At most RING frames are in flight: memory is bounded by them,
- * not by the drive.
+ * sweeps into point records, builds the labels and the frame's index as jansson documents, and
+ * queues the frame. Worker threads take queued frames in order, encode (PNG, LZ4), hash and
+ * write each member's file atomically, then labels/<F>.json and last frames/<F>.json, and hand
+ * back the frame's lines of files.xxh64. The job's thread writes those lines in frame order, so
+ * the bundle is the same whatever the number of threads. At most RING frames are in flight, in
+ * pooled tasks that keep their buffers: memory is bounded by them, not by the drive.
  *
- * Restart. A frame's folder is complete when its frame.json exists (written last). A run killed
- * at any moment and started again with resume keeps the complete frames whose files still have
- * the checksums frame.json gives, rewrites the others, and rewrites every file outside frames/;
- * since every file is a function of the inputs and the settings only, the result is the same
- * bytes as an uninterrupted run. bundle.json, written last of all, says the bundle is complete.
+ * Restart. A frame is complete when its frames/<F>.json exists (written last). A run killed at
+ * any moment and started again with resume keeps the complete frames whose member and label
+ * files still have the checksums frames/<F>.json gives, writes the others again (each file
+ * replacing what is there, atomically), and rewrites every file outside frames/, labels/ and
+ * sensors/; since every file is a function of the inputs and the settings only, the result is
+ * the same bytes as an uninterrupted run. bundle.json, written last of all, says the bundle is
+ * complete.
  */
 #define _GNU_SOURCE /* syncfs */
 #include "export_int.h"
