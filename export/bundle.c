@@ -79,6 +79,7 @@ typedef struct {
     pthread_t th;
     bool started;
     vxs_buf_t enc;    /* PNG / LZ4 output, reused */
+    vxs_buf_t text;   /* serialised JSON, reused */
 } worker_t;
 
 /* a CPM's perceived objects, kept from its message call until the frames that attach it */
@@ -299,37 +300,33 @@ static vxs_status_t encode_file(worker_t *w, task_t *t, tfile_t *tf) {
     return VXS_OK;
 }
 
-static vxs_status_t put_json(bundle_t *b, task_t *t, const char *rel, const json_t *doc,
+/* put_json serialises `doc` into the worker's buffer (grown to the largest document, reused)
+ * with a final newline, like every JSON file v2xsync writes, and writes it as `rel` */
+static vxs_status_t put_json(worker_t *w, task_t *t, const char *rel, const json_t *doc,
                              size_t flags, char hex[17]) {
     const double t0 = now_s();
-    char *text = json_dumps(doc, flags | JSON_REAL_PRECISION(12));
-    if (!text) return VXS_E_NOMEM;
-    const size_t n = strlen(text);
-    t->s_labels += now_s() - t0;
-    /* a final newline, like every JSON file v2xsync writes */
-    char *nl = realloc(text, n + 2);
-    if (!nl) {
-        free(text);
-        return VXS_E_NOMEM;
+    flags |= JSON_REAL_PRECISION(12);
+    size_t n = json_dumpb(doc, (char *)w->text.data, w->text.cap, flags);
+    if (n == 0) return VXS_E_NOMEM;
+    if (n + 1 > w->text.cap) {
+        if (vxs_buf_reserve(&w->text, n + 1) != VXS_OK) return VXS_E_NOMEM;
+        n = json_dumpb(doc, (char *)w->text.data, w->text.cap, flags);
     }
-    nl[n] = '\n';
-    nl[n + 1] = '\0';
-    const vxs_status_t st = put(b, t, rel, nl, n + 1, hex);
-    free(nl);
-    return st;
+    w->text.data[n] = '\n';
+    t->s_labels += now_s() - t0;
+    return put(w->b, t, rel, w->text.data, n + 1, hex);
 }
 
 static void process(worker_t *w, task_t *t) {
-    bundle_t *b = w->b;
     vxs_status_t st = VXS_OK;
     char hex[17], rel[64];
     for (size_t i = 0; i < t->n_files && st == VXS_OK; i++) st = encode_file(w, t, &t->files[i]);
     snprintf(rel, sizeof rel, "labels/%s.json", t->name);
-    if (st == VXS_OK) st = put_json(b, t, rel, t->labels, JSON_COMPACT, hex);
+    if (st == VXS_OK) st = put_json(w, t, rel, t->labels, JSON_COMPACT, hex);
     if (st == VXS_OK) {
         json_object_set_new(t->frame_doc, "labels_xxh64", json_string(hex));
         snprintf(rel, sizeof rel, "frames/%s.json", t->name);
-        st = put_json(b, t, rel, t->frame_doc, JSON_INDENT(1), hex);
+        st = put_json(w, t, rel, t->frame_doc, JSON_INDENT(1), hex);
     }
     t->st = st;
 }
@@ -455,6 +452,7 @@ static void stop_workers(bundle_t *b) {
     for (unsigned i = 0; i < b->n_workers; i++) {
         if (b->workers[i].started) pthread_join(b->workers[i].th, NULL);
         vxs_buf_free(&b->workers[i].enc);
+        vxs_buf_free(&b->workers[i].text);
     }
     vxs_free(b->workers);
     b->workers = NULL;
