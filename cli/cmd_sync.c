@@ -42,8 +42,9 @@ static const vxs_cli_opt_t sync_opts[] = {
     {"to", 0, "S", "only frames before S seconds after it", OPT_TO},
     {"agents", 0, "A,B", "bundle: only these agents (ids)", OPT_AGENTS},
     {"sensors", 0, "A/S,..", "bundle: only these LiDARs and cameras (agent/sensor)", OPT_SENSORS},
-    {"png-level", 0, "L", "bundle: zlib level of the PNGs, 0 (stored) .. 9 (default: the "
-                          "manifest's export.png_level, 1)", OPT_PNG_LEVEL},
+    {"png-level", 0, "L", "bundle: PNG compression, 0 (stored), 1 (fast: UP filter, Z_RLE; the "
+                          "default, or the manifest's export.png_level) .. 9 (smallest)",
+     OPT_PNG_LEVEL},
     {"threads", 0, "N", "bundle: encoding threads (default 2)", OPT_THREADS},
     {NULL, 0, NULL, NULL, 0}};
 
@@ -91,13 +92,26 @@ static int on_opt(void *user, int id, const char *arg) {
     return 0;
 }
 
-/* split: a comma-separated list into at most `max` pieces of `buf` (modified in place) */
-static size_t split(char *buf, const char **items, size_t max) {
-    size_t n = 0;
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && n < max;
-         t = strtok_r(NULL, ",", &save))
-        if (*t) items[n++] = t;
-    return n;
+enum { MAX_LIST = 64 };
+
+/* split: the comma-separated list `arg` of option `what` into items (pieces of buf, which holds
+ * a copy); a usage error for an empty item, more than MAX_LIST items or a list too long */
+static int split(const char *what, const char *arg, char *buf, size_t buf_len, const char **items,
+                 size_t *n) {
+    *n = 0;
+    if (strlen(arg) >= buf_len)
+        return vxs_cli_usage_error("sync", "%s: the list is too long", what);
+    memcpy(buf, arg, strlen(arg) + 1);
+    for (char *p = buf;;) {
+        char *comma = strchr(p, ',');
+        if (comma) *comma = '\0';
+        if (!*p) return vxs_cli_usage_error("sync", "%s: an empty name in '%s'", what, arg);
+        if (*n == MAX_LIST)
+            return vxs_cli_usage_error("sync", "%s: more than %d names", what, MAX_LIST);
+        items[(*n)++] = p;
+        if (!comma) return 0;
+        p = comma + 1;
+    }
 }
 
 typedef struct {
@@ -229,6 +243,15 @@ static void print_json(const vxs_job_t *job, const char *out_dir, const vxs_bund
     json_decref(sum);
 }
 
+/* has_bundle says whether `dir` holds a bundle, finished or in progress */
+static bool has_bundle(const char *dir) {
+    char p[PATH_MAX + 32];
+    snprintf(p, sizeof p, "%s/bundle.json", dir);
+    if (access(p, F_OK) == 0) return true;
+    snprintf(p, sizeof p, "%s/.v2xsync-bundle", dir);
+    return access(p, F_OK) == 0;
+}
+
 /* is_input_dir says whether `dir` is the folder of one of the sources (never written to). */
 static bool is_input_dir(const vxs_manifest_t *man, const char *dir) {
     char rd[PATH_MAX], rs[PATH_MAX];
@@ -244,16 +267,22 @@ static bool is_input_dir(const vxs_manifest_t *man, const char *dir) {
 }
 
 /* bundle_command: the command line standing for the bundle's settings (bundle.json "command";
- * what decides the content only, so a resumed run records the same) */
+ * what decides the content only, the manifest by its absolute path, so a resumed run records the
+ * same) */
 static void bundle_command(char *buf, size_t n, const char *scenario, const vxs_cli_sync_opts_t *o,
-                           int png_level) {
-    size_t k = (size_t)snprintf(buf, n, "v2xsync sync %s --bundle --png-level %d", scenario,
-                                png_level);
+                           int png_level, const char *const *agents, size_t n_agents,
+                           const char *const *sensors, size_t n_sensors) {
+    char abs_path[PATH_MAX];
+    size_t k = (size_t)snprintf(buf, n, "v2xsync sync %s --bundle --png-level %d",
+                                realpath(scenario, abs_path) ? abs_path : scenario, png_level);
     if (k < n && o->every > 1) k += (size_t)snprintf(buf + k, n - k, " --every %u", o->every);
-    if (k < n && isfinite(o->from_s)) k += (size_t)snprintf(buf + k, n - k, " --from %g", o->from_s);
-    if (k < n && isfinite(o->to_s)) k += (size_t)snprintf(buf + k, n - k, " --to %g", o->to_s);
-    if (k < n && o->agents) k += (size_t)snprintf(buf + k, n - k, " --agents %s", o->agents);
-    if (k < n && o->sensors) snprintf(buf + k, n - k, " --sensors %s", o->sensors);
+    if (k < n && isfinite(o->from_s))
+        k += (size_t)snprintf(buf + k, n - k, " --from %.17g", o->from_s);
+    if (k < n && isfinite(o->to_s)) k += (size_t)snprintf(buf + k, n - k, " --to %.17g", o->to_s);
+    for (size_t i = 0; i < n_agents && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? "," : " --agents ", agents[i]);
+    for (size_t i = 0; i < n_sensors && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? "," : " --sensors ", sensors[i]);
 }
 
 static void print_bundle(const vxs_bundle_stats_t *b, const char *out_dir) {
@@ -271,15 +300,15 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
                  vxs_job_t **out_job) {
     ctx_t c = {o, {0}};
     const vxs_diag_sink_t diag = {on_diag, &c};
-    char err[VXS_MANIFEST_ERR_LEN + 1024], path[PATH_MAX + 32];
+    char err[VXS_MANIFEST_ERR_LEN + 1024] = "", path[PATH_MAX + 32];
     vxs_manifest_t *man = NULL;
     vxs_job_t *job = NULL;
     enum { N_SINKS = 5 };
     vxs_frame_sink_t *sinks[N_SINKS] = {NULL, NULL, NULL, NULL, NULL};
     vxs_bundle_stats_t bstats;
     memset(&bstats, 0, sizeof bstats);
-    char lists[2][1024], command[2400];
-    const char *agents[64], *sensors[64];
+    char lists[2][4096], command[PATH_MAX + 9000];
+    const char *agents[MAX_LIST], *sensors[MAX_LIST];
     size_t n_agents = 0, n_sensors = 0;
     int rc = VXS_EXIT_USAGE;
     *out_man = NULL;
@@ -290,6 +319,20 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
                                            "and --threads are options of --bundle");
     if (isfinite(o->from_s) && isfinite(o->to_s) && o->to_s <= o->from_s)
         return vxs_cli_usage_error("sync", "--to must be after --from");
+    if ((o->agents &&
+         split("--agents", o->agents, lists[0], sizeof lists[0], agents, &n_agents) != 0) ||
+        (o->sensors &&
+         split("--sensors", o->sensors, lists[1], sizeof lists[1], sensors, &n_sensors) != 0))
+        return VXS_EXIT_USAGE;
+    for (size_t i = 0; i < n_sensors && n_agents; i++) { /* a sensor of an agent not exported */
+        bool found = false;
+        const size_t len = strcspn(sensors[i], "/");
+        for (size_t a = 0; a < n_agents && !found; a++)
+            found = strlen(agents[a]) == len && strncmp(agents[a], sensors[i], len) == 0;
+        if (!found)
+            return vxs_cli_usage_error("sync", "--sensors %s: its agent is not in --agents",
+                                       sensors[i]);
+    }
     if (vxs_manifest_load(&man, scenario, err, sizeof err) != VXS_OK) {
         fprintf(stderr, "v2xsync sync: %s\n", err);
         return VXS_EXIT_USAGE;
@@ -311,6 +354,13 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
         goto done;
     }
     snprintf(path, sizeof path, "%s/frames.jsonl", out_dir);
+    if (!o->bundle && has_bundle(out_dir)) {
+        fprintf(stderr,
+                "v2xsync sync: %s holds a bundle; without --bundle its bundle.json would no longer "
+                "match (sync --bundle --force replaces it, or choose another -o)\n",
+                out_dir);
+        goto done;
+    }
     if (!o->force && !o->bundle && access(path, F_OK) == 0) { /* a bundle's sink checks DIR */
         fprintf(stderr, "v2xsync sync: %s already exists (--force replaces it)\n", path);
         goto done;
@@ -332,17 +382,10 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
         bo.manifest = man;
         bo.scenario_path = scenario;
         bo.png_level = o->png_level >= 0 ? o->png_level : man->export_opts.png_level;
-        bundle_command(command, sizeof command, scenario, o, bo.png_level);
+        bundle_command(command, sizeof command, scenario, o, bo.png_level, agents, n_agents,
+                       sensors, n_sensors);
         bo.command = command;
         bo.every = o->every;
-        if (o->agents) {
-            snprintf(lists[0], sizeof lists[0], "%s", o->agents);
-            n_agents = split(lists[0], agents, 64);
-        }
-        if (o->sensors) {
-            snprintf(lists[1], sizeof lists[1], "%s", o->sensors);
-            n_sensors = split(lists[1], sensors, 64);
-        }
         bo.agents = agents;
         bo.n_agents = n_agents;
         bo.sensors = sensors;

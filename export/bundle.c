@@ -90,7 +90,7 @@ typedef struct {
     size_t n;
     vxs_v2x_object_t *obj;
 } cpm_slot_t;
-#define CPM_SLOTS 256
+#define CPM_SLOTS 4096 /* > the CPMs all receivers get in a window plus the job's read-ahead */
 
 struct bundle {
     char dir[PATH_LEN];
@@ -99,6 +99,7 @@ struct bundle {
     char *scenario_path, *command;
     char identity[17];
     const vxs_run_info_t *run;
+    size_t n_agents;     /* the manifest's (kept: the run is gone by destroy) */
     bool *agent_on, *stream_on;
     double *lidar_range; /* per stream */
     /* the job's thread */
@@ -196,17 +197,29 @@ static int rm_temporary(const char *path, const struct stat *sb, int flag, struc
     return 0;
 }
 
-/* remove_temporaries removes the temporary files a killed run left in `dir` and the bundle's
- * folders under it ("<name>.tmp.<suffix>": vxs_afile_open's) */
+/* The top-level files a run writes (their temporaries are "<name>.tmp.<hex>"). */
+static const char *const OUTPUTS[] = {"frames.jsonl", "clocks.json", "links.json",
+                                      "v2x_messages.jsonl", "files.xxh64", "bundle.json",
+                                      MARKER};
+
+/* remove_temporaries removes the temporary files a killed run left: those of the run's own
+ * outputs in `dir` ("<output>.tmp.<hex>", vxs_afile_open's names) and any in the bundle's
+ * folders, which hold nothing but the bundle's files */
 static void remove_temporaries(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return;
     struct dirent *e;
     char path[PATH_LEN + 300];
     while ((e = readdir(d)) != NULL) {
-        if (!strstr(e->d_name, ".tmp.")) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
+        for (size_t i = 0; i < sizeof OUTPUTS / sizeof OUTPUTS[0]; i++) {
+            const size_t n = strlen(OUTPUTS[i]);
+            const char *rest = e->d_name + n;
+            if (strncmp(e->d_name, OUTPUTS[i], n) != 0 || strncmp(rest, ".tmp.", 5) != 0 ||
+                !rest[5] || strspn(rest + 5, "0123456789abcdef") != strlen(rest + 5))
+                continue;
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
     }
     closedir(d);
     for (size_t i = 0; i < sizeof TREES / sizeof TREES[0]; i++) {
@@ -268,9 +281,13 @@ static vxs_status_t encode_file(worker_t *w, task_t *t, tfile_t *tf) {
     char hex[17];
     const double t0 = now_s();
     if (tf->kind == F_PNG) {
+        /* level 1: the measured default (UP + Z_RLE, which ignores the level); a higher level
+         * asks for smaller files: zlib's own strategy, which uses it */
         vxs_png_options_t po = {VXS_PNG_RGB24,
                                 b->o.png_level == 0 ? VXS_PNG_LEVEL_STORE : b->o.png_level,
-                                VXS_PNG_FILTER_DEFAULT, VXS_PNG_STRATEGY_DEFAULT};
+                                VXS_PNG_FILTER_DEFAULT,
+                                b->o.png_level >= 2 ? VXS_PNG_STRATEGY_ZLIB
+                                                    : VXS_PNG_STRATEGY_DEFAULT};
         st = vxs_png_encode_mem(&w->enc, tf->raw.data, tf->w, tf->h, (size_t)tf->w * 3, &po,
                                 t->err, sizeof t->err);
         t->s_png += now_s() - t0;
@@ -307,11 +324,12 @@ static vxs_status_t put_json(worker_t *w, task_t *t, const char *rel, const json
     const double t0 = now_s();
     flags |= JSON_REAL_PRECISION(12);
     size_t n = json_dumpb(doc, (char *)w->text.data, w->text.cap, flags);
-    if (n == 0) return VXS_E_NOMEM;
-    if (n + 1 > w->text.cap) {
-        if (vxs_buf_reserve(&w->text, n + 1) != VXS_OK) return VXS_E_NOMEM;
-        n = json_dumpb(doc, (char *)w->text.data, w->text.cap, flags);
+    const bool fitted = n + 1 <= w->text.cap;
+    if (n == 0 || (!fitted && vxs_buf_reserve(&w->text, n + 1) != VXS_OK)) {
+        snprintf(t->err, sizeof t->err, "%s: out of memory", rel);
+        return VXS_E_NOMEM;
     }
+    if (!fitted) n = json_dumpb(doc, (char *)w->text.data, w->text.cap, flags);
     w->text.data[n] = '\n';
     t->s_labels += now_s() - t0;
     return put(w->b, t, rel, w->text.data, n + 1, hex);
@@ -758,7 +776,10 @@ static vxs_status_t b_frame(void *impl, const vxs_frame_t *f, const vxs_fetcher_
                                  b->lidar,   cpm_lookup,  b,            b->annotator};
     t->labels = vxsi_openlabel_frame(&lc, f);
     b->stats.s_labels += now_s() - t0;
-    if (!t->frame_doc || !t->labels) return VXS_E_NOMEM;
+    if (!t->frame_doc || !t->labels) {
+        snprintf(b->err, sizeof b->err, "frame %" PRIu64 ": out of memory", f->index);
+        return VXS_E_NOMEM;
+    }
     submit(b, t);
     return b->failed;
 }
@@ -769,6 +790,7 @@ static vxs_status_t b_begin(void *impl, const vxs_run_info_t *run) {
     bundle_t *b = impl;
     const vxs_manifest_t *man = run->manifest;
     b->run = run;
+    b->n_agents = man->n_agents;
     b->agent_on = vxs_calloc(man->n_agents, sizeof *b->agent_on);
     b->stream_on = vxs_calloc(run->n_streams + 1, sizeof *b->stream_on);
     b->lidar_range = vxs_calloc(run->n_streams + 1, sizeof *b->lidar_range);
@@ -777,8 +799,10 @@ static vxs_status_t b_begin(void *impl, const vxs_run_info_t *run) {
     b->body_cap = vxs_calloc(man->n_agents, sizeof *b->body_cap);
     b->lidar = vxs_calloc(man->n_agents, sizeof *b->lidar);
     if (!b->agent_on || !b->stream_on || !b->lidar_range || !b->member_files || !b->body_xyz ||
-        !b->body_cap || !b->lidar)
+        !b->body_cap || !b->lidar) {
+        snprintf(b->err, sizeof b->err, "%s: out of memory", b->dir);
         return VXS_E_NOMEM;
+    }
     for (size_t a = 0; a < man->n_agents; a++)
         b->agent_on[a] = !b->o.n_agents || in_list(b->agents, b->o.n_agents, man->agents[a].id);
     for (size_t s = 0; s < run->n_streams; s++) {
@@ -871,7 +895,9 @@ static json_t *settings_json(const bundle_t *b) {
                      b->o.n_agents ? ag : (json_decref(ag), json_null()), "sensors",
                      b->o.n_sensors ? se : (json_decref(se), json_null()), "from_s",
                      num_or_null(b->o.from_s), "to_s", num_or_null(b->o.to_s), "png_level",
-                     b->o.png_level, "png", "RGB 8-bit, filter up, zlib Z_RLE (level 0: stored)",
+                     b->o.png_level, "png",
+                     "RGB 8-bit, filter up; zlib Z_RLE at level 1, zlib's default strategy at 2-9, "
+                     "stored at 0",
                      "points", "LZ4 frame (content size and checksum) of 32-byte records");
 }
 
@@ -1028,9 +1054,7 @@ static void b_destroy(void *impl) {
     vxs_free(b->sensors);
     vxs_free(b->scenario_path);
     vxs_free(b->command);
-    if (b->run)
-        for (size_t a = 0; a < b->run->manifest->n_agents && b->body_xyz; a++)
-            vxs_free(b->body_xyz[a]);
+    for (size_t a = 0; a < b->n_agents && b->body_xyz; a++) vxs_free(b->body_xyz[a]);
     vxs_free(b->body_xyz);
     vxs_free(b->body_cap);
     vxs_free(b->lidar);
@@ -1059,11 +1083,33 @@ static bool compute_identity(bundle_t *b, char *err, size_t err_len) {
         return false;
     }
     XXH64_state_t *s = XXH64_createState();
-    if (!s) return false;
+    if (!s) {
+        snprintf(err, err_len, "%s: out of memory", b->scenario_path);
+        return false;
+    }
     XXH64_reset(s, 0);
     XXH64_update(s, hex, 16);
+    XXH64_update(s, vxs_version(), strlen(vxs_version()) + 1);
+    /* each input's size and modification time: a recording replaced between a kill and
+     * --resume makes another bundle */
+    const vxs_manifest_t *man = b->o.manifest;
+    for (size_t a = 0; a < man->n_agents; a++)
+        for (size_t k = 0; k < man->agents[a].n_sources; k++) {
+            const vxs_manifest_source_t *ms = &man->agents[a].sources[k];
+            const char *files[4] = {ms->path, ms->calibration, ms->metadata, ms->timestamps};
+            for (int r = 0; r < 4; r++) {
+                struct stat st;
+                int64_t v[3] = {-1, 0, 0};
+                if (files[r] && stat(files[r], &st) == 0) {
+                    v[0] = (int64_t)st.st_size;
+                    v[1] = (int64_t)st.st_mtim.tv_sec;
+                    v[2] = (int64_t)st.st_mtim.tv_nsec;
+                }
+                XXH64_update(s, v, sizeof v);
+            }
+        }
     char buf[256];
-    int n = snprintf(buf, sizeof buf, "|format %d|every %u|png %d|from %.9g|to %.9g|",
+    int n = snprintf(buf, sizeof buf, "|format %d|every %u|png %d|from %.17g|to %.17g|",
                      VXS_BUNDLE_FORMAT_VERSION, b->o.every > 1 ? b->o.every : 1, b->o.png_level,
                      b->o.from_s, b->o.to_s);
     XXH64_update(s, buf, (size_t)n);
@@ -1080,33 +1126,42 @@ static bool compute_identity(bundle_t *b, char *err, size_t err_len) {
     return true;
 }
 
-/* recorded_identity: the identity a folder's bundle record holds: the marker of a run in
- * progress, else a finished bundle.json's; "" when neither exists, NULL when one exists but
- * cannot be read */
-static const char *recorded_identity(const char *dir, char out[17]) {
+/* record_t is what a folder says of a bundle in it: nothing, a v2xsync bundle's record (the
+ * marker of a run in progress, else a finished bundle.json) with its identity, or a file under
+ * one of those names that is no v2xsync bundle's. */
+typedef enum { REC_NONE, REC_OURS, REC_FOREIGN } record_t;
+
+static record_t read_record(const char *dir, char id[17], const char **which) {
     char path[PATH_LEN + 64];
-    const char *names[2] = {MARKER, "bundle.json"};
+    static const char *const names[2] = {MARKER, "bundle.json"};
     for (int i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         if (access(path, F_OK) != 0) continue;
+        *which = names[i];
         json_t *j = json_load_file(path, 0, NULL);
-        const char *id = json_string_value(json_object_get(j, "identity"));
-        if (!id || strlen(id) != 16) {
-            json_decref(j);
-            return NULL;
-        }
-        memcpy(out, id, 17);
+        const char *fmt = json_string_value(json_object_get(j, "format"));
+        const char *v = json_string_value(json_object_get(j, "identity"));
+        const bool ours = fmt && strcmp(fmt, "v2xsync-bundle") == 0 && v && strlen(v) == 16;
+        if (ours) memcpy(id, v, 17);
         json_decref(j);
-        return out;
+        return ours ? REC_OURS : REC_FOREIGN;
     }
-    out[0] = '\0';
-    return out;
+    id[0] = '\0';
+    return REC_NONE;
 }
 
 static vxs_status_t prepare_dir(bundle_t *b, char *err, size_t err_len) {
-    char path[PATH_LEN + 64], rec[17];
-    const char *id = recorded_identity(b->dir, rec);
-    for (size_t i = 0; id && !id[0] && i < sizeof TREES / sizeof TREES[0]; i++) {
+    char path[PATH_LEN + 64], id[17];
+    const char *which = NULL;
+    const record_t rec = read_record(b->dir, id, &which);
+    if (rec == REC_FOREIGN) {
+        snprintf(err, err_len,
+                 "%s/%s is not a v2xsync bundle's: nothing is replaced (choose another output "
+                 "folder)",
+                 b->dir, which);
+        return VXS_E_ARG;
+    }
+    for (size_t i = 0; rec == REC_NONE && i < sizeof TREES / sizeof TREES[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", b->dir, TREES[i]);
         if (access(path, F_OK) != 0) continue;
         snprintf(err, err_len,
@@ -1116,50 +1171,36 @@ static vxs_status_t prepare_dir(bundle_t *b, char *err, size_t err_len) {
         return VXS_E_ARG;
     }
     snprintf(path, sizeof path, "%s/frames.jsonl", b->dir);
-    if (id && !id[0] && !b->o.force && access(path, F_OK) == 0) {
+    if (rec == REC_NONE && !b->o.force && access(path, F_OK) == 0) {
         snprintf(err, err_len, "%s already exists (--force replaces it)", path);
         return VXS_E_ARG;
     }
-    const bool same = id && strcmp(id, b->identity) == 0;
-    if (id && id[0] && !same && !b->o.force) {
+    const bool same = rec == REC_OURS && strcmp(id, b->identity) == 0;
+    if (rec == REC_OURS && !same && !b->o.force) {
         snprintf(err, err_len,
-                 "%s holds the bundle of another scenario or other settings (--force replaces "
-                 "it)",
+                 "%s holds the bundle of another scenario, other inputs, settings or version of "
+                 "v2xsync (--force replaces it)",
                  b->dir);
         return VXS_E_ARG;
     }
-    if (!id && !b->o.force) {
-        snprintf(err, err_len, "%s: its bundle record is unreadable (--force replaces it)",
-                 b->dir);
-        return VXS_E_ARG;
-    }
-    if (id && same && !b->o.resume && !b->o.force) {
+    if (same && !b->o.resume && !b->o.force) {
         snprintf(err, err_len,
                  "%s already holds this bundle or a part of it (--resume continues it, --force "
                  "replaces it)",
                  b->dir);
         return VXS_E_ARG;
     }
-    for (size_t i = 0; b->o.force && !(same && b->o.resume) && i < sizeof TREES / sizeof TREES[0];
-         i++) {
-        snprintf(path, sizeof path, "%s/%s", b->dir, TREES[i]);
-        if (remove_tree(path) != 0) {
-            snprintf(err, err_len, "%s: cannot remove: %s", path, strerror(errno));
-            return VXS_E_IO;
-        }
-    }
-    remove_temporaries(b->dir);
-    /* the bundle is incomplete from now on until bundle.json is written again */
-    snprintf(path, sizeof path, "%s/bundle.json", b->dir);
-    if (unlink(path) != 0 && errno != ENOENT) {
-        snprintf(err, err_len, "%s: cannot remove: %s", path, strerror(errno));
-        return VXS_E_IO;
-    }
-    json_t *m = json_pack("{s:s,s:s,s:s}", "identity", b->identity, "scenario",
-                          b->o.manifest->name, "manifest", b->scenario_path);
+    /* from here on the folder is this run's: first the marker, which is read first, so a
+     * kill at any point below leaves a folder --resume or --force takes */
+    json_t *m = json_pack("{s:s,s:s,s:s,s:s}", "format", "v2xsync-bundle", "identity",
+                          b->identity, "scenario", b->o.manifest->name, "manifest",
+                          b->scenario_path);
     char *text = m ? json_dumps(m, JSON_INDENT(2)) : NULL;
     json_decref(m);
-    if (!text) return VXS_E_NOMEM;
+    if (!text) {
+        snprintf(err, err_len, "%s: out of memory", b->dir);
+        return VXS_E_NOMEM;
+    }
     snprintf(path, sizeof path, "%s/" MARKER, b->dir);
     vxs_afile_t *f;
     vxs_status_t st = vxs_afile_open(&f, path, err, err_len);
@@ -1169,7 +1210,24 @@ static vxs_status_t prepare_dir(bundle_t *b, char *err, size_t err_len) {
         st = vxs_afile_commit(f, err, err_len);
     }
     free(text);
-    return st;
+    if (st != VXS_OK) return st;
+    /* the bundle is incomplete from now on until bundle.json is written again */
+    snprintf(path, sizeof path, "%s/bundle.json", b->dir);
+    if (unlink(path) != 0 && errno != ENOENT) {
+        snprintf(err, err_len, "%s: cannot remove: %s", path, strerror(errno));
+        return VXS_E_IO;
+    }
+    for (size_t i = 0; rec == REC_OURS && b->o.force && !(same && b->o.resume) &&
+                       i < sizeof TREES / sizeof TREES[0];
+         i++) {
+        snprintf(path, sizeof path, "%s/%s", b->dir, TREES[i]);
+        if (remove_tree(path) != 0) {
+            snprintf(err, err_len, "%s: cannot remove: %s", path, strerror(errno));
+            return VXS_E_IO;
+        }
+    }
+    if (rec == REC_OURS) remove_temporaries(b->dir);
+    return VXS_OK;
 }
 
 static char **copy_list(const char *const *l, size_t n) {
@@ -1222,7 +1280,10 @@ vxs_status_t vxs_bundle_sink_create(vxs_frame_sink_t **out, const char *dir,
         }
     }
     bundle_t *b = vxs_calloc(1, sizeof *b);
-    if (!b) return VXS_E_NOMEM;
+    if (!b) {
+        snprintf(err, err_len, "%s: out of memory", dir);
+        return VXS_E_NOMEM;
+    }
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv_work, NULL);
     pthread_cond_init(&b->cv_done, NULL);
@@ -1237,6 +1298,7 @@ vxs_status_t vxs_bundle_sink_create(vxs_frame_sink_t **out, const char *dir,
     b->command = o->command ? vxs_strdup(o->command) : NULL;
     if (!b->agents || !b->sensors || !b->scenario_path || (o->command && !b->command)) {
         b_destroy(b);
+        snprintf(err, err_len, "%s: out of memory", dir);
         return VXS_E_NOMEM;
     }
     vxs_status_t st = VXS_E_ARG;

@@ -276,6 +276,16 @@ static void cpm_objects(const vxsi_label_ctx_t *c, const vxs_frame_t *f,
     const double syaw = st->cls == VXS_KIN_STATIC ? 0.0 : st->yaw;
     const double cs = cos(syaw), sn = sin(syaw);
     char name[96], buf[160];
+    if (!ob && m->v2x.n_objects > 0) { /* never silently: say so on the sender */
+        char key[32], text[256];
+        snprintf(key, sizeof key, "%" PRIu64, m->station);
+        json_t *e = json_object_get(fobjs, key);
+        message_ref(buf, sizeof buf, run, m);
+        snprintf(name, sizeof name, "cpm_objects_unavailable:%s", receiver);
+        snprintf(text, sizeof text, "%u perceived objects of %s were no longer kept",
+                 (unsigned)m->v2x.n_objects, buf);
+        if (e) add_text(json_object_get(json_object_get(e, "object_data"), "text"), name, text);
+    }
     for (size_t i = 0; ob && i < n; i++) {
         const vxs_v2x_object_t *o = &ob[i];
         const kind_t *k = o->classification >= 0 ? etsi_kind(o->classification) : NULL;

@@ -147,7 +147,8 @@ typedef struct {
     const char *const *sensors;     /* "agent/sensor" streams to export (n_sensors; 0: all of
                                        the exported agents) */
     size_t n_sensors;
-    int png_level;                  /* zlib level 0 (stored) .. 9 */
+    int png_level;                  /* zlib level 0 (stored) .. 9; 1: the measured default (UP
+                                       filter, Z_RLE); 2..9 use zlib's default strategy */
     double from_s, to_s;            /* the time range asked for, seconds from the clocks'
                                        epoch, recorded in bundle.json (NaN: unbounded) */
     bool resume;                    /* keep the frames a killed run completed (they are
@@ -158,25 +159,25 @@ typedef struct {
 } vxs_bundle_options_t;
 
 /* vxs_bundle_sink_create returns in *out a frame sink writing a labeled training bundle into the
- * folder `dir` (which must exist; README "The bundle"): for every exported frame a folder
- * frames/<8-digit frame number>/ with each member's payload (camera: the decoded frame as PNG;
- * LiDAR: the sweep's points as VXS_BUNDLE_POINT_SIZE records in the LZ4 frame format), the
- * frame's labels (labels.json: ASAM OpenLABEL 1.0.0) and frame.json (members, files, checksums,
- * transforms, poses), written last; then files.xxh64 (every frame file's XXH64, as xxhsum
- * prints it) and, at finish, bundle.json (settings, inputs with their checksums, agents,
- * sensors, frames, the clocks, the checksums of the other outputs in `dir`), the bundle's
- * completion record. Payloads are fetched on the job's thread only for the frames and members
- * exported; PNG and LZ4 encoding and writing run on o->threads threads with a bounded number
- * of frames in flight. Every file is written atomically; the sink must be finished after the
- * other sinks writing into `dir` (it checksums their files).
+ * folder `dir` (which must exist; README "The bundle"): for every exported frame F (8 digits)
+ * each member's payload under sensors/<agent>/<sensor>/ (camera: the decoded frame as F.png;
+ * LiDAR: the sweep's points as VXS_BUNDLE_POINT_SIZE records in the LZ4 frame format,
+ * F.pts.lz4), the frame's labels (labels/F.json: ASAM OpenLABEL 1.0.0) and, last, its index
+ * (frames/F.json: members, files, checksums, transforms, poses); files.xxh64 (every frame
+ * file's XXH64, as xxhsum prints it) and, at finish, bundle.json (settings, inputs with their
+ * checksums, agents, sensors, frames, the clocks, the checksums of the other outputs in `dir`),
+ * the bundle's completion record. Payloads are fetched on the job's thread only for the frames
+ * and members exported; PNG and LZ4 encoding and writing run on o->threads threads with a
+ * bounded number of frames in flight. Every file is written atomically; the sink must be
+ * finished after the other sinks writing into `dir` (it checksums their files).
  *
- * The folder is checked here, before any work: a folder holding the bundle of another scenario
- * or other settings (its record .v2xsync-bundle or bundle.json) is refused unless o->force; one
- * holding an unfinished or finished bundle of the same scenario and settings is refused unless
- * o->resume or o->force; a frames/ folder that is no bundle's is always refused. With
- * o->force the old frames/ is removed; with o->resume or o->force the temporary files of a
- * killed run are. Errors: VXS_E_ARG (bad options: an unknown agent or sensor; the folder
- * refused), VXS_E_IO, VXS_E_NOMEM, with `err` saying why. */
+ * The folder is checked here, before any work: a bundle.json or .v2xsync-bundle that is no
+ * v2xsync bundle's, or frames/, labels/ or sensors/ folders no bundle made, are always refused;
+ * the bundle of another scenario, other inputs (size, time), other settings or another version
+ * is refused unless o->force; the same bundle unless o->resume or o->force. With o->force the
+ * old bundle's folders are removed; with a bundle's record, the temporary files a killed run
+ * left. Errors: VXS_E_ARG (bad options: an unknown agent or sensor; the folder refused),
+ * VXS_E_IO, VXS_E_NOMEM, with `err` saying why. */
 vxs_status_t vxs_bundle_sink_create(vxs_frame_sink_t **out, const char *dir,
                                     const vxs_bundle_options_t *o, char *err, size_t err_len);
 

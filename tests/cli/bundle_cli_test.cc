@@ -248,12 +248,31 @@ TEST(BundleCli, RefusesForeignFoldersAndBadOptions) {
     EXPECT_EQ(SyncBundle(s1, dir + "/other", "--force", &log), 2);
     EXPECT_NE(log.find("belongs to no v2xsync bundle"), std::string::npos) << log;
     EXPECT_EQ(vxs_test::Run("test -f " + dir + "/other/sensors/keep/mine", &log), 0);
+    // a plain sync into a bundle's folder would leave bundle.json describing other files
+    EXPECT_EQ(RunCli("sync -q --force " + s1 + " -o " + dir + "/out", &log), 2);
+    EXPECT_NE(log.find("holds a bundle"), std::string::npos) << log;
+    // a bundle.json that is no v2xsync bundle's is never replaced, --force or not; a file of
+    // the user's named like a temporary survives
+    ASSERT_EQ(vxs_test::Run("mkdir -p " + dir + "/foreign && echo '{\"identity\": "
+                                "\"0123456789abcdef\"}' > " + dir + "/foreign/bundle.json && echo hi > " +
+                                dir + "/foreign/notes.tmp.txt",
+                            &log),
+              0);
+    EXPECT_EQ(SyncBundle(s1, dir + "/foreign", "--force", &log), 2);
+    EXPECT_NE(log.find("is not a v2xsync bundle's"), std::string::npos) << log;
+    ASSERT_EQ(vxs_test::Run("rm " + dir + "/foreign/bundle.json", &log), 0);
+    EXPECT_EQ(SyncBundle(s1, dir + "/foreign", "", &log), 0) << log;
+    EXPECT_EQ(vxs_test::Run("test -f " + dir + "/foreign/notes.tmp.txt", &log), 0);
     EXPECT_EQ(RunCli("sync -q " + s1 + " -o " + dir + "/o3 --resume", &log), 2);
     EXPECT_NE(log.find("options of --bundle"), std::string::npos) << log;
     EXPECT_EQ(SyncBundle(s1, dir + "/o4", "--agents nosuch", &log), 2);
     EXPECT_NE(log.find("no agent 'nosuch'"), std::string::npos) << log;
     EXPECT_EQ(SyncBundle(s1, dir + "/o5", "--sensors ego/v2x", &log), 2);
     EXPECT_EQ(SyncBundle(s1, dir + "/o6", "--png-level 10", &log), 2);
+    EXPECT_EQ(SyncBundle(s1, dir + "/o7", "--agents ''", &log), 2);
+    EXPECT_NE(log.find("an empty name"), std::string::npos) << log;
+    EXPECT_EQ(SyncBundle(s1, dir + "/o8", "--agents ego --sensors rsu/lidar", &log), 2);
+    EXPECT_NE(log.find("not in --agents"), std::string::npos) << log;
 }
 
 // --every, --agents, --sensors, --from and --to choose what is exported: every 4th frame of
@@ -305,6 +324,18 @@ TEST(BundleCli, OptionsChooseFramesAgentsSensorsAndTimes) {
                 json_object_get(cs, "ego/camera") && json_object_get(cs, "vehicle2/lidar"));
     EXPECT_FALSE(json_object_get(cs, "rsu") || json_object_get(cs, "ego/lidar"));
     json_decref(lab);
+    // PNG levels: 9 (zlib's strategy) writes smaller files than 1 (Z_RLE), 0 stores
+    ASSERT_EQ(SyncBundle(dir + "/drive/scenario.json", dir + "/l1", "--sensors ego/camera --to 1",
+                         &log),
+              0)
+        << log;
+    ASSERT_EQ(SyncBundle(dir + "/drive/scenario.json", dir + "/l9",
+                         "--sensors ego/camera --to 1 --png-level 9", &log),
+              0)
+        << log;
+    const auto p1 = vxs_test::ReadFile(dir + "/l1/sensors/ego/camera/" + FrameNames(dir + "/l1")[3] + ".png");
+    const auto p9 = vxs_test::ReadFile(dir + "/l9/sensors/ego/camera/" + FrameNames(dir + "/l9")[3] + ".png");
+    EXPECT_LT(p9.size(), p1.size());
     json_t *b = LoadJson(dir + "/out/bundle.json");
     EXPECT_EQ(I(json_object_get(b, "settings"), "every"), 4);
     EXPECT_EQ(I(json_object_get(b, "frames"), "exported"), (json_int_t)want.size());
