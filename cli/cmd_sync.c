@@ -243,15 +243,6 @@ static void print_json(const vxs_job_t *job, const char *out_dir, const vxs_bund
     json_decref(sum);
 }
 
-/* has_bundle says whether `dir` holds a bundle, finished or in progress */
-static bool has_bundle(const char *dir) {
-    char p[PATH_MAX + 32];
-    snprintf(p, sizeof p, "%s/bundle.json", dir);
-    if (access(p, F_OK) == 0) return true;
-    snprintf(p, sizeof p, "%s/.v2xsync-bundle", dir);
-    return access(p, F_OK) == 0;
-}
-
 /* is_input_dir says whether `dir` is the folder of one of the sources (never written to). */
 static bool is_input_dir(const vxs_manifest_t *man, const char *dir) {
     char rd[PATH_MAX], rs[PATH_MAX];
@@ -354,7 +345,7 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
         goto done;
     }
     snprintf(path, sizeof path, "%s/frames.jsonl", out_dir);
-    if (!o->bundle && has_bundle(out_dir)) {
+    if (!o->bundle && vxs_bundle_in(out_dir)) {
         fprintf(stderr,
                 "v2xsync sync: %s holds a bundle; without --bundle its bundle.json would no longer "
                 "match (sync --bundle --force replaces it, or choose another -o)\n",

@@ -1241,6 +1241,12 @@ static char **copy_list(const char *const *l, size_t n) {
     return c;
 }
 
+bool vxs_bundle_in(const char *dir) {
+    char id[17];
+    const char *which = NULL;
+    return dir && read_record(dir, id, &which) != REC_NONE;
+}
+
 vxs_status_t vxs_bundle_sink_create(vxs_frame_sink_t **out, const char *dir,
                                     const vxs_bundle_options_t *o, char *err, size_t err_len) {
     if (!out || !dir || !o || !o->manifest || !o->scenario_path) return VXS_E_ARG;

@@ -14,6 +14,7 @@
 #ifndef VXS_EXPORT_H
 #define VXS_EXPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -180,6 +181,11 @@ typedef struct {
  * VXS_E_IO, VXS_E_NOMEM, with `err` saying why. */
 vxs_status_t vxs_bundle_sink_create(vxs_frame_sink_t **out, const char *dir,
                                     const vxs_bundle_options_t *o, char *err, size_t err_len);
+
+/* vxs_bundle_in says whether the folder `dir` holds a bundle, finished (bundle.json) or a run's
+ * in progress (its record): a writer of the other outputs into `dir` must not leave bundle.json
+ * describing files that are no longer there. */
+bool vxs_bundle_in(const char *dir);
 
 /* ==== PNG images ============================================================================ */
 
