@@ -194,9 +194,9 @@ static void print_summary(const vxs_job_t *job, const char *out_dir) {
                s->n_links, s->n_links - inferred, inferred, delivered, sent,
                sent ? 100.0 * (double)delivered / (double)sent : 0.0, lost, longest, dup, reord);
     }
-    printf("\nWrote %s/clocks.json, %s/frames.jsonl, %s/v2x_messages.jsonl and %s/links.json "
-           "(index %.2f s, clocks %.3f s, frames %.2f s)\n",
-           out_dir, out_dir, out_dir, out_dir, s->seconds_index, s->seconds_clocks,
+    printf("\nWrote %s/clocks.json, %s/frames.jsonl, %s/v2x_messages.jsonl, %s/links.json and "
+           "%s/run.json (index %.2f s, clocks %.3f s, frames %.2f s)\n",
+           out_dir, out_dir, out_dir, out_dir, out_dir, s->seconds_index, s->seconds_clocks,
            s->seconds_frames);
 }
 
@@ -205,9 +205,10 @@ static void print_json(const vxs_job_t *job, const char *out_dir, const vxs_bund
     const vxs_run_summary_t *s = vxs_job_summary(job);
     const vxs_clock_report_t *R = run->clocks;
     json_t *sum = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:{s:f,s:f,s:f}}", "scenario",
-        run->manifest->name, "clocks", "clocks.json", "frames_file", "frames.jsonl",
-        "links_file", "links.json", "messages_file", "v2x_messages.jsonl", "frames",
+        "{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:{s:f,s:f,s:f}}",
+        "scenario", run->manifest->name, "clocks", "clocks.json", "frames_file", "frames.jsonl",
+        "links_file", "links.json", "messages_file", "v2x_messages.jsonl", "run_file", "run.json",
+        "frames",
         (json_int_t)s->frames, "partial_frames", (json_int_t)s->partial_frames, "v2x_attached",
         (json_int_t)s->v2x_attached, "impossible_messages", (json_int_t)s->impossible,
         "out_of_order", (json_int_t)s->out_of_order, "damaged_units",
@@ -294,8 +295,8 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
     char err[VXS_MANIFEST_ERR_LEN + 1024] = "", path[PATH_MAX + 32];
     vxs_manifest_t *man = NULL;
     vxs_job_t *job = NULL;
-    enum { N_SINKS = 5 };
-    vxs_frame_sink_t *sinks[N_SINKS] = {NULL, NULL, NULL, NULL, NULL};
+    enum { N_SINKS = 6 };
+    vxs_frame_sink_t *sinks[N_SINKS] = {NULL, NULL, NULL, NULL, NULL, NULL};
     vxs_bundle_stats_t bstats;
     memset(&bstats, 0, sizeof bstats);
     char lists[2][4096], command[PATH_MAX + 9000];
@@ -366,7 +367,7 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
         goto done;
     }
     /* the bundle sink first: it clears what a killed run left in DIR */
-    size_t n_sinks = o->bundle ? 5 : 4;
+    size_t n_sinks = o->bundle ? 6 : 5;
     if (o->bundle) {
         vxs_bundle_options_t bo;
         memset(&bo, 0, sizeof bo);
@@ -387,7 +388,7 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
         bo.force = o->force;
         bo.threads = o->threads;
         bo.stats = &bstats;
-        if (vxs_bundle_sink_create(&sinks[4], out_dir, &bo, err, sizeof err) != VXS_OK) {
+        if (vxs_bundle_sink_create(&sinks[5], out_dir, &bo, err, sizeof err) != VXS_OK) {
             fprintf(stderr, "v2xsync sync: %s\n", err);
             goto done;
         }
@@ -410,6 +411,11 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
     }
     snprintf(path, sizeof path, "%s/v2x_messages.jsonl", out_dir);
     if (vxs_v2x_messages_jsonl_sink_create(&sinks[3], path, err, sizeof err) != VXS_OK) {
+        fprintf(stderr, "v2xsync sync: %s\n", err);
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/run.json", out_dir);
+    if (vxs_run_json_sink_create(&sinks[4], path, err, sizeof err) != VXS_OK) {
         fprintf(stderr, "v2xsync sync: %s\n", err);
         goto done;
     }

@@ -174,6 +174,58 @@ typedef struct {
  * source. */
 #define VXS_STREAMS_PER_SOURCE 8
 
+/* VXS_STREAM_TOP_GAPS is how many of the largest intervals a stream keeps exactly. */
+#define VXS_STREAM_TOP_GAPS 16
+
+/* vxs_gap_t is one interval between consecutive in-order arrivals. */
+typedef struct {
+    vxs_time_t start;   /* time of the arrival before the gap */
+    int64_t length_ns;  /* interval length */
+    uint64_t unit;      /* unit of the arrival that ended the gap */
+} vxs_gap_t;
+
+/* vxs_stream_summary_t is what vxs_stream_stats_summarize computes. Times are VXS_TIME_NONE and
+ * intervals 0 while the stream has fewer than the arrivals they need. */
+typedef struct {
+    uint64_t count;             /* arrivals with a time */
+    uint64_t untimed;           /* arrivals without a time */
+    vxs_time_t first;           /* first arrival's time (arrival order) */
+    vxs_time_t last;            /* last arrival's time */
+    vxs_time_t min;             /* earliest time */
+    vxs_time_t max;             /* latest time */
+    uint64_t intervals;         /* in-order intervals measured (count - 1 - out_of_order) */
+    double rate_hz;             /* (count - 1) / (max - min), 0 if undefined */
+    int64_t median_interval_ns; /* the mean of the histogram bin holding the median: exact when
+                                   the intervals around the median are equal, else within 0.2 % */
+    double mean_interval_ns;    /* mean of all intervals, gaps included */
+    double jitter_ns;           /* standard deviation of the intervals that are not gaps */
+    int64_t min_interval_ns;    /* smallest non-zero interval, 0 if none */
+    int64_t max_interval_ns;    /* largest interval */
+    uint64_t gaps;              /* intervals > 1.5 x median: exact unless intervals lie within
+                                   0.4 % on both sides of the threshold (then split by the
+                                   middle of their histogram bin) */
+    int64_t gap_threshold_ns;   /* 1.5 x median */
+    uint64_t out_of_order;      /* arrivals earlier than the latest time before them */
+    uint64_t first_out_of_order_unit;
+    int64_t max_backstep_ns;    /* how far back the worst out-of-order arrival went */
+    uint64_t duplicates;        /* arrivals whose time equals the previous arrival's */
+    uint64_t first_duplicate_unit;
+} vxs_stream_summary_t;
+
+/* VXS_DAMAGE_LISTED is how many of a source's bad units the run lists with their messages (all
+ * are counted); VXS_DAMAGE_MSG_MAX the room for each message. */
+#define VXS_DAMAGE_LISTED 16
+#define VXS_DAMAGE_MSG_MAX 320
+
+/* vxs_damage_t is one bad unit of a source, as its reader reported it (vxs_diag_t). */
+typedef struct {
+    uint64_t unit;                 /* its number in the file, from 1; 0: not inside a unit */
+    uint64_t offset;               /* byte offset where it (or the damage) starts */
+    vxs_status_t status;
+    char msg[VXS_DAMAGE_MSG_MAX];  /* the reader's message (file, unit, offset, what is wrong),
+                                      cut to fit */
+} vxs_damage_t;
+
 /* vxs_run_source_t is one source of the job, in the job's order (its index is the locators'
  * `source`). */
 typedef struct {
@@ -181,6 +233,13 @@ typedef struct {
     const vxs_manifest_source_t *ms; /* its manifest entry (path, kind, sensor id...) */
     uint64_t records;                /* records the index pass read (sweeps, frames, messages) */
     uint64_t bad_units;              /* bad units reported for it (both passes) */
+    const char *timing_of;           /* what `timing` measures: "sweep device time", "frame
+                                        capture time", "message capture time"; NULL: nothing */
+    vxs_stream_summary_t timing;     /* those times' rate, intervals, gaps, order, duplicates */
+    vxs_gap_t gaps[VXS_STREAM_TOP_GAPS]; /* its largest gaps, in time order */
+    size_t n_gaps;
+    const vxs_damage_t *damaged;     /* the first VXS_DAMAGE_LISTED bad units, in file order */
+    size_t n_damaged;
 } vxs_run_source_t;
 
 /* vxs_frame_stream_t is one stream whose records become frame members: a LiDAR's sweeps (its
@@ -232,6 +291,21 @@ typedef struct {
     double slope_sd;
 } vxs_relation_piece_t;
 
+/* VXS_RELATION_RESID_MAX is the most points a relation's residual series has: the fit's windows
+ * (bounded by the series) merged in runs of consecutive ones, each point the lowest of its run,
+ * so the series plots the envelope whatever the drive's length. */
+#define VXS_RELATION_RESID_MAX 240
+
+/* vxs_relation_resid_t is one point of a relation's lower envelope over time. */
+typedef struct {
+    vxs_time_t x;       /* the lowest sample's x, on the relation's `from` clock */
+    vxs_time_t t_ref;   /* x on the reference timeline (the solved model of `from`) */
+    double fit_ns;      /* its y minus the relation's own fitted line (the piece holding x) */
+    double model_ns;    /* its y minus what the solved clock models and the relation's floor
+                           say the envelope is at x: how well the solution explains the data */
+    uint32_t windows;   /* fit windows merged into the point */
+} vxs_relation_resid_t;
+
 /* vxs_clock_relation_t is one relation between two clocks measured by the data: samples (x on
  * `from`, y = reading of `to` - x), their fitted lower envelope, and how far the solved models
  * are from it. */
@@ -253,6 +327,8 @@ typedef struct {
     bool floor_measured;      /* both clocks are pinned otherwise, so the data measure it; if
                                  not, it comes from its class's prior (vxs_clock_report_t) */
     bool floor_clamped;       /* the data put it below 0: held at 0 */
+    const vxs_relation_resid_t *resid; /* its envelope over time (n_resid points, x order) */
+    size_t n_resid;
 } vxs_clock_relation_t;
 
 /* vxs_clock_pair_t is two agents whose V2X messages flow both ways, compared through their

@@ -199,7 +199,7 @@ static int rm_temporary(const char *path, const struct stat *sb, int flag, struc
 
 /* The top-level files a run writes (their temporaries are "<name>.tmp.<hex>"). */
 static const char *const OUTPUTS[] = {"frames.jsonl", "clocks.json", "links.json",
-                                      "v2x_messages.jsonl", "files.xxh64", "bundle.json",
+                                      "v2x_messages.jsonl", "run.json", "files.xxh64", "bundle.json",
                                       MARKER};
 
 /* remove_temporaries removes the temporary files a killed run left: those of the run's own
@@ -1006,7 +1006,7 @@ static vxs_status_t b_finish(void *impl, const vxs_run_summary_t *sum) {
     json_object_set_new(doc, "v2x_out_of_range", json_integer((json_int_t)sum->v2x_out_of_range));
     json_t *files = json_array();
     static const char *const outs[] = {"files.xxh64", "clocks.json", "frames.jsonl",
-                                       "v2x_messages.jsonl", "links.json"};
+                                       "v2x_messages.jsonl", "links.json", "run.json"};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", b->dir, outs[i]);
         json_t *o = file_json(outs[i], path);

@@ -104,6 +104,21 @@ static json_t *relation_json(const vxs_clock_report_t *R, const vxs_clock_relati
     json_object_set_new(r, "floor", json_string(E->floor_clamped    ? "clamped"
                                                 : E->floor_measured ? "measured"
                                                                     : "prior"));
+    /* the envelope over time: one row per point, the columns named once */
+    json_t *env = json_object(), *rows = json_array();
+    json_object_set_new(env, "columns",
+                        json_pack("[s,s,s,s,s]", "t_ref_ns", "x_ns", "fit_resid_ns",
+                                  "model_resid_ns", "windows"));
+    for (size_t k = 0; k < E->n_resid; k++) {
+        const vxs_relation_resid_t *p = &E->resid[k];
+        json_array_append_new(
+            rows, json_pack("[o,I,o,o,i]",
+                            p->t_ref != VXS_TIME_NONE ? json_integer(p->t_ref) : json_null(),
+                            (json_int_t)p->x, vxsi_json_round(p->fit_ns, 1.0),
+                            vxsi_json_round(p->model_ns, 1.0), (int)p->windows));
+    }
+    json_object_set_new(env, "points", rows);
+    json_object_set_new(r, "envelope", env);
     return r;
 }
 

@@ -105,6 +105,14 @@ vxs_status_t vxs_links_json_sink_create(vxs_frame_sink_t **out, const char *path
 vxs_status_t vxs_v2x_messages_jsonl_sink_create(vxs_frame_sink_t **out, const char *path,
                                                 char *err, size_t err_len);
 
+/* vxs_run_json_sink_create returns in *out a frame sink writing `path` (README "run.json") at
+ * finish: the agents; every source with its file, records, the timing of its records (rate,
+ * intervals, jitter, gaps with the largest listed, out-of-order and duplicate times) and its
+ * damaged units (counted; the first listed with unit, byte offset and message); the frames'
+ * streams; the frames and the run's totals. Atomic like the frames sink. */
+vxs_status_t vxs_run_json_sink_create(vxs_frame_sink_t **out, const char *path, char *err,
+                                      size_t err_len);
+
 /* ==== The labeled bundle ================================================================ */
 
 /* VXS_BUNDLE_POINT_SIZE is the size of one point record of a bundle's .pts.lz4 files

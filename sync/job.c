@@ -129,6 +129,18 @@ static void job_diag(void *user, const vxs_diag_t *d) {
     if (j->quiet_diag) return;
     j->sum.damaged_units++;
     s->bad++;
+    if (s->n_damaged < VXS_DAMAGE_LISTED) {
+        if (!s->damaged) s->damaged = vxs_calloc(VXS_DAMAGE_LISTED, sizeof *s->damaged);
+        if (s->damaged) {
+            vxs_damage_t *x = &s->damaged[s->n_damaged++];
+            x->unit = d->unit;
+            x->offset = d->offset;
+            x->status = d->status;
+            snprintf(x->msg, sizeof x->msg, "%s", d->msg ? d->msg : "");
+        } else {
+            j->oom = true;
+        }
+    }
     vxs_diag_emit(j->opt.diag, d);
 }
 
@@ -213,12 +225,14 @@ void vxs_job_destroy(vxs_job_t *j) {
     for (size_t e = 0; e < j->n_edges; e++) vxs_series_destroy(j->edges[e].series);
     for (size_t i = 0; i < j->n_srcs; i++) {
         vxs_stream_stats_destroy(j->srcs[i].period);
+        vxs_free(j->srcs[i].damaged);
         vxs_source_destroy(j->srcs[i].src);
     }
     vxs_free(j->edges);
     vxs_free(j->nodes);
     vxs_free(j->srcs);
     vxs_free(j->run_srcs);
+    vxs_free(j->resid);
     vxs_free(j->logger_node);
     vxs_free(j->agent_first);
     vxs_free(j->res);
@@ -427,6 +441,8 @@ static void out_of_range(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
 
 static void v2x_message(vxs_job_t *j, jsrc_t *s, const vxs_record_t *rec) {
     s->records++;
+    if (vxs_stream_stats_add(s->period, rec->capture_time, s->records) == VXS_E_NOMEM)
+        j->oom = true;
     if (rec->u.v2x.out_of_range) out_of_range(j, s, rec);
     if (rec->u.v2x.has_position) {
         note_fix(s, rec, rec->u.v2x.lat_deg, rec->u.v2x.lon_deg, rec->u.v2x.elev_m);
@@ -938,14 +954,56 @@ static vxs_status_t link_reports(vxs_job_t *j) {
     return VXS_OK;
 }
 
+/* relation_resid fills the residual series of relation e (VXS_RELATION_RESID_MAX points at most
+ * in `out`): the fit's windows in runs of ceil(windows / MAX) consecutive ones, each point the
+ * lowest window of its run, against the relation's own line and against the solved models. */
+static vxs_status_t relation_resid(const vxs_job_t *j, size_t e, vxs_relation_resid_t *out,
+                                   size_t *n_out) {
+    const edge_t *E = &j->edges[e];
+    const vxs_series_fit_t *f = &E->fit;
+    *n_out = 0;
+    if (f->n_pieces == 0) return VXS_OK;
+    vxs_series_point_t *mp = NULL;
+    size_t m = 0;
+    VXS_FORWARD(vxs_series_minima(E->series, &mp, &m));
+    const size_t run = (m + VXS_RELATION_RESID_MAX - 1) / VXS_RELATION_RESID_MAX;
+    const vxs_clock_model_t *a = &j->res[E->src].model, *b = &j->res[E->dst].model;
+    const double floor_ns = j->eres[e].floor_ns;
+    vxs_clock_cursor_t cur = {0};
+    size_t n = 0;
+    for (size_t i = 0; i < m; i += run) {
+        size_t lo = i;
+        const size_t end = i + run < m ? i + run : m;
+        for (size_t k = i + 1; k < end; k++)
+            if (mp[k].y < mp[lo].y) lo = k;
+        const vxs_series_point_t *p = &mp[lo];
+        const vxs_series_piece_t *pc = &f->pieces[vxs_series_piece_at(f, p->x)];
+        const vxs_time_t t = vxs_clock_to_reference(a, p->x, &cur);
+        const vxs_time_t dst = t != VXS_TIME_NONE ? vxs_clock_to_local(b, t) : VXS_TIME_NONE;
+        out[n] = (vxs_relation_resid_t){
+            .x = p->x,
+            .t_ref = t,
+            .fit_ns = (double)p->y - (pc->offset_ns + pc->slope * (double)(p->x - f->x0)),
+            .model_ns = dst != VXS_TIME_NONE ? (double)p->y - ((double)(dst - p->x) + floor_ns)
+                                             : NAN,
+            .windows = (uint32_t)(end - i)};
+        n++;
+    }
+    vxs_free(mp);
+    *n_out = n;
+    return VXS_OK;
+}
+
 static vxs_status_t build_report(vxs_job_t *j) {
     VXS_FORWARD(link_reports(j));
     const size_t na = j->man->n_agents;
     j->clocks = vxs_calloc(j->n_nodes ? j->n_nodes : 1, sizeof *j->clocks);
     j->rels = vxs_calloc(j->n_edges ? j->n_edges : 1, sizeof *j->rels);
     j->pairs = vxs_calloc(na * na / 2 + 1, sizeof *j->pairs);
+    j->resid = vxs_calloc((j->n_edges ? j->n_edges : 1) * VXS_RELATION_RESID_MAX,
+                          sizeof *j->resid);
     size_t *ord = vxs_calloc(na ? na : 1, sizeof *ord);
-    if (!j->clocks || !j->rels || !j->pairs || !ord) {
+    if (!j->clocks || !j->rels || !j->pairs || !j->resid || !ord) {
         vxs_free(ord);
         return VXS_E_NOMEM;
     }
@@ -995,6 +1053,13 @@ static vxs_status_t build_report(vxs_job_t *j) {
             r->has_residual = true;
             r->residual_ns = f->pieces[0].offset_ns - pred;
         }
+        vxs_relation_resid_t *rs = &j->resid[e * VXS_RELATION_RESID_MAX];
+        const vxs_status_t st = relation_resid(j, e, rs, &r->n_resid);
+        if (st != VXS_OK) {
+            vxs_free(ord);
+            return st;
+        }
+        r->resid = rs;
     }
     /* two-way pairs, agents in the order of their ids */
     for (size_t i = 0; i < na; i++) ord[i] = i;
@@ -1032,9 +1097,25 @@ static vxs_status_t build_report(vxs_job_t *j) {
     R->n_relations = j->n_edges;
     R->pairs = j->pairs;
     R->n_pairs = j->n_pairs;
-    for (size_t i = 0; i < j->n_srcs; i++)
-        j->run_srcs[i] = (vxs_run_source_t){(uint32_t)j->srcs[i].agent, j->srcs[i].ms,
-                                            j->srcs[i].records, j->srcs[i].bad};
+    for (size_t i = 0; i < j->n_srcs; i++) {
+        const jsrc_t *s = &j->srcs[i];
+        vxs_run_source_t *r = &j->run_srcs[i];
+        memset(r, 0, sizeof *r);
+        r->agent = (uint32_t)s->agent;
+        r->ms = s->ms;
+        r->records = s->records;
+        r->bad_units = s->bad;
+        switch (s->ms->kind) {
+        case VXS_SOURCE_LIDAR: r->timing_of = "sweep device time"; break;
+        case VXS_SOURCE_CAMERA: r->timing_of = "frame capture time"; break;
+        case VXS_SOURCE_V2X: r->timing_of = "message capture time"; break;
+        default: break;
+        }
+        vxs_stream_stats_summarize(s->period, &r->timing);
+        r->n_gaps = vxs_stream_stats_largest_gaps(s->period, r->gaps, VXS_STREAM_TOP_GAPS);
+        r->damaged = s->damaged;
+        r->n_damaged = s->n_damaged;
+    }
     vxs_run_info_t *run = &j->run;
     run->manifest = j->man;
     run->sources = j->run_srcs;

@@ -48,7 +48,11 @@ typedef struct {
     uint32_t sensor_base;        /* index * VXS_STREAMS_PER_SOURCE */
     uint64_t size;               /* bytes, for progress */
     uint64_t records, bad;
-    vxs_stream_stats_t *period;  /* record times: sweep device starts, frame capture times */
+    vxs_stream_stats_t *period;  /* record times: sweep device starts, frame and message
+                                    capture times */
+    vxs_damage_t *damaged;       /* the first VXS_DAMAGE_LISTED bad units (allocated at the
+                                    first) */
+    size_t n_damaged;
     uint64_t pps_seen, pps_locked;
     /* its first position fix (V2X messages, LiDAR NMEA): the ENU origin's candidates */
     bool has_fix, fix_has_alt;
@@ -149,6 +153,8 @@ struct vxs_job {
     size_t n_pairs;
     vxs_clock_report_t report;
     vxs_run_source_t *run_srcs;
+    vxs_relation_resid_t *resid; /* every relation's residual series, VXS_RELATION_RESID_MAX
+                                    each */
     vxs_frame_stream_t *streams; /* filled by the frame pass */
     char (*stream_names)[200];   /* their names ("ego/lidar"), as long as the job */
     vxs_run_info_t run;

@@ -44,9 +44,6 @@ extern "C" {
  * the latest time is counted in max_backstep_ns instead). */
 typedef struct vxs_stream_stats vxs_stream_stats_t;
 
-/* VXS_STREAM_TOP_GAPS is how many of the largest intervals a stream keeps exactly. */
-#define VXS_STREAM_TOP_GAPS 16
-
 /* vxs_stream_stats_create allocates an empty accumulator. The caller destroys it with
  * vxs_stream_stats_destroy. Returns VXS_E_NOMEM on allocation failure. */
 vxs_status_t vxs_stream_stats_create(vxs_stream_stats_t **out);
@@ -63,40 +60,7 @@ vxs_status_t vxs_stream_stats_add(vxs_stream_stats_t *s, vxs_time_t t, uint64_t 
 /* vxs_stream_stats_count returns how many arrivals (timed or not) were added. */
 uint64_t vxs_stream_stats_count(const vxs_stream_stats_t *s);
 
-/* vxs_gap_t is one interval between consecutive in-order arrivals. */
-typedef struct {
-    vxs_time_t start;   /* time of the arrival before the gap */
-    int64_t length_ns;  /* interval length */
-    uint64_t unit;      /* unit of the arrival that ended the gap */
-} vxs_gap_t;
-
-/* vxs_stream_summary_t is what vxs_stream_stats_summarize computes. Times are VXS_TIME_NONE and
- * intervals 0 while the stream has fewer than the arrivals they need. */
-typedef struct {
-    uint64_t count;             /* arrivals with a time */
-    uint64_t untimed;           /* arrivals without a time */
-    vxs_time_t first;           /* first arrival's time (arrival order) */
-    vxs_time_t last;            /* last arrival's time */
-    vxs_time_t min;             /* earliest time */
-    vxs_time_t max;             /* latest time */
-    uint64_t intervals;         /* in-order intervals measured (count - 1 - out_of_order) */
-    double rate_hz;             /* (count - 1) / (max - min), 0 if undefined */
-    int64_t median_interval_ns; /* the mean of the histogram bin holding the median: exact when
-                                   the intervals around the median are equal, else within 0.2 % */
-    double mean_interval_ns;    /* mean of all intervals, gaps included */
-    double jitter_ns;           /* standard deviation of the intervals that are not gaps */
-    int64_t min_interval_ns;    /* smallest non-zero interval, 0 if none */
-    int64_t max_interval_ns;    /* largest interval */
-    uint64_t gaps;              /* intervals > 1.5 x median: exact unless intervals lie within
-                                   0.4 % on both sides of the threshold (then split by the
-                                   middle of their histogram bin) */
-    int64_t gap_threshold_ns;   /* 1.5 x median */
-    uint64_t out_of_order;      /* arrivals earlier than the latest time before them */
-    uint64_t first_out_of_order_unit;
-    int64_t max_backstep_ns;    /* how far back the worst out-of-order arrival went */
-    uint64_t duplicates;        /* arrivals whose time equals the previous arrival's */
-    uint64_t first_duplicate_unit;
-} vxs_stream_summary_t;
+/* vxs_gap_t and vxs_stream_summary_t are core's (vxs_frame.h): the run's sources carry them. */
 
 /* vxs_stream_stats_summarize fills *out from everything added so far. */
 void vxs_stream_stats_summarize(const vxs_stream_stats_t *s, vxs_stream_summary_t *out);

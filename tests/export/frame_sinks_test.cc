@@ -61,10 +61,20 @@ struct SmallRun {
                   VXS_OK)
             << err;
         const vxs_manifest_agent_t *ego = &man->agents[0];
-        srcs = {{0, &ego->sources[0], 10, 0},
-                {0, &ego->sources[1], 5, 0},
-                {0, &ego->sources[2], 7, 1},
-                {1, &man->agents[1].sources[0], 9, 0}};
+        const std::pair<uint32_t, const vxs_manifest_source_t *> which[] = {
+            {0, &ego->sources[0]},
+            {0, &ego->sources[1]},
+            {0, &ego->sources[2]},
+            {1, &man->agents[1].sources[0]}};
+        const uint64_t records[] = {10, 5, 7, 9}, bad[] = {0, 0, 1, 0};
+        srcs.resize(4);
+        for (size_t i = 0; i < 4; i++) {
+            std::memset(&srcs[i], 0, sizeof srcs[i]);
+            srcs[i].agent = which[i].first;
+            srcs[i].ms = which[i].second;
+            srcs[i].records = records[i];
+            srcs[i].bad_units = bad[i];
+        }
         clocks.resize(3);
         for (vxs_clock_info_t &c : clocks) {
             std::memset(&c, 0, sizeof c);
