@@ -22,7 +22,8 @@
 #include "vxs_sync.h"
 
 enum { OPT_SEED = 1, OPT_OUT, OPT_DURATION, OPT_PROFILE, OPT_FORCE, OPT_JSON, OPT_QUIET,
-       OPT_REALISM, OPT_REALISM_ONE /* + the option's index in synth_realism_t */ };
+       OPT_REALISM, OPT_CLEAN, OPT_FAULT,
+       OPT_REALISM_ONE /* + the option's index in synth_realism_t */ };
 
 typedef struct {
     const char *cmd;
@@ -32,6 +33,8 @@ typedef struct {
     synth_profile_t profile;
     bool force, json, quiet;
     synth_realism_t realism; /* classic unless synth's options say otherwise */
+    bool clean;              /* --clean: no logger step, no shadow */
+    synth_faults_t faults;   /* --fault */
 } synth_opts_t;
 
 static const vxs_cli_opt_t synth_opts[] = {
@@ -66,6 +69,12 @@ static const vxs_cli_opt_t synth_opts[] = {
      OPT_REALISM_ONE + 9},
     {"motion", 0, NULL, "car 2 laps a stadium at 6-18 m/s; the phone walks a block, stopping",
      OPT_REALISM_ONE + 10},
+    {"clean", 0, NULL,
+     "no logger step, no shadowed link (everything else stays): for QA checks",
+     OPT_CLEAN},
+    {"fault", 0, "LIST",
+     "inject faults (comma-separated): dead-link, camera-drops, unpinned-clock (below)",
+     OPT_FAULT},
     {"force", 'f', NULL, "write into DIR even if it already holds a drive", OPT_FORCE},
     {"json", 0, NULL, "print a JSON summary on stdout", OPT_JSON},
     {"quiet", 'q', NULL, "no progress bar on stderr", OPT_QUIET},
@@ -88,7 +97,17 @@ static const vxs_cli_opt_t synth_opts[] = {
     "every link, every agent sending, frames stamped at exposure, one large step, the sidecar\n" \
     "name init expects. Each option above brings one reality back (truth.json records it);\n"   \
     "--realism full brings them all. Without them the files are byte-identical to earlier\n"   \
-    "versions'.\n"
+    "versions'.\n\n"                                                                           \
+    "Clean drives and faults, for testing QA checks: --clean removes the classic drive's two\n" \
+    "defects, the second car's logger step and the ego-phone shadow (loss, jitter, spikes,\n"   \
+    "duplicates, drift and offsets stay; realism options combine with it). --fault adds one\n"  \
+    "defect each, at fixed times: dead-link: the link vehicle2 -> ego carries nothing on any\n" \
+    "stack from 40 % of the drive to its end; camera-drops: the ego camera drops every frame\n" \
+    "exposed in [50 %, 50 % + 1.5 s) (gone from the video and the sidecar alike);\n"           \
+    "unpinned-clock: vehicle2 records no V2X (no vehicle2/v2x.pcap, none in scenario.json), so\n" \
+    "nothing ties its logger or its free-running LiDAR to the others. truth.json records them\n" \
+    "(\"clean\": true, \"faults\": times in ns and ISO 8601). Without --clean and --fault the\n"  \
+    "files are the same bytes as before.\n"
 
 const vxs_cli_cmd_t vxs_cmd_synth_def = {
     "synth", "--out DIR [options]",
@@ -151,6 +170,15 @@ static int on_opt(void *user, int id, const char *arg) {
     case OPT_FORCE: o->force = true; return 0;
     case OPT_JSON: o->json = true; return 0;
     case OPT_QUIET: o->quiet = true; return 0;
+    case OPT_CLEAN: o->clean = true; return 0;
+    case OPT_FAULT: {
+        char err[512] = "";
+        if (synth_faults_parse(&o->faults, arg, err, sizeof err) != VXS_OK) {
+            vxs_cli_usage_error(o->cmd, "--fault: %s", err);
+            return 1;
+        }
+        return 0;
+    }
     case OPT_REALISM: {
         char err[512] = "";
         if (synth_realism_parse(&o->realism, arg, err, sizeof err) != VXS_OK) {
@@ -166,6 +194,15 @@ static int on_opt(void *user, int id, const char *arg) {
         }
         return 1;
     }
+}
+
+/* faults_json lists the faults injected (empty for none). */
+static json_t *faults_json(const synth_faults_t *f) {
+    json_t *a = json_array();
+    synth_faults_t c = *f;
+    for (size_t i = 0; i < SYNTH_FAULT_N; i++)
+        if (*synth_fault_flag(&c, i)) json_array_append_new(a, json_string(synth_fault_name(i)));
+    return a;
 }
 
 /* realism_json lists the realism options that are on (empty for classic). */
@@ -206,7 +243,8 @@ static json_t *file_list(const synth_world_t *w, const char *dir, uint64_t *tota
             names[1] = "truth.json";
         } else {
             size_t k = 0;
-            names[k++] = SYNTH_V2X_FILE;
+            if (!(w->fault.on.unpinned_clock && i == w->fault.unpinned_agent))
+                names[k++] = SYNTH_V2X_FILE; /* fault unpinned-clock: not recorded */
             if (g->lidar.present) names[k++] = SYNTH_LIDAR_FILE;
             if (g->camera.present) {
                 names[k++] = g->camera.file;
@@ -229,7 +267,8 @@ static json_t *file_list(const synth_world_t *w, const char *dir, uint64_t *tota
 
 /* generate: the part synth and demo share. Returns an exit code. */
 static int generate(const synth_opts_t *o, synth_world_t *w, double *secs) {
-    if (synth_world_init_ex(w, o->seed, o->profile, o->duration_s, &o->realism) != VXS_OK)
+    if (synth_world_init_faults(w, o->seed, o->profile, o->duration_s, &o->realism, o->clean,
+                                &o->faults) != VXS_OK)
         return vxs_cli_usage_error(o->cmd, "bad drive parameters");
     vxs_cli_progress_t bar;
     vxs_cli_progress_begin(&bar, o->cmd, o->quiet || o->json);
@@ -247,7 +286,8 @@ static int generate(const synth_opts_t *o, synth_world_t *w, double *secs) {
 }
 
 int vxs_cmd_synth(int argc, char **argv) {
-    synth_opts_t o = {"synth", 1, NULL, 60.0, SYNTH_PROFILE_MIXED, false, false, false, {0}};
+    synth_opts_t o = {"synth", 1, NULL, 60.0, SYNTH_PROFILE_MIXED, false, false, false, {0},
+                      false, {0}};
     int npos = 0, code = 0;
     if (vxs_cli_parse(&vxs_cmd_synth_def, argc, argv, on_opt, &o, &npos, &code) != 0) return code;
     if (npos > 0) return vxs_cli_usage_error("synth", "unexpected argument '%s'", argv[0]);
@@ -268,6 +308,8 @@ int vxs_cmd_synth(int argc, char **argv) {
                               (json_int_t)o.seed, "profile", PROFILE_NAMES[o.profile],
                               "realism", realism_json(&o.realism), "duration_s", o.duration_s,
                               "seconds", secs, "bytes", (json_int_t)total, "files", files);
+        json_object_set_new(j, "clean", json_boolean(o.clean));
+        json_object_set_new(j, "faults", faults_json(&o.faults));
         json_dumpf(j, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
         json_decref(j);
@@ -279,6 +321,14 @@ int vxs_cmd_synth(int argc, char **argv) {
         json_t *names = realism_json(&o.realism);
         char *txt = json_dumps(names, JSON_COMPACT);
         printf("  realism: %s\n", txt ? txt : "?");
+        free(txt);
+        json_decref(names);
+    }
+    if (o.clean) printf("  clean: no logger step, no shadowed link\n");
+    if (synth_faults_any(&o.faults)) {
+        json_t *names = faults_json(&o.faults);
+        char *txt = json_dumps(names, JSON_COMPACT);
+        printf("  faults: %s\n", txt ? txt : "?");
         free(txt);
         json_decref(names);
     }
@@ -462,7 +512,8 @@ static bool run_sync(bool json, const char *dir, const synth_world_t *w, char *s
 }
 
 int vxs_cmd_demo(int argc, char **argv) {
-    synth_opts_t o = {"demo", 1, NULL, 10.0, SYNTH_PROFILE_MIXED, true, false, false, {0}};
+    synth_opts_t o = {"demo", 1, NULL, 10.0, SYNTH_PROFILE_MIXED, true, false, false, {0},
+                      false, {0}};
     int npos = 0, code = 0;
     if (vxs_cli_parse(&vxs_cmd_demo_def, argc, argv, on_opt, &o, &npos, &code) != 0) return code;
     if (npos > 0) return vxs_cli_usage_error("demo", "unexpected argument '%s'", argv[0]);

@@ -810,6 +810,90 @@ vxs_status_t synth_world_init_ex(synth_world_t *w, uint64_t seed, synth_profile_
     return VXS_OK;
 }
 
+/* ==== clean drives and faults ============================================================= */
+
+static const char *const FAULT_NAMES[SYNTH_FAULT_N] = {"dead-link", "camera-drops",
+                                                       "unpinned-clock"};
+
+const char *synth_fault_name(size_t i) { return i < SYNTH_FAULT_N ? FAULT_NAMES[i] : NULL; }
+
+bool *synth_fault_flag(synth_faults_t *f, size_t i) {
+    bool *const p[SYNTH_FAULT_N] = {&f->dead_link, &f->camera_drops, &f->unpinned_clock};
+    return i < SYNTH_FAULT_N ? p[i] : NULL;
+}
+
+bool synth_faults_any(const synth_faults_t *f) {
+    return f->dead_link || f->camera_drops || f->unpinned_clock;
+}
+
+vxs_status_t synth_faults_parse(synth_faults_t *f, const char *spec, char *err, size_t err_len) {
+    const char *p = spec ? spec : "";
+    for (;;) {
+        const char *end = strchr(p, ',');
+        const size_t len = end ? (size_t)(end - p) : strlen(p);
+        size_t i = 0;
+        while (i < SYNTH_FAULT_N &&
+               !(strlen(FAULT_NAMES[i]) == len && strncmp(FAULT_NAMES[i], p, len) == 0))
+            i++;
+        if (i < SYNTH_FAULT_N) {
+            *synth_fault_flag(f, i) = true;
+        } else if (len == 4 && strncmp(p, "none", 4) == 0) {
+            memset(f, 0, sizeof *f);
+        } else {
+            synth_seterr(err, err_len,
+                         "unknown fault '%.*s': expected a comma-separated list of dead-link, "
+                         "camera-drops, unpinned-clock (or none)",
+                         (int)len, p);
+            return VXS_E_ARG;
+        }
+        if (!end) return VXS_OK;
+        p = end + 1;
+    }
+}
+
+/* apply_clean removes the classic drive's two defects after everything was drawn, so no draw
+ * moves: realism logger-steps placed its steps away from the jump that is now gone. */
+static void apply_clean(synth_world_t *w) {
+    w->clean = true;
+    for (size_t a = 0; a < w->n_agents; a++) {
+        w->agents[a].logger.jump_at_ns = INT64_MAX;
+        w->agents[a].logger.jump_ns = 0;
+    }
+    w->link.shadow_a = w->link.shadow_b = -1;
+    w->link.shadow_start_ns = w->link.shadow_end_ns = 0;
+}
+
+/* plan_faults places the faults of f (fixed parameters: synth.h synth_faults_t). */
+static void plan_faults(synth_world_t *w, const synth_faults_t *f) {
+    synth_fault_plan_t *p = &w->fault;
+    memset(p, 0, sizeof *p);
+    p->on = *f;
+    const int64_t t0 = w->start_ns, d = w->duration_ns;
+    if (f->dead_link) {
+        p->dead_from = SYNTH_VEHICLE2;
+        p->dead_to = SYNTH_EGO;
+        p->dead_start_ns = t0 + (int64_t)llround(SYNTH_DEAD_LINK_AT * (double)d);
+    }
+    if (f->camera_drops) {
+        size_t a = 0;
+        while (a + 1 < w->n_agents && !w->agents[a].camera.present) a++;
+        p->drop_agent = a;
+        p->drop_start_ns = t0 + (int64_t)llround(SYNTH_CAMERA_DROPS_AT * (double)d);
+        p->drop_end_ns = p->drop_start_ns + SYNTH_CAMERA_DROPS_NS;
+    }
+    if (f->unpinned_clock) p->unpinned_agent = SYNTH_VEHICLE2;
+}
+
+vxs_status_t synth_world_init_faults(synth_world_t *w, uint64_t seed, synth_profile_t profile,
+                                     double duration_s, const synth_realism_t *realism,
+                                     bool clean, const synth_faults_t *faults) {
+    const vxs_status_t st = synth_world_init_ex(w, seed, profile, duration_s, realism);
+    if (st != VXS_OK) return st;
+    if (clean) apply_clean(w);
+    if (faults) plan_faults(w, faults);
+    return VXS_OK;
+}
+
 vxs_status_t synth_world_init(synth_world_t *w, uint64_t seed, synth_profile_t profile,
                               double duration_s) {
     return synth_world_init_ex(w, seed, profile, duration_s, NULL);
@@ -1007,8 +1091,59 @@ static json_t *clock_json(const synth_clock_t *c) {
 
 static json_t *vec3(const double v[3]) { return json_pack("[f,f,f]", v[0], v[1], v[2]); }
 
+/* time_pair sets key_ns (integer) and key (ISO 8601 UTC, ns) to true time t in o. */
+static void time_pair(json_t *o, const char *key, int64_t t) {
+    char iso[VXS_TIME_STRLEN], k[64];
+    snprintf(k, sizeof k, "%s_ns", key);
+    json_object_set_new(o, k, json_integer(t));
+    json_object_set_new(o, key, json_string(vxs_time_format(iso, sizeof iso, t)));
+}
+
+/* faults_json is truth's "faults" (synth.h synth_faults_t): one object per fault on, by name:
+ *   dead-link       {from, to, stacks: "all", fraction, start_ns, start, end_ns, end}: nothing
+ *                   from `from` reaches `to` with a copy arriving in [start, end) (end: the
+ *                   drive's end), nor generated from start on (truth rx cause "dead-link")
+ *   camera-drops    {agent, sensor, fraction, start_ns, start, end_ns, end, duration_ns}: every
+ *                   frame exposed in [start, end) is dropped (camera_frames "fault")
+ *   unpinned-clock  {agent, v2x_recorded: false, path, domains}: the agent's V2X capture `path`
+ *                   is not written nor in scenario.json; `domains` are the clock domains left
+ *                   with nothing tying them to the reference */
+static json_t *faults_json(const synth_world_t *w) {
+    const synth_fault_plan_t *p = &w->fault;
+    json_t *o = json_object();
+    if (p->on.dead_link) {
+        json_t *f = json_pack("{s:s, s:s, s:s, s:f}", "from", w->agents[p->dead_from].id, "to",
+                              w->agents[p->dead_to].id, "stacks", "all", "fraction",
+                              SYNTH_DEAD_LINK_AT);
+        time_pair(f, "start", p->dead_start_ns);
+        time_pair(f, "end", w->start_ns + w->duration_ns);
+        json_object_set_new(o, FAULT_NAMES[0], f);
+    }
+    if (p->on.camera_drops) {
+        json_t *f = json_pack("{s:s, s:s, s:f, s:I}", "agent", w->agents[p->drop_agent].id,
+                              "sensor", "camera", "fraction", SYNTH_CAMERA_DROPS_AT,
+                              "duration_ns", (json_int_t)SYNTH_CAMERA_DROPS_NS);
+        time_pair(f, "start", p->drop_start_ns);
+        time_pair(f, "end", p->drop_end_ns);
+        json_object_set_new(o, FAULT_NAMES[1], f);
+    }
+    if (p->on.unpinned_clock) {
+        const synth_agent_t *g = &w->agents[p->unpinned_agent];
+        json_t *domains = json_array();
+        json_array_append_new(domains, json_sprintf("%s/logger", g->id));
+        if (g->lidar.present && !g->lidar.gps_locked)
+            json_array_append_new(domains, json_sprintf("%s/lidar", g->id));
+        json_t *f = json_pack("{s:s, s:b, s:s, s:o}", "agent", g->id, "v2x_recorded", false,
+                              "path", "", "domains", domains);
+        json_object_set_new(f, "path", json_sprintf("%s/%s", g->id, SYNTH_V2X_FILE));
+        json_object_set_new(o, FAULT_NAMES[2], f);
+    }
+    return o;
+}
+
 /* header_json is the head of truth.json (README "truth.json"): version, generator, seed,
  * profile, start_ns, duration_ns, origin, ring_radius_m; then
+ *   clean        (--clean only) true: no clock has a jump, "shadow" is null
  *   realism      (any option on) the names of the options on, synth_realism_name order
  *   agents[]     id, type, box_lwh_m, station_id, etsi_station_type, etsi, us (stacks run and
  *                received), mac, motion, sensors[] (lidar ...; camera ..., and with
@@ -1024,8 +1159,11 @@ static json_t *vec3(const double v[3]) { return json_pack("[f,f,f]", v[0], v[1],
  *                steps[] {at_true_ns, step_ns} and slews[] {start_true_ns, end_true_ns (null:
  *                for good), rate_ppm} when there are any: the synth_clock_t model, exactly
  *   link_model   the classic link parameters; link_floors[] (link-floors) {from, to,
- *                floor_ms} per directed link; shadow
- * A classic drive's head has none of the realism keys: its bytes are the classic ones. */
+ *                floor_ms} per directed link; shadow {agents, start_ns, end_ns} (null with
+ *                --clean)
+ *   faults       (any fault on) faults_json: by fault name, where and when it strikes
+ * A classic drive's head has none of the realism, clean and fault keys: its bytes are the
+ * classic ones. */
 static json_t *header_json(const synth_world_t *w) {
     json_t *root = json_object();
     json_object_set_new(root, "version", json_integer(1));
@@ -1038,6 +1176,7 @@ static json_t *header_json(const synth_world_t *w) {
                                                   "lon_deg", w->lon0_deg, "alt_m", w->alt0_m));
     json_object_set_new(root, "ring_radius_m", json_real(w->ring_radius_m));
     const synth_realism_t *re = &w->realism;
+    if (w->clean) json_object_set_new(root, "clean", json_true());
     if (synth_realism_any(re)) { /* a classic drive's truth stays as it always was */
         json_t *names = json_array();
         synth_realism_t copy = *re;
@@ -1195,11 +1334,15 @@ static json_t *header_json(const synth_world_t *w) {
                                                             k->floor_ms[a][b]));
         json_object_set_new(root, "link_floors", floors);
     }
-    json_object_set_new(root, "shadow",
-                        json_pack("{s:[s,s], s:I, s:I}", "agents", w->agents[k->shadow_a].id,
-                                  w->agents[k->shadow_b].id, "start_ns",
-                                  (json_int_t)k->shadow_start_ns, "end_ns",
-                                  (json_int_t)k->shadow_end_ns));
+    if (k->shadow_a < 0) /* clean */
+        json_object_set_new(root, "shadow", json_null());
+    else
+        json_object_set_new(root, "shadow",
+                            json_pack("{s:[s,s], s:I, s:I}", "agents", w->agents[k->shadow_a].id,
+                                      w->agents[k->shadow_b].id, "start_ns",
+                                      (json_int_t)k->shadow_start_ns, "end_ns",
+                                      (json_int_t)k->shadow_end_ns));
+    if (synth_faults_any(&w->fault.on)) json_object_set_new(root, "faults", faults_json(w));
     return root;
 }
 

@@ -11,9 +11,11 @@
  *                                                  (other names with realism sidecar-names)
  *   synth.c         scenario.json (the manifest, core/vxs_manifest.h) and truth.json
  *
- * Everything is a pure function of (seed, profile, duration, realism): each writer draws from
- * its own random streams (synth_rng_seed with a stream id of its own), so the same seed gives
- * byte-identical files, and adding draws to one writer never changes another's output.
+ * Everything is a pure function of (seed, profile, duration, realism, clean, faults): each
+ * writer draws from its own random streams (synth_rng_seed with a stream id of its own), so the
+ * same seed gives byte-identical files, and adding draws to one writer never changes another's
+ * output. --clean and the faults (synth_faults_t) draw nothing: without them the bytes are the
+ * drive's without them.
  *
  * Realism (synth_realism_t). The "classic" drive has one symmetric latency floor on every
  * link, one own-message logging delay for every agent, cameras stamped at exposure, one large
@@ -283,7 +285,8 @@ typedef struct {
     double tx_log_delay_ms;               /* classic: every sender logs its own message this
                                              long + Exp(tx_log_delay_ms / 5) after generation
                                              (synth_agent_t.tx_log_ms is what applies) */
-    int shadow_a, shadow_b;               /* agents whose link a building shadows (both ways) */
+    int shadow_a, shadow_b;               /* agents whose link a building shadows (both ways);
+                                             -1, -1 with --clean: no shadow */
     int64_t shadow_start_ns, shadow_end_ns; /* true time; every message on it is lost */
 } synth_link_model_t;
 
@@ -376,6 +379,70 @@ vxs_status_t synth_realism_parse(synth_realism_t *r, const char *spec, char *err
 /* synth_realism_any is true when any option of r is on. */
 bool synth_realism_any(const synth_realism_t *r);
 
+/* ==== Clean drives and faults (`v2xsync synth --clean`, `--fault`) ======================== */
+
+/* The classic drive is not clean: vehicle2's logger is stepped once (jump_ns at 60 % of the
+ * drive) and a building shadows the ego-phone link for 2 s. A QA check that must read OK on a
+ * clean drive and WARN or ERROR on a faulty one needs both: `clean` removes these two (the
+ * logger's jump and the shadow; nothing else changes, draw for draw: the classic world draws
+ * the step as always and then drops it, and realism logger-steps still keeps its steps 1.5 s
+ * from where the dropped step would have been, so every other draw and option is the drive's
+ * without --clean), and the faults below put one defect each into a drive, clean or not.
+ *
+ * synth_faults_t: each fault one defect, independent of the realism options and of each other.
+ * Their parameters are fixed (nothing is drawn, so no other draw moves); truth.json's "faults"
+ * states them with their times in ns and ISO 8601. Names are the CLI's (`--fault LIST`).
+ *   dead_link       "dead-link": the directed link vehicle2 -> ego carries nothing, on every
+ *                   stack and message type, from SYNTH_DEAD_LINK_AT of the drive to its end: a
+ *                   message of vehicle2 generated at or after that instant, or with a copy that
+ *                   would reach the ego at or after it, is lost (truth rx cause "dead-link");
+ *                   the ego's v2x.pcap holds no reception from vehicle2 arriving after it. The
+ *                   link's draws are made as always, so every other outcome is the same
+ *   camera_drops    "camera-drops": the ego camera's recorder drops every frame whose exposure
+ *                   lies in [SYNTH_CAMERA_DROPS_AT of the drive, + SYNTH_CAMERA_DROPS_NS): they
+ *                   are neither encoded nor in the sidecar (which keeps matching the video
+ *                   frame for frame: the video's pts and the sidecar both show the 1.5 s gap);
+ *                   truth camera_frames marks them "dropped" with "fault": "camera-drops"
+ *   unpinned_clock  "unpinned-clock": vehicle2 records no V2X: its v2x.pcap is not written and
+ *                   scenario.json names no V2X source of it (it still sends, and the others
+ *                   receive it; truth "messages" is unchanged: vehicle2's tx_capture_ns and
+ *                   capture_ns are what its logger would have stamped). Nothing then ties
+ *                   vehicle2's logger, nor its free-running LiDAR, to the others' clocks */
+typedef struct {
+    bool dead_link;
+    bool camera_drops;
+    bool unpinned_clock;
+} synth_faults_t;
+
+#define SYNTH_FAULT_N 3
+#define SYNTH_DEAD_LINK_AT 0.4                      /* of the drive: the link dies */
+#define SYNTH_CAMERA_DROPS_AT 0.5                   /* of the drive: the drops start */
+#define SYNTH_CAMERA_DROPS_NS INT64_C(1500000000)   /* and last 1.5 s */
+
+/* synth_fault_name is the name of fault i (0 <= i < SYNTH_FAULT_N, in the struct's order), NULL
+ * beyond; synth_fault_flag its field in f (NULL beyond). */
+const char *synth_fault_name(size_t i);
+bool *synth_fault_flag(synth_faults_t *f, size_t i);
+
+/* synth_faults_parse adds to f the faults of `spec`: one fault's name or several separated by
+ * commas ("dead-link,camera-drops"); "none" switches every fault off. VXS_E_ARG with a message
+ * naming the bad word otherwise. */
+vxs_status_t synth_faults_parse(synth_faults_t *f, const char *spec, char *err, size_t err_len);
+
+/* synth_faults_any is true when any fault of f is on. */
+bool synth_faults_any(const synth_faults_t *f);
+
+/* synth_fault_plan_t is where and when the faults of a world strike (synth_world_init_faults;
+ * all zero when none is on). */
+typedef struct {
+    synth_faults_t on;
+    size_t dead_from, dead_to;      /* dead-link: SYNTH_VEHICLE2 -> SYNTH_EGO */
+    int64_t dead_start_ns;          /* true time the link dies (to the drive's end) */
+    size_t drop_agent;              /* camera-drops: the first agent with a camera (the ego) */
+    int64_t drop_start_ns, drop_end_ns; /* exposures in [start, end) are dropped */
+    size_t unpinned_agent;          /* unpinned-clock: SYNTH_VEHICLE2 */
+} synth_fault_plan_t;
+
 /* synth_world_t is a whole drive. Filled by synth_world_init; writers only read it. */
 typedef struct {
     uint64_t seed;
@@ -388,6 +455,8 @@ typedef struct {
     size_t n_agents;       /* SYNTH_N_AGENTS */
     synth_agent_t agents[SYNTH_N_AGENTS];
     synth_link_model_t link;
+    bool clean;            /* --clean: no logger jump, no shadow (truth "clean": true) */
+    synth_fault_plan_t fault;
 } synth_world_t;
 
 /* Limits of `v2xsync synth`. */
@@ -402,6 +471,12 @@ vxs_status_t synth_world_init(synth_world_t *w, uint64_t seed, synth_profile_t p
                               double duration_s);
 vxs_status_t synth_world_init_ex(synth_world_t *w, uint64_t seed, synth_profile_t profile,
                                  double duration_s, const synth_realism_t *realism);
+/* synth_world_init_faults is synth_world_init_ex, then, with `clean`, the classic jump and the
+ * shadow removed, and the faults of `faults` (NULL: none) planned (w->fault). With clean false
+ * and no fault the world is synth_world_init_ex's, and so are the drive's bytes. */
+vxs_status_t synth_world_init_faults(synth_world_t *w, uint64_t seed, synth_profile_t profile,
+                                     double duration_s, const synth_realism_t *realism,
+                                     bool clean, const synth_faults_t *faults);
 
 /* synth_pose gives agent `a`'s true pose at true time t (any t; before the start and after the
  * end the motion law simply continues): the agent's SYNTH_LAW_*. */

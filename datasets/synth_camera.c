@@ -9,8 +9,11 @@
  *     true_k = start + phase + round(k * 1e9 / fps)        while true_k < start + duration,
  * phase uniform in [0, 1/fps) from the agent's stream. Frame k > 0 is dropped with probability
  * camera.drop_prob; a drive of >= 3 s also drops one frame chosen uniformly in each third of
- * the drive (never frame 0), so there are always >= 3 drops to test against. A dropped frame is
- * neither encoded nor listed in the sidecar.
+ * the drive (never frame 0), so there are always >= 3 drops to test against. With fault
+ * camera-drops the camera fault.drop_agent (the ego's) also drops every frame whose exposure
+ * true_k lies in [fault.drop_start_ns, fault.drop_end_ns) (1.5 s from the middle of the drive;
+ * its draws are made as always). A dropped frame is neither encoded nor listed in the sidecar,
+ * so the sidecar's line i stays the video's frame i (the camera reader pairs them by index).
  *
  * Times (shared/specs/camera-timestamps.md). Sidecar line i is the logger-clock reading of the
  * instant the i-th written frame was stamped, integer ns since 1970 (the reader's AUTO unit takes
@@ -62,6 +65,7 @@
  *   stamp_true_ns    int  (camera-latency only) true time the logger stamped the frame
  *   stamp_latency_ns int  (camera-latency only) stamp_true_ns - true_ns
  *   dropped   bool    the frame was dropped (not encoded, no sidecar line)
+ *   fault     string  (fault camera-drops only) "camera-drops" on the frames it dropped
  *   frame     int     index among the written frames (= line of the sidecar, = presentation
  *                     order in camera.mp4); null when dropped
  *   pts       int     presentation timestamp in the 1/90000 time base; null when dropped
@@ -585,6 +589,7 @@ static vxs_status_t write_agent(const synth_job_t *job, size_t a) {
     const synth_world_t *w = job->w;
     const synth_agent_t *g = &w->agents[a];
     const synth_camera_t *cm = &g->camera;
+    const synth_fault_plan_t *fp = &w->fault;
     encoder_t e;
     memset(&e, 0, sizeof e);
     e.job = job;
@@ -658,6 +663,9 @@ static vxs_status_t write_agent(const synth_job_t *job, size_t a) {
         bool dropped = synth_rng_uniform(&rd) < cm->drop_prob;
         for (int i = 0; i < FORCED_DROPS; i++) dropped = dropped || forced[i] == k;
         dropped = dropped && k > 0;
+        const bool fault_drop = fp->on.camera_drops && a == fp->drop_agent &&
+                                t >= fp->drop_start_ns && t < fp->drop_end_ns;
+        dropped = dropped || fault_drop;
         int64_t pts = 0;
         if (!dropped) {
             if (written == 0) local_first = local;
@@ -689,8 +697,9 @@ static vxs_status_t write_agent(const synth_job_t *job, size_t a) {
                 goto done;
             }
         }
-        st = synth_truth_item(job->truth,
-                              frame_item(g, k, t, stamp, local, dropped, written, pts));
+        json_t *item = frame_item(g, k, t, stamp, local, dropped, written, pts);
+        if (item && fault_drop) json_object_set_new(item, "fault", json_string("camera-drops"));
+        st = synth_truth_item(job->truth, item);
         if (st != VXS_OK) {
             job_err(job, "truth.json: cannot write camera frame %" PRIu64 " of %s", k, g->id);
             goto done;

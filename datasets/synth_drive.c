@@ -27,7 +27,8 @@ static json_t *extrinsics(const double mount[3], const double q[4]) {
 /* scenario_json builds the manifest of the drive. Clock hints say only what a recording team
  * would know: which LiDARs are GPS/PPS-locked; offsets are left for the alignment engine. The
  * camera's video and sidecar are named as written (camera.file, camera.times). Every V2X source
- * names its agent's own station and MAC, a receive-only one too (the radio has them). With
+ * names its agent's own station and MAC, a receive-only one too (the radio has them); with fault
+ * unpinned-clock vehicle2 has no V2X source (it recorded none). With
  * realism gnss the RSU has its surveyed mounting pose ("pose": its true position, heading 90:
  * it faces east), as a rig's survey gives it; no "origin" (the library takes its own). */
 static json_t *scenario_json(const synth_world_t *w) {
@@ -56,11 +57,13 @@ static json_t *scenario_json(const synth_world_t *w) {
         char mac[18];
         snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", g->mac[0], g->mac[1],
                  g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
-        json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:I, s:[s]}", "path", "", "kind", "v2x",
-                              "sensor", "v2x", "format", "pcap", "own_station_id",
-                              (json_int_t)g->station_id, "own_macs", mac);
-        json_object_set_new(s, "path", json_sprintf("%s/%s", g->id, SYNTH_V2X_FILE));
-        json_array_append_new(sources, s);
+        if (!(w->fault.on.unpinned_clock && a == w->fault.unpinned_agent)) { /* not recorded */
+            json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:I, s:[s]}", "path", "", "kind", "v2x",
+                                  "sensor", "v2x", "format", "pcap", "own_station_id",
+                                  (json_int_t)g->station_id, "own_macs", mac);
+            json_object_set_new(s, "path", json_sprintf("%s/%s", g->id, SYNTH_V2X_FILE));
+            json_array_append_new(sources, s);
+        }
         json_t *ag = json_pack("{s:s, s:s}", "id", g->id, "type", TYPE_NAMES[g->type]);
         if (w->realism.gnss && g->type == SYNTH_TYPE_RSU) {
             synth_pose_t p;

@@ -69,7 +69,11 @@
  * state (shared by both stacks: one radio environment), updated once per message on the link
  * (w->link): first the state transition, then the loss draw with the new state's probability.
  * A message between shadow_a and shadow_b (either way) generated in [shadow_start_ns,
- * shadow_end_ns) is lost whatever the draws said. A delivered message arrives after floor +
+ * shadow_end_ns) is lost whatever the draws said (with --clean there is no shadow). With fault
+ * dead-link a message on the link dead_from -> dead_to (vehicle2 -> ego) is lost whatever the
+ * draws said (cause "dead-link") when it was generated at or after fault.dead_start_ns or a
+ * copy of it would arrive at or after it, so the receiver's capture holds nothing of the sender
+ * from then on; its draws are made as always. A delivered message arrives after floor +
  * Exp(jitter_mean), or, with spike_prob, floor + U(spike_min, spike_max), where floor is the
  * link's own minimum latency link.floor_ms[sender][receiver] (classic: base_latency_ms on every
  * link; realism link-floors: drawn per directed link, truth "link_floors"); with dup_prob a
@@ -142,7 +146,7 @@
  *     agent          its id
  *     delivered      bool
  *     cause          when lost: "shadow" (the shadowed link), "burst" (lost in the bad
- *                    state), "random" (lost in the good state)
+ *                    state), "random" (lost in the good state), "dead-link" (fault dead-link)
  *     latency_ns     true arrival - gen_ns (delivered only, as the rest; at least the link's
  *                    floor, link_floors[] or link_model.base_latency_ms)
  *     arrival_ns     true arrival time of the first copy
@@ -154,6 +158,7 @@
  */
 #include "synth.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -180,6 +185,10 @@
         if (try_st_ != VXS_OK) return try_st_;                                                 \
     } while (0)
 
+/* Fault unpinned-clock: the agent fault.unpinned_agent (vehicle2) records no V2X: no pcap is
+ * written for it (one left in the folder by an earlier drive is removed), though it sends and
+ * receives as always and truth "messages" is unchanged (its tx_capture_ns and capture_ns are
+ * what its logger would have stamped). */
 
 /* ==== message types and their constants ================================================ */
 
@@ -485,7 +494,8 @@ static vxs_status_t flush(v2x_t *c, int64_t t) {
         while (h->n && h->v[0].t <= t) {
             const ev_t e = heap_pop(h);
             slot_t *s = &c->slots[e.slot];
-            TRY(synth_pcap_write(c->pcap[a], e.local_ns, s->frame, s->len));
+            if (c->pcap[a]) /* none: fault unpinned-clock, the agent records nothing */
+                TRY(synth_pcap_write(c->pcap[a], e.local_ns, s->frame, s->len));
             if (--s->refs == 0) c->free_slots[c->n_free++] = e.slot;
         }
     }
@@ -910,6 +920,21 @@ static vxs_status_t set(json_t *o, const char *key, json_t *v) {
 
 /* ==== the links ========================================================================== */
 
+/* last_arrival is the true arrival of the last copy of m over s -> r that deliver's draws give
+ * (the first's if there is no duplicate), as deliver computes them (fault dead-link). */
+static int64_t last_arrival(const synth_link_model_t *k, const msg_t *m, size_t s, size_t r,
+                            double u_spike, double u_lat, double u_dup, double u_dd) {
+    const bool spike = u_spike < k->spike_prob, dup = u_dup < k->dup_prob;
+    const double lat_ms =
+        k->floor_ms[s][r] + (spike ? k->spike_min_ms + (k->spike_max_ms - k->spike_min_ms) * u_lat
+                                    : -k->jitter_mean_ms * log(1.0 - u_lat));
+    int64_t t = m->gen_ns + llround(lat_ms * 1e6);
+    if (dup)
+        t += llround((k->dup_delay_min_ms + (k->dup_delay_max_ms - k->dup_delay_min_ms) * u_dd) *
+                     1e6);
+    return t;
+}
+
 /* deliver runs message m over the link s -> r: adds its rx entry to `rx` and schedules the
  * receiver's records. */
 static vxs_status_t deliver(v2x_t *c, const msg_t *m, size_t r, uint32_t slot, json_t *rx,
@@ -930,6 +955,12 @@ static vxs_status_t deliver(v2x_t *c, const msg_t *m, size_t r, uint32_t slot, j
     if (on_shadow_link && m->gen_ns >= k->shadow_start_ns && m->gen_ns < k->shadow_end_ns) {
         lost = true;
         cause = "shadow";
+    }
+    const synth_fault_plan_t *fp = &w->fault;
+    if (fp->on.dead_link && s == fp->dead_from && r == fp->dead_to &&
+        last_arrival(k, m, s, r, u_spike, u_lat, u_dup, u_dd) >= fp->dead_start_ns) {
+        lost = true;
+        cause = "dead-link";
     }
     json_t *e = json_object();
     if (!e || json_array_append_new(rx, e) != 0) return VXS_E_NOMEM;
@@ -1267,6 +1298,16 @@ vxs_status_t synth_write_v2x(const synth_job_t *job) {
     for (size_t a = 0; a < w->n_agents && st == VXS_OK; a++) {
         char rel[256];
         snprintf(rel, sizeof rel, "%s/%s", w->agents[a].id, SYNTH_V2X_FILE);
+        if (w->fault.on.unpinned_clock && a == w->fault.unpinned_agent) {
+            /* not recorded: a capture left by an earlier drive in the folder would lie */
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", job->out_dir, rel);
+            if (remove(path) != 0 && errno != ENOENT) {
+                job_err(job, "%s: cannot remove: %s", path, strerror(errno));
+                st = VXS_E_IO;
+            }
+            continue;
+        }
         st = synth_path(c->paths[a], sizeof c->paths[a], job->out_dir, rel, job->err,
                         job->err_len);
         if (st == VXS_OK) st = synth_pcap_open(&c->pcap[a], c->paths[a], job->err, job->err_len);
