@@ -107,11 +107,12 @@ typedef struct {
     const char *sensors;  /* comma-separated agent/sensor; NULL: all */
     int png_level;        /* -1: the manifest's export.png_level */
     unsigned threads;     /* 0: 2 */
+    bool report;          /* also write the QA report (report.html, report.json) */
 } vxs_cli_sync_opts_t;
 
 /* VXS_CLI_SYNC_OPTS_INIT is vxs_cli_sync_opts_t's defaults: text summary, no bundle. */
 #define VXS_CLI_SYNC_OPTS_INIT                                                                   \
-    {NULL, false, false, VXS_CLI_PRINT_TEXT, false, false, 0, NAN, NAN, NULL, NULL, -1, 0}
+    {NULL, false, false, VXS_CLI_PRINT_TEXT, false, false, 0, NAN, NAN, NULL, NULL, -1, 0, false}
 
 struct vxs_job;
 
@@ -123,5 +124,12 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
                  struct vxs_job **out_job);
 int vxs_cmd_init(int argc, char **argv);
 extern const vxs_cli_cmd_t vxs_cmd_init_def;
+extern const vxs_cli_cmd_t vxs_cmd_report_def;
+extern const vxs_cli_cmd_t vxs_cmd_check_def;
+
+/* vxs_cli_report writes dir/report.html and dir/report.json (the export module's QA report, the
+ * checks' limits from `config` or the defaults); prints where unless quiet. Returns the exit
+ * status: 0 written, 2 when dir is not a readable sync output or a file cannot be written. */
+int vxs_cli_report(const char *dir, const char *config, bool quiet);
 
 #endif

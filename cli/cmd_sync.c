@@ -23,7 +23,7 @@
 
 enum {
     OPT_OUT = 1, OPT_FORCE, OPT_JSON, OPT_QUIET, OPT_BUNDLE, OPT_RESUME, OPT_EVERY, OPT_FROM,
-    OPT_TO, OPT_AGENTS, OPT_SENSORS, OPT_PNG_LEVEL, OPT_THREADS
+    OPT_TO, OPT_AGENTS, OPT_SENSORS, OPT_PNG_LEVEL, OPT_THREADS, OPT_REPORT
 };
 
 static const vxs_cli_opt_t sync_opts[] = {
@@ -46,6 +46,9 @@ static const vxs_cli_opt_t sync_opts[] = {
                           "default, or the manifest's export.png_level) .. 9 (smallest)",
      OPT_PNG_LEVEL},
     {"threads", 0, "N", "bundle: encoding threads (default 2)", OPT_THREADS},
+    {"report", 'r', NULL, "also write the QA report into DIR (report.html, report.json; as "
+                          "`v2xsync report DIR`)",
+     OPT_REPORT},
     {NULL, 0, NULL, NULL, 0}};
 
 static int parse_uint(const char *what, const char *arg, unsigned lo, unsigned hi, unsigned *out) {
@@ -87,6 +90,7 @@ static int on_opt(void *user, int id, const char *arg) {
         o->png_level = (int)u;
         break;
     case OPT_THREADS: return parse_uint("--threads", arg, 1, 64, &o->threads);
+    case OPT_REPORT: o->report = true; break;
     default: break;
     }
     return 0;
@@ -448,6 +452,21 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
     rc = vxs_job_summary(job)->damaged_units || vxs_job_summary(job)->v2x_out_of_range
              ? VXS_EXIT_FINDINGS
              : VXS_EXIT_OK;
+    /* a QA report of the outputs just replaced would describe files that are gone */
+    if (!o->report) {
+        char rp[4200];
+        bool stale = false;
+        for (int k = 0; k < 2; k++) {
+            snprintf(rp, sizeof rp, "%s/report.%s", out_dir, k ? "html" : "json");
+            stale |= unlink(rp) == 0;
+        }
+        if (stale && o->print == VXS_CLI_PRINT_TEXT)
+            printf("Removed the QA report of the previous outputs (v2xsync report %s writes "
+                   "one)\n", out_dir);
+    }
+    /* the report reads the finished outputs, as `v2xsync report` would */
+    if (o->report && vxs_cli_report(out_dir, NULL, o->print != VXS_CLI_PRINT_TEXT) != VXS_EXIT_OK)
+        rc = VXS_EXIT_USAGE;
 done:
     vxs_cli_progress_end(&c.prog);
     for (size_t i = 0; i < N_SINKS; i++) vxs_frame_sink_destroy(sinks[i]);

@@ -480,13 +480,14 @@ static bool run_sync(bool json, const char *dir, const synth_world_t *w, char *s
     char scen[4200];
     snprintf(synced, synced_len, "%s/synced", dir);
     snprintf(scen, sizeof scen, "%s/scenario.json", dir);
-    if (!json) printf("\nThe main job: v2xsync sync %s -o %s --bundle\n\n", scen, synced);
+    if (!json) printf("\nThe main job: v2xsync sync %s -o %s --bundle --report\n\n", scen, synced);
     fflush(stdout);
     vxs_cli_sync_opts_t so = VXS_CLI_SYNC_OPTS_INIT;
     so.out = synced;
     so.quiet = true;
     so.print = json ? VXS_CLI_PRINT_NONE : VXS_CLI_PRINT_TEXT;
     so.bundle = true; /* the main job ends in a labeled bundle */
+    so.report = true; /* and the QA report of its synchronisation */
     vxs_manifest_t *man = NULL;
     vxs_job_t *job = NULL;
     const int rc = vxs_cli_sync(scen, &so, &man, &job);
@@ -683,6 +684,9 @@ int vxs_cmd_demo(int argc, char **argv) {
         printf("  %s dump --timestamps %s/ego/camera.timestamps --frame 40 --png frame40.png "
                "%s/ego/camera.mp4\n",
                prog, d, d);
+        printf("  %s/synced/report.html   the QA sync report, offline in any browser (README "
+               "\"v2xsync report\"); %s check %s/synced\n",
+               d, prog, d);
         printf("  %s/synced/bundle.json   the labeled bundle (README \"The bundle\"); frame 40:\n"
                "  %s/synced/labels/00000040.json   OpenLABEL: V2X road users as cuboids, checked "
                "against each LiDAR\n"

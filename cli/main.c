@@ -12,8 +12,8 @@
 
 static const vxs_cli_cmd_t *const commands[] = {&vxs_cmd_demo_def, &vxs_cmd_inspect_def,
                                                 &vxs_cmd_dump_def, &vxs_cmd_synth_def,
-                                                &vxs_cmd_sync_def,
-                                                &vxs_cmd_init_def};
+                                                &vxs_cmd_sync_def, &vxs_cmd_report_def,
+                                                &vxs_cmd_check_def, &vxs_cmd_init_def};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void print_main_help(FILE *out) {

@@ -53,6 +53,10 @@ json_t *vxsi_json_time(vxs_time_t t);
 /* vxsi_json_locator returns a record's locator as {source, index, offset, count}. */
 json_t *vxsi_json_locator(const vxs_locator_t *l);
 
+/* vxsi_json_text returns s as a JSON string (null for NULL); bytes of s that are not UTF-8 (a
+ * path in another encoding) become '?' rather than the value being lost. NULL: out of memory. */
+json_t *vxsi_json_text(const char *s);
+
 /* vxsi_json_round returns v rounded to a multiple of `unit` (1e-3: millimetres), JSON null
  * when v is not finite. Lines are written with 12 significant digits, so the rounded value is
  * what appears. */
@@ -108,5 +112,10 @@ typedef struct {
 /* vxsi_openlabel_frame returns frame f's labels as an OpenLABEL 1.0.0 document (README
  * "labels.json"); NULL when out of memory. */
 json_t *vxsi_openlabel_frame(const vxsi_label_ctx_t *c, const vxs_frame_t *f);
+
+/* vxsi_qa_html writes the QA report `rep` (the document report.json holds:
+ * export/report.schema.json) to `f` as one self-contained HTML page: no script, no network,
+ * every chart an inline SVG (qa_html.c). VXS_E_IO when a write fails. */
+vxs_status_t vxsi_qa_html(const json_t *rep, vxs_afile_t *f);
 
 #endif /* VXS_EXPORT_INT_H */

@@ -103,6 +103,19 @@ json_t *vxsi_json_time(vxs_time_t t) {
     return json_string(vxs_time_format(b, sizeof b, t));
 }
 
+json_t *vxsi_json_text(const char *s) {
+    if (!s) return json_null();
+    json_t *j = json_string(s);
+    if (j) return j;
+    char *c = strdup(s);
+    if (!c) return NULL;
+    for (char *p = c; *p; p++)
+        if ((unsigned char)*p >= 0x80) *p = '?';
+    j = json_string(c);
+    free(c);
+    return j;
+}
+
 json_t *vxsi_json_round(double v, double unit) {
     if (!isfinite(v)) return json_null();
     return json_real(round(v / unit) * unit + 0.0); /* + 0.0: no "-0.0" */

@@ -77,6 +77,12 @@ static json_t *link_json(const vxs_run_info_t *run, const vxs_link_report_t *l) 
     json_object_set_new(o, "inferred", json_boolean(l->inferred));
     json_object_set_new(o, "first_capture", vxsi_json_time(l->first_rx));
     json_object_set_new(o, "last_capture", vxsi_json_time(l->last_rx));
+    json_object_set_new(o, "first_capture_ns", l->first_rx != VXS_TIME_NONE
+                                                   ? json_integer(l->first_rx)
+                                                   : json_null());
+    json_object_set_new(o, "last_capture_ns", l->last_rx != VXS_TIME_NONE
+                                                  ? json_integer(l->last_rx)
+                                                  : json_null());
     json_object_set_new(o, "received", json_integer((json_int_t)l->received));
     json_object_set_new(o, "delivered", json_integer((json_int_t)l->delivered));
     json_object_set_new(o, "lost", json_integer((json_int_t)l->lost));

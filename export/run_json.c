@@ -36,6 +36,10 @@ static json_t *timing_json(const vxs_run_source_t *s) {
                                                                  : json_null());
     json_object_set_new(o, "last_ns", t->last != VXS_TIME_NONE ? json_integer(t->last)
                                                                : json_null());
+    json_object_set_new(o, "min_ns", t->min != VXS_TIME_NONE ? json_integer(t->min)
+                                                             : json_null());
+    json_object_set_new(o, "max_ns", t->max != VXS_TIME_NONE ? json_integer(t->max)
+                                                             : json_null());
     json_object_set_new(o, "span_s", t->min != VXS_TIME_NONE && t->max != VXS_TIME_NONE
                                          ? json_real((double)(t->max - t->min) / 1e9)
                                          : json_null());
@@ -73,7 +77,7 @@ static json_t *source_json(const vxs_run_info_t *run, size_t i) {
     json_object_set_new(o, "agent", json_string(run->manifest->agents[s->agent].id));
     json_object_set_new(o, "sensor", json_string(s->ms->sensor));
     json_object_set_new(o, "kind", json_string(vxs_source_kind_name(s->ms->kind)));
-    json_object_set_new(o, "path", json_string(s->ms->path));
+    json_object_set_new(o, "path", vxsi_json_text(s->ms->path));
     json_object_set_new(o, "records", json_integer((json_int_t)s->records));
     json_object_set_new(o, "timing", timing_json(s));
     json_t *d = json_object(), *first = json_array();
@@ -81,10 +85,10 @@ static json_t *source_json(const vxs_run_info_t *run, size_t i) {
     for (size_t k = 0; k < s->n_damaged; k++) {
         const vxs_damage_t *x = &s->damaged[k];
         json_array_append_new(
-            first, json_pack("{s:o,s:I,s:s,s:s}", "unit",
+            first, json_pack("{s:o,s:I,s:s,s:o}", "unit",
                              x->unit ? json_integer((json_int_t)x->unit) : json_null(),
                              "byte_offset", (json_int_t)x->offset, "status",
-                             vxs_status_name(x->status), "message", x->msg));
+                             vxs_status_name(x->status), "message", vxsi_json_text(x->msg)));
     }
     json_object_set_new(d, "first", first);
     json_object_set_new(o, "damaged", d);

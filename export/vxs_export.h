@@ -195,6 +195,64 @@ vxs_status_t vxs_bundle_sink_create(vxs_frame_sink_t **out, const char *dir,
  * describing files that are no longer there. */
 bool vxs_bundle_in(const char *dir);
 
+/* ==== The QA report and its checks ====================================================== */
+
+/* vxs_qa_level_t is a check's verdict (the levels of ROS diagnostics). */
+typedef enum { VXS_QA_OK = 0, VXS_QA_WARN = 1, VXS_QA_ERROR = 2 } vxs_qa_level_t;
+
+/* vxs_qa_level_name returns "OK", "WARN" or "ERROR". */
+const char *vxs_qa_level_name(vxs_qa_level_t l);
+
+/* vxs_qa_check_t is one check: its value on the drive against its two limits (a level fires
+ * when the value exceeds its limit; NaN: the level is off, or the check does not apply). */
+typedef struct {
+    const char *name;    /* "clock_sd_ms" (README "v2xsync check") */
+    const char *unit;    /* "ms", "share", "steps"... */
+    const char *message; /* what was found (the default's: what the check measures) */
+    const char *subject; /* what the worst value is of (a clock, a stream, a link); NULL */
+    vxs_qa_level_t level;
+    double value, warn, error;
+} vxs_qa_check_t;
+
+/* vxs_qa_check_count and vxs_qa_check_default give the checks with their default limits, in
+ * report order (for help texts and documentation); false past the last. */
+size_t vxs_qa_check_count(void);
+bool vxs_qa_check_default(size_t i, vxs_qa_check_t *out);
+
+/* vxs_qa_t is a QA report computed from a sync output folder. */
+typedef struct vxs_qa vxs_qa_t;
+
+/* vxs_qa_open reads what `v2xsync sync` wrote into `dir` (run.json, clocks.json, links.json,
+ * frames.jsonl; v2x_messages.jsonl and bundle.json when present), one line at a time for the
+ * JSON lines files (memory does not grow with the drive), computes the report (README
+ * "report.json", export/report.schema.json) and evaluates the checks with the limits of the
+ * JSON file `config` ({"<check>": {"warn": x|null, "error": y|null}}; NULL: the defaults).
+ * Errors, with `err` naming the file and the position: VXS_E_ARG (the config), VXS_E_IO (a file
+ * missing or unreadable), VXS_E_MALFORMED (a file that does not parse), VXS_E_NOMEM. */
+vxs_status_t vxs_qa_open(vxs_qa_t **out, const char *dir, const char *config, char *err,
+                         size_t err_len);
+
+/* vxs_qa_verdict is the worst level of the checks. */
+vxs_qa_level_t vxs_qa_verdict(const vxs_qa_t *q);
+
+/* vxs_qa_checks returns how many checks q has; vxs_qa_check fills *out with check i (strings
+ * valid while q lives), false past the last. */
+size_t vxs_qa_checks(const vxs_qa_t *q);
+bool vxs_qa_check(const vxs_qa_t *q, size_t i, vxs_qa_check_t *out);
+
+/* vxs_qa_checks_json returns {"folder", "verdict", "checks"} as indented JSON (what `check
+ * --json` prints), freed with vxs_qa_free_string; NULL when out of memory. */
+char *vxs_qa_checks_json(const vxs_qa_t *q);
+void vxs_qa_free_string(char *s);
+
+/* vxs_qa_write writes `dir`/report.json (the document) and `dir`/report.html (one
+ * self-contained page: no script, no network, inline SVG charts), each atomically. VXS_E_IO with
+ * `err` naming the file, VXS_E_NOMEM. */
+vxs_status_t vxs_qa_write(const vxs_qa_t *q, const char *dir, char *err, size_t err_len);
+
+/* vxs_qa_destroy frees q. Accepts NULL. */
+void vxs_qa_destroy(vxs_qa_t *q);
+
 /* ==== PNG images ============================================================================ */
 
 /* vxs_png_format_t is the layout of the pixels given to the PNG writer: 8 bits per sample,

@@ -121,6 +121,17 @@ size_t vxsi_job_sender_node(const vxs_job_t *j, uint64_t station, vxs_v2x_time_f
 
 /* ==== sources, diagnostics, progress ======================================================== */
 
+/* utf8_cut drops a UTF-8 character that cutting s to its buffer left incomplete at its end (a
+ * file name in a message), so the message stays valid text for the JSON written from it */
+static void utf8_cut(char *s) {
+    size_t n = strlen(s), k = n;
+    while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80) k--;
+    if (k == 0) return;
+    const unsigned char lead = (unsigned char)s[k - 1];
+    const size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (lead >= 0x80 && n - (k - 1) < want) s[k - 1] = '\0';
+}
+
 /* job_diag counts one bad unit of its source and passes it on (the index pass only: the frame
  * pass meets the same units again). */
 static void job_diag(void *user, const vxs_diag_t *d) {
@@ -137,6 +148,7 @@ static void job_diag(void *user, const vxs_diag_t *d) {
             x->offset = d->offset;
             x->status = d->status;
             snprintf(x->msg, sizeof x->msg, "%s", d->msg ? d->msg : "");
+            utf8_cut(x->msg);
         } else {
             j->oom = true;
         }
