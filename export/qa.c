@@ -415,25 +415,27 @@ typedef struct {
     bool rs_full;
 } fpass_t;
 
+/* grow returns `arr` (cap elements of `elem` bytes, n used) with room for one more, doubling;
+ * NULL when out of memory (arr left as it was) */
+static void *grow(void *arr, size_t *cap, size_t n, size_t elem) {
+    if (n < *cap) return arr;
+    const size_t nc = *cap ? 2 * *cap : 8;
+    void *na = vxs_realloc(arr, nc * elem);
+    if (na) *cap = nc;
+    return na;
+}
+
 static size_t pair_index(size_t n, size_t i, size_t j) { return i * n - i * (i + 1) / 2 + (j - i - 1); }
 
 static vpair_t *vpair(fpass_t *p, const char *rcv, const char *snd) {
     for (size_t i = 0; i < p->n_vp; i++)
         if (!strcmp(p->vp[i].receiver, rcv) && !strcmp(p->vp[i].sender, snd)) return &p->vp[i];
-    if (p->n_vp == MAX_PAIRS) {
+    vpair_t *vp = p->n_vp < MAX_PAIRS ? grow(p->vp, &p->cap_vp, p->n_vp, sizeof *p->vp) : NULL;
+    if (!vp) {
         p->vp_full = true;
         return NULL;
     }
-    if (p->n_vp == p->cap_vp) {
-        const size_t nc = p->cap_vp ? 2 * p->cap_vp : 8;
-        vpair_t *nv = vxs_realloc(p->vp, nc * sizeof *nv);
-        if (!nv) {
-            p->vp_full = true;
-            return NULL;
-        }
-        p->vp = nv;
-        p->cap_vp = nc;
-    }
+    p->vp = vp;
     vpair_t *v = &p->vp[p->n_vp++];
     memset(v, 0, sizeof *v);
     v->receiver = strdup(rcv);
@@ -607,20 +609,12 @@ static mlink_t *mlink(mpass_t *p, const char *rcv, const char *src, int64_t stat
             !strcmp(l->message, type))
             return l;
     }
-    if (p->n == MAX_LINKS) {
+    mlink_t *ls = p->n < MAX_LINKS ? grow(p->l, &p->cap, p->n, sizeof *p->l) : NULL;
+    if (!ls) {
         p->full = true;
         return NULL;
     }
-    if (p->n == p->cap) {
-        const size_t nc = p->cap ? 2 * p->cap : 8;
-        mlink_t *nl = vxs_realloc(p->l, nc * sizeof *nl);
-        if (!nl) {
-            p->full = true;
-            return NULL;
-        }
-        p->l = nl;
-        p->cap = nc;
-    }
+    p->l = ls;
     mlink_t *l = &p->l[p->n++];
     memset(l, 0, sizeof *l);
     l->receiver = strdup(rcv);

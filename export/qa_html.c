@@ -1554,6 +1554,31 @@ static void sec_links(html_t *h, const json_t *rep) {
     sec_close(h);
 }
 
+/* lanes_begin starts a chart of `lanes` horizontal lanes over the drive (one per pair or
+ * reason), `ml` pixels of labels on the left */
+static void lanes_begin(html_t *h, chart_t *c, size_t lanes, double ml, range_t xr, range_t yr,
+                        const char *title) {
+    chart_init(c, 1000, 46 + 18 * (double)lanes, xr, false, yr);
+    c->ml = ml;
+    c->ystep = 0;
+    c->y0 = 0;
+    c->y1 = (double)lanes;
+    put(h, "<figure>\n");
+    chart_begin(h, c, NULL, title, "t (s from the epoch)", NULL);
+}
+
+/* lane_row shades every other lane, opens lane i's label (the caller writes it and closes the
+ * <text>) and returns the lane's row (lane 0 at the top) */
+static double lane_row(html_t *h, const chart_t *c, size_t lanes, size_t i) {
+    const double row = (double)(lanes - 1 - i);
+    if (i % 2 == 0) {
+        rect_open(h, c, c->x0, c->x1, row, row + 1, "#f1f2f4", 1);
+        rect_close(h);
+    }
+    pf(h, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", c->ml - 6, cy(c, row + 0.5) + 4);
+    return row;
+}
+
 /* sec_v2x_pairs: per receiver and sender, silence and age of information at the frame times, and
  * one timeline of every pair's silences: a dead link shows as a long red bar, a shadow as many. */
 static void sec_v2x_pairs(html_t *h, const json_t *rep) {
@@ -1603,22 +1628,10 @@ static void sec_v2x_pairs(html_t *h, const json_t *rep) {
         }
     }
     chart_t c;
-    chart_init(&c, 1000, 46 + 18 * (double)lanes, xr, false, yr);
-    c.ml = 200;
-    c.ystep = 0;
-    c.y0 = 0;
-    c.y1 = (double)lanes;
-    put(h, "<figure>\n");
-    chart_begin(h, &c, NULL, "Silences per sender and receiver over the drive",
-                "t (s from the epoch)", NULL);
+    lanes_begin(h, &c, lanes, 200, xr, yr, "Silences per sender and receiver over the drive");
     for (size_t i = 0; i < lanes; i++) {
         const json_t *p = json_array_get(vp, i), *sil = jarr(p, "silences");
-        const double row = (double)(lanes - 1 - i);
-        if (i % 2 == 0) {
-            rect_open(h, &c, c.x0, c.x1, row, row + 1, "#f1f2f4", 1);
-            rect_close(h);
-        }
-        pf(h, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", c.ml - 6, cy(&c, row + 0.5) + 4);
+        const double row = lane_row(h, &c, lanes, i);
         esc_max(h, jstr(p, "sender"), 14);
         put(h, " " ARROW " ");
         esc_max(h, jstr(p, "receiver"), 14);
@@ -1709,23 +1722,10 @@ static void sec_frames(html_t *h, const json_t *rep) {
             rg_add(&xr, b);
         }
         chart_t c;
-        chart_init(&c, 1000, 46 + 18 * (double)lanes, xr, false, yr);
-        c.ml = 320;
-        c.ystep = 0;
-        c.y0 = 0;
-        c.y1 = (double)lanes;
-        put(h, "<figure>\n");
-        chart_begin(h, &c, NULL, "Reasons of the partial frames over the drive",
-                    "t (s from the epoch)", NULL);
+        lanes_begin(h, &c, lanes, 320, xr, yr, "Reasons of the partial frames over the drive");
         for (size_t i = 0; i < lanes; i++) {
             const json_t *r = json_array_get(reasons, i), *bins = jarr(r, "bins");
-            const double row = (double)(lanes - 1 - i);
-            if (i % 2 == 0) {
-                rect_open(h, &c, c.x0, c.x1, row, row + 1, "#f1f2f4", 1);
-                rect_close(h);
-            }
-            pf(h, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", c.ml - 6,
-               cy(&c, row + 0.5) + 4);
+            const double row = lane_row(h, &c, lanes, i);
             esc_max(h, jstr(r, "reason"), 48);
             put(h, "</text>\n");
             for (size_t k = 0; k < nb && k < json_array_size(bins); k++) {
