@@ -69,7 +69,7 @@ def iso_ns(t_ns):
 # ---- layout -------------------------------------------------------------------------------------
 
 SYNC_OUTPUTS = {"bundle.json", "files.xxh64", "clocks.json", "frames.jsonl",
-                "v2x_messages.jsonl", "links.json"}
+                "v2x_messages.jsonl", "links.json", "run.json"}
 
 
 def bundle_files(out):
@@ -393,7 +393,7 @@ def test_bundle_json_checksums_verify_with_xxhsum(case):
     info = json.loads((case.out / "bundle.json").read_text())
     files = info["files"]
     assert {f["path"] for f in files} >= {"files.xxh64", "clocks.json", "frames.jsonl",
-                                         "v2x_messages.jsonl", "links.json"}, files
+                                         "v2x_messages.jsonl", "links.json", "run.json"}, files
     for f in files:
         p = case.out / f["path"]
         assert p.is_file(), f"bundle.json lists {f['path']}: no such file in {case.out}"
