@@ -395,3 +395,25 @@ def test_odd_values_do_not_lose_sections(cli, small_out):
     r = run([cli, "check", "--json", odd], ok=(0, 1))
     doc = json.loads(r.stdout)
     assert len(doc["checks"]) == 12 and doc["folder"].endswith("o_lat?")
+
+
+def test_truncated_and_corrupt_lines_are_named(cli, small_out):
+    """sync writes its outputs whole (renamed when complete), so a torn or corrupt line means the
+    folder is not what sync wrote: refused (exit 2) naming the file, the line and its byte
+    offset, never read as something else."""
+    for name in ("frames.jsonl", "v2x_messages.jsonl"):
+        src = small_out / "o" / name
+        data = src.read_bytes()
+        lines = data.split(b"\n")
+        k = len(lines) // 2
+        off = sum(len(x) + 1 for x in lines[:k])
+        for how, bad in (("cut", data[:off + len(lines[k]) // 2]),
+                         ("flip", data[:off + 5] + b"\x00" + data[off + 6:])):
+            d = small_out / f"o_{how}_{name}"
+            shutil.copytree(small_out / "o", d)
+            (d / name).write_bytes(bad)
+            for cmd in ("report", "check"):
+                r = run([cli, cmd, d], ok=(2,))
+                want = f"{name}: line {k + 1} (byte offset {off})".encode()
+                assert want in r.stderr, r.stderr
+            assert not (d / "report.json").exists() and not (d / "report.html").exists()
