@@ -42,7 +42,7 @@
 
 #define RING 8           /* frames in flight */
 #define MAX_FILES 64     /* files of one frame (members) */
-#define MARKER ".v2xsync-bundle"
+#define MARKER VXSI_BUNDLE_MARKER
 #define PATH_LEN 4096
 
 typedef enum { F_PNG, F_LZ4 } file_kind_t;
@@ -1075,16 +1075,16 @@ static const vxs_frame_sink_ops_t bundle_ops = {"bundle", b_begin,   b_frame,  b
 
 /* ---- create: options, identity, the folder ------------------------------------------------ */
 
-/* identity: XXH64 of the manifest's bytes and of every setting that changes the bundle */
-static bool compute_identity(bundle_t *b, char *err, size_t err_len) {
+/* identity_of: XXH64 of the manifest's bytes and of every setting that changes the bundle */
+static bool identity_of(const vxs_bundle_options_t *o, char out[17], char *err, size_t err_len) {
     char hex[17];
-    if (!hash_file(b->scenario_path, hex, NULL)) {
-        snprintf(err, err_len, "%s: cannot read: %s", b->scenario_path, strerror(errno));
+    if (!hash_file(o->scenario_path, hex, NULL)) {
+        snprintf(err, err_len, "%s: cannot read: %s", o->scenario_path, strerror(errno));
         return false;
     }
     XXH64_state_t *s = XXH64_createState();
     if (!s) {
-        snprintf(err, err_len, "%s: out of memory", b->scenario_path);
+        snprintf(err, err_len, "%s: out of memory", o->scenario_path);
         return false;
     }
     XXH64_reset(s, 0);
@@ -1092,7 +1092,7 @@ static bool compute_identity(bundle_t *b, char *err, size_t err_len) {
     XXH64_update(s, vxs_version(), strlen(vxs_version()) + 1);
     /* each input's size and modification time: a recording replaced between a kill and
      * --resume makes another bundle */
-    const vxs_manifest_t *man = b->o.manifest;
+    const vxs_manifest_t *man = o->manifest;
     for (size_t a = 0; a < man->n_agents; a++)
         for (size_t k = 0; k < man->agents[a].n_sources; k++) {
             const vxs_manifest_source_t *ms = &man->agents[a].sources[k];
@@ -1110,18 +1110,18 @@ static bool compute_identity(bundle_t *b, char *err, size_t err_len) {
         }
     char buf[256];
     int n = snprintf(buf, sizeof buf, "|format %d|every %u|png %d|from %.17g|to %.17g|",
-                     VXS_BUNDLE_FORMAT_VERSION, b->o.every > 1 ? b->o.every : 1, b->o.png_level,
-                     b->o.from_s, b->o.to_s);
+                     VXS_BUNDLE_FORMAT_VERSION, o->every > 1 ? o->every : 1, o->png_level,
+                     o->from_s, o->to_s);
     XXH64_update(s, buf, (size_t)n);
-    for (size_t i = 0; i < b->o.n_agents; i++) {
+    for (size_t i = 0; i < o->n_agents; i++) {
         XXH64_update(s, "a:", 2);
-        XXH64_update(s, b->agents[i], strlen(b->agents[i]) + 1);
+        XXH64_update(s, o->agents[i], strlen(o->agents[i]) + 1);
     }
-    for (size_t i = 0; i < b->o.n_sensors; i++) {
+    for (size_t i = 0; i < o->n_sensors; i++) {
         XXH64_update(s, "s:", 2);
-        XXH64_update(s, b->sensors[i], strlen(b->sensors[i]) + 1);
+        XXH64_update(s, o->sensors[i], strlen(o->sensors[i]) + 1);
     }
-    hex64(b->identity, XXH64_digest(s));
+    hex64(out, XXH64_digest(s));
     XXH64_freeState(s);
     return true;
 }
@@ -1132,37 +1132,48 @@ static bool compute_identity(bundle_t *b, char *err, size_t err_len) {
 typedef enum { REC_NONE, REC_OURS, REC_FOREIGN } record_t;
 
 static record_t read_record(const char *dir, char id[17], const char **which) {
+    const vxsi_bundle_rec_t r = vxsi_bundle_record(dir, id);
+    *which = r == VXSI_BUNDLE_FOREIGN_MARKER || r == VXSI_BUNDLE_RUNNING ? MARKER : "bundle.json";
+    return r == VXSI_BUNDLE_NONE ? REC_NONE
+           : r == VXSI_BUNDLE_RUNNING || r == VXSI_BUNDLE_DONE ? REC_OURS
+                                                               : REC_FOREIGN;
+}
+
+vxsi_bundle_rec_t vxsi_bundle_record(const char *dir, char id[17]) {
     char path[PATH_LEN + 64];
     static const char *const names[2] = {MARKER, "bundle.json"};
+    id[0] = '\0';
     for (int i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         if (access(path, F_OK) != 0) continue;
-        *which = names[i];
         json_t *j = json_load_file(path, 0, NULL);
         const char *fmt = json_string_value(json_object_get(j, "format"));
         const char *v = json_string_value(json_object_get(j, "identity"));
         const bool ours = fmt && strcmp(fmt, "v2xsync-bundle") == 0 && v && strlen(v) == 16;
         if (ours) memcpy(id, v, 17);
         json_decref(j);
-        return ours ? REC_OURS : REC_FOREIGN;
+        if (i == 0) return ours ? VXSI_BUNDLE_RUNNING : VXSI_BUNDLE_FOREIGN_MARKER;
+        return ours ? VXSI_BUNDLE_DONE : VXSI_BUNDLE_FOREIGN;
     }
-    id[0] = '\0';
-    return REC_NONE;
+    return VXSI_BUNDLE_NONE;
 }
 
-static vxs_status_t prepare_dir(bundle_t *b, char *err, size_t err_len) {
+/* check_dir: whether a bundle of identity `identity` with options `o` may be written into `dir`
+ * (README "The bundle": the folder rules); nothing is changed */
+static vxs_status_t check_dir(const char *dir, const char *identity,
+                              const vxs_bundle_options_t *o, char *err, size_t err_len) {
     char path[PATH_LEN + 64], id[17];
     const char *which = NULL;
-    const record_t rec = read_record(b->dir, id, &which);
+    const record_t rec = read_record(dir, id, &which);
     if (rec == REC_FOREIGN) {
         snprintf(err, err_len,
                  "%s/%s is not a v2xsync bundle's: nothing is replaced (choose another output "
                  "folder)",
-                 b->dir, which);
+                 dir, which);
         return VXS_E_ARG;
     }
     for (size_t i = 0; rec == REC_NONE && i < sizeof TREES / sizeof TREES[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", b->dir, TREES[i]);
+        snprintf(path, sizeof path, "%s/%s", dir, TREES[i]);
         if (access(path, F_OK) != 0) continue;
         snprintf(err, err_len,
                  "%s exists and belongs to no v2xsync bundle: remove it or choose another output "
@@ -1170,26 +1181,51 @@ static vxs_status_t prepare_dir(bundle_t *b, char *err, size_t err_len) {
                  path);
         return VXS_E_ARG;
     }
-    snprintf(path, sizeof path, "%s/frames.jsonl", b->dir);
-    if (rec == REC_NONE && !b->o.force && access(path, F_OK) == 0) {
+    snprintf(path, sizeof path, "%s/frames.jsonl", dir);
+    if (rec == REC_NONE && !o->force && access(path, F_OK) == 0) {
         snprintf(err, err_len, "%s already exists (--force replaces it)", path);
         return VXS_E_ARG;
     }
-    const bool same = rec == REC_OURS && strcmp(id, b->identity) == 0;
-    if (rec == REC_OURS && !same && !b->o.force) {
+    const bool same = rec == REC_OURS && strcmp(id, identity) == 0;
+    if (rec == REC_OURS && !same && !o->force) {
         snprintf(err, err_len,
                  "%s holds the bundle of another scenario, other inputs, settings or version of "
                  "v2xsync (--force replaces it)",
-                 b->dir);
+                 dir);
         return VXS_E_ARG;
     }
-    if (same && !b->o.resume && !b->o.force) {
+    if (same && !o->resume && !o->force) {
         snprintf(err, err_len,
                  "%s already holds this bundle or a part of it (--resume continues it, --force "
                  "replaces it)",
-                 b->dir);
+                 dir);
         return VXS_E_ARG;
     }
+    return VXS_OK;
+}
+
+vxs_status_t vxs_bundle_identity(const vxs_bundle_options_t *o, char out[17], char *err,
+                                 size_t err_len) {
+    if (!o || !o->manifest || !o->scenario_path) return VXS_E_ARG;
+    return identity_of(o, out, err, err_len) ? VXS_OK : VXS_E_IO;
+}
+
+vxs_status_t vxs_bundle_check(const char *dir, const vxs_bundle_options_t *o, char *err,
+                              size_t err_len) {
+    char id[17];
+    vxs_status_t st = vxs_bundle_identity(o, id, err, err_len);
+    if (st != VXS_OK) return st;
+    if (access(dir, F_OK) != 0) return VXS_OK; /* a new folder */
+    return check_dir(dir, id, o, err, err_len);
+}
+
+static vxs_status_t prepare_dir(bundle_t *b, char *err, size_t err_len) {
+    char path[PATH_LEN + 64], id[17];
+    const char *which = NULL;
+    const record_t rec = read_record(b->dir, id, &which);
+    const bool same = rec == REC_OURS && strcmp(id, b->identity) == 0;
+    vxs_status_t st = check_dir(b->dir, b->identity, &b->o, err, err_len);
+    if (st != VXS_OK) return st;
     /* from here on the folder is this run's: first the marker, which is read first, so a
      * kill at any point below leaves a folder --resume or --force takes */
     json_t *m = json_pack("{s:s,s:s,s:s,s:s}", "format", "v2xsync-bundle", "identity",
@@ -1203,7 +1239,7 @@ static vxs_status_t prepare_dir(bundle_t *b, char *err, size_t err_len) {
     }
     snprintf(path, sizeof path, "%s/" MARKER, b->dir);
     vxs_afile_t *f;
-    vxs_status_t st = vxs_afile_open(&f, path, err, err_len);
+    st = vxs_afile_open(&f, path, err, err_len);
     if (st == VXS_OK) {
         vxs_afile_write(f, text, strlen(text));
         vxs_afile_write(f, "\n", 1);
@@ -1308,7 +1344,8 @@ vxs_status_t vxs_bundle_sink_create(vxs_frame_sink_t **out, const char *dir,
         return VXS_E_NOMEM;
     }
     vxs_status_t st = VXS_E_ARG;
-    if (!compute_identity(b, err, err_len) || (st = prepare_dir(b, err, err_len)) != VXS_OK ||
+    if (!identity_of(o, b->identity, err, err_len) ||
+        (st = prepare_dir(b, err, err_len)) != VXS_OK ||
         (st = vxs_frame_sink_create(out, &bundle_ops, b)) != VXS_OK) {
         b_destroy(b);
         return st;

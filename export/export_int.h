@@ -75,6 +75,27 @@ json_t *vxsi_json_flags(uint32_t flags);
  * before bundle.json, the bundle's completion record, is committed. */
 void vxsi_afile_nosync(vxs_afile_t *f);
 
+/* ==== the bundle's folder (bundle.c), as the output set (outset.c) sees it =============== */
+
+/* VXSI_BUNDLE_MARKER is the file a bundle run in progress keeps in its folder (its identity);
+ * bundle.json replaces it when the bundle is complete. */
+#define VXSI_BUNDLE_MARKER ".v2xsync-bundle"
+
+/* vxsi_bundle_rec_t is what a folder's bundle record says: none; a v2xsync bundle in progress
+ * (the marker) or finished (bundle.json); a marker or a bundle.json that is no v2xsync
+ * bundle's. */
+typedef enum {
+    VXSI_BUNDLE_NONE = 0,
+    VXSI_BUNDLE_RUNNING,
+    VXSI_BUNDLE_DONE,
+    VXSI_BUNDLE_FOREIGN_MARKER,
+    VXSI_BUNDLE_FOREIGN
+} vxsi_bundle_rec_t;
+
+/* vxsi_bundle_record reads the record of the folder `dir` (the marker first) and, for a v2xsync
+ * bundle's, its identity into `id` (16 hex digits; "" otherwise). */
+vxsi_bundle_rec_t vxsi_bundle_record(const char *dir, char id[17]);
+
 /* ==== the bundle's labels (openlabel.c) ================================================== */
 
 /* VXSI_SEEN_POINTS: a road user is "seen" by a receiver's LiDAR when at least this many points

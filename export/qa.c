@@ -1579,10 +1579,12 @@ char *vxs_qa_checks_json(const vxs_qa_t *q) {
 
 void vxs_qa_free_string(char *s) { free(s); }
 
-vxs_status_t vxs_qa_write(const vxs_qa_t *q, const char *dir, char *err, size_t err_len) {
+/* write_report: the report document `doc` as dir/report.json and dir/report.html (each
+ * atomically; the pair is made one by the output set: vxs_outset) */
+static vxs_status_t write_report(const json_t *doc, const char *dir, char *err, size_t err_len) {
     char path[4200];
     snprintf(path, sizeof path, "%s/report.json", dir);
-    char *text = json_dumps(q->doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     if (!text) {
         snprintf(err, err_len, "%s: out of memory serialising the report", path);
         return VXS_E_NOMEM;
@@ -1601,11 +1603,30 @@ vxs_status_t vxs_qa_write(const vxs_qa_t *q, const char *dir, char *err, size_t 
     if (st != VXS_OK) return st;
     snprintf(path, sizeof path, "%s/report.html", dir);
     if ((st = vxs_afile_open(&f, path, err, err_len)) != VXS_OK) return st;
-    st = vxsi_qa_html(q->doc, f);
+    st = vxsi_qa_html(doc, f);
     if (st != VXS_OK) {
         snprintf(err, err_len, "%s", vxs_afile_errmsg(f));
         vxs_afile_abort(f);
         return st;
     }
     return vxs_afile_commit(f, err, err_len);
+}
+
+vxs_status_t vxs_qa_write(const vxs_qa_t *q, const char *dir, char *err, size_t err_len) {
+    return write_report(q->doc, dir, err, err_len);
+}
+
+vxs_status_t vxs_qa_write_to(const vxs_qa_t *q, const char *dir, const char *folder, char *err,
+                             size_t err_len) {
+    json_t *doc = json_copy(q->doc); /* shallow: only "folder" differs */
+    json_t *name = vxsi_json_text(folder);
+    if (!doc || !name || json_object_set_new(doc, "folder", name) != 0) {
+        if (!doc) json_decref(name);
+        json_decref(doc);
+        snprintf(err, err_len, "%s: out of memory", dir);
+        return VXS_E_NOMEM;
+    }
+    const vxs_status_t st = write_report(doc, dir, err, err_len);
+    json_decref(doc);
+    return st;
 }

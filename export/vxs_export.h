@@ -190,6 +190,21 @@ typedef struct {
 vxs_status_t vxs_bundle_sink_create(vxs_frame_sink_t **out, const char *dir,
                                     const vxs_bundle_options_t *o, char *err, size_t err_len);
 
+/* vxs_bundle_identity writes into `out` the identity of a bundle with options `o` (16 hex
+ * digits: XXH64 of the manifest's bytes, each input's size and modification time, the settings
+ * and the version): what --resume matches a killed run's bundle by. VXS_E_IO (the manifest
+ * cannot be read; `err` says why), VXS_E_ARG. */
+vxs_status_t vxs_bundle_identity(const vxs_bundle_options_t *o, char out[17], char *err,
+                                 size_t err_len);
+
+/* vxs_bundle_check applies vxs_bundle_sink_create's folder rules to `dir`, the folder the
+ * bundle's output set will replace, without changing anything (a folder that does not exist
+ * passes): a record or bundle folders that are no v2xsync bundle's, another bundle without
+ * o->force, the same bundle without o->resume or o->force, sync outputs without a bundle and
+ * without o->force. VXS_E_ARG with `err` saying why and what to do, VXS_E_IO. */
+vxs_status_t vxs_bundle_check(const char *dir, const vxs_bundle_options_t *o, char *err,
+                              size_t err_len);
+
 /* vxs_bundle_in says whether the folder `dir` holds a bundle, finished (bundle.json) or a run's
  * in progress (its record): a writer of the other outputs into `dir` must not leave bundle.json
  * describing files that are no longer there. */
@@ -250,8 +265,125 @@ void vxs_qa_free_string(char *s);
  * `err` naming the file, VXS_E_NOMEM. */
 vxs_status_t vxs_qa_write(const vxs_qa_t *q, const char *dir, char *err, size_t err_len);
 
+/* vxs_qa_write_to writes the report like vxs_qa_write into the folder `dir` (a staging folder:
+ * vxs_outset_dir) but names `folder` as the report's folder (report.json "folder", the page's
+ * title): the folder the outputs will appear in. */
+vxs_status_t vxs_qa_write_to(const vxs_qa_t *q, const char *dir, const char *folder, char *err,
+                             size_t err_len);
+
 /* vxs_qa_destroy frees q. Accepts NULL. */
 void vxs_qa_destroy(vxs_qa_t *q);
+
+/* ==== A run's outputs as one set (outset.c) ============================================== */
+
+/* A run (`v2xsync sync`, `v2xsync report`) makes its outputs appear together or not at all:
+ * it writes everything into a staging folder beside its output folder DIR, named
+ * ".<name of DIR>.v2xsync-<pid>-<random hex>" in DIR's parent (the same file system, so the
+ * last step is a rename), and at the end puts that folder in DIR's place with one rename(2)
+ * when DIR does not exist, or with one renameat2(RENAME_EXCHANGE) when it does, then removes
+ * what was DIR (now under the staging name). Readers, and a run killed at any moment (kill -9
+ * included), see DIR's old complete set of files or the new one, never a mix of both. On a file
+ * system that refuses RENAME_EXCHANGE (EINVAL, ENOSYS, EOPNOTSUPP: some network file systems)
+ * the swap is two renames, DIR to a staging name then the new set to DIR: a kill between them
+ * leaves no DIR (still never a mix).
+ *
+ * What of DIR the run does not write is carried into the staging folder first, as hard links
+ * (a copy where the file system refuses a link): files of the user's, and, for a run that adds
+ * a QA report, every output and the bundle's folders. DIR may hold files and symbolic links,
+ * but of folders only a bundle's frames/, labels/ and sensors/: DIR is replaced as a whole, and
+ * a folder of anything else is refused rather than copied (an output folder that holds the
+ * user's other work, or input recordings, is the wrong one).
+ *
+ * A run holds an exclusive flock(2) on ".<name of DIR>.v2xsync-lock" beside DIR from
+ * vxs_outset_begin to commit or abort (the file is removed then): a second run on DIR is
+ * refused while the first runs, and every staging folder of DIR found while holding the lock is
+ * a dead run's. vxs_outset_begin removes them, except: a bundle run with resume takes over one
+ * holding its bundle (in progress, or complete but not yet in place) as its own staging folder
+ * (renamed to a new name); a bundle in progress (its marker file) of which a bundle run cannot
+ * take over is removed by a run with force, refused by a bundle run without force (VXS_E_ARG),
+ * and left for a later --resume by other runs.
+ *
+ * Test hook: when the environment variable VXS_TEST_KILL_AT names a point, the process kills
+ * itself with SIGKILL there: "staged" (the set complete in the staging folder, before it is put
+ * in place), "exchanged" (in place, before the old set is removed). */
+
+/* vxs_outset_t is a run's output set in the making. */
+typedef struct vxs_outset vxs_outset_t;
+
+/* vxs_outset_bundle_t says what a run does with DIR's bundle (README "The bundle"). */
+typedef enum {
+    VXS_OUTSET_NO_BUNDLE = 0,     /* writes none: a bundle in DIR is carried over (report) */
+    VXS_OUTSET_BUNDLE = 1,        /* writes a new one: DIR's is not carried over */
+    VXS_OUTSET_BUNDLE_RESUME = 2  /* continues the bundle of `bundle_identity`: a dead run's
+                                     staging folder holding it, else DIR's (its frames carried
+                                     over as hard links, to be checked and kept) */
+} vxs_outset_bundle_t;
+
+/* vxs_outset_options_t configures vxs_outset_begin. */
+typedef struct {
+    const char *const *writes;   /* names of the entries of DIR the run writes, or drops: not
+                                    carried over ("clocks.json", "report.html"...) */
+    size_t n_writes;
+    vxs_outset_bundle_t bundle;
+    const char *bundle_identity; /* vxs_bundle_identity's, with VXS_OUTSET_BUNDLE(_RESUME) */
+    bool force;                  /* also remove the bundles in progress dead runs left */
+} vxs_outset_options_t;
+
+/* vxs_outset_check_target checks the output folder `dir` before anything is read or created:
+ * VXS_E_ARG, with `err` saying why, when it exists and is not a folder (a regular file...), is
+ * the root or a mount point (it cannot be replaced by a rename), or its parent folder does not
+ * exist or is not a folder. VXS_OK otherwise, whether it exists or not. */
+vxs_status_t vxs_outset_check_target(const char *dir, char *err, size_t err_len);
+
+/* vxs_outset_check_inputs says whether the output folder `dir` may receive outputs given the
+ * input files `paths` (n_paths): VXS_E_ARG, with `err` naming the folder, when `dir` is or lies
+ * under a folder holding one of them (each input's folder as its path names it and as
+ * realpath(3) resolves it; `dir` resolved with realpath(3) on its longest existing part, then
+ * "." and ".." of the rest). VXS_OK otherwise. Nothing is created. */
+vxs_status_t vxs_outset_check_inputs(const char *dir, const char *const *paths, size_t n_paths,
+                                     char *err, size_t err_len);
+
+/* vxs_outset_check_manifest is vxs_outset_check_inputs over the manifest file `manifest_path`
+ * and every file of every source of `man` (recording, calibration, metadata, timestamps).
+ * VXS_E_NOMEM besides. */
+vxs_status_t vxs_outset_check_manifest(const char *dir, const vxs_manifest_t *man,
+                                       const char *manifest_path, char *err, size_t err_len);
+
+/* vxs_outset_begin starts the output set of folder `dir` (checked as vxs_outset_check_target
+ * does): takes the lock (VXS_E_STATE when another run holds it), checks DIR's entries (VXS_E_ARG
+ * for a folder that is not a bundle's) and the bundles in progress dead runs left (VXS_E_ARG
+ * for one a bundle run may not pass: see above), and only then removes the dead runs'
+ * leftovers, creates the staging folder (or takes one over: vxs_outset_resumed) with DIR's
+ * permissions, and carries DIR's other entries over. On VXS_OK *out is the set: write into
+ * vxs_outset_dir(), then vxs_outset_commit or vxs_outset_abort. Errors leave nothing behind
+ * but the leftovers kept; `err` says why (VXS_E_IO naming the file, VXS_E_NOMEM). */
+vxs_status_t vxs_outset_begin(vxs_outset_t **out, const char *dir, const vxs_outset_options_t *o,
+                              char *err, size_t err_len);
+
+/* vxs_outset_dir returns the staging folder to write the run's outputs into (valid until
+ * commit or abort). */
+const char *vxs_outset_dir(const vxs_outset_t *s);
+
+/* vxs_outset_fingerprint returns a hash of the identity (device, inode) and state (size,
+ * modification time) of the files `names` (n) of folder `dir`, missing ones included: equal
+ * before a run reads them from DIR and after vxs_outset_begin carried them into the staging
+ * folder (hard links keep the inode), they are the same files (v2xsync replaces a file by a
+ * rename, never in place). `v2xsync report` reads DIR before taking the lock this way. */
+uint64_t vxs_outset_fingerprint(const char *dir, const char *const *names, size_t n);
+
+/* vxs_outset_resumed returns the staging folder of a killed run that vxs_outset_begin took
+ * over (its name before), or NULL. */
+const char *vxs_outset_resumed(const vxs_outset_t *s);
+
+/* vxs_outset_commit makes the staging folder durable (syncfs), puts it in DIR's place (rename,
+ * or exchange and removal of the old set), releases the lock and frees `s`. VXS_E_IO with `err`
+ * saying why; the set is then aborted (vxs_outset_abort) and DIR is as it was. */
+vxs_status_t vxs_outset_commit(vxs_outset_t *s, char *err, size_t err_len);
+
+/* vxs_outset_abort gives the run up: removes the staging folder, unless it holds a bundle in
+ * progress, which is kept for --resume and its path written into `kept` ("" otherwise; `kept`
+ * may be NULL); releases the lock, frees `s`. DIR is untouched. Accepts NULL. */
+void vxs_outset_abort(vxs_outset_t *s, char *kept, size_t kept_len);
 
 /* ==== PNG images ============================================================================ */
 
