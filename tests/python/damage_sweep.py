@@ -48,8 +48,9 @@ must keep saying so (exit 2, kind unknown) while dump carries the contract.
 
 Modes (env V2XSYNC_SWEEP or --mode): `ci` (default: ~400 mutations, ~860 processes of ~0.12 s
 CPU each: ~55 s on 2 idle cores), `asan` (chosen by itself when the binary links ASan/UBSan,
--DVXS_SANITIZE=ON: ~270 mutations, fewer cuts and flips, same hostile lengths, 120 s timeouts;
-~0.3 s CPU per process: ~90 s on 2 cores, under the 240 s budget), `long` (local: every byte of
+-DVXS_SANITIZE=ON: ~215 mutations, fewer cuts and flips, 3 caplen + 1 len value per pcap, 120 s
+timeouts; ~0.3 s CPU per process: ~65 s on 2 idle cores, ~3.5 min at load 8, under the 240 s
+budget), `long` (local: every byte of
 the first 1300 bytes, i.e. the file header and first records, 60 flips, 30 overwrites, every
 hostile value on 3 records, every box size; ~24,000 mutations, ~45 min on 2 cores; more --jobs
 on a bigger machine). CI counts per input: pcap 3 spread + 4 head cuts (+2 fixed: inside the file
@@ -92,7 +93,7 @@ REPO = Path(__file__).resolve().parents[2]
 MODES = {
     "ci": dict(cut_spread=3, cut_head=4, flip=3, recflip=1, fhflip=1, ow=2, lens=6, box=8,
                hex_cut=3, hex_flip=2, hex_ow=1, mediacut=4, every_head=False, timeout=30),
-    "asan": dict(cut_spread=2, cut_head=2, flip=1, recflip=1, fhflip=1, ow=1, lens=5, box=4,
+    "asan": dict(cut_spread=1, cut_head=1, flip=1, recflip=1, fhflip=1, ow=1, lens=4, box=4,
                  hex_cut=1, hex_flip=1, hex_ow=1, mediacut=2, every_head=False, timeout=120),
     "long": dict(cut_spread=40, cut_head=0, flip=60, recflip=24, fhflip=24, ow=30, lens=999,
                  box=999, hex_cut=0, hex_flip=40, hex_ow=10, mediacut=40, every_head=True,
