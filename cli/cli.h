@@ -108,11 +108,13 @@ typedef struct {
     int png_level;        /* -1: the manifest's export.png_level */
     unsigned threads;     /* 0: 2 */
     bool report;          /* also write the QA report (report.html, report.json) */
+    bool allow_in_input;  /* --allow-output-in-input: DIR may lie in a folder holding inputs */
 } vxs_cli_sync_opts_t;
 
 /* VXS_CLI_SYNC_OPTS_INIT is vxs_cli_sync_opts_t's defaults: text summary, no bundle. */
 #define VXS_CLI_SYNC_OPTS_INIT                                                                   \
-    {NULL, false, false, VXS_CLI_PRINT_TEXT, false, false, 0, NAN, NAN, NULL, NULL, -1, 0, false}
+    {NULL, false, false, VXS_CLI_PRINT_TEXT, false, false, 0, NAN, NAN, NULL, NULL, -1, 0, false,  \
+     false}
 
 struct vxs_job;
 
@@ -131,5 +133,12 @@ extern const vxs_cli_cmd_t vxs_cmd_check_def;
  * checks' limits from `config` or the defaults); prints where unless quiet. Returns the exit
  * status: 0 written, 2 when dir is not a readable sync output or a file cannot be written. */
 int vxs_cli_report(const char *dir, const char *config, bool quiet);
+
+/* vxs_cli_report_write writes the report of the outputs in `from` into the folder `into` (a
+ * staging folder: vxs_outset_dir) naming `shown` as its folder, without printing on success;
+ * *out_verdict gets its verdict (0 OK, 1 WARN, 2 ERROR). Returns the exit status as
+ * vxs_cli_report does (the error printed as `cmd`'s). */
+int vxs_cli_report_write(const char *cmd, const char *from, const char *into, const char *shown,
+                         const char *config, int *out_verdict);
 
 #endif

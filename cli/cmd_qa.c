@@ -3,6 +3,7 @@
  * (vxs_qa_*: it reads sync's outputs, computes report.json and evaluates the checks); this file
  * parses arguments, prints, and maps the verdict to the exit status.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,11 +63,51 @@ static vxs_qa_t *open_report(const char *cmd, const char *dir, const char *confi
     return q;
 }
 
-int vxs_cli_report(const char *dir, const char *config, bool quiet) {
-    vxs_qa_t *q = open_report("report", dir, config);
+int vxs_cli_report_write(const char *cmd, const char *from, const char *into, const char *shown,
+                         const char *config, int *out_verdict) {
+    vxs_qa_t *q = open_report(cmd, from, config);
     if (!q) return VXS_EXIT_USAGE;
     char err[1200] = "";
-    const vxs_status_t st = vxs_qa_write(q, dir, err, sizeof err);
+    const vxs_status_t st = vxs_qa_write_to(q, into, shown, err, sizeof err);
+    *out_verdict = (int)vxs_qa_verdict(q);
+    vxs_qa_destroy(q);
+    if (st != VXS_OK) {
+        fprintf(stderr, "v2xsync %s: %s\n", cmd, err[0] ? err : vxs_strerror(st));
+        return VXS_EXIT_USAGE;
+    }
+    return VXS_EXIT_OK;
+}
+
+/* The report's two files appear as a pair: written into a staging folder that holds DIR's
+ * other files as hard links, which then replaces DIR (vxs_outset). DIR is an existing sync
+ * output (sync checked it against its inputs), so it is not checked against them again. */
+int vxs_cli_report(const char *dir, const char *config, bool quiet) {
+    static const char *const writes[] = {"report.json", "report.html"};
+    static const char *const reads[] = {"run.json", "clocks.json", "links.json",
+                                        "frames.jsonl", "v2x_messages.jsonl", "bundle.json"};
+    const size_t n_reads = sizeof reads / sizeof reads[0];
+    char err[PATH_MAX + 1200] = "";
+    /* read first: a folder that is no sync output is refused before anything is created */
+    const uint64_t read_fp = vxs_outset_fingerprint(dir, reads, n_reads);
+    vxs_qa_t *q = open_report("report", dir, config);
+    if (!q) return VXS_EXIT_USAGE;
+    vxs_outset_options_t oo = {writes, 2, VXS_OUTSET_NO_BUNDLE, NULL, false};
+    vxs_outset_t *set = NULL;
+    vxs_status_t st = vxs_outset_begin(&set, dir, &oo, err, sizeof err);
+    /* a sync replaced DIR between the reading and the lock: read what is in the set now */
+    if (st == VXS_OK && vxs_outset_fingerprint(vxs_outset_dir(set), reads, n_reads) != read_fp) {
+        vxs_qa_destroy(q);
+        if (!(q = open_report("report", dir, config))) {
+            vxs_outset_abort(set, NULL, 0);
+            return VXS_EXIT_USAGE;
+        }
+    }
+    if (st == VXS_OK) st = vxs_qa_write(q, vxs_outset_dir(set), err, sizeof err);
+    if (st == VXS_OK) {
+        st = vxs_outset_commit(set, err, sizeof err);
+    } else {
+        vxs_outset_abort(set, NULL, 0);
+    }
     if (st != VXS_OK) {
         fprintf(stderr, "v2xsync report: %s\n", err[0] ? err : vxs_strerror(st));
         vxs_qa_destroy(q);
@@ -106,6 +147,10 @@ const vxs_cli_cmd_t vxs_cmd_report_def = {
     "  report.json  the same numbers (README \"report.json\"; export/report.schema.json).\n"
     "Sections a drive lacks (no V2X, no camera, no frames) are listed as absent, with why.\n"
     "`sync --report` does the same at the end of a sync.\n\n"
+    "The two files appear together: they are written into a staging folder beside OUT\n"
+    "(.OUT.v2xsync-PID-RANDOM) that holds OUT's other files as hard links, which then\n"
+    "replaces OUT in one atomic exchange (README \"How outputs appear\"). A kill leaves OUT\n"
+    "as it was and the staging folder, which the next run removes.\n\n"
     "Example:\n"
     "  v2xsync sync drive/scenario.json -o out && v2xsync report out\n\n"
     "Exit status: 0 written (whatever the verdict: `check` gates); 2 usage error, or OUT is\n"

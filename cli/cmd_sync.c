@@ -23,14 +23,19 @@
 
 enum {
     OPT_OUT = 1, OPT_FORCE, OPT_JSON, OPT_QUIET, OPT_BUNDLE, OPT_RESUME, OPT_EVERY, OPT_FROM,
-    OPT_TO, OPT_AGENTS, OPT_SENSORS, OPT_PNG_LEVEL, OPT_THREADS, OPT_REPORT
+    OPT_TO, OPT_AGENTS, OPT_SENSORS, OPT_PNG_LEVEL, OPT_THREADS, OPT_REPORT, OPT_ALLOW_IN_INPUT
 };
 
 static const vxs_cli_opt_t sync_opts[] = {
-    {"out", 'o', "DIR", "output folder (created; required unless the manifest gives export.out)",
+    {"out", 'o', "DIR", "output folder (created, or replaced as a whole at the end; required "
+                        "unless the manifest gives export.out)",
      OPT_OUT},
-    {"force", 'f', NULL, "replace the outputs already in DIR (a bundle of another scenario too)",
+    {"force", 'f', NULL, "replace the outputs already in DIR (a bundle of another scenario too) "
+                         "and discard the bundles killed runs left",
      OPT_FORCE},
+    {"allow-output-in-input", 0, NULL, "let DIR be or lie in a folder holding input recordings "
+                                       "or the manifest (refused by default)",
+     OPT_ALLOW_IN_INPUT},
     {"json", 0, NULL, "print a JSON summary on stdout", OPT_JSON},
     {"quiet", 'q', NULL, "no progress bar on stderr", OPT_QUIET},
     {"bundle", 'b', NULL, "also write the labeled training bundle into DIR (README \"The bundle\")",
@@ -91,6 +96,7 @@ static int on_opt(void *user, int id, const char *arg) {
         break;
     case OPT_THREADS: return parse_uint("--threads", arg, 1, 64, &o->threads);
     case OPT_REPORT: o->report = true; break;
+    case OPT_ALLOW_IN_INPUT: o->allow_in_input = true; break;
     default: break;
     }
     return 0;
@@ -248,20 +254,6 @@ static void print_json(const vxs_job_t *job, const char *out_dir, const vxs_bund
     json_decref(sum);
 }
 
-/* is_input_dir says whether `dir` is the folder of one of the sources (never written to). */
-static bool is_input_dir(const vxs_manifest_t *man, const char *dir) {
-    char rd[PATH_MAX], rs[PATH_MAX];
-    if (!realpath(dir, rd)) return false;
-    for (size_t a = 0; a < man->n_agents; a++)
-        for (size_t k = 0; k < man->agents[a].n_sources; k++) {
-            if (!realpath(man->agents[a].sources[k].path, rs)) continue;
-            char *slash = strrchr(rs, '/');
-            if (slash) *slash = '\0';
-            if (strcmp(rs, rd) == 0) return true;
-        }
-    return false;
-}
-
 /* bundle_command: the command line standing for the bundle's settings (bundle.json "command";
  * what decides the content only, the manifest by its absolute path, so a resumed run records the
  * same) */
@@ -292,21 +284,41 @@ static void print_bundle(const vxs_bundle_stats_t *b, const char *out_dir) {
            b->threads);
 }
 
+/* The top-level names a sync writes into its output set, or drops: the QA report of the outputs
+ * it replaces would describe files that are gone */
+static const char *const SYNC_WRITES[] = {"frames.jsonl", "clocks.json", "links.json",
+                                          "v2x_messages.jsonl", "run.json", "report.json",
+                                          "report.html"};
+
+/* report_stale: whether DIR has a QA report a run without --report drops */
+static bool report_stale(const char *out_dir) {
+    char rp[PATH_MAX + 16];
+    for (int k = 0; k < 2; k++) {
+        snprintf(rp, sizeof rp, "%s/report.%s", out_dir, k ? "html" : "json");
+        if (access(rp, F_OK) == 0) return true;
+    }
+    return false;
+}
+
+/* Order: the options, -o, the manifest, DIR's own rules, every source opened (the job), DIR
+ * against the inputs, and only then anything created: the output set (vxs_outset), whose staging
+ * folder receives every file; it replaces DIR at the end, after the QA report. */
 int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifest_t **out_man,
                  vxs_job_t **out_job) {
     ctx_t c = {o, {0}};
     const vxs_diag_sink_t diag = {on_diag, &c};
-    char err[VXS_MANIFEST_ERR_LEN + 1024] = "", path[PATH_MAX + 32];
+    char err[VXS_MANIFEST_ERR_LEN + PATH_MAX + 1024] = "", path[PATH_MAX + 32];
     vxs_manifest_t *man = NULL;
     vxs_job_t *job = NULL;
+    vxs_outset_t *set = NULL;
     enum { N_SINKS = 6 };
     vxs_frame_sink_t *sinks[N_SINKS] = {NULL, NULL, NULL, NULL, NULL, NULL};
     vxs_bundle_stats_t bstats;
     memset(&bstats, 0, sizeof bstats);
-    char lists[2][4096], command[PATH_MAX + 9000];
+    char lists[2][4096], command[PATH_MAX + 9000], identity[17] = "";
     const char *agents[MAX_LIST], *sensors[MAX_LIST];
     size_t n_agents = 0, n_sensors = 0;
-    int rc = VXS_EXIT_USAGE;
+    int rc = VXS_EXIT_USAGE, verdict = -1;
     *out_man = NULL;
     *out_job = NULL;
     if (!o->bundle && (o->resume || o->every || o->agents || o->sensors || o->png_level >= 0 ||
@@ -329,6 +341,11 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
             return vxs_cli_usage_error("sync", "--sensors %s: its agent is not in --agents",
                                        sensors[i]);
     }
+    /* -o naming a file fails before any input is read */
+    if (o->out && vxs_outset_check_target(o->out, err, sizeof err) != VXS_OK) {
+        fprintf(stderr, "v2xsync sync: %s\n", err);
+        return VXS_EXIT_USAGE;
+    }
     if (vxs_manifest_load(&man, scenario, err, sizeof err) != VXS_OK) {
         fprintf(stderr, "v2xsync sync: %s\n", err);
         return VXS_EXIT_USAGE;
@@ -338,15 +355,8 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
         vxs_manifest_free(man);
         return vxs_cli_usage_error("sync", "no output folder: give -o DIR");
     }
-    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "v2xsync sync: %s: cannot create: %s\n", out_dir, strerror(errno));
-        goto done;
-    }
-    if (is_input_dir(man, out_dir)) {
-        fprintf(stderr,
-                "v2xsync sync: %s holds input recordings; nothing is written into input folders "
-                "(choose another -o)\n",
-                out_dir);
+    if (!o->out && vxs_outset_check_target(out_dir, err, sizeof err) != VXS_OK) {
+        fprintf(stderr, "v2xsync sync: %s\n", err);
         goto done;
     }
     snprintf(path, sizeof path, "%s/frames.jsonl", out_dir);
@@ -357,24 +367,13 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
                 out_dir);
         goto done;
     }
-    if (!o->force && !o->bundle && access(path, F_OK) == 0) { /* a bundle's sink checks DIR */
+    if (!o->force && !o->bundle && access(path, F_OK) == 0) { /* a bundle's rules check DIR */
         fprintf(stderr, "v2xsync sync: %s already exists (--force replaces it)\n", path);
         goto done;
     }
-    vxs_job_options_t jo;
-    vxs_job_options_init(&jo);
-    jo.open_source = vxs_source_open_manifest;
-    jo.diag = &diag;
-    jo.progress = (vxs_progress_t){vxs_cli_progress_fn, &c.prog};
-    if (vxs_job_create(&job, man, &jo, err, sizeof err) != VXS_OK) {
-        fprintf(stderr, "v2xsync sync: %s\n", err);
-        goto done;
-    }
-    /* the bundle sink first: it clears what a killed run left in DIR */
-    size_t n_sinks = o->bundle ? 6 : 5;
+    vxs_bundle_options_t bo;
+    memset(&bo, 0, sizeof bo);
     if (o->bundle) {
-        vxs_bundle_options_t bo;
-        memset(&bo, 0, sizeof bo);
         bo.manifest = man;
         bo.scenario_path = scenario;
         bo.png_level = o->png_level >= 0 ? o->png_level : man->export_opts.png_level;
@@ -392,36 +391,60 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
         bo.force = o->force;
         bo.threads = o->threads;
         bo.stats = &bstats;
-        if (vxs_bundle_sink_create(&sinks[5], out_dir, &bo, err, sizeof err) != VXS_OK) {
+        if (vxs_bundle_check(out_dir, &bo, err, sizeof err) != VXS_OK ||
+            vxs_bundle_identity(&bo, identity, err, sizeof err) != VXS_OK) {
             fprintf(stderr, "v2xsync sync: %s\n", err);
             goto done;
         }
     }
+    const bool stale = !o->report && report_stale(out_dir);
+    vxs_job_options_t jo;
+    vxs_job_options_init(&jo);
+    jo.open_source = vxs_source_open_manifest;
+    jo.diag = &diag;
+    jo.progress = (vxs_progress_t){vxs_cli_progress_fn, &c.prog};
+    if (vxs_job_create(&job, man, &jo, err, sizeof err) != VXS_OK) { /* opens every source */
+        fprintf(stderr, "v2xsync sync: %s\n", err);
+        goto done;
+    }
+    /* after the sources: a source that cannot be opened is the first thing to say */
+    if (!o->allow_in_input &&
+        vxs_outset_check_manifest(out_dir, man, scenario, err, sizeof err) != VXS_OK) {
+        fprintf(stderr, "v2xsync sync: %s (choose another -o, or --allow-output-in-input)\n",
+                err);
+        goto done;
+    }
+    const vxs_outset_options_t so = {
+        SYNC_WRITES, sizeof SYNC_WRITES / sizeof SYNC_WRITES[0],
+        !o->bundle ? VXS_OUTSET_NO_BUNDLE
+                   : o->resume ? VXS_OUTSET_BUNDLE_RESUME : VXS_OUTSET_BUNDLE,
+        o->bundle ? identity : NULL, o->force};
+    if (vxs_outset_begin(&set, out_dir, &so, err, sizeof err) != VXS_OK) {
+        fprintf(stderr, "v2xsync sync: %s\n", err);
+        goto done;
+    }
+    const char *stage = vxs_outset_dir(set);
+    if (vxs_outset_resumed(set) && o->print == VXS_CLI_PRINT_TEXT)
+        printf("Continuing the bundle a killed run left in %s\n", vxs_outset_resumed(set));
+    /* the bundle sink first: it clears what a killed run left in the staging folder */
+    size_t n_sinks = o->bundle ? 6 : 5;
+    if (o->bundle && vxs_bundle_sink_create(&sinks[5], stage, &bo, err, sizeof err) != VXS_OK) {
+        fprintf(stderr, "v2xsync sync: %s\n", err);
+        goto done;
+    }
     /* frames.jsonl is renamed into place before clocks.json: the sinks finish in this order;
-     * the bundle last, as it checksums the others */
-    if (vxs_frames_jsonl_sink_create(&sinks[0], path, err, sizeof err) != VXS_OK) {
-        fprintf(stderr, "v2xsync sync: %s\n", err);
-        goto done;
-    }
-    snprintf(path, sizeof path, "%s/clocks.json", out_dir);
-    if (vxs_clocks_json_sink_create(&sinks[1], path, err, sizeof err) != VXS_OK) {
-        fprintf(stderr, "v2xsync sync: %s\n", err);
-        goto done;
-    }
-    snprintf(path, sizeof path, "%s/links.json", out_dir);
-    if (vxs_links_json_sink_create(&sinks[2], path, err, sizeof err) != VXS_OK) {
-        fprintf(stderr, "v2xsync sync: %s\n", err);
-        goto done;
-    }
-    snprintf(path, sizeof path, "%s/v2x_messages.jsonl", out_dir);
-    if (vxs_v2x_messages_jsonl_sink_create(&sinks[3], path, err, sizeof err) != VXS_OK) {
-        fprintf(stderr, "v2xsync sync: %s\n", err);
-        goto done;
-    }
-    snprintf(path, sizeof path, "%s/run.json", out_dir);
-    if (vxs_run_json_sink_create(&sinks[4], path, err, sizeof err) != VXS_OK) {
-        fprintf(stderr, "v2xsync sync: %s\n", err);
-        goto done;
+     * the bundle last, as it checksums the others (all in the staging folder) */
+    static const char *const files[] = {"frames.jsonl", "clocks.json", "links.json",
+                                        "v2x_messages.jsonl", "run.json"};
+    vxs_status_t (*const create[])(vxs_frame_sink_t **, const char *, char *, size_t) = {
+        vxs_frames_jsonl_sink_create, vxs_clocks_json_sink_create, vxs_links_json_sink_create,
+        vxs_v2x_messages_jsonl_sink_create, vxs_run_json_sink_create};
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(path, sizeof path, "%s/%s", stage, files[i]);
+        if (create[i](&sinks[i], path, err, sizeof err) != VXS_OK) {
+            fprintf(stderr, "v2xsync sync: %s\n", err);
+            goto done;
+        }
     }
     vxs_cli_progress_begin(&c.prog, "sync: reading", o->quiet || o->print != VXS_CLI_PRINT_TEXT);
     vxs_status_t st = vxs_job_index(job);
@@ -440,6 +463,16 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
                 vxs_job_errmsg(job)[0] ? vxs_job_errmsg(job) : vxs_strerror(st));
         goto done;
     }
+    /* the report reads the finished outputs, as `v2xsync report` would, and joins the set */
+    if (o->report &&
+        vxs_cli_report_write("sync", stage, stage, out_dir, NULL, &verdict) != VXS_EXIT_OK)
+        goto done;
+    st = vxs_outset_commit(set, err, sizeof err);
+    set = NULL;
+    if (st != VXS_OK) {
+        fprintf(stderr, "v2xsync sync: %s\n", err);
+        goto done;
+    }
     if (vxs_job_run_info(job)->n_streams == 0 && o->print != VXS_CLI_PRINT_JSON)
         fprintf(stderr, "v2xsync sync: %s: no LiDAR or camera source to cut frames on; "
                         "frames.jsonl is empty\n", man->name);
@@ -448,28 +481,26 @@ int vxs_cli_sync(const char *scenario, const vxs_cli_sync_opts_t *o, vxs_manifes
     } else if (o->print == VXS_CLI_PRINT_TEXT) {
         print_summary(job, out_dir);
         if (o->bundle) print_bundle(&bstats, out_dir);
-    }
-    rc = vxs_job_summary(job)->damaged_units || vxs_job_summary(job)->v2x_out_of_range
-             ? VXS_EXIT_FINDINGS
-             : VXS_EXIT_OK;
-    /* a QA report of the outputs just replaced would describe files that are gone */
-    if (!o->report) {
-        char rp[4200];
-        bool stale = false;
-        for (int k = 0; k < 2; k++) {
-            snprintf(rp, sizeof rp, "%s/report.%s", out_dir, k ? "html" : "json");
-            stale |= unlink(rp) == 0;
-        }
-        if (stale && o->print == VXS_CLI_PRINT_TEXT)
+        if (stale)
             printf("Removed the QA report of the previous outputs (v2xsync report %s writes "
                    "one)\n", out_dir);
     }
-    /* the report reads the finished outputs, as `v2xsync report` would */
-    if (o->report && vxs_cli_report(out_dir, NULL, o->print != VXS_CLI_PRINT_TEXT) != VXS_EXIT_OK)
-        rc = VXS_EXIT_USAGE;
+    if (o->report && o->print == VXS_CLI_PRINT_TEXT)
+        printf("%s: %s (%s/report.html, %s/report.json)\n", out_dir,
+               vxs_qa_level_name((vxs_qa_level_t)verdict), out_dir, out_dir);
+    rc = vxs_job_summary(job)->damaged_units || vxs_job_summary(job)->v2x_out_of_range
+             ? VXS_EXIT_FINDINGS
+             : VXS_EXIT_OK;
 done:
     vxs_cli_progress_end(&c.prog);
     for (size_t i = 0; i < N_SINKS; i++) vxs_frame_sink_destroy(sinks[i]);
+    if (set) {
+        char kept[PATH_MAX + 64];
+        vxs_outset_abort(set, kept, sizeof kept);
+        if (kept[0])
+            fprintf(stderr, "v2xsync sync: the bundle so far is kept in %s (sync --bundle "
+                            "--resume continues it)\n", kept);
+    }
     if (rc <= VXS_EXIT_FINDINGS) {
         *out_man = man;
         *out_job = job;
@@ -519,8 +550,7 @@ const vxs_cli_cmd_t vxs_cmd_sync_def = {
     "DIR/links.json (what each receiver got of each sender, counted by msgCnt, DENM sequence\n"
     "numbers or, for CAM/VAM/CPM, inferred from generation times; and what the sender's own\n"
     "log says it sent: delivered, lost, bursts, dropouts, duplicates, reordered, latency, by\n"
-    "distance and over time; formats in README); DIR may not be a folder holding input\n"
-    "recordings. Damaged units in the inputs are reported on stderr with file and position,\n"
+    "distance and over time; formats in README). Damaged units in the inputs are reported on stderr with file and position,\n"
     "counted, and skipped; a V2X value out of its standard's range is reported and counted,\n"
     "and the message kept without it.\n\n"
     "With --bundle, DIR also gets the labeled training bundle (README \"The bundle\"):\n"
@@ -529,14 +559,26 @@ const vxs_cli_cmd_t vxs_cmd_sync_def = {
     "frame, checked against the receiver's LiDAR: seen, not_seen, out_of_range),\n"
     "sensors/AGENT/SENSOR/F.png (camera frames) and F.pts.lz4 (LiDAR points, 32-byte records),\n"
     "files.xxh64 (xxhsum -c) and, last, bundle.json. Only exported frames are decoded; every\n"
-    "file is written atomically; a killed run continues with --resume and ends identical to\n"
-    "an uninterrupted one; a folder holding another scenario's bundle is refused unless\n"
-    "--force.\n\n"
+    "file is written atomically; a killed run continues with --resume (from the staging folder\n"
+    "it left, else from DIR's bundle) and ends identical to an uninterrupted one; a folder\n"
+    "holding another scenario's bundle is refused unless --force.\n\n"
+    "The outputs appear together or not at all: the run writes them into a staging folder\n"
+    "beside DIR (.DIR.v2xsync-PID-RANDOM; DIR's other files carried over as hard links) and\n"
+    "at the end renames it to DIR, or exchanges it with an existing DIR in one atomic step\n"
+    "(renameat2 RENAME_EXCHANGE) and removes the old set. A run killed at any moment leaves\n"
+    "DIR as it was (old outputs or none) and its staging folder, which the next run on DIR\n"
+    "removes (a lock file beside DIR, .DIR.v2xsync-lock, keeps two runs off one DIR); a\n"
+    "bundle's is kept for --resume. -o naming a file is refused before anything is read;\n"
+    "nothing is created before the manifest and every source are checked. DIR may not be,\n"
+    "or lie under, a folder holding input recordings or the manifest (after resolving '..'\n"
+    "and symbolic links) unless --allow-output-in-input; it may hold files of yours, but no\n"
+    "folders other than a bundle's, as it is replaced as a whole.\n\n"
     "Example:\n  v2xsync synth --out drive --duration 60\n"
     "  v2xsync sync drive/scenario.json -o drive-synced\n"
     "  v2xsync sync drive/scenario.json -o drive-bundle --bundle --every 2 --sensors ego/camera\n\n"
     "Exit status: 0 ok, 1 damaged units or out-of-range values were found (everything else\n"
     "was processed), 2 usage or input error (bad manifest, a source that cannot be opened, no\n"
-    "output folder, a bundle folder refused).\n",
+    "output folder, -o a file or in an input folder, another run on DIR, a bundle folder\n"
+    "refused; nothing of the run appears in DIR).\n",
     sync_opts,
     run};

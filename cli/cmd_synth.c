@@ -117,7 +117,8 @@ const vxs_cli_cmd_t vxs_cmd_synth_def = {
 
 static const vxs_cli_opt_t demo_opts[] = {
     {"seed", 0, "N", "random seed (default 1)", OPT_SEED},
-    {"out", 'o', "DIR", "write the drive here instead of a new temporary folder", OPT_OUT},
+    {"out", 'o', "DIR", "the demo's folder (DIR/drive, DIR/synced) instead of a new temporary "
+                        "one", OPT_OUT},
     {"duration", 0, "S", "drive length in seconds (default 10)", OPT_DURATION},
     {"profile", 0, "P", "etsi, us or mixed (default mixed)", OPT_PROFILE},
     {"json", 0, NULL, "print a JSON summary on stdout instead of text", OPT_JSON},
@@ -127,11 +128,13 @@ static const vxs_cli_opt_t demo_opts[] = {
 const vxs_cli_cmd_t vxs_cmd_demo_def = {
     "demo", "[options]",
     "Generate a small drive, read it back with every reader, and show what to look at.",
-    "Writes a 10 s synthetic drive (see 'v2xsync synth --help') into a new folder under\n"
-    "$TMPDIR (or /tmp), opens every source its scenario.json lists with the matching reader\n"
-    "(LiDAR sweeps, camera frames, V2X messages), compares what was read with truth.json,\n"
+    "Writes a 10 s synthetic drive (see 'v2xsync synth --help') into DEMO/drive, DEMO a new\n"
+    "folder under $TMPDIR (or /tmp) or -o DEMO, opens every source its scenario.json lists\n"
+    "with the matching reader (LiDAR sweeps, camera frames, V2X messages), compares what was\n"
+    "read with truth.json,\n"
     "shows how far each agent's logger clock is from GNSS time as the raw data suggests it,\n"
-    "and prints the commands to explore the folder. The folder is kept.\n\n"
+    "runs the main job into DEMO/synced (beside the drive: sync writes nothing inside a folder\n"
+    "of inputs) and prints the commands to explore the folder. The folder is kept.\n\n"
     "Exit status: 0 everything read back as the truth says; 1 a reader disagreed with the\n"
     "truth; 2 usage error, or the drive could not be written or read.\n",
     demo_opts, vxs_cmd_demo};
@@ -472,13 +475,13 @@ static bool make_temp_dir(char *buf, size_t len) {
     return mkdtemp(buf) != NULL;
 }
 
-/* run_sync runs the main job on the demo's drive with the library (as `v2xsync sync` does, into
- * DIR/synced; its summary shown unless --json) and returns in *out each logger's estimate at
- * mid-drive next to the truth. false when the job failed. */
-static bool run_sync(bool json, const char *dir, const synth_world_t *w, char *synced,
-                     size_t synced_len, json_t **out) {
+/* run_sync runs the main job on the demo's drive `dir` with the library (as `v2xsync sync` does,
+ * into `synced`, beside the drive: never inside a folder of inputs; its summary shown unless
+ * --json) and returns in *out each logger's estimate at mid-drive next to the truth. false when
+ * the job failed. */
+static bool run_sync(bool json, const char *dir, const synth_world_t *w, const char *synced,
+                     json_t **out) {
     char scen[4200];
-    snprintf(synced, synced_len, "%s/synced", dir);
     snprintf(scen, sizeof scen, "%s/scenario.json", dir);
     if (!json) printf("\nThe main job: v2xsync sync %s -o %s --bundle --report\n\n", scen, synced);
     fflush(stdout);
@@ -518,7 +521,9 @@ int vxs_cmd_demo(int argc, char **argv) {
     int npos = 0, code = 0;
     if (vxs_cli_parse(&vxs_cmd_demo_def, argc, argv, on_opt, &o, &npos, &code) != 0) return code;
     if (npos > 0) return vxs_cli_usage_error("demo", "unexpected argument '%s'", argv[0]);
-    char tmp[4096];
+    /* the demo's folder holds the drive and, beside it, the main job's outputs (sync refuses
+     * to write inside a folder of inputs): DEMO/drive, DEMO/synced */
+    char tmp[4096], drive[4200], synced[4200];
     if (!o.out) {
         if (!make_temp_dir(tmp, sizeof tmp)) {
             fprintf(stderr, "v2xsync demo: cannot create a temporary folder: %s\n",
@@ -526,7 +531,14 @@ int vxs_cmd_demo(int argc, char **argv) {
             return VXS_EXIT_USAGE;
         }
         o.out = tmp;
+    } else if (mkdir(o.out, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "v2xsync demo: %s: cannot create: %s\n", o.out, strerror(errno));
+        return VXS_EXIT_USAGE;
     }
+    const char *demo_dir = o.out;
+    snprintf(drive, sizeof drive, "%s/drive", demo_dir);
+    snprintf(synced, sizeof synced, "%s/synced", demo_dir);
+    o.out = drive;
     synth_world_t w;
     double secs = 0;
     int rc = generate(&o, &w, &secs);
@@ -603,9 +615,8 @@ int vxs_cmd_demo(int argc, char **argv) {
                                c->jump_at_ns != INT64_MAX));
     }
 
-    char synced[4200];
     json_t *jest = NULL;
-    if (o.json) all_match &= run_sync(true, o.out, &w, synced, sizeof synced, &jest);
+    if (o.json) all_match &= run_sync(true, o.out, &w, synced, &jest);
     if (o.json) {
         json_t *j = json_pack("{s:s, s:I, s:s, s:f, s:f, s:f, s:I, s:o, s:o, s:o, s:b}", "out",
                               o.out, "seed", (json_int_t)o.seed, "profile",
@@ -614,6 +625,7 @@ int vxs_cmd_demo(int argc, char **argv) {
                               (json_int_t)total, "files", files, "sources", jsources,
                               "true_logger_clocks", jclocks, "all_match", all_match);
         json_object_set_new(j, "synced", json_string(synced));
+        json_object_set_new(j, "folder", json_string(demo_dir));
         json_object_set_new(j, "estimated_logger_clocks", jest);
         json_object_set_new(j, "all_match", json_boolean(all_match));
         json_dumpf(j, stdout, JSON_INDENT(2));
@@ -651,7 +663,7 @@ int vxs_cmd_demo(int argc, char **argv) {
                    r->delays_ms[r->n_delays / 2], (double)(synth_clock_local(c, mid) - mid) / 1e6,
                    c->drift_ppm, c->jump_at_ns != INT64_MAX ? ", stepped once" : "");
         }
-        all_match &= run_sync(false, o.out, &w, synced, sizeof synced, &jest);
+        all_match &= run_sync(false, o.out, &w, synced, &jest);
         printf("\nThe loggers at mid-drive, estimated by sync, against the truth:\n");
         size_t ei;
         json_t *e;
@@ -674,26 +686,26 @@ int vxs_cmd_demo(int argc, char **argv) {
         printf("  %s dump --sweeps %s/ego/lidar.pcap\n", prog, d);
         printf("  %s dump --points --sweep 5 %s/rsu/lidar.pcap > rsu_sweep5.csv\n", prog, d);
         printf("  %s dump --json %s/phone/v2x.pcap | head\n", prog, d);
-        printf("  %s/synced/clocks.json   every clock, estimated (README \"clocks.json\")\n"
-               "  head -1 %s/synced/frames.jsonl   the first frame (README \"frames.jsonl\")\n"
-               "  head -1 %s/synced/v2x_messages.jsonl   the first message received (README "
+        printf("  %s/clocks.json   every clock, estimated (README \"clocks.json\")\n"
+               "  head -1 %s/frames.jsonl   the first frame (README \"frames.jsonl\")\n"
+               "  head -1 %s/v2x_messages.jsonl   the first message received (README "
                "\"v2x_messages.jsonl\")\n"
-               "  %s/synced/links.json   what each receiver got of each sender (README "
+               "  %s/links.json   what each receiver got of each sender (README "
                "\"links.json\")\n",
-               d, d, d, d);
+               synced, synced, synced, synced);
         printf("  %s dump --timestamps %s/ego/camera.timestamps --frame 40 --png frame40.png "
                "%s/ego/camera.mp4\n",
                prog, d, d);
-        printf("  %s/synced/report.html   the QA sync report, offline in any browser (README "
-               "\"v2xsync report\"); %s check %s/synced\n",
-               d, prog, d);
-        printf("  %s/synced/bundle.json   the labeled bundle (README \"The bundle\"); frame 40:\n"
-               "  %s/synced/labels/00000040.json   OpenLABEL: V2X road users as cuboids, checked "
+        printf("  %s/report.html   the QA sync report, offline in any browser (README "
+               "\"v2xsync report\"); %s check %s\n",
+               synced, prog, synced);
+        printf("  %s/bundle.json   the labeled bundle (README \"The bundle\"); frame 40:\n"
+               "  %s/labels/00000040.json   OpenLABEL: V2X road users as cuboids, checked "
                "against each LiDAR\n"
-               "  %s/synced/sensors/ego/camera/00000040.png   lz4 -d %s/synced/sensors/ego/lidar/"
+               "  %s/sensors/ego/camera/00000040.png   lz4 -d %s/sensors/ego/lidar/"
                "00000040.pts.lz4\n"
-               "  cd %s/synced && xxhsum -c files.xxh64 | tail -1\n",
-               d, d, d, d, d);
+               "  cd %s && xxhsum -c files.xxh64 | tail -1\n",
+               synced, synced, synced, synced, synced);
         if (!all_match)
             printf("\nA reader disagreed with the truth: see the rows marked DIFFERS.\n");
         json_decref(files);
