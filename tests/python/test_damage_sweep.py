@@ -33,17 +33,28 @@ def report(request):
     seed = int(os.environ.get("V2XSYNC_SWEEP_SEED") or 0) or (
         ds.DEFAULT_SEED if mode != "long" else int.from_bytes(os.urandom(2), "little"))
     jobs = int(os.environ.get("V2XSYNC_SWEEP_JOBS") or 2)
-    tr = request.config.pluginmanager.getplugin("terminalreporter")
-    say = (lambda s: tr.write_line(s)) if tr else print
-    rep = ds.sweep(cli, DATASETS, mode, seed, jobs, log=say)
-    yield rep
-    say("")
-    say(rep.table())
-    for n in rep.notes:
-        say("note: " + n)
-    if rep.failures:
-        say(f"{len(rep.failures)} failing mutation(s), seed {rep.seed}; replay one with:")
-        say("  " + ds.replay_cmd(rep.failures[0][1], rep.mode, rep.seed))
+    head = []
+    rep = ds.sweep(cli, DATASETS, mode, seed, jobs, log=head.append)
+    request.config.pluginmanager.register(_Summary(rep, head), "damage-sweep-summary")
+    return rep
+
+
+class _Summary:
+    """Prints the sweep's table at the end of the session (pytest_terminal_summary), where
+    pytest's output capture no longer swallows it."""
+
+    def __init__(self, rep, head):
+        self.rep, self.head = rep, head
+
+    def pytest_terminal_summary(self, terminalreporter):
+        tr, rep = terminalreporter, self.rep
+        tr.section("damage sweep")
+        for line in self.head + rep.table().splitlines() + ["note: " + n for n in rep.notes]:
+            tr.write_line(line)
+        muts = [f[1] for f in rep.failures if "::baseline::" not in f[1]]
+        if muts:
+            tr.write_line(f"{len(rep.failures)} failing mutation(s), seed {rep.seed}; replay one "
+                          f"with:\n  " + ds.replay_cmd(muts[0], rep.mode, rep.seed))
 
 
 @pytest.mark.parametrize("name", NAMES)
