@@ -37,6 +37,7 @@ struct vxs_outset {
     char lock[OPATH];
     char resumed[OPATH]; /* the killed run's staging folder taken over, "" */
     int lock_fd;
+    bool bundle_run;     /* writes a bundle: a failed run's is kept for --resume */
 };
 
 /* The names of a bundle in DIR (README "The bundle"). */
@@ -564,6 +565,7 @@ vxs_status_t vxs_outset_begin(vxs_outset_t **out, const char *dir, const vxs_out
         return VXS_E_NOMEM;
     }
     s->lock_fd = -1;
+    s->bundle_run = o->bundle != VXS_OUTSET_NO_BUNDLE;
     if ((st = split_target(dir, s->target, s->parent, s->base, err, err_len)) != VXS_OK) goto fail;
     if (snprintf(s->lock, sizeof s->lock, "%s/.%s.v2xsync-lock", s->parent, s->base) >=
         (int)sizeof s->lock) {
@@ -731,7 +733,8 @@ void vxs_outset_abort(vxs_outset_t *s, char *kept, size_t kept_len) {
     if (!s) return;
     if (s->stage[0]) {
         char id[17];
-        if (vxsi_bundle_record(s->stage, id) == VXSI_BUNDLE_RUNNING) {
+        const vxsi_bundle_rec_t r = vxsi_bundle_record(s->stage, id);
+        if (r == VXSI_BUNDLE_RUNNING || (s->bundle_run && r == VXSI_BUNDLE_DONE)) {
             if (kept && kept_len) snprintf(kept, kept_len, "%s", s->stage);
         } else {
             remove_tree(s->stage);

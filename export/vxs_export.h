@@ -381,7 +381,7 @@ const char *vxs_outset_resumed(const vxs_outset_t *s);
 vxs_status_t vxs_outset_commit(vxs_outset_t *s, char *err, size_t err_len);
 
 /* vxs_outset_abort gives the run up: removes the staging folder, unless it holds a bundle in
- * progress, which is kept for --resume and its path written into `kept` ("" otherwise; `kept`
+ * progress (or, for a bundle run, its complete bundle), which is kept for --resume and its path written into `kept` ("" otherwise; `kept`
  * may be NULL); releases the lock, frees `s`. DIR is untouched. Accepts NULL. */
 void vxs_outset_abort(vxs_outset_t *s, char *kept, size_t kept_len);
 
