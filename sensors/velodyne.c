@@ -21,6 +21,7 @@
  * model is resolved once into a function pointer.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,9 +292,31 @@ struct vxs_velo {
     int32_t toff[2][BLOCKS][CHANNELS]; /* [dual][block][channel], ns */
     float frac[2][BLOCKS][CHANNELS];
     /* cos and sin of every 0.01 degree side by side: one cache line per lookup, not two
-     * (the table does not fit L1, so the lookup is the inner loop's main stall). */
-    float cs_az[AZ_UNITS][2];
+     * (the table does not fit L1, so the lookup is the inner loop's main stall). Shared by
+     * every decoder: see az_table. */
+    const float (*cs_az)[2];
 };
+
+/* The azimuth table depends on nothing but AZ_UNITS: it is built once per process (288 kB and
+ * 72000 sin/cos), not once per decoder, so a reader creating a decoder per stream, per fetch
+ * or per packet pays nothing for it. */
+static float g_cs_az[AZ_UNITS][2];
+static pthread_once_t g_cs_az_once = PTHREAD_ONCE_INIT;
+
+static void az_table_build(void) {
+    for (int i = 0; i < AZ_UNITS; i++) {
+        /* the angle is computed in double from the integer, so table entries are exact to
+         * float rounding, as ROS's and nebula's tables */
+        double a = i * (M_PI / 18000.0);
+        g_cs_az[i][0] = (float)cos(a);
+        g_cs_az[i][1] = (float)sin(a);
+    }
+}
+
+static const float (*az_table(void))[2] {
+    (void)pthread_once(&g_cs_az_once, az_table_build);
+    return (const float (*)[2])g_cs_az;
+}
 
 static void decode_generic(const vxs_velo_t *v, const layout_t *lay, const uint8_t *pkt,
                            const float *az, const float *step, const vxs_time_t *t_block,
@@ -392,13 +415,7 @@ vxs_status_t vxs_velo_create(vxs_velo_t **out, const vxs_velo_config_t *cfg, cha
     }
     vxs_velo_t *v = vxs_calloc(1, sizeof *v);
     VXS_RETURN_IF(v == NULL, VXS_E_NOMEM);
-    for (int i = 0; i < AZ_UNITS; i++) {
-        /* the angle is computed in double from the integer, so table entries are exact to
-         * float rounding, as ROS's and nebula's tables */
-        double a = i * (M_PI / 18000.0);
-        v->cs_az[i][0] = (float)cos(a);
-        v->cs_az[i][1] = (float)sin(a);
-    }
+    v->cs_az = az_table();
     v->min_range = (float)cfg->min_range_m;
     v->max_range = cfg->max_range_m > 0 ? (float)cfg->max_range_m : INFINITY;
     v->model = cfg->model;
