@@ -134,10 +134,21 @@ static void demux_close(demux_t *d) {
     memset(d, 0, sizeof *d);
 }
 
+/* demux_hint_t is what the first open of an input found, for the next opens of the same input:
+ * a camera opens it up to four times (index pass, prescan, decoder, index cursor), and neither
+ * probing the format (the first bytes offered to every demuxer FFmpeg has) nor
+ * avformat_find_stream_info (packets read and decoded, up to PROBE_BYTES) need run again to
+ * find the same answer. */
+typedef struct {
+    const AVInputFormat *fmt;      /* the container format */
+    const AVCodecParameters *par;  /* the video stream's parameters once complete */
+} demux_hint_t;
+
 /* demux_open opens `path` (or `len` bytes at `data` when data is set) and selects the first
- * video stream that is not a cover picture; the other streams are discarded by the demuxer. */
+ * video stream that is not a cover picture; the other streams are discarded by the demuxer.
+ * `hint` (NULL on the first open) is what the first open of the same input found. */
 static vxs_status_t demux_open(demux_t *d, const char *path, const uint8_t *data, size_t len,
-                               char *err, size_t err_len) {
+                               const demux_hint_t *hint, char *err, size_t err_len) {
     AVDictionary *opts = NULL;
     char av[AV_ERROR_MAX_STRING_SIZE];
     int rc;
@@ -163,7 +174,7 @@ static vxs_status_t demux_open(demux_t *d, const char *path, const uint8_t *data
     } else {
         av_dict_set(&opts, "protocol_whitelist", "file", 0);
     }
-    rc = avformat_open_input(&d->fc, data ? "" : path, NULL, &opts);
+    rc = avformat_open_input(&d->fc, data ? "" : path, hint ? hint->fmt : NULL, &opts);
     av_dict_free(&opts);
     if (rc < 0) {
         /* avformat_open_input freed fc; the custom AVIO stays ours (demux_close). */
@@ -192,9 +203,13 @@ static vxs_status_t demux_open(demux_t *d, const char *path, const uint8_t *data
     /* MP4/MKV/AVI headers carry codec and size. Headerless formats (MPEG-TS, raw streams) need
      * avformat_find_stream_info, which parses the first packets: bounded to 1 s and 5 MB. */
     if (d->st->codecpar->codec_id == AV_CODEC_ID_NONE || d->st->codecpar->width == 0) {
-        d->fc->max_analyze_duration = AV_TIME_BASE;
-        d->fc->probesize = PROBE_BYTES;
-        (void)avformat_find_stream_info(d->fc, NULL); /* failure only loses codec parameters */
+        if (hint && hint->par) {
+            if (avcodec_parameters_copy(d->st->codecpar, hint->par) < 0) goto nomem;
+        } else {
+            d->fc->max_analyze_duration = AV_TIME_BASE;
+            d->fc->probesize = PROBE_BYTES;
+            (void)avformat_find_stream_info(d->fc, NULL); /* failure only loses codec params */
+        }
     }
     if (d->st->time_base.num <= 0 || d->st->time_base.den <= 0) {
         vxsi_fmt(err, err_len, "%s: video stream has an invalid time base %d/%d", path,
@@ -255,7 +270,8 @@ static void iter_close(iter_t *it) {
 }
 
 static vxs_status_t iter_open(iter_t **out, const char *path, const uint8_t *data, size_t len,
-                              size_t window, size_t max_packet, char *err, size_t err_len) {
+                              const demux_hint_t *hint, size_t window, size_t max_packet,
+                              char *err, size_t err_len) {
     vxs_status_t st;
     iter_t *it = vxs_calloc(1, sizeof *it);
     *out = NULL;
@@ -273,7 +289,7 @@ static vxs_status_t iter_open(iter_t **out, const char *path, const uint8_t *dat
         vxsi_fmt(err, err_len, "%s: out of memory", path);
         return VXS_E_NOMEM;
     }
-    st = demux_open(&it->dm, path, data, len, err, err_len);
+    st = demux_open(&it->dm, path, data, len, hint, err, err_len);
     if (st != VXS_OK) {
         iter_close(it);
         return st;
@@ -502,6 +518,8 @@ struct vxs_camera {
     vxs_limits_t limits;
     vxs_diag_sink_t diag;
     iter_t *it;                /* index pass */
+    demux_hint_t hint;         /* what the first open found; hint.par is par */
+    AVCodecParameters *par;
     vxs_camera_info_t info;
     int64_t first_pts;         /* pts of frame 0 */
     bool have_first;
@@ -838,7 +856,7 @@ static vxs_status_t prescan(vxs_camera_t *c, uint64_t *frames, int64_t *end, cha
     vxs_status_t st;
     *frames = 0;
     *end = INT64_MIN;
-    VXS_FORWARD(iter_open(&it, c->path, c->mem, c->mem_len, c->opt.reorder_window,
+    VXS_FORWARD(iter_open(&it, c->path, c->mem, c->mem_len, &c->hint, c->opt.reorder_window,
                           c->limits.max_frame, err, err_len));
     while ((st = iter_next(it, &f)) != VXS_EOF) {
         if (st != VXS_OK) continue;
@@ -882,11 +900,20 @@ static vxs_status_t open_video(vxs_camera_t *c, const char *sidecar, char *err, 
     const AVFormatContext *fc;
     const AVStream *st;
     uint64_t lines = 0;
-    VXS_FORWARD(iter_open(&c->it, c->path, c->mem, c->mem_len, c->opt.reorder_window,
+    VXS_FORWARD(iter_open(&c->it, c->path, c->mem, c->mem_len, NULL, c->opt.reorder_window,
                           c->limits.max_frame, err, err_len));
     c->it->name = c->path;
     fc = c->it->dm.fc;
     st = c->it->dm.st;
+    c->hint.fmt = fc->iformat;
+    if (st->codecpar->codec_id != AV_CODEC_ID_NONE && st->codecpar->width > 0) {
+        c->par = avcodec_parameters_alloc();
+        if (!c->par || avcodec_parameters_copy(c->par, st->codecpar) < 0) {
+            vxsi_fmt(err, err_len, "%s: out of memory", c->path);
+            return VXS_E_NOMEM;
+        }
+        c->hint.par = c->par;
+    }
     vxsi_fmt(c->info.format, sizeof c->info.format, "%s", fc->iformat->name);
     vxsi_fmt(c->info.codec, sizeof c->info.codec, "%s", avcodec_get_name(st->codecpar->codec_id));
     c->info.width = st->codecpar->width > 0 ? (uint32_t)st->codecpar->width : 0;
@@ -917,8 +944,8 @@ static vxs_status_t open_video(vxs_camera_t *c, const char *sidecar, char *err, 
         iter_close(c->it);
         c->it = NULL;
         VXS_FORWARD(prescan(c, &c->info.frames_expected, &c->info.end_pts, err, err_len));
-        VXS_FORWARD(iter_open(&c->it, c->path, c->mem, c->mem_len, c->opt.reorder_window,
-                              c->limits.max_frame, err, err_len));
+        VXS_FORWARD(iter_open(&c->it, c->path, c->mem, c->mem_len, &c->hint,
+                              c->opt.reorder_window, c->limits.max_frame, err, err_len));
         c->it->name = c->path;
         if (sidecar && lines != c->info.frames_expected) {
             vxsi_fmt(err, err_len,
@@ -1173,7 +1200,7 @@ static vxs_status_t dec_open(vxs_camera_t *c, const char *path, const uint8_t *d
     vxs_status_t st;
     int rc;
     e[0] = '\0';
-    st = demux_open(&c->dec_dm, path, data, len, e, sizeof e);
+    st = demux_open(&c->dec_dm, path, data, len, &c->hint, e, sizeof e);
     if (st != VXS_OK) {
         report(c, "decoder", 0, 0, st, "%s", e);
         return st;
@@ -1331,7 +1358,7 @@ static vxs_status_t fetch_pts(vxs_camera_t *c, vxs_buf_t *out, uint32_t *ow, uin
                 /* Rewind by reopening: works for every demuxer, seekable or not. */
                 demux_close(&c->dec_dm);
                 c->dec_open = false;
-                st = demux_open(&c->dec_dm, c->path, c->mem, c->mem_len, NULL, 0);
+                st = demux_open(&c->dec_dm, c->path, c->mem, c->mem_len, &c->hint, NULL, 0);
                 if (st != VXS_OK) {
                     report(c, what, index + 1, 0, st, "cannot reopen the file to decode");
                     dec_close(c);
@@ -1406,8 +1433,8 @@ vxs_status_t vxs_camera_fetch_rgb_index(vxs_camera_t *c, vxs_buf_t *out, uint32_
         c->cur = NULL;
         c->cur_next = 0;
         c->cur_have_last = false;
-        st = iter_open(&c->cur, c->path, c->mem, c->mem_len, c->it->w, c->limits.max_frame, e,
-                       sizeof e);
+        st = iter_open(&c->cur, c->path, c->mem, c->mem_len, &c->hint, c->it->w,
+                       c->limits.max_frame, e, sizeof e);
         if (st != VXS_OK) {
             report(c, "", 0, 0, st, "%s", e);
             return st;
@@ -1729,6 +1756,7 @@ void vxs_camera_close(vxs_camera_t *c) {
     iter_close(c->cur);
     dec_close(c);
     sws_freeContext(c->sws);
+    avcodec_parameters_free(&c->par);
     sidecar_close(&c->sc);
     for (size_t i = 0; i < c->n_imgs; i++) vxs_free(c->imgs[i].name);
     vxs_free(c->imgs);
