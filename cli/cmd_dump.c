@@ -536,9 +536,12 @@ static int dump_lidar(const char *path, dump_opts_t *o) {
                 o->sweep);
         rc = VXS_EXIT_USAGE;
     }
-    if (rc == VXS_EXIT_OK && (counts.bad_packets > 0 || fetch_errors > 0)) {
-        fprintf(stderr, "v2xsync dump: %s: %" PRIu64 " bad packet(s) skipped (see above)\n",
-                path, counts.bad_packets + fetch_errors);
+    if (rc == VXS_EXIT_OK &&
+        (counts.bad_packets > 0 || fetch_errors > 0 || dc.count > 0 || st != VXS_EOF)) {
+        /* any damage reported, the capture's own included, is a finding */
+        fprintf(stderr, "v2xsync dump: %s: %" PRIu64 " damaged unit(s) skipped (see above)\n",
+                path, (dc.count > counts.bad_packets ? dc.count : counts.bad_packets) +
+                          fetch_errors);
         rc = VXS_EXIT_FINDINGS;
     }
 out:
@@ -704,9 +707,10 @@ static int dump_v2x(const char *path, dump_opts_t *o) {
     if (counts.messages == 0)
         fprintf(stderr, "v2xsync dump: %s: no V2X messages found (%" PRIu64 " units read)\n",
                 path, counts.units);
-    if (counts.bad > 0) {
-        fprintf(stderr, "v2xsync dump: %s: %" PRIu64 " message(s) did not decode (see above)\n",
-                path, counts.bad);
+    if (counts.bad > 0 || dc.count > 0 || (st != VXS_OK && st != VXS_EOF)) {
+        /* any damage reported, the capture's own included, is a finding */
+        fprintf(stderr, "v2xsync dump: %s: %" PRIu64 " damaged unit(s) skipped (see above)\n",
+                path, dc.count > counts.bad ? dc.count : counts.bad);
         rc = VXS_EXIT_FINDINGS;
     }
     vxs_v2x_reader_close(r);
@@ -741,11 +745,21 @@ int vxs_cmd_dump(int argc, char **argv) {
         return vxs_cli_usage_error("dump", "--frame N and --png OUT go together");
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     struct stat sb;
+    vxs_file_probe_t pr;
     if (stat(argv[0], &sb) == 0 && S_ISDIR(sb.st_mode)) {
         kind = VXS_FILE_VIDEO; /* a folder of images */
-    } else if (vxs_detect_file(&kind, argv[0], err, sizeof err) != VXS_OK) {
+    } else if (vxs_probe_file(&pr, argv[0], err, sizeof err) != VXS_OK) {
         fprintf(stderr, "v2xsync dump: %s\n", err);
         return VXS_EXIT_USAGE;
+    } else if (pr.kind == VXS_FILE_UNKNOWN) {
+        fprintf(stderr, "v2xsync dump: %s: not a recording v2xsync reads: %s\n", argv[0],
+                pr.detail);
+        return VXS_EXIT_USAGE;
+    } else if (pr.kind == VXS_FILE_VIDEO && pr.damaged) {
+        fprintf(stderr, "v2xsync dump: %s: a damaged video: %s\n", argv[0], pr.detail);
+        return VXS_EXIT_USAGE;
+    } else {
+        kind = pr.kind;
     }
     if (kind == VXS_FILE_VIDEO) {
         if (o.points || o.sweeps || o.messages_given)
@@ -766,8 +780,9 @@ int vxs_cmd_dump(int argc, char **argv) {
     if (o.messages) {
         ex = dump_v2x(argv[0], &o);
     } else if (kind != VXS_FILE_PCAP && kind != VXS_FILE_PCAPNG) {
-        fprintf(stderr, "v2xsync dump: %s: not a pcap/pcapng capture (LiDAR dump reads captures)\n",
-                argv[0]);
+        fprintf(stderr, "v2xsync dump: %s: a %s, not a pcap/pcapng capture (LiDAR dump reads "
+                        "captures)\n",
+                argv[0], vxs_file_kind_name(kind));
         return VXS_EXIT_USAGE;
     } else {
         ex = dump_lidar(argv[0], &o);

@@ -14,6 +14,7 @@
 #include "vxs_export.h"
 #include "vxs_sensors.h"
 #include "vxs_sync.h"
+#include "vxs_v2x.h"
 
 enum { OPT_JSON = 1, OPT_QUIET, OPT_RECORDS, OPT_MAX_ERRORS };
 
@@ -28,17 +29,24 @@ static const vxs_cli_opt_t inspect_opts[] = {
 
 const vxs_cli_cmd_t vxs_cmd_inspect_def = {
     "inspect", "[options] FILE...",
-    "Detect what each capture or video holds and report every flow's timing.",
-    "Files are recognised by content, not by name: pcap and pcapng captures (any link type\n"
-    "v2xsync decodes), and video containers libavformat reads. In a capture, each flow\n"
+    "Detect what each capture, V2X log or video holds and report every flow's timing.",
+    "Files are recognised by the evidence in their content, never by name or by default:\n"
+    "pcap and pcapng captures (any link type v2xsync decodes) by their magic, MP4/QuickTime\n"
+    "and Matroska videos by their boxes (confirmed by libavformat, as are other containers),\n"
+    "Wyoming OBU logs by plausible records, hex logs by lines of hex messages. A file that\n"
+    "fits none is reported with every format tried and why it does not fit. In a capture,\n"
+    "each flow\n"
     "(addresses and ports, or source MAC and EtherType for non-IP V2X) is classified as\n"
     "Velodyne data or position packets, Ouster lidar or IMU packets, ETSI GeoNetworking,\n"
     "WSMP, or other UDP / IP / non-IP traffic, and gets: packet count, time span on the\n"
     "capture clock, rate, median interval, jitter, gaps longer than 1.5x the median\n"
     "interval, out-of-order and duplicate capture timestamps. Damaged records are listed\n"
-    "with packet number and byte offset; every record before the damage is counted.\n\n"
-    "Exit status: 0 all files read cleanly; 1 damaged or malformed records were found;\n"
-    "2 usage error, or a file could not be read at all.\n",
+    "with packet number and byte offset; every record before the damage is counted, and\n"
+    "reading goes on at the next plausible record (\"resynchronised at byte N\"). A V2X log\n"
+    "gets its message count and its damaged records or lines.\n\n"
+    "Exit status: 0 all files read cleanly; 1 damaged or malformed units were found and\n"
+    "skipped (the rest was read); 2 usage error, or a file could not be read at all (empty,\n"
+    "unreadable, of no known kind, or damaged where its reader cannot start).\n",
     inspect_opts, vxs_cmd_inspect};
 
 #define MAX_FLOWS 4096 /* beyond this, flows are pooled as "other-flows" (bounded memory) */
@@ -563,6 +571,42 @@ static int inspect_video(const char *path, json_t *fj) {
 
 /* ---- text output --------------------------------------------------------------------------- */
 
+/* inspect_v2x_log reads a Wyoming or hex log through the V2X reader: messages, units, the
+ * damaged ones. Returns the exit code contribution. */
+static int inspect_v2x_log(const char *path, const inspect_opts_t *opt, json_t *fj) {
+    vxs_v2x_reader_t *r = NULL;
+    vxs_v2x_reader_options_t o;
+    char err[512];
+    diag_acc_t diag = {opt->max_errors, json_array(), 0, {0}};
+    vxs_diag_sink_t sink = {on_diag, &diag};
+    int rc = VXS_EXIT_OK;
+    memset(&o, 0, sizeof o);
+    o.own_station_id = -1;
+    o.diag = &sink;
+    if (vxs_v2x_reader_open(&r, path, &o, err, sizeof err) != VXS_OK) {
+        json_object_set_new(fj, "error", json_string(err));
+        json_decref(diag.msgs);
+        return VXS_EXIT_USAGE;
+    }
+    const vxs_record_t *rec;
+    vxs_status_t st;
+    while ((st = vxs_v2x_reader_next(r, &rec)) == VXS_OK) {
+    }
+    vxs_v2x_counts_t c;
+    vxs_v2x_reader_counts(r, &c);
+    json_object_set_new(fj, "format", json_string(vxs_v2x_reader_format(r) == VXS_V2X_FMT_WYDOT
+                                                      ? "wydot-log"
+                                                      : "hex-log"));
+    json_object_set_new(fj, "units", json_integer((json_int_t)c.units));
+    json_object_set_new(fj, "messages", json_integer((json_int_t)c.messages));
+    json_object_set_new(fj, "decoded", json_integer((json_int_t)c.decoded));
+    json_object_set_new(fj, "errors", errors_json(&diag));
+    if (diag.count > 0 || st != VXS_EOF) rc = VXS_EXIT_FINDINGS;
+    vxs_v2x_reader_close(r);
+    json_decref(diag.msgs);
+    return rc;
+}
+
 static void fmt_interval(int64_t ns, char *buf, size_t len) {
     if (ns <= 0)
         snprintf(buf, len, "-");
@@ -595,7 +639,14 @@ static void print_file_text(json_t *fj) {
     }
     const char *kind = json_string_value(json_object_get(fj, "kind"));
     json_t *t = json_object_get(fj, "timing");
-    if (strcmp(kind, "video") == 0) {
+    if (strcmp(kind, "v2x-log") == 0) {
+        printf("  %-10s %s\n", "format", json_string_value(json_object_get(fj, "format")));
+        printf("  %-10s %" JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT
+               " decoded in full) of %" JSON_INTEGER_FORMAT " records or lines\n",
+               "messages", json_integer_value(json_object_get(fj, "messages")),
+               json_integer_value(json_object_get(fj, "decoded")),
+               json_integer_value(json_object_get(fj, "units")));
+    } else if (strcmp(kind, "video") == 0) {
         printf("  %-10s video: %s, %s %" JSON_INTEGER_FORMAT "x%" JSON_INTEGER_FORMAT
                ", time base %s\n",
                "format", json_string_value(json_object_get(fj, "format")),
@@ -760,26 +811,33 @@ int vxs_cmd_inspect(int argc, char **argv) {
     json_object_set_new(doc, "files", files);
     for (int i = 0; i < npos; i++) {
         json_t *fj = json_object();
-        vxs_file_kind_t kind = VXS_FILE_UNKNOWN;
+        vxs_file_probe_t pr;
         char err[512];
         int frc;
         json_object_set_new(fj, "path", json_string(argv[i]));
-        if (vxs_detect_file(&kind, argv[i], err, sizeof err) != VXS_OK) {
+        if (vxs_probe_file(&pr, argv[i], err, sizeof err) != VXS_OK) {
             json_object_set_new(fj, "kind", json_string("unreadable"));
             json_object_set_new(fj, "error", json_string(err));
             frc = VXS_EXIT_USAGE;
-        } else if (kind == VXS_FILE_PCAP || kind == VXS_FILE_PCAPNG) {
+        } else if (pr.kind == VXS_FILE_PCAP || pr.kind == VXS_FILE_PCAPNG) {
             json_object_set_new(fj, "kind", json_string("capture"));
             frc = inspect_pcap(argv[i], &opt, fj);
-        } else if (kind == VXS_FILE_VIDEO) {
+        } else if (pr.kind == VXS_FILE_VIDEO && pr.damaged) {
+            json_object_set_new(fj, "kind", json_string("video"));
+            json_object_set_new(fj, "error",
+                                json_sprintf("%s: a damaged video: %s", argv[i], pr.detail));
+            frc = VXS_EXIT_USAGE;
+        } else if (pr.kind == VXS_FILE_VIDEO) {
             json_object_set_new(fj, "kind", json_string("video"));
             frc = inspect_video(argv[i], fj);
+        } else if (pr.kind == VXS_FILE_WYDOT_LOG || pr.kind == VXS_FILE_HEX_LOG) {
+            json_object_set_new(fj, "kind", json_string("v2x-log"));
+            frc = inspect_v2x_log(argv[i], &opt, fj);
         } else {
             json_object_set_new(fj, "kind", json_string("unknown"));
             json_object_set_new(fj, "error",
-                                json_sprintf("%s: neither a pcap/pcapng capture nor a video "
-                                             "container libavformat can read",
-                                             argv[i]));
+                                json_sprintf("%s: not a recording v2xsync reads: %s", argv[i],
+                                             pr.detail));
             frc = VXS_EXIT_USAGE;
         }
         if (frc > rc) rc = frc;

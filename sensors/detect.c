@@ -10,12 +10,17 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include <libavformat/avformat.h>
 #include <libavutil/log.h>
 
 #include "vxs_core.h"
+#include "vxs_core_int.h"
 #include "vxs_sensors.h"
+#include "vxs_v2x.h"
+#include "v2x_int.h"
 
 const char *vxs_pkt_class_name(vxs_pkt_class_t c) {
     switch (c) {
@@ -414,16 +419,18 @@ static void quiet_ffmpeg(void) {
     av_log_set_level(AV_LOG_QUIET);
 }
 
-/* is_video_file asks libavformat whether `path` is a container with a video stream. Still-image
- * demuxers (image2, *_pipe) also expose a "video" stream; a single picture is not a video. Nor
- * is text: the "tty" demuxer renders any .txt file (a hex log) as ANSI-art video. */
-static bool is_video_file(const char *path) {
+/* open_video asks libavformat whether `path` is a container with a video stream; 0 when it
+ * is, else a negative AVERROR or 1 (opened, but no video stream / a still-image or text
+ * demuxer: a single picture is not a video, and the "tty" demuxer renders any .txt file as
+ * ANSI-art video). */
+static int open_video(const char *path) {
     AVFormatContext *fc = NULL;
     bool video = false;
     const char *name;
     size_t nlen;
+    int rc;
     quiet_ffmpeg();
-    if (avformat_open_input(&fc, path, NULL, NULL) < 0) return false;
+    if ((rc = avformat_open_input(&fc, path, NULL, NULL)) < 0) return rc;
     name = fc->iformat && fc->iformat->name ? fc->iformat->name : "";
     nlen = strlen(name);
     if (strcmp(name, "image2") != 0 && strcmp(name, "tty") != 0 &&
@@ -436,45 +443,327 @@ static bool is_video_file(const char *path) {
         }
     }
     avformat_close_input(&fc);
-    return video;
+    return video ? 0 : 1;
 }
 
-vxs_status_t vxs_detect_file(vxs_file_kind_t *out, const char *path, char *err, size_t err_len) {
-    uint8_t head[16];
+const char *vxs_file_kind_name(vxs_file_kind_t k) {
+    switch (k) {
+    case VXS_FILE_PCAP: return "pcap";
+    case VXS_FILE_PCAPNG: return "pcapng";
+    case VXS_FILE_VIDEO: return "video";
+    case VXS_FILE_WYDOT_LOG: return "wydot-log";
+    case VXS_FILE_HEX_LOG: return "hex-log";
+    case VXS_FILE_UNKNOWN: break;
+    }
+    return "unknown";
+}
+
+#define HEAD_MAX 65536 /* bytes of the file start the evidence is looked for in */
+
+static uint32_t le32(const uint8_t *b) {
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+static uint32_t be32(const uint8_t *b) {
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* capture_magic: pcap-savefile(5) a1b2c3d4 (µs) / a1b23c4d (ns) in the writer's byte order,
+ * a1b2cd34 the "modified" Kuznetzov format libpcap also reads; pcapng's Section Header Block
+ * type 0a0d0d0a (a palindrome) with its byte-order magic 1a2b3c4d at byte 8. */
+static bool capture_magic(vxs_file_probe_t *o, const uint8_t *h, size_t n) {
+    static const uint32_t magics[6] = {0xa1b2c3d4u, 0xd4c3b2a1u, 0xa1b23c4du,
+                                       0x4d3cb2a1u, 0xa1b2cd34u, 0x34cdb2a1u};
+    if (n < 4) return false;
+    for (size_t i = 0; i < 6; i++) {
+        if (le32(h) == magics[i]) {
+            o->kind = VXS_FILE_PCAP;
+            snprintf(o->detail, sizeof o->detail, "pcap magic %08x", be32(h));
+            return true;
+        }
+    }
+    if (le32(h) == 0x0a0d0d0au) {
+        o->kind = VXS_FILE_PCAPNG;
+        if (n >= 12 && (le32(h + 8) == 0x1a2b3c4du || be32(h + 8) == 0x1a2b3c4du)) {
+            snprintf(o->detail, sizeof o->detail, "pcapng section header block");
+        } else {
+            o->damaged = true;
+            snprintf(o->detail, sizeof o->detail,
+                     "pcapng section header block whose byte-order magic (bytes 8-11) is "
+                     "damaged or missing");
+        }
+        return true;
+    }
+    /* A classic header whose magic alone is damaged: version 2.4 in either byte order. */
+    if (n >= 24 && (memcmp(h + 4, "\x02\x00\x04\x00", 4) == 0 ||
+                    memcmp(h + 4, "\x00\x02\x00\x04", 4) == 0)) {
+        o->kind = VXS_FILE_PCAP;
+        o->damaged = true;
+        snprintf(o->detail, sizeof o->detail,
+                 "pcap file header (version 2.4 at bytes 4-7) whose magic number %08x (bytes "
+                 "0-3) is damaged",
+                 be32(h));
+        return true;
+    }
+    return false;
+}
+
+/* iso_box_type: the box types that start an ISO BMFF file (ISO/IEC 14496-12; QuickTime's
+ * wide/pnot too). */
+static bool iso_box_type(const uint8_t *t) {
+    static const char types[][5] = {"ftyp", "styp", "moov", "mdat", "free", "skip",
+                                    "wide", "pnot", "uuid", "moof", "sidx", "pdin"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (memcmp(t, types[i], 4) == 0) return true;
+    return false;
+}
+
+/* walk_boxes lists the top-level ISO BMFF boxes whose headers are in the file (reading each
+ * header from `fp`) and says what is wrong with the structure, into `out`. */
+static void walk_boxes(FILE *fp, uint64_t size, char *out, size_t out_len) {
+    size_t w = (size_t)snprintf(out, out_len, "MP4/QuickTime boxes:");
+    uint64_t pos = 0;
+    bool moov = false;
+    for (int i = 0; i < 64 && pos < size && w < out_len; i++) {
+        uint8_t b[16];
+        uint64_t bsize;
+        if (fseeko(fp, (off_t)pos, SEEK_SET) != 0 || fread(b, 1, 8, fp) != 8) {
+            w += (size_t)snprintf(out + w, out_len - w, " (a box header cut at byte %llu)",
+                                  (unsigned long long)pos);
+            break;
+        }
+        char type[5];
+        for (int k = 0; k < 4; k++) type[k] = (b[4 + k] >= 0x20 && b[4 + k] < 0x7f) ? (char)b[4 + k] : '?';
+        type[4] = '\0';
+        bsize = be32(b);
+        if (bsize == 1) {
+            if (fread(b + 8, 1, 8, fp) != 8) break;
+            bsize = (uint64_t)be32(b + 8) << 32 | be32(b + 12);
+        } else if (bsize == 0) {
+            bsize = size - pos;
+        }
+        moov = moov || memcmp(type, "moov", 4) == 0;
+        w += (size_t)snprintf(out + w, out_len - w, " %s@%llu", type, (unsigned long long)pos);
+        if (w >= out_len) break;
+        if (bsize < 8) {
+            w += (size_t)snprintf(out + w, out_len - w, " (box size %llu at byte %llu is below 8)",
+                                  (unsigned long long)bsize, (unsigned long long)pos);
+            break;
+        }
+        if (pos + bsize > size) {
+            w += (size_t)snprintf(out + w, out_len - w,
+                                  " (the '%s' box declares %llu bytes; the file ends %llu bytes "
+                                  "into it)",
+                                  type, (unsigned long long)bsize,
+                                  (unsigned long long)(size - pos));
+            break;
+        }
+        pos += bsize;
+    }
+    if (!moov && w < out_len)
+        snprintf(out + w, out_len - w, "; no 'moov' box (the index of the frames)");
+}
+
+/* wydot_chain says whether a plausible Wyoming record starts at `i` and is followed by another
+ * or by the end of the file; `why` gets the reason when not. */
+static bool wydot_chain(const uint8_t *h, size_t n, size_t i, uint64_t size, char *why,
+                        size_t why_len) {
+    if (!vxs_wydot_plausible(h + i, n - i, size - i, why, why_len)) return false;
+    const uint64_t len = 26 + ((uint64_t)h[i + 24] | (uint64_t)h[i + 25] << 8);
+    if (i + len == size) return true;
+    if (i + len + 26 > n) {
+        snprintf(why, why_len, "the record at byte %zu is not followed by another in the first "
+                               "%zu bytes", i, n);
+        return false;
+    }
+    if (!vxs_wydot_plausible(h + i + len, n - i - len, size - i - len, why, why_len)) return false;
+    return true;
+}
+
+/* hex_lines counts the lines of the head that parse as a hex message (ok) and those that do
+ * not (bad), blank and comment lines aside; the last line is left out when the head is not the
+ * whole file (it may be cut). `first_bad` gets the first failure. */
+static void hex_lines(const uint8_t *h, size_t n, bool whole, uint8_t *msg, size_t *ok,
+                      size_t *bad, char *first_bad, size_t fb_len) {
+    size_t start = 0, line = 0;
+    *ok = *bad = 0;
+    first_bad[0] = '\0';
+    while (start < n) {
+        const uint8_t *nl = memchr(h + start, '\n', n - start);
+        size_t end = nl ? (size_t)(nl - h) + 1 : n;
+        line++;
+        if (!nl && !whole) break;
+        size_t len = 0;
+        vxs_time_t t;
+        char err[160];
+        vxs_status_t st = vxs_hexlog_parse_line(msg, &len, &t, (const char *)h + start,
+                                                end - start, HEAD_MAX / 2, err, sizeof err);
+        if (st == VXS_OK && vxsi_v2x_payload_plausible(msg, len)) {
+            (*ok)++;
+        } else if (st == VXS_OK) {
+            if (*bad == 0)
+                vxsi_fmt(first_bad, fb_len, "line %zu: hex, but not a J2735 message or 1609.2 "
+                                            "data",
+                         line);
+            (*bad)++;
+        } else if (st != VXS_EOF) {
+            if (*bad == 0) vxsi_fmt(first_bad, fb_len, "line %zu: %s", line, err);
+            (*bad)++;
+        }
+        start = end;
+    }
+}
+
+/* hexish says whether the head is text made of hex digits (a hex log whose every line in the
+ * head is damaged): 90 % of the bytes hex digits, separators, line ends or time stamp
+ * characters, a run of at least 16 hex digits, and hex letters (a-f) in digit runs for at least
+ * 2 % of the bytes (a file of decimal time stamps has none). */
+static bool hexish(const uint8_t *h, size_t n) {
+    size_t good = 0, run = 0, best = 0, letters = 0;
+    for (size_t i = 0; i < n; i++) {
+        const int c = h[i];
+        const bool let = (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        const bool hx = (c >= '0' && c <= '9') || let;
+        letters += let && run > 0; /* a letter inside a run of digits, not a word's */
+        run = hx ? run + 1 : 0;
+        if (run > best) best = run;
+        good += hx || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ';' ||
+                c == ':' || c == '.' || c == '-' || c == '+' || c == 'T' || c == 'Z';
+    }
+    return best >= 16 && letters * 50 >= n && good * 10 >= n * 9;
+}
+
+vxs_status_t vxs_probe_file(vxs_file_probe_t *o, const char *path, char *err, size_t err_len) {
+    struct stat sb;
+    uint8_t *h = NULL;
     size_t n;
     FILE *fp;
-    if (!out || !path) return VXS_E_ARG;
-    *out = VXS_FILE_UNKNOWN;
+    vxs_status_t st = VXS_OK;
+    if (!o || !path) return VXS_E_ARG;
+    memset(o, 0, sizeof *o);
     fp = fopen(path, "rb");
     if (!fp) {
         if (err && err_len) snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
         return VXS_E_IO;
     }
-    n = fread(head, 1, sizeof head, fp);
-    if (ferror(fp)) {
-        if (err && err_len) snprintf(err, err_len, "%s: read error: %s", path, strerror(errno));
+    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        if (err && err_len) snprintf(err, err_len, "%s: not a regular file", path);
         fclose(fp);
         return VXS_E_IO;
     }
-    fclose(fp);
-    if (n >= 4) {
-        /* pcap-savefile(5): a1b2c3d4 (µs) / a1b23c4d (ns), written in the writer's byte order;
-         * a1b2cd34 is the "modified" Kuznetzov format libpcap also reads. pcapng: the Section
-         * Header Block type 0a0d0d0a (a palindrome: same in both byte orders). */
-        static const uint8_t magics[6][4] = {
-            {0xa1, 0xb2, 0xc3, 0xd4}, {0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d},
-            {0x4d, 0x3c, 0xb2, 0xa1}, {0xa1, 0xb2, 0xcd, 0x34}, {0x34, 0xcd, 0xb2, 0xa1}};
-        for (size_t i = 0; i < 6; i++) {
-            if (memcmp(head, magics[i], 4) == 0) {
-                *out = VXS_FILE_PCAP;
-                return VXS_OK;
-            }
+    o->size = (uint64_t)sb.st_size;
+    if (o->size == 0) {
+        fclose(fp);
+        snprintf(o->detail, sizeof o->detail, "empty file (0 bytes)");
+        return VXS_OK;
+    }
+    h = vxs_malloc(HEAD_MAX + HEAD_MAX / 2); /* the head, then a hex line's message */
+    if (!h) {
+        fclose(fp);
+        return VXS_E_NOMEM;
+    }
+    n = fread(h, 1, HEAD_MAX, fp);
+    if (ferror(fp)) {
+        if (err && err_len) snprintf(err, err_len, "%s: read error: %s", path, strerror(errno));
+        st = VXS_E_IO;
+        goto done;
+    }
+    if (capture_magic(o, h, n)) goto done;
+
+    /* Video containers by their own structure, confirmed by libavformat. */
+    const bool iso = n >= 8 && iso_box_type(h + 4);
+    const bool ebml = n >= 4 && be32(h) == 0x1a45dfa3u;
+    int av = 1;
+    if (iso || ebml) {
+        o->kind = VXS_FILE_VIDEO;
+        if (iso)
+            walk_boxes(fp, o->size, o->detail, sizeof o->detail);
+        else
+            snprintf(o->detail, sizeof o->detail, "Matroska/WebM EBML header");
+        av = open_video(path);
+        if (av != 0) {
+            char why[128];
+            size_t w = strlen(o->detail);
+            o->damaged = true;
+            if (av < 0)
+                av_strerror(av, why, sizeof why);
+            else
+                snprintf(why, sizeof why, "no video stream in it");
+            snprintf(o->detail + w, sizeof o->detail - w, "; libavformat cannot open it: %s", why);
         }
-        if (memcmp(head, "\x0a\x0d\x0d\x0a", 4) == 0) {
-            *out = VXS_FILE_PCAPNG;
-            return VXS_OK;
+        goto done;
+    }
+
+    /* Wyoming OBU log: a plausible record chain at byte 0, else (damaged start) further on. */
+    char wy_why[160] = "", hex_why[200] = "";
+    if (wydot_chain(h, n, 0, o->size, wy_why, sizeof wy_why)) {
+        o->kind = VXS_FILE_WYDOT_LOG;
+        snprintf(o->detail, sizeof o->detail, "Wyoming OBU log records from byte 0");
+        goto done;
+    }
+    for (size_t i = 1; i + 26 <= n; i++) {
+        char dummy[8];
+        if (wydot_chain(h, n, i, o->size, dummy, sizeof dummy)) {
+            o->kind = VXS_FILE_WYDOT_LOG;
+            o->damaged = true;
+            snprintf(o->detail, sizeof o->detail,
+                     "Wyoming OBU log: no record at byte 0 (%s); plausible records from byte %zu",
+                     wy_why, i);
+            goto done;
         }
     }
-    if (n > 0 && is_video_file(path)) *out = VXS_FILE_VIDEO;
+
+    /* Hex log: lines that parse as hex messages. */
+    size_t ok = 0, bad = 0;
+    char first_bad[160];
+    hex_lines(h, n, n == o->size, h + HEAD_MAX, &ok, &bad, first_bad, sizeof first_bad);
+    if ((ok > 0 && ok >= bad) || (ok + bad > 0 && hexish(h, n))) {
+        o->kind = VXS_FILE_HEX_LOG;
+        o->damaged = bad > 0;
+        if (bad)
+            snprintf(o->detail, sizeof o->detail,
+                     "hex log: %zu of %zu lines in the first %zu bytes parse as hex messages "
+                     "(first failure %s)",
+                     ok, ok + bad, n, first_bad);
+        else
+            snprintf(o->detail, sizeof o->detail, "hex log: %zu lines of hex messages", ok);
+        goto done;
+    }
+    if (ok + bad == 0)
+        snprintf(hex_why, sizeof hex_why, "no text lines");
+    else
+        snprintf(hex_why, sizeof hex_why, "%zu of %zu lines parse, first failure %s", ok,
+                 ok + bad, first_bad);
+
+    /* Other containers libavformat reads. */
+    av = open_video(path);
+    if (av == 0) {
+        o->kind = VXS_FILE_VIDEO;
+        snprintf(o->detail, sizeof o->detail, "a video container libavformat opens");
+        goto done;
+    }
+    char av_why[128];
+    if (av < 0)
+        av_strerror(av, av_why, sizeof av_why);
+    else
+        snprintf(av_why, sizeof av_why, "opened, but no video stream");
+    snprintf(o->detail, sizeof o->detail,
+             "%llu bytes starting %02x %02x %02x %02x; tried: pcap/pcapng (no capture magic), "
+             "MP4/QuickTime and Matroska (no box or EBML header), Wyoming OBU log (at byte 0: "
+             "%s), hex log (%s), libavformat (%s)",
+             (unsigned long long)o->size, h[0], n > 1 ? h[1] : 0, n > 2 ? h[2] : 0,
+             n > 3 ? h[3] : 0, wy_why, hex_why, av_why);
+
+done:
+    vxs_free(h);
+    fclose(fp);
+    return st;
+}
+
+vxs_status_t vxs_detect_file(vxs_file_kind_t *out, const char *path, char *err, size_t err_len) {
+    vxs_file_probe_t pr;
+    if (!out || !path) return VXS_E_ARG;
+    *out = VXS_FILE_UNKNOWN;
+    VXS_FORWARD(vxs_probe_file(&pr, path, err, err_len));
+    *out = pr.kind;
     return VXS_OK;
 }

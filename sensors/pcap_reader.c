@@ -47,6 +47,12 @@ struct vxs_pcap {
     bool flushed;          /* incomplete datagrams reported at the end */
     bool unsupported_reported;
     bool classic16;        /* classic pcap with 16-byte record headers: offsets by arithmetic */
+    bool be;               /* record headers (classic) or blocks (pcapng) are big-endian */
+    bool have_last;        /* a record was read: last_offset / last_sec hold it */
+    uint64_t last_offset;  /* where the last record read starts */
+    int64_t last_sec;      /* its time in seconds */
+    bool have_err;         /* damage was met: last_err is where */
+    uint64_t last_err;
     vxs_packet_t pkt;
     vxs_pkt_info_t dgram;
     vxs_pcap_counts_t counts;
@@ -226,6 +232,13 @@ static vxs_status_t open_common(vxs_pcap_t **out, FILE *fp, const uint8_t *head,
     p->info.snaplen = pcap_snapshot(p->pc) < 0 ? 0 : (uint32_t)pcap_snapshot(p->pc);
     p->info.file_size = file_size;
     read_head_info(head, head_len, &p->info);
+    if (head_len >= 12) { /* byte order, for resynchronisation (scan_record) */
+        uint32_t m = (uint32_t)head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 |
+                     (uint32_t)head[3] << 24;
+        uint32_t bom = (uint32_t)head[8] | (uint32_t)head[9] << 8 | (uint32_t)head[10] << 16 |
+                       (uint32_t)head[11] << 24;
+        p->be = p->info.pcapng ? bom == 0x4d3c2b1aU : (m == 0xd4c3b2a1U || m == 0x4d3cb2a1U);
+    }
     if (head_len >= 4) {
         /* The four standard classic magics (µs/ns, either byte order) have 16-byte record
          * headers; other variants (e.g. Kuznetzov's a1b2cd34, 24 bytes) fall back to ftell. */
@@ -409,6 +422,115 @@ static void decode_record(vxs_pcap_t *p, size_t wirelen) {
     }
 }
 
+/* ---- resynchronisation after a damaged record ------------------------------------------ */
+
+#define RESYNC_CHUNK (1u << 20)     /* bytes scanned per read */
+#define RESYNC_MAX_BLOCK (1u << 20) /* a record or block longer than this is not plausible */
+#define RESYNC_MAX_DT 86400         /* s: a record further than a day from the last is not */
+
+static uint32_t get32(const uint8_t *b, bool be) {
+    return be ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]
+              : (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
+}
+
+/* classic_ok says whether the 16 bytes at `h` (of `left` bytes to the end of the file) are a
+ * plausible classic record header: sub-second field in range, captured length within the
+ * snapshot length and the limit and not above the original length, the whole record in the
+ * file, and (when a record was read before) a time within a day of it. *len gets the record's
+ * size. */
+static bool classic_ok(const vxs_pcap_t *p, const uint8_t *h, uint64_t left, bool have_sec,
+                       int64_t sec0, uint32_t *len) {
+    uint32_t sec = get32(h, p->be), sub = get32(h + 4, p->be), cap = get32(h + 8, p->be),
+             orig = get32(h + 12, p->be);
+    uint32_t snap = p->info.snaplen ? p->info.snaplen : 262144;
+    if (sub >= (p->info.nanosecond_file ? 1000000000u : 1000000u)) return false;
+    if (cap > snap || cap > p->lim.max_record || cap > orig || orig > RESYNC_MAX_BLOCK)
+        return false;
+    if ((uint64_t)cap + 16 > left) return false;
+    if (have_sec && ((int64_t)sec < sec0 - RESYNC_MAX_DT || (int64_t)sec > sec0 + RESYNC_MAX_DT))
+        return false;
+    *len = 16 + cap;
+    return true;
+}
+
+/* block_ok says whether the bytes at `h` start a plausible pcapng packet, statistics or name
+ * block (types 2-6: never a section or interface block, whose state libpcap keeps): its total
+ * length a multiple of 4, at least 12, inside the file and repeated at its end. `avail` bytes
+ * of it are in memory; a trailer beyond them is not checked. */
+static bool block_ok(const vxs_pcap_t *p, const uint8_t *h, size_t avail, uint64_t left,
+                     uint32_t *len) {
+    uint32_t type = get32(h, p->be), total = get32(h + 4, p->be);
+    if (type < 2 || type > 6) return false;
+    if (total < 12 || total % 4 != 0 || total > RESYNC_MAX_BLOCK || total > left) return false;
+    if (type == 6 && (total < 32 || get32(h + 8, p->be) > 255 ||
+                      get32(h + 20, p->be) > total - 32))
+        return false; /* EPB: interface id, captured length inside the block */
+    if (total <= avail && get32(h + total - 4, p->be) != total) return false;
+    *len = total;
+    return true;
+}
+
+/* unit_ok checks one record or block at `h` and, when it does not end the file, the one that
+ * follows it: two plausible units in a row, or one that ends exactly at the end of the file. */
+static bool unit_ok(const vxs_pcap_t *p, const uint8_t *h, size_t avail, uint64_t left) {
+    uint32_t len = 0, len2 = 0;
+    if (p->info.pcapng) {
+        if (avail < 24 || !block_ok(p, h, avail, left, &len)) return false;
+        if (len == left) return true;
+        return len + 24 <= avail && block_ok(p, h + len, avail - len, left - len, &len2);
+    }
+    if (avail < 16 || !classic_ok(p, h, left, p->have_last, p->last_sec, &len)) return false;
+    if (len == left) return true;
+    return len + 16 <= avail &&
+           classic_ok(p, h + len, left - len, true, (int64_t)get32(h, p->be), &len2);
+}
+
+/* scan_record looks for the next plausible record (classic pcap with 16-byte headers) or block
+ * (pcapng, at 4-byte alignment) from `from` on, reading the file in chunks; *at gets its
+ * offset. False when there is none before the end of the file or the file cannot be read. The
+ * stream is left anywhere: the caller seeks. */
+static bool scan_record(vxs_pcap_t *p, uint64_t from, uint64_t *at) {
+    const uint64_t size = p->info.file_size;
+    const size_t keep = 2 * 16 + (size_t)RESYNC_MAX_BLOCK; /* a unit and the next one's header */
+    uint8_t *buf;
+    bool found = false;
+    if (!p->classic16 && !p->info.pcapng) return false;
+    if (p->info.pcapng) from = (from + 3) & ~(uint64_t)3;
+    if (size == 0 || from >= size) return false;
+    buf = vxs_malloc(RESYNC_CHUNK + keep);
+    if (!buf) return false;
+    for (uint64_t base = from; base < size && !found; base += RESYNC_CHUNK) {
+        size_t want = (size_t)(size - base < RESYNC_CHUNK + keep ? size - base : RESYNC_CHUNK + keep);
+        if (fseek(p->fp, (long)base, SEEK_SET) != 0 || fread(buf, 1, want, p->fp) != want) break;
+        size_t end = want < RESYNC_CHUNK ? want : RESYNC_CHUNK;
+        for (size_t i = 0; i < end; i += p->info.pcapng ? 4 : 1) {
+            if (unit_ok(p, buf + i, want - i, size - base - i)) {
+                *at = base + i;
+                found = true;
+                break;
+            }
+        }
+    }
+    vxs_free(buf);
+    return found;
+}
+
+/* resync_find is called when libpcap reports damage at `offset`. It looks for the next
+ * plausible record after the start of the last good one (a record whose length field was
+ * damaged may have swallowed the ones after it, which are then read again), or, when the damage
+ * is met again at or before the last damage (no progress), after that. *at gets where reading
+ * goes on. False: nothing plausible follows, the capture ends there. */
+static bool resync_find(vxs_pcap_t *p, uint64_t offset, uint64_t *at) {
+    uint64_t from = p->have_last ? p->last_offset + 1 : p->first_offset + 1;
+    if (p->have_err && offset <= p->last_err) from = p->last_err + 1;
+    p->have_err = true;
+    p->last_err = offset;
+    if (!scan_record(p, from, at) || fseek(p->fp, (long)*at, SEEK_SET) != 0) return false;
+    p->counts.resyncs++;
+    p->pos = *at;
+    return true;
+}
+
 vxs_status_t vxs_pcap_next(vxs_pcap_t *p, const vxs_packet_t **out) {
     struct pcap_pkthdr *hdr;
     const u_char *data;
@@ -434,14 +556,29 @@ vxs_status_t vxs_pcap_next(vxs_pcap_t *p, const vxs_packet_t **out) {
             continue;
         }
         if (rc != 1) {
-            /* The capture itself is damaged. libpcap cannot resynchronize on a stream of
-             * records without markers, so this is the end of the capture. */
+            /* The capture itself is damaged: a record header (or pcapng block) that libpcap
+             * refuses. Records carry no markers, so the reader looks for the next plausible
+             * one (resync); without one, this is the end of the capture. */
             const char *why = pcap_geterr(p->pc);
             vxs_status_t st = strstr(why, "truncated") ? VXS_E_TRUNCATED : VXS_E_MALFORMED;
+            uint64_t go = 0;
             p->counts.capture_errors++;
-            p->done = true;
             p->pos = offset;
+            if (resync_find(p, offset, &go)) {
+                if (go >= offset)
+                    report(p, false, p->next_index + 1, offset, st,
+                           "%s; resynchronised at byte %llu (skipped %llu bytes)", why,
+                           (unsigned long long)go, (unsigned long long)(go - offset));
+                else
+                    report(p, false, p->next_index + 1, offset, st,
+                           "%s; resynchronised at byte %llu (skipped 0 bytes: back inside the "
+                           "previous record, whose length field overran this one)",
+                           why, (unsigned long long)go);
+                p->next_index++; /* the damaged record keeps its number */
+                continue;
+            }
             report(p, true, p->next_index + 1, offset, st, "%s", why);
+            p->done = true;
             return st;
         }
         /* A record longer than the file's snaplen is cut to snaplen by libpcap, which skips the
@@ -460,6 +597,9 @@ vxs_status_t vxs_pcap_next(vxs_pcap_t *p, const vxs_packet_t **out) {
         p->pkt.dgram_first_offset = 0;
         p->pkt.index = p->next_index++;
         p->pkt.offset = offset;
+        p->have_last = true;
+        p->last_offset = offset;
+        p->last_sec = (int64_t)hdr->ts.tv_sec;
         p->pkt.caplen = hdr->caplen;
         p->pkt.wirelen = hdr->len;
         p->pkt.data = data;

@@ -235,6 +235,36 @@ static const vxs_source_ops_t manifest_source_ops = {"manifest", ms_next,     ms
                                                      ms_rewind,  ms_position, ms_errmsg,
                                                      ms_destroy};
 
+/* check_kind tells the file's kind by its content (vxs_probe_file, the detection inspect and
+ * dump use) and refuses one that the source's declared kind cannot read, naming both: a video
+ * given as a LiDAR capture, an empty file, a video libavformat cannot open. A camera's folder of
+ * images is left to the camera reader, a V2X log whose format the manifest names to its reader.
+ */
+static vxs_status_t check_kind(const vxs_manifest_source_t *ms, char *err, size_t err_len) {
+    vxs_file_probe_t pr;
+    struct stat sb;
+    if (ms->kind == VXS_SOURCE_CAMERA && stat(ms->path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return VXS_OK;
+    if (ms->kind == VXS_SOURCE_V2X && ms->v2x_format != VXS_MANIFEST_V2X_AUTO)
+        return VXS_OK; /* the manifest names the format: its reader says what does not fit */
+    VXS_FORWARD(vxs_probe_file(&pr, ms->path, err, err_len));
+    const bool capture = pr.kind == VXS_FILE_PCAP || pr.kind == VXS_FILE_PCAPNG;
+    const bool fits = ms->kind == VXS_SOURCE_LIDAR ? capture
+                      : ms->kind == VXS_SOURCE_V2X
+                          ? capture || pr.kind == VXS_FILE_WYDOT_LOG || pr.kind == VXS_FILE_HEX_LOG
+                          : pr.kind == VXS_FILE_VIDEO && !pr.damaged;
+    if (fits) return VXS_OK;
+    if (pr.kind == VXS_FILE_VIDEO && pr.damaged && ms->kind == VXS_SOURCE_CAMERA)
+        vxsi_fmt(err, err_len, "%s: a damaged video: %s", ms->path, pr.detail);
+    else
+        vxsi_fmt(err, err_len, "%s: a %s source, but the file is %s (%s)", ms->path,
+                 vxs_source_kind_name(ms->kind),
+                 pr.kind == VXS_FILE_UNKNOWN ? "of no kind v2xsync reads"
+                                             : vxs_file_kind_name(pr.kind),
+                 pr.detail);
+    return VXS_E_UNSUPPORTED;
+}
+
 vxs_status_t vxs_source_open_manifest(void *user, vxs_source_t **out, const vxs_manifest_t *man,
                                       vxs_source_ref_t ref, uint32_t source_index,
                                       const vxs_diag_sink_t *diag, char *err, size_t err_len) {
@@ -282,6 +312,7 @@ vxs_status_t vxs_source_open_manifest(void *user, vxs_source_t **out, const vxs_
         struct stat sb;
         s->cam_size = stat(s->ms->path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
     }
+    if ((st = check_kind(s->ms, err, err_len)) != VXS_OK) goto fail;
     if ((st = open_reader(s, err, err_len)) != VXS_OK) goto fail;
     if ((st = vxs_source_create(out, &manifest_source_ops, s)) != VXS_OK) goto fail;
     return VXS_OK;

@@ -50,4 +50,9 @@ static inline double vxsi_unavail(int64_t v, int64_t unavailable, double scale) 
     return v == unavailable || v == VXSI_OUT_OF_RANGE ? NAN : (double)v * scale;
 }
 
+/* vxsi_v2x_payload_plausible says whether a log's payload starts like 1609.2 data or a J2735
+ * MessageFrame with an assigned id, at its start or behind a forwarding header of at most 64
+ * bytes (v2x_reader.c; content detection uses it for hex lines and Wyoming records). */
+bool vxsi_v2x_payload_plausible(const uint8_t *p, size_t n);
+
 #endif

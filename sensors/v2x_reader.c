@@ -21,6 +21,7 @@
 #include "vxs_sensors.h"
 #include "vxs_v2x.h"
 #include "j2735_int.h"
+#include "v2x_int.h"
 
 #define WYDOT_HEADER 26
 #define MAX_LINE 65536   /* longest hex-log line accepted (a 32 KiB message) */
@@ -49,6 +50,11 @@ struct vxs_v2x_reader {
     size_t buf_cap;
     char *line;              /* one hex-log line */
     bool eof;
+    bool have_last;          /* WYDOT: a plausible record was read; last_off / last_sec */
+    uint64_t last_off;
+    int64_t last_sec;
+    bool have_err;           /* WYDOT: damage met at last_err */
+    uint64_t last_err;
     vxs_record_t rec;
     vxs_v2x_msg_t msg;
     vxs_v2x_times_t times;
@@ -85,6 +91,82 @@ vxs_status_t vxs_wydot_next(vxs_wydot_record_t *out, size_t *pos, const uint8_t 
     out->payload_len = plen;
     *pos += WYDOT_HEADER + (size_t)plen;
     return VXS_OK;
+}
+
+/* is_1609dot2 says whether `p` starts like IEEE 1609.2 data: protocolVersion 3 and the
+ * unsecured, signed or encrypted content tag. */
+static bool is_1609dot2(const uint8_t *p, size_t n) {
+    return n >= 2 && p[0] == 0x03 && (p[1] == 0x80 || p[1] == 0x81 || p[1] == 0x82);
+}
+
+/* frame_fits says whether a J2735 MessageFrame header (extension bit clear, messageId, a
+ * one- or two-byte length) starts `p` and its value fits in the `n` bytes. With `known`, the
+ * messageId must also be one J2735 assigns (18..42; 240..255 test messages). */
+static bool frame_fits(const uint8_t *p, size_t n, bool known) {
+    size_t hdr, vlen;
+    if (n < 3 || (p[0] & 0x80)) return false;
+    unsigned id = (unsigned)p[0] << 8 | p[1];
+    if (known && !((id >= 18 && id <= 42) || (id >= 240 && id <= 255))) return false;
+    if (p[2] < 0x80) {
+        hdr = 3, vlen = p[2];
+    } else if ((p[2] & 0xC0) == 0x80 && n >= 4) {
+        hdr = 4, vlen = (size_t)(p[2] & 0x3F) << 8 | p[3];
+    } else {
+        return false;
+    }
+    return hdr + vlen <= n;
+}
+
+#define MAX_FWD_HEADER 64 /* longest forwarding header searched past */
+
+bool vxsi_v2x_payload_plausible(const uint8_t *p, size_t n) {
+    for (size_t i = 0; i <= MAX_FWD_HEADER && i + 3 <= n; i++)
+        if (is_1609dot2(p + i, n - i) || frame_fits(p + i, n - i, true)) return true;
+    return false;
+}
+
+bool vxs_wydot_plausible(const uint8_t *p, size_t n, uint64_t left, char *why, size_t why_len) {
+    if (!p || n < WYDOT_HEADER || left < WYDOT_HEADER) {
+        vxsi_fmt(why, why_len, "fewer than the %d header bytes", WYDOT_HEADER);
+        return false;
+    }
+    const unsigned direction = p[0];
+    const size_t plen = (size_t)p[24] | (size_t)p[25] << 8;
+    const uint16_t ms = (uint16_t)(p[21] | p[22] << 8);
+    const int32_t lat = (int32_t)((uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 |
+                                  (uint32_t)p[4] << 24);
+    const int32_t lon = (int32_t)((uint32_t)p[5] | (uint32_t)p[6] << 8 | (uint32_t)p[7] << 16 |
+                                  (uint32_t)p[8] << 24);
+    if (direction > 1) {
+        vxsi_fmt(why, why_len, "direction byte %u (0 sent, 1 received)", direction);
+        return false;
+    }
+    if (ms >= 1000) {
+        vxsi_fmt(why, why_len, "milliseconds field %u (0..999)", ms);
+        return false;
+    }
+    if (lat < -900000000 || lat > 900000001 || lon < -1800000000 || lon > 1800000001) {
+        vxsi_fmt(why, why_len, "position %ld, %ld outside +-90, +-180 degrees", (long)lat,
+                 (long)lon);
+        return false;
+    }
+    if (plen == 0 || plen > VXS_WYDOT_MAX_PAYLOAD) {
+        vxsi_fmt(why, why_len, "payload length %zu (1..%d)", plen, VXS_WYDOT_MAX_PAYLOAD);
+        return false;
+    }
+    if (WYDOT_HEADER + (uint64_t)plen > left) {
+        vxsi_fmt(why, why_len, "payload length %zu runs %llu bytes past the end of the file",
+                 plen,
+                 (unsigned long long)(WYDOT_HEADER + (uint64_t)plen - left));
+        return false;
+    }
+    const size_t have = n - WYDOT_HEADER < plen ? n - WYDOT_HEADER : plen;
+    if (!vxsi_v2x_payload_plausible(p + WYDOT_HEADER, have)) {
+        vxsi_fmt(why, why_len, "payload starts neither like 1609.2 data nor like a J2735 "
+                               "MessageFrame");
+        return false;
+    }
+    return true;
 }
 
 /* ---- hex lines ----------------------------------------------------------------------------- */
@@ -204,22 +286,6 @@ static void report(vxs_v2x_reader_t *r, const char *unit_name, uint64_t unit, ui
     vxs_diag_emit(r->diag_ptr, &d);
 }
 
-/* sniff tells the format of a file that is not a capture by its first bytes. */
-static vxs_v2x_format_t sniff(const uint8_t *p, size_t n) {
-    size_t text = 0;
-    if (n >= 4) {
-        uint32_t m = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                     (uint32_t)p[3] << 24;
-        if (m == 0xa1b2c3d4u || m == 0xd4c3b2a1u || m == 0xa1b23c4du || m == 0x4d3cb2a1u ||
-            m == 0x0a0d0d0au)
-            return VXS_V2X_FMT_PCAP;
-    }
-    for (size_t i = 0; i < n; i++)
-        text += isprint(p[i]) || p[i] == '\n' || p[i] == '\r' || p[i] == '\t';
-    if (n > 0 && text == n) return VXS_V2X_FMT_HEX;
-    return VXS_V2X_FMT_WYDOT;
-}
-
 static vxs_status_t grow(vxs_v2x_reader_t *r, size_t n) {
     uint8_t *b;
     if (n <= r->buf_cap) return VXS_OK;
@@ -234,8 +300,6 @@ vxs_status_t vxs_v2x_reader_open(vxs_v2x_reader_t **out, const char *path,
                                  const vxs_v2x_reader_options_t *opt, char *err, size_t err_len) {
     vxs_v2x_reader_t *r;
     vxs_status_t st = VXS_OK;
-    uint8_t head[512];
-    size_t nh = 0;
     struct stat sb;
     if (!out || !path) return VXS_E_ARG;
     *out = NULL;
@@ -273,8 +337,30 @@ vxs_status_t vxs_v2x_reader_open(vxs_v2x_reader_t **out, const char *path,
         return VXS_E_IO;
     }
     if (fstat(fileno(r->fp), &sb) == 0) r->file_size = (uint64_t)sb.st_size;
-    nh = fread(head, 1, sizeof head, r->fp);
-    r->format = r->opt.format != VXS_V2X_FMT_AUTO ? r->opt.format : sniff(head, nh);
+    r->format = r->opt.format;
+    if (r->format == VXS_V2X_FMT_AUTO) {
+        /* The one content detection (vxs_probe_file): a capture, a Wyoming log, a hex log, each
+         * by its own evidence; anything else is refused, never read as a default format. */
+        vxs_file_probe_t pr;
+        st = vxs_probe_file(&pr, path, err, err_len);
+        if (st == VXS_OK) {
+            switch (pr.kind) {
+            case VXS_FILE_PCAP:
+            case VXS_FILE_PCAPNG: r->format = VXS_V2X_FMT_PCAP; break;
+            case VXS_FILE_WYDOT_LOG: r->format = VXS_V2X_FMT_WYDOT; break;
+            case VXS_FILE_HEX_LOG: r->format = VXS_V2X_FMT_HEX; break;
+            default:
+                vxsi_fmt(err, err_len, "%s: not a V2X capture or log (%s: %s)", path,
+                         vxs_file_kind_name(pr.kind), pr.detail);
+                st = VXS_E_UNSUPPORTED;
+                break;
+            }
+        }
+        if (st != VXS_OK) {
+            vxs_v2x_reader_close(r);
+            return st;
+        }
+    }
     if (r->format == VXS_V2X_FMT_PCAP) {
         fclose(r->fp);
         r->fp = NULL;
@@ -296,30 +382,6 @@ vxs_status_t vxs_v2x_reader_open(vxs_v2x_reader_t **out, const char *path,
     return VXS_OK;
 }
 
-/* frame_fits says whether a J2735 MessageFrame header (extension bit clear, messageId, a
- * one- or two-byte length) starts `p` and its value fits in the `n` bytes. With `known`, the
- * messageId must also be one J2735 assigns (18..42; 240..255 test messages). */
-static bool frame_fits(const uint8_t *p, size_t n, bool known) {
-    size_t hdr, vlen;
-    if (n < 3 || (p[0] & 0x80)) return false;
-    unsigned id = (unsigned)p[0] << 8 | p[1];
-    if (known && !((id >= 18 && id <= 42) || (id >= 240 && id <= 255))) return false;
-    if (p[2] < 0x80) {
-        hdr = 3, vlen = p[2];
-    } else if ((p[2] & 0xC0) == 0x80 && n >= 4) {
-        hdr = 4, vlen = (size_t)(p[2] & 0x3F) << 8 | p[3];
-    } else {
-        return false;
-    }
-    return hdr + vlen <= n;
-}
-
-/* is_1609dot2 says whether `p` starts like IEEE 1609.2 data: protocolVersion 3 and the
- * unsecured, signed or encrypted content tag. */
-static bool is_1609dot2(const uint8_t *p, size_t n) {
-    return n >= 2 && p[0] == 0x03 && (p[1] == 0x80 || p[1] == 0x81 || p[1] == 0x82);
-}
-
 /* decode_at decodes a log's payload: a MessageFrame, or 1609.2 data holding one. */
 static vxs_status_t decode_at(vxs_v2x_msg_t *m, const uint8_t *p, size_t n, char *err,
                               size_t err_len) {
@@ -332,8 +394,6 @@ static vxs_status_t decode_at(vxs_v2x_msg_t *m, const uint8_t *p, size_t n, char
     }
     return vxs_v2x_decode_j2735(m, p, n, err, err_len);
 }
-
-#define MAX_FWD_HEADER 64 /* longest forwarding header searched past */
 
 /* decode_j2735_unit decodes a log's payload: 1609.2 data or a MessageFrame at its start, or,
  * when neither starts it (or the MessageFrame there has an id J2735 does not assign), one
@@ -476,18 +536,93 @@ static vxs_status_t next_pcap(vxs_v2x_reader_t *r) {
     }
 }
 
+#define RESYNC_CHUNK (1u << 20) /* bytes scanned per read when resynchronising */
+#define RESYNC_MAX_DT 86400     /* s: a record further than a day from the last is not plausible */
+
+/* wydot_candidate checks a resynchronisation candidate at `p` (`n` bytes in memory, `left` to
+ * the end of the file): a plausible record, its time within a day of the last good record's,
+ * and either the end of the file right after it or a second plausible record. */
+static bool wydot_candidate(const vxs_v2x_reader_t *r, const uint8_t *p, size_t n, uint64_t left) {
+    if (!vxs_wydot_plausible(p, n, left, NULL, 0)) return false;
+    const uint32_t sec = (uint32_t)p[17] | (uint32_t)p[18] << 8 | (uint32_t)p[19] << 16 |
+                         (uint32_t)p[20] << 24;
+    if (r->have_last &&
+        ((int64_t)sec < r->last_sec - RESYNC_MAX_DT || (int64_t)sec > r->last_sec + RESYNC_MAX_DT))
+        return false;
+    const size_t len = WYDOT_HEADER + ((size_t)p[24] | (size_t)p[25] << 8);
+    if (len == left) return true;
+    return len + WYDOT_HEADER <= n && vxs_wydot_plausible(p + len, n - len, left - len, NULL, 0);
+}
+
+/* wydot_resync looks for the next plausible record after the start of the last good one (a
+ * record whose length field was damaged may have swallowed the ones after it, which are then
+ * read again), or after the last damage when it is met again without progress. On success the
+ * stream and r->pos are there. */
+static bool wydot_resync(vxs_v2x_reader_t *r, uint64_t offset, uint64_t *at) {
+    const size_t keep = 2 * WYDOT_HEADER + VXS_WYDOT_MAX_PAYLOAD;
+    uint64_t from = r->have_last ? r->last_off + 1 : 1;
+    bool found = false;
+    if (r->have_err && offset <= r->last_err) from = r->last_err + 1;
+    r->have_err = true;
+    r->last_err = offset;
+    if (from >= r->file_size) return false;
+    uint8_t *buf = vxs_malloc(RESYNC_CHUNK + keep);
+    if (!buf) return false;
+    for (uint64_t base = from; base < r->file_size && !found; base += RESYNC_CHUNK) {
+        const uint64_t rest = r->file_size - base;
+        const size_t want = (size_t)(rest < RESYNC_CHUNK + keep ? rest : RESYNC_CHUNK + keep);
+        if (fseek(r->fp, (long)base, SEEK_SET) != 0 || fread(buf, 1, want, r->fp) != want) break;
+        const size_t end = want < RESYNC_CHUNK ? want : RESYNC_CHUNK;
+        for (size_t i = 0; i < end && !found; i++) {
+            if (wydot_candidate(r, buf + i, want - i, rest - i)) {
+                *at = base + i;
+                found = true;
+            }
+        }
+    }
+    vxs_free(buf);
+    if (!found || fseek(r->fp, (long)*at, SEEK_SET) != 0) return false;
+    r->pos = *at;
+    return true;
+}
+
+/* wydot_damage reports a record whose header is not plausible (or that runs past the end of the
+ * file) as one bad unit and resynchronises; false when nothing plausible follows. */
+static bool wydot_damage(vxs_v2x_reader_t *r, uint64_t unit, uint64_t off, vxs_status_t st,
+                         const char *why) {
+    uint64_t at = 0;
+    r->counts.bad++;
+    if (!wydot_resync(r, off, &at)) {
+        report(r, "record", unit, off, st, "%s; no plausible record follows: the rest of the log "
+                                           "(%llu bytes) is skipped",
+               why, (unsigned long long)(r->file_size > off ? r->file_size - off : 0));
+        return false;
+    }
+    if (at >= off)
+        report(r, "record", unit, off, st, "%s; resynchronised at byte %llu (skipped %llu bytes)",
+               why, (unsigned long long)at, (unsigned long long)(at - off));
+    else
+        report(r, "record", unit, off, st,
+               "%s; resynchronised at byte %llu (skipped 0 bytes: back inside the previous "
+               "record, whose length field overran this one)",
+               why, (unsigned long long)at);
+    return true;
+}
+
 static vxs_status_t next_wydot(vxs_v2x_reader_t *r) {
-    char err[512];
+    char err[512], why[160];
     for (;;) {
         uint8_t *h;
-        size_t got, pos = 0, plen;
+        size_t got, plen;
         vxs_wydot_record_t w;
         if (grow(r, WYDOT_HEADER) != VXS_OK) return VXS_E_NOMEM;
         h = r->buf;
         got = fread(h, 1, WYDOT_HEADER, r->fp);
         if (got == 0) return VXS_EOF;
+        uint64_t unit = r->unit++, off = r->pos;
+        r->counts.units++;
         if (got < WYDOT_HEADER) {
-            report(r, "record", r->unit, r->pos, VXS_E_TRUNCATED,
+            report(r, "record", unit, off, VXS_E_TRUNCATED,
                    "log cut short: %zu of the %d header bytes", got, WYDOT_HEADER);
             r->counts.bad++;
             return VXS_EOF;
@@ -495,25 +630,20 @@ static vxs_status_t next_wydot(vxs_v2x_reader_t *r) {
         plen = (size_t)h[24] | (size_t)h[25] << 8;
         if (grow(r, WYDOT_HEADER + plen) != VXS_OK) return VXS_E_NOMEM;
         h = r->buf;
-        got = fread(h + WYDOT_HEADER, 1, plen, r->fp);
-        if (got < plen) {
-            report(r, "record", r->unit, r->pos, VXS_E_TRUNCATED,
-                   "log cut short: %zu of the record's %zu payload bytes", got, plen);
-            r->counts.bad++;
-            return VXS_EOF;
-        }
-        if (vxs_wydot_next(&w, &pos, h, WYDOT_HEADER + plen) != VXS_OK)
-            return VXS_E_TRUNCATED; /* cannot happen: both lengths were read above */
-        uint64_t unit = r->unit++, off = r->pos;
-        r->pos += WYDOT_HEADER + plen;
-        r->counts.units++;
-        if (w.direction > 1) {
-            report(r, "record", unit, off, VXS_E_MALFORMED,
-                   "direction byte %u (0 sent, 1 received); the log may not be a WYDOT log",
-                   w.direction);
-            r->counts.bad++;
+        got = plen <= VXS_WYDOT_MAX_PAYLOAD ? fread(h + WYDOT_HEADER, 1, plen, r->fp) : 0;
+        if (!vxs_wydot_plausible(h, WYDOT_HEADER + got, r->file_size - off, why, sizeof why)) {
+            /* Not a record: damage or misalignment. A record cut by the end of the file is
+             * damage too, unless nothing plausible follows (then it is the log's cut end). */
+            if (!wydot_damage(r, unit, off, VXS_E_MALFORMED, why)) return VXS_EOF;
             continue;
         }
+        size_t pos = 0;
+        if (vxs_wydot_next(&w, &pos, h, WYDOT_HEADER + plen) != VXS_OK)
+            return VXS_E_TRUNCATED; /* cannot happen: both lengths were read above */
+        r->pos += WYDOT_HEADER + plen;
+        r->have_last = true;
+        r->last_off = off;
+        r->last_sec = w.log_time / 1000000000;
         err[0] = '\0';
         uint32_t skipped;
         vxs_status_t st =
@@ -531,11 +661,25 @@ static vxs_status_t next_wydot(vxs_v2x_reader_t *r) {
     }
 }
 
+/* read_line reads one line (up to and including '\n', at most MAX_LINE - 1 bytes) into
+ * r->line and returns its length; NUL bytes are kept (a damaged byte costs its line, it does
+ * not end it). 0 at the end of the file. */
+static size_t read_line(vxs_v2x_reader_t *r) {
+    size_t n = 0;
+    int c;
+    while (n < MAX_LINE - 1 && (c = getc(r->fp)) != EOF) {
+        r->line[n++] = (char)c;
+        if (c == '\n') break;
+    }
+    r->line[n] = '\0';
+    return n;
+}
+
 static vxs_status_t next_hex(vxs_v2x_reader_t *r) {
     char err[512];
     for (;;) {
-        if (!fgets(r->line, MAX_LINE, r->fp)) return VXS_EOF;
-        size_t n = strlen(r->line), len = 0;
+        size_t n = read_line(r), len = 0;
+        if (n == 0) return VXS_EOF;
         uint64_t unit = r->unit++, off = r->pos;
         vxs_time_t t;
         r->pos += n;

@@ -257,10 +257,18 @@ void vxs_pcap_get_info(const vxs_pcap_t *p, vxs_pcap_info_t *out);
  *   VXS_OK           a record (even one whose layers did not decode: see decode_status);
  *   VXS_EOF          end of capture (incomplete datagrams are reported to diag first);
  *   VXS_E_TRUNCATED / VXS_E_MALFORMED / VXS_E_IO
- *                    the capture itself is damaged (a record cut short, a caplen libpcap
- *                    refuses): reported to diag with the record number and byte offset, and
- *                    the following call returns VXS_EOF because libpcap cannot resynchronize.
- * Every record before the damage has been returned. A record whose caplen exceeds the limit
+ *                    the capture itself is damaged (a record cut short, a caplen or block
+ *                    length libpcap refuses) and no plausible record follows: reported to diag
+ *                    with the record number and byte offset; the following call returns
+ *                    VXS_EOF.
+ * Damage followed by a plausible record is not returned: the reader reports it to diag (record
+ * number, byte offset, "resynchronised at byte N (skipped M bytes)"), counts it
+ * (capture_errors, resyncs) and goes on there. Plausible: a classic record header with its time
+ * within a day of the last record's, its lengths within the snapshot length and the file, and
+ * a plausible header after it (or the end of the file); a pcapng packet, statistics or name
+ * block with its length repeated at its end, and another after it. The search starts just
+ * after the start of the last good record, so records a damaged length field swallowed are
+ * read again. Every record before the damage has been returned. A record whose caplen exceeds the limit
  * max_record is a bad unit, not damage: it is reported, counted (records, decode_errors) and
  * skipped, and reading goes on. A sub-second timestamp field of a second or more is reported
  * and carried into the seconds, as tshark does. */
@@ -293,7 +301,8 @@ typedef struct {
     uint64_t bytes;          /* captured bytes of those records */
     uint64_t decode_errors;  /* records whose layers failed to decode */
     uint64_t snap_truncated; /* records cut by the snapshot length */
-    uint64_t capture_errors; /* damage to the capture itself (0 or 1) */
+    uint64_t capture_errors; /* damage to the capture itself: record headers or blocks refused */
+    uint64_t resyncs;        /* times reading went on at a plausible record after such damage */
     vxs_reasm_stats_t reasm;
 } vxs_pcap_counts_t;
 
@@ -374,16 +383,45 @@ const char *vxs_velodyne_product_name(uint8_t product);
 /* vxs_velodyne_return_name returns "strongest", "last", "dual" or "unknown". Never NULL. */
 const char *vxs_velodyne_return_name(uint8_t mode);
 
-/* vxs_file_kind_t is what a file holds, judged by its first bytes (and libavformat's probe). */
+/* vxs_file_kind_t is what a file holds, judged by evidence in its content (vxs_probe_file). */
 typedef enum {
     VXS_FILE_UNKNOWN = 0,
     VXS_FILE_PCAP = 1,
     VXS_FILE_PCAPNG = 2,
-    VXS_FILE_VIDEO = 3
+    VXS_FILE_VIDEO = 3,
+    VXS_FILE_WYDOT_LOG = 4, /* Wyoming OBU binary log */
+    VXS_FILE_HEX_LOG = 5    /* text log of one hex J2735 message per line */
 } vxs_file_kind_t;
 
-/* vxs_detect_file reads the start of `path` and says what it holds. VXS_E_IO (with `err`) if the
- * file cannot be read. */
+/* vxs_file_kind_name returns "pcap", "pcapng", "video", "wydot-log", "hex-log" or "unknown". */
+const char *vxs_file_kind_name(vxs_file_kind_t k);
+
+/* vxs_file_probe_t is what vxs_probe_file found. */
+typedef struct {
+    vxs_file_kind_t kind;
+    bool damaged;      /* the kind is told by structure, but the file's start is damaged: its
+                          reader may refuse it (a video libavformat cannot open, a capture
+                          header with a damaged magic) or lose the units hit */
+    uint64_t size;     /* bytes */
+    char detail[640];  /* the evidence ("MP4 boxes ftyp, moov, mdat"); for a damaged file what
+                          is wrong; for VXS_FILE_UNKNOWN every format tried and why it does not
+                          fit. Always set, never names the file. */
+} vxs_file_probe_t;
+
+/* vxs_probe_file tells what `path` holds by each format's own evidence, in this order: the
+ * pcap / pcapng magics (and a classic header whose magic alone is damaged); ISO BMFF boxes
+ * (MP4, MOV: a known box type at bytes 4-7) or the EBML magic (Matroska, WebM), confirmed by
+ * libavformat opening it with a video stream (else damaged); a Wyoming log record that is
+ * plausible (vxs_wydot_plausible) followed by another or by the end of the file, at byte 0 or
+ * (damaged) within the first 64 KiB; lines of hex holding a J2735 MessageFrame or 1609.2 data, at least as many as lines
+ * that do not (damaged when some do not), or text made of hex digits; other containers
+ * libavformat opens with a video stream. Nothing is a default: a file none of these fit is
+ * VXS_FILE_UNKNOWN, an empty one too. VXS_E_IO (with `err` naming the file) if it cannot be
+ * read or is not a regular file. The V2X reader (VXS_V2X_FMT_AUTO), `inspect`, `dump`, `init`
+ * and the job all use it. */
+vxs_status_t vxs_probe_file(vxs_file_probe_t *out, const char *path, char *err, size_t err_len);
+
+/* vxs_detect_file is vxs_probe_file's kind alone. */
 vxs_status_t vxs_detect_file(vxs_file_kind_t *out, const char *path, char *err, size_t err_len);
 
 /* ==== 5. Video probe (libavformat, headers and packets only, never decodes) ============ */

@@ -200,6 +200,19 @@ typedef struct {
 vxs_status_t vxs_wydot_next(vxs_wydot_record_t *out, size_t *pos, const uint8_t *data,
                             size_t len);
 
+/* VXS_WYDOT_MAX_PAYLOAD is the longest record payload a Wyoming log is read with (a record
+ * declaring more is damage, resynchronised past). */
+#define VXS_WYDOT_MAX_PAYLOAD 32768
+
+/* vxs_wydot_plausible says whether the `n` bytes at `p` (`left` bytes to the end of the file,
+ * left >= n) start a plausible Wyoming record: direction 0 or 1, milliseconds below 1000,
+ * latitude and longitude in range (or "unavailable"), a payload of 1..VXS_WYDOT_MAX_PAYLOAD
+ * bytes inside the file that starts like 1609.2 data or a J2735 MessageFrame with an assigned
+ * id (at most 64 bytes of forwarding header before it; only the payload bytes within `n` are
+ * looked at). False with the first failed test in `why` (may be NULL). Content detection and
+ * the reader's resynchronisation use it. */
+bool vxs_wydot_plausible(const uint8_t *p, size_t n, uint64_t left, char *why, size_t why_len);
+
 /* vxs_hexlog_parse_line reads one line of a hex log: optional leading whitespace, an optional
  * timestamp (ISO 8601, e.g. 2018-05-01T16:04:10.894Z, or seconds since 1970 with a fraction)
  * followed by a space, comma, semicolon or tab, then the message as hex digits (spaces allowed

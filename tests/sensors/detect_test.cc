@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "test_util.h"
+#include "vxs_v2x.h"
 #include "vxs_core.h"
 #include "vxs_sensors.h"
 
@@ -358,6 +359,109 @@ TEST(DetectFile, RealFiles) {
     EXPECT_EQ(k, VXS_FILE_PCAP);
     ASSERT_EQ(vxs_detect_file(&k, json.c_str(), err, sizeof err), VXS_OK);
     EXPECT_EQ(k, VXS_FILE_UNKNOWN);
+}
+
+// ---- issue 21: detection by evidence; a damaged file keeps its kind ------------------------
+
+vxs_file_probe_t Probe(const std::string &path) {
+    vxs_file_probe_t pr;
+    char err[512] = "";
+    EXPECT_EQ(vxs_probe_file(&pr, path.c_str(), err, sizeof err), VXS_OK) << err;
+    return pr;
+}
+
+TEST(DetectFile, EveryKindByItsOwnEvidence) {
+    VXS_SHARED_OR_SKIP(wy, "datasets/v2x/us/jpo-ode/data/bsmTx.bin");
+    VXS_SHARED_OR_SKIP(hex, "datasets/v2x/us/v2x-hub/bsm_vectors.txt");
+    VXS_SHARED_OR_SKIP(udp, "datasets/v2x/us/jpo-ode/udp/PsmReceiverTest_ValidPSM.txt");
+    VXS_SHARED_OR_SKIP(yaml, "datasets/lidar/calib/velodyne/VLP16.yaml");
+    VXS_SHARED_OR_SKIP(mp4, "datasets/camera/phone_vfr_1080p.mp4");
+    EXPECT_EQ(Probe(wy).kind, VXS_FILE_WYDOT_LOG);
+    EXPECT_FALSE(Probe(wy).damaged);
+    EXPECT_EQ(Probe(hex).kind, VXS_FILE_HEX_LOG);
+    EXPECT_EQ(Probe(udp).kind, VXS_FILE_HEX_LOG);
+    vxs_file_probe_t v = Probe(mp4);
+    EXPECT_EQ(v.kind, VXS_FILE_VIDEO);
+    EXPECT_FALSE(v.damaged);
+    EXPECT_NE(std::string(v.detail).find("ftyp@0 moov@24"), std::string::npos) << v.detail;
+    // What fits nothing says what was tried and why each failed.
+    vxs_file_probe_t y = Probe(yaml);
+    EXPECT_EQ(y.kind, VXS_FILE_UNKNOWN);
+    for (const char *w : {"pcap/pcapng", "MP4", "Wyoming OBU log (at byte 0: direction byte",
+                          "hex log (0 of", "libavformat"})
+        EXPECT_NE(std::string(y.detail).find(w), std::string::npos) << w << ": " << y.detail;
+    // A camera's time stamp sidecar (decimal numbers) is not a hex log, nor is an empty file
+    // anything.
+    std::string dir = vxs_test::TempDir();
+    std::string ts = dir + "/camera.timestamps";
+    std::string txt;
+    for (int i = 0; i < 50; i++) txt += std::to_string(1700000000123456789LL + i * 33333333LL) + "\n";
+    ASSERT_TRUE(vxs_test::WriteFile(ts, std::vector<uint8_t>(txt.begin(), txt.end())));
+    EXPECT_EQ(Probe(ts).kind, VXS_FILE_UNKNOWN) << Probe(ts).detail;
+    ASSERT_TRUE(vxs_test::WriteFile(dir + "/empty", {}));
+    EXPECT_EQ(Probe(dir + "/empty").kind, VXS_FILE_UNKNOWN);
+    EXPECT_STREQ(Probe(dir + "/empty").detail, "empty file (0 bytes)");
+}
+
+TEST(DetectFile, DamagedFilesKeepTheirKind) {
+    VXS_SHARED_OR_SKIP(wy, "datasets/v2x/us/jpo-ode/data/bsmLogDuringEvent.bin");
+    VXS_SHARED_OR_SKIP(hex, "datasets/v2x/us/v2x-hub/bsm_vectors.txt");
+    VXS_SHARED_OR_SKIP(mp4, "datasets/camera/phone_vfr_1080p.mp4");
+    std::string dir = vxs_test::TempDir();
+    // The reproduction: a NUL at byte 10 of the hex log (a comment line) used to make it a
+    // Wyoming log; a NUL in a message line costs that line only.
+    std::vector<uint8_t> h = vxs_test::ReadFile(hex);
+    std::vector<uint8_t> b = h;
+    b[10] = 0;
+    ASSERT_TRUE(vxs_test::WriteFile(dir + "/nul10.txt", b));
+    EXPECT_EQ(Probe(dir + "/nul10.txt").kind, VXS_FILE_HEX_LOG);
+    // Every byte of the file in turn: a NUL never changes the kind.
+    for (size_t at = 0; at < h.size(); at += 7) {
+        b = h;
+        b[at] = 0;
+        ASSERT_TRUE(vxs_test::WriteFile(dir + "/nul.txt", b));
+        EXPECT_EQ(Probe(dir + "/nul.txt").kind, VXS_FILE_HEX_LOG) << "NUL at " << at;
+    }
+    // A Wyoming log whose first record is damaged is still one, found further on.
+    std::vector<uint8_t> w = vxs_test::ReadFile(wy);
+    w[0] = 9;
+    ASSERT_TRUE(vxs_test::WriteFile(dir + "/first.bin", w));
+    vxs_file_probe_t pw = Probe(dir + "/first.bin");
+    EXPECT_EQ(pw.kind, VXS_FILE_WYDOT_LOG);
+    EXPECT_TRUE(pw.damaged);
+    EXPECT_NE(std::string(pw.detail).find("plausible records from byte 218"), std::string::npos)
+        << pw.detail;
+    // A 'fast start' MP4 (its index, moov, before the media: the real clip is one) cut in the
+    // middle of its media is a readable video; one whose index comes after the media, cut,
+    // is a damaged video saying why. Neither is ever a V2X log.
+    std::vector<uint8_t> m = vxs_test::ReadFile(mp4);
+    ASSERT_EQ(std::string(m.begin() + 28, m.begin() + 32), "moov");
+    std::vector<uint8_t> cut(m.begin(), m.begin() + 1500000);
+    ASSERT_TRUE(vxs_test::WriteFile(dir + "/fastcut.mp4", cut));
+    vxs_file_probe_t pf = Probe(dir + "/fastcut.mp4");
+    EXPECT_EQ(pf.kind, VXS_FILE_VIDEO);
+    EXPECT_FALSE(pf.damaged) << pf.detail;
+    EXPECT_NE(std::string(pf.detail).find("the file ends"), std::string::npos) << pf.detail;
+    std::vector<uint8_t> late; // ftyp, then the mdat box alone
+    late.reserve(24 + 1000000);
+    late.insert(late.end(), m.begin(), m.begin() + 24);
+    late.insert(late.end(), m.begin() + 405173, m.begin() + 405173 + 1000000);
+    ASSERT_TRUE(vxs_test::WriteFile(dir + "/late.mp4", late));
+    vxs_file_probe_t pl = Probe(dir + "/late.mp4");
+    EXPECT_EQ(pl.kind, VXS_FILE_VIDEO);
+    EXPECT_TRUE(pl.damaged);
+    EXPECT_NE(std::string(pl.detail).find("no 'moov' box"), std::string::npos) << pl.detail;
+    for (const std::string &f : {dir + "/fastcut.mp4", dir + "/late.mp4"}) {
+        vxs_v2x_reader_t *r = nullptr;
+        vxs_v2x_reader_options_t o;
+        std::memset(&o, 0, sizeof o);
+        o.own_station_id = -1;
+        char err[1024] = "";
+        EXPECT_EQ(vxs_v2x_reader_open(&r, f.c_str(), &o, err, sizeof err), VXS_E_UNSUPPORTED);
+        EXPECT_EQ(r, nullptr);
+        EXPECT_NE(std::string(err).find("not a V2X capture or log (video: "), std::string::npos)
+            << err;
+    }
 }
 
 } // namespace

@@ -540,21 +540,78 @@ void PutU32Le(std::vector<uint8_t> *b, size_t at, uint32_t v) {
     for (int i = 0; i < 4; i++) (*b)[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
 }
 
-TEST(PcapCorruption, HugeCaplen) {
+// A record header whose length libpcap refuses costs that record only: the reader reports it
+// (packet number, byte offset, libpcap's reason, where it resynchronised) and reads on from the
+// next plausible record. Records before it and after it are all there, byte for byte.
+TEST(PcapCorruption, HugeCaplenCostsOneRecord) {
     VXS_SHARED_OR_SKIP(path, "datasets/lidar/velodyne/mrpt_vlp16_gps.pcap");
     std::vector<uint8_t> full = vxs_test::ReadFile(path);
     Result ref = ReadMem(full, "x.pcap");
+    ASSERT_EQ(ref.recs.size(), 350u);
     for (size_t k : {size_t{0}, size_t{1}, size_t{77}, size_t{349}}) {
+        SCOPED_TRACE(k);
         std::vector<uint8_t> bad = full;
         PutU32Le(&bad, static_cast<size_t>(ref.recs[k].offset) + 8, 0x7FFFFF00u); // incl_len
         Result r = ReadMem(bad, "x.pcap");
         ASSERT_EQ(r.open_status, VXS_OK);
-        EXPECT_EQ(r.recs.size(), k);
-        EXPECT_EQ(r.end_status, VXS_E_MALFORMED) << r.errmsg;
+        if (k == 349) { // the last record: nothing follows, the capture ends there
+            EXPECT_EQ(r.recs.size(), k);
+            EXPECT_EQ(r.end_status, VXS_E_MALFORMED) << r.errmsg;
+            EXPECT_EQ(r.counts.resyncs, 0u);
+        } else {
+            ASSERT_EQ(r.recs.size(), ref.recs.size() - 1);
+            EXPECT_EQ(r.end_status, VXS_EOF) << r.errmsg;
+            EXPECT_EQ(r.counts.resyncs, 1u);
+            for (size_t i = 0, j = 0; i < ref.recs.size(); i++) {
+                if (i == k) continue;
+                EXPECT_EQ(r.recs[j].offset, ref.recs[i].offset);
+                EXPECT_EQ(r.recs[j].bytes, ref.recs[i].bytes);
+                j++;
+            }
+        }
+        EXPECT_EQ(r.counts.capture_errors, 1u);
+        ASSERT_EQ(r.diags.size(), 1u);
         std::string want = "x.pcap: packet " + std::to_string(k + 1) + " (byte offset " +
                            std::to_string(ref.recs[k].offset) + "): ";
-        EXPECT_EQ(r.errmsg.compare(0, want.size(), want), 0) << r.errmsg;
+        EXPECT_EQ(r.diags[0].msg.compare(0, want.size(), want), 0) << r.diags[0].msg;
+        if (k != 349) {
+            std::string next = "resynchronised at byte " + std::to_string(ref.recs[k + 1].offset) +
+                               " (skipped " +
+                               std::to_string(ref.recs[k + 1].offset - ref.recs[k].offset) +
+                               " bytes)";
+            EXPECT_NE(r.diags[0].msg.find(next), std::string::npos) << r.diags[0].msg;
+        }
         EXPECT_TRUE(r.eof_after);
+    }
+}
+
+// A length field one byte too long or too short: the record it belongs to is read with the wrong
+// length (the unit hit), libpcap then refuses the misaligned header after it, and the reader
+// goes back inside the record to the true next header: every other record is read.
+TEST(PcapCorruption, OffByOneCaplenResynchronisesBack) {
+    VXS_SHARED_OR_SKIP(path, "datasets/lidar/velodyne/mrpt_vlp16_gps.pcap");
+    std::vector<uint8_t> full = vxs_test::ReadFile(path);
+    Result ref = ReadMem(full, "x.pcap");
+    for (int delta : {-1, 1, 5000}) {
+        SCOPED_TRACE(delta);
+        const size_t k = 10;
+        std::vector<uint8_t> bad = full;
+        PutU32Le(&bad, static_cast<size_t>(ref.recs[k].offset) + 8,
+                 static_cast<uint32_t>(static_cast<int>(ref.recs[k].caplen) + delta));
+        Result r = ReadMem(bad, "x.pcap");
+        ASSERT_EQ(r.recs.size(), ref.recs.size()) << r.errmsg;
+        for (size_t i = 0; i < ref.recs.size(); i++) {
+            EXPECT_EQ(r.recs[i].offset, ref.recs[i].offset);
+            if (i != k) {
+                EXPECT_EQ(r.recs[i].bytes, ref.recs[i].bytes);
+            }
+        }
+        EXPECT_EQ(r.counts.resyncs, 1u);
+        ASSERT_EQ(r.diags.size(), 1u);
+        EXPECT_NE(r.diags[0].msg.find("resynchronised at byte " +
+                                      std::to_string(ref.recs[k + 1].offset)),
+                  std::string::npos)
+            << r.diags[0].msg;
     }
 }
 

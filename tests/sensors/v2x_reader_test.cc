@@ -253,6 +253,94 @@ TEST(V2xReader, TruncatedWydotLog) {
     EXPECT_EQ(d.msgs.size(), 1u);
 }
 
+// A damaged record costs that record: a length field set to nothing, to too much, or one byte
+// off, a direction byte no log writes. The reader reports the record (number, byte offset, what
+// is implausible, where it resynchronised) and reads every other record.
+TEST(V2xReader, WydotDamageCostsOneRecord) {
+    VXS_SHARED_OR_SKIP(bin, "datasets/v2x/us/jpo-ode/data/bsmLogDuringEvent.bin");
+    const std::vector<uint8_t> full = vxs_test::ReadFile(bin);
+    std::vector<size_t> offs;
+    for (size_t p = 0; p + 26 <= full.size(); p += 26 + (full[p + 24] | full[p + 25] << 8))
+        offs.push_back(p);
+    ASSERT_EQ(offs.size(), 222u);
+    vxs_v2x_reader_options_t o;
+    std::memset(&o, 0, sizeof o);
+    o.own_station_id = -1;
+    std::string path = vxs_test::TempDir() + "/d.bin";
+    const size_t k = 6;
+    struct Case {
+        const char *what;
+        int at;     // byte of record k changed
+        int value;  // new value of a u16 LE at `at` (or of the byte, for at 0)
+        size_t lost;
+    };
+    for (const Case &c : {Case{"length 0", 24, 0, 1}, Case{"length 65535", 24, 65535, 1},
+                          Case{"length 1", 24, 1, 1}, Case{"length - 1", 24, 191, 1},
+                          Case{"length + 1", 24, 193, 0}, Case{"direction 7", 0, 7, 1}}) {
+        SCOPED_TRACE(c.what);
+        std::vector<uint8_t> b = full;
+        if (c.at == 0) {
+            b[offs[k]] = static_cast<uint8_t>(c.value);
+        } else {
+            b[offs[k] + 24] = static_cast<uint8_t>(c.value & 0xFF);
+            b[offs[k] + 25] = static_cast<uint8_t>(c.value >> 8);
+        }
+        ASSERT_TRUE(vxs_test::WriteFile(path, b));
+        Diags d;
+        vxs_v2x_counts_t counts;
+        auto msgs = ReadAll(path, &o, &d, &counts);
+        EXPECT_EQ(msgs.size(), 222u - c.lost);
+        // every record but the damaged one is read, at its own offset
+        size_t j = 0;
+        for (size_t i = 0; i < offs.size() && j < msgs.size(); i++) {
+            if (i == k && c.lost) continue;
+            EXPECT_EQ(msgs[j].rec.loc.offset, offs[i]) << i;
+            j++;
+        }
+        ASSERT_FALSE(d.msgs.empty());
+        bool resync = false;
+        for (const std::string &m : d.msgs) {
+            EXPECT_EQ(m.find(path + ": record "), 0u) << m;
+            EXPECT_NE(m.find("(byte offset "), std::string::npos) << m;
+            resync |= m.find("resynchronised at byte " + std::to_string(offs[k + 1])) !=
+                      std::string::npos;
+        }
+        EXPECT_TRUE(resync) << d.msgs[0];
+    }
+}
+
+// Lines are read whole, NUL bytes and all: a NUL in a message line costs that line, and the
+// line numbers and byte offsets of the lines after it stay right.
+TEST(V2xReader, HexLogNulCostsItsLine) {
+    VXS_SHARED_OR_SKIP(hex, "datasets/v2x/us/v2x-hub/bsm_vectors.txt");
+    std::vector<uint8_t> b = vxs_test::ReadFile(hex);
+    std::string path = vxs_test::TempDir() + "/h.txt";
+    ASSERT_TRUE(vxs_test::WriteFile(path, b));
+    Diags d0;
+    auto ref = ReadAll(path, nullptr, &d0);
+    ASSERT_EQ(ref.size(), 2u);
+    b[10] = 0; // the reproduction: byte 10 is in the comment at the top
+    ASSERT_TRUE(vxs_test::WriteFile(path, b));
+    Diags d1;
+    auto m1 = ReadAll(path, nullptr, &d1);
+    EXPECT_EQ(m1.size(), 2u);
+    EXPECT_TRUE(d1.msgs.empty());
+    // a NUL in the first message's hex digits
+    b = vxs_test::ReadFile(hex);
+    const size_t at = static_cast<size_t>(ref[0].rec.loc.offset) + 8;
+    b[at] = 0;
+    ASSERT_TRUE(vxs_test::WriteFile(path, b));
+    Diags d2;
+    auto m2 = ReadAll(path, nullptr, &d2);
+    ASSERT_EQ(m2.size(), 1u);
+    EXPECT_EQ(m2[0].rec.loc.offset, ref[1].rec.loc.offset);
+    EXPECT_EQ(m2[0].rec.loc.index, ref[1].rec.loc.index);
+    ASSERT_EQ(d2.msgs.size(), 1u);
+    EXPECT_NE(d2.msgs[0].find("(byte offset " + std::to_string(ref[0].rec.loc.offset) + ")"),
+              std::string::npos)
+        << d2.msgs[0];
+}
+
 TEST(V2xReader, TimesResolveAgainstTheReference) {
     vxs_v2x_msg_t m;
     vxs_v2x_msg_init(&m);
