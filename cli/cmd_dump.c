@@ -537,7 +537,8 @@ static int dump_lidar(const char *path, dump_opts_t *o) {
         rc = VXS_EXIT_USAGE;
     }
     if (rc == VXS_EXIT_OK &&
-        (counts.bad_packets > 0 || fetch_errors > 0 || dc.count > 0 || st != VXS_EOF)) {
+        (counts.bad_packets > 0 || fetch_errors > 0 || dc.count > 0 ||
+         (st != VXS_OK && st != VXS_EOF))) { /* VXS_OK: stopped after the sweep asked for */
         /* any damage reported, the capture's own included, is a finding */
         fprintf(stderr, "v2xsync dump: %s: %" PRIu64 " damaged unit(s) skipped (see above)\n",
                 path, (dc.count > counts.bad_packets ? dc.count : counts.bad_packets) +

@@ -518,11 +518,12 @@ static bool iso_box_type(const uint8_t *t) {
 }
 
 /* walk_boxes lists the top-level ISO BMFF boxes whose headers are in the file (reading each
- * header from `fp`) and says what is wrong with the structure, into `out`. */
-static void walk_boxes(FILE *fp, uint64_t size, char *out, size_t out_len) {
+ * header from `fp`) and says what is wrong with the structure, into `out`. True when a whole
+ * 'moov' box (the index) is there. */
+static bool walk_boxes(FILE *fp, uint64_t size, char *out, size_t out_len) {
     size_t w = (size_t)snprintf(out, out_len, "MP4/QuickTime boxes:");
     uint64_t pos = 0;
-    bool moov = false;
+    bool moov = false, moov_cut = false;
     for (int i = 0; i < 64 && pos < size && w < out_len; i++) {
         uint8_t b[16];
         uint64_t bsize;
@@ -550,6 +551,7 @@ static void walk_boxes(FILE *fp, uint64_t size, char *out, size_t out_len) {
             break;
         }
         if (pos + bsize > size) {
+            moov_cut = memcmp(type, "moov", 4) == 0;
             w += (size_t)snprintf(out + w, out_len - w,
                                   " (the '%s' box declares %llu bytes; the file ends %llu bytes "
                                   "into it)",
@@ -561,22 +563,26 @@ static void walk_boxes(FILE *fp, uint64_t size, char *out, size_t out_len) {
     }
     if (!moov && w < out_len)
         snprintf(out + w, out_len - w, "; no 'moov' box (the index of the frames)");
+    else if (moov_cut && w < out_len)
+        snprintf(out + w, out_len - w, "; the 'moov' box (the index of the frames) is cut");
+    return moov && !moov_cut;
 }
 
 /* wydot_chain says whether a plausible Wyoming record starts at `i` and is followed by another
- * or by the end of the file; `why` gets the reason when not. */
+ * (which the end of the file may cut) or by the end of the file; `why` gets the reason when
+ * not. */
 static bool wydot_chain(const uint8_t *h, size_t n, size_t i, uint64_t size, char *why,
                         size_t why_len) {
     if (!vxs_wydot_plausible(h + i, n - i, size - i, why, why_len)) return false;
     const uint64_t len = 26 + ((uint64_t)h[i + 24] | (uint64_t)h[i + 25] << 8);
-    if (i + len == size) return true;
+    if (i + len == size || i + len + 26 > size) return true; /* the end, or a header cut by it */
     if (i + len + 26 > n) {
         snprintf(why, why_len, "the record at byte %zu is not followed by another in the first "
                                "%zu bytes", i, n);
         return false;
     }
-    if (!vxs_wydot_plausible(h + i + len, n - i - len, size - i - len, why, why_len)) return false;
-    return true;
+    /* the follower's structure only: a log cut inside its payload is still a log */
+    return vxs_wydot_plausible(h + i + len, n - i - len, UINT64_MAX, why, why_len);
 }
 
 /* hex_lines counts the lines of the head that parse as a hex message (ok) and those that do
@@ -675,12 +681,16 @@ vxs_status_t vxs_probe_file(vxs_file_probe_t *o, const char *path, char *err, si
     int av = 1;
     if (iso || ebml) {
         o->kind = VXS_FILE_VIDEO;
+        bool index = true;
         if (iso)
-            walk_boxes(fp, o->size, o->detail, sizeof o->detail);
+            index = walk_boxes(fp, o->size, o->detail, sizeof o->detail);
         else
             snprintf(o->detail, sizeof o->detail, "Matroska/WebM EBML header");
         av = open_video(path);
-        if (av != 0) {
+        if (av == 0 && !index) {
+            /* libavformat may open an MP4 whose index is cut and find no frame in it */
+            o->damaged = true;
+        } else if (av != 0) {
             char why[128];
             size_t w = strlen(o->detail);
             o->damaged = true;

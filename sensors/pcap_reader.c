@@ -497,7 +497,8 @@ static bool scan_record(vxs_pcap_t *p, uint64_t from, uint64_t *at) {
     if (!p->classic16 && !p->info.pcapng) return false;
     if (p->info.pcapng) from = (from + 3) & ~(uint64_t)3;
     if (size == 0 || from >= size) return false;
-    buf = vxs_malloc(RESYNC_CHUNK + keep);
+    const uint64_t span = size - from;
+    buf = vxs_malloc(span < RESYNC_CHUNK + keep ? (size_t)span : RESYNC_CHUNK + keep);
     if (!buf) return false;
     for (uint64_t base = from; base < size && !found; base += RESYNC_CHUNK) {
         size_t want = (size_t)(size - base < RESYNC_CHUNK + keep ? size - base : RESYNC_CHUNK + keep);
@@ -529,6 +530,55 @@ static bool resync_find(vxs_pcap_t *p, uint64_t offset, uint64_t *at) {
     p->counts.resyncs++;
     p->pos = *at;
     return true;
+}
+
+/* blocks_ok walks the pcapng blocks libpcap read from `from` to `end` (the packet block it
+ * returned and any blocks it skipped before it) and says whether each is a block type pcapng
+ * defines with a sane length, ending exactly at `end`. libpcap skips unknown block types
+ * silently, so a damaged length that lands on bytes it takes for such a block would otherwise
+ * lose blocks without a word. The common case, one packet block without options, costs no
+ * read; otherwise the stream is put back at `end`. */
+static bool blocks_ok(vxs_pcap_t *p, const struct pcap_pkthdr *hdr, uint64_t from, uint64_t end) {
+    bool ok = true;
+    if (end - from == 32 + (((uint64_t)hdr->caplen + 3) & ~(uint64_t)3)) return true;
+    for (uint64_t pos = from; pos < end && ok;) {
+        uint8_t h[8];
+        if (fseek(p->fp, (long)pos, SEEK_SET) != 0 || fread(h, 1, 8, p->fp) != 8) {
+            ok = false;
+            break;
+        }
+        const uint32_t type = get32(h, p->be), total = get32(h + 4, p->be);
+        const bool known = (type >= 1 && type <= 6) || type == 9 || type == 10 ||
+                           type == 0x0a0d0d0au || type == 0x00000badu || type == 0x40000badu;
+        ok = known && total >= 12 && total % 4 == 0 && total <= end - pos;
+        pos += total;
+    }
+    if (fseek(p->fp, (long)end, SEEK_SET) != 0) p->done = true;
+    return ok;
+}
+
+/* suspect says why a classic record libpcap returned looks like misaligned bytes rather than
+ * a record (NULL when it does not): a sub-second field of a second or more, a time more than a
+ * day from the last record's, a captured length above the original length. */
+static const char *suspect(const vxs_pcap_t *p, const struct pcap_pkthdr *hdr) {
+    if (hdr->ts.tv_usec >= 1000000000L) return "sub-second field of a second or more";
+    if (hdr->caplen > hdr->len) return "captured length above the original length";
+    if (p->have_last && ((int64_t)hdr->ts.tv_sec < p->last_sec - RESYNC_MAX_DT ||
+                         (int64_t)hdr->ts.tv_sec > p->last_sec + RESYNC_MAX_DT))
+        return "time more than a day from the last record's";
+    return NULL;
+}
+
+/* follower_ok says whether the record after the one at `offset` (just read, the stream right
+ * after it) has a plausible header, or the file ends there. Moves the stream. */
+static bool follower_ok(vxs_pcap_t *p, const struct pcap_pkthdr *hdr, uint64_t offset) {
+    const uint64_t next = offset + 16 + hdr->caplen, size = p->info.file_size;
+    uint8_t h[16];
+    uint32_t len = 0;
+    if (size == 0 || next == size) return true;
+    if (next + 16 > size) return false;
+    if (fseek(p->fp, (long)next, SEEK_SET) != 0 || fread(h, 1, 16, p->fp) != 16) return false;
+    return classic_ok(p, h, size - next, true, (int64_t)hdr->ts.tv_sec, &len);
 }
 
 vxs_status_t vxs_pcap_next(vxs_pcap_t *p, const vxs_packet_t **out) {
@@ -588,6 +638,37 @@ vxs_status_t vxs_pcap_next(vxs_pcap_t *p, const vxs_packet_t **out) {
         } else {
             at = ftell(p->fp);
             p->pos = at < 0 ? offset : (uint64_t)at;
+        }
+        if (p->info.pcapng && p->pos > offset && !blocks_ok(p, hdr, offset, p->pos)) {
+            p->counts.capture_errors++;
+            report(p, false, p->next_index + 1, offset, VXS_E_MALFORMED,
+                   "damaged pcapng blocks between bytes %llu and %llu, skipped by libpcap; "
+                   "resynchronised at byte %llu (skipped %llu bytes)",
+                   (unsigned long long)offset, (unsigned long long)p->pos,
+                   (unsigned long long)p->pos, (unsigned long long)(p->pos - offset));
+            p->next_index++;
+            continue;
+        }
+        /* A record libpcap accepts may still be misaligned garbage after a damaged length
+         * (a caplen of 0 makes the record's payload the next "header"): a suspect one whose
+         * follower is not plausible either is damage, and reading resynchronises. */
+        if (p->classic16 && hdr->caplen < p->info.snaplen) {
+            const char *why = suspect(p, hdr);
+            uint64_t go = 0;
+            if (why && !follower_ok(p, hdr, offset) && resync_find(p, offset, &go)) {
+                p->counts.capture_errors++;
+                report(p, false, p->next_index + 1, offset, VXS_E_MALFORMED,
+                       "implausible record header (%s) followed by no plausible record; "
+                       "resynchronised at byte %llu (skipped %llu bytes)",
+                       why, (unsigned long long)go,
+                       (unsigned long long)(go > offset ? go - offset : 0));
+                p->next_index++;
+                continue;
+            }
+            if (why && fseek(p->fp, (long)p->pos, SEEK_SET) != 0) {
+                p->done = true; /* cannot happen on a file we just read */
+                continue;
+            }
         }
         /* Field by field, not memset: this runs per record, and vxs_pkt_decode resets the
          * (large) info part itself. */

@@ -566,7 +566,8 @@ static bool wydot_resync(vxs_v2x_reader_t *r, uint64_t offset, uint64_t *at) {
     r->have_err = true;
     r->last_err = offset;
     if (from >= r->file_size) return false;
-    uint8_t *buf = vxs_malloc(RESYNC_CHUNK + keep);
+    const uint64_t span = r->file_size - from;
+    uint8_t *buf = vxs_malloc(span < RESYNC_CHUNK + keep ? (size_t)span : RESYNC_CHUNK + keep);
     if (!buf) return false;
     for (uint64_t base = from; base < r->file_size && !found; base += RESYNC_CHUNK) {
         const uint64_t rest = r->file_size - base;

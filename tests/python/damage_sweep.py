@@ -497,13 +497,20 @@ FRAME_KEEP = ("pts", "pts_ns", "key", "size", "width", "height", "offset")
 
 
 def records_view(o):
-    """inspect --records: {offset: canonical line} (locator.index / source left out)."""
+    """inspect --records: {offset: canonical line} (locator.index / source left out).
+
+    The ports are left out too: for the last fragment of an IPv4 datagram they come from the
+    reassembled datagram, so a damaged earlier fragment changes them in a record whose own
+    bytes are intact. The datagram, not the record, is the unit there."""
     v = {}
     for r in o.lines:
         r = json.loads(json.dumps(r))
         loc = r.get("locator") or {}
         loc.pop("index", None)
         loc.pop("source", None)
+        summ = r.get("summary") or {}
+        summ.pop("src_port", None)
+        summ.pop("dst_port", None)
         v.setdefault(loc.get("offset"), []).append(json.dumps(r, sort_keys=True))
     return {k: sorted(x) for k, x in v.items()}
 
