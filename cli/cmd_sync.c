@@ -34,7 +34,7 @@ static const vxs_cli_opt_t sync_opts[] = {
                          "and discard the bundles killed runs left",
      OPT_FORCE},
     {"allow-output-in-input", 0, NULL, "let DIR be or lie in a folder holding input recordings "
-                                       "or the manifest (refused by default)",
+                                       "or the drive's manifest (refused by default)",
      OPT_ALLOW_IN_INPUT},
     {"json", 0, NULL, "print a JSON summary on stdout", OPT_JSON},
     {"quiet", 'q', NULL, "no progress bar on stderr", OPT_QUIET},
@@ -570,9 +570,10 @@ const vxs_cli_cmd_t vxs_cmd_sync_def = {
     "removes (a lock file beside DIR, .DIR.v2xsync-lock, keeps two runs off one DIR); a\n"
     "bundle's is kept for --resume. -o naming a file is refused before anything is read;\n"
     "nothing is created before the manifest and every source are checked. DIR may not be,\n"
-    "or lie under, a folder holding input recordings or the manifest (after resolving '..'\n"
-    "and symbolic links) unless --allow-output-in-input; it may hold files of yours, but no\n"
-    "folders other than a bundle's, as it is replaced as a whole.\n\n"
+    "or lie under, a folder holding input recordings, nor the manifest's folder or under it\n"
+    "when the recordings lie in it (a drive's folder), after resolving '..' and symbolic\n"
+    "links, unless --allow-output-in-input; it may hold files of yours, but no folders other\n"
+    "than a bundle's, as it is replaced as a whole.\n\n"
     "Example:\n  v2xsync synth --out drive --duration 60\n"
     "  v2xsync sync drive/scenario.json -o drive-synced\n"
     "  v2xsync sync drive/scenario.json -o drive-bundle --bundle --every 2 --sensors ego/camera\n\n"

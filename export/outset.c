@@ -241,17 +241,31 @@ vxs_status_t vxs_outset_check_inputs(const char *dir, const char *const *paths, 
     return VXS_E_ARG;
 }
 
+/* named_folder: the folder `path` names, resolved as resolve_loose does */
+static bool named_folder(const char *path, char *out, size_t out_len) {
+    char named[OPATH];
+    snprintf(named, sizeof named, "%s", path);
+    char *slash = strrchr(named, '/');
+    if (slash == named) named[1] = '\0';
+    else if (slash) *slash = '\0';
+    else snprintf(named, sizeof named, ".");
+    return resolve_loose(named, out, out_len);
+}
+
+/* The manifest's folder is an input folder when it is the drive's: when it holds the
+ * recordings or the folders they are in (what `init` and `synth` write). A manifest written
+ * alone into a folder of its own, naming recordings elsewhere, leaves that folder free for
+ * outputs beside it; the folder itself is still never replaced. */
 vxs_status_t vxs_outset_check_manifest(const char *dir, const vxs_manifest_t *man,
                                        const char *manifest_path, char *err, size_t err_len) {
-    size_t n = 1;
+    size_t n = 0;
     for (size_t a = 0; a < man->n_agents; a++) n += 4 * man->agents[a].n_sources;
-    const char **paths = vxs_calloc(n, sizeof *paths);
+    const char **paths = vxs_calloc(n ? n : 1, sizeof *paths);
     if (!paths) {
         snprintf(err, err_len, "%s: out of memory", dir);
         return VXS_E_NOMEM;
     }
     size_t k = 0;
-    paths[k++] = manifest_path;
     for (size_t a = 0; a < man->n_agents; a++)
         for (size_t i = 0; i < man->agents[a].n_sources; i++) {
             const vxs_manifest_source_t *s = &man->agents[a].sources[i];
@@ -260,7 +274,22 @@ vxs_status_t vxs_outset_check_manifest(const char *dir, const vxs_manifest_t *ma
             paths[k++] = s->metadata;
             paths[k++] = s->timestamps;
         }
-    const vxs_status_t st = vxs_outset_check_inputs(dir, paths, k, err, err_len);
+    vxs_status_t st = vxs_outset_check_inputs(dir, paths, k, err, err_len);
+    char target[OPATH], mdir[OPATH], sdir[OPATH];
+    if (st == VXS_OK && resolve_loose(dir, target, sizeof target) &&
+        named_folder(manifest_path, mdir, sizeof mdir) && under(target, mdir)) {
+        bool drive = strcmp(target, mdir) == 0;
+        for (size_t i = 0; i < k && !drive; i++)
+            drive = paths[i] && named_folder(paths[i], sdir, sizeof sdir) && under(sdir, mdir);
+        if (drive) {
+            snprintf(err, err_len,
+                     "%s is %s%s, a folder that holds input recordings (the manifest %s%s): "
+                     "nothing is written into input folders or under them",
+                     dir, strcmp(target, mdir) == 0 ? "" : "inside ", mdir, manifest_path,
+                     strcmp(target, mdir) == 0 ? "" : " and the recordings under it");
+            st = VXS_E_ARG;
+        }
+    }
     vxs_free(paths);
     return st;
 }
