@@ -125,8 +125,12 @@ const vxs_cli_cmd_t vxs_cmd_dump_def = {
     "time_source (sidecar, container, creation_time_end, creation_time_start, scenario,\n"
     "filename, none), key, size, width, height, offset. Nothing is decoded, except with\n"
     "--frame N --png OUT.png, which decodes frame N and writes it.\n\n"
-    "Exit status: 0 ok; 1 bad packets or frames were found (everything else was printed);\n"
-    "2 usage error or unreadable file.\n",
+    "What FILE is comes from the evidence in its content (as in inspect), never from its name:\n"
+    "a file that fits no format is refused with every format tried. After a damaged record\n"
+    "header, reading goes on at the next plausible record (\"resynchronised at byte N\").\n\n"
+    "Exit status: 0 ok; 1 damaged packets, records, lines or frames were found, reported and\n"
+    "skipped (everything else was printed); 2 usage error, or a file that cannot be read at\n"
+    "all (missing, empty, of no known kind, a damaged file header or video index).\n",
     dump_opts, vxs_cmd_dump};
 
 #define MAX_META 8

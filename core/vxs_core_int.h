@@ -37,6 +37,15 @@ extern "C" {
     } while (0)
 #endif
 
+/* VXSI_NO_COVERAGE keeps libFuzzer's coverage instrumentation (a callback on every comparison)
+ * out of a byte-by-byte scan loop (resynchronisation after damage): the plausibility tests it
+ * calls stay instrumented, but the loop itself would otherwise cost most of a fuzz run. */
+#if defined(__clang__) && __clang_major__ >= 13
+#define VXSI_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#else
+#define VXSI_NO_COVERAGE
+#endif
+
 /* VXS_FORWARD evaluates `expr` (a vxs_status_t) once and returns it from the enclosing function
  * unless it is VXS_OK. VXS_EOF is forwarded too: it is not an error, but the caller's loop has
  * to see it. Debug builds log "file:line: expr -> VXS_x" at VXS_LOG_DEBUG (zstd FORWARD_IF_ERROR). */

@@ -275,20 +275,16 @@ vxs_status_t vxs_outset_check_manifest(const char *dir, const vxs_manifest_t *ma
             paths[k++] = s->timestamps;
         }
     vxs_status_t st = vxs_outset_check_inputs(dir, paths, k, err, err_len);
-    char target[OPATH], mdir[OPATH], sdir[OPATH];
+    char target[OPATH], mdir[OPATH];
     if (st == VXS_OK && resolve_loose(dir, target, sizeof target) &&
         named_folder(manifest_path, mdir, sizeof mdir) && under(target, mdir)) {
-        bool drive = strcmp(target, mdir) == 0;
-        for (size_t i = 0; i < k && !drive; i++)
-            drive = paths[i] && named_folder(paths[i], sdir, sizeof sdir) && under(sdir, mdir);
-        if (drive) {
-            snprintf(err, err_len,
-                     "%s is %s%s, a folder that holds input recordings (the manifest %s%s): "
-                     "nothing is written into input folders or under them",
-                     dir, strcmp(target, mdir) == 0 ? "" : "inside ", mdir, manifest_path,
-                     strcmp(target, mdir) == 0 ? "" : " and the recordings under it");
-            st = VXS_E_ARG;
-        }
+        /* The manifest is an input too, and its folder usually the drive's: nothing is written
+         * in it or under it (issue 21), whether or not the recordings lie there. */
+        snprintf(err, err_len,
+                 "%s is %s%s, a folder that holds input recordings (the manifest %s): nothing is "
+                 "written into input folders or under them",
+                 dir, strcmp(target, mdir) == 0 ? "" : "inside ", mdir, manifest_path);
+        st = VXS_E_ARG;
     }
     vxs_free(paths);
     return st;

@@ -345,9 +345,8 @@ vxs_status_t vxs_outset_check_inputs(const char *dir, const char *const *paths, 
 
 /* vxs_outset_check_manifest is vxs_outset_check_inputs over every file of every source of `man`
  * (recording, calibration, metadata, timestamps), and refuses besides the folder of the
- * manifest file `manifest_path` and, when it is a drive's folder (a source lies in it or under
- * it, as `init` and `synth` lay drives out), anything under it; a manifest alone in a folder,
- * naming recordings elsewhere, leaves outputs beside it free. VXS_E_NOMEM besides. */
+ * manifest file `manifest_path` and anything under it (the manifest is an input, and its folder
+ * usually the drive's). VXS_E_NOMEM besides. */
 vxs_status_t vxs_outset_check_manifest(const char *dir, const vxs_manifest_t *man,
                                        const char *manifest_path, char *err, size_t err_len);
 

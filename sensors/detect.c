@@ -477,17 +477,17 @@ static bool capture_magic(vxs_file_probe_t *o, const uint8_t *h, size_t n) {
     for (size_t i = 0; i < 6; i++) {
         if (le32(h) == magics[i]) {
             o->kind = VXS_FILE_PCAP;
-            snprintf(o->detail, sizeof o->detail, "pcap magic %08x", be32(h));
+            vxsi_fmt(o->detail, sizeof o->detail, "pcap magic %08x", be32(h));
             return true;
         }
     }
     if (le32(h) == 0x0a0d0d0au) {
         o->kind = VXS_FILE_PCAPNG;
         if (n >= 12 && (le32(h + 8) == 0x1a2b3c4du || be32(h + 8) == 0x1a2b3c4du)) {
-            snprintf(o->detail, sizeof o->detail, "pcapng section header block");
+            vxsi_fmt(o->detail, sizeof o->detail, "pcapng section header block");
         } else {
             o->damaged = true;
-            snprintf(o->detail, sizeof o->detail,
+            vxsi_fmt(o->detail, sizeof o->detail,
                      "pcapng section header block whose byte-order magic (bytes 8-11) is "
                      "damaged or missing");
         }
@@ -498,7 +498,7 @@ static bool capture_magic(vxs_file_probe_t *o, const uint8_t *h, size_t n) {
                     memcmp(h + 4, "\x00\x02\x00\x04", 4) == 0)) {
         o->kind = VXS_FILE_PCAP;
         o->damaged = true;
-        snprintf(o->detail, sizeof o->detail,
+        vxsi_fmt(o->detail, sizeof o->detail,
                  "pcap file header (version 2.4 at bytes 4-7) whose magic number %08x (bytes "
                  "0-3) is damaged",
                  be32(h));
@@ -577,7 +577,7 @@ static bool wydot_chain(const uint8_t *h, size_t n, size_t i, uint64_t size, cha
     const uint64_t len = 26 + ((uint64_t)h[i + 24] | (uint64_t)h[i + 25] << 8);
     if (i + len == size || i + len + 26 > size) return true; /* the end, or a header cut by it */
     if (i + len + 26 > n) {
-        snprintf(why, why_len, "the record at byte %zu is not followed by another in the first "
+        vxsi_fmt(why, why_len, "the record at byte %zu is not followed by another in the first "
                                "%zu bytes", i, n);
         return false;
     }
@@ -659,7 +659,7 @@ vxs_status_t vxs_probe_file(vxs_file_probe_t *o, const char *path, char *err, si
     o->size = (uint64_t)sb.st_size;
     if (o->size == 0) {
         fclose(fp);
-        snprintf(o->detail, sizeof o->detail, "empty file (0 bytes)");
+        vxsi_fmt(o->detail, sizeof o->detail, "empty file (0 bytes)");
         return VXS_OK;
     }
     h = vxs_malloc(HEAD_MAX + HEAD_MAX / 2); /* the head, then a hex line's message */
@@ -685,7 +685,7 @@ vxs_status_t vxs_probe_file(vxs_file_probe_t *o, const char *path, char *err, si
         if (iso)
             index = walk_boxes(fp, o->size, o->detail, sizeof o->detail);
         else
-            snprintf(o->detail, sizeof o->detail, "Matroska/WebM EBML header");
+            vxsi_fmt(o->detail, sizeof o->detail, "Matroska/WebM EBML header");
         av = open_video(path);
         if (av == 0 && !index) {
             /* libavformat may open an MP4 whose index is cut and find no frame in it */
@@ -698,7 +698,7 @@ vxs_status_t vxs_probe_file(vxs_file_probe_t *o, const char *path, char *err, si
                 av_strerror(av, why, sizeof why);
             else
                 snprintf(why, sizeof why, "no video stream in it");
-            snprintf(o->detail + w, sizeof o->detail - w, "; libavformat cannot open it: %s", why);
+            vxsi_fmt(o->detail + w, sizeof o->detail - w, "; libavformat cannot open it: %s", why);
         }
         goto done;
     }
@@ -707,7 +707,7 @@ vxs_status_t vxs_probe_file(vxs_file_probe_t *o, const char *path, char *err, si
     char wy_why[160] = "", hex_why[200] = "";
     if (wydot_chain(h, n, 0, o->size, wy_why, sizeof wy_why)) {
         o->kind = VXS_FILE_WYDOT_LOG;
-        snprintf(o->detail, sizeof o->detail, "Wyoming OBU log records from byte 0");
+        vxsi_fmt(o->detail, sizeof o->detail, "Wyoming OBU log records from byte 0");
         goto done;
     }
     for (size_t i = 1; i + 26 <= n; i++) {
@@ -715,7 +715,7 @@ vxs_status_t vxs_probe_file(vxs_file_probe_t *o, const char *path, char *err, si
         if (wydot_chain(h, n, i, o->size, dummy, sizeof dummy)) {
             o->kind = VXS_FILE_WYDOT_LOG;
             o->damaged = true;
-            snprintf(o->detail, sizeof o->detail,
+            vxsi_fmt(o->detail, sizeof o->detail,
                      "Wyoming OBU log: no record at byte 0 (%s); plausible records from byte %zu",
                      wy_why, i);
             goto done;
@@ -730,25 +730,25 @@ vxs_status_t vxs_probe_file(vxs_file_probe_t *o, const char *path, char *err, si
         o->kind = VXS_FILE_HEX_LOG;
         o->damaged = bad > 0;
         if (bad)
-            snprintf(o->detail, sizeof o->detail,
+            vxsi_fmt(o->detail, sizeof o->detail,
                      "hex log: %zu of %zu lines in the first %zu bytes parse as hex messages "
                      "(first failure %s)",
                      ok, ok + bad, n, first_bad);
         else
-            snprintf(o->detail, sizeof o->detail, "hex log: %zu lines of hex messages", ok);
+            vxsi_fmt(o->detail, sizeof o->detail, "hex log: %zu lines of hex messages", ok);
         goto done;
     }
     if (ok + bad == 0)
-        snprintf(hex_why, sizeof hex_why, "no text lines");
+        vxsi_fmt(hex_why, sizeof hex_why, "no text lines");
     else
-        snprintf(hex_why, sizeof hex_why, "%zu of %zu lines parse, first failure %s", ok,
+        vxsi_fmt(hex_why, sizeof hex_why, "%zu of %zu lines parse, first failure %s", ok,
                  ok + bad, first_bad);
 
     /* Other containers libavformat reads. */
     av = open_video(path);
     if (av == 0) {
         o->kind = VXS_FILE_VIDEO;
-        snprintf(o->detail, sizeof o->detail, "a video container libavformat opens");
+        vxsi_fmt(o->detail, sizeof o->detail, "a video container libavformat opens");
         goto done;
     }
     char av_why[128];
@@ -756,7 +756,7 @@ vxs_status_t vxs_probe_file(vxs_file_probe_t *o, const char *path, char *err, si
         av_strerror(av, av_why, sizeof av_why);
     else
         snprintf(av_why, sizeof av_why, "opened, but no video stream");
-    snprintf(o->detail, sizeof o->detail,
+    vxsi_fmt(o->detail, sizeof o->detail,
              "%llu bytes starting %02x %02x %02x %02x; tried: pcap/pcapng (no capture magic), "
              "MP4/QuickTime and Matroska (no box or EBML header), Wyoming OBU log (at byte 0: "
              "%s), hex log (%s), libavformat (%s)",

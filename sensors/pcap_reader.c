@@ -51,8 +51,8 @@ struct vxs_pcap {
     bool have_last;        /* a record was read: last_offset / last_sec hold it */
     uint64_t last_offset;  /* where the last record read starts */
     int64_t last_sec;      /* its time in seconds */
-    bool have_err;         /* damage was met: last_err is where */
-    uint64_t last_err;
+    bool have_go;          /* reading resynchronised: last_go is where it went on */
+    uint64_t last_go;
     vxs_packet_t pkt;
     vxs_pkt_info_t dgram;
     vxs_pcap_counts_t counts;
@@ -435,7 +435,7 @@ static uint32_t get32(const uint8_t *b, bool be) {
 
 /* classic_ok says whether the 16 bytes at `h` (of `left` bytes to the end of the file) are a
  * plausible classic record header: sub-second field in range, captured length within the
- * snapshot length and the limit and not above the original length, the whole record in the
+ * snapshot length and the limit and not above the original length, which is not 0, the whole record in the
  * file, and (when a record was read before) a time within a day of it. *len gets the record's
  * size. */
 static bool classic_ok(const vxs_pcap_t *p, const uint8_t *h, uint64_t left, bool have_sec,
@@ -444,7 +444,8 @@ static bool classic_ok(const vxs_pcap_t *p, const uint8_t *h, uint64_t left, boo
              orig = get32(h + 12, p->be);
     uint32_t snap = p->info.snaplen ? p->info.snaplen : 262144;
     if (sub >= (p->info.nanosecond_file ? 1000000000u : 1000000u)) return false;
-    if (cap > snap || cap > p->lim.max_record || cap > orig || orig > RESYNC_MAX_BLOCK)
+    if (cap > snap || cap > p->lim.max_record || cap > orig || orig == 0 ||
+        orig > RESYNC_MAX_BLOCK)
         return false;
     if ((uint64_t)cap + 16 > left) return false;
     if (have_sec && ((int64_t)sec < sec0 - RESYNC_MAX_DT || (int64_t)sec > sec0 + RESYNC_MAX_DT))
@@ -472,6 +473,7 @@ static bool block_ok(const vxs_pcap_t *p, const uint8_t *h, size_t avail, uint64
 
 /* unit_ok checks one record or block at `h` and, when it does not end the file, the one that
  * follows it: two plausible units in a row, or one that ends exactly at the end of the file. */
+VXSI_NO_COVERAGE
 static bool unit_ok(const vxs_pcap_t *p, const uint8_t *h, size_t avail, uint64_t left) {
     uint32_t len = 0, len2 = 0;
     if (p->info.pcapng) {
@@ -489,6 +491,7 @@ static bool unit_ok(const vxs_pcap_t *p, const uint8_t *h, size_t avail, uint64_
  * (pcapng, at 4-byte alignment) from `from` on, reading the file in chunks; *at gets its
  * offset. False when there is none before the end of the file or the file cannot be read. The
  * stream is left anywhere: the caller seeks. */
+VXSI_NO_COVERAGE
 static bool scan_record(vxs_pcap_t *p, uint64_t from, uint64_t *at) {
     const uint64_t size = p->info.file_size;
     const size_t keep = 2 * 16 + (size_t)RESYNC_MAX_BLOCK; /* a unit and the next one's header */
@@ -504,8 +507,19 @@ static bool scan_record(vxs_pcap_t *p, uint64_t from, uint64_t *at) {
         size_t want = (size_t)(size - base < RESYNC_CHUNK + keep ? size - base : RESYNC_CHUNK + keep);
         if (fseek(p->fp, (long)base, SEEK_SET) != 0 || fread(buf, 1, want, p->fp) != want) break;
         size_t end = want < RESYNC_CHUNK ? want : RESYNC_CHUNK;
-        for (size_t i = 0; i < end; i += p->info.pcapng ? 4 : 1) {
-            if (unit_ok(p, buf + i, want - i, size - base - i)) {
+        const size_t step = p->info.pcapng ? 4 : 1;
+        /* A cheap byte test first: the high byte of a classic record's captured and original
+         * lengths (below 16 MiB), the three high bytes of a pcapng block type (2..6). */
+        const size_t hb = p->be ? 0 : 3, lb = p->be ? 3 : 0;
+        /* ... the high byte of the sub-second field (below 1e6 or 1e9), a non-zero length */
+        const uint8_t sub_hi = p->info.nanosecond_file ? 0x3b : 0x00;
+        for (size_t i = 0; i + 16 <= want && i < end; i += step) {
+            const uint8_t *h = buf + i;
+            if (p->info.pcapng ? (h[hb] != 0 || h[1] != 0 || h[2] != 0 || h[lb] < 2 || h[lb] > 6)
+                               : (h[8 + hb] != 0 || h[12 + hb] != 0 || h[4 + hb] > sub_hi ||
+                                  (h[12] | h[13] | h[14] | h[15]) == 0))
+                continue;
+            if (unit_ok(p, h, want - i, size - base - i)) {
                 *at = base + i;
                 found = true;
                 break;
@@ -516,17 +530,21 @@ static bool scan_record(vxs_pcap_t *p, uint64_t from, uint64_t *at) {
     return found;
 }
 
-/* resync_find is called when libpcap reports damage at `offset`. It looks for the next
- * plausible record after the start of the last good one (a record whose length field was
- * damaged may have swallowed the ones after it, which are then read again), or, when the damage
- * is met again at or before the last damage (no progress), after that. *at gets where reading
- * goes on. False: nothing plausible follows, the capture ends there. */
+/* resync_find is called when libpcap reports damage at `offset` (or a record there is
+ * misaligned garbage). It looks for the next plausible record after the start of the last good
+ * one (a record whose length field was damaged may have swallowed the ones after it, which are
+ * then read again), or, when the damage is where the last resynchronisation went (the record
+ * found there refused at once), after that. *at gets where reading goes on. False: nothing
+ * plausible follows, the capture ends there. Every resynchronisation either is followed by a
+ * record read (the last good one moves on) or moves past the place it found: reading ends. The
+ * decision depends only on the last good record and the bytes after it, so a reader that seeks
+ * to a record (vxs_pcap_seek: a sweep's fetch) reads the same records the first pass read. */
 static bool resync_find(vxs_pcap_t *p, uint64_t offset, uint64_t *at) {
     uint64_t from = p->have_last ? p->last_offset + 1 : p->first_offset + 1;
-    if (p->have_err && offset <= p->last_err) from = p->last_err + 1;
-    p->have_err = true;
-    p->last_err = offset;
+    if (p->have_go && offset == p->last_go && offset + 1 > from) from = offset + 1;
     if (!scan_record(p, from, at) || fseek(p->fp, (long)*at, SEEK_SET) != 0) return false;
+    p->have_go = true;
+    p->last_go = *at;
     p->counts.resyncs++;
     p->pos = *at;
     return true;
@@ -800,6 +818,8 @@ vxs_status_t vxs_pcap_seek(vxs_pcap_t *p, uint64_t index, uint64_t offset) {
     p->reasm = fresh;
     p->next_index = index;
     p->pos = offset;
+    p->have_last = false; /* resynchronisation decides from the record read there on */
+    p->have_go = false;
     p->done = false;
     p->flushed = false;
     return VXS_OK;

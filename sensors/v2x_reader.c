@@ -558,6 +558,7 @@ static bool wydot_candidate(const vxs_v2x_reader_t *r, const uint8_t *p, size_t 
  * record whose length field was damaged may have swallowed the ones after it, which are then
  * read again), or after the last damage when it is met again without progress. On success the
  * stream and r->pos are there. */
+VXSI_NO_COVERAGE
 static bool wydot_resync(vxs_v2x_reader_t *r, uint64_t offset, uint64_t *at) {
     const size_t keep = 2 * WYDOT_HEADER + VXS_WYDOT_MAX_PAYLOAD;
     uint64_t from = r->have_last ? r->last_off + 1 : 1;
@@ -575,6 +576,7 @@ static bool wydot_resync(vxs_v2x_reader_t *r, uint64_t offset, uint64_t *at) {
         if (fseek(r->fp, (long)base, SEEK_SET) != 0 || fread(buf, 1, want, r->fp) != want) break;
         const size_t end = want < RESYNC_CHUNK ? want : RESYNC_CHUNK;
         for (size_t i = 0; i < end && !found; i++) {
+            if (buf[i] > 1) continue; /* the direction byte: a cheap test first */
             if (wydot_candidate(r, buf + i, want - i, rest - i)) {
                 *at = base + i;
                 found = true;

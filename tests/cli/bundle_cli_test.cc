@@ -186,12 +186,14 @@ TEST(BundleCli, KilledAndResumedEndsByteIdentical) {
     const std::string scen = dir + "/drive/scenario.json";
     ASSERT_EQ(SyncBundle(scen, dir + "/A", "--threads 1", &log), 0) << log;
     ASSERT_EQ(SyncBundle(scen, dir + "/C", "--threads 3", &log), 0) << log;
-    // kill when the run has completed `at` frames (0: 50 ms after it starts)
+    // kill when the run has completed `at` frames in its staging folder (0: 50 ms after it
+    // starts)
     const int at[] = {0, 15, 45};
     for (size_t r = 0; r < 3; r++) {
         const std::string wait =
             at[r] == 0 ? "sleep 0.05"
-                       : "n=0; while [ \"$(ls " + dir + "/B/frames 2>/dev/null | wc -l)\" -lt " +
+                       : "n=0; while [ \"$(ls " + dir +
+                             "/.B.v2xsync-*/frames 2>/dev/null | wc -l)\" -lt " +
                              std::to_string(at[r]) +
                              " ] && kill -0 $p 2>/dev/null && [ $n -lt 3000 ]; do sleep 0.01; "
                              "n=$((n+1)); done";

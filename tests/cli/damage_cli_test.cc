@@ -2,6 +2,8 @@
 // an empty file, a damaged hex log, a cut MP4, a damaged Wyoming log and a file of no known kind.
 // (The damage sweep, tests/python/damage_sweep.py, runs thousands of such cases; these are the
 // named ones, each asserted exactly.)
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -129,6 +131,30 @@ TEST(DamageCli, WyomingDamagedLengthCostsOneRecord) {
                        "resynchronised at byte 1308 (skipped 218 bytes)"),
               std::string::npos)
         << out;
+}
+
+// The job uses the same detection: a manifest source whose content is not its declared kind (an
+// empty file, a video named lidar.pcap) stops sync before anything is written, exit 2, naming
+// the file and what it is.
+TEST(DamageCli, SyncRefusesASourceThatIsNotItsKind) {
+    std::string dir = vxs_test::TempDir();
+    std::string out;
+    ASSERT_EQ(vxs_test::RunCli("synth -q --duration 3 -o '" + dir + "/drive'", &out), 0);
+    ASSERT_TRUE(vxs_test::WriteFile(dir + "/drive/ego/lidar.pcap", {}));
+    EXPECT_EQ(RunBoth("sync -q '" + dir + "/drive/scenario.json' -o '" + dir + "/out'", &out), 2);
+    EXPECT_NE(out.find("ego/lidar.pcap: a lidar source, but the file is of no kind v2xsync "
+                       "reads (empty file (0 bytes))"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(access((dir + "/out").c_str(), F_OK), 0);
+    std::vector<uint8_t> mp4 = vxs_test::ReadFile(dir + "/drive/ego/camera.mp4");
+    ASSERT_TRUE(vxs_test::WriteFile(dir + "/drive/ego/lidar.pcap", mp4));
+    EXPECT_EQ(RunBoth("sync -q '" + dir + "/drive/scenario.json' -o '" + dir + "/out'", &out), 2);
+    EXPECT_NE(out.find("ego/lidar.pcap: a lidar source, but the file is video (MP4/QuickTime "
+                       "boxes: ftyp@0"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(access((dir + "/out").c_str(), F_OK), 0);
 }
 
 } // namespace

@@ -1061,7 +1061,7 @@ void RealLidarOffset(const std::string &rel, const std::string &file, double app
     std::ofstream(dir + "/s.json") << R"({"version": 1, "agents": [{"id": "car", "sources": [
         {"path": ")" << path << R"(", "kind": "lidar"}]}]})";
     std::string out;
-    const int rc = RunCli("sync -q " + dir + "/s.json -o " + dir + "/o", &out);
+    const int rc = RunCli("sync -q --allow-output-in-input " + dir + "/s.json -o " + dir + "/o", &out);
     ASSERT_TRUE(rc == 0 || rc == 1) << out;
     json_t *clocks = LoadJson(dir + "/o/clocks.json");
     ASSERT_TRUE(clocks);
@@ -1095,7 +1095,7 @@ TEST(SyncReal, Hdl32eDeviceClockAgainstCapture) {
 std::vector<json_t *> SyncMessages(const std::string &scenario_json, const std::string &dir) {
     std::ofstream(dir + "/s.json") << scenario_json;
     std::string out;
-    const int rc = RunCli("sync -q " + dir + "/s.json -o " + dir + "/o", &out);
+    const int rc = RunCli("sync -q --allow-output-in-input " + dir + "/s.json -o " + dir + "/o", &out);
     EXPECT_TRUE(rc == 0 || rc == 1) << out;
     return LoadLines(dir + "/o/v2x_messages.jsonl");
 }
@@ -1300,13 +1300,13 @@ TEST(SyncReal, MessageWithAFieldOutOfRangeIsKeptFlaggedAndCounted) {
     std::ofstream(dir + "/s.json") << R"({"version": 1, "agents": [{"id": "obu", "sources": [
         {"path": "bsm.hex", "kind": "v2x", "format": "hex"}]}]})";
     std::string out;
-    EXPECT_EQ(RunCli("sync -q " + dir + "/s.json -o " + dir + "/o", &out), 1) << out;
+    EXPECT_EQ(RunCli("sync -q --allow-output-in-input " + dir + "/s.json -o " + dir + "/o", &out), 1) << out;
     EXPECT_NE(out.find("bsm.hex: record 2 (byte offset"), std::string::npos) << out;
     EXPECT_NE(out.find("BSM: heading out of range; the message is kept without it"),
               std::string::npos)
         << out;
     EXPECT_NE(out.find("1 V2X messages with a field out of range"), std::string::npos) << out;
-    EXPECT_EQ(RunCli("sync -q --json --force " + dir + "/s.json -o " + dir + "/o", &out), 1);
+    EXPECT_EQ(RunCli("sync -q --json --force --allow-output-in-input " + dir + "/s.json -o " + dir + "/o", &out), 1);
     EXPECT_NE(out.find("\"v2x_out_of_range\": 1"), std::string::npos) << out;
     std::vector<json_t *> msgs = LoadLines(dir + "/o/v2x_messages.jsonl");
     ASSERT_EQ(msgs.size(), 2u);
@@ -1359,7 +1359,7 @@ TEST(SyncReal, WyomingReceivedBsmSecMarkOffset) {
     std::ofstream(dir + "/s.json") << R"({"version": 1, "agents": [{"id": "obu", "sources": [
         {"path": ")" << bin << R"(", "kind": "v2x", "format": "wydot"}]}]})";
     std::string out;
-    const int rc = RunCli("sync -q " + dir + "/s.json -o " + dir + "/o", &out);
+    const int rc = RunCli("sync -q --allow-output-in-input " + dir + "/s.json -o " + dir + "/o", &out);
     ASSERT_TRUE(rc == 0 || rc == 1) << out;
     json_t *clocks = LoadJson(dir + "/o/clocks.json");
     ASSERT_TRUE(clocks);

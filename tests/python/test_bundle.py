@@ -969,9 +969,11 @@ def test_killed_run_is_incomplete_and_resume_completes_it(cli, classic_drive, tm
     out = tmp_path / "out"
     p = subprocess.Popen([str(cli), "sync", "-q", str(manifest), "-o", str(out), "--bundle",
                           "--threads", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A run writes into its staging folder beside OUT (README, "How outputs appear"); OUT
+    # appears only complete.
     try:
         deadline = time.monotonic() + 120
-        while p.poll() is None and not list((out / "frames").glob("*.json"))[:1]:
+        while p.poll() is None and not list(tmp_path.glob(".out.v2xsync-*/frames/*.json"))[:1]:
             assert time.monotonic() < deadline, "sync --bundle wrote no frame in 120 s"
             time.sleep(0.002)
         p.kill()
@@ -979,11 +981,16 @@ def test_killed_run_is_incomplete_and_resume_completes_it(cli, classic_drive, tm
         p.wait()
     if (out / "bundle.json").exists():
         pytest.skip("sync finished before it could be killed")
-    assert (out / ".v2xsync-bundle").is_file(), "no in-progress marker in a killed run's folder"
+    assert not out.exists(), "a killed run's outputs appeared in OUT"
+    staging = list(tmp_path.glob(".out.v2xsync-*"))
+    staging = [d for d in staging if d.is_dir()]
+    assert len(staging) == 1, staging
+    part_dir = staging[0]
+    assert (part_dir / ".v2xsync-bundle").is_file(), "no in-progress marker in the staging folder"
     with pytest.raises(vb.BundleIncompleteError, match="incomplete"):
-        vb.open_bundle(out)
-    part = vb.open_bundle(out, allow_incomplete=True)
-    done = sorted(int(f.name[:8]) for f in (out / "frames").iterdir()
+        vb.open_bundle(part_dir)
+    part = vb.open_bundle(part_dir, allow_incomplete=True)
+    done = sorted(int(f.name[:8]) for f in (part_dir / "frames").iterdir()
                   if re.fullmatch(r"[0-9]{8}\.json", f.name))
     assert part.frame_numbers == done
     assert 0 < len(part) < len(vb.open_bundle(whole))

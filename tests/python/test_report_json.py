@@ -303,7 +303,8 @@ def test_real_captures_only(cli, tmp_path):
         {"id": "car", "sources": [{"path": str(pcap), "kind": "lidar"}]},
         {"id": "obu", "sources": [{"path": str(v2x), "kind": "v2x"}]}]}
     (tmp_path / "s.json").write_text(json.dumps(man))
-    run([cli, "sync", "-q", tmp_path / "s.json", "-o", tmp_path / "o"], ok=(0, 1))
+    run([cli, "sync", "-q", "--allow-output-in-input", tmp_path / "s.json", "-o", tmp_path / "o"],
+        ok=(0, 1))
     run([cli, "report", "-q", tmp_path / "o"])
     doc = json.loads((tmp_path / "o" / "report.json").read_text())
     validate(doc)
