@@ -162,19 +162,6 @@ static bool hash_file(const char *path, char hex[17], uint64_t *size) {
     return ok;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-/* remove_tree removes `path` and everything under it (no symlink is followed) */
-static int remove_tree(const char *path) {
-    struct stat st;
-    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
-    return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static int mkdirs(char *path) { /* mkdir -p; path is modified and restored */
     for (char *p = path + 1; *p; p++) {
         if (*p != '/') continue;
@@ -1257,7 +1244,7 @@ static vxs_status_t prepare_dir(bundle_t *b, char *err, size_t err_len) {
                        i < sizeof TREES / sizeof TREES[0];
          i++) {
         snprintf(path, sizeof path, "%s/%s", b->dir, TREES[i]);
-        if (remove_tree(path) != 0) {
+        if (vxsi_remove_tree(path) != 0) {
             snprintf(err, err_len, "%s: cannot remove: %s", path, strerror(errno));
             return VXS_E_IO;
         }

@@ -139,4 +139,8 @@ json_t *vxsi_openlabel_frame(const vxsi_label_ctx_t *c, const vxs_frame_t *f);
  * every chart an inline SVG (qa_html.c). VXS_E_IO when a write fails. */
 vxs_status_t vxsi_qa_html(const json_t *rep, vxs_afile_t *f);
 
+/* vxsi_remove_tree removes `path` and everything under it, a file or a folder, following no
+ * symbolic link (outset.c). 0 on success or when `path` does not exist, -1 with errno. */
+int vxsi_remove_tree(const char *path);
+
 #endif /* VXS_EXPORT_INT_H */

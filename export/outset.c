@@ -95,8 +95,7 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
-/* remove_tree removes `path` and everything under it (no symbolic link followed) */
-static int remove_tree(const char *path) {
+int vxsi_remove_tree(const char *path) {
     struct stat st;
     if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
     if (!S_ISDIR(st.st_mode)) return unlink(path);
@@ -566,7 +565,7 @@ static vxs_status_t clear_adopted(const vxs_outset_t *s, char *err, size_t err_l
             IN(BUNDLE_NAMES, e->d_name))
             continue;
         (void)pjoin(path, sizeof path, s->stage, e->d_name);
-        if (remove_tree(path) != 0) {
+        if (vxsi_remove_tree(path) != 0) {
             snprintf(err, err_len, "%s: cannot remove: %s", path, strerror(errno));
             st = VXS_E_IO;
         }
@@ -616,7 +615,7 @@ vxs_status_t vxs_outset_begin(vxs_outset_t **out, const char *dir, const vxs_out
     const leftover_t *adopt = NULL;
     for (size_t i = 0; i < n; i++) {
         if (l[i].adopt) adopt = &l[i];
-        if (l[i].remove && remove_tree(l[i].path) != 0) {
+        if (l[i].remove && vxsi_remove_tree(l[i].path) != 0) {
             snprintf(err, err_len, "%s (a killed run's): cannot remove: %s", l[i].path,
                      strerror(errno));
             st = VXS_E_IO;
@@ -747,7 +746,7 @@ vxs_status_t vxs_outset_commit(vxs_outset_t *s, char *err, size_t err_len) {
     }
     fsync_path(s->parent);
     kill_point("exchanged");
-    if (old[0]) remove_tree(old); /* a kill in between leaves it: the next run removes it */
+    if (old[0]) vxsi_remove_tree(old); /* a kill in between leaves it: the next run removes it */
     lock_release(s);
     vxs_free(s);
     return VXS_OK;
@@ -762,7 +761,7 @@ void vxs_outset_abort(vxs_outset_t *s, char *kept, size_t kept_len) {
         if (r == VXSI_BUNDLE_RUNNING || (s->bundle_run && r == VXSI_BUNDLE_DONE)) {
             if (kept && kept_len) snprintf(kept, kept_len, "%s", s->stage);
         } else {
-            remove_tree(s->stage);
+            vxsi_remove_tree(s->stage);
         }
     }
     lock_release(s);

@@ -503,7 +503,7 @@ TEST(SynthFault, SyncCannotPlaceAnUnpinnedClock) {
         Drive d;
         ASSERT_NO_FATAL_FAILURE(Make(&d, true, unpinned ? "unpinned-clock" : ""));
         std::string out;
-        const std::string synced = d.dir + "/synced";
+        const std::string synced = d.dir + "-synced"; // beside the drive, not in it
         const int rc =
             vxs_test::RunCli("sync -q '" + d.Path("scenario.json") + "' -o '" + synced + "'", &out);
         ASSERT_LE(rc, 1) << out;
